@@ -1,0 +1,99 @@
+package backend
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/landscape-go/landscape/nets"
+)
+
+// Problem is everything a backend needs to evaluate a loss surface: an
+// architecture, its weights at the centre, the two directions and the data.
+type Problem struct {
+	Net *nets.Net
+	// Center holds θ, the weights at (0, 0), including batch-norm running
+	// statistics (used as they are: BN runs in eval mode).
+	Center *nets.StateDict
+	// X and Y hold the directions u and v keyed by state-dict name; a key
+	// absent from a direction moves nothing. Y is nil for a 1D surface.
+	// Directions may include buffers (running statistics) in states mode.
+	X, Y *nets.StateDict
+	// Data lists the datasets (splits) to average over; every point gives a
+	// loss and an accuracy for each.
+	Data []*Data
+	// BatchSize is the number of samples per forward pass; 0 means 128, the
+	// reference's default. It changes only the order of summation.
+	BatchSize int
+}
+
+// Data is a dataset resident in memory, already normalised.
+type Data struct {
+	Name       string    // e.g. "train"
+	N, C, H, W int       // samples and per-sample shape
+	X          []float32 // N*C*H*W values, NCHW order
+	Y          []int32   // N labels
+}
+
+// Coord is a grid point (α, β): the weights there are θ + αu + βv.
+type Coord struct{ X, Y float64 }
+
+// Evaluator computes the loss surface of one Problem on one device.
+type Evaluator interface {
+	// Evaluate evaluates every point and calls emit once per point, from
+	// one goroutine at a time, with values holding, for each dataset of the
+	// problem in order, the mean cross-entropy loss and the accuracy in
+	// percent. Points may complete in any order. It returns ctx.Err() if
+	// ctx is cancelled, after the points already emitted.
+	Evaluate(ctx context.Context, coords []Coord, emit func(i int, values []float64)) error
+	// Describe says what runs the evaluation, e.g. "cpu: 2 workers, OpenBLAS".
+	Describe() string
+	// Close releases the evaluator's resources.
+	Close() error
+}
+
+// Validate checks that p is complete and consistent: the weights fit the
+// architecture, the directions name only known entries with the right
+// shapes, and the data has the shape the network takes.
+func (p *Problem) Validate() error {
+	if p.Net == nil || p.Center == nil {
+		return fmt.Errorf("backend: problem without a net or centre weights")
+	}
+	if err := p.Net.Check(p.Center); err != nil {
+		return err
+	}
+	for _, dir := range []struct {
+		name string
+		sd   *nets.StateDict
+	}{{"x", p.X}, {"y", p.Y}} {
+		if dir.sd == nil {
+			continue
+		}
+		for _, k := range dir.sd.Names() {
+			param, ok := p.Net.Param(k)
+			t, _ := dir.sd.Get(k)
+			switch {
+			case !ok:
+				return fmt.Errorf("backend: %s direction has key %s, which model %s does not have", dir.name, k, p.Net.Name)
+			case nets.NumElements(t.Shape) != nets.NumElements(param.Shape) || len(t.Data) != nets.NumElements(param.Shape):
+				return fmt.Errorf("backend: %s direction %s: shape %v, model wants %v", dir.name, k, t.Shape, param.Shape)
+			}
+		}
+	}
+	cfg := p.Net.Config
+	for _, d := range p.Data {
+		switch {
+		case d.N < 1:
+			return fmt.Errorf("backend: dataset %s is empty", d.Name)
+		case d.C != cfg.InChannels || d.H != cfg.Height || d.W != cfg.Width:
+			return fmt.Errorf("backend: dataset %s has %dx%dx%d samples, model %s takes %dx%dx%d", d.Name, d.C, d.H, d.W, p.Net.Name, cfg.InChannels, cfg.Height, cfg.Width)
+		case len(d.X) != d.N*d.C*d.H*d.W || len(d.Y) != d.N:
+			return fmt.Errorf("backend: dataset %s: %d values and %d labels for %d samples", d.Name, len(d.X), len(d.Y), d.N)
+		}
+		for i, y := range d.Y {
+			if y < 0 || int(y) >= cfg.Classes {
+				return fmt.Errorf("backend: dataset %s: sample %d has label %d, model %s has %d classes", d.Name, i, y, p.Net.Name, cfg.Classes)
+			}
+		}
+	}
+	return nil
+}

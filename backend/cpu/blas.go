@@ -1,0 +1,97 @@
+package cpu
+
+import (
+	"os"
+	"strings"
+	"sync"
+	"unsafe"
+
+	"github.com/ebitengine/purego"
+)
+
+// OpenBLAS is loaded at run time with purego, so the binary is built with
+// CGO_ENABLED=0 and runs where the library is missing, with gonum's pure-Go
+// SGEMM instead (about ten times slower). LANDSCAPE_BLAS=gonum forces the
+// fallback; LANDSCAPE_BLAS=/path/to/libopenblas.so picks a library.
+
+var openBLASNames = []string{
+	"libopenblas.so.0",
+	"libopenblas.so",
+	"/usr/lib/x86_64-linux-gnu/libopenblas.so.0",
+	"/usr/lib/aarch64-linux-gnu/libopenblas.so.0",
+	"/usr/lib64/libopenblas.so.0",
+	"/opt/homebrew/opt/openblas/lib/libopenblas.dylib",
+	"/usr/local/opt/openblas/lib/libopenblas.dylib",
+}
+
+var (
+	blasOnce sync.Once
+	blasFunc sgemmFunc
+	blasName string
+
+	cblasSgemm func(order, transA, transB, m, n, k int32, alpha float32, a *float32, lda int32,
+		b *float32, ldb int32, beta float32, c *float32, ldc int32)
+)
+
+// loadSgemm returns the SGEMM the engine calls and its name: OpenBLAS if a
+// library loads, gonum otherwise. It is resolved once per process.
+func loadSgemm() (sgemmFunc, string) {
+	blasOnce.Do(func() {
+		blasFunc, blasName = gonumSgemm, "gonum (pure Go)"
+		choice := os.Getenv("LANDSCAPE_BLAS")
+		if choice == "gonum" {
+			return
+		}
+		names := openBLASNames
+		if choice != "" {
+			names = []string{choice}
+		}
+		for _, name := range names {
+			if f, desc, ok := openOpenBLAS(name); ok {
+				blasFunc, blasName = f, desc
+				return
+			}
+		}
+	})
+	return blasFunc, blasName
+}
+
+func openOpenBLAS(name string) (f sgemmFunc, desc string, ok bool) {
+	h, err := purego.Dlopen(name, purego.RTLD_NOW|purego.RTLD_GLOBAL)
+	if err != nil {
+		return nil, "", false
+	}
+	if _, err := purego.Dlsym(h, "cblas_sgemm"); err != nil {
+		return nil, "", false
+	}
+	purego.RegisterLibFunc(&cblasSgemm, h, "cblas_sgemm")
+	// The engine runs one GEMM per worker goroutine: OpenBLAS's own threads
+	// would only compete with them.
+	if _, err := purego.Dlsym(h, "openblas_set_num_threads"); err == nil {
+		var setThreads func(int32)
+		purego.RegisterLibFunc(&setThreads, h, "openblas_set_num_threads")
+		setThreads(1)
+	}
+	desc = "OpenBLAS"
+	if _, err := purego.Dlsym(h, "openblas_get_config"); err == nil {
+		var config func() string
+		purego.RegisterLibFunc(&config, h, "openblas_get_config")
+		if fields := strings.Fields(config()); len(fields) >= 2 {
+			desc = fields[0] + " " + fields[1]
+		}
+	}
+	return openBLASSgemm, desc, true
+}
+
+// openBLASSgemm computes the row-major C = A·B as the column-major
+// Cᵀ = Bᵀ·Aᵀ: the same memory, but OpenBLAS then takes the long pixel
+// dimension (n) as its M, which suits its kernels far better when the
+// channel count (m) is small.
+func openBLASSgemm(m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	const colMajor, noTrans = 102, 111
+	_ = a[(m-1)*lda+k-1] // bounds: the library trusts us
+	_ = b[(k-1)*ldb+n-1]
+	_ = c[(m-1)*ldc+n-1]
+	cblasSgemm(colMajor, noTrans, noTrans, int32(n), int32(m), int32(k), 1,
+		unsafe.SliceData(b), int32(ldb), unsafe.SliceData(a), int32(lda), beta, unsafe.SliceData(c), int32(ldc))
+}

@@ -1,0 +1,363 @@
+package cpu
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/landscape-go/landscape/backend"
+	"github.com/landscape-go/landscape/nets"
+)
+
+// Options tunes the CPU evaluator. The zero value (or nil) uses every core.
+type Options struct {
+	// Workers is the number of goroutines evaluating batches; 0 means
+	// runtime.GOMAXPROCS(0).
+	Workers int
+}
+
+// Evaluator evaluates loss surfaces on the CPU in float32.
+type Evaluator struct {
+	p       *backend.Problem
+	plan    *plan
+	batch   int
+	workers int
+	gemm    sgemmFunc
+	blas    string
+
+	layout  map[string]span // where each state-dict entry lives in a flat weight vector
+	center  []float32
+	dx, dy  []float32 // directions, flat, zero where absent; dy nil in 1D
+	moving  []span    // entries some direction moves
+	bnNames []string  // batch norms, for folding
+}
+
+var _ backend.Evaluator = (*Evaluator)(nil)
+
+type span struct{ off, n int }
+
+// New validates p and prepares an evaluator for it.
+func New(p *backend.Problem, opts *Options) (*Evaluator, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if opts == nil {
+		opts = &Options{}
+	}
+	e := &Evaluator{p: p, plan: compile(p.Net), batch: p.BatchSize, workers: opts.Workers, layout: map[string]span{}}
+	if e.batch <= 0 {
+		e.batch = 128
+	}
+	if e.workers <= 0 {
+		e.workers = runtime.GOMAXPROCS(0)
+	}
+	e.gemm, e.blas = loadSgemm()
+	total := 0
+	for _, prm := range p.Net.Params {
+		n := nets.NumElements(prm.Shape)
+		e.layout[prm.Name] = span{total, n}
+		total += n
+	}
+	e.center = make([]float32, total)
+	for _, prm := range p.Net.Params {
+		if t, ok := p.Center.Get(prm.Name); ok { // a missing num_batches_tracked stays 0
+			copy(e.center[e.layout[prm.Name].off:], t.Data)
+		}
+	}
+	flat := func(sd *nets.StateDict) []float32 {
+		if sd == nil {
+			return nil
+		}
+		v := make([]float32, total)
+		for _, k := range sd.Names() {
+			t, _ := sd.Get(k)
+			copy(v[e.layout[k].off:], t.Data)
+		}
+		return v
+	}
+	e.dx, e.dy = flat(p.X), flat(p.Y)
+	for _, prm := range p.Net.Params {
+		_, inX := getOK(p.X, prm.Name)
+		_, inY := getOK(p.Y, prm.Name)
+		if inX || inY {
+			e.moving = append(e.moving, e.layout[prm.Name])
+		}
+	}
+	for _, o := range p.Net.Ops {
+		if o.Kind == nets.BatchNorm {
+			e.bnNames = append(e.bnNames, o.Name)
+		}
+	}
+	return e, nil
+}
+
+func getOK(sd *nets.StateDict, k string) (*nets.Tensor, bool) {
+	if sd == nil {
+		return nil, false
+	}
+	return sd.Get(k)
+}
+
+// Describe says how many workers run and which SGEMM they call.
+func (e *Evaluator) Describe() string {
+	return fmt.Sprintf("cpu: %d workers, %s SGEMM", e.workers, e.blas)
+}
+
+// Close releases nothing: buffers belong to the garbage collector.
+func (e *Evaluator) Close() error { return nil }
+
+// job is one batch of one dataset at one point.
+type job struct{ point, split, batch int }
+
+// Evaluate implements [backend.Evaluator]. Work is split into batches of
+// every point and dataset; workers take them in point order, so the points
+// finish roughly in order and all cores share each point. Per-batch sums
+// are added in batch order, so results do not depend on scheduling.
+func (e *Evaluator) Evaluate(ctx context.Context, coords []backend.Coord, emit func(i int, values []float64)) error {
+	nsplit := len(e.p.Data)
+	batches := make([]int, nsplit)
+	perPoint := 0
+	for s, d := range e.p.Data {
+		batches[s] = (d.N + e.batch - 1) / e.batch
+		perPoint += batches[s]
+	}
+	jobs := make([]job, 0, len(coords)*perPoint)
+	for i := range coords {
+		for s := range nsplit {
+			for b := range batches[s] {
+				jobs = append(jobs, job{i, s, b})
+			}
+		}
+	}
+	lossSums := make([]float64, len(jobs))
+	correct := make([]int, len(jobs))
+	remaining := make([]atomic.Int32, len(coords))
+	for i := range remaining {
+		remaining[i].Store(int32(perPoint))
+	}
+	var next atomic.Int64
+	var emitMu sync.Mutex
+	finish := func(i int) {
+		values := make([]float64, 0, 2*nsplit)
+		k := i * perPoint
+		for s, d := range e.p.Data {
+			var loss float64
+			var hits int
+			for range batches[s] {
+				loss += lossSums[k]
+				hits += correct[k]
+				k++
+			}
+			values = append(values, loss/float64(d.N), 100*float64(hits)/float64(d.N))
+		}
+		emitMu.Lock()
+		defer emitMu.Unlock()
+		emit(i, values)
+	}
+	var wg sync.WaitGroup
+	for range min(e.workers, len(jobs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := e.newWorker()
+			for ctx.Err() == nil {
+				j := int(next.Add(1) - 1)
+				if j >= len(jobs) {
+					return
+				}
+				jb := jobs[j]
+				w.setPoint(jb.point, coords[jb.point])
+				d := e.p.Data[jb.split]
+				lo := jb.batch * e.batch
+				lossSums[j], correct[j] = w.forward(d, lo, min(lo+e.batch, d.N))
+				if remaining[jb.point].Add(-1) == 0 {
+					finish(jb.point)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return ctx.Err()
+}
+
+// worker holds one goroutine's weights at its current point and its
+// activation buffers.
+type worker struct {
+	e      *Evaluator
+	point  int
+	w      []float32
+	scale  map[string][]float32 // folded batch norms at the current point
+	shift  map[string][]float32
+	slots  [][]float32
+	col    []float32
+	rowBuf []float32
+}
+
+func (e *Evaluator) newWorker() *worker {
+	w := &worker{e: e, point: -1, w: append([]float32(nil), e.center...), scale: map[string][]float32{}, shift: map[string][]float32{}}
+	for _, name := range e.bnNames {
+		c := e.layout[name+".weight"].n
+		w.scale[name], w.shift[name] = make([]float32, c), make([]float32, c)
+	}
+	w.slots = make([][]float32, len(e.plan.slotSize))
+	for i, s := range e.plan.slotSize {
+		w.slots[i] = make([]float32, s*e.batch)
+	}
+	return w
+}
+
+// setPoint forms θ + αu + βv in float32, as the reference does
+// (w + (u·α + v·β)), and refolds the batch norms.
+func (w *worker) setPoint(i int, c backend.Coord) {
+	if w.point == i {
+		return
+	}
+	w.point = i
+	e := w.e
+	a, b := float32(c.X), float32(c.Y)
+	for _, s := range e.moving {
+		dst, cen, u := w.w[s.off:][:s.n], e.center[s.off:][:s.n], e.dx[s.off:][:s.n]
+		if e.dy == nil {
+			for k := range dst {
+				dst[k] = cen[k] + u[k]*a
+			}
+			continue
+		}
+		v := e.dy[s.off:][:s.n]
+		for k := range dst {
+			dst[k] = cen[k] + (u[k]*a + v[k]*b)
+		}
+	}
+	for _, name := range e.bnNames {
+		bnScaleShift(w.scale[name], w.shift[name], w.param(name+".weight"), w.param(name+".bias"),
+			w.param(name+".running_mean"), w.param(name+".running_var"))
+	}
+}
+
+func (w *worker) param(name string) []float32 {
+	s := w.e.layout[name]
+	return w.w[s.off:][:s.n]
+}
+
+// forward runs samples [lo, hi) of d through the network and returns their
+// summed loss and number of correct predictions.
+func (w *worker) forward(d *backend.Data, lo, hi int) (float64, int) {
+	n := hi - lo
+	p := w.e.plan
+	// NCHW samples → CNHW input.
+	in := w.slots[p.inputSlot]
+	per := d.H * d.W
+	for s := range n {
+		src := d.X[(lo+s)*d.C*per:]
+		for c := range d.C {
+			copy(in[(c*n+s)*per:][:per], src[c*per:][:per])
+		}
+	}
+	for i := range p.steps {
+		w.run(&p.steps[i], n)
+	}
+	return crossEntropy(w.slots[p.logitsSlot], p.classes, n, d.Y[lo:hi])
+}
+
+// run executes one step for a batch of n samples.
+func (w *worker) run(st *step, n int) {
+	o := &st.op
+	x := w.slots[st.in[0]]
+	out := w.slots[st.out][:o.C*n*o.H*o.W]
+	var scale, shift []float32
+	if st.bn != "" {
+		scale, shift = w.scale[st.bn], w.shift[st.bn]
+	}
+	switch o.Kind {
+	case nets.Conv:
+		w.conv(st, x, out, n)
+		var bias []float32
+		if o.Bias {
+			bias = w.param(o.Name + ".bias")
+		}
+		epilogue(out, o.C, n*o.H*o.W, bias, scale, shift, st.relu)
+	case nets.Linear:
+		w.linear(st, x, out, n)
+		epilogue(out, o.C, n, w.param(o.Name+".bias"), scale, shift, st.relu)
+	case nets.BatchNorm:
+		copy(out, x[:len(out)])
+		epilogue(out, o.C, n*o.H*o.W, nil, w.scale[o.Name], w.shift[o.Name], st.relu)
+	case nets.ReLU:
+		copy(out, x[:len(out)])
+		epilogue(out, o.C, n*o.H*o.W, nil, nil, nil, true)
+	case nets.Add:
+		addTo(out, x[:len(out)], w.slots[st.in[1]][:len(out)])
+		if st.relu {
+			epilogue(out, o.C, n*o.H*o.W, nil, nil, nil, true)
+		}
+	case nets.MaxPool:
+		maxPool(out, x, st.inC[0]*n, st.inH, st.inW, o.Kernel, o.Stride, o.H, o.W)
+	case nets.AvgPool:
+		avgPool(out, x, st.inC[0]*n, st.inH, st.inW, o.Kernel, o.Stride, o.H, o.W)
+	case nets.GlobalAvgPool:
+		globalAvgPool(out, x, st.inC[0]*n, st.inH*st.inW)
+	case nets.Concat:
+		off := 0
+		for k, s := range st.in {
+			m := st.inC[k] * n * o.H * o.W
+			copy(out[off:off+m], w.slots[s][:m])
+			off += m
+		}
+	default:
+		panic(fmt.Sprintf("cpu: op %v not implemented", o.Kind))
+	}
+}
+
+// colBudget bounds the im2col buffer (in floats) so it stays in cache.
+const colBudget = 1 << 18
+
+// conv computes a convolution as GEMMs over chunks of output rows.
+func (w *worker) conv(st *step, x, out []float32, n int) {
+	o := &st.op
+	ci, h, wd := st.inC[0], st.inH, st.inW
+	k := o.Kernel
+	kk := ci * k * k
+	weight := w.param(o.Name + ".weight")
+	cols := n * o.H * o.W
+	if k == 1 && o.Stride == 1 && o.Pad == 0 {
+		w.e.gemm(o.C, cols, kk, weight, kk, x, cols, 0, out, cols)
+		return
+	}
+	rows := n * o.H // (sample, output row) pairs, o.W columns each
+	chunk := max(1, min(rows, colBudget/(kk*o.W)))
+	if need := kk * chunk * o.W; len(w.col) < need {
+		w.col = make([]float32, need)
+	}
+	for r0 := 0; r0 < rows; r0 += chunk {
+		r1 := min(rows, r0+chunk)
+		nc := (r1 - r0) * o.W
+		im2colRows(w.col, x, ci, n, h, wd, k, o.Stride, o.Pad, o.H, o.W, r0, r1)
+		w.e.gemm(o.C, nc, kk, weight, kk, w.col[:kk*nc], nc, 0, out[r0*o.W:], cols)
+	}
+}
+
+// linear computes out[o][s] = Σ_f W[o][f]·x_s[f], x_s being sample s
+// flattened in (c, h, w) order as PyTorch's view(N, -1) does.
+func (w *worker) linear(st *step, x, out []float32, n int) {
+	o := &st.op
+	c, hw := st.inC[0], st.inH*st.inW
+	f := c * hw
+	weight := w.param(o.Name + ".weight")
+	b := x
+	if hw > 1 { // [c][s][hw] → [c·hw][s]
+		if len(w.rowBuf) < f*n {
+			w.rowBuf = make([]float32, f*n)
+		}
+		b = w.rowBuf[:f*n]
+		for ch := range c {
+			for s := range n {
+				for p := range hw {
+					b[(ch*hw+p)*n+s] = x[(ch*n+s)*hw+p]
+				}
+			}
+		}
+	}
+	w.e.gemm(o.C, n, f, weight, f, b, n, 0, out, n)
+}

@@ -1,0 +1,189 @@
+package cpu
+
+import (
+	"math"
+)
+
+// Values are stored channel-major across the batch, [C][N][H][W] (CNHW):
+// a convolution is then one GEMM, W[O × I·K·K] · col[I·K·K × N·OH·OW], whose
+// result is already the CNHW output, batch norm and bias act on contiguous
+// rows, and concatenation along channels is a copy of whole blocks.
+
+// im2colRows fills col with the im2col matrix of input x (CNHW, c channels,
+// n samples of h×w) for output rows r0 ≤ r < r1 of the flattened (n, oh)
+// index, each row holding ow columns: col[(ci·k+kh)·k+kw][(r-r0)·ow+ox].
+func im2colRows(col, x []float32, c, n, h, w, k, stride, pad, oh, ow, r0, r1 int) {
+	cols := (r1 - r0) * ow
+	for ci := range c {
+		for kh := range k {
+			for kw := range k {
+				dst := col[((ci*k+kh)*k+kw)*cols:][:cols]
+				for r := r0; r < r1; r++ {
+					s, oy := r/oh, r%oh
+					row := dst[(r-r0)*ow:][:ow]
+					iy := oy*stride - pad + kh
+					if iy < 0 || iy >= h {
+						clear(row)
+						continue
+					}
+					src := x[((ci*n+s)*h+iy)*w:][:w]
+					if stride == 1 {
+						// ix = ox - pad + kw: a shifted copy with zero edges.
+						lo := max(0, pad-kw)
+						hi := min(ow, w+pad-kw)
+						clear(row[:lo])
+						if hi > lo {
+							copy(row[lo:hi], src[lo-pad+kw:hi-pad+kw])
+						} else {
+							hi = lo
+						}
+						clear(row[hi:])
+						continue
+					}
+					for ox := range ow {
+						ix := ox*stride - pad + kw
+						if ix < 0 || ix >= w {
+							row[ox] = 0
+						} else {
+							row[ox] = src[ix]
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// epilogue applies, in place to each of the c rows of x (each rowLen long),
+// the conv or linear bias, then the batch norm's y = x·scale + shift, then
+// a ReLU, in one pass; nil slices and relu=false skip a stage.
+func epilogue(x []float32, c, rowLen int, bias, scale, shift []float32, relu bool) {
+	if bias == nil && scale == nil && !relu {
+		return
+	}
+	for ch := range c {
+		a, b := float32(1), float32(0)
+		if bias != nil {
+			b = bias[ch]
+		}
+		if scale != nil {
+			a, b = scale[ch], b*scale[ch]+shift[ch]
+		}
+		row := x[ch*rowLen:][:rowLen]
+		switch {
+		case relu && a == 1 && b == 0:
+			for i, v := range row {
+				row[i] = max(v, 0)
+			}
+		case relu:
+			for i, v := range row {
+				row[i] = max(v*a+b, 0)
+			}
+		default:
+			for i, v := range row {
+				row[i] = v*a + b
+			}
+		}
+	}
+}
+
+// bnScaleShift computes eval-mode batch norm as a per-channel scale and
+// shift, the way PyTorch's CPU inference kernel does in float32:
+// scale = weight / sqrt(var + eps), shift = bias − mean·scale.
+func bnScaleShift(scale, shift, weight, bias, mean, variance []float32) {
+	const eps = 1e-5
+	for i := range scale {
+		invstd := 1 / float32(math.Sqrt(float64(variance[i]+eps)))
+		scale[i] = weight[i] * invstd
+		shift[i] = bias[i] - mean[i]*scale[i]
+	}
+}
+
+// addTo sets dst = a + b.
+func addTo(dst, a, b []float32) {
+	for i := range dst {
+		dst[i] = a[i] + b[i]
+	}
+}
+
+// maxPool pools each of the planes (c·n of them, h×w) of x into oh×ow
+// planes of dst; windows that reach past the input (ceil mode) cover only
+// its valid part.
+func maxPool(dst, x []float32, planes, h, w, k, stride, oh, ow int) {
+	for p := range planes {
+		src := x[p*h*w:][:h*w]
+		out := dst[p*oh*ow:][:oh*ow]
+		for oy := range oh {
+			y0, y1 := oy*stride, min(oy*stride+k, h)
+			for ox := range ow {
+				x0, x1 := ox*stride, min(ox*stride+k, w)
+				m := float32(math.Inf(-1))
+				for y := y0; y < y1; y++ {
+					for _, v := range src[y*w+x0 : y*w+x1] {
+						if v > m || v != v { // NaN propagates, as in PyTorch
+							m = v
+						}
+					}
+				}
+				out[oy*ow+ox] = m
+			}
+		}
+	}
+}
+
+// avgPool averages k×k windows (floor mode, no padding, so every window
+// is whole) of each plane.
+func avgPool(dst, x []float32, planes, h, w, k, stride, oh, ow int) {
+	inv := 1 / float32(k*k)
+	for p := range planes {
+		src := x[p*h*w:][:h*w]
+		out := dst[p*oh*ow:][:oh*ow]
+		for oy := range oh {
+			for ox := range ow {
+				var s float32
+				for y := oy * stride; y < oy*stride+k; y++ {
+					for _, v := range src[y*w+ox*stride : y*w+ox*stride+k] {
+						s += v
+					}
+				}
+				out[oy*ow+ox] = s * inv
+			}
+		}
+	}
+}
+
+// globalAvgPool averages each plane of hw values.
+func globalAvgPool(dst, x []float32, planes, hw int) {
+	for p := range planes {
+		var s float32
+		for _, v := range x[p*hw:][:hw] {
+			s += v
+		}
+		dst[p] = s / float32(hw)
+	}
+}
+
+// crossEntropy returns the summed cross-entropy and the number of correct
+// argmax predictions of the logits (classes × n, CNHW with H=W=1) for
+// labels y. Sums are in float64.
+func crossEntropy(logits []float32, classes, n int, y []int32) (loss float64, correct int) {
+	for s := range n {
+		m := math.Inf(-1)
+		best := 0
+		for c := range classes {
+			v := float64(logits[c*n+s])
+			if v > m || (v != v && m == m) {
+				m, best = v, c
+			}
+		}
+		var sum float64
+		for c := range classes {
+			sum += math.Exp(float64(logits[c*n+s]) - m)
+		}
+		loss += m + math.Log(sum) - float64(logits[int(y[s])*n+s])
+		if best == int(y[s]) {
+			correct++
+		}
+	}
+	return loss, correct
+}

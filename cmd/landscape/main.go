@@ -1,0 +1,116 @@
+// Command landscape computes and exports loss landscapes of neural networks.
+//
+// Run "landscape help" for the list of subcommands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// command is one subcommand: a name, a one-line summary and a run function
+// that parses its own flags.
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"surface", "compute a 1D or 2D loss surface and write it as Parquet", cmdSurface},
+		{"demo", "compute a surface of an embedded Fashion-MNIST ResNet-20 (no downloads, no arguments)", cmdDemo},
+		{"directions", "draw filter-normalised random directions and write them to a file", cmdDirections},
+		{"inspect", "list the tensors of a checkpoint file", cmdInspect},
+		{"models", "list the architectures of the model zoo", cmdModels},
+		{"version", "print the version", cmdVersion},
+	}
+}
+
+// usageError marks errors in how the command was called (exit status 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes the command line and maps errors to exit codes: 0 success,
+// 1 failure, 2 usage error, 130 interrupted.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		printUsage(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, args[1:], stdout, stderr)
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.Is(err, context.Canceled) || ctx.Err() != nil:
+			fmt.Fprintln(stderr, "landscape: interrupted")
+			return 130
+		case errors.As(err, new(usageError)):
+			fmt.Fprintf(stderr, "landscape %s: %v\nRun 'landscape %s -h' for its flags.\n", c.name, err, c.name)
+			return 2
+		default:
+			fmt.Fprintf(stderr, "landscape %s: %v\n", c.name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "landscape: unknown command %q\n", args[0])
+	printUsage(stderr)
+	return 2
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "landscape computes loss landscapes of neural networks (Li et al. 2018).\n\nUsage: landscape <command> [flags]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'landscape <command> -h' for a command's flags.")
+}
+
+// newFlags returns a flag set whose errors become usage errors.
+func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: landscape %s %s\n\nFlags:\n", name, synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args and rejects positional arguments beyond want.
+func parse(fs *flag.FlagSet, args []string, want int) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > want {
+		return usagef("unexpected argument %q", fs.Arg(want))
+	}
+	return nil
+}

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+)
+
+// progress draws a progress bar with an ETA on a terminal, and otherwise
+// prints a plain line every few seconds (for batch-job logs).
+type progress struct {
+	w       io.Writer
+	tty     bool
+	label   string
+	start   time.Time
+	last    time.Time
+	every   time.Duration
+	started bool
+}
+
+func newProgress(w io.Writer, label string) *progress {
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		tty = term.IsTerminal(int(f.Fd()))
+	}
+	every := 10 * time.Second
+	if tty {
+		every = 100 * time.Millisecond
+	}
+	return &progress{w: w, tty: tty, label: label, start: time.Now(), every: every}
+}
+
+// update reports done of total points.
+func (p *progress) update(done, total int) {
+	now := time.Now()
+	if done < total && now.Sub(p.last) < p.every {
+		return
+	}
+	p.last = now
+	elapsed := now.Sub(p.start)
+	eta := "?"
+	if done > 0 {
+		eta = (time.Duration(float64(elapsed) / float64(done) * float64(total-done))).Round(time.Second).String()
+	}
+	rate := float64(done) / elapsed.Seconds()
+	if !p.tty {
+		fmt.Fprintf(p.w, "%s: %d/%d points, %.2f points/s, %s left\n", p.label, done, total, rate, eta)
+		return
+	}
+	const width = 30
+	fill := width * done / max(total, 1)
+	bar := strings.Repeat("=", fill) + strings.Repeat(" ", width-fill)
+	fmt.Fprintf(p.w, "\r%s [%s] %d/%d %3.0f%% %.2f pt/s ETA %s   ", p.label, bar, done, total, 100*float64(done)/float64(max(total, 1)), rate, eta)
+	if done == total {
+		fmt.Fprintln(p.w)
+	}
+}

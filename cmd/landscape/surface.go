@@ -1,0 +1,254 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/landscape-go/landscape/data"
+	"github.com/landscape-go/landscape/export"
+	"github.com/landscape-go/landscape/grid"
+	"github.com/landscape-go/landscape/landscape"
+	"github.com/landscape-go/landscape/nets"
+	"github.com/landscape-go/landscape/normalize"
+)
+
+// surfaceFlags are the flags that describe a surface computation; the
+// directions command shares the model and direction ones.
+type surfaceFlags struct {
+	model, checkpoint, data, split string
+	samples                        int
+	sampleSeed                     string
+	mean, std                      string
+	x, y                           string
+	directions, target             string
+	seed                           uint64
+	norm, ignore, mode             string
+	batch, workers                 int
+	channels, classes              int
+	size                           string
+	out                            string
+	quiet                          bool
+}
+
+func (f *surfaceFlags) registerModel(fs *flag.FlagSet) {
+	fs.StringVar(&f.model, "model", "", "architecture from the zoo (see 'landscape models'), e.g. resnet56")
+	fs.StringVar(&f.checkpoint, "checkpoint", "", "weights file: PyTorch .pt/.pth/.t7/.tar (zip or legacy), .safetensors or .npz")
+	fs.IntVar(&f.channels, "channels", 0, "input channels (default: from the data)")
+	fs.StringVar(&f.size, "size", "", "input image size HxW or N (default: from the data)")
+	fs.IntVar(&f.classes, "classes", 0, "number of classes (default: from the data)")
+}
+
+func (f *surfaceFlags) registerDirections(fs *flag.FlagSet) {
+	fs.Uint64Var(&f.seed, "seed", 123, "seed of the random directions")
+	fs.StringVar(&f.norm, "norm", "filter", "direction normalisation: filter, layer, weight, dfilter, dlayer or none")
+	fs.StringVar(&f.ignore, "ignore", "biasbn", "rank<=1 tensors (biases, batch norm): biasbn zeroes their directions; none sets each to the tensor itself, as the reference does without --xignore")
+	fs.StringVar(&f.mode, "mode", "weights", "weights (parameters only) or states (also BN running statistics)")
+}
+
+func (f *surfaceFlags) register(fs *flag.FlagSet) {
+	f.registerModel(fs)
+	f.registerDirections(fs)
+	fs.StringVar(&f.data, "data", "", "dataset KIND:PATH, KIND one of cifar10, cifar100, mnist, fashion-mnist, npz")
+	fs.StringVar(&f.split, "split", "train", "splits to evaluate: train, test or train,test")
+	fs.IntVar(&f.samples, "samples", 0, "use only this many samples per split (0 = all): the first ones in file order")
+	fs.StringVar(&f.sampleSeed, "sample-seed", "", "with --samples: a random subset drawn with this seed instead of the first ones")
+	fs.StringVar(&f.mean, "mean", "", "per-channel mean in [0,1] units, comma-separated (default: the dataset's)")
+	fs.StringVar(&f.std, "std", "", "per-channel standard deviation in [0,1] units, comma-separated")
+	fs.StringVar(&f.x, "x", "-1:1:51", "x axis min:max:num, both ends included")
+	fs.StringVar(&f.y, "y", "", "y axis min:max:num; absent for a 1D surface")
+	fs.StringVar(&f.directions, "directions", "", "read directions from this file (written by 'landscape directions') instead of drawing them")
+	fs.StringVar(&f.target, "target", "", "interpolate: the x direction is TARGET - CHECKPOINT, unnormalised (1 is the target)")
+	fs.IntVar(&f.batch, "batch-size", 128, "samples per forward pass")
+	fs.IntVar(&f.workers, "workers", 0, "CPU workers (default: all cores)")
+	fs.StringVar(&f.out, "out", "", "output Parquet file")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
+}
+
+func cmdSurface(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var f surfaceFlags
+	fs := newFlags("surface", "--model M --checkpoint F --data KIND:PATH --out F.parquet [flags]", stderr)
+	f.register(fs)
+	if err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	if f.out == "" {
+		return usagef("--out is required")
+	}
+	cfg, err := f.config()
+	if err != nil {
+		return err
+	}
+	return runSurface(ctx, cfg, f.out, f.quiet, stdout, stderr)
+}
+
+// runSurface computes the surface and writes it; nothing is written if the
+// computation fails.
+func runSurface(ctx context.Context, cfg landscape.Config, out string, quiet bool, stdout, stderr io.Writer) error {
+	if !quiet {
+		cfg.Log = stderr
+		cfg.Progress = newProgress(stderr, "surface").update
+	}
+	s, err := landscape.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if err := export.WriteParquet(out, s); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: %d points in %.1fs\n", out, len(s.Points), s.Provenance.WallSeconds)
+	return summarize(stdout, s)
+}
+
+// summarize prints the centre's metrics and the range of each metric.
+func summarize(w io.Writer, s *landscape.Surface) error {
+	for m, name := range s.Metrics {
+		lo, hi, bad := 0.0, 0.0, 0
+		first := true
+		for _, p := range s.Points {
+			v := p.Values[m]
+			if v != v || v > 1e308 || v < -1e308 {
+				bad++
+				continue
+			}
+			if first || v < lo {
+				lo = v
+			}
+			if first || v > hi {
+				hi = v
+			}
+			first = false
+		}
+		fmt.Fprintf(w, "  %-11s min %.6g  max %.6g", name, lo, hi)
+		if bad > 0 {
+			fmt.Fprintf(w, "  (%d points NaN or Inf)", bad)
+		}
+		fmt.Fprintln(w)
+	}
+	return nil
+}
+
+// config turns the flags into a run configuration, rejecting bad values
+// with usage errors.
+func (f *surfaceFlags) config() (landscape.Config, error) {
+	var cfg landscape.Config
+	if f.model == "" || f.checkpoint == "" || f.data == "" {
+		return cfg, usagef("--model, --checkpoint and --data are required")
+	}
+	var err error
+	if cfg.ModelConfig, err = f.modelConfig(); err != nil {
+		return cfg, err
+	}
+	cfg.Model, cfg.Checkpoint = f.model, f.checkpoint
+	if cfg.Data, err = data.ParseSpec(f.data); err != nil {
+		return cfg, usageError{err}
+	}
+	for _, s := range strings.Split(f.split, ",") {
+		s = strings.TrimSpace(s)
+		if s != "train" && s != "test" {
+			return cfg, usagef("--split %q: want train, test or train,test", f.split)
+		}
+		cfg.Splits = append(cfg.Splits, s)
+	}
+	if f.samples < 0 {
+		return cfg, usagef("--samples %d: want 0 (all) or more", f.samples)
+	}
+	cfg.DataOptions.Samples = f.samples
+	if f.sampleSeed != "" {
+		seed, err := strconv.ParseUint(f.sampleSeed, 10, 64)
+		if err != nil {
+			return cfg, usagef("--sample-seed %q: want a non-negative integer", f.sampleSeed)
+		}
+		if f.samples == 0 {
+			return cfg, usagef("--sample-seed needs --samples N")
+		}
+		cfg.DataOptions.SampleSeed = &seed
+	}
+	if cfg.DataOptions.Mean, err = floats("--mean", f.mean); err != nil {
+		return cfg, err
+	}
+	if cfg.DataOptions.Std, err = floats("--std", f.std); err != nil {
+		return cfg, err
+	}
+	if (cfg.DataOptions.Mean == nil) != (cfg.DataOptions.Std == nil) {
+		return cfg, usagef("--mean and --std go together")
+	}
+	x, err := grid.ParseAxis(f.x)
+	if err != nil {
+		return cfg, usagef("--x: %v", err)
+	}
+	cfg.Grid.X = x
+	if f.y != "" {
+		y, err := grid.ParseAxis(f.y)
+		if err != nil {
+			return cfg, usagef("--y: %v", err)
+		}
+		cfg.Grid.Y = &y
+	}
+	if f.directions != "" && f.target != "" {
+		return cfg, usagef("--directions and --target exclude each other")
+	}
+	cfg.DirectionFile, cfg.Target, cfg.Seed = f.directions, f.target, f.seed
+	if cfg.Directions, err = f.directionOptions(); err != nil {
+		return cfg, err
+	}
+	if f.batch < 1 {
+		return cfg, usagef("--batch-size %d: want at least 1", f.batch)
+	}
+	cfg.BatchSize, cfg.Workers = f.batch, f.workers
+	return cfg, nil
+}
+
+func (f *surfaceFlags) directionOptions() (normalize.Options, error) {
+	var o normalize.Options
+	var err error
+	if o.Norm, err = normalize.ParseNorm(f.norm); err != nil {
+		return o, usageError{err}
+	}
+	if o.Ignore, err = normalize.ParseIgnore(f.ignore); err != nil {
+		return o, usageError{err}
+	}
+	if o.Mode, err = normalize.ParseMode(f.mode); err != nil {
+		return o, usageError{err}
+	}
+	return o, nil
+}
+
+func (f *surfaceFlags) modelConfig() (nets.Config, error) {
+	c := nets.Config{InChannels: f.channels, Classes: f.classes}
+	if f.channels < 0 || f.classes < 0 {
+		return c, usagef("--channels and --classes must be positive")
+	}
+	if f.size != "" {
+		hs, ws, found := strings.Cut(f.size, "x")
+		if !found {
+			ws = hs
+		}
+		h, err1 := strconv.Atoi(hs)
+		w, err2 := strconv.Atoi(ws)
+		if err1 != nil || err2 != nil || h < 1 || w < 1 {
+			return c, usagef("--size %q: want HxW or N, e.g. 32x32", f.size)
+		}
+		c.Height, c.Width = h, w
+	}
+	return c, nil
+}
+
+// floats parses a comma-separated list of numbers; "" gives nil.
+func floats(flagName, s string) ([]float64, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var v []float64
+	for _, part := range strings.Split(s, ",") {
+		x, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
+		if err != nil {
+			return nil, usagef("%s %q: want comma-separated numbers", flagName, s)
+		}
+		v = append(v, x)
+	}
+	return v, nil
+}

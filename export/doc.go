@@ -1,0 +1,40 @@
+// Package export writes and reads the files a loss-landscape run produces.
+//
+// # Overview
+//
+// A [landscape.Surface] leaves the program as a Parquet file that pandas,
+// DuckDB, Polars or Spark read without help from this module. The file is
+// long-format, one row per grid point, with these columns in this order:
+//
+//	x           DOUBLE  required  the coordinate α
+//	y           DOUBLE  optional  the coordinate β, null in a 1D surface
+//	train_loss  DOUBLE  required  one column per entry of Surface.Metrics,
+//	...                           in that order
+//
+// so that
+//
+//	pandas.read_parquet(f).pivot(index="y", columns="x", values="train_loss")
+//
+// is the 2D array. NaN and ±Inf values, which a loss reaches far from the
+// centre, are stored as such. The point's flat grid index is not a column:
+// [ReadParquet] recomputes it from x and y and the grid, by matching each
+// coordinate to the values of its [grid.Axis].
+//
+// The file's key-value metadata holds the [landscape.Provenance] as JSON under
+// [landscape.MetadataKey]; a file without it is not a surface and reading it
+// fails with [ErrNoProvenance].
+//
+// # Writing safely
+//
+// [WriteParquet] writes to a temporary file in the destination folder,
+// flushes it to disk and renames it over the destination, so an interrupted
+// run or a failed write never leaves a partial file under the real name; on
+// a cluster, where each task writes its shard to shared storage, a part file
+// that exists is a complete one. [EncodeParquet] writes the same bytes to any
+// [io.Writer], and [DecodeParquet] reads them back from an [io.ReaderAt].
+//
+// # CSV
+//
+// [WriteCSV] writes the same columns as comma-separated text with a header
+// line, for tools that do not read Parquet.
+package export

@@ -1,0 +1,791 @@
+package export
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/landscape-go/landscape/grid"
+	"github.com/landscape-go/landscape/landscape"
+)
+
+var testMetrics = []string{"train_loss", "train_acc", "test_loss", "test_acc"}
+
+// testSurface returns a surface on an nx by ny grid (1D if ny is 0) holding
+// every step-th point, with a full provenance and values that include NaN,
+// both infinities, -0 and numbers without a short decimal form.
+func testSurface(nx, ny, step int, metrics []string) *landscape.Surface {
+	seed := uint64(7)
+	s := &landscape.Surface{
+		Metrics: metrics,
+		Provenance: landscape.Provenance{
+			Tool:       "landscape",
+			Version:    "v0.1.0-test",
+			Created:    "2025-01-02T03:04:05Z",
+			Model:      landscape.ModelInfo{Name: "resnet20", InChannels: 3, Height: 32, Width: 32, Classes: 10},
+			Checkpoint: landscape.FileInfo{Path: "ckpt/model_300.t7", SHA256: strings.Repeat("ab", 32)},
+			Directions: landscape.DirectionsInfo{Kind: "random", Seed: 123, Norm: "filter", Ignore: "biasbn", Mode: "weights", SHA256: strings.Repeat("cd", 32)},
+			Data: landscape.DataInfo{
+				Name: "cifar10", Path: "data/cifar-10-batches-bin", Splits: []string{"train", "test"},
+				Samples: []int{50000, 10000}, SampleSeed: &seed,
+				Mean: []float64{0.4914, 0.4822, 0.4465}, Std: []float64{0.2470, 0.2435, 0.2616},
+			},
+			Grid:        landscape.GridInfo{X: grid.Axis{Min: -1, Max: 1, Num: nx}},
+			Shard:       landscape.ShardInfo{Index: 0, Count: 1},
+			BatchSize:   128,
+			Backend:     "cpu",
+			Device:      "2 threads",
+			WallSeconds: 12.5,
+		},
+	}
+	if nx == 1 {
+		s.Provenance.Grid.X = grid.Axis{Min: 0.3, Max: 0.3, Num: 1}
+	}
+	n := nx
+	if ny == 1 {
+		s.Provenance.Grid.Y = &grid.Axis{Min: -0.7, Max: -0.7, Num: 1}
+	} else if ny > 0 {
+		s.Provenance.Grid.Y = &grid.Axis{Min: -0.5, Max: 1.5, Num: ny}
+	}
+	if ny > 0 {
+		n *= ny
+	}
+	special := []float64{math.NaN(), math.Inf(1), math.Inf(-1), math.Copysign(0, -1), 1.0 / 3, 5e-324}
+	for i := 0; i < n; i += step {
+		p := landscape.Point{Index: i, X: s.Provenance.Grid.X.At(i % nx), Y: math.NaN()}
+		if ny > 0 {
+			p.Y = s.Provenance.Grid.Y.At(i / nx)
+		}
+		for m := range metrics {
+			v := float64(i) + float64(m)/10
+			if (i+m)%3 == 0 {
+				v = special[(i+m)/3%len(special)]
+			}
+			p.Values = append(p.Values, v)
+		}
+		s.Points = append(s.Points, p)
+	}
+	return s
+}
+
+// sameFloat reports whether a and b are the same stored double: a round
+// trip through a file must not change a single bit of a value, so this is
+// exact on purpose, with every NaN equal to every other.
+func sameFloat(a, b float64) bool {
+	if math.IsNaN(a) || math.IsNaN(b) {
+		return math.IsNaN(a) && math.IsNaN(b)
+	}
+	return math.Float64bits(a) == math.Float64bits(b)
+}
+
+// checkSameSurface fails t unless got equals want point for point.
+func checkSameSurface(t *testing.T, got, want *landscape.Surface) {
+	t.Helper()
+	if !reflect.DeepEqual(got.Metrics, want.Metrics) {
+		t.Errorf("metrics %q, want %q", got.Metrics, want.Metrics)
+	}
+	if !reflect.DeepEqual(got.Provenance, want.Provenance) {
+		t.Errorf("provenance\n got %+v\nwant %+v", got.Provenance, want.Provenance)
+	}
+	if len(got.Points) != len(want.Points) {
+		t.Fatalf("%d points, want %d", len(got.Points), len(want.Points))
+	}
+	for k, g := range got.Points {
+		w := want.Points[k]
+		if g.Index != w.Index || !sameFloat(g.X, w.X) || !sameFloat(g.Y, w.Y) || len(g.Values) != len(w.Values) {
+			t.Fatalf("point %d is {%d %v %v %v}, want {%d %v %v %v}", k, g.Index, g.X, g.Y, g.Values, w.Index, w.X, w.Y, w.Values)
+		}
+		for m := range g.Values {
+			if !sameFloat(g.Values[m], w.Values[m]) {
+				t.Fatalf("point %d metric %q is %v, want %v", k, want.Metrics[m], g.Values[m], w.Values[m])
+			}
+		}
+	}
+}
+
+func TestParquetRoundTrip(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name           string
+		nx, ny, step   int
+		metrics        []string
+		dropFirstPoint bool
+	}{
+		{name: "1D", nx: 7, step: 1, metrics: testMetrics},
+		{name: "2D 3x5", nx: 3, ny: 5, step: 1, metrics: testMetrics},
+		{name: "2D 5x3", nx: 5, ny: 3, step: 1, metrics: testMetrics},
+		{name: "2D shard", nx: 4, ny: 6, step: 3, metrics: testMetrics},
+		{name: "1D single point", nx: 1, step: 1, metrics: []string{"loss"}},
+		{name: "2D single point", nx: 1, ny: 1, step: 1, metrics: []string{"loss"}},
+		{name: "no points", nx: 3, ny: 3, step: 100, metrics: testMetrics, dropFirstPoint: true},
+		{name: "no metrics", nx: 3, ny: 2, step: 1},
+		{name: "odd metric names", nx: 2, ny: 2, step: 1, metrics: []string{"Train Loss", "accuracy (%)", "é\"'", "index"}},
+		{name: "many rows", nx: 101, ny: 99, step: 1, metrics: testMetrics},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			want := testSurface(tc.nx, tc.ny, tc.step, tc.metrics)
+			if tc.dropFirstPoint {
+				want.Points = want.Points[1:]
+			}
+
+			var buf bytes.Buffer
+			if err := EncodeParquet(&buf, want); err != nil {
+				t.Fatal(err)
+			}
+			got, err := DecodeParquet(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkSameSurface(t, got, want)
+
+			path := filepath.Join(t.TempDir(), "surface.parquet")
+			if err := WriteParquet(path, want); err != nil {
+				t.Fatal(err)
+			}
+			got, err = ReadParquet(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkSameSurface(t, got, want)
+			file, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(file, buf.Bytes()) {
+				t.Errorf("WriteParquet wrote %d bytes, EncodeParquet %d different ones", len(file), buf.Len())
+			}
+		})
+	}
+}
+
+// openParquet opens the Parquet file at path with parquet-go.
+func openParquet(t *testing.T, path string) *parquet.File {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestParquetLayout(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		nx, ny int
+	}{
+		{"1D", 5, 0},
+		{"2D", 3, 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := testSurface(tc.nx, tc.ny, 1, testMetrics)
+			path := filepath.Join(t.TempDir(), "surface.parquet")
+			if err := WriteParquet(path, s); err != nil {
+				t.Fatal(err)
+			}
+			f := openParquet(t, path)
+			md := f.Metadata()
+
+			// The schema as stored: the root, then the leaves in order.
+			type column struct {
+				name       string
+				typ        format.Type
+				repetition format.FieldRepetitionType
+			}
+			want := []column{
+				{"x", format.Double, format.Required},
+				{"y", format.Double, format.Optional},
+			}
+			for _, m := range testMetrics {
+				want = append(want, column{m, format.Double, format.Required})
+			}
+			if len(md.Schema) != 1+len(want) || int(md.Schema[0].NumChildren.V) != len(want) {
+				t.Fatalf("schema has %d elements, root has %v children; want a root with %d leaves", len(md.Schema), md.Schema[0].NumChildren, len(want))
+			}
+			for i, el := range md.Schema[1:] {
+				got := column{el.Name, el.Type.V, el.RepetitionType.V}
+				if got != want[i] || !el.Type.Valid || !el.RepetitionType.Valid || el.LogicalType.Value != nil || el.ConvertedType.Valid {
+					t.Errorf("column %d is %+v (logical type %v, converted type %v), want %+v", i, el, el.LogicalType.Value, el.ConvertedType, want[i])
+				}
+			}
+
+			if md.NumRows != int64(len(s.Points)) || len(md.RowGroups) != 1 {
+				t.Errorf("%d rows in %d row groups, want %d in 1", md.NumRows, len(md.RowGroups), len(s.Points))
+			}
+			for _, rg := range md.RowGroups {
+				for _, c := range rg.Columns {
+					if c.MetaData.Codec != format.Zstd {
+						t.Errorf("column %v is compressed with %v, want ZSTD", c.MetaData.PathInSchema, c.MetaData.Codec)
+					}
+				}
+			}
+
+			// The y column is null exactly when the surface is 1D.
+			rows := make([]parquet.Row, len(s.Points))
+			r := f.RowGroups()[0].Rows()
+			defer r.Close()
+			if n, err := r.ReadRows(rows); n != len(rows) {
+				t.Fatalf("read %d rows (%v), want %d", n, err, len(rows))
+			}
+			for i, row := range rows {
+				if y := row[1]; y.IsNull() != (tc.ny == 0) {
+					t.Fatalf("row %d: y is %v; want null only in 1D", i, y)
+				}
+			}
+
+			// The provenance is stored as its JSON.
+			raw, ok := f.Lookup(landscape.MetadataKey)
+			if !ok {
+				t.Fatalf("no %q metadata", landscape.MetadataKey)
+			}
+			wantJSON, err := json.Marshal(s.Provenance)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if raw != string(wantJSON) {
+				t.Errorf("metadata %q is\n%s\nwant\n%s", landscape.MetadataKey, raw, wantJSON)
+			}
+		})
+	}
+}
+
+// failingWriter accepts n bytes, then fails.
+type failingWriter struct{ n int }
+
+var errWriter = errors.New("disk full")
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if len(p) > w.n {
+		n := w.n
+		w.n = 0
+		return n, errWriter
+	}
+	w.n -= len(p)
+	return len(p), nil
+}
+
+func TestEncodeParquetWriterFails(t *testing.T) {
+	t.Parallel()
+	s := testSurface(30, 20, 1, testMetrics)
+	var buf bytes.Buffer
+	if err := EncodeParquet(&buf, s); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{0, 3, 100, buf.Len() / 2, buf.Len() - 1} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			t.Parallel()
+			err := EncodeParquet(&failingWriter{n: n}, s)
+			if !errors.Is(err, errWriter) {
+				t.Errorf("error %v, want one wrapping %v", err, errWriter)
+			}
+		})
+	}
+}
+
+// dirEntries returns the names in dir.
+func dirEntries(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+func TestWriteParquetAtomic(t *testing.T) {
+	t.Parallel()
+	good := testSurface(3, 5, 1, testMetrics)
+	bad := testSurface(3, 5, 1, testMetrics)
+	bad.Points[7].Values = bad.Points[7].Values[:2] // fails once the temp file exists
+
+	t.Run("missing folder", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		path := filepath.Join(dir, "absent", "surface.parquet")
+		err := WriteParquet(path, good)
+		if !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), path) {
+			t.Errorf("error %v, want one naming %s and wrapping os.ErrNotExist", err, path)
+		}
+		if names := dirEntries(t, dir); len(names) != 0 {
+			t.Errorf("folder holds %q, want nothing", names)
+		}
+	})
+
+	t.Run("folder is a file", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		file := filepath.Join(dir, "file")
+		if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteParquet(filepath.Join(file, "surface.parquet"), good); err == nil {
+			t.Error("no error writing under a file")
+		}
+		if names := dirEntries(t, dir); !reflect.DeepEqual(names, []string{"file"}) {
+			t.Errorf("folder holds %q, want only %q", names, "file")
+		}
+	})
+
+	t.Run("unwritable folder", func(t *testing.T) {
+		t.Parallel()
+		dir := filepath.Join(t.TempDir(), "ro")
+		if err := os.Mkdir(dir, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Chmod(dir, 0o755) })
+		if f, err := os.CreateTemp(dir, "probe"); err == nil {
+			f.Close()
+			os.Remove(f.Name())
+			t.Skip("this user can write to a read-only folder (root?)")
+		}
+		path := filepath.Join(dir, "surface.parquet")
+		err := WriteParquet(path, good)
+		if !errors.Is(err, os.ErrPermission) || !strings.Contains(err.Error(), path) {
+			t.Errorf("error %v, want one naming %s and wrapping os.ErrPermission", err, path)
+		}
+		if names := dirEntries(t, dir); len(names) != 0 {
+			t.Errorf("folder holds %q, want nothing", names)
+		}
+	})
+
+	t.Run("encoding fails", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		path := filepath.Join(dir, "surface.parquet")
+		err := WriteParquet(path, bad)
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), path) {
+			t.Errorf("error %v, want one naming %s and wrapping ErrInvalid", err, path)
+		}
+		if names := dirEntries(t, dir); len(names) != 0 {
+			t.Errorf("folder holds %q, want nothing", names)
+		}
+	})
+
+	t.Run("failure keeps the old file", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		path := filepath.Join(dir, "surface.parquet")
+		if err := WriteParquet(path, good); err != nil {
+			t.Fatal(err)
+		}
+		before, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteParquet(path, bad); err == nil {
+			t.Fatal("no error writing an invalid surface")
+		}
+		after, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(before, after) {
+			t.Error("a failed write changed the file")
+		}
+		if names := dirEntries(t, dir); !reflect.DeepEqual(names, []string{"surface.parquet"}) {
+			t.Errorf("folder holds %q, want only surface.parquet", names)
+		}
+	})
+
+	t.Run("rename fails", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		path := filepath.Join(dir, "surface.parquet")
+		if err := os.Mkdir(path, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteParquet(path, good); err == nil {
+			t.Error("no error writing over a folder")
+		}
+		if names := dirEntries(t, dir); !reflect.DeepEqual(names, []string{"surface.parquet"}) {
+			t.Errorf("folder holds %q, want only surface.parquet", names)
+		}
+	})
+
+	t.Run("replaces", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		path := filepath.Join(dir, "surface.parquet")
+		if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteParquet(path, good); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ReadParquet(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkSameSurface(t, got, good)
+		info, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if perm := info.Mode().Perm(); perm != 0o644 {
+			t.Errorf("file mode %v, want %v", perm, os.FileMode(0o644))
+		}
+		if names := dirEntries(t, dir); !reflect.DeepEqual(names, []string{"surface.parquet"}) {
+			t.Errorf("folder holds %q, want only surface.parquet", names)
+		}
+	})
+}
+
+func TestEncodeParquetInvalid(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		change func(s *landscape.Surface)
+		want   error
+	}{
+		{"empty metric name", func(s *landscape.Surface) { s.Metrics[1] = "" }, ErrInvalid},
+		{"comma in metric name", func(s *landscape.Surface) { s.Metrics[1] = "a,b" }, ErrInvalid},
+		{"metric named x", func(s *landscape.Surface) { s.Metrics[1] = "x" }, ErrInvalid},
+		{"metric named twice", func(s *landscape.Surface) { s.Metrics[1] = s.Metrics[0] }, ErrInvalid},
+		{"bad x axis", func(s *landscape.Surface) { s.Provenance.Grid.X.Num = 0 }, ErrInvalid},
+		{"bad y axis", func(s *landscape.Surface) { s.Provenance.Grid.Y.Max = -5 }, ErrInvalid},
+		{"too few values", func(s *landscape.Surface) { s.Points[2].Values = s.Points[2].Values[:3] }, ErrInvalid},
+		{"index out of grid", func(s *landscape.Surface) { s.Points[len(s.Points)-1].Index = 15 }, ErrInvalid},
+		{"negative index", func(s *landscape.Surface) { s.Points[0].Index = -1 }, ErrInvalid},
+		{"index twice", func(s *landscape.Surface) { s.Points[3].Index = 2 }, ErrInvalid},
+		{"x off grid", func(s *landscape.Surface) { s.Points[4].X += 0.1 }, ErrNotOnGrid},
+		{"y off grid", func(s *landscape.Surface) { s.Points[4].Y = math.NaN() }, ErrNotOnGrid},
+		{"y in 1D", func(s *landscape.Surface) { s.Provenance.Grid.Y = nil; s.Points = s.Points[:3] }, ErrNotOnGrid},
+		{"provenance not JSON", func(s *landscape.Surface) { s.Provenance.WallSeconds = math.NaN() }, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := testSurface(3, 5, 1, slices.Clone(testMetrics))
+			tc.change(s)
+			err := EncodeParquet(&bytes.Buffer{}, s)
+			if err == nil || (tc.want != nil && !errors.Is(err, tc.want)) || !strings.HasPrefix(err.Error(), "export: ") {
+				t.Errorf("error %v, want an export error wrapping %v", err, tc.want)
+			}
+		})
+	}
+	if err := EncodeParquet(&bytes.Buffer{}, nil); !errors.Is(err, ErrInvalid) {
+		t.Errorf("nil surface: error %v, want ErrInvalid", err)
+	}
+}
+
+// craft returns a Parquet file with the given schema, rows and key-value
+// metadata, written by parquet-go directly.
+func craft(t *testing.T, schema *parquet.Schema, rows []parquet.Row, kv ...string) []byte {
+	t.Helper()
+	opts := []parquet.WriterOption{schema}
+	for i := 0; i+1 < len(kv); i += 2 {
+		opts = append(opts, parquet.KeyValueMetadata(kv[i], kv[i+1]))
+	}
+	var buf bytes.Buffer
+	w := parquet.NewWriter(&buf, opts...)
+	if _, err := w.WriteRows(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// row makes a row of doubles in the surface layout; a NaN y is null.
+func row(x, y float64, values ...float64) parquet.Row {
+	r := parquet.Row{parquet.DoubleValue(x).Level(0, 0, 0)}
+	if math.IsNaN(y) {
+		r = append(r, parquet.NullValue().Level(0, 0, 1))
+	} else {
+		r = append(r, parquet.DoubleValue(y).Level(0, 1, 1))
+	}
+	for i, v := range values {
+		r = append(r, parquet.DoubleValue(v).Level(0, 0, 2+i))
+	}
+	return r
+}
+
+func TestReadParquetErrors(t *testing.T) {
+	t.Parallel()
+	nan := math.NaN()
+	prov2D := testSurface(3, 2, 1, nil).Provenance // x: -1, 0, 1; y: -0.5, 1.5
+	prov1D := testSurface(3, 0, 1, nil).Provenance
+	js := func(p landscape.Provenance) string {
+		b, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	key := landscape.MetadataKey
+	loss := schemaOf([]string{"loss"})
+	for _, tc := range []struct {
+		name string
+		file []byte
+		want error  // sentinel the error wraps, if any
+		text string // text the error holds
+	}{
+		{
+			name: "not parquet",
+			file: []byte("PAR1 this is not a parquet file at all PAR1"),
+			text: "parquet",
+		},
+		{
+			name: "missing y",
+			file: craft(t, parquet.SchemaOf(struct {
+				X    float64 `parquet:"x"`
+				Loss float64 `parquet:"loss"`
+			}{}), nil, key, js(prov2D)),
+			want: ErrSchema,
+			text: `["x" "loss"]`,
+		},
+		{
+			name: "columns out of order",
+			file: craft(t, parquet.SchemaOf(struct {
+				Y *float64 `parquet:"y,optional"`
+				X float64  `parquet:"x"`
+			}{}), nil, key, js(prov2D)),
+			want: ErrSchema,
+		},
+		{
+			name: "integer x",
+			file: craft(t, parquet.SchemaOf(struct {
+				X int64    `parquet:"x"`
+				Y *float64 `parquet:"y,optional"`
+			}{}), nil, key, js(prov2D)),
+			want: ErrSchema,
+			text: `"x" is INT64`,
+		},
+		{
+			name: "string metric",
+			file: craft(t, parquet.SchemaOf(struct {
+				X    float64  `parquet:"x"`
+				Y    *float64 `parquet:"y,optional"`
+				Name string   `parquet:"name"`
+			}{}), nil, key, js(prov2D)),
+			want: ErrSchema,
+			text: `"name"`,
+		},
+		{
+			name: "metric named x",
+			file: craft(t, parquet.SchemaOf(struct {
+				X float64  `parquet:"x"`
+				Y *float64 `parquet:"y,optional"`
+				A float64  `parquet:"loss"`
+				B float64  `parquet:"loss_"`
+				C float64  `parquet:"x"`
+			}{}), nil, key, js(prov2D)),
+			want: ErrSchema,
+		},
+		{
+			name: "no provenance",
+			file: craft(t, loss, []parquet.Row{row(0, 1.5, 1)}),
+			want: ErrNoProvenance,
+			text: key,
+		},
+		{
+			name: "provenance not JSON",
+			file: craft(t, loss, nil, key, "{"),
+			text: key,
+		},
+		{
+			name: "provenance grid invalid",
+			file: craft(t, loss, nil, key, `{"grid":{"x":{"min":1,"max":-1,"num":3},"y":null}}`),
+			text: "grid x axis",
+		},
+		{
+			name: "x off grid",
+			file: craft(t, loss, []parquet.Row{row(0, 1.5, 1), row(0.5, 1.5, 2)}, key, js(prov2D)),
+			want: ErrNotOnGrid,
+			text: "row 1: ",
+		},
+		{
+			name: "x beyond the axis",
+			file: craft(t, loss, []parquet.Row{row(2, 1.5, 2)}, key, js(prov2D)),
+			want: ErrNotOnGrid,
+		},
+		{
+			name: "x infinite",
+			file: craft(t, loss, []parquet.Row{row(math.Inf(1), 1.5, 2)}, key, js(prov2D)),
+			want: ErrNotOnGrid,
+		},
+		{
+			name: "x NaN",
+			file: craft(t, loss, []parquet.Row{row(nan, 1.5, 2)}, key, js(prov2D)),
+			want: ErrNotOnGrid,
+		},
+		{
+			name: "y null in 2D",
+			file: craft(t, loss, []parquet.Row{row(0, nan, 2)}, key, js(prov2D)),
+			want: ErrNotOnGrid,
+		},
+		{
+			name: "y set in 1D",
+			file: craft(t, loss, []parquet.Row{row(0, 1.5, 2)}, key, js(prov1D)),
+			want: ErrNotOnGrid,
+		},
+		{
+			name: "point twice",
+			file: craft(t, loss, []parquet.Row{row(0, 1.5, 1), row(1, 1.5, 2), row(0, 1.5, 3)}, key, js(prov2D)),
+			text: "grid point 4 (x 0, y 1.5) stored twice",
+		},
+		{
+			name: "more rows than points",
+			file: craft(t, loss, []parquet.Row{row(-1, nan, 1), row(0, nan, 1), row(1, nan, 1), row(1, nan, 1)}, key, js(prov1D)),
+			text: "4 rows for a grid of 3 points",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "bad.parquet")
+			if err := os.WriteFile(path, tc.file, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			s, err := ReadParquet(path)
+			if err == nil {
+				t.Fatalf("no error; read %+v", s)
+			}
+			msg := err.Error()
+			if !strings.HasPrefix(msg, "export: read "+path+": ") || !strings.Contains(msg, tc.text) {
+				t.Errorf("error %q, want it to start %q and hold %q", msg, "export: read "+path+": ", tc.text)
+			}
+			if tc.want != nil && !errors.Is(err, tc.want) {
+				t.Errorf("error %v does not wrap %v", err, tc.want)
+			}
+		})
+	}
+
+	t.Run("missing file", func(t *testing.T) {
+		t.Parallel()
+		path := filepath.Join(t.TempDir(), "absent.parquet")
+		if _, err := ReadParquet(path); !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), path) {
+			t.Errorf("error %v, want one naming %s and wrapping os.ErrNotExist", err, path)
+		}
+	})
+}
+
+func TestReadParquetForeignFiles(t *testing.T) {
+	t.Parallel()
+	prov := testSurface(3, 2, 1, nil).Provenance // x: -1, 0, 1; y: -0.5, 1.5
+	b, err := json.Marshal(prov)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Rows in any order, coordinates a rounding away from the axis values,
+	// optional metric columns with nulls: what another tool may write.
+	schema := parquet.SchemaOf(struct {
+		X    float64  `parquet:"x"`
+		Y    *float64 `parquet:"y,optional"`
+		Loss *float64 `parquet:"loss,optional"`
+	}{})
+	opt := func(x, y float64, v *float64) parquet.Row {
+		r := parquet.Row{parquet.DoubleValue(x).Level(0, 0, 0), parquet.DoubleValue(y).Level(0, 1, 1)}
+		if v == nil {
+			return append(r, parquet.NullValue().Level(0, 0, 2))
+		}
+		return append(r, parquet.DoubleValue(*v).Level(0, 1, 2))
+	}
+	one, two := 1.0, 2.0
+	file := craft(t, schema, []parquet.Row{
+		opt(1, 1.5, &one),
+		opt(math.Nextafter(0, 1), -0.5, nil),
+		opt(-1, math.Nextafter(1.5, 0), &two),
+	}, landscape.MetadataKey, string(b))
+
+	s, err := DecodeParquet(bytes.NewReader(file), int64(len(file)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		index int
+		loss  float64
+	}{{1, math.NaN()}, {3, 2}, {5, 1}}
+	if len(s.Points) != len(want) {
+		t.Fatalf("%d points, want %d", len(s.Points), len(want))
+	}
+	for k, w := range want {
+		if p := s.Points[k]; p.Index != w.index || !sameFloat(p.Values[0], w.loss) {
+			t.Errorf("point %d has index %d, loss %v; want %d, %v", k, p.Index, p.Values[0], w.index, w.loss)
+		}
+	}
+}
+
+func TestAxisIndex(t *testing.T) {
+	t.Parallel()
+	for _, a := range []grid.Axis{
+		{Min: -1, Max: 1, Num: 51},
+		{Min: -1, Max: 1, Num: 2},
+		{Min: 0.3, Max: 0.3, Num: 1},
+		{Min: -0.25, Max: 1.5, Num: 401},
+		{Min: 1e9, Max: 1e9 + 1, Num: 1000},
+		{Min: -1e-8, Max: 3e-8, Num: 7},
+	} {
+		t.Run(a.String(), func(t *testing.T) {
+			t.Parallel()
+			for i, v := range a.Values() {
+				if got, ok := axisIndex(a, v); got != i || !ok {
+					t.Fatalf("axisIndex(%v) = %d, %v; want %d, true", v, got, ok, i)
+				}
+			}
+			if a.Num > 1 {
+				step := (a.Max - a.Min) / float64(a.Num-1)
+				for _, v := range []float64{a.Min - step, a.Max + step, a.Min + step/2, a.Min + 0.4*step} {
+					if i, ok := axisIndex(a, v); ok {
+						t.Errorf("axisIndex(%v) = %d, true; want false", v, i)
+					}
+				}
+			}
+			for _, v := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+				if _, ok := axisIndex(a, v); ok {
+					t.Errorf("axisIndex(%v) is true", v)
+				}
+			}
+		})
+	}
+}
+
+func FuzzDecodeParquet(f *testing.F) {
+	for _, s := range []*landscape.Surface{
+		testSurface(3, 0, 1, testMetrics),
+		testSurface(2, 3, 1, []string{"loss"}),
+	} {
+		var buf bytes.Buffer
+		if err := EncodeParquet(&buf, s); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(buf.Bytes())
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := DecodeParquet(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			return
+		}
+		// Whatever reads as a surface writes as one and reads back the same.
+		var buf bytes.Buffer
+		if err := EncodeParquet(&buf, s); err != nil {
+			t.Fatalf("decoded surface does not encode: %v", err)
+		}
+		again, err := DecodeParquet(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		if err != nil {
+			t.Fatalf("re-encoded surface does not decode: %v", err)
+		}
+		checkSameSurface(t, again, s)
+	})
+}

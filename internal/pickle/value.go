@@ -1,0 +1,255 @@
+package pickle
+
+import (
+	"fmt"
+	"iter"
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+)
+
+// Tuple is a Python tuple.
+type Tuple []any
+
+// Bytes is a Python bytes or bytearray value, or a Python 2 str (pickles
+// written by Python 2 are read as Python 3 reads them with
+// encoding='bytes').
+type Bytes []byte
+
+// List is a Python list. It is a pointer type because pickles may append to
+// a list after other objects refer to it.
+type List struct {
+	Items []any
+}
+
+// Set is a Python set or frozenset.
+type Set struct {
+	Items  []any
+	Frozen bool
+}
+
+// Func stands for a Python callable that a pickle may call with REDUCE,
+// NEWOBJ, INST or OBJ: a class or function the caller allowed in
+// [Options.Globals]. It receives the positional arguments and returns the
+// value the call would have made. It is plain Go: nothing in the pickle is
+// ever executed.
+type Func func(args Tuple) (any, error)
+
+// Builder is implemented by values that accept the state of a BUILD opcode,
+// Python's __setstate__.
+type Builder interface {
+	Build(state any) error
+}
+
+// Dict is a Python dict or collections.OrderedDict. It keeps the order in
+// which keys were first set, as both do in Python 3.7 and later.
+type Dict struct {
+	keys  []any
+	vals  []any
+	index map[string]int
+	// Attrs holds the instance attributes a BUILD opcode set on the dict,
+	// such as the _metadata of a PyTorch state dict; nil if none.
+	Attrs *Dict
+}
+
+// NewDict returns an empty Dict.
+func NewDict() *Dict { return &Dict{index: map[string]int{}} }
+
+// Len returns the number of entries.
+func (d *Dict) Len() int { return len(d.keys) }
+
+// Keys returns the keys in order. The slice must not be modified.
+func (d *Dict) Keys() []any { return d.keys }
+
+// Values returns the values in key order. The slice must not be modified.
+func (d *Dict) Values() []any { return d.vals }
+
+// All iterates over the entries in order.
+func (d *Dict) All() iter.Seq2[any, any] {
+	return func(yield func(any, any) bool) {
+		for i, k := range d.keys {
+			if !yield(k, d.vals[i]) {
+				return
+			}
+		}
+	}
+}
+
+// Get returns the value stored under key, compared as Python compares dict
+// keys (1, 1.0 and True are the same key; "a" and b"a" are not).
+func (d *Dict) Get(key any) (any, bool) {
+	h, err := hashKey(key, 0)
+	if err != nil {
+		return nil, false
+	}
+	i, ok := d.index[h]
+	if !ok {
+		return nil, false
+	}
+	return d.vals[i], true
+}
+
+// Lookup returns the value stored under the str key name or, failing that,
+// under the bytes key name: a CIFAR batch pickled by Python 2 has b'data'
+// where a Python 3 one has 'data'.
+func (d *Dict) Lookup(name string) (any, bool) {
+	if v, ok := d.Get(name); ok {
+		return v, true
+	}
+	return d.Get(Bytes(name))
+}
+
+// Set stores value under key, keeping the position of an existing key. It
+// returns an error if key is unhashable (a list, dict or set).
+func (d *Dict) Set(key, value any) error {
+	h, err := hashKey(key, 0)
+	if err != nil {
+		return err
+	}
+	if d.index == nil {
+		d.index = map[string]int{}
+	}
+	if i, ok := d.index[h]; ok {
+		d.vals[i] = value
+		return nil
+	}
+	d.index[h] = len(d.keys)
+	d.keys = append(d.keys, key)
+	d.vals = append(d.vals, value)
+	return nil
+}
+
+// maxKeyDepth bounds the nesting of tuple keys, so a hostile pickle cannot
+// exhaust the goroutine stack.
+const maxKeyDepth = 100
+
+// hashKey returns a string that is equal for two keys exactly when Python
+// would treat them as the same dict key.
+func hashKey(k any, depth int) (string, error) {
+	if depth > maxKeyDepth {
+		return "", fmt.Errorf("pickle: dict key nested deeper than %d", maxKeyDepth)
+	}
+	switch v := k.(type) {
+	case nil:
+		return "N", nil
+	case bool:
+		if v {
+			return "i1", nil
+		}
+		return "i0", nil
+	case int64:
+		return "i" + strconv.FormatInt(v, 10), nil
+	case *big.Int:
+		return "i" + v.String(), nil
+	case float64:
+		if v == math.Trunc(v) && math.Abs(v) < 1<<63 {
+			return "i" + strconv.FormatInt(int64(v), 10), nil
+		}
+		return "f" + strconv.FormatUint(math.Float64bits(v), 16), nil
+	case string:
+		return "s" + v, nil
+	case Bytes:
+		return "y" + string(v), nil
+	case Tuple:
+		var b strings.Builder
+		b.WriteString("t")
+		for _, e := range v {
+			h, err := hashKey(e, depth+1)
+			if err != nil {
+				return "", err
+			}
+			// Length-prefix each element so that the encoding is unambiguous.
+			fmt.Fprintf(&b, "%d:%s", len(h), h)
+		}
+		return b.String(), nil
+	}
+	return "", fmt.Errorf("pickle: unhashable dict key of type %s", TypeName(k))
+}
+
+// TypeName returns the Python-like name of the type of a decoded value,
+// for error messages: "int", "str", "bytes", "tuple", "list", "dict", ...
+func TypeName(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "None"
+	case bool:
+		return "bool"
+	case int64, *big.Int:
+		return "int"
+	case float64:
+		return "float"
+	case string:
+		return "str"
+	case Bytes:
+		return "bytes"
+	case Tuple:
+		return "tuple"
+	case *List:
+		return "list"
+	case *Dict:
+		return "dict"
+	case *Set:
+		if v.Frozen {
+			return "frozenset"
+		}
+		return "set"
+	case Func:
+		return "function"
+	case *NDArray:
+		return "numpy.ndarray"
+	case *DType:
+		return "numpy.dtype"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// Int returns v as an int if it is a Python int (or bool) that fits.
+func Int(v any) (int, bool) {
+	switch v := v.(type) {
+	case int64:
+		if int64(int(v)) == v {
+			return int(v), true
+		}
+	case bool:
+		if v {
+			return 1, true
+		}
+		return 0, true
+	}
+	return 0, false
+}
+
+// String returns v as a Go string if it is a str or bytes value.
+func String(v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return v, true
+	case Bytes:
+		return string(v), true
+	}
+	return "", false
+}
+
+// Ints returns v as a slice of ints if it is a tuple or list of ints, as
+// shapes and strides are pickled.
+func Ints(v any) ([]int, bool) {
+	var items []any
+	switch v := v.(type) {
+	case Tuple:
+		items = v
+	case *List:
+		items = v.Items
+	default:
+		return nil, false
+	}
+	out := make([]int, len(items))
+	for i, e := range items {
+		n, ok := Int(e)
+		if !ok {
+			return nil, false
+		}
+		out[i] = n
+	}
+	return out, true
+}

@@ -1,0 +1,155 @@
+package checkpoint
+
+import (
+	"archive/zip"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/landscape-go/landscape/nets"
+	"github.com/landscape-go/landscape/nets/npz"
+	"github.com/landscape-go/landscape/nets/safetensors"
+	"github.com/landscape-go/landscape/nets/torch"
+)
+
+// Format is a checkpoint file format.
+type Format int
+
+// The formats [Load] recognises.
+const (
+	Unknown     Format = iota
+	TorchZip           // torch.save, PyTorch 1.6 and later
+	TorchLegacy        // torch.save before 1.6, or _use_new_zipfile_serialization=False
+	SafeTensors        // safetensors
+	NPZ                // numpy.savez of a state dict
+)
+
+// String returns the format's name: "torch-zip", "torch-legacy",
+// "safetensors", "npz" or "unknown".
+func (f Format) String() string {
+	switch f {
+	case TorchZip:
+		return "torch-zip"
+	case TorchLegacy:
+		return "torch-legacy"
+	case SafeTensors:
+		return "safetensors"
+	case NPZ:
+		return "npz"
+	case Unknown:
+		return "unknown"
+	}
+	return "Format(" + strconv.Itoa(int(f)) + ")"
+}
+
+// ErrUnknownFormat reports content that is none of the known formats.
+var ErrUnknownFormat = errors.New("unrecognised checkpoint format")
+
+// DataParallelPrefix is the prefix nn.DataParallel and
+// DistributedDataParallel give every state-dict key.
+const DataParallelPrefix = "module."
+
+// Load reads the checkpoint at path, recognising its format by content
+// (see [Detect]), not by extension, and returns its state dict and format.
+// If every key starts with [DataParallelPrefix], the prefix is removed.
+func Load(path string) (*nets.StateDict, Format, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, Unknown, fmt.Errorf("checkpoint: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, Unknown, fmt.Errorf("checkpoint: %w", err)
+	}
+	format, err := Detect(f, st.Size())
+	f.Close()
+	if err != nil {
+		return nil, Unknown, fmt.Errorf("checkpoint: %s: %w", path, err)
+	}
+	var sd *nets.StateDict
+	switch format {
+	case TorchZip, TorchLegacy:
+		sd, err = torch.Load(path)
+	case SafeTensors:
+		sd, _, err = safetensors.Read(path)
+	case NPZ:
+		sd, err = npz.Read(path)
+	}
+	if err != nil {
+		return nil, format, err
+	}
+	StripDataParallel(sd)
+	return sd, format, nil
+}
+
+// StripDataParallel removes [DataParallelPrefix] from every key if every
+// key has it, and reports whether it did.
+func StripDataParallel(sd *nets.StateDict) bool {
+	if sd.Len() == 0 {
+		return false
+	}
+	for _, n := range sd.Names() {
+		if !strings.HasPrefix(n, DataParallelPrefix) {
+			return false
+		}
+	}
+	return sd.StripPrefix(DataParallelPrefix)
+}
+
+// Detect returns the format of the size bytes of r by their content:
+//
+//   - a zip archive holding a data.pkl is a PyTorch zip checkpoint;
+//   - a zip archive holding .npy entries is an .npz;
+//   - a binary pickle (0x80 and a protocol number) is a legacy PyTorch
+//     checkpoint;
+//   - an 8-byte little-endian length, within the file, followed by '{' is
+//     safetensors.
+//
+// Anything else is an error wrapping [ErrUnknownFormat] that shows the
+// first bytes.
+func Detect(r io.ReaderAt, size int64) (Format, error) {
+	var head [16]byte
+	n, err := r.ReadAt(head[:], 0)
+	if err != nil && err != io.EOF {
+		return Unknown, err
+	}
+	b := head[:n]
+	switch {
+	case n >= 4 && (string(b[:4]) == "PK\x03\x04" || string(b[:4]) == "PK\x05\x06"):
+		return detectZip(r, size)
+	case n >= 2 && b[0] == 0x80 && b[1] >= 2 && b[1] <= 5:
+		return TorchLegacy, nil
+	case safetensors.HeaderLooksValid(b, size):
+		return SafeTensors, nil
+	case n >= 6 && string(b[:6]) == "\x93NUMPY":
+		return Unknown, fmt.Errorf("a single .npy array, not a state dict: %w", ErrUnknownFormat)
+	}
+	return Unknown, fmt.Errorf("%w: %d bytes starting % x (%q)", ErrUnknownFormat, size, b, b)
+}
+
+func detectZip(r io.ReaderAt, size int64) (Format, error) {
+	z, err := zip.NewReader(r, size)
+	if err != nil {
+		return Unknown, fmt.Errorf("zip archive: %v: %w", err, ErrUnknownFormat)
+	}
+	npy := false
+	var names []string
+	for _, f := range z.File {
+		if path.Base(f.Name) == "data.pkl" && strings.Count(f.Name, "/") <= 1 {
+			return TorchZip, nil
+		}
+		npy = npy || strings.HasSuffix(f.Name, ".npy")
+		if len(names) < 5 {
+			names = append(names, f.Name)
+		}
+	}
+	if npy {
+		return NPZ, nil
+	}
+	return Unknown, fmt.Errorf("zip archive with neither data.pkl nor .npy entries (%s): %w", strings.Join(names, " "), ErrUnknownFormat)
+}

@@ -1,0 +1,177 @@
+package checkpoint
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/landscape-go/landscape/internal/pickle"
+	"github.com/landscape-go/landscape/nets"
+)
+
+func TestLoad(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("testdata/sd.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want map[string][]float32
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		file   string
+		format Format
+	}{
+		{"zip.bin", TorchZip},
+		{"legacy.pth.tar", TorchLegacy},
+		{"arrays.pt", NPZ},
+		{"weights.pt", SafeTensors},
+		{"../../torch/testdata/dtypes_zip.pth", TorchZip},
+		{"../../safetensors/testdata/mixed.safetensors", SafeTensors},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			t.Parallel()
+			sd, format, err := Load(filepath.Join("testdata", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if format != tt.format {
+				t.Fatalf("format %v, want %v", format, tt.format)
+			}
+			if strings.Contains(tt.file, "..") {
+				return
+			}
+			if got := sd.Names(); !slices.Equal(got, []string{"fc.weight", "fc.bias"}) {
+				t.Fatalf("names %v: module. prefix not stripped?", got)
+			}
+			for name, w := range want {
+				g, _ := sd.Get(name)
+				if !slices.Equal(g.Data, w) {
+					t.Fatalf("%s = %v, want %v", name, g.Data, w)
+				}
+			}
+		})
+	}
+}
+
+func TestStripDataParallel(t *testing.T) {
+	t.Parallel()
+	mk := func(names ...string) *nets.StateDict {
+		sd := &nets.StateDict{}
+		for _, n := range names {
+			sd.Set(n, nets.NewTensor(1))
+		}
+		return sd
+	}
+	tests := []struct {
+		in, want []string
+	}{
+		{[]string{"module.a", "module.b"}, []string{"a", "b"}},
+		{[]string{"module.a", "b"}, []string{"module.a", "b"}},
+		{[]string{"a.module.b"}, []string{"a.module.b"}},
+		{nil, nil},
+	}
+	for _, tt := range tests {
+		sd := mk(tt.in...)
+		changed := StripDataParallel(sd)
+		if !slices.Equal(sd.Names(), tt.want) || changed != !slices.Equal(tt.in, tt.want) {
+			t.Errorf("StripDataParallel(%v) = %v, %v", tt.in, sd.Names(), changed)
+		}
+	}
+}
+
+func TestUnknown(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	tests := []struct {
+		name    string
+		content string
+		substr  string
+	}{
+		{"elf.pt", "\x7fELF\x02\x01\x01\x00rest", `7f 45 4c 46`},
+		{"empty.pt", "", "0 bytes"},
+		{"text.pth", "hello, world", `"hello, world"`},
+		{"array.npy", "\x93NUMPY\x01\x00", "single .npy"},
+		{"other.zip", "", "neither data.pkl nor .npy"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(dir, tt.name)
+			content := []byte(tt.content)
+			if tt.name == "other.zip" {
+				content = zipWith(t, "readme.txt")
+			}
+			if err := os.WriteFile(path, content, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, format, err := Load(path)
+			if !errors.Is(err, ErrUnknownFormat) || format != Unknown {
+				t.Fatalf("err = %v, format %v", err, format)
+			}
+			if msg := err.Error(); !strings.Contains(msg, path) || !strings.Contains(msg, tt.substr) || !strings.HasPrefix(msg, "checkpoint: ") {
+				t.Fatalf("message %q should name the file and show %q", msg, tt.substr)
+			}
+		})
+	}
+}
+
+func zipWith(t *testing.T, names ...string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	z := zip.NewWriter(&buf)
+	for _, n := range names {
+		if _, err := z.Create(n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := z.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestEvilPickleRefused(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"evil_zip.pt", "evil_legacy.pt"} {
+		path := filepath.Join("..", "torch", "testdata", name)
+		_, format, err := Load(path)
+		if !errors.Is(err, pickle.ErrGlobal) || !strings.Contains(err.Error(), "posix.system") {
+			t.Fatalf("%s: err = %v", name, err)
+		}
+		if format != TorchZip && format != TorchLegacy {
+			t.Fatalf("%s: format %v", name, format)
+		}
+	}
+}
+
+func TestFormatString(t *testing.T) {
+	t.Parallel()
+	for f, want := range map[Format]string{Unknown: "unknown", TorchZip: "torch-zip", TorchLegacy: "torch-legacy", SafeTensors: "safetensors", NPZ: "npz", 9: "Format(9)"} {
+		if got := f.String(); got != want {
+			t.Errorf("Format(%d).String() = %q, want %q", int(f), got, want)
+		}
+	}
+}
+
+func FuzzDetect(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*")
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _ = Detect(bytes.NewReader(b), int64(len(b)))
+	})
+}

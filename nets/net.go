@@ -1,0 +1,209 @@
+package nets
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Config sets the input and output sizes of a zoo architecture. The zero
+// value of each field means the reference's CIFAR-10 setting: 3 input
+// channels, 32x32 images, 10 classes.
+type Config struct {
+	InChannels int
+	Height     int
+	Width      int
+	Classes    int
+}
+
+// withDefaults returns c with zero fields set to the CIFAR-10 defaults.
+func (c Config) withDefaults() Config {
+	if c.InChannels == 0 {
+		c.InChannels = 3
+	}
+	if c.Height == 0 {
+		c.Height = 32
+	}
+	if c.Width == 0 {
+		c.Width = 32
+	}
+	if c.Classes == 0 {
+		c.Classes = 10
+	}
+	return c
+}
+
+// ParamKind tells a learnable parameter (an nn.Parameter, moved by
+// directions in "weights" mode) from a buffer (batch-norm running
+// statistics and num_batches_tracked, moved only in "states" mode).
+type ParamKind int
+
+const (
+	Weight ParamKind = iota // a learnable parameter
+	Buffer                  // a running statistic or counter
+)
+
+// Param describes one state-dict entry of an architecture.
+type Param struct {
+	Name  string
+	Shape []int
+	Kind  ParamKind
+}
+
+// OpKind names the operations a forward pass is made of.
+type OpKind int
+
+const (
+	// Conv is a 2D convolution with weight Name+".weight" [O, I, K, K],
+	// stride Stride, zero padding Pad, and a bias Name+".bias" if Bias.
+	Conv OpKind = iota
+	// BatchNorm is batch normalisation in eval mode over the channel axis
+	// (BatchNorm2d on NCHW values, BatchNorm1d on NC values) with
+	// Name+".weight", ".bias", ".running_mean", ".running_var" and eps 1e-5.
+	BatchNorm
+	// ReLU is max(x, 0).
+	ReLU
+	// Add is the element-wise sum of its two inputs.
+	Add
+	// MaxPool takes the maximum over Kernel x Kernel windows with stride
+	// Stride; with Ceil the output size rounds up, as PyTorch's ceil_mode,
+	// and edge windows cover only the valid part of the input.
+	MaxPool
+	// AvgPool averages over Kernel x Kernel windows with stride Stride,
+	// rounding the output size down.
+	AvgPool
+	// GlobalAvgPool averages each channel over the whole feature map,
+	// giving an N x C x 1 x 1 value.
+	GlobalAvgPool
+	// Linear is x·Wᵀ + b with Name+".weight" [out, in] and Name+".bias",
+	// applied to its input flattened to N x (C·H·W) as out.view(N, -1) does.
+	Linear
+	// Concat joins its inputs along the channel axis in the order given,
+	// as torch.cat(inputs, 1).
+	Concat
+)
+
+var opNames = [...]string{"conv", "batchnorm", "relu", "add", "maxpool", "avgpool", "globalavgpool", "linear", "concat"}
+
+func (k OpKind) String() string {
+	if int(k) < len(opNames) {
+		return opNames[k]
+	}
+	return fmt.Sprintf("OpKind(%d)", int(k))
+}
+
+// Op is one step of a forward pass. Values are numbered: value 0 is the
+// network input and op i produces value i+1. Every value is a 4D NCHW array
+// (a Linear output is N x out x 1 x 1).
+type Op struct {
+	Kind OpKind
+	// Name is the state-dict prefix of the op's parameters, e.g.
+	// "layer1.0.conv1"; empty for ops without parameters.
+	Name string
+	// In lists the values the op reads.
+	In []int
+	// Kernel, Stride and Pad give the window of Conv and pooling ops.
+	Kernel, Stride, Pad int
+	// Ceil selects ceil_mode for MaxPool.
+	Ceil bool
+	// Bias says whether a Conv has a bias.
+	Bias bool
+	// C, H, W is the shape of the op's output for one sample.
+	C, H, W int
+}
+
+// Net is an architecture: its state-dict layout and its forward pass. A Net
+// holds no weights; backends combine it with a [StateDict].
+type Net struct {
+	Name   string
+	Config Config
+	// Params lists the state-dict entries in PyTorch's order.
+	Params []Param
+	// Ops is the forward pass; the last op's output is the logits,
+	// N x Classes x 1 x 1.
+	Ops []Op
+}
+
+// Param returns the description of the named state-dict entry.
+func (n *Net) Param(name string) (Param, bool) {
+	for _, p := range n.Params {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Param{}, false
+}
+
+// NumParams returns the number of learnable scalars (Weight entries).
+func (n *Net) NumParams() int {
+	total := 0
+	for _, p := range n.Params {
+		if p.Kind == Weight {
+			total += NumElements(p.Shape)
+		}
+	}
+	return total
+}
+
+// ErrMismatch is wrapped by the error [Net.Check] returns when a state
+// dict does not fit an architecture.
+var ErrMismatch = errors.New("checkpoint does not fit the model")
+
+// Check verifies that sd holds exactly the entries of n with the right
+// shapes. A missing num_batches_tracked is tolerated (PyTorch 0.4.0 did
+// not save it). The error lists every missing, unexpected and mis-shaped
+// key, not only the first.
+func (n *Net) Check(sd *StateDict) error {
+	var missing, shape, extra []string
+	want := make(map[string]bool, len(n.Params))
+	for _, p := range n.Params {
+		want[p.Name] = true
+		t, ok := sd.Get(p.Name)
+		switch {
+		case !ok && strings.HasSuffix(p.Name, ".num_batches_tracked"):
+		case !ok:
+			missing = append(missing, p.Name)
+		case !sameShape(t.Shape, p.Shape):
+			shape = append(shape, fmt.Sprintf("%s: shape %v in checkpoint, model wants %v", p.Name, t.Shape, p.Shape))
+		}
+	}
+	for _, k := range sd.Names() {
+		if !want[k] {
+			extra = append(extra, k)
+		}
+	}
+	if len(missing)+len(shape)+len(extra) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s", n.Name)
+	list := func(what string, keys []string) {
+		if len(keys) == 0 {
+			return
+		}
+		sort.Strings(keys)
+		fmt.Fprintf(&b, "\n  %d %s: %s", len(keys), what, strings.Join(keys, ", "))
+	}
+	list("missing keys", missing)
+	list("unexpected keys", extra)
+	if len(shape) > 0 {
+		fmt.Fprintf(&b, "\n  %d mis-shaped keys:", len(shape))
+		for _, s := range shape {
+			b.WriteString("\n    " + s)
+		}
+	}
+	return fmt.Errorf("nets: %w: %s", ErrMismatch, b.String())
+}
+
+func sameShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

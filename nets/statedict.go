@@ -1,0 +1,64 @@
+package nets
+
+import (
+	"slices"
+	"strings"
+)
+
+// StateDict is a set of named tensors that keeps the order in which names
+// were first set, as PyTorch's state_dict (an OrderedDict) does. The order
+// matters for output (inspect listings, direction files) and never for
+// lookups.
+//
+// The zero value is an empty StateDict ready to use.
+type StateDict struct {
+	names   []string
+	tensors map[string]*Tensor
+}
+
+// Set stores t under name, appending name to the order if it is new.
+func (sd *StateDict) Set(name string, t *Tensor) {
+	if sd.tensors == nil {
+		sd.tensors = make(map[string]*Tensor)
+	}
+	if _, ok := sd.tensors[name]; !ok {
+		sd.names = append(sd.names, name)
+	}
+	sd.tensors[name] = t
+}
+
+// Get returns the tensor stored under name.
+func (sd *StateDict) Get(name string) (*Tensor, bool) {
+	t, ok := sd.tensors[name]
+	return t, ok
+}
+
+// Delete removes name, keeping the order of the others.
+func (sd *StateDict) Delete(name string) {
+	if _, ok := sd.tensors[name]; !ok {
+		return
+	}
+	delete(sd.tensors, name)
+	sd.names = slices.DeleteFunc(sd.names, func(s string) bool { return s == name })
+}
+
+// Names returns the tensor names in order. The slice must not be modified.
+func (sd *StateDict) Names() []string { return sd.names }
+
+// Len returns the number of tensors.
+func (sd *StateDict) Len() int { return len(sd.names) }
+
+// StripPrefix removes prefix from every name that has it, as needed for
+// checkpoints saved from nn.DataParallel ("module.conv1.weight"). It reports
+// whether any name changed.
+func (sd *StateDict) StripPrefix(prefix string) bool {
+	changed := false
+	out := StateDict{}
+	for _, n := range sd.names {
+		m, ok := strings.CutPrefix(n, prefix)
+		changed = changed || ok
+		out.Set(m, sd.tensors[n])
+	}
+	*sd = out
+	return changed
+}

@@ -1,0 +1,433 @@
+package torch
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/big"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/landscape-go/landscape/internal/npy"
+	"github.com/landscape-go/landscape/internal/pickle"
+	"github.com/landscape-go/landscape/nets"
+)
+
+// Sentinel errors that callers may test with [errors.Is]. Errors from the
+// unpickler, such as *pickle.GlobalError for a global outside the
+// allowlist, are wrapped as they are.
+var (
+	// ErrFormat reports a file that is not a well-formed PyTorch checkpoint.
+	ErrFormat = errors.New("malformed checkpoint")
+	// ErrUnsupported reports a valid checkpoint feature this package does
+	// not read: a pickled nn.Module, complex or quantized storages, the
+	// tar format of PyTorch before 0.1.10.
+	ErrUnsupported = errors.New("unsupported checkpoint feature")
+	// ErrNoStateDict reports a checkpoint whose content has no state dict.
+	ErrNoStateDict = errors.New("no state dict found")
+)
+
+// legacyMagic is the number the legacy format pickles first.
+var legacyMagic, _ = new(big.Int).SetString("1950a86a20f9469cfc6c", 16)
+
+// legacyProtocol is the only legacy protocol version PyTorch ever wrote.
+const legacyProtocol = 1001
+
+// StateDictKeys are the keys under which a checkpoint dict that is not
+// itself a state dict is searched for one, in order.
+var StateDictKeys = []string{"state_dict", "model_state_dict", "model", "net", "network", "module", "state"}
+
+// Load reads the PyTorch checkpoint at path, in either format torch.save
+// writes, whatever its extension (.pt, .pth, .t7, .tar, .bin), and returns
+// its state dict with every tensor converted to float32.
+func Load(path string) (*nets.StateDict, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("torch: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("torch: %w", err)
+	}
+	sd, err := read(f, st.Size())
+	if err != nil {
+		return nil, fmt.Errorf("torch: %s: %w", path, err)
+	}
+	return sd, nil
+}
+
+// Read reads a PyTorch checkpoint of the given size from r; see [Load].
+func Read(r io.ReaderAt, size int64) (*nets.StateDict, error) {
+	sd, err := read(r, size)
+	if err != nil {
+		return nil, fmt.Errorf("torch: %w", err)
+	}
+	return sd, nil
+}
+
+func read(r io.ReaderAt, size int64) (*nets.StateDict, error) {
+	var head [512]byte
+	n, _ := r.ReadAt(head[:], 0)
+	switch {
+	case n >= 4 && (string(head[:4]) == "PK\x03\x04" || string(head[:4]) == "PK\x05\x06"):
+		return readZip(r, size)
+	case n >= 262 && string(head[257:262]) == "ustar":
+		return nil, fmt.Errorf("tar checkpoint of PyTorch before 0.1.10: %w", ErrUnsupported)
+	}
+	return readLegacy(io.NewSectionReader(r, 0, size))
+}
+
+// ReadZip reads a checkpoint in the zip format of PyTorch 1.6 and later:
+// an archive holding <name>/data.pkl, the pickled object, and
+// <name>/data/<key>, the raw bytes of each storage.
+func ReadZip(r io.ReaderAt, size int64) (*nets.StateDict, error) {
+	sd, err := readZip(r, size)
+	if err != nil {
+		return nil, fmt.Errorf("torch: %w", err)
+	}
+	return sd, nil
+}
+
+// ReadLegacy reads a checkpoint in the legacy format of PyTorch before 1.6
+// (still written with _use_new_zipfile_serialization=False): pickles of a
+// magic number, a protocol version, system information, the object and
+// its storage keys, followed by each storage as an element count and raw
+// bytes.
+func ReadLegacy(r io.Reader) (*nets.StateDict, error) {
+	sd, err := readLegacy(r)
+	if err != nil {
+		return nil, fmt.Errorf("torch: %w", err)
+	}
+	return sd, nil
+}
+
+func readZip(r io.ReaderAt, size int64) (*nets.StateDict, error) {
+	z, err := zip.NewReader(r, size)
+	if err != nil {
+		return nil, fmt.Errorf("%v: %w", err, ErrFormat)
+	}
+	files := map[string]*zip.File{}
+	var pkl *zip.File
+	for _, f := range z.File {
+		files[f.Name] = f
+		if path.Base(f.Name) == "data.pkl" && strings.Count(f.Name, "/") <= 1 && pkl == nil {
+			pkl = f
+		}
+	}
+	if pkl == nil {
+		return nil, fmt.Errorf("zip archive without data.pkl: %w", ErrFormat)
+	}
+	prefix := strings.TrimSuffix(pkl.Name, "data.pkl")
+	l := newLoader()
+	if f, ok := files[prefix+"byteorder"]; ok {
+		b, err := readEntry(f, 16)
+		if err != nil {
+			return nil, fmt.Errorf("%sbyteorder: %w", prefix, err)
+		}
+		switch string(bytes.TrimSpace(b)) {
+		case "little":
+		case "big":
+			l.order = binary.BigEndian
+		default:
+			return nil, fmt.Errorf("%sbyteorder %q: %w", prefix, b, ErrFormat)
+		}
+	}
+	if pkl.UncompressedSize64 > uint64(size)*1024 {
+		return nil, fmt.Errorf("%s claims %d bytes: %w", pkl.Name, pkl.UncompressedSize64, ErrFormat)
+	}
+	p, err := readEntry(pkl, int64(pkl.UncompressedSize64))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", pkl.Name, err)
+	}
+	obj, err := pickle.Load(bytes.NewReader(p), l.options())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w%s", pkl.Name, err, hint(err))
+	}
+	return l.stateDict(obj, func(st *storage) error {
+		name := prefix + "data/" + st.key
+		f, ok := files[name]
+		if !ok {
+			return fmt.Errorf("storage %s: no entry %s: %w", st.key, name, ErrFormat)
+		}
+		want, err := byteSize(st)
+		if err != nil {
+			return err
+		}
+		if f.UncompressedSize64 != uint64(want) {
+			return fmt.Errorf("storage %s: %s holds %d bytes, %s[%d] needs %d: %w",
+				st.key, name, f.UncompressedSize64, st.dtype, st.numel, want, ErrFormat)
+		}
+		b, err := readEntry(f, want)
+		if err != nil {
+			return fmt.Errorf("storage %s: %w", st.key, err)
+		}
+		st.data, st.order = b, l.order
+		return nil
+	})
+}
+
+// byteSize returns the number of bytes of st's elements.
+func byteSize(st *storage) (int64, error) {
+	size, err := npy.ItemSize(st.dtype)
+	if err != nil {
+		return 0, err
+	}
+	if st.numel > math.MaxInt64/int64(size) {
+		return 0, fmt.Errorf("storage %s of %d elements: %w", st.key, st.numel, ErrFormat)
+	}
+	return st.numel * int64(size), nil
+}
+
+// readEntry reads a zip entry that must hold exactly n bytes.
+func readEntry(f *zip.File, n int64) ([]byte, error) {
+	rc, err := f.Open()
+	if err != nil {
+		return nil, fmt.Errorf("%v: %w", err, ErrFormat)
+	}
+	defer rc.Close()
+	b, err := readBounded(rc, n)
+	if err != nil {
+		return nil, err
+	}
+	if extra, _ := rc.Read(make([]byte, 1)); extra > 0 {
+		return nil, fmt.Errorf("more than %d bytes: %w", n, ErrFormat)
+	}
+	return b, nil
+}
+
+// readBounded reads exactly n bytes from r, growing its buffer as data
+// arrives, so that a length claimed beyond the end of r costs no more
+// memory than the data actually there.
+func readBounded(r io.Reader, n int64) ([]byte, error) {
+	const chunk = 1 << 24
+	if n < 0 {
+		return nil, fmt.Errorf("negative length %d: %w", n, ErrFormat)
+	}
+	if n <= chunk {
+		b := make([]byte, n)
+		if _, err := io.ReadFull(r, b); err != nil {
+			return nil, fmt.Errorf("reading %d bytes: %w", n, noEOF(err))
+		}
+		return b, nil
+	}
+	var buf bytes.Buffer
+	buf.Grow(chunk)
+	m, err := io.CopyN(&buf, r, n)
+	if m < n {
+		if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, fmt.Errorf("reading %d bytes: %w", n, err)
+	}
+	return buf.Bytes(), nil
+}
+
+func noEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+func readLegacy(r io.Reader) (*nets.StateDict, error) {
+	l := newLoader()
+	obj, err := l.readLegacyObject(r)
+	if err != nil {
+		return nil, err
+	}
+	return l.stateDict(obj, nil)
+}
+
+// maxNesting bounds the legacy checkpoints nested in one another through
+// torch.storage._load_from_bytes.
+const maxNesting = 4
+
+// readLegacyObject reads a legacy checkpoint, storages included, and
+// returns the object it holds. A stream that is one plain pickle (a state
+// dict pickled with pickle.dump, whose storages are nested legacy
+// checkpoints) is read too.
+func (l *loader) readLegacyObject(r io.Reader) (any, error) {
+	br := bufio.NewReader(r)
+	plain := &pickle.Options{Globals: pickle.Builtins()}
+	magic, err := pickle.Load(br, l.options())
+	if err != nil {
+		return nil, fmt.Errorf("neither a zip archive nor a legacy pickle: %w%s", err, hint(err))
+	}
+	if m, ok := magic.(*big.Int); !ok || m.Cmp(legacyMagic) != 0 {
+		if _, ok := magic.(*pickle.Dict); ok {
+			return magic, nil // pickle.dump of a checkpoint dict
+		}
+		return nil, fmt.Errorf("pickle holds a %s, not PyTorch's magic number: %w", pickle.TypeName(magic), ErrFormat)
+	}
+	ver, err := pickle.Load(br, plain)
+	if err != nil {
+		return nil, fmt.Errorf("protocol version: %w", err)
+	}
+	if v, ok := pickle.Int(ver); !ok || v != legacyProtocol {
+		return nil, fmt.Errorf("protocol version %v, want %d: %w", ver, legacyProtocol, ErrUnsupported)
+	}
+	info, err := pickle.Load(br, plain)
+	if err != nil {
+		return nil, fmt.Errorf("sys_info: %w", err)
+	}
+	if d, ok := info.(*pickle.Dict); ok {
+		if le, ok := d.Lookup("little_endian"); ok && le == false {
+			l.order = binary.BigEndian
+		}
+	}
+	obj, err := pickle.Load(br, l.options())
+	if err != nil {
+		return nil, fmt.Errorf("%w%s", err, hint(err))
+	}
+	keysv, err := pickle.Load(br, plain)
+	if err != nil {
+		return nil, fmt.Errorf("storage keys: %w", err)
+	}
+	kl, ok := keysv.(*pickle.List)
+	if !ok {
+		return nil, fmt.Errorf("storage keys are %s, not a list: %w", pickle.TypeName(keysv), ErrFormat)
+	}
+	for _, kv := range kl.Items {
+		key, ok := pickle.String(kv)
+		if !ok {
+			return nil, fmt.Errorf("storage key is %s: %w", pickle.TypeName(kv), ErrFormat)
+		}
+		st, ok := l.storages[key]
+		if !ok || st.root != nil {
+			return nil, fmt.Errorf("storage key %s was not in the pickle: %w", key, ErrFormat)
+		}
+		if st.data != nil {
+			return nil, fmt.Errorf("storage key %s listed twice: %w", key, ErrFormat)
+		}
+		var cnt [8]byte
+		if _, err := io.ReadFull(br, cnt[:]); err != nil {
+			return nil, fmt.Errorf("storage %s: size: %w", key, noEOF(err))
+		}
+		if n := int64(l.order.Uint64(cnt[:])); n != st.numel {
+			return nil, fmt.Errorf("storage %s: file holds %d elements, pickle says %d: %w", key, n, st.numel, ErrFormat)
+		}
+		want, err := byteSize(st)
+		if err != nil {
+			return nil, err
+		}
+		b, err := readBounded(br, want)
+		if err != nil {
+			return nil, fmt.Errorf("storage %s: %w", key, err)
+		}
+		st.data, st.order = b, l.order
+	}
+	return obj, nil
+}
+
+// loadFromBytes implements torch.storage._load_from_bytes(b), with which
+// plain pickle.dump stores a storage: b is a legacy checkpoint of the
+// storage alone.
+func (l *loader) loadFromBytes(args pickle.Tuple) (any, error) {
+	if len(args) != 1 {
+		return nil, fmt.Errorf("_load_from_bytes with %d arguments: %w", len(args), ErrFormat)
+	}
+	b, ok := args[0].(pickle.Bytes)
+	if !ok {
+		return nil, fmt.Errorf("_load_from_bytes(%s): %w", pickle.TypeName(args[0]), ErrFormat)
+	}
+	if l.depth >= maxNesting {
+		return nil, fmt.Errorf("_load_from_bytes nested deeper than %d: %w", maxNesting, ErrFormat)
+	}
+	inner := newLoader()
+	inner.depth = l.depth + 1
+	obj, err := inner.readLegacyObject(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("_load_from_bytes: %w", err)
+	}
+	st, ok := obj.(*storage)
+	if !ok || st.root != nil || (st.data == nil && st.numel > 0) {
+		return nil, fmt.Errorf("_load_from_bytes holds a %s, not a storage: %w", pickle.TypeName(obj), ErrFormat)
+	}
+	return st, nil
+}
+
+// stateDict finds the state dict in a decoded checkpoint and materialises
+// its tensors, first calling load, if not nil, for each storage they use.
+func (l *loader) stateDict(obj any, load func(*storage) error) (*nets.StateDict, error) {
+	d, err := findStateDict(obj)
+	if err != nil {
+		return nil, err
+	}
+	sd := &nets.StateDict{}
+	for k, v := range d.All() {
+		ref, ok := v.(*tensorRef)
+		if !ok {
+			continue // _metadata, version counters, nested dicts
+		}
+		name, ok := pickle.String(k)
+		if !ok {
+			return nil, fmt.Errorf("state dict key of type %s: %w", pickle.TypeName(k), ErrFormat)
+		}
+		if load != nil {
+			root := ref.st
+			for root.root != nil {
+				root = root.root
+			}
+			if root.data == nil && root.numel > 0 {
+				if err := load(root); err != nil {
+					return nil, fmt.Errorf("%s: %w", name, err)
+				}
+			}
+		}
+		t, err := ref.materialise()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		sd.Set(name, t)
+	}
+	return sd, nil
+}
+
+// findStateDict returns obj if it is a dict holding tensors, or else the
+// first value under [StateDictKeys] that is.
+func findStateDict(obj any) (*pickle.Dict, error) {
+	d, ok := obj.(*pickle.Dict)
+	if !ok {
+		return nil, fmt.Errorf("checkpoint holds a %s, not a dict: %w", pickle.TypeName(obj), ErrNoStateDict)
+	}
+	if hasTensors(d) {
+		return d, nil
+	}
+	for _, k := range StateDictKeys {
+		if v, ok := d.Lookup(k); ok {
+			if sub, ok := v.(*pickle.Dict); ok && hasTensors(sub) {
+				return sub, nil
+			}
+		}
+	}
+	keys := make([]string, 0, d.Len())
+	for _, k := range d.Keys() {
+		keys = append(keys, fmt.Sprint(k))
+	}
+	return nil, fmt.Errorf("top-level keys [%s] hold no tensors: %w", strings.Join(keys, " "), ErrNoStateDict)
+}
+
+func hasTensors(d *pickle.Dict) bool {
+	for _, v := range d.Values() {
+		if _, ok := v.(*tensorRef); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// hint explains a refused global: a checkpoint of pickled Python objects
+// rather than tensors.
+func hint(err error) string {
+	if errors.Is(err, pickle.ErrGlobal) {
+		return " (only checkpoints of tensors can be read: save model.state_dict(), not the model)"
+	}
+	return ""
+}

@@ -1,0 +1,280 @@
+package torch
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/landscape-go/landscape/internal/pickle"
+)
+
+type wantTensor struct {
+	Name  string    `json:"name"`
+	Shape []int     `json:"shape"`
+	DType string    `json:"dtype"`
+	Data  []float64 `json:"data"`
+}
+
+func expected(t testing.TB) map[string][]wantTensor {
+	t.Helper()
+	b, err := os.ReadFile("testdata/expected.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string][]wantTensor
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestLoadFixtures(t *testing.T) {
+	t.Parallel()
+	want := expected(t)
+	names := make([]string, 0, len(want))
+	for n := range want {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sd, err := Load(filepath.Join("testdata", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ws := want[name]
+			gotNames := sd.Names()
+			if len(gotNames) != len(ws) {
+				t.Fatalf("names %v, want %d tensors", gotNames, len(ws))
+			}
+			for i, w := range ws {
+				if gotNames[i] != w.Name {
+					t.Fatalf("tensor %d is %s, want %s", i, gotNames[i], w.Name)
+				}
+				g, _ := sd.Get(w.Name)
+				if !slices.Equal(g.Shape, w.Shape) || g.DType != w.DType || len(g.Data) != len(w.Data) {
+					t.Fatalf("%s: %v %s (%d values), want %v %s (%d values)", w.Name, g.Shape, g.DType, len(g.Data), w.Shape, w.DType, len(w.Data))
+				}
+				for j, v := range w.Data {
+					if math.Abs(float64(g.Data[j])-v) > 1e-6*math.Max(1, math.Abs(v)) {
+						t.Fatalf("%s[%d] = %v, want %v", w.Name, j, g.Data[j], v)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestSharedStorageIsCopied(t *testing.T) {
+	t.Parallel()
+	sd, err := Load("testdata/views_zip.pt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := sd.Get("same_a")
+	b, _ := sd.Get("same_b")
+	a.Data[0] = 99
+	if b.Data[0] == 99 {
+		t.Fatal("two tensors of one storage share their Data")
+	}
+}
+
+func TestRead(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"bare_zip.pt", "bare_legacy.pt"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b, err := os.ReadFile(filepath.Join("testdata", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sd, err := Read(bytes.NewReader(b), int64(len(b)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sd.Len() != 9 {
+				t.Fatalf("%d tensors: %v", sd.Len(), sd.Names())
+			}
+			if strings.Contains(name, "legacy") {
+				if _, err := ReadLegacy(bytes.NewReader(b)); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := ReadZip(bytes.NewReader(b), int64(len(b))); !errors.Is(err, ErrFormat) {
+					t.Fatalf("ReadZip of a legacy file: %v", err)
+				}
+			} else if _, err := ReadZip(bytes.NewReader(b), int64(len(b))); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestRefused(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		file   string
+		want   error
+		substr string
+	}{
+		{"evil_zip.pt", pickle.ErrGlobal, "global posix.system is not allowed"},
+		{"evil_legacy.pt", pickle.ErrGlobal, "global posix.system is not allowed"},
+		{"whole_model_zip.pt", pickle.ErrGlobal, "global torch.nn.modules.container.Sequential is not allowed"},
+		{"whole_model_legacy.pt", pickle.ErrGlobal, "is not allowed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join("testdata", tt.file)
+			_, err := Load(path)
+			if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.substr) || !strings.Contains(err.Error(), path) {
+				t.Fatalf("err = %v, want %v mentioning %q and the file", err, tt.want, tt.substr)
+			}
+		})
+	}
+}
+
+func TestTruncated(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"dtypes_zip.pth", "dtypes_legacy.pth"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []int{0, 1, 10, len(b) / 3, len(b) / 2, len(b) - 100, len(b) - 1} {
+			if _, err := Read(bytes.NewReader(b[:n]), int64(n)); err == nil {
+				t.Errorf("%s cut to %d bytes: no error", name, n)
+			} else if !strings.HasPrefix(err.Error(), "torch: ") {
+				t.Errorf("%s cut to %d bytes: error %q without prefix", name, n, err)
+			}
+		}
+	}
+}
+
+// legacyFile assembles a legacy checkpoint around a hand-written pickle of
+// the object, so tests can claim what real files never would.
+func legacyFile(obj string, keys []string, storages ...[]byte) []byte {
+	var b bytes.Buffer
+	b.WriteString("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.") // magic
+	b.WriteString("\x80\x02M\xe9\x03.")                                        // 1001
+	b.WriteString("\x80\x02}X\x0d\x00\x00\x00little_endian\x88s.")             // sys_info
+	b.WriteString(obj)                                                         // object
+	b.WriteString("\x80\x02(")                                                 // keys
+	for _, k := range keys {
+		b.WriteString("X" + string([]byte{byte(len(k)), 0, 0, 0}) + k)
+	}
+	b.WriteString("l.")
+	for _, s := range storages {
+		b.Write(s)
+	}
+	return b.Bytes()
+}
+
+// tensorPickle pickles {name: _rebuild_tensor_v2(FloatStorage key 'k' of
+// numel elements, offset, size, stride)} at protocol 2, with the shape
+// given as ready pickle opcodes.
+func tensorPickle(numel string, offset, size, stride string) string {
+	return "\x80\x02}X\x01\x00\x00\x00w" +
+		"ctorch._utils\n_rebuild_tensor_v2\n(" +
+		"(X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x00kX\x03\x00\x00\x00cpu" + numel + "NtQ" +
+		offset + size + stride + "\x89}t" + "Rs."
+}
+
+func TestHostileHeaders(t *testing.T) {
+	t.Parallel()
+	fourFloats := append([]byte{4, 0, 0, 0, 0, 0, 0, 0}, make([]byte, 16)...)
+	tests := []struct {
+		name string
+		file []byte
+		want error
+	}{
+		{"ok", legacyFile(tensorPickle("K\x04", "K\x00", "K\x02K\x02\x86", "K\x02K\x01\x86"), []string{"k"}, fourFloats), nil},
+		{"storage claims 2^62 elements", legacyFile(tensorPickle("\x8a\x08\x00\x00\x00\x00\x00\x00\x00\x40", "K\x00", "K\x02\x85", "K\x01\x85"), []string{"k"},
+			[]byte{0, 0, 0, 0, 0, 0, 0, 0x40, 1, 2, 3}), nil},
+		{"storage claims 2^40 elements", legacyFile(tensorPickle("\x8a\x06\x00\x00\x00\x00\x00\x01", "K\x00", "K\x02\x85", "K\x01\x85"), []string{"k"},
+			[]byte{0, 0, 0, 0, 0, 0x01, 0, 0, 1, 2, 3}), io.ErrUnexpectedEOF},
+		{"count disagrees with pickle", legacyFile(tensorPickle("K\x04", "K\x00", "K\x04\x85", "K\x01\x85"), []string{"k"},
+			append([]byte{5, 0, 0, 0, 0, 0, 0, 0}, make([]byte, 20)...)), ErrFormat},
+		{"view beyond storage", legacyFile(tensorPickle("K\x04", "K\x01", "K\x02K\x02\x86", "K\x02K\x01\x86"), []string{"k"}, fourFloats), ErrFormat},
+		{"huge shape", legacyFile(tensorPickle("K\x04", "K\x00", "J\x00\x00\x00\x40J\x00\x00\x00\x40\x86", "K\x00K\x00\x86"), []string{"k"}, fourFloats), nil},
+		{"negative stride", legacyFile(tensorPickle("K\x04", "K\x03", "K\x02\x85", "J\xff\xff\xff\xff\x85"), []string{"k"}, fourFloats), ErrFormat},
+		{"size and stride lengths differ", legacyFile(tensorPickle("K\x04", "K\x00", "K\x02\x85", ")"), []string{"k"}, fourFloats), ErrFormat},
+		{"storage never listed", legacyFile(tensorPickle("K\x04", "K\x00", "K\x04\x85", "K\x01\x85"), nil), ErrFormat},
+		{"unknown storage key", legacyFile(tensorPickle("K\x04", "K\x00", "K\x04\x85", "K\x01\x85"), []string{"zz"}, fourFloats), ErrFormat},
+		{"bad magic", []byte("\x80\x02K\x01."), ErrFormat},
+		{"not a pickle", []byte("hello world"), nil},
+		{"tar", append(make([]byte, 257), "ustar\x0000"...), ErrUnsupported},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			sd, err := Read(bytes.NewReader(tt.file), int64(len(tt.file)))
+			if tt.name == "ok" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if w, _ := sd.Get("w"); w == nil || !slices.Equal(w.Shape, []int{2, 2}) {
+					t.Fatalf("got %v", sd.Names())
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if tt.want != nil && !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			t.Log(err)
+		})
+	}
+}
+
+func TestNoStateDict(t *testing.T) {
+	t.Parallel()
+	file := legacyFile("\x80\x02}X\x05\x00\x00\x00epochK\x03s.", nil)
+	_, err := Read(bytes.NewReader(file), int64(len(file)))
+	if !errors.Is(err, ErrNoStateDict) || !strings.Contains(err.Error(), "epoch") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func FuzzRead(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*_*.*")
+	for _, name := range files {
+		if strings.HasSuffix(name, ".json") || strings.HasSuffix(name, ".py") || strings.Contains(name, "whole_model_legacy") {
+			continue
+		}
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		sd, err := Read(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "torch: ") {
+				t.Fatalf("error without prefix: %v", err)
+			}
+			return
+		}
+		for _, n := range sd.Names() {
+			tt, _ := sd.Get(n)
+			size := 1
+			for _, d := range tt.Shape {
+				size *= d
+			}
+			if size != len(tt.Data) {
+				t.Fatalf("%s: shape %v with %d values", n, tt.Shape, len(tt.Data))
+			}
+		}
+	})
+}

@@ -1,0 +1,98 @@
+package nets
+
+import "testing"
+
+// The parameter counts of the reference's table (shared/research/reference.md
+// §1.3), re-derived there from the PyTorch module definitions.
+func TestZooMatchesReferenceCounts(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name          string
+		params        int
+		stateEntries  int
+		weightTensors int
+	}{
+		{"resnet20", 272474, 128, 65},
+		{"resnet56", 855770, 344, 173},
+		{"resnet56_noshort", 853018, 332, 167},
+		{"resnet110", 1730714, 668, 335},
+		{"wrn56_2", 3412394, 344, 173},
+		{"wrn56_4", 13628234, 344, 173},
+		{"wrn56_8", 54470282, 344, 173},
+		{"vgg9", 2789706, 58, 34},
+		{"densenet121", 6956298, 722, 362},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			n, err := New(tt.name, Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			weights := 0
+			for _, p := range n.Params {
+				if p.Kind == Weight {
+					weights++
+				}
+			}
+			if got := n.NumParams(); got != tt.params {
+				t.Errorf("params = %d, want %d", got, tt.params)
+			}
+			if got := len(n.Params); got != tt.stateEntries {
+				t.Errorf("state-dict entries = %d, want %d", got, tt.stateEntries)
+			}
+			if weights != tt.weightTensors {
+				t.Errorf("parameter tensors = %d, want %d", weights, tt.weightTensors)
+			}
+			last := n.Ops[len(n.Ops)-1]
+			if last.Kind != Linear || last.C != 10 {
+				t.Errorf("last op = %v with %d outputs, want linear with 10", last.Kind, last.C)
+			}
+		})
+	}
+}
+
+func TestEveryModelBuildsForSmallInputs(t *testing.T) {
+	t.Parallel()
+	if got := len(Models()); got != 29 {
+		t.Errorf("zoo has %d models, the reference has 29", got)
+	}
+	for _, name := range Models() {
+		for _, cfg := range []Config{{}, {InChannels: 1, Height: 28, Width: 28, Classes: 100}} {
+			n, err := New(name, cfg)
+			if err != nil {
+				t.Errorf("%s %+v: %v", name, cfg, err)
+				continue
+			}
+			if p, _ := n.Param(n.Params[0].Name); p.Shape[1] != n.Config.InChannels {
+				t.Errorf("%s: first weight %v does not take %d channels", name, p.Shape, n.Config.InChannels)
+			}
+		}
+	}
+}
+
+func TestTooSmallInputIsAnError(t *testing.T) {
+	t.Parallel()
+	if _, err := New("densenet121", Config{Height: 1, Width: 1}); err == nil {
+		t.Error("densenet121 on 1x1 images built without error")
+	}
+	if _, err := New("nosuchnet", Config{}); err == nil {
+		t.Error("unknown model built without error")
+	}
+}
+
+func TestPoolSizeMatchesPyTorch(t *testing.T) {
+	t.Parallel()
+	// nn.MaxPool2d(2, 2, ceil_mode=True) / F.avg_pool2d(x, 2) output sizes.
+	for _, tt := range []struct {
+		n, k, s int
+		ceil    bool
+		want    int
+	}{
+		{32, 2, 2, true, 16}, {7, 2, 2, true, 4}, {7, 2, 2, false, 3}, {1, 2, 2, true, 1}, {2, 3, 2, true, 1}, {1, 2, 2, false, 0}, {5, 3, 2, true, 2}, {6, 3, 2, true, 3},
+	} {
+		if got := poolSize(tt.n, tt.k, tt.s, tt.ceil); got != tt.want {
+			t.Errorf("poolSize(%d, k=%d, s=%d, ceil=%v) = %d, want %d", tt.n, tt.k, tt.s, tt.ceil, got, tt.want)
+		}
+	}
+}

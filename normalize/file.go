@@ -1,0 +1,71 @@
+package normalize
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/landscape-go/landscape/nets"
+	"github.com/landscape-go/landscape/nets/safetensors"
+)
+
+// A direction file is a safetensors file whose tensors are named
+// "x.<state-dict key>" and "y.<state-dict key>", float32, shaped like the
+// weights. It holds final directions: nothing is normalised when it is
+// read. A key absent from the file is a zero direction.
+
+// WriteFile writes directions x and (if not nil) y to path, atomically,
+// with meta stored as the file's __metadata__.
+func WriteFile(path string, x, y *nets.StateDict, meta map[string]string) error {
+	out := &nets.StateDict{}
+	for _, d := range []struct {
+		axis string
+		sd   *nets.StateDict
+	}{{"x", x}, {"y", y}} {
+		if d.sd == nil {
+			continue
+		}
+		for _, name := range d.sd.Names() {
+			t, _ := d.sd.Get(name)
+			out.Set(d.axis+"."+name, t)
+		}
+	}
+	return safetensors.Write(path, out, meta)
+}
+
+// ReadFile reads a direction file for net. y is nil when the file holds
+// no y tensors. Every key must name an entry of net with the same shape.
+func ReadFile(path string, net *nets.Net) (x, y *nets.StateDict, err error) {
+	sd, _, err := safetensors.Read(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	x, y = &nets.StateDict{}, &nets.StateDict{}
+	var bad []string
+	for _, key := range sd.Names() {
+		t, _ := sd.Get(key)
+		axis, name, ok := strings.Cut(key, ".")
+		p, known := net.Param(name)
+		switch {
+		case !ok || (axis != "x" && axis != "y"):
+			bad = append(bad, fmt.Sprintf("%s: not x.<key> or y.<key>", key))
+		case !known:
+			bad = append(bad, fmt.Sprintf("%s: model %s has no %s", key, net.Name, name))
+		case nets.NumElements(p.Shape) != len(t.Data) || len(p.Shape) != len(t.Shape):
+			bad = append(bad, fmt.Sprintf("%s: shape %v, model %s wants %v", key, t.Shape, net.Name, p.Shape))
+		case axis == "x":
+			x.Set(name, t)
+		default:
+			y.Set(name, t)
+		}
+	}
+	if len(bad) > 0 {
+		return nil, nil, fmt.Errorf("normalize: direction file %s does not fit model %s:\n  %s", path, net.Name, strings.Join(bad, "\n  "))
+	}
+	if x.Len() == 0 {
+		return nil, nil, fmt.Errorf("normalize: direction file %s has no x.<key> tensors", path)
+	}
+	if y.Len() == 0 {
+		y = nil
+	}
+	return x, y, nil
+}
