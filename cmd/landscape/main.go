@@ -101,16 +101,26 @@ func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parse parses args and rejects positional arguments beyond want.
+// parse parses args, flags and up to want positional arguments in any
+// order (the flag package alone stops at the first positional one), and
+// returns the positional arguments.
 func parse(fs *flag.FlagSet, args []string, want int) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return usageError{err}
 		}
-		return usageError{err}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	if fs.NArg() > want {
-		return usagef("unexpected argument %q", fs.Arg(want))
+	if len(pos) > want {
+		return usagef("unexpected argument %q", pos[want])
 	}
-	return nil
+	return fs.Parse(pos) // leaves them as fs.Args()
 }

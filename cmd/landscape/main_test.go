@@ -1,0 +1,197 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/landscape-go/landscape/export"
+	"github.com/landscape-go/landscape/landscape"
+)
+
+const zoo = "../../testdata/zoo"
+
+// landscapeCLI runs the command line in-process and returns its exit code
+// and output.
+func landscapeCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func surfaceArgs(out string, extra ...string) []string {
+	return append([]string{"surface", "--model", "resnet20", "--checkpoint", filepath.Join(zoo, "resnet20.pt"),
+		"--data", "npz:" + filepath.Join(zoo, "resnet20.data.npz"), "--x=-1:1:3", "--y=-0.5:0.5:2",
+		"--batch-size", "8", "--quiet", "--out", out}, extra...)
+}
+
+func TestSurfaceWritesParquet(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "s.parquet")
+	code, stdout, stderr := landscapeCLI(t, surfaceArgs(out)...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	s, err := export.ReadParquet(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Points) != 6 || strings.Join(s.Metrics, ",") != "train_loss,train_acc" {
+		t.Fatalf("read back %d points with metrics %v, want 6 with train_loss,train_acc", len(s.Points), s.Metrics)
+	}
+	p := s.Provenance
+	if p.Model.Name != "resnet20" || p.Model.InChannels != 1 || p.Checkpoint.SHA256 == "" || p.Directions.SHA256 == "" ||
+		p.Directions.Kind != "random" || p.Directions.Norm != "filter" || p.Directions.Ignore != "biasbn" || p.Data.Samples[0] != 20 {
+		t.Errorf("provenance incomplete: %+v", p)
+	}
+	// The centre of a 3x2 grid is not a grid point, but every loss must be
+	// positive and finite this close to a trained minimum.
+	for _, pt := range s.Points {
+		if !(pt.Values[0] > 0 && pt.Values[0] < 1e4) {
+			t.Errorf("loss at (%g, %g) = %g", pt.X, pt.Y, pt.Values[0])
+		}
+	}
+	checkWithDuckDB(t, out, s)
+}
+
+// checkWithDuckDB reads the file with DuckDB (scripts/duckdb/check.mjs), an
+// independent Parquet reader, and compares columns, row count, values and
+// provenance with what the Go reader saw.
+func checkWithDuckDB(t *testing.T, path string, s *landscape.Surface) {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	_, modErr := os.Stat("../../scripts/duckdb/node_modules/@duckdb/node-api")
+	if err != nil || modErr != nil {
+		if os.Getenv("LANDSCAPE_REQUIRE_DUCKDB") == "1" {
+			t.Fatalf("DuckDB reader unavailable (node: %v, module: %v) and LANDSCAPE_REQUIRE_DUCKDB=1", err, modErr)
+		}
+		t.Logf("DuckDB check skipped: node or scripts/duckdb/node_modules missing (cd scripts/duckdb && npm ci)")
+		return
+	}
+	out, err := exec.Command(node, "../../scripts/duckdb/check.mjs", path).Output()
+	if err != nil {
+		t.Fatalf("check.mjs: %v", err)
+	}
+	var got struct {
+		Columns []struct{ Name, Type string } `json:"columns"`
+		NumRows  int                           `json:"num_rows"`
+		Rows     [][]any                       `json:"rows"`
+		Metadata map[string]string             `json:"metadata"`
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range got.Columns {
+		names = append(names, c.Name+":"+c.Type)
+	}
+	if want := "x:DOUBLE,y:DOUBLE,train_loss:DOUBLE,train_acc:DOUBLE"; strings.Join(names, ",") != want {
+		t.Errorf("DuckDB columns %s, want %s", strings.Join(names, ","), want)
+	}
+	if got.NumRows != len(s.Points) {
+		t.Errorf("DuckDB reads %d rows, Go %d", got.NumRows, len(s.Points))
+	}
+	for i, row := range got.Rows {
+		if v, ok := row[2].(float64); !ok || v != s.Points[i].Values[0] {
+			t.Errorf("row %d: DuckDB train_loss %v, Go %v", i, row[2], s.Points[i].Values[0])
+		}
+	}
+	var prov landscape.Provenance
+	if err := json.Unmarshal([]byte(got.Metadata[landscape.MetadataKey]), &prov); err != nil || prov.Checkpoint.SHA256 != s.Provenance.Checkpoint.SHA256 {
+		t.Errorf("DuckDB sees provenance %q (%v)", got.Metadata[landscape.MetadataKey], err)
+	}
+}
+
+func TestUsageErrorsExit2AndWriteNothing(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "s.parquet")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"bad axis", surfaceArgs(out, "--x=1:-1:0"), "--x"},
+		{"bad split", surfaceArgs(out, "--split", "valid"), "--split"},
+		{"bad norm", surfaceArgs(out, "--norm", "filters"), "normalisation"},
+		{"no model", []string{"surface", "--out", out}, "--model"},
+		{"unknown flag", []string{"surface", "--bogus"}, "bogus"},
+		{"unknown command", []string{"plott"}, "unknown command"},
+	} {
+		code, _, stderr := landscapeCLI(t, tc.args...)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%s: exit %d, stderr %q; want exit 2 mentioning %q", tc.name, code, stderr, tc.want)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("usage errors left files behind: %v", entries)
+	}
+}
+
+func TestWrongModelNamesEveryMismatchedKey(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "s.parquet")
+	args := surfaceArgs(out)
+	args[2] = "resnet20_noshort" // has no shortcut keys
+	code, _, stderr := landscapeCLI(t, args...)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1; stderr %s", code, stderr)
+	}
+	for _, key := range []string{"layer2.0.shortcut.0.weight", "layer3.0.shortcut.1.running_var", "resnet20.pt"} {
+		if !strings.Contains(stderr, key) {
+			t.Errorf("error does not name %s:\n%s", key, stderr)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("a failed run left files behind: %v", entries)
+	}
+}
+
+func TestModelsAndInspect(t *testing.T) {
+	t.Parallel()
+	code, stdout, _ := landscapeCLI(t, "models")
+	if code != 0 || strings.Count(stdout, "\n") < 30 || !strings.Contains(stdout, "resnet56_noshort") || !strings.Contains(stdout, "855770") {
+		t.Errorf("models: exit %d\n%s", code, stdout)
+	}
+	code, stdout, stderr := landscapeCLI(t, "inspect", filepath.Join(zoo, "resnet20.t7"), "--model", "resnet20", "--channels", "1")
+	if code != 0 || !strings.Contains(stdout, "layer3.2.bn2.running_var") || !strings.Contains(stdout, "fits model resnet20") {
+		t.Errorf("inspect: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// Directions written by the directions command and read back by surface
+// give the same surface as drawing them in the run, seed for seed.
+func TestDirectionsFileRoundTrip(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	dirs := filepath.Join(dir, "dirs.safetensors")
+	code, stdout, stderr := landscapeCLI(t, "directions", "--model", "resnet20", "--channels", "1", "--size", "28",
+		"--checkpoint", filepath.Join(zoo, "resnet20.pt"), "--seed", "5", "--out", dirs)
+	if code != 0 {
+		t.Fatalf("directions: exit %d\n%s%s", code, stdout, stderr)
+	}
+	a, b := filepath.Join(dir, "a.parquet"), filepath.Join(dir, "b.parquet")
+	if code, _, stderr := landscapeCLI(t, surfaceArgs(a, "--directions", dirs)...); code != 0 {
+		t.Fatal(stderr)
+	}
+	if code, _, stderr := landscapeCLI(t, surfaceArgs(b, "--seed", "5")...); code != 0 {
+		t.Fatal(stderr)
+	}
+	sa, _ := export.ReadParquet(a)
+	sb, _ := export.ReadParquet(b)
+	if sa.Provenance.Directions.SHA256 != sb.Provenance.Directions.SHA256 {
+		t.Errorf("direction hashes differ: file %s, seed %s", sa.Provenance.Directions.SHA256, sb.Provenance.Directions.SHA256)
+	}
+	for i := range sa.Points {
+		if sa.Points[i].Values[0] != sb.Points[i].Values[0] {
+			t.Errorf("point %d: loss %v from the file, %v from the seed", i, sa.Points[i].Values[0], sb.Points[i].Values[0])
+		}
+	}
+}
