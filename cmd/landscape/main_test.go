@@ -79,7 +79,7 @@ func checkWithDuckDB(t *testing.T, path string, s *landscape.Surface) {
 		t.Fatalf("check.mjs: %v", err)
 	}
 	var got struct {
-		Columns []struct{ Name, Type string } `json:"columns"`
+		Columns  []struct{ Name, Type string } `json:"columns"`
 		NumRows  int                           `json:"num_rows"`
 		Rows     [][]any                       `json:"rows"`
 		Metadata map[string]string             `json:"metadata"`
