@@ -332,7 +332,7 @@ func decodeParquet(r io.ReaderAt, size int64) (s *landscape.Surface, err error) 
 	if err := checkFooter(r, size); err != nil {
 		return nil, err
 	}
-	pf, err := parquet.OpenFile(r, size, parquet.SkipBloomFilters(true))
+	pf, err := parquet.OpenFile(r, size, parquet.SkipBloomFilters(true), parquet.SkipPageIndex(true))
 	if err != nil {
 		return nil, fmt.Errorf("parquet: %w", err)
 	}
@@ -392,11 +392,9 @@ func checkFooter(r io.ReaderAt, size int64) error {
 	return nil
 }
 
-// checkChunks checks the sizes and codecs of the column chunks of pf
-// against what a surface can need, before parquet-go allocates what they
-// declare. A surface column is at most 8 bytes a value and a level; the
-// bound leaves room for page headers and statistics. LZ4 is refused: the
-// parquet-go decoder grows its buffer without limit on corrupt LZ4 data.
+// checkChunks checks the row counts and codecs of the column chunks of pf.
+// LZ4 is refused: on corrupt LZ4 data the parquet-go decoder grows its
+// buffer until memory runs out.
 func checkChunks(pf *parquet.File) error {
 	var rows int64
 	for i, rg := range pf.Metadata().RowGroups {
@@ -404,17 +402,11 @@ func checkChunks(pf *parquet.File) error {
 			return fmt.Errorf("parquet: row group %d has %d rows", i, rg.NumRows)
 		}
 		rows += rg.NumRows
-		limit := 1<<20 + 64*rg.NumRows
 		for j, c := range rg.Columns {
-			md := c.MetaData
-			switch md.Codec {
+			switch codec := c.MetaData.Codec; codec {
 			case format.Uncompressed, format.Snappy, format.Gzip, format.Zstd:
 			default:
-				return fmt.Errorf("parquet: row group %d column %d: %v compression not supported; want ZSTD, SNAPPY, GZIP or none", i, j, md.Codec)
-			}
-			if md.TotalUncompressedSize < 0 || md.TotalUncompressedSize > limit ||
-				md.TotalCompressedSize < 0 || md.TotalCompressedSize > pf.Size() {
-				return fmt.Errorf("parquet: row group %d column %d: %d bytes (%d compressed) for %d rows", i, j, md.TotalUncompressedSize, md.TotalCompressedSize, rg.NumRows)
+				return fmt.Errorf("parquet: row group %d column %d: %v compression not supported; want ZSTD, SNAPPY, GZIP or none", i, j, codec)
 			}
 		}
 	}

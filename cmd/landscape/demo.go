@@ -56,5 +56,5 @@ func runDemo(ctx context.Context, out string, samples int, ax grid.Axis, quiet b
 	target := filepath.Join(out, "surface.parquet")
 	fmt.Fprintf(stdout, "landscape demo: %s on %d Fashion-MNIST test images, %dx%d grid over [%g, %g]²\n",
 		demo.Model, samples, ax.Num, ax.Num, ax.Min, ax.Max)
-	return runSurface(ctx, cfg, target, quiet, stdout, stderr)
+	return runSurface(ctx, cfg, target, runOptions{quiet: quiet, overwrite: true}, stdout, stderr)
 }

@@ -24,6 +24,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"surface", "compute a 1D or 2D loss surface and write it as Parquet", cmdSurface},
+		{"merge", "join the part files of a sharded run into one surface", cmdMerge},
 		{"demo", "compute a surface of an embedded Fashion-MNIST ResNet-20 (no downloads, no arguments)", cmdDemo},
 		{"directions", "draw filter-normalised random directions and write them to a file", cmdDirections},
 		{"inspect", "list the tensors of a checkpoint file", cmdInspect},

@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/landscape-go/landscape/data"
 	"github.com/landscape-go/landscape/export"
@@ -31,7 +35,10 @@ type surfaceFlags struct {
 	channels, classes              int
 	size                           string
 	out                            string
-	quiet                          bool
+	quiet, overwrite               bool
+	shard                          string
+	shardCount                     int
+	saveEvery                      time.Duration
 }
 
 func (f *surfaceFlags) registerModel(fs *flag.FlagSet) {
@@ -64,8 +71,12 @@ func (f *surfaceFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.target, "target", "", "interpolate: the x direction is TARGET - CHECKPOINT, unnormalised (1 is the target)")
 	fs.IntVar(&f.batch, "batch-size", 128, "samples per forward pass")
 	fs.IntVar(&f.workers, "workers", 0, "CPU workers (default: all cores)")
-	fs.StringVar(&f.out, "out", "", "output Parquet file")
+	fs.StringVar(&f.out, "out", "", "output Parquet file; with a shard, the folder of the part files")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
+	fs.BoolVar(&f.overwrite, "overwrite", false, "replace an existing output computed differently instead of refusing")
+	fs.StringVar(&f.shard, "shard", "", "compute only shard i/n of the points, into OUT/part-0000i-of-0000n.parquet (default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)")
+	fs.DurationVar(&f.saveEvery, "save-every", 5*time.Second, "save the points done this often while running, so that a killed run resumes where it was")
+	fs.IntVar(&f.shardCount, "shard-count", 0, "number of shards, for Kubernetes Indexed Jobs (JOB_COMPLETION_INDEX) or to override Slurm's count")
 }
 
 func cmdSurface(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -82,25 +93,165 @@ func cmdSurface(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	return runSurface(ctx, cfg, f.out, f.quiet, stdout, stderr)
+	shard, sharded, err := resolveShard(f.shard, f.shardCount, os.Getenv)
+	if err != nil {
+		return err
+	}
+	out := f.out
+	if sharded {
+		cfg.Shard = shard
+		out = partPath(f.out, shard)
+		if err := os.MkdirAll(f.out, 0o755); err != nil {
+			return err
+		}
+	}
+	return runSurface(ctx, cfg, out, runOptions{quiet: f.quiet, overwrite: f.overwrite}, stdout, stderr)
 }
 
-// runSurface computes the surface and writes it; nothing is written if the
-// computation fails.
-func runSurface(ctx context.Context, cfg landscape.Config, out string, quiet bool, stdout, stderr io.Writer) error {
-	if !quiet {
+type runOptions struct{ quiet, overwrite bool }
+
+// runSurface computes the surface and writes it to out. An existing out
+// from an interrupted run of the same computation is resumed; one computed
+// differently is refused unless overwrite is set. While the run goes on the
+// points done are saved every few seconds, atomically, and on interruption
+// all of them are saved, so nothing finished is lost. A run that fails
+// otherwise writes nothing new.
+func runSurface(ctx context.Context, cfg landscape.Config, out string, opts runOptions, stdout, stderr io.Writer) error {
+	start := time.Now()
+	if !opts.quiet {
 		cfg.Log = stderr
-		cfg.Progress = newProgress(stderr, "surface").update
 	}
-	s, err := landscape.Run(ctx, cfg)
+	removeStaleTemps(out)
+	if !opts.overwrite {
+		if _, err := os.Stat(out); err == nil {
+			prev, err := export.ReadParquet(out)
+			if err != nil {
+				return fmt.Errorf("%s exists and cannot be resumed: %w (remove it or pass --overwrite)", out, err)
+			}
+			cfg.Resume = prev
+		}
+	}
+	job, err := landscape.Prepare(cfg)
 	if err != nil {
+		return err
+	}
+	defer job.Evaluator.Close()
+	if r := cfg.Resume; r != nil {
+		if err := r.Provenance.Compatible(job.Provenance, true); err != nil {
+			return fmt.Errorf("%s holds another computation: %w (remove it, choose another --out, or pass --overwrite)", out, err)
+		}
+		if !opts.quiet {
+			fmt.Fprintf(stderr, "resuming %s: %d of %d points already computed\n", out, len(r.Points), len(job.Indices))
+		}
+	}
+	job.Config.Save = func(s *landscape.Surface) error { return export.WriteParquet(out, s) }
+	if !opts.quiet {
+		job.Config.Progress = newProgress(stderr, "surface").update
+	}
+	s, err := job.Evaluate(ctx, start)
+	if err != nil {
+		if s != nil && len(s.Points) > 0 && ctx.Err() != nil {
+			if werr := export.WriteParquet(out, s); werr != nil {
+				return fmt.Errorf("%w; saving the %d points done to %s failed too: %v", err, len(s.Points), out, werr)
+			}
+			fmt.Fprintf(stderr, "saved %d of %d points to %s; run the same command again to resume\n", len(s.Points), len(job.Indices), out)
+		}
 		return err
 	}
 	if err := export.WriteParquet(out, s); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s: %d points in %.1fs\n", out, len(s.Points), s.Provenance.WallSeconds)
+	fmt.Fprintf(stdout, "wrote %s: %d points, %.1fs\n", out, len(s.Points), s.Provenance.WallSeconds)
 	return summarize(stdout, s)
+}
+
+// removeStaleTemps deletes temporary files that a killed earlier run left
+// beside out while it was writing it (WriteParquet's ".NAME.tmp-*").
+func removeStaleTemps(out string) {
+	dir, base := filepath.Split(out)
+	if dir == "" {
+		dir = "."
+	}
+	stale, _ := filepath.Glob(filepath.Join(dir, "."+base+".tmp-*"))
+	for _, f := range stale {
+		os.Remove(f)
+	}
+}
+
+// partPath names the part file of a shard in folder dir.
+func partPath(dir string, s grid.Shard) string {
+	return filepath.Join(dir, fmt.Sprintf("part-%05d-of-%05d.parquet", s.Index, s.Count))
+}
+
+// resolveShard decides which shard this process computes: --shard i/n if
+// given, else a Slurm job array task (SLURM_ARRAY_TASK_ID counted from
+// SLURM_ARRAY_TASK_MIN, of SLURM_ARRAY_TASK_COUNT or MAX−MIN+1 tasks), else
+// a Kubernetes Indexed Job pod (JOB_COMPLETION_INDEX of --shard-count), else
+// the whole grid (sharded false). --shard-count overrides the count.
+func resolveShard(flagValue string, count int, getenv func(string) string) (grid.Shard, bool, error) {
+	if count < 0 {
+		return grid.Shard{}, false, usagef("--shard-count %d: want a positive number", count)
+	}
+	atoi := func(name string) (int, bool, error) {
+		v := getenv(name)
+		if v == "" {
+			return 0, false, nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return 0, false, fmt.Errorf("environment variable %s=%q is not a number", name, v)
+		}
+		return n, true, nil
+	}
+	var s grid.Shard
+	switch id, inSlurm, err := atoi("SLURM_ARRAY_TASK_ID"); {
+	case flagValue != "":
+		if s, err = grid.ParseShard(flagValue); err != nil {
+			return s, false, usageError{err}
+		}
+		if count > 0 && count != s.Count {
+			return s, false, usagef("--shard %s and --shard-count %d disagree", flagValue, count)
+		}
+		return s, true, nil
+	case err != nil:
+		return s, false, err
+	case inSlurm:
+		lo, _, err1 := atoi("SLURM_ARRAY_TASK_MIN")
+		hi, hasMax, err2 := atoi("SLURM_ARRAY_TASK_MAX")
+		n, hasCount, err3 := atoi("SLURM_ARRAY_TASK_COUNT")
+		if err := errors.Join(err1, err2, err3); err != nil {
+			return s, false, err
+		}
+		switch {
+		case count > 0:
+			n = count
+		case !hasCount && hasMax:
+			n = hi - lo + 1
+		case !hasCount:
+			return s, false, errors.New("SLURM_ARRAY_TASK_ID is set but neither SLURM_ARRAY_TASK_COUNT nor SLURM_ARRAY_TASK_MAX: pass --shard-count")
+		}
+		s = grid.Shard{Index: id - lo, Count: n}
+		if err := s.Validate(); err != nil {
+			return s, false, fmt.Errorf("Slurm array task %d (min %d) of %d tasks: %w; use a contiguous --array=0-%d or pass --shard", id, lo, n, err, n-1)
+		}
+		return s, true, nil
+	}
+	idx, inK8s, err := atoi("JOB_COMPLETION_INDEX")
+	switch {
+	case err != nil:
+		return s, false, err
+	case inK8s && count == 0:
+		return s, false, usagef("JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job): pass --shard-count equal to the job's completions")
+	case inK8s:
+		s = grid.Shard{Index: idx, Count: count}
+		if err := s.Validate(); err != nil {
+			return s, false, err
+		}
+		return s, true, nil
+	case count > 0:
+		return s, false, usagef("--shard-count without --shard, SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX")
+	}
+	return grid.Whole, false, nil
 }
 
 // summarize prints the centre's metrics and the range of each metric.
@@ -199,6 +350,10 @@ func (f *surfaceFlags) config() (landscape.Config, error) {
 		return cfg, usagef("--batch-size %d: want at least 1", f.batch)
 	}
 	cfg.BatchSize, cfg.Workers = f.batch, f.workers
+	if f.saveEvery <= 0 {
+		return cfg, usagef("--save-every %v: want a positive duration", f.saveEvery)
+	}
+	cfg.SaveEvery = f.saveEvery
 	return cfg, nil
 }
 
