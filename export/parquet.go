@@ -294,6 +294,11 @@ func axisIndex(a grid.Axis, v float64) (int, bool) {
 // The points are returned in ascending index order, whatever the order of
 // the rows. A null metric value, which WriteParquet never writes, is read as
 // NaN.
+//
+// ReadParquet is meant for files this package wrote, complete or cut short,
+// not for hostile input: it refuses a truncated file, LZ4 compression and
+// a bad footer length before parquet-go reads them, but parquet-go then
+// allocates the sizes a damaged file's pages declare, up to gigabytes.
 func ReadParquet(path string) (_ *landscape.Surface, err error) {
 	f, err := os.Open(path)
 	if err != nil {

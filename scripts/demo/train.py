@@ -101,8 +101,8 @@ def main():
     ap.add_argument('--lr', type=float, default=0.1)
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--threads', type=int, default=2)
-    ap.add_argument('--out', default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                                   '..', '..', 'demo', 'assets'))
+    ap.add_argument('--out', default=os.path.normpath(os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), '..', '..', 'demo', 'assets')))
     ap.add_argument('--subset-only', action='store_true')
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)

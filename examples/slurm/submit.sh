@@ -1,0 +1,25 @@
+#!/bin/bash
+# Computes a loss surface on a Slurm cluster as a job array plus a merge job.
+#
+#   MODEL=resnet56 CHECKPOINT=model_300.t7 DATA=cifar10:/data/cifar-10-batches-bin \
+#   X=-1:1:51 Y=-1:1:51 OUT=/shared/resnet56-parts SURFACE=/shared/resnet56.parquet \
+#   TASKS=16 examples/slurm/submit.sh
+#
+# OUT and SURFACE must be on storage every node sees. The directions are
+# drawn once, here, and every task reads them (DIRECTIONS, default
+# $OUT/directions.safetensors; SEED, NORM and IGNORE choose them), so all
+# shards use the same u and v. Prints the merge job's id.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+: "${LANDSCAPE:=landscape}" "${TASKS:=16}" "${SEED:=123}" "${NORM:=filter}" "${IGNORE:=biasbn}"
+: "${DIRECTIONS:=$OUT/directions.safetensors}"
+mkdir -p "$OUT"
+model_flags=()
+[ -n "${CHANNELS:-}" ] && model_flags+=(--channels "$CHANNELS")
+[ -n "${SIZE:-}" ] && model_flags+=(--size "$SIZE")
+[ -n "${CLASSES:-}" ] && model_flags+=(--classes "$CLASSES")
+"$LANDSCAPE" directions --model "$MODEL" --checkpoint "$CHECKPOINT" "${model_flags[@]}" \
+  --seed "$SEED" --norm "$NORM" --ignore "$IGNORE" --out "$DIRECTIONS"
+export LANDSCAPE MODEL CHECKPOINT DATA DIRECTIONS X Y OUT SURFACE SPLIT SAMPLES BATCH
+array=$(sbatch --parsable --array="0-$((TASKS - 1))" ${SBATCH_FLAGS:-} "$here/surface.sbatch")
+sbatch --parsable --dependency="afterok:${array%%;*}" ${SBATCH_FLAGS:-} "$here/merge.sbatch"
