@@ -13,6 +13,10 @@ import (
 // n samples of h×w) for output rows r0 ≤ r < r1 of the flattened (n, oh)
 // index, each row holding ow columns: col[(ci·k+kh)·k+kw][(r-r0)·ow+ox].
 func im2colRows(col, x []float32, c, n, h, w, k, stride, pad, oh, ow, r0, r1 int) {
+	if stride == 1 && oh == h && ow == w {
+		im2colSame(col, x, c, n, h, w, k, pad, r0, r1)
+		return
+	}
 	cols := (r1 - r0) * ow
 	for ci := range c {
 		for kh := range k {
@@ -52,6 +56,62 @@ func im2colRows(col, x []float32, c, n, h, w, k, stride, pad, oh, ow, r0, r1 int
 			}
 		}
 	}
+}
+
+// im2colSame is im2colRows for the common stride-1 "same" convolution,
+// where output and input planes have the same size. Rows (sample, y) are
+// then consecutive in both the input and the im2col matrix, so each
+// (channel, kh, kw) row of col is one shifted copy of the input channel,
+// after which the entries that fell outside a sample's plane (its first or
+// last rows, its left or right columns) are zeroed.
+func im2colSame(col, x []float32, c, n, h, w, k, pad, r0, r1 int) {
+	cols := (r1 - r0) * w
+	plane := n * h * w // one channel of the whole batch
+	for ci := range c {
+		src := x[ci*plane:][:plane]
+		for kh := range k {
+			dy := kh - pad
+			for kw := range k {
+				dx := kw - pad
+				dst := col[((ci*k+kh)*k+kw)*cols:][:cols]
+				// dst[j] = src[r0*w + j + dy*w + dx], zero where out of range.
+				off := r0*w + dy*w + dx
+				lo := min(max(0, -off), cols)
+				hi := max(min(cols, plane-off), lo)
+				clear(dst[:lo])
+				if hi > lo {
+					copy(dst[lo:hi], src[off+lo:off+hi])
+				}
+				clear(dst[hi:])
+				// Rows whose source row y+dy leaves the sample's plane.
+				if dy != 0 {
+					for r := r0; r < r1; r++ {
+						if y := r%h + dy; y < 0 || y >= h {
+							clear(dst[(r-r0)*w:][:w])
+						}
+					}
+				}
+				// Columns whose source column x+dx leaves the row.
+				switch e := min(abs(dx), w); {
+				case dx < 0:
+					for r := range r1 - r0 {
+						clear(dst[r*w:][:e])
+					}
+				case dx > 0:
+					for r := range r1 - r0 {
+						clear(dst[r*w+w-e:][:e])
+					}
+				}
+			}
+		}
+	}
+}
+
+func abs(a int) int {
+	if a < 0 {
+		return -a
+	}
+	return a
 }
 
 // epilogue applies, in place to each of the c rows of x (each rowLen long),

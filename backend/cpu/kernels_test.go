@@ -1,0 +1,60 @@
+package cpu
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// naiveIm2col is the definition of the im2col matrix, element by element.
+func naiveIm2col(x []float32, c, n, h, w, k, stride, pad, oh, ow, r0, r1 int) []float32 {
+	cols := (r1 - r0) * ow
+	col := make([]float32, c*k*k*cols)
+	for ci := range c {
+		for kh := range k {
+			for kw := range k {
+				for r := r0; r < r1; r++ {
+					s, oy := r/oh, r%oh
+					for ox := range ow {
+						iy, ix := oy*stride-pad+kh, ox*stride-pad+kw
+						var v float32
+						if iy >= 0 && iy < h && ix >= 0 && ix < w {
+							v = x[((ci*n+s)*h+iy)*w+ix]
+						}
+						col[((ci*k+kh)*k+kw)*cols+(r-r0)*ow+ox] = v
+					}
+				}
+			}
+		}
+	}
+	return col
+}
+
+func TestIm2colMatchesDefinition(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, tc := range []struct{ c, n, h, w, k, stride, pad int }{
+		{3, 2, 5, 4, 3, 1, 1}, {2, 3, 7, 7, 3, 2, 1}, {4, 2, 6, 6, 1, 2, 0}, {1, 1, 1, 1, 3, 1, 1}, {2, 2, 4, 3, 3, 1, 0}, {1, 2, 6, 5, 5, 1, 2},
+	} {
+		oh, ow := (tc.h+2*tc.pad-tc.k)/tc.stride+1, (tc.w+2*tc.pad-tc.k)/tc.stride+1
+		x := make([]float32, tc.c*tc.n*tc.h*tc.w)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		rows := tc.n * oh
+		for _, chunk := range [][2]int{{0, rows}, {1, rows - 1}, {rows / 2, rows}} {
+			if chunk[1] <= chunk[0] {
+				continue
+			}
+			want := naiveIm2col(x, tc.c, tc.n, tc.h, tc.w, tc.k, tc.stride, tc.pad, oh, ow, chunk[0], chunk[1])
+			got := make([]float32, len(want))
+			for i := range got {
+				got[i] = 99 // stale contents must be overwritten
+			}
+			im2colRows(got, x, tc.c, tc.n, tc.h, tc.w, tc.k, tc.stride, tc.pad, oh, ow, chunk[0], chunk[1])
+			if !slices.Equal(got, want) {
+				t.Errorf("%+v rows %v: im2col differs from its definition", tc, chunk)
+			}
+		}
+	}
+}
