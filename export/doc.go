@@ -1,10 +1,12 @@
-// Package export writes and reads the files a loss-landscape run produces.
+// Package export is where a loss landscape leaves the program: it writes a
+// [landscape.Surface] as files other tools read, reads those files back, and
+// draws and summarizes surfaces.
 //
 // # Overview
 //
-// A [landscape.Surface] leaves the program as a Parquet file that pandas,
-// DuckDB, Polars or Spark read without help from this module. The file is
-// long-format, one row per grid point, with these columns in this order:
+// The file format is Parquet, which pandas, DuckDB, Polars and Spark read
+// without help from this module. A surface file is long-format, one row per
+// grid point, with these columns in this order:
 //
 //	x           DOUBLE  required  the coordinate α
 //	y           DOUBLE  optional  the coordinate β, null in a 1D surface
@@ -22,7 +24,8 @@
 //
 // The file's key-value metadata holds the [landscape.Provenance] as JSON under
 // [landscape.MetadataKey]; a file without it is not a surface and reading it
-// fails with [ErrNoProvenance].
+// fails with [ErrNoProvenance]. Pages are compressed with zstd and a file is
+// one row group.
 //
 // # Writing safely
 //
@@ -33,8 +36,10 @@
 // that exists is a complete one. [EncodeParquet] writes the same bytes to any
 // [io.Writer], and [DecodeParquet] reads them back from an [io.ReaderAt].
 //
-// # CSV
+// # Other outputs
 //
-// [WriteCSV] writes the same columns as comma-separated text with a header
-// line, for tools that do not read Parquet.
+// [WriteCSV] writes the columns of the Parquet file as comma-separated text
+// with a header line, for tools that do not read Parquet. [NewFigure] and
+// [WritePlots] draw a surface with gonum/plot, and [Summarize] computes the
+// figures by which surfaces are compared.
 package export

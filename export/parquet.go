@@ -71,8 +71,8 @@ func WriteParquet(path string, s *landscape.Surface) (err error) {
 	if err := encodeParquet(f, s); err != nil {
 		return err
 	}
-	// CreateTemp makes the file readable by its owner only; a result file
-	// is as readable as any other the user writes.
+	// CreateTemp makes the file readable by its owner only; give a result
+	// file the mode os.Create gives under the usual umask.
 	if err := f.Chmod(0o644); err != nil {
 		return err
 	}
@@ -107,7 +107,8 @@ func syncDir(dir string) {
 // The surface must be consistent: its metric names unique, non-empty and
 // other than "x" and "y", its grid valid, and each point at the coordinates
 // of its grid index, with one value per metric, in ascending index order.
-// Otherwise the error wraps [ErrInvalid] and names the first fault.
+// Otherwise the error names the first fault and wraps [ErrNotOnGrid] for a
+// point away from its coordinates, [ErrInvalid] for anything else.
 func EncodeParquet(w io.Writer, s *landscape.Surface) error {
 	if err := encodeParquet(w, s); err != nil {
 		return fmt.Errorf("export: encode parquet: %w", err)
@@ -299,7 +300,7 @@ func axisIndex(a grid.Axis, v float64) (int, bool) {
 // not for hostile input: it refuses a truncated file, LZ4 compression and
 // a bad footer length before parquet-go reads them, but parquet-go then
 // allocates the sizes a damaged file's pages declare, up to gigabytes.
-func ReadParquet(path string) (_ *landscape.Surface, err error) {
+func ReadParquet(path string) (*landscape.Surface, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("export: read %s: %w", path, err)
@@ -409,9 +410,9 @@ func checkChunks(pf *parquet.File) error {
 		rows += rg.NumRows
 		for j, c := range rg.Columns {
 			switch codec := c.MetaData.Codec; codec {
-			case format.Uncompressed, format.Snappy, format.Gzip, format.Zstd:
+			case format.Uncompressed, format.Snappy, format.Gzip, format.Brotli, format.Zstd:
 			default:
-				return fmt.Errorf("parquet: row group %d column %d: %v compression not supported; want ZSTD, SNAPPY, GZIP or none", i, j, codec)
+				return fmt.Errorf("parquet: row group %d column %d: %v compression not supported; want ZSTD, SNAPPY, GZIP, BROTLI or none", i, j, codec)
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package export
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/landscape-go/landscape/grid"
@@ -492,7 +494,12 @@ func TestEncodeParquetInvalid(t *testing.T) {
 // metadata, written by parquet-go directly.
 func craft(t *testing.T, schema *parquet.Schema, rows []parquet.Row, kv ...string) []byte {
 	t.Helper()
-	opts := []parquet.WriterOption{schema}
+	return craftWith(t, []parquet.WriterOption{schema}, rows, kv...)
+}
+
+// craftWith is craft with writer options, the schema among them.
+func craftWith(t *testing.T, opts []parquet.WriterOption, rows []parquet.Row, kv ...string) []byte {
+	t.Helper()
 	for i := 0; i+1 < len(kv); i += 2 {
 		opts = append(opts, parquet.KeyValueMetadata(kv[i], kv[i+1]))
 	}
@@ -505,6 +512,25 @@ func craft(t *testing.T, schema *parquet.Schema, rows []parquet.Row, kv ...strin
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// withFooter returns the Parquet file with its footer metadata changed.
+func withFooter(t *testing.T, file []byte, change func(*format.FileMetaData)) []byte {
+	t.Helper()
+	f, err := parquet.OpenFile(bytes.NewReader(file), int64(len(file)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := *f.Metadata()
+	change(&md)
+	footer, err := thrift.Marshal(new(thrift.CompactProtocol), &md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := int(binary.LittleEndian.Uint32(file[len(file)-8:]))
+	out := slices.Concat(file[:len(file)-8-n], footer)
+	out = binary.LittleEndian.AppendUint32(out, uint32(len(footer)))
+	return append(out, "PAR1"...)
 }
 
 // row makes a row of doubles in the surface layout; a NaN y is null.
@@ -535,6 +561,10 @@ func TestReadParquetErrors(t *testing.T) {
 	}
 	key := landscape.MetadataKey
 	loss := schemaOf([]string{"loss"})
+	var good bytes.Buffer
+	if err := EncodeParquet(&good, testSurface(3, 2, 1, []string{"loss"})); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		file []byte
@@ -545,6 +575,36 @@ func TestReadParquetErrors(t *testing.T) {
 			name: "not parquet",
 			file: []byte("PAR1 this is not a parquet file at all PAR1"),
 			text: "parquet",
+		},
+		{
+			name: "empty",
+			file: nil,
+			text: "0 bytes are too few",
+		},
+		{
+			name: "truncated",
+			file: good.Bytes()[:good.Len()/2],
+			text: "not the magic PAR1",
+		},
+		{
+			name: "truncated after the footer length",
+			file: slices.Concat(good.Bytes()[:4], good.Bytes()[good.Len()-8:]),
+			text: "footer of",
+		},
+		{
+			name: "footer length beyond the file",
+			file: []byte("PAR1PAR1PAR1"),
+			text: "footer of 827474256 bytes in a file of 12",
+		},
+		{
+			name: "row counts disagree",
+			file: withFooter(t, good.Bytes(), func(md *format.FileMetaData) { md.NumRows++ }),
+			text: "row groups hold 6 rows, file metadata says 7",
+		},
+		{
+			name: "LZ4",
+			file: craftWith(t, []parquet.WriterOption{loss, parquet.Compression(&parquet.Lz4Raw)}, []parquet.Row{row(0, 1.5, 1)}, key, js(prov2D)),
+			text: "LZ4_RAW compression not supported",
 		},
 		{
 			name: "missing y",
@@ -688,8 +748,9 @@ func TestReadParquetForeignFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Rows in any order, coordinates a rounding away from the axis values,
-	// optional metric columns with nulls: what another tool may write.
+	// Rows in any order and row groups, coordinates a rounding away from
+	// the axis values, optional metric columns with nulls, Snappy: what
+	// another tool may write.
 	schema := parquet.SchemaOf(struct {
 		X    float64  `parquet:"x"`
 		Y    *float64 `parquet:"y,optional"`
@@ -703,11 +764,14 @@ func TestReadParquetForeignFiles(t *testing.T) {
 		return append(r, parquet.DoubleValue(*v).Level(0, 1, 2))
 	}
 	one, two := 1.0, 2.0
-	file := craft(t, schema, []parquet.Row{
+	file := craftWith(t, []parquet.WriterOption{schema, parquet.Compression(&parquet.Snappy), parquet.MaxRowsPerRowGroup(2)}, []parquet.Row{
 		opt(1, 1.5, &one),
 		opt(math.Nextafter(0, 1), -0.5, nil),
 		opt(-1, math.Nextafter(1.5, 0), &two),
 	}, landscape.MetadataKey, string(b))
+	if f, err := parquet.OpenFile(bytes.NewReader(file), int64(len(file))); err != nil || len(f.RowGroups()) != 2 {
+		t.Fatalf("crafted file: %v; want 2 row groups", err)
+	}
 
 	s, err := DecodeParquet(bytes.NewReader(file), int64(len(file)))
 	if err != nil {

@@ -207,3 +207,41 @@ func sameShape(a, b []int) bool {
 	}
 	return true
 }
+
+// ClassesOf returns the number of classes a checkpoint's classifier has
+// for the named architecture (the rows of its last weight), or 0 if the
+// checkpoint lacks that tensor.
+func ClassesOf(model string, sd *StateDict) int {
+	n, err := New(model, Config{})
+	if err != nil {
+		return 0
+	}
+	for i := len(n.Params) - 1; i >= 0; i-- {
+		p := n.Params[i]
+		if p.Kind == Weight && len(p.Shape) == 2 {
+			if t, ok := sd.Get(p.Name); ok && len(t.Shape) == 2 {
+				return t.Shape[0]
+			}
+			return 0
+		}
+	}
+	return 0
+}
+
+// Identify returns the zoo architectures that sd fits, for input size
+// and channels as in cfg and the checkpoint's own class count: a hint for
+// the error about a checkpoint given with the wrong --model.
+func Identify(sd *StateDict, cfg Config) []string {
+	var fits []string
+	for _, name := range Models() {
+		c := cfg
+		c.Classes = ClassesOf(name, sd)
+		if c.Classes == 0 {
+			continue
+		}
+		if n, err := New(name, c); err == nil && n.Check(sd) == nil {
+			fits = append(fits, name)
+		}
+	}
+	return fits
+}

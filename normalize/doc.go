@@ -12,7 +12,11 @@
 // reference's behaviour without --xignore, where they equal the weights.
 //
 // [Target] makes the interpolation direction B − A between two checkpoints,
-// unnormalised. [WriteFile] and [ReadFile] store final directions as
+// unnormalised. [NewPlane] makes an orthonormal basis (Gram–Schmidt) of the
+// plane through three checkpoints and places them in it. [PCA] finds the two
+// principal directions of a training trajectory as the reference does with
+// scikit-learn, from the n×n Gram matrix of the checkpoints rather than a
+// dense covariance, and projects every checkpoint on them. [WriteFile] and [ReadFile] store final directions as
 // safetensors (x.<key>, y.<key>) so every shard of a cluster job uses the
 // same ones; [Hash] fingerprints them for the output's provenance.
 package normalize

@@ -27,6 +27,8 @@ func commands() []command {
 		{"merge", "join the part files of a sharded run into one surface", cmdMerge},
 		{"demo", "compute a surface of an embedded Fashion-MNIST ResNet-20 (no downloads, no arguments)", cmdDemo},
 		{"directions", "draw filter-normalised random directions and write them to a file", cmdDirections},
+		{"trajectory", "PCA directions of a training trajectory, and the path projected on them", cmdTrajectory},
+		{"plane", "directions of the plane through three checkpoints (Gram-Schmidt), and their coordinates", cmdPlane},
 		{"inspect", "list the tensors of a checkpoint file", cmdInspect},
 		{"models", "list the architectures of the model zoo", cmdModels},
 		{"version", "print the version", cmdVersion},

@@ -122,6 +122,9 @@ func runSurface(ctx context.Context, cfg landscape.Config, out string, opts runO
 		cfg.Log = stderr
 	}
 	removeStaleTemps(out)
+	if err := checkWritable(out); err != nil {
+		return err
+	}
 	if !opts.overwrite {
 		if _, err := os.Stat(out); err == nil {
 			prev, err := export.ReadParquet(out)
@@ -176,6 +179,18 @@ func removeStaleTemps(out string) {
 	for _, f := range stale {
 		os.Remove(f)
 	}
+}
+
+// checkWritable fails early, before hours of computing, if no file can be
+// created beside out.
+func checkWritable(out string) error {
+	dir := filepath.Dir(out)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(out)+".tmp-probe-*")
+	if err != nil {
+		return fmt.Errorf("cannot write the output %s: %w", out, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // partPath names the part file of a shard in folder dir.

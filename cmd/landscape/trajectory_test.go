@@ -1,0 +1,249 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/landscape-go/landscape/export"
+	"github.com/landscape-go/landscape/nets"
+	"github.com/landscape-go/landscape/nets/checkpoint"
+	"github.com/landscape-go/landscape/nets/safetensors"
+	"github.com/landscape-go/landscape/normalize"
+)
+
+var (
+	resnet20A    = filepath.Join(zoo, "resnet20.pt")
+	resnet20B    = filepath.Join("..", "..", "testdata", "trajectory", "resnet20_b.safetensors")
+	resnet20Data = "npz:" + filepath.Join(zoo, "resnet20.data.npz")
+)
+
+// writeModels writes resnet20 fixture weights moved by a·u + b·v (u, v the
+// fixture's random directions) to dir/<name>.safetensors for each name.
+func writeModels(t *testing.T, dir string, models map[string][2]float32) map[string]string {
+	t.Helper()
+	a, _, err := checkpoint.Load(resnet20A)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := nets.New("resnet20", nets.Config{InChannels: 1, Height: 28, Width: 28})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, v, err := normalize.ReadFile(filepath.Join(zoo, "resnet20.dirs.safetensors"), net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := map[string]string{}
+	for name, c := range models {
+		sd := &nets.StateDict{}
+		for _, k := range a.Names() {
+			w, _ := a.Get(k)
+			w = w.Clone()
+			if du, ok := u.Get(k); ok {
+				dv, _ := v.Get(k)
+				for i := range w.Data {
+					w.Data[i] += c[0]*du.Data[i] + c[1]*dv.Data[i]
+				}
+			}
+			sd.Set(k, w)
+		}
+		paths[name] = filepath.Join(dir, name+".safetensors")
+		if err := safetensors.Write(paths[name], sd, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return paths
+}
+
+func TestNaturalCompare(t *testing.T) {
+	t.Parallel()
+	got := []string{"model_10.t7", "model_2.t7", "model_1.t7", "model_02.t7", "b", "a10b", "a9b", "model_300.t7", "a"}
+	slices.SortFunc(got, naturalCompare)
+	want := []string{"a", "a9b", "a10b", "b", "model_1.t7", "model_2.t7", "model_02.t7", "model_10.t7", "model_300.t7"}
+	if !slices.Equal(got, want) {
+		t.Errorf("natural order %v, want %v", got, want)
+	}
+}
+
+// TestTrajectoryCommand runs the trajectory command on a glob of
+// checkpoints whose names sort wrongly as strings, checks the three
+// outputs, and evaluates the suggested surface at one point of the path:
+// its loss must be the path's projected loss, bit for bit.
+func TestTrajectoryCommand(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeModels(t, dir, map[string][2]float32{
+		"model_1": {0.3, 0.2}, "model_2": {0.2, -0.1}, "model_5": {0.1, 0.1}, "model_10": {0, 0},
+	})
+	out := filepath.Join(dir, "pca")
+	code, stdout, stderr := landscapeCLI(t, "trajectory", "--model", "resnet20", "--checkpoints", filepath.Join(dir, "model_*.safetensors"),
+		"--data", resnet20Data, "--batch-size", "8", "--quiet", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"PCA of 4 checkpoints over 270608 values (weights mode, ignore biasbn)", "landscape surface --model resnet20 --checkpoint " + filepath.Join(dir, "model_10.safetensors")} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+
+	f, err := os.Open(filepath.Join(out, trajectoryPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(rows[0], ","), "checkpoint,x,y,residual,distance,frozen,train_loss,train_acc,projected_train_loss,projected_train_acc"; got != want {
+		t.Fatalf("CSV header %s, want %s", got, want)
+	}
+	var order []string
+	for _, r := range rows[1:] {
+		order = append(order, strings.TrimSuffix(filepath.Base(r[0]), ".safetensors"))
+	}
+	if strings.Join(order, ",") != "model_1,model_2,model_5,model_10" {
+		t.Errorf("path order %v, want natural order", order)
+	}
+	if last := rows[len(rows)-1]; last[1] != "0" || last[2] != "0" || last[6] != last[8] {
+		t.Errorf("final model's row %v: want (0, 0) and its own loss at its projection", last)
+	}
+
+	var sum trajectoryJSON
+	b, err := os.ReadFile(filepath.Join(out, trajectorySummary))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.Checkpoints != 4 || sum.ExplainedVarianceRatio[0] < sum.ExplainedVarianceRatio[1] || sum.Suggested.X.Num != 51 ||
+		sum.Directions.Kind != "pca" || len(sum.Path) != 4 || sum.Model.InChannels != 1 {
+		t.Errorf("summary %+v", sum)
+	}
+	for _, p := range sum.Path {
+		if p.X < sum.Suggested.X.Min || p.X > sum.Suggested.X.Max || p.Y < sum.Suggested.Y.Min || p.Y > sum.Suggested.Y.Max {
+			t.Errorf("path point (%g, %g) outside the suggested grid %s x %s", p.X, p.Y, sum.Suggested.X, sum.Suggested.Y)
+		}
+	}
+	_, meta, err := safetensors.Read(filepath.Join(out, trajectoryDirections))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta["kind"] != "pca" || meta["sha256"] != sum.Directions.SHA256 || !strings.HasPrefix(meta["path"], "[[") {
+		t.Errorf("direction file metadata %v", meta)
+	}
+
+	// The surface at the first checkpoint's projected point.
+	x, y := rows[1][1], rows[1][2]
+	s := filepath.Join(dir, "s.parquet")
+	code, stdout, stderr = landscapeCLI(t, "surface", "--model", "resnet20", "--checkpoint", filepath.Join(dir, "model_10.safetensors"),
+		"--directions", filepath.Join(out, trajectoryDirections), "--data", resnet20Data, "--batch-size", "8", "--quiet",
+		"--x="+x+":"+x+":1", "--y="+y+":"+y+":1", "--out", s)
+	if code != 0 {
+		t.Fatalf("surface: exit %d\n%s%s", code, stdout, stderr)
+	}
+	surf, err := export.ReadParquet(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := strconv.ParseFloat(rows[1][8], 64)
+	if got := surf.Points[0].Values[0]; got != want {
+		t.Errorf("surface at (%s, %s): loss %v, the path's projected loss %v", x, y, got, want)
+	}
+}
+
+func TestTrajectoryCommandErrors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no out", []string{"trajectory", "--model", "resnet20", "--checkpoints", resnet20A}, 2, "--out"},
+		{"bad ignore", []string{"trajectory", "--model", "resnet20", "--checkpoints", resnet20A, "--ignore", "bias", "--out", dir}, 2, "ignore rule"},
+		{"no match", []string{"trajectory", "--model", "resnet20", "--checkpoints", filepath.Join(dir, "nothing_*.t7"), "--out", dir}, 1, "no checkpoint matches"},
+		{"two models", []string{"trajectory", "--model", "resnet20", "--channels", "1", "--checkpoints", resnet20A + "," + resnet20B, "--out", dir}, 1, "at least 3"},
+	} {
+		code, stdout, stderr := landscapeCLI(t, tc.args...)
+		if code != tc.code || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%s: exit %d, stderr %q; want exit %d mentioning %q\n%s", tc.name, code, stderr, tc.code, tc.want, stdout)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("failed runs left files behind: %v", entries)
+	}
+}
+
+// TestPlaneCommand builds the plane through A, B (trained further: new
+// weights and BN statistics) and C in states mode and evaluates the
+// surface at B's and C's coordinates: the losses must be their own, to
+// float32 rounding of the basis.
+func TestPlaneCommand(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	c := writeModels(t, dir, map[string][2]float32{"c": {0.05, -0.08}})["c"]
+	out := filepath.Join(dir, "plane")
+	code, stdout, stderr := landscapeCLI(t, "plane", "--model", "resnet20", "--channels", "1", "--checkpoints",
+		resnet20A+","+resnet20B+","+c, "--mode", "states", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "  A (0, 0)") || !strings.Contains(stdout, "landscape surface --model resnet20 --checkpoint "+resnet20A) {
+		t.Errorf("output:\n%s", stdout)
+	}
+	var sum planeJSON
+	b, err := os.ReadFile(filepath.Join(out, planeSummary))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Points) != 3 || sum.Points[1].Y != 0 && sum.Points[1].Y > 1e-6*sum.Points[1].X || sum.Mode != "states" {
+		t.Fatalf("summary %+v", sum)
+	}
+	surface := func(center, x, y string) float64 {
+		t.Helper()
+		s := filepath.Join(t.TempDir(), "s.parquet")
+		args := []string{"surface", "--model", "resnet20", "--checkpoint", center, "--data", resnet20Data, "--batch-size", "8", "--quiet",
+			"--x=" + x + ":" + x + ":1", "--y=" + y + ":" + y + ":1", "--out", s}
+		if center == resnet20A {
+			args = append(args, "--directions", filepath.Join(out, planeDirections))
+		}
+		code, stdout, stderr := landscapeCLI(t, args...)
+		if code != 0 {
+			t.Fatalf("surface: exit %d\n%s%s", code, stdout, stderr)
+		}
+		surf, err := export.ReadParquet(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return surf.Points[0].Values[0]
+	}
+	g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	for i, model := range []string{resnet20B, c} {
+		p := sum.Points[i+1]
+		inPlane := surface(resnet20A, g(p.X), g(p.Y))
+		own := surface(model, "0", "0") // random directions, at their origin: the model itself
+		if d := (inPlane - own) / own; d > 1e-5 || d < -1e-5 {
+			t.Errorf("%s at (%g, %g) in the plane: loss %.9g, its own %.9g", p.Name, p.X, p.Y, inPlane, own)
+		}
+	}
+	if code, _, stderr := landscapeCLI(t, "plane", "--model", "resnet20", "--channels", "1", "--checkpoints",
+		resnet20A+","+resnet20A+","+c, "--out", filepath.Join(dir, "bad")); code != 1 || !strings.Contains(stderr, "B equals A") {
+		t.Errorf("degenerate plane: exit %d, %s", code, stderr)
+	}
+	if code, _, stderr := landscapeCLI(t, "plane", "--model", "resnet20", "--checkpoints", resnet20A+","+c, "--out", dir); code != 2 || !strings.Contains(stderr, "three") {
+		t.Errorf("two checkpoints: exit %d, %s", code, stderr)
+	}
+}
