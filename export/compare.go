@@ -280,15 +280,15 @@ func (f *Field) NegativeCurvature() (share float64, points int) {
 			}
 		}
 	} else {
-	cells:
 		for j := 1; j+1 < len(f.Y); j++ {
+		points:
 			for i := 1; i+1 < len(f.X); i++ {
 				var sum float64
 				for dj := -1; dj <= 1; dj++ {
 					for di := -1; di <= 1; di++ {
 						v := f.Z[j+dj][i+di]
 						if !finite(v) {
-							continue cells
+							continue points
 						}
 						sum += math.Abs(v)
 					}

@@ -63,7 +63,6 @@ type PCAOptions struct {
 // them in states mode without --ignore, where a counter that grows by the
 // number of steps per epoch dominates every parameter and becomes PC1.
 type PCA struct {
-	opts    PCAOptions
 	entries []entry
 	dim     int
 	final   []float32
@@ -155,7 +154,7 @@ func NewPCA(net *nets.Net, final *nets.StateDict, opts *PCAOptions) (*PCA, error
 	if opts == nil {
 		opts = &PCAOptions{}
 	}
-	p := &PCA{opts: *opts}
+	p := &PCA{}
 	ignore := opts.Ignore
 	p.entries, p.dim = layout(net, opts.Mode, &ignore)
 	if p.dim == 0 {
@@ -189,9 +188,9 @@ func (p *PCA) Add(w *nets.StateDict, name string) error {
 		row[i] -= f
 	}
 	var ss float64
-	for _, name := range p.frozen {
-		a, okA := w.Get(name)
-		b, okB := p.finalSD.Get(name)
+	for _, key := range p.frozen {
+		a, okA := w.Get(key)
+		b, okB := p.finalSD.Get(key)
 		if !okA || !okB || len(a.Data) != len(b.Data) {
 			continue
 		}

@@ -384,3 +384,35 @@ func TestPCAErrors(t *testing.T) {
 		t.Errorf("PCA over ignored entries only: error %v", err)
 	}
 }
+
+// BenchmarkPCAFit fits 32 checkpoints of a million values (the size of a
+// ResNet-56): the Gram matrix, its eigenvectors, the components and the
+// projections.
+func BenchmarkPCAFit(b *testing.B) {
+	const n, dim = 32, 1 << 20
+	net := &nets.Net{Name: "bench", Params: []nets.Param{{Name: "w", Shape: []int{1024, 1024}}}}
+	rng := rand.New(rand.NewPCG(5, 6))
+	final := &nets.StateDict{}
+	final.Set("w", nets.NewTensor(1024, 1024))
+	p, err := NewPCA(net, final, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for range n {
+		w := nets.NewTensor(1024, 1024)
+		for j := range w.Data {
+			w.Data[j] = float32(rng.NormFloat64())
+		}
+		sd := &nets.StateDict{}
+		sd.Set("w", w)
+		if err := p.Add(sd, "row"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		if _, err := p.Fit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n*dim)/b.Elapsed().Seconds()*float64(b.N), "values/s")
+}

@@ -1,0 +1,140 @@
+package landscape
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+)
+
+// ErrIncompatible is wrapped by errors about surfaces or shards that were
+// not computed the same way and so cannot be resumed or merged together.
+var ErrIncompatible = errors.New("surfaces were computed differently")
+
+// Compatible reports, naming the first field that differs, whether q
+// describes the same computation as p: same model, checkpoint contents,
+// direction values, data, grid and batch size. With sameShard the shard
+// must match too (resuming a part); without it the shards may differ
+// (merging parts). Tool version, backend, device, times and progress may
+// differ: they do not change the numbers beyond float32 rounding.
+func (p Provenance) Compatible(q Provenance, sameShard bool) error {
+	type field struct {
+		name string
+		a, b any
+	}
+	fields := []field{
+		{"model", p.Model, q.Model},
+		{"checkpoint SHA-256", p.Checkpoint.SHA256, q.Checkpoint.SHA256},
+		{"directions SHA-256", p.Directions.SHA256, q.Directions.SHA256},
+		{"data", dataKey(p.Data), dataKey(q.Data)},
+		{"grid", p.Grid, q.Grid},
+		{"batch size", p.BatchSize, q.BatchSize},
+	}
+	if sameShard {
+		fields = append(fields, field{"shard", p.Shard, q.Shard})
+	} else {
+		fields = append(fields, field{"shard count", p.Shard.Count, q.Shard.Count})
+	}
+	for _, f := range fields {
+		if !reflect.DeepEqual(f.a, f.b) {
+			return fmt.Errorf("landscape: %w: %s differs: %+v vs %+v", ErrIncompatible, f.name, f.a, f.b)
+		}
+	}
+	return nil
+}
+
+// dataKey is what must agree about the data: not the path, which differs
+// between machines of a cluster.
+func dataKey(d DataInfo) string {
+	seed := "first"
+	if d.SampleSeed != nil {
+		seed = fmt.Sprint(*d.SampleSeed)
+	}
+	return fmt.Sprintf("%s %v %v %s mean=%v std=%v", d.Name, d.Splits, d.Samples, seed, d.Mean, d.Std)
+}
+
+// Merge joins the shards of one surface. They must be compatible (see
+// [Provenance.Compatible]) and hold every grid point exactly once; the
+// error names missing and duplicated points and shards. The result's
+// values are those of the parts, bit for bit, so it equals a single-process
+// run; its provenance is the first part's with the shard set to 0/1, the
+// earliest start time and the summed wall time.
+func Merge(parts []*Surface) (*Surface, error) {
+	if len(parts) == 0 {
+		return nil, errors.New("landscape: merge: no parts")
+	}
+	first := parts[0]
+	out := &Surface{Metrics: slices.Clone(first.Metrics), Provenance: first.Provenance}
+	out.Provenance.Shard = ShardInfo{Index: 0, Count: 1}
+	out.Provenance.WallSeconds = 0
+	owner := map[int]int{}
+	var dups []string
+	shards := map[int]bool{}
+	for k, p := range parts {
+		if err := first.Provenance.Compatible(p.Provenance, false); err != nil {
+			return nil, fmt.Errorf("part %d (shard %d/%d): %w", k, p.Provenance.Shard.Index, p.Provenance.Shard.Count, err)
+		}
+		if !slices.Equal(p.Metrics, first.Metrics) {
+			return nil, fmt.Errorf("landscape: merge: part %d has metrics %v, part 0 %v", k, p.Metrics, first.Metrics)
+		}
+		if shards[p.Provenance.Shard.Index] {
+			return nil, fmt.Errorf("landscape: merge: shard %d/%d given twice", p.Provenance.Shard.Index, p.Provenance.Shard.Count)
+		}
+		shards[p.Provenance.Shard.Index] = true
+		out.Provenance.WallSeconds += p.Provenance.WallSeconds
+		if p.Provenance.Created < out.Provenance.Created {
+			out.Provenance.Created = p.Provenance.Created
+		}
+		for _, pt := range p.Points {
+			if j, ok := owner[pt.Index]; ok {
+				dups = append(dups, fmt.Sprintf("%d (parts %d and %d)", pt.Index, j, k))
+				continue
+			}
+			owner[pt.Index] = k
+			out.Points = append(out.Points, pt)
+		}
+	}
+	if len(dups) > 0 {
+		return nil, fmt.Errorf("landscape: merge: points computed twice: %s", clip(dups))
+	}
+	total := gridLen(first.Provenance.Grid)
+	if len(out.Points) != total {
+		var missing []string
+		var missingShards []string
+		count := first.Provenance.Shard.Count
+		for s := range count {
+			if !shards[s] {
+				missingShards = append(missingShards, fmt.Sprint(s))
+			}
+		}
+		for i := range total {
+			if _, ok := owner[i]; !ok {
+				missing = append(missing, fmt.Sprint(i))
+			}
+		}
+		msg := fmt.Sprintf("landscape: merge: %d of %d points missing: %s", len(missing), total, clip(missing))
+		if len(missingShards) > 0 {
+			msg += fmt.Sprintf(" (no part for shard %s of %d)", strings.Join(missingShards, ", "), count)
+		}
+		return nil, errors.New(msg)
+	}
+	slices.SortFunc(out.Points, func(a, b Point) int { return a.Index - b.Index })
+	out.Provenance.Progress = Progress{Done: total, Total: total}
+	return out, nil
+}
+
+func gridLen(g GridInfo) int {
+	if g.Y == nil {
+		return g.X.Num
+	}
+	return g.X.Num * g.Y.Num
+}
+
+// clip joins at most 20 items for an error message.
+func clip(items []string) string {
+	if len(items) > 20 {
+		return strings.Join(items[:20], ", ") + fmt.Sprintf(", ... (%d more)", len(items)-20)
+	}
+	return strings.Join(items, ", ")
+}

@@ -1,0 +1,330 @@
+package landscape
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+
+	"github.com/landscape-go/landscape/backend"
+	"github.com/landscape-go/landscape/backend/cpu"
+	"github.com/landscape-go/landscape/data"
+	"github.com/landscape-go/landscape/grid"
+	"github.com/landscape-go/landscape/nets"
+	"github.com/landscape-go/landscape/nets/checkpoint"
+	"github.com/landscape-go/landscape/normalize"
+)
+
+// TrajectoryConfig describes the PCA of a training trajectory and, with
+// Data set, the losses along it. Zero fields mean the documented defaults.
+type TrajectoryConfig struct {
+	// Model is a zoo name; required. ModelConfig sets input channels,
+	// image size and classes; zero fields come from the data if any, else
+	// from the zoo's CIFAR-10 defaults.
+	Model       string
+	ModelConfig nets.Config
+	// Checkpoints lists the checkpoint files in training order; at least
+	// three, the final one included.
+	Checkpoints []string
+	// Final is the model the path ends at, the origin of the directions
+	// (the model the surface is then computed around). Empty means the last
+	// of Checkpoints; a Final not among them is appended, since the
+	// reference's rows always include the final model.
+	Final string
+	// PCA selects the entries covered: the zero value is weights mode with
+	// biases and batch norm ignored, the reference's recommendation.
+	PCA normalize.PCAOptions
+
+	// Data, if its Kind is set, is evaluated at every checkpoint and at
+	// its projected point; Splits lists the splits (nil means train).
+	Data        data.Spec
+	Splits      []string
+	DataOptions data.Options
+	// BatchSize is the samples per forward pass; 0 means 128. Workers is
+	// the number of CPU workers; 0 means all cores.
+	BatchSize int
+	Workers   int
+
+	// Progress, if set, is called after each checkpoint is read (and
+	// evaluated) and after each projected point is evaluated.
+	Progress func(done, total int)
+	// Log, if set, receives one-line notes.
+	Log io.Writer
+}
+
+// Trajectory is the outcome of [RunTrajectory]: PCA directions around the
+// final model and the path of the checkpoints in their plane.
+type Trajectory struct {
+	Model ModelInfo
+	Final FileInfo
+	// PCA holds the directions (X = PC1, Y = PC2, unit norm) and
+	// scikit-learn's variance statistics.
+	PCA *normalize.PCAResult
+	// Options are the options the PCA ran with; Values is the number of
+	// scalars it covered.
+	Options normalize.PCAOptions
+	Values  int
+	// Directions describes the directions for provenance: Kind "pca" and
+	// their hash.
+	Directions DirectionsInfo
+	// Data describes the evaluated data; nil without data. Metrics names
+	// the values of each point (train_loss, train_acc, ...).
+	Data    *DataInfo
+	Metrics []string
+	// Points follows the checkpoints in order; the final model's is last
+	// or where it appears in Checkpoints.
+	Points []TrajectoryPoint
+}
+
+// TrajectoryPoint is one checkpoint of a trajectory.
+type TrajectoryPoint struct {
+	Checkpoint string
+	// Projection places the checkpoint in the plane: (X, Y) and its
+	// distance from the plane.
+	normalize.Projection
+	// Values holds the metrics at the checkpoint itself and Projected
+	// those at its projected point, final + X·pc1 + Y·pc2 (with the final
+	// model's batch-norm statistics where the directions do not move
+	// them); both nil without data.
+	Values, Projected []float64
+}
+
+// RunTrajectory reads the checkpoints one at a time, keeping only their
+// differences from the final model (as float32 rows), fits the PCA and,
+// with data, evaluates every checkpoint and every projected point on the
+// CPU. On cancellation it returns the context's error.
+func RunTrajectory(ctx context.Context, cfg TrajectoryConfig) (*Trajectory, error) {
+	if cfg.Model == "" {
+		return nil, errors.New("landscape: trajectory: no model given")
+	}
+	paths := append([]string(nil), cfg.Checkpoints...)
+	if len(paths) == 0 {
+		return nil, errors.New("landscape: trajectory: no checkpoints given")
+	}
+	final := cfg.Final
+	if final == "" {
+		final = paths[len(paths)-1]
+	}
+	finalAt := -1
+	for i, p := range paths {
+		if filepath.Clean(p) == filepath.Clean(final) {
+			finalAt = i
+		}
+	}
+	if finalAt < 0 {
+		paths = append(paths, final)
+		finalAt = len(paths) - 1
+	}
+	logf := func(format string, a ...any) {
+		if cfg.Log != nil {
+			fmt.Fprintf(cfg.Log, format+"\n", a...)
+		}
+	}
+
+	withData := cfg.Data.Kind != 0
+	splits := cfg.Splits
+	if len(splits) == 0 {
+		splits = []string{"train"}
+	}
+	mc := cfg.ModelConfig
+	var sets []*data.Dataset
+	if withData {
+		var err error
+		if sets, mc, err = loadSets(cfg.Data, splits, &cfg.DataOptions, mc); err != nil {
+			return nil, err
+		}
+		for _, d := range sets {
+			logf("data: %s %s, %d samples of %dx%dx%d", cfg.Data, d.Split, d.N, d.C, d.H, d.W)
+		}
+	}
+	net, err := nets.New(cfg.Model, mc)
+	if err != nil {
+		return nil, err
+	}
+	finalSD, sum, err := loadWeights(final, net)
+	if err != nil {
+		return nil, err
+	}
+	pca, err := normalize.NewPCA(net, finalSD, &cfg.PCA)
+	if err != nil {
+		return nil, err
+	}
+	logf("trajectory: %d checkpoints ending at %s; PCA over %d values (%s mode, ignore %s)",
+		len(paths), final, pca.Dim(), cfg.PCA.Mode, cfg.PCA.Ignore)
+
+	var prob *backend.Problem
+	if withData {
+		prob = &backend.Problem{Net: net, Center: finalSD, BatchSize: cfg.BatchSize}
+		for _, d := range sets {
+			prob.Data = append(prob.Data, &backend.Data{Name: d.Split, N: d.N, C: d.C, H: d.H, W: d.W, X: d.X, Y: d.Y})
+		}
+	}
+	total := len(paths)
+	if withData {
+		total *= 2
+	}
+	done := 0
+	step := func() {
+		done++
+		if cfg.Progress != nil {
+			cfg.Progress(done, total)
+		}
+	}
+
+	tr := &Trajectory{
+		Model:   ModelInfo{Name: net.Name, InChannels: net.Config.InChannels, Height: net.Config.Height, Width: net.Config.Width, Classes: net.Config.Classes},
+		Final:   FileInfo{Path: final, SHA256: sum},
+		Options: cfg.PCA,
+		Values:  pca.Dim(),
+		Points:  make([]TrajectoryPoint, len(paths)),
+	}
+	for i, path := range paths {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		sd := finalSD
+		if i != finalAt {
+			if sd, _, err = checkpoint.Load(path); err != nil {
+				return nil, err
+			}
+			if err := net.Check(sd); err != nil {
+				return nil, fmt.Errorf("landscape: checkpoint %s: %w", path, err)
+			}
+		}
+		if err := pca.Add(sd, path); err != nil {
+			return nil, err
+		}
+		tr.Points[i].Checkpoint = path
+		if withData {
+			own := *prob
+			own.Center = sd
+			values, err := evaluate(ctx, &own, cfg.Workers, []backend.Coord{{}})
+			if err != nil {
+				return nil, err
+			}
+			tr.Points[i].Values = values[0]
+		}
+		step()
+	}
+	if tr.PCA, err = pca.Fit(); err != nil {
+		return nil, err
+	}
+	for i, p := range tr.PCA.Points {
+		tr.Points[i].Projection = p
+	}
+	opts := cfg.PCA
+	tr.Directions = DirectionsInfo{Kind: "pca", Norm: "none", Ignore: opts.Ignore.String(), Mode: opts.Mode.String(),
+		SHA256: normalize.Hash(tr.PCA.X, tr.PCA.Y)}
+	logf("trajectory: PC1 %.2f%%, PC2 %.2f%% of the variance", 100*tr.PCA.ExplainedVarianceRatio[0], 100*tr.PCA.ExplainedVarianceRatio[1])
+
+	if withData {
+		prob.X, prob.Y = tr.PCA.X, tr.PCA.Y
+		coords := make([]backend.Coord, len(paths))
+		for i, p := range tr.Points {
+			coords[i] = backend.Coord{X: p.X, Y: p.Y}
+		}
+		values, err := evaluate(ctx, prob, cfg.Workers, coords, step)
+		if err != nil {
+			return nil, err
+		}
+		for i := range tr.Points {
+			tr.Points[i].Projected = values[i]
+		}
+		first := sets[0]
+		var samples []int
+		for _, d := range sets {
+			samples = append(samples, d.N)
+		}
+		tr.Data = &DataInfo{Name: cfg.Data.Kind.String(), Path: cfg.Data.Path, Splits: splits, Samples: samples,
+			SampleSeed: cfg.DataOptions.SampleSeed, Mean: first.Mean, Std: first.Std}
+		tr.Metrics = Metrics(splits)
+	}
+	return tr, nil
+}
+
+// evaluate evaluates p at coords on the CPU and returns the values of
+// each, calling each of after (a progress step) once per point.
+func evaluate(ctx context.Context, p *backend.Problem, workers int, coords []backend.Coord, after ...func()) ([][]float64, error) {
+	ev, err := cpu.New(p, &cpu.Options{Workers: workers})
+	if err != nil {
+		return nil, err
+	}
+	defer ev.Close()
+	out := make([][]float64, len(coords))
+	err = ev.Evaluate(ctx, coords, func(i int, values []float64) {
+		out[i] = values
+		for _, f := range after {
+			f()
+		}
+	})
+	return out, err
+}
+
+// loadSets loads the splits of spec and fills the zero fields of mc from
+// the first.
+func loadSets(spec data.Spec, splits []string, opts *data.Options, mc nets.Config) ([]*data.Dataset, nets.Config, error) {
+	var sets []*data.Dataset
+	for _, split := range splits {
+		d, err := data.Load(spec, split, opts)
+		if err != nil {
+			return nil, mc, err
+		}
+		sets = append(sets, d)
+	}
+	first := sets[0]
+	if mc.InChannels == 0 {
+		mc.InChannels = first.C
+	}
+	if mc.Height == 0 {
+		mc.Height = first.H
+	}
+	if mc.Width == 0 {
+		mc.Width = first.W
+	}
+	if mc.Classes == 0 {
+		mc.Classes = first.Classes
+	}
+	return sets, mc, nil
+}
+
+// AxesCovering returns grid axes of num points each that cover the points
+// (xs[i], ys[i]) and the origin with a margin: each range is widened by
+// margin times its span on both sides (a span of zero counts as 1), then
+// its ends are rounded outward to two significant digits of the span.
+// It suits the path of a trajectory or the three models of a plane.
+func AxesCovering(xs, ys []float64, margin float64, num int) (x, y grid.Axis) {
+	return axisCovering(xs, margin, num), axisCovering(ys, margin, num)
+}
+
+func axisCovering(v []float64, margin float64, num int) grid.Axis {
+	lo, hi := 0.0, 0.0
+	for _, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			continue
+		}
+		lo, hi = math.Min(lo, x), math.Max(hi, x)
+	}
+	span := hi - lo
+	if span == 0 {
+		span = 1
+	}
+	lo -= margin * span
+	hi += margin * span
+	q := math.Pow(10, math.Floor(math.Log10(hi-lo))-1)
+	// Dividing by the power of ten's reciprocal when it is a whole number
+	// keeps results like -0.3 exact.
+	round := func(x float64, f func(float64) float64) float64 {
+		if q < 1 {
+			inv := math.Round(1 / q)
+			return f(x*inv) / inv
+		}
+		return f(x/q) * q
+	}
+	a := grid.Axis{Min: round(lo, math.Floor), Max: round(hi, math.Ceil), Num: num}
+	if num == 1 {
+		a.Max = a.Min
+	}
+	return a
+}
