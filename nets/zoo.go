@@ -309,13 +309,16 @@ func (b *builder) basicBlock(name string, x, planes, stride int, short bool) int
 }
 
 // bottleneck is the reference's Bottleneck (expansion 4): 1x1, strided 3x3
-// and 1x1 convolutions, each with BN.
+// and 1x1 convolutions, each with BN, the sum with the shortcut and a
+// ReLU. Its Bottleneck_noshortcut ends at the third BN, without a ReLU:
+// a quirk of the reference kept here, since checkpoints were trained so.
 func (b *builder) bottleneck(name string, x, planes, stride int, short bool) int {
 	y := b.convBNReLU(name+".conv1", name+".bn1", x, planes, 1, 1, 0)
 	y = b.convBNReLU(name+".conv2", name+".bn2", y, planes, 3, stride, 1)
 	y = b.batchNorm(name+".bn3", b.conv(name+".conv3", y, 4*planes, 1, 1, 0, false))
-	if short {
-		y = b.op(Op{Kind: Add, In: []int{y, b.shortcut(name, x, 4*planes, stride)}})
+	if !short {
+		return y
 	}
+	y = b.op(Op{Kind: Add, In: []int{y, b.shortcut(name, x, 4*planes, stride)}})
 	return b.op(Op{Kind: ReLU, In: []int{y}})
 }
