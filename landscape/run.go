@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -359,11 +360,15 @@ func directions(cfg Config, net *nets.Net, center *nets.StateDict) (x, y *nets.S
 	info = DirectionsInfo{Seed: cfg.Seed, Norm: opts.Norm.String(), Ignore: opts.Ignore.String(), Mode: opts.Mode.String()}
 	switch {
 	case cfg.DirectionFile != "":
-		info = DirectionsInfo{Kind: "file", File: cfg.DirectionFile, Norm: "as in file", Ignore: "as in file", Mode: "as in file"}
-		x, y, err = normalize.ReadFile(cfg.DirectionFile, net)
+		f, err := normalize.Load(cfg.DirectionFile, net)
 		if err != nil {
 			return nil, nil, info, err
 		}
+		x, y = f.X, f.Y
+		// The recipe, as the file records it (files written by other tools
+		// may not say).
+		info = DirectionsInfo{Kind: "file", File: cfg.DirectionFile, Norm: f.Meta["norm"], Ignore: f.Meta["ignore"], Mode: f.Meta["mode"]}
+		info.Seed, _ = strconv.ParseUint(f.Meta["seed"], 10, 64)
 		if cfg.Grid.Y != nil && y == nil {
 			return nil, nil, info, fmt.Errorf("landscape: direction file %s has no y direction, but the grid has a y axis", cfg.DirectionFile)
 		}

@@ -32,13 +32,31 @@ func WriteFile(path string, x, y *nets.StateDict, meta map[string]string) error 
 	return safetensors.Write(path, out, meta)
 }
 
+// File is a direction file's contents: the directions and the recipe
+// stored beside them (WriteFile's meta: seed, norm, ignore, mode, ...).
+type File struct {
+	X, Y *nets.StateDict
+	Meta map[string]string
+}
+
 // ReadFile reads a direction file for net. y is nil when the file holds
 // no y tensors. Every key must name an entry of net with the same shape.
 func ReadFile(path string, net *nets.Net) (x, y *nets.StateDict, err error) {
-	sd, _, err := safetensors.Read(path)
+	f, err := Load(path, net)
+	return f.X, f.Y, err
+}
+
+// Load reads a direction file for net, with its metadata.
+func Load(path string, net *nets.Net) (File, error) {
+	sd, meta, err := safetensors.Read(path)
 	if err != nil {
-		return nil, nil, err
+		return File{}, err
 	}
+	x, y, err := split(path, sd, net)
+	return File{X: x, Y: y, Meta: meta}, err
+}
+
+func split(path string, sd *nets.StateDict, net *nets.Net) (x, y *nets.StateDict, err error) {
 	x, y = &nets.StateDict{}, &nets.StateDict{}
 	var bad []string
 	for _, key := range sd.Names() {
