@@ -30,7 +30,11 @@ func commands() []command {
 		{"trajectory", "PCA directions of a training trajectory, and the path projected on them", cmdTrajectory},
 		{"plane", "directions of the plane through three checkpoints (Gram-Schmidt), and their coordinates", cmdPlane},
 		{"inspect", "list the tensors of a checkpoint file", cmdInspect},
+		{"devices", "report the CPU (and its BLAS) and the NVIDIA GPUs this machine offers", cmdDevices},
 		{"models", "list the architectures of the model zoo", cmdModels},
+		{"plot", "draw contour, filled-contour, heat-map, 3D and 1D figures of a surface (PNG, SVG, PDF)", cmdPlot},
+		{"compare", "compare surfaces: side-by-side contours and a table of flatness figures", cmdCompare},
+		{"export-vtk", "write a surface as VTK PolyData (.vtp) for ParaView", cmdExportVTK},
 		{"version", "print the version", cmdVersion},
 	}
 }

@@ -195,3 +195,11 @@ func TestDirectionsFileRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestDevicesReportsCPUAndWhyNoGPU(t *testing.T) {
+	t.Parallel()
+	code, stdout, stderr := landscapeCLI(t, "devices")
+	if code != 0 || !strings.Contains(stdout, "cpu: ") || !strings.Contains(stdout, "SGEMM: ") || !strings.Contains(stdout, "cuda: ") {
+		t.Errorf("devices: exit %d\n%s%s", code, stdout, stderr)
+	}
+}

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+
+	"github.com/landscape-go/landscape/backend/cpu"
+	"github.com/landscape-go/landscape/backend/cuda"
+)
+
+func cmdDevices(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	if err := parse(newFlags("devices", "", stderr), args, 0); err != nil {
+		return err
+	}
+	return runDevices(stdout)
+}
+
+// runDevices reports the compute this machine offers and why a GPU is not
+// there when it is not.
+func runDevices(w io.Writer) error {
+	fmt.Fprintf(w, "cpu: %d cores (%s/%s), SGEMM: %s\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, cpu.BLAS())
+	r := cuda.Probe()
+	if r.Driver != "" {
+		fmt.Fprintf(w, "cuda: %s\n", r.Driver)
+	}
+	for _, d := range r.Devices {
+		fmt.Fprintf(w, "  %s\n", d)
+	}
+	if len(r.Devices) == 0 {
+		fmt.Fprintf(w, "cuda: none: %s\n", r.Why)
+	}
+	if len(r.Devices) > 0 {
+		fmt.Fprintln(w, "note: the CUDA evaluator is not available yet; surfaces are computed on the CPU.")
+	}
+	return nil
+}
