@@ -42,8 +42,8 @@ func approx(got, want, tol float64) bool {
 }
 
 var (
-	ax4  = grid.Axis{Min: -2, Max: 2, Num: 41}     // step 0.1
-	ax3  = grid.Axis{Min: -1.5, Max: 1.5, Num: 31} // step 0.1
+	ax4    = grid.Axis{Min: -2, Max: 2, Num: 41}     // step 0.1
+	ax3    = grid.Axis{Min: -1.5, Max: 1.5, Num: 31} // step 0.1
 	bowlXY = func(x, y float64) float64 { return x*x + y*y }
 )
 

@@ -15,6 +15,8 @@ import (
 	xfont "golang.org/x/image/font"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/font/liberation"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -95,7 +97,9 @@ type PlotOptions struct {
 	// VMin and VMax bound the colour scale; values outside take the
 	// colour of the nearer end. If both are zero they are the first and
 	// last level, or 0.1 and 10 with the default levels, as the reference
-	// has it. The 3D surface and the 1D loss axis are clipped at VMax.
+	// has it. The 3D surface is clipped at the top of the scale, unless
+	// the scale is a log one that was not given (by levels or VMax); the
+	// 1D loss axis is cut at VMax, 10 if it is zero.
 	VMin, VMax float64
 
 	// Log makes the colour scale, the 3D z axis and the 1D loss axis
@@ -165,7 +169,7 @@ func (f *Figure) Render(w io.Writer, format string) (err error) {
 	case "svg":
 		cw = vgsvg.New(f.Width, f.Height)
 	case "pdf":
-		cw = vgpdf.New(f.Width, f.Height)
+		cw = pdfCanvas{vgpdf.New(f.Width, f.Height)}
 	default:
 		return fmt.Errorf("export: render: %w: format %q; want png, svg or pdf", ErrPlot, format)
 	}
@@ -217,17 +221,31 @@ func (f *Figure) Save(path string) (err error) {
 	return nil
 }
 
-// WritePlots draws every kind of figure that suits s ([PlotKinds]) and
-// saves each in each format under dir, named
-// base_metric_suffix[_log].format as the reference names its PDFs (for
-// example surface_train_loss_2dcontour.png). It returns the paths written.
-func WritePlots(dir, base string, s *landscape.Surface, formats []string, o *PlotOptions) ([]string, error) {
+// ParsePlotKind parses a kind's name as [PlotKind.String] writes it.
+func ParsePlotKind(name string) (PlotKind, error) {
+	for k, n := range plotKindNames {
+		if n.name == name {
+			return PlotKind(k), nil
+		}
+	}
+	return 0, fmt.Errorf("export: %w: unknown figure kind %q; want contour, filled, heatmap, 3d or 1d", ErrPlot, name)
+}
+
+// WritePlots draws the given kinds of figure of s, or if kinds is nil
+// every kind that suits it ([PlotKinds]), and saves each in each format
+// under dir, named base_metric_suffix[_log].format as the reference names
+// its PDFs (for example surface_train_loss_2dcontour.png). It returns the
+// paths written.
+func WritePlots(dir, base string, s *landscape.Surface, kinds []PlotKind, formats []string, o *PlotOptions) ([]string, error) {
 	opt := defaults(o)
 	if opt.Metric == "" {
 		opt.Metric = DefaultMetric(s)
 	}
+	if kinds == nil {
+		kinds = PlotKinds(s)
+	}
 	var paths []string
-	for _, kind := range PlotKinds(s) {
+	for _, kind := range kinds {
 		fig, err := NewFigure(s, kind, &opt)
 		if err != nil {
 			return paths, err
@@ -328,6 +346,7 @@ type plotSetup struct {
 	levels []float64
 	sc     scale
 	auto   bool // levels chosen from the data
+	clip   bool // the 3D surface is clipped at the top of the scale
 }
 
 // setup chooses the levels and the colour scale for the fields, which
@@ -376,6 +395,7 @@ func setup(fs []*Field, o *PlotOptions) (plotSetup, error) {
 	if o.VMin != 0 || o.VMax != 0 {
 		ps.sc.min, ps.sc.max = o.VMin, o.VMax
 	}
+	ps.clip = !o.Log || o.VMax != 0 || o.Levels != nil
 	if !(ps.sc.min < ps.sc.max) {
 		// One level, or a flat surface: give the scale some width.
 		d := math.Max(math.Abs(ps.sc.min)/2, 0.5)
@@ -488,10 +508,107 @@ func missingItem(n int, kind PlotKind) legendItem {
 	return legendItem{text: txt, fill: missingColor}
 }
 
+// pdfCanvas is gonum's PDF canvas, whose fonts are encoded in Windows code
+// page 1252; it encodes text so. Text that code page lacks is replaced
+// before it is measured by [pdfText].
+type pdfCanvas struct{ *vgpdf.Canvas }
+
+func (c pdfCanvas) FillString(f font.Face, pt vg.Point, s string) {
+	c.Canvas.FillString(f, pt, toCP1252(s))
+}
+
+// isPDF reports whether c draws to a PDF file.
+func isPDF(c draw.Canvas) bool {
+	// draw.Crop nests canvases.
+	cv := c.Canvas
+	for {
+		switch v := cv.(type) {
+		case pdfCanvas:
+			return true
+		case draw.Canvas:
+			cv = v.Canvas
+		case *draw.Canvas:
+			cv = v.Canvas
+		default:
+			return false
+		}
+	}
+}
+
+// txt returns s as it can be drawn on c: in a PDF, Greek letters are
+// spelled out and other characters that code page 1252 lacks replaced.
+func txt(c draw.Canvas, s string) string {
+	if !isPDF(c) {
+		return s
+	}
+	s = strings.NewReplacer("α", "alpha", "β", "beta", "≥", ">=", "²", "^2").Replace(s)
+	return strings.Map(func(r rune) rune {
+		if _, ok := cp1252(r); !ok {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+// cp1252 returns the code page 1252 byte of r.
+func cp1252(r rune) (byte, bool) {
+	switch {
+	case r < 0x80 || (r >= 0xa0 && r <= 0xff):
+		return byte(r), true
+	}
+	for i, h := range cp1252High {
+		if h == r && h != 0 {
+			return byte(0x80 + i), true
+		}
+	}
+	return 0, false
+}
+
+// cp1252High are the characters of bytes 0x80 to 0x9f in code page 1252;
+// zero where a byte is undefined.
+var cp1252High = [32]rune{
+	'€', 0, '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', 0, 'Ž', 0,
+	0, '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', 0, 'ž', 'Ÿ',
+}
+
+// toCP1252 encodes s in code page 1252, with ? for what it lacks.
+func toCP1252(s string) string {
+	b := make([]byte, 0, len(s))
+	for _, r := range s {
+		c, ok := cp1252(r)
+		if !ok {
+			c = '?'
+		}
+		b = append(b, c)
+	}
+	return string(b)
+}
+
+// boldFont returns the bold font for c. In a PDF it is the bold face
+// registered as a variant of its own: gonum's PDF canvas registers every
+// font as regular weight and then fails to find a bold one.
+func boldFont(c draw.Canvas) font.Font {
+	if isPDF(c) {
+		return pdfBold
+	}
+	return bold
+}
+
 // Fonts.
 var (
-	sans = font.Font{Typeface: "Liberation", Variant: "Sans"}
-	bold = font.Font{Typeface: "Liberation", Variant: "Sans", Weight: xfont.WeightBold}
+	sans    = font.Font{Typeface: "Liberation", Variant: "Sans"}
+	bold    = font.Font{Typeface: "Liberation", Variant: "Sans", Weight: xfont.WeightBold}
+	pdfBold = font.Font{Typeface: "Liberation", Variant: "SansBold"}
+
+	textHandler text.Handler = text.Plain{Fonts: font.NewCache(func() font.Collection {
+		coll := liberation.Collection()
+		for _, f := range coll {
+			if f.Font.Variant == "Sans" && f.Font.Weight == xfont.WeightBold && f.Font.Style == xfont.StyleNormal {
+				coll = append(coll, font.Face{Font: pdfBold, Face: f.Face})
+			}
+		}
+		return coll
+	}())}
 )
 
 // textStyle returns a text style in the figure's font.
@@ -499,7 +616,7 @@ func textStyle(fnt font.Font, size vg.Length) draw.TextStyle {
 	return draw.TextStyle{
 		Color:   inkColor,
 		Font:    font.From(fnt, size),
-		Handler: plot.DefaultTextHandler,
+		Handler: textHandler,
 		XAlign:  draw.XCenter,
 		YAlign:  draw.YCenter,
 	}
@@ -541,6 +658,7 @@ func logY(p *plot.Plot, lo, hi float64) func(c draw.Canvas) draw.Canvas {
 	label := p.Y.Label.Text
 	p.Y.Label.Text = ""
 	return func(c draw.Canvas) draw.Canvas {
+		label := txt(c, label)
 		ls := p.Y.Label.TextStyle
 		ls.Rotation = math.Pi / 2
 		h := ls.Height(label)
@@ -655,9 +773,9 @@ func (l layout) draw(c draw.Canvas) {
 	const pad = 6
 	c = draw.Crop(c, pad, -pad, pad, -pad)
 	if l.title != "" {
-		ts := textStyle(bold, titleSize)
+		ts := textStyle(boldFont(c), titleSize)
 		ts.YAlign = draw.YTop
-		c.FillText(ts, vg.Point{X: (c.Min.X + c.Max.X) / 2, Y: c.Max.Y}, fitText(ts, l.title, c.Max.X-c.Min.X))
+		c.FillText(ts, vg.Point{X: (c.Min.X + c.Max.X) / 2, Y: c.Max.Y}, fitText(ts, txt(c, l.title), c.Max.X-c.Min.X))
 		c.Max.Y -= ts.Height(l.title) + 6
 	}
 	if len(l.caption) > 0 {
@@ -666,7 +784,7 @@ func (l layout) draw(c draw.Canvas) {
 		cs.YAlign = draw.YBottom
 		h := cs.Height("Ag")
 		for i := len(l.caption) - 1; i >= 0; i-- {
-			c.FillText(cs, vg.Point{X: (c.Min.X + c.Max.X) / 2, Y: c.Min.Y}, fitText(cs, l.caption[i], c.Max.X-c.Min.X))
+			c.FillText(cs, vg.Point{X: (c.Min.X + c.Max.X) / 2, Y: c.Min.Y}, fitText(cs, txt(c, l.caption[i]), c.Max.X-c.Min.X))
 			c.Min.Y += h + 1.5
 		}
 		c.Min.Y += 3
@@ -701,7 +819,7 @@ func drawLegendRow(c draw.Canvas, items []legendItem) vg.Length {
 	ts.XAlign, ts.YAlign = draw.XLeft, draw.YCenter
 	const swatch, gap, sep = 16, 4, 14
 	h := ts.Height("Ag")
-	width := func(it legendItem) vg.Length { return swatch + gap + ts.Width(it.text) }
+	width := func(it legendItem) vg.Length { return swatch + gap + ts.Width(txt(c, it.text)) }
 	// Break the entries into rows no wider than the canvas.
 	var rows [][]legendItem
 	var w vg.Length
@@ -738,7 +856,7 @@ func drawLegendRow(c draw.Canvas, items []legendItem) vg.Length {
 				c.SetLineStyle(draw.LineStyle{Color: captionColor, Width: 0.5})
 				c.Stroke(r)
 			}
-			c.FillText(ts, vg.Point{X: x + swatch + gap, Y: y}, it.text)
+			c.FillText(ts, vg.Point{X: x + swatch + gap, Y: y}, txt(c, it.text))
 			x += width(it) + sep
 		}
 	}
@@ -748,7 +866,7 @@ func drawLegendRow(c draw.Canvas, items []legendItem) vg.Length {
 // draw2D draws a 2D figure's body: the plot of the field on the left and
 // the colour bar on the right.
 func draw2D(c draw.Canvas, f *Field, ps plotSetup, kind PlotKind, metric, xl, yl string) {
-	p := newPlot(xl, yl)
+	p := newPlot(txt(c, xl), txt(c, yl))
 	var bar barKind
 	switch kind {
 	case ContourPlot:
@@ -867,6 +985,7 @@ func drawColorBar(c draw.Canvas, r vg.Rectangle, ps plotSetup, cmap colorMap, ki
 	}
 	ls := textStyle(sans, labelSize)
 	ls.Rotation = math.Pi / 2
+	label = txt(c, label)
 	c.FillText(ls, vg.Point{X: r.Max.X + 5 + wmax + 4 + ls.Height(label)/2, Y: (r.Min.Y + r.Max.Y) / 2}, label)
 }
 

@@ -193,6 +193,7 @@ func newCurveFigure(s *landscape.Surface, o *PlotOptions) (*Figure, error) {
 		}
 	}
 	lay.body = func(c draw.Canvas) {
+		p.X.Label.Text = txt(c, xl)
 		main := c
 		if hasAcc {
 			main = draw.Crop(c, 0, -48, 0, 0)
@@ -216,7 +217,8 @@ func newCurveFigure(s *landscape.Surface, o *PlotOptions) (*Figure, error) {
 		ls := textStyle(sans, labelSize)
 		ls.Color = accColor
 		ls.Rotation = -math.Pi / 2
-		c.FillText(ls, vg.Point{X: dc.Max.X + 6 + wmax + 4 + ls.Height(rightLabel)/2, Y: (dc.Min.Y + dc.Max.Y) / 2}, rightLabel)
+		rl := txt(c, rightLabel)
+		c.FillText(ls, vg.Point{X: dc.Max.X + 6 + wmax + 4 + ls.Height(rl)/2, Y: (dc.Min.Y + dc.Max.Y) / 2}, rl)
 	}
 	return &Figure{Width: o.Width, Height: o.Height, DPI: o.DPI, draw: lay.draw}, nil
 }

@@ -61,7 +61,8 @@ const boxX, boxY, boxZ = 1.0, 1.0, 0.75
 
 // surface3D is the 3D figure of a field. sc is its z range and colour
 // scale: the finite values, clipped at the top of the figure's colour
-// scale if they reach above it.
+// scale if they reach above it and the scale is linear or its top was
+// given.
 type surface3D struct {
 	f       *Field
 	sc      scale
@@ -81,7 +82,7 @@ func newSurface3D(f *Field, ps plotSetup) surface3D {
 	if lo > hi { // nothing finite
 		s.sc.min, s.sc.max = ps.sc.min, ps.sc.max
 	}
-	if s.sc.max > ps.sc.max && ps.sc.max > s.sc.min {
+	if s.sc.max > ps.sc.max && ps.sc.max > s.sc.min && ps.clip {
 		s.sc.max, s.clipped = ps.sc.max, true
 	}
 	if !(s.sc.min < s.sc.max) {
@@ -277,6 +278,7 @@ func (s surface3D) draw(c draw.Canvas, v view, metric, xl, yl string) {
 	axes = append(axes, axis3{from: vec{zx, zy, -boxZ}, to: vec{zx, zy, boxZ}, out: vec{zx, zy, 0}.unit(), label: colorBarLabel(metric, s.sc.log), ticks: zt,
 		world: func(t float64) vec { return vec{zx, zy, wz(t)} }, vertical: true})
 	for _, a := range axes {
+		a.label = txt(c, a.label)
 		a.draw(c, pt)
 	}
 
@@ -315,6 +317,9 @@ func (a axis3) draw(c draw.Canvas, pt func(vec) vg.Point) {
 	ts.YAlign = text.YAlignment(-0.5 + 0.5*dy)
 	var extent float64
 	for _, t := range a.ticks {
+		if a.vertical && a.world(t.Value)[2] < -boxZ+0.08 {
+			continue // would run into the labels of the floor's axes
+		}
 		p := pt(a.world(t.Value))
 		c.StrokeLine2(ink, p.X, p.Y, p.X+vg.Length(4*dx), p.Y+vg.Length(4*dy))
 		c.FillText(ts, vg.Point{X: p.X + vg.Length(7*dx), Y: p.Y + vg.Length(7*dy)}, t.Label)

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -97,13 +98,13 @@ func NewCompareFigure(ss []*landscape.Surface, names []string, o *PlotOptions) (
 			flush()
 			lay.legend = append(lay.legend, legendItem{text: names[i], line: &st})
 		}
-		drawPlot := func(c draw.Canvas) { p.Draw(c) }
+		drawPlot := func(c draw.Canvas) { p.X.Label.Text = txt(c, xl); p.Draw(c) }
 		if opt.Log && lo <= hi {
 			if !(lo < hi) {
 				lo, hi = lo/2, hi*2
 			}
 			d := logY(p, lo, hi)
-			drawPlot = func(c draw.Canvas) { d(c) }
+			drawPlot = func(c draw.Canvas) { p.X.Label.Text = txt(c, xl); d(c) }
 		}
 		if missing > 0 {
 			lay.caption = append(lay.caption, fmt.Sprintf("%d points NaN, ±Inf or missing are left out", missing))
@@ -125,9 +126,7 @@ func NewCompareFigure(ss []*landscape.Surface, names []string, o *PlotOptions) (
 	plots := make([]*plot.Plot, len(fs))
 	for i, f := range fs {
 		p := newPlot(xl, yl)
-		p.Title.Text = names[i]
-		p.Title.TextStyle.Font = bold
-		p.Title.TextStyle.Font.Size = labelSize
+		p.Title.TextStyle.Handler = textHandler
 		p.Title.Padding = 4
 		p.Add(missingPlotter{f}, linesPlotter{f: f, levels: ps.levels, sc: ps.sc, cmap: viridis, labels: true, width: 1, font: textStyle(sans, contourSize)})
 		plots[i] = p
@@ -137,6 +136,9 @@ func NewCompareFigure(ss []*landscape.Surface, names []string, o *PlotOptions) (
 		tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: 14, PadY: 10}
 		var top, bottom vg.Length
 		for i, p := range plots {
+			p.Title.Text = txt(c, names[i])
+			p.Title.TextStyle.Font = font.From(boldFont(c), labelSize)
+			p.X.Label.Text, p.Y.Label.Text = txt(c, xl), txt(c, yl)
 			tc := tiles.At(grid, i%cols, i/cols)
 			p.Draw(tc)
 			dc := p.DataCanvas(tc)

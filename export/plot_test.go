@@ -332,6 +332,14 @@ func TestNewFigureErrors(t *testing.T) {
 		{"empty levels", plotSurface(), ContourPlot, &PlotOptions{Levels: []float64{}}, ErrPlot},
 		{"bad scale", plotSurface(), HeatmapPlot, &PlotOptions{VMin: 5, VMax: 1}, nil},
 	}
+	for _, name := range []string{"contour", "filled", "heatmap", "3d", "1d"} {
+		if k, err := ParsePlotKind(name); err != nil || k.String() != name {
+			t.Errorf("ParsePlotKind(%q) = %v, %v", name, k, err)
+		}
+	}
+	if _, err := ParsePlotKind("pie"); !errors.Is(err, ErrPlot) {
+		t.Errorf("ParsePlotKind(pie): %v, want ErrPlot", err)
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -361,7 +369,7 @@ func TestWritePlots(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	o := &PlotOptions{Width: 3 * vg.Inch, Height: 2 * vg.Inch, DPI: 20}
-	paths, err := WritePlots(dir, "surf", plotSurface(), []string{"png", "svg"}, o)
+	paths, err := WritePlots(dir, "surf", plotSurface(), nil, []string{"png", "svg"}, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,8 +391,12 @@ func TestWritePlots(t *testing.T) {
 	if len(entries) != len(want) {
 		t.Errorf("%d files in the folder, want %d (no temporary files left)", len(entries), len(want))
 	}
+	paths, err = WritePlots(dir, "one", plotSurface(), []PlotKind{HeatmapPlot}, []string{"pdf"}, o)
+	if err != nil || len(paths) != 1 || filepath.Base(paths[0]) != "one_train_loss_2dheat.pdf" {
+		t.Errorf("heat map only: wrote %v, %v", paths, err)
+	}
 	o.Log = true
-	paths, err = WritePlots(dir, "curve", oneD(), []string{"pdf"}, o)
+	paths, err = WritePlots(dir, "curve", oneD(), nil, []string{"pdf"}, o)
 	if err != nil || len(paths) != 1 || filepath.Base(paths[0]) != "curve_train_loss_1d_loss_acc_log.pdf" {
 		t.Errorf("1D: wrote %v, %v", paths, err)
 	}

@@ -161,7 +161,7 @@ func encodeVTK(w io.Writer, s *landscape.Surface, o *VTKOptions) error {
 		}
 	}
 
-	bw := &errWriter{w: w}
+	bw := &stickyWriter{w: w}
 	desc := "metric " + opt.Metric
 	if opt.ZMax > 0 {
 		desc += ", clipped at " + strconv.FormatFloat(opt.ZMax, 'g', -1, 64)
@@ -201,13 +201,13 @@ func encodeVTK(w io.Writer, s *landscape.Surface, o *VTKOptions) error {
 	return bw.err
 }
 
-// errWriter keeps the first write error and skips later writes.
-type errWriter struct {
+// stickyWriter keeps the first write error and skips later writes.
+type stickyWriter struct {
 	w   io.Writer
 	err error
 }
 
-func (e *errWriter) Write(p []byte) (int, error) {
+func (e *stickyWriter) Write(p []byte) (int, error) {
 	if e.err != nil {
 		return 0, e.err
 	}
@@ -216,7 +216,7 @@ func (e *errWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func (e *errWriter) printf(format string, a ...any) { fmt.Fprintf(e, format, a...) }
+func (e *stickyWriter) printf(format string, a ...any) { fmt.Fprintf(e, format, a...) }
 
 // xmlComment makes s safe inside an XML comment.
 func xmlComment(s string) string { return strings.ReplaceAll(s, "--", "- -") }
@@ -228,7 +228,7 @@ func xmlAttr(s string) string {
 
 // writeFloats writes a Float32 DataArray, with the range of its finite
 // values when it has any.
-func writeFloats(w *errWriter, name string, comps int, v []float32, ascii bool) {
+func writeFloats(w *stickyWriter, name string, comps int, v []float32, ascii bool) {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, x := range v {
 		if x := float64(x); finite(x) {
@@ -262,7 +262,7 @@ func writeFloats(w *errWriter, name string, comps int, v []float32, ascii bool) 
 }
 
 // writeInts writes an Int64 DataArray.
-func writeInts(w *errWriter, name string, v []int64, ascii bool) {
+func writeInts(w *stickyWriter, name string, v []int64, ascii bool) {
 	w.printf("        <DataArray type=\"Int64\" Name=\"%s\" format=\"%s\">", name, vtkFormat(ascii))
 	if ascii {
 		for i, x := range v {

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/landscape-go/landscape/export"
+	"github.com/landscape-go/landscape/landscape"
+)
+
+func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("compare", "A.parquet B.parquet [...] --out DIR [flags]", stderr)
+	var pf plotFlags
+	pf.register(fs)
+	out := fs.String("out", "", "output folder for the figure and the tables, created if missing")
+	radii := fs.String("radii", "0.25,0.5,1", "radii of the circles around (0, 0) over which the mean rise of the metric is taken")
+	threshold := fs.Float64("threshold", 0, "basin level: the area and widths where the metric is below it (default: each surface's centre value + --rise)")
+	rise := fs.Float64("rise", 1, "with no --threshold, the basin level is the centre value plus this")
+	names := fs.String("names", "", "comma-separated labels for the surfaces (default: their model names, or file names where those repeat)")
+	if err := parse(fs, args, 1000); err != nil {
+		return err
+	}
+	if fs.NArg() < 1 {
+		return usagef("want at least one surface file")
+	}
+	if *out == "" {
+		return usagef("--out is required")
+	}
+	o, formats, err := pf.options()
+	if err != nil {
+		return err
+	}
+	so := &export.SummaryOptions{Threshold: *threshold, Rise: *rise}
+	if *rise <= 0 || math.IsNaN(*rise) {
+		return usagef("--rise %g: want a positive number", *rise)
+	}
+	for _, r := range strings.Split(*radii, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(r), 64)
+		if err != nil || !(v > 0) || math.IsInf(v, 0) {
+			return usagef("--radii %q: want positive numbers, comma-separated", *radii)
+		}
+		so.Radii = append(so.Radii, v)
+	}
+	var labels []string
+	if *names != "" {
+		labels = strings.Split(*names, ",")
+		if len(labels) != fs.NArg() {
+			return usagef("--names has %d labels for %d surfaces", len(labels), fs.NArg())
+		}
+	}
+	return runCompare(ctx, fs.Args(), labels, *out, formats, o, so, stdout)
+}
+
+// runCompare reads the surfaces in paths, prints the table of their
+// summaries and writes it as CSV and Markdown to out with the figure of
+// their contours in each format. Labels name the surfaces; nil means
+// [surfaceNames].
+func runCompare(ctx context.Context, paths, labels []string, out string, formats []string, o *export.PlotOptions, so *export.SummaryOptions, stdout io.Writer) error {
+	ss := make([]*landscape.Surface, len(paths))
+	for i, p := range paths {
+		s, err := export.ReadParquet(p)
+		if err != nil {
+			return err
+		}
+		ss[i] = s
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	if labels == nil {
+		labels = surfaceNames(paths, ss)
+	}
+	metric := o.Metric
+	if metric == "" {
+		metric = export.DefaultMetric(ss[0])
+	}
+	o.Metric = metric
+	sums := make([]export.Summary, len(ss))
+	for i, s := range ss {
+		sum, err := export.SummarizeSurface(s, labels[i], metric, so)
+		if err != nil {
+			return fmt.Errorf("%s: %w", paths[i], err)
+		}
+		sums[i] = sum
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	if err := export.WriteSummaryText(stdout, sums); err != nil {
+		return err
+	}
+	base := filepath.Join(out, "compare_"+metric)
+	var csv, md bytes.Buffer
+	if err := export.WriteSummaryCSV(&csv, sums); err != nil {
+		return err
+	}
+	if err := export.WriteSummaryMarkdown(&md, sums); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		path string
+		data []byte
+	}{{base + ".csv", csv.Bytes()}, {base + ".md", md.Bytes()}} {
+		if err := writeFileAtomic(f.path, f.data); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "wrote", f.path)
+	}
+	fig, err := export.NewCompareFigure(ss, labels, o)
+	if err != nil {
+		return err
+	}
+	for _, format := range formats {
+		path := base + "." + format
+		if err := fig.Save(path); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "wrote", path)
+	}
+	return nil
+}
+
+// surfaceNames labels surfaces by their model names, adding the file name
+// where a model name is missing or repeats.
+func surfaceNames(paths []string, ss []*landscape.Surface) []string {
+	count := map[string]int{}
+	for _, s := range ss {
+		count[s.Provenance.Model.Name]++
+	}
+	names := make([]string, len(ss))
+	for i, s := range ss {
+		file := strings.TrimSuffix(filepath.Base(paths[i]), filepath.Ext(paths[i]))
+		switch m := s.Provenance.Model.Name; {
+		case m == "":
+			names[i] = file
+		case count[m] > 1:
+			names[i] = m + " (" + file + ")"
+		default:
+			names[i] = m
+		}
+	}
+	return names
+}
+
+// writeFileAtomic writes data to path through a temporary file renamed
+// into place.
+func writeFileAtomic(path string, data []byte) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}

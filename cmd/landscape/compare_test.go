@@ -1,0 +1,92 @@
+package main
+
+import (
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestCompareCommand(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	a := writeSurface(t, dir, "a", "resnet20", false, 0.1)
+	b := writeSurface(t, dir, "b", "resnet20", false, 0.5)
+	c := writeSurface(t, dir, "c", "", false, 1)
+	out := filepath.Join(dir, "cmp")
+	code, stdout, stderr := landscapeCLI(t, "compare", a, b, c, "--out", out, "--format", "png", "--dpi", "30", "--size", "6x3")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"resnet20 (a)", "resnet20 (b)", " c ", "basin %", "compare_train_loss.csv", "compare_train_loss.png"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	f, err := os.Open(filepath.Join(out, "compare_train_loss.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The centre (0, 0) holds x² + 2y² + c = c; the threshold is c + 1.
+	if len(recs) != 4 || recs[1][4] != "0.1" || recs[2][4] != "0.5" || recs[3][4] != "1" || recs[1][8] != "1.1" {
+		t.Errorf("CSV:\n%q", recs)
+	}
+	md, err := os.ReadFile(filepath.Join(out, "compare_train_loss.md"))
+	if err != nil || !strings.Contains(string(md), "| resnet20 (a) |") {
+		t.Errorf("Markdown: %v\n%s", err, md)
+	}
+
+	// A fixed threshold and other radii; names given.
+	code, stdout, stderr = landscapeCLI(t, "compare", a, b, "--out", out, "--format", "svg", "--threshold", "0.6", "--radii", "0.2",
+		"--names", "first,second", "--levels", "0:3:0.25")
+	if code != 0 || !strings.Contains(stdout, "first") || !strings.Contains(stdout, "rise r=0.2") {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+func TestCompareCommandErrors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	a := writeSurface(t, dir, "a", "resnet20", false, 0.1)
+	one := writeSurface(t, dir, "one", "vgg9", true, 0.1)
+	out := filepath.Join(dir, "cmp")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"no files", []string{"compare", "--out", out}, 2, "at least one"},
+		{"no out", []string{"compare", a}, 2, "--out"},
+		{"bad radii", []string{"compare", a, "--out", out, "--radii", "0.5,-1"}, 2, "--radii"},
+		{"bad rise", []string{"compare", a, "--out", out, "--rise", "0"}, 2, "--rise"},
+		{"names count", []string{"compare", a, a, "--out", out, "--names", "x"}, 2, "--names"},
+		{"1D with 2D", []string{"compare", a, one, "--out", out, "--format", "png"}, 1, "1D"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := landscapeCLI(t, tt.args...)
+			if code != tt.code || !strings.Contains(stderr, tt.msg) {
+				t.Errorf("exit %d, want %d with %q\n%s%s", code, tt.code, tt.msg, stdout, stderr)
+			}
+		})
+	}
+}
+
+func TestCompare1D(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	a := writeSurface(t, dir, "a", "vgg9", true, 0.1)
+	b := writeSurface(t, dir, "b", "vgg11", true, 0.2)
+	code, stdout, stderr := landscapeCLI(t, "compare", a, b, "--out", dir, "--format", "png", "--dpi", "30")
+	if code != 0 || !strings.Contains(stdout, "vgg11") {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+}
