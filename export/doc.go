@@ -39,7 +39,15 @@
 // # Other outputs
 //
 // [WriteCSV] writes the columns of the Parquet file as comma-separated text
-// with a header line, for tools that do not read Parquet. [NewFigure] and
-// [WritePlots] draw a surface with gonum/plot, and [Summarize] computes the
-// figures by which surfaces are compared.
+// with a header line, for tools that do not read Parquet.
+//
+// # Figures
+//
+// [NewFigure] and [WritePlots] draw a surface with gonum/plot — contour
+// lines, filled contours, a heat map, a shaded 3D surface, or loss and
+// accuracy on twin axes for a 1D curve — and [NewCompareFigure] draws
+// several side by side on one colour scale. [Field] and [Summarize] compute
+// the figures by which surfaces are compared (centre loss, rise over
+// circles, basin area and widths, share of negative curvature), and
+// [EncodeVTK] writes ParaView's .vtp, as the reference's h52vtp.
 package export

@@ -398,18 +398,31 @@ func setup(fs []*Field, o *PlotOptions) (plotSetup, error) {
 	ps.clip = !o.Log || o.VMax != 0 || o.Levels != nil
 	if !(ps.sc.min < ps.sc.max) {
 		// One level, or a flat surface: give the scale some width.
-		d := math.Max(math.Abs(ps.sc.min)/2, 0.5)
-		if o.Log {
-			ps.sc.max = ps.sc.min * 2
-			ps.sc.min /= 2
-		} else {
-			ps.sc.min, ps.sc.max = ps.sc.min-d, ps.sc.max+d
-		}
+		ps.sc.min, ps.sc.max = widen(ps.sc.min, ps.sc.max, o.Log)
 	}
 	if !finite(ps.sc.min) || !finite(ps.sc.max) || (o.Log && ps.sc.min <= 0) {
 		return ps, fmt.Errorf("export: plot: %w: colour scale %v to %v on a %s scale", ErrPlot, ps.sc.min, ps.sc.max, scaleName(o.Log))
 	}
 	return ps, nil
+}
+
+// widen returns a range around lo and hi, which are equal or out of order:
+// halved and doubled on a log scale, half their size or 0.5 either way on
+// a linear one, within the finite numbers.
+func widen(lo, hi float64, log bool) (float64, float64) {
+	lo, hi = math.Min(lo, hi), math.Max(lo, hi)
+	if log {
+		lo, hi = lo/2, math.Min(hi*2, math.MaxFloat64)
+		if !(lo > 0) {
+			lo = math.SmallestNonzeroFloat64
+		}
+		if !(lo < hi) {
+			lo = hi / 2
+		}
+		return lo, hi
+	}
+	d := math.Max(math.Max(math.Abs(lo), math.Abs(hi))/2, 0.5)
+	return math.Max(lo-d, -math.MaxFloat64), math.Min(hi+d, math.MaxFloat64)
 }
 
 func scaleName(log bool) string {
@@ -443,30 +456,25 @@ func niceLevels(lo, hi float64, log bool) []float64 {
 		return []float64{lo}
 	}
 	if log {
-		for _, mant := range [][]float64{{1, 2, 5}, {1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9}} {
-			l = l[:0]
-			for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
-				for _, m := range mant {
-					if v := m * math.Pow(10, e); v > lo && v < hi {
-						l = append(l, v)
-					}
-				}
-			}
-			if len(l) >= 6 {
-				break
-			}
-		}
+		l = logValues(lo, hi, 6, 40, false)
 		if len(l) == 0 {
-			l = []float64{math.Sqrt(lo * hi)}
+			l = []float64{math.Sqrt(lo) * math.Sqrt(hi)}
 		}
 		return l
 	}
 	step := niceStep((hi - lo) / 20)
-	for k := math.Floor(lo/step) + 1; k*step < hi; k++ {
-		l = append(l, k*step)
+	first := math.Floor(lo/step) + 1
+	for i := 0.0; i < 40; i++ {
+		v := (first + i) * step
+		if !(v < hi) {
+			break
+		}
+		if v > lo && (len(l) == 0 || v > l[len(l)-1]) {
+			l = append(l, v)
+		}
 	}
 	if len(l) == 0 {
-		l = []float64{(lo + hi) / 2}
+		l = []float64{lo + (hi-lo)/2}
 	}
 	return l
 }
@@ -995,19 +1003,8 @@ func drawColorBar(c draw.Canvas, r vg.Rectangle, ps plotSetup, cmap colorMap, ki
 func scaleTicks(lo, hi float64, log bool) []plot.Tick {
 	var ticks []plot.Tick
 	if log {
-		for _, mant := range [][]float64{{1}, {1, 2, 5}, {1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9}} {
-			ticks = ticks[:0]
-			for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
-				for _, m := range mant {
-					v := m * math.Pow(10, e)
-					if v >= lo*(1-1e-9) && v <= hi*(1+1e-9) {
-						ticks = append(ticks, plot.Tick{Value: v, Label: formatLevel(v)})
-					}
-				}
-			}
-			if len(ticks) >= 3 {
-				break
-			}
+		for _, v := range logValues(lo, hi, 3, 10, true) {
+			ticks = append(ticks, plot.Tick{Value: v, Label: formatLevel(v)})
 		}
 		return ticks
 	}
@@ -1017,6 +1014,53 @@ func scaleTicks(lo, hi float64, log bool) []plot.Tick {
 		}
 	}
 	return ticks
+}
+
+// logValues returns round numbers for a log scale from lo to hi (both
+// ends included if inclusive): powers of ten, or 1, 2 and 5 times them, or
+// every digit times them, the first of these that gives at least least
+// values and at most most; if even the powers of ten are too many, every
+// k-th of them.
+func logValues(lo, hi float64, least, most int, inclusive bool) []float64 {
+	in := func(v float64) bool {
+		if inclusive {
+			return v >= lo*(1-1e-9) && v <= hi*(1+1e-9)
+		}
+		return v > lo && v < hi
+	}
+	e0, e1 := math.Floor(math.Log10(lo)), math.Ceil(math.Log10(hi))
+	if !(e0 <= e1) || e1-e0 > 1000 {
+		return nil
+	}
+	var best []float64
+	for _, mant := range [][]float64{{1}, {1, 2, 5}, {1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9}} {
+		var v []float64
+		for e := e0; e <= e1; e++ {
+			for _, m := range mant {
+				if x := m * math.Pow(10, e); in(x) {
+					v = append(v, x)
+				}
+			}
+		}
+		if len(v) > most {
+			break
+		}
+		best = v
+		if len(v) >= least {
+			return v
+		}
+	}
+	if best != nil {
+		return best
+	}
+	// Too many decades: every k-th power of ten.
+	k := math.Ceil((e1 - e0 + 1) / float64(most))
+	for e := math.Ceil(e0/k) * k; e <= e1; e += k {
+		if x := math.Pow(10, e); in(x) {
+			best = append(best, x)
+		}
+	}
+	return best
 }
 
 // niceTicks returns ticks for a linear axis from lo to hi: about five
@@ -1033,16 +1077,32 @@ func niceTicks(lo, hi float64) []plot.Tick {
 	}
 	var ticks []plot.Tick
 	tol := 1e-9 * (hi - lo)
-	for k := math.Ceil((lo-tol)/step*2) / 2; k*step <= hi+tol; k += 0.5 {
+	first := math.Ceil((lo - tol) / step * 2)
+	// Count half steps, so that a range far from zero, where adding a
+	// step may not change a float64, cannot loop for ever.
+	for i := 0.0; i < 40; i++ {
+		k := (first + i) / 2
 		v := k * step
+		if !(v <= hi+tol) {
+			break
+		}
+		if len(ticks) > 0 && v <= ticks[len(ticks)-1].Value {
+			continue
+		}
 		if math.Abs(v) < tol {
 			v = 0
 		}
 		t := plot.Tick{Value: v}
 		if k == math.Trunc(k) {
 			t.Label = strconv.FormatFloat(v, 'f', decimals, 64)
+			if decimals > 6 || math.Abs(v) >= 1e7 {
+				t.Label = formatLevel(v)
+			}
 		}
 		ticks = append(ticks, t)
+	}
+	if len(ticks) == 0 {
+		ticks = []plot.Tick{{Value: lo, Label: formatLevel(lo)}, {Value: hi, Label: formatLevel(hi)}}
 	}
 	return ticks
 }

@@ -113,11 +113,7 @@ func newCurveFigure(s *landscape.Surface, o *PlotOptions) (*Figure, error) {
 		lay.caption = append(lay.caption, fmt.Sprintf("loss axis cut at %s", formatLevel(top)))
 	}
 	if !(lo < hi) {
-		if o.Log {
-			lo, hi = lo/2, hi*2
-		} else {
-			lo, hi = lo-0.5, hi+0.5
-		}
+		lo, hi = widen(lo, hi, o.Log)
 	}
 	// The accuracy axis: 0 to 100 for percentages, 0 to 1 for fractions.
 	alo, ahi := 0.0, 100.0

@@ -86,12 +86,7 @@ func newSurface3D(f *Field, ps plotSetup) surface3D {
 		s.sc.max, s.clipped = ps.sc.max, true
 	}
 	if !(s.sc.min < s.sc.max) {
-		if s.sc.log {
-			s.sc.min, s.sc.max = s.sc.min/2, s.sc.max*2
-		} else {
-			d := math.Max(math.Abs(s.sc.min)/2, 0.5)
-			s.sc.min, s.sc.max = s.sc.min-d, s.sc.max+d
-		}
+		s.sc.min, s.sc.max = widen(s.sc.min, s.sc.max, s.sc.log)
 	}
 	return s
 }

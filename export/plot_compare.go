@@ -101,7 +101,7 @@ func NewCompareFigure(ss []*landscape.Surface, names []string, o *PlotOptions) (
 		drawPlot := func(c draw.Canvas) { p.X.Label.Text = txt(c, xl); p.Draw(c) }
 		if opt.Log && lo <= hi {
 			if !(lo < hi) {
-				lo, hi = lo/2, hi*2
+				lo, hi = widen(lo, hi, true)
 			}
 			d := logY(p, lo, hi)
 			drawPlot = func(c draw.Canvas) { p.X.Label.Text = txt(c, xl); d(c) }

@@ -2,6 +2,7 @@ package export
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"flag"
 	"image"
@@ -438,4 +439,52 @@ func TestSetupLevels(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzFigure draws every kind of figure of a 5x4 surface whose values come
+// from the fuzzer, on linear and log scales: no values may make drawing
+// fail or panic.
+func FuzzFigure(f *testing.F) {
+	seed := func(vs ...float64) []byte {
+		b := make([]byte, 8*len(vs))
+		for i, v := range vs {
+			binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(v))
+		}
+		return b
+	}
+	f.Add(seed(1, 2, 3, math.NaN(), math.Inf(1), math.Inf(-1), 0, -1), false)
+	f.Add(seed(1e308, -1e308, 5e-324, 1e-300, 7), true)
+	f.Add(seed(0.5, 0.5, 0.5, 0.5), true)
+	f.Add([]byte{}, false)
+	f.Fuzz(func(t *testing.T, data []byte, log bool) {
+		i := 0
+		value := func() float64 {
+			if len(data) < 8 {
+				return 1
+			}
+			v := math.Float64frombits(binary.LittleEndian.Uint64(data[8*(i%(len(data)/8)):]))
+			i++
+			return v
+		}
+		x, y := grid.Axis{Min: -1, Max: 1, Num: 5}, grid.Axis{Min: 0, Max: 3, Num: 4}
+		s2 := synthetic(x, y, func(float64, float64) float64 { return value() })
+		s1 := oneD()
+		for k := range s1.Points {
+			s1.Points[k].Values[0] = value()
+		}
+		o := &PlotOptions{Width: 2 * vg.Inch, Height: 1.5 * vg.Inch, DPI: 10, Log: log}
+		for _, s := range []*landscape.Surface{s2, s1} {
+			for _, kind := range PlotKinds(s) {
+				fig, err := NewFigure(s, kind, o)
+				if err != nil {
+					t.Fatalf("%s: %v", kind, err)
+				}
+				if err := fig.Render(new(bytes.Buffer), "png"); err != nil {
+					t.Fatalf("%s: %v", kind, err)
+				}
+			}
+			fld, _ := NewField(s, "train_loss")
+			Summarize(fld, nil)
+		}
+	})
 }

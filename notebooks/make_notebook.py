@@ -130,7 +130,7 @@ if y is None:
 else:
     X, Y = np.meshgrid(x, y)
     Zm = np.ma.masked_invalid(Z)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5), constrained_layout=True)
     shade_missing(ax1, x, y, Z)
     cs = ax1.contour(X, Y, Zm, cmap="summer", levels=LEVELS)
     ax1.clabel(cs, inline=1, fontsize=8)
@@ -214,7 +214,7 @@ if panels[0][1][1] is None:
     ax.set_ylabel(METRIC)
     ax.legend()
 else:
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels) + 1, 4), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels) + 1, 4), squeeze=False, constrained_layout=True)
     for ax, (name, (px, py, pz)) in zip(axes[0], panels):
         shade_missing(ax, px, py, pz)
         cs = ax.contour(*np.meshgrid(px, py), np.ma.masked_invalid(pz), levels=LEVELS, cmap="viridis", vmin=LEVELS[0], vmax=LEVELS[-1])
