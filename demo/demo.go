@@ -1,13 +1,14 @@
-// Package demo embeds a small trained network and a slice of its test data,
-// so that "landscape demo" computes a real loss surface with no downloads.
+// Package demo embeds small trained networks and a slice of their test
+// data, so that "landscape demo" computes real loss surfaces with no
+// downloads.
 //
 // # Overview
 //
-// The assets were made by scripts/demo/train.py (see assets/README.md): a
-// ResNet-20 trained on Fashion-MNIST (1x28x28 inputs) and the first 1000
-// images of the Fashion-MNIST test split, as gzipped IDX files. [Extract]
-// writes them to a folder, where the ordinary loaders read them like any
-// user's files.
+// The assets were made by the scripts in scripts/demo (see
+// assets/README.md): the same ResNet trained on Fashion-MNIST with and
+// without skip connections ([Showcase]), and the first test images as
+// gzipped IDX files. [Extract] writes them to a folder, where the ordinary
+// loaders read them like any user's files.
 package demo
 
 import (
@@ -21,30 +22,53 @@ import (
 //go:embed assets/*.pt assets/*.gz
 var assets embed.FS
 
-// Model is the zoo name of the embedded network and Checkpoint its file.
+// Model is one embedded network: its zoo name, a label for figures, and
+// its checkpoint file.
+type Model struct {
+	Model, Label, Checkpoint string
+}
+
+// Showcase lists the embedded networks: one architecture with and without
+// skip connections, trained alike.
+var Showcase = []Model{
+	{"resnet20", "ResNet-20", "resnet20-fashion.pt"},
+	{"resnet20_noshort", "ResNet-20, no skip connections", "resnet20_noshort-fashion.pt"},
+}
+
 const (
-	Model      = "resnet20"
-	Checkpoint = "resnet20-fashion.pt"
+	// Size is the side of the embedded images.
+	Size = 28
+	// Images is the number of embedded test images.
+	Images = 1000
+	// DefaultSamples and DefaultGrid keep the demo to about a minute on
+	// two cores.
+	DefaultSamples = 200
+	DefaultGrid    = "-1:1:13"
 )
 
 // Extract writes the embedded assets into dir (created if needed) and
-// returns the paths of the checkpoint and of the data folder.
-func Extract(dir string) (checkpoint, data string, err error) {
+// returns the folder holding the data files; checkpoints are written to
+// dir itself.
+func Extract(dir string) (dataDir string, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", "", fmt.Errorf("demo: %w", err)
+		return "", fmt.Errorf("demo: %w", err)
 	}
 	err = fs.WalkDir(assets, "assets", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil {
 			return err
+		}
+		rel, _ := filepath.Rel("assets", path)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
 		}
 		b, err := assets.ReadFile(path)
 		if err != nil {
 			return err
 		}
-		return os.WriteFile(filepath.Join(dir, filepath.Base(path)), b, 0o644)
+		return os.WriteFile(filepath.Join(dir, rel), b, 0o644)
 	})
 	if err != nil {
-		return "", "", fmt.Errorf("demo: extract assets: %w", err)
+		return "", fmt.Errorf("demo: extract assets: %w", err)
 	}
-	return filepath.Join(dir, Checkpoint), dir, nil
+	return dir, nil
 }
