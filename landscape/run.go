@@ -134,30 +134,17 @@ func Prepare(cfg Config) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	var sets []*data.Dataset
-	for _, split := range cfg.Splits {
-		d, err := data.Load(cfg.Data, split, &cfg.DataOptions)
-		if err != nil {
-			return nil, err
-		}
-		sets = append(sets, d)
-		logf("data: %s %s, %d samples of %dx%dx%d", cfg.Data, split, d.N, d.C, d.H, d.W)
+	sets, mc, err := loadSets(cfg.Data, cfg.Splits, &cfg.DataOptions, cfg.ModelConfig)
+	if err != nil {
+		return nil, err
 	}
-	mc := cfg.ModelConfig
+	for _, d := range sets {
+		logf("data: %s %s, %d samples of %dx%dx%d", cfg.Data, d.Split, d.N, d.C, d.H, d.W)
+	}
 	first := sets[0]
-	if mc.InChannels == 0 {
-		mc.InChannels = first.C
-	}
-	if mc.Height == 0 {
-		mc.Height = first.H
-	}
-	if mc.Width == 0 {
-		mc.Width = first.W
-	}
-	if mc.Classes == 0 {
+	if cfg.ModelConfig.Classes == 0 {
 		// The checkpoint's classifier says how many classes the network
 		// has; labels beyond them are then reported as such.
-		mc.Classes = first.Classes
 		if n := nets.ClassesOf(cfg.Model, center); n > 0 {
 			mc.Classes = n
 		}
