@@ -16,6 +16,7 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/font/liberation"
+	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -118,6 +119,19 @@ type PlotOptions struct {
 
 	// DPI is the resolution of PNG output; zero means 150.
 	DPI int
+
+	// Paths are drawn over the 2D figures (contours and heat map): the
+	// optimiser trajectories written by "landscape trajectory", projected
+	// on the plane of the surface's directions.
+	Paths []Path
+}
+
+// Path is a polyline in the (α, β) plane with a label for the legend, such
+// as the projected path of a training run; its last point is the final
+// model.
+type Path struct {
+	Label string
+	X, Y  []float64
 }
 
 // ErrPlot is returned, wrapped, when a figure cannot be drawn for the
@@ -328,7 +342,7 @@ func NewFigure(s *landscape.Surface, kind PlotKind, o *PlotOptions) (*Figure, er
 	}
 	switch kind {
 	case ContourPlot, FilledContourPlot, HeatmapPlot:
-		lay.body = func(c draw.Canvas) { draw2D(c, f, ps, kind, opt.Metric, xl, yl) }
+		lay.body = func(c draw.Canvas) { draw2D(c, f, ps, kind, opt.Metric, xl, yl, opt.Paths) }
 	case SurfacePlot:
 		v := newView(opt.Azimuth, opt.Elevation)
 		s3 := newSurface3D(f, ps)
@@ -873,7 +887,7 @@ func drawLegendRow(c draw.Canvas, items []legendItem) vg.Length {
 
 // draw2D draws a 2D figure's body: the plot of the field on the left and
 // the colour bar on the right.
-func draw2D(c draw.Canvas, f *Field, ps plotSetup, kind PlotKind, metric, xl, yl string) {
+func draw2D(c draw.Canvas, f *Field, ps plotSetup, kind PlotKind, metric, xl, yl string, paths []Path) {
 	p := newPlot(txt(c, xl), txt(c, yl))
 	var bar barKind
 	switch kind {
@@ -887,10 +901,55 @@ func draw2D(c draw.Canvas, f *Field, ps plotSetup, kind PlotKind, metric, xl, yl
 		p.Add(heatPlotter{f: f, sc: ps.sc, cmap: viridis})
 		bar = barSmooth
 	}
+	addPaths(p, paths)
 	main := draw.Crop(c, 0, -colorBarWidth, 0, 0)
 	p.Draw(main)
 	dc := p.DataCanvas(main)
 	drawColorBar(c, barRect(main, dc), ps, viridis, bar, colorBarLabel(metric, ps.sc.log))
+}
+
+// pathColors tell the paths apart over viridis' blues, greens and yellows.
+var pathColors = []color.Color{
+	color.RGBA{R: 220, G: 30, B: 30, A: 255}, color.RGBA{R: 245, G: 130, B: 0, A: 255},
+	color.RGBA{R: 200, G: 0, B: 200, A: 255}, color.RGBA{R: 0, G: 0, B: 0, A: 255},
+}
+
+// addPaths draws each path as a line through dots, its end (the final
+// model) as a larger dot, with a legend entry in the plot's corner. Only
+// the points inside the plot's ranges are kept, so a path that leaves the
+// grid does not stretch the axes.
+func addPaths(p *plot.Plot, paths []Path) {
+	for i, path := range paths {
+		var xys plotter.XYs
+		for k := range path.X {
+			x, y := path.X[k], path.Y[k]
+			if x >= p.X.Min && x <= p.X.Max && y >= p.Y.Min && y <= p.Y.Max {
+				xys = append(xys, plotter.XY{X: x, Y: y})
+			}
+		}
+		if len(xys) == 0 {
+			continue
+		}
+		col := pathColors[i%len(pathColors)]
+		line, dots, err := plotter.NewLinePoints(xys)
+		if err != nil {
+			continue
+		}
+		line.Color, line.Width = col, vg.Points(1.2)
+		dots.Color, dots.Shape, dots.Radius = col, draw.CircleGlyph{}, vg.Points(1.8)
+		end, _ := plotter.NewScatter(xys[len(xys)-1:])
+		end.Color, end.Shape, end.Radius = col, draw.CircleGlyph{}, vg.Points(4)
+		p.Add(line, dots, end)
+		if path.Label != "" {
+			p.Legend.Add(path.Label, line, dots)
+		}
+	}
+	if len(paths) > 0 {
+		p.Legend.Top, p.Legend.Left = true, true
+		p.Legend.TextStyle = textStyle(sans, vg.Points(9))
+		p.Legend.XOffs, p.Legend.YOffs = vg.Points(6), -vg.Points(6)
+		p.Legend.Padding, p.Legend.ThumbnailWidth = vg.Points(4), vg.Points(18)
+	}
 }
 
 // colorBarWidth is the room a colour bar takes at the right of a figure,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
 	"flag"
 	"fmt"
 	"io"
@@ -110,6 +111,7 @@ func cmdPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	pf.register(fs)
 	out := fs.String("out", "", "output folder, created if missing")
 	kinds := fs.String("kind", "", "figures to draw, comma-separated: contour, filled, heatmap, 3d (2D surfaces), 1d (1D); default all that suit the surface")
+	paths := fs.String("path", "", "trajectory files (path.csv of 'landscape trajectory'), comma-separated, drawn over the 2D figures")
 	azimuth := fs.Float64("azimuth", 45, "3D view: azimuth in degrees, as matplotlib's view_init (the reference's figures use -60)")
 	elevation := fs.Float64("elevation", 30, "3D view: elevation in degrees")
 	if err := parse(fs, args, 1); err != nil {
@@ -126,6 +128,15 @@ func cmdPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	o.Azimuth, o.Elevation = *azimuth, *elevation
+	if *paths != "" {
+		for _, p := range strings.Split(*paths, ",") {
+			path, err := readPath(strings.TrimSpace(p))
+			if err != nil {
+				return err
+			}
+			o.Paths = append(o.Paths, path)
+		}
+	}
 	if o.Azimuth == 0 && o.Elevation == 0 {
 		o.Elevation = 1e-9 // zero for both means the default view
 	}
@@ -161,4 +172,36 @@ func runPlot(ctx context.Context, path, out string, kinds []export.PlotKind, for
 		return err
 	}
 	return ctx.Err()
+}
+
+// readPath reads the x and y columns of a trajectory file (the path.csv
+// that "landscape trajectory" writes); the legend label is the name of the
+// folder it is in, where a run's outputs usually are.
+func readPath(file string) (export.Path, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return export.Path{}, err
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return export.Path{}, fmt.Errorf("path %s: %w", file, err)
+	}
+	if len(rows) < 2 {
+		return export.Path{}, fmt.Errorf("path %s: no points", file)
+	}
+	ix, iy := slices.Index(rows[0], "x"), slices.Index(rows[0], "y")
+	if ix < 0 || iy < 0 {
+		return export.Path{}, fmt.Errorf("path %s: no x and y columns in header %v", file, rows[0])
+	}
+	p := export.Path{Label: filepath.Base(filepath.Dir(file))}
+	for k, row := range rows[1:] {
+		x, err1 := strconv.ParseFloat(row[ix], 64)
+		y, err2 := strconv.ParseFloat(row[iy], 64)
+		if err1 != nil || err2 != nil {
+			return export.Path{}, fmt.Errorf("path %s: line %d: x %q, y %q are not numbers", file, k+2, row[ix], row[iy])
+		}
+		p.X, p.Y = append(p.X, x), append(p.Y, y)
+	}
+	return p, nil
 }

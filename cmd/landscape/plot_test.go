@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"math"
 	"os"
 	"path/filepath"
@@ -165,5 +166,39 @@ func TestParseLevels(t *testing.T) {
 		if len(l) != tt.n || math.Abs(l[0]-tt.first) > 1e-12 || math.Abs(l[len(l)-1]-tt.last) > 1e-12 || vmin != tt.vmin || vmax != tt.vmax {
 			t.Errorf("parseLevels(%q) = %v, %g, %g", tt.in, l, vmin, vmax)
 		}
+	}
+}
+
+// A trajectory file is drawn over the contour plot; a bad one is named.
+func TestPlotDrawsTrajectory(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	surface := filepath.Join(dir, "s.parquet")
+	if code, _, stderr := landscapeCLI(t, surfaceArgs(surface, "--x=-1:1:5", "--y=-1:1:5")...); code != 0 {
+		t.Fatal(stderr)
+	}
+	run := filepath.Join(dir, "sgd")
+	os.MkdirAll(run, 0o755)
+	path := filepath.Join(run, "path.csv")
+	os.WriteFile(path, []byte("checkpoint,x,y,residual\na,-0.8,0.7,0\nb,-0.4,0.3,0\nc,0,0,0\n"), 0o644)
+	plain, with := filepath.Join(dir, "plain"), filepath.Join(dir, "with")
+	for _, c := range []struct {
+		out  string
+		args []string
+	}{{plain, nil}, {with, []string{"--path", path}}} {
+		args := append([]string{"plot", surface, "--out", c.out, "--kind", "contour", "--format", "png"}, c.args...)
+		if code, _, stderr := landscapeCLI(t, args...); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+	}
+	a, _ := os.ReadFile(filepath.Join(plain, "s_train_loss_2dcontour.png"))
+	b, _ := os.ReadFile(filepath.Join(with, "s_train_loss_2dcontour.png"))
+	if len(a) == 0 || bytes.Equal(a, b) {
+		t.Error("the figure with a path is the same as without")
+	}
+	os.WriteFile(path, []byte("checkpoint,a,b\nx,1,2\n"), 0o644)
+	code, _, stderr := landscapeCLI(t, "plot", surface, "--out", with, "--path", path)
+	if code != 1 || !strings.Contains(stderr, "no x and y columns") {
+		t.Errorf("bad path file: exit %d, %s", code, stderr)
 	}
 }
