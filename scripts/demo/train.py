@@ -4,6 +4,8 @@
     /usr/bin/python3 scripts/demo/train.py                       # resnet20
     /usr/bin/python3 scripts/demo/train.py --model resnet20_noshort
     /usr/bin/python3 scripts/demo/train.py --subset-only         # only the IDX test subset
+    /usr/bin/python3 scripts/demo/train.py --model resnet56 --size 14 --epochs 4 --lr 0.02 --threads 1
+    /usr/bin/python3 scripts/demo/train.py --model resnet56_noshort --size 14 --epochs 4 --lr 0.02 --threads 1
 
 The model is the reference zoo's resnet20 (scripts/fixtures/zoo.py) with one
 input channel, 28x28 inputs and 10 classes. The recipe is the reference's
@@ -13,6 +15,12 @@ rate decayed by a cosine over all iterations instead of the 150/225/275 steps,
 and without augmentation. Inputs are ToTensor-scaled to [0, 1] and normalised
 with mean 0.2860, std 0.3530.
 
+With --size 14 the images are first downsampled to 14x14: each output pixel is
+the mean of a 2x2 block of the uint8 image, rounded half up to uint8
+((a+b+c+d+2) // 4), so the data stays uint8 and is normalised as above. Any
+zoo model can be named; the cifar ResNets end in a global average pool, so
+they take 14x14 inputs unchanged (maps 14, 7, 4).
+
 Outputs, in --out (default demo/assets):
   <model>-fashion.pt   torch zip checkpoint {'state_dict', 'acc', 'epoch'}
                        (acc: test accuracy in percent on the full 10,000-image
@@ -21,6 +29,8 @@ Outputs, in --out (default demo/assets):
                        the first 1000 images and labels of the test split, in
                        the original IDX format (header count 1000), gzipped
                        with mtime 0 so the bytes are reproducible.
+With --size 14 the checkpoint is <model>-fashion14.pt and the IDX pair, with
+the same standard names and 14x14 images, goes to the subfolder fashion14/.
 """
 
 import argparse
@@ -63,9 +73,22 @@ def write_idx(path, arr):
             f.write(header + arr.tobytes())
 
 
-def load_split(split, root=FASHION):
-    """Return (x float32 (N,1,28,28) normalised, y int64 (N,)) for 'train' or 't10k'."""
-    x = read_idx(os.path.join(root, '%s-images-idx3-ubyte.gz' % split))
+def downsample(x, size):
+    """Shrink uint8 images (N, 28, 28) to (N, size, size) by averaging square
+    blocks, rounded half up; size 28 returns x unchanged."""
+    n, h, w = x.shape
+    if size == h == w:
+        return x
+    if h % size or w % size or h // size != w // size:
+        raise ValueError('cannot downsample %dx%d images to %dx%d' % (h, w, size, size))
+    f = h // size
+    s = x.reshape(n, size, f, size, f).astype(np.uint32).sum(axis=(2, 4))
+    return ((s + f * f // 2) // (f * f)).astype(np.uint8)
+
+
+def load_split(split, root=FASHION, size=28):
+    """Return (x float32 (N,1,size,size) normalised, y int64 (N,)) for 'train' or 't10k'."""
+    x = downsample(read_idx(os.path.join(root, '%s-images-idx3-ubyte.gz' % split)), size)
     y = read_idx(os.path.join(root, '%s-labels-idx1-ubyte.gz' % split))
     x = torch.from_numpy(x.astype(np.float32) / 255.0).unsqueeze(1)
     x = (x - MEAN) / STD
@@ -85,12 +108,12 @@ def evaluate(net, x, y, batch=500):
     return total_loss / len(y), 100.0 * correct / len(y)
 
 
-def write_subset(out, n=1000):
-    x = read_idx(os.path.join(FASHION, 't10k-images-idx3-ubyte.gz'))[:n]
+def write_subset(out, n=1000, size=28):
+    x = downsample(read_idx(os.path.join(FASHION, 't10k-images-idx3-ubyte.gz'))[:n], size)
     y = read_idx(os.path.join(FASHION, 't10k-labels-idx1-ubyte.gz'))[:n]
     write_idx(os.path.join(out, 't10k-images-idx3-ubyte.gz'), x)
     write_idx(os.path.join(out, 't10k-labels-idx1-ubyte.gz'), y)
-    print('wrote the first %d test images and labels' % n)
+    print('wrote the first %d test images (%dx%d) and labels to %s' % (n, size, size, out))
 
 
 def main():
@@ -103,19 +126,23 @@ def main():
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--out', default=os.path.normpath(os.path.join(
         os.path.dirname(os.path.abspath(__file__)), '..', '..', 'demo', 'assets')))
+    ap.add_argument('--size', type=int, default=28, choices=(28, 14),
+                    help='image side: 28 (original) or 14 (2x2 block means)')
     ap.add_argument('--subset-only', action='store_true')
     args = ap.parse_args()
-    os.makedirs(args.out, exist_ok=True)
-    write_subset(args.out)
+    suffix = 'fashion' if args.size == 28 else 'fashion%d' % args.size
+    subset_dir = args.out if args.size == 28 else os.path.join(args.out, suffix)
+    os.makedirs(subset_dir, exist_ok=True)
+    write_subset(subset_dir, size=args.size)
     if args.subset_only:
         return
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    xtr, ytr = load_split('train')
-    xte, yte = load_split('t10k')
+    xtr, ytr = load_split('train', size=args.size)
+    xte, yte = load_split('t10k', size=args.size)
 
-    net = zoo.build(args.model, in_channels=1, num_classes=10, height=28, width=28)
+    net = zoo.build(args.model, in_channels=1, num_classes=10, height=args.size, width=args.size)
     zoo.init_params(net)
     opt = torch.optim.SGD(net.parameters(), lr=args.lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
     steps_per_epoch = (len(ytr) + args.batch - 1) // args.batch
@@ -151,7 +178,7 @@ def main():
 
     sub_loss, sub_acc = evaluate(net, xte[:1000], yte[:1000])
     print('first 1000 test images: loss %.4f acc %.2f' % (sub_loss, sub_acc))
-    path = os.path.join(args.out, '%s-fashion.pt' % args.model)
+    path = os.path.join(args.out, '%s-%s.pt' % (args.model, suffix))
     torch.save({'state_dict': net.state_dict(), 'acc': te_acc, 'epoch': args.epochs}, path)
     print('saved %s (test acc %.2f%%, %.0fs)' % (path, te_acc, time.time() - t0))
 
