@@ -63,31 +63,55 @@ func syntheticProblem(tb testing.TB, model string, cfg nets.Config, n int, withD
 }
 
 // BenchmarkForward measures images per second through whole networks, all
-// cores, one grid point per iteration.
+// cores, one grid point of 512 images per iteration, with each engine this
+// machine has: the micro-kernels of each instruction set (Winograd and
+// direct convolutions) and im2col + SGEMM. images/cpu-s is per second of
+// CPU time, which other processes on the machine disturb less than the
+// wall-clock rates.
 func BenchmarkForward(b *testing.B) {
-	for _, bc := range []struct {
-		model string
-		cfg   nets.Config
-	}{
-		{"resnet20", nets.Config{}},
-		{"resnet56", nets.Config{}},
-		{"resnet20", nets.Config{InChannels: 1, Height: 28, Width: 28}},
-	} {
-		b.Run(fmt.Sprintf("%s-%dx%d", bc.model, bc.cfg.Height, bc.cfg.Width), func(b *testing.B) {
-			const n = 512
-			p := syntheticProblem(b, bc.model, bc.cfg, n, true)
-			e, err := New(p, nil)
-			if err != nil {
-				b.Fatal(err)
+	type engine struct {
+		name string
+		opts Options
+	}
+	var engines []engine
+	for _, ks := range kernelSets {
+		engines = append(engines, engine{ks.name, Options{kernels: ks}}, engine{ks.name + "-direct", Options{kernels: ks, direct: true}})
+	}
+	engines = append(engines, engine{"generic", Options{Generic: true}})
+	type model struct {
+		name string
+		cfg  nets.Config
+	}
+	models := []model{{"resnet20", nets.Config{}}, {"resnet56", nets.Config{}}, {"resnet20", nets.Config{InChannels: 1, Height: 28, Width: 28}}}
+	problems := map[model]*backend.Problem{}
+	const n = 512
+	// Engines outside: the generic one loads OpenBLAS, whose threads would
+	// then disturb the others.
+	for _, eng := range engines {
+		for _, m := range models {
+			p := problems[m]
+			if p == nil {
+				p = syntheticProblem(b, m.name, m.cfg, n, true)
+				problems[m] = p
 			}
-			b.Logf("%s", e.Describe())
-			i := 0
-			for b.Loop() {
-				i++
-				e.Evaluate(context.Background(), []backend.Coord{{X: 0.01 * float64(i)}}, func(int, []float64) {})
-			}
-			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "images/s")
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "points/s")
-		})
+			c := p.Net.Config
+			b.Run(fmt.Sprintf("%s-%dx%dx%d/%s", m.name, c.InChannels, c.Height, c.Width, eng.name), func(b *testing.B) {
+				e, err := New(p, &eng.opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				i := 0
+				cpu0 := processCPU()
+				for b.Loop() {
+					i++
+					e.Evaluate(context.Background(), []backend.Coord{{X: 0.01 * float64(i)}}, func(int, []float64) {})
+				}
+				b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "images/s")
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "points/s")
+				if cpu := processCPU() - cpu0; cpu > 0 {
+					b.ReportMetric(float64(n*b.N)/cpu, "images/cpu-s")
+				}
+			})
+		}
 	}
 }

@@ -3,6 +3,7 @@ package cpu
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -16,12 +17,20 @@ type Options struct {
 	// Workers is the number of goroutines evaluating batches; 0 means
 	// runtime.GOMAXPROCS(0).
 	Workers int
+	// Generic selects the portable engine, im2col and SGEMM, even where
+	// this machine has the micro-kernels; so does the environment variable
+	// LANDSCAPE_CPU=generic. Results agree to float32 rounding.
+	Generic bool
+
+	direct  bool       // no Winograd convolutions (for tests)
+	kernels *kernelSet // instead of the machine's best (for tests)
 }
 
 // Evaluator evaluates loss surfaces on the CPU in float32.
 type Evaluator struct {
 	p       *backend.Problem
-	plan    *plan
+	plan    *plan     // im2col + SGEMM, channel-major
+	fast    *fastPlan // micro-kernels, channels-last; nil where not available
 	batch   int
 	workers int
 	gemm    sgemmFunc
@@ -29,9 +38,10 @@ type Evaluator struct {
 
 	layout  map[string]span // where each state-dict entry lives in a flat weight vector
 	center  []float32
-	dx, dy  []float32 // directions, flat, zero where absent; dy nil in 1D
-	moving  []span    // entries some direction moves
-	bnNames []string  // batch norms, for folding
+	dx, dy  []float32    // directions, flat, zero where absent; dy nil in 1D
+	moving  []span       // entries some direction moves
+	moves   map[int]bool // whether the entry at an offset moves
+	bnNames []string     // batch norms, for folding
 }
 
 var _ backend.Evaluator = (*Evaluator)(nil)
@@ -46,14 +56,26 @@ func New(p *backend.Problem, opts *Options) (*Evaluator, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	e := &Evaluator{p: p, plan: compile(p.Net), batch: p.BatchSize, workers: opts.Workers, layout: map[string]span{}}
+	e := &Evaluator{p: p, plan: compile(p.Net), batch: p.BatchSize, workers: opts.Workers, layout: map[string]span{}, moves: map[int]bool{}}
 	if e.batch <= 0 {
 		e.batch = 128
 	}
 	if e.workers <= 0 {
 		e.workers = runtime.GOMAXPROCS(0)
 	}
-	e.gemm, e.blas = loadSgemm()
+	if !opts.Generic && os.Getenv("LANDSCAPE_CPU") != "generic" {
+		// LANDSCAPE_WINOGRAD=0 computes every convolution directly.
+		ks := fastKernels
+		if opts.kernels != nil {
+			ks = opts.kernels
+		}
+		e.fast = compileFast(p.Net, ks, fastSub, !opts.direct && os.Getenv("LANDSCAPE_WINOGRAD") != "0")
+	}
+	if e.fast == nil {
+		// Loaded only when used: a loaded OpenBLAS costs the micro-kernels
+		// several per cent of CPU time.
+		e.gemm, e.blas = loadSgemm()
+	}
 	total := 0
 	for _, prm := range p.Net.Params {
 		n := nets.NumElements(prm.Shape)
@@ -83,6 +105,7 @@ func New(p *backend.Problem, opts *Options) (*Evaluator, error) {
 		_, inY := getOK(p.Y, prm.Name)
 		if inX || inY {
 			e.moving = append(e.moving, e.layout[prm.Name])
+			e.moves[e.layout[prm.Name].off] = true
 		}
 	}
 	for _, o := range p.Net.Ops {
@@ -100,8 +123,18 @@ func getOK(sd *nets.StateDict, k string) (*nets.Tensor, bool) {
 	return sd.Get(k)
 }
 
-// Describe says how many workers run and which SGEMM they call.
+// Describe says how many workers run and what computes the convolutions.
 func (e *Evaluator) Describe() string {
+	if e.fast != nil {
+		conv := "direct convolutions"
+		for _, st := range e.fast.steps {
+			if st.wino {
+				conv = "direct and Winograd F(4x4,3x3) convolutions"
+				break
+			}
+		}
+		return fmt.Sprintf("cpu: %d workers, %s kernels (%s)", e.workers, e.fast.ks.name, conv)
+	}
 	return fmt.Sprintf("cpu: %d workers, %s SGEMM", e.workers, e.blas)
 }
 
@@ -156,12 +189,18 @@ func (e *Evaluator) Evaluate(ctx context.Context, coords []backend.Coord, emit f
 		defer emitMu.Unlock()
 		emit(i, values)
 	}
+	nw := min(e.workers, len(jobs))
+	var cache *packCache
+	if e.fast != nil {
+		cache = e.newPackCache(nw)
+	}
 	var wg sync.WaitGroup
-	for range min(e.workers, len(jobs)) {
+	for range nw {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := e.newWorker()
+			w := e.newEvalWorker(cache)
+			defer w.done()
 			for ctx.Err() == nil {
 				j := int(next.Add(1) - 1)
 				if j >= len(jobs) {
@@ -182,12 +221,77 @@ func (e *Evaluator) Evaluate(ctx context.Context, coords []backend.Coord, emit f
 	return ctx.Err()
 }
 
-// worker holds one goroutine's weights at its current point and its
+// evalWorker is one goroutine's state: weights at its current point and
 // activation buffers.
+type evalWorker interface {
+	setPoint(i int, c backend.Coord)
+	forward(d *backend.Data, lo, hi int) (loss float64, correct int)
+	done() // gives back what the worker holds when it stops
+}
+
+func (e *Evaluator) newEvalWorker(cache *packCache) evalWorker {
+	if e.fast != nil {
+		return e.newFastWorker(cache)
+	}
+	return e.newWorker()
+}
+
+// pointWeights holds one goroutine's weights θ + αu + βv at its current
+// point.
+type pointWeights struct {
+	e     *Evaluator
+	point int
+	w     []float32
+}
+
+func (e *Evaluator) newPointWeights() pointWeights {
+	return pointWeights{e: e, point: -1, w: append([]float32(nil), e.center...)}
+}
+
+// form sets the weights to point i and reports whether they changed.
+func (pw *pointWeights) form(i int, c backend.Coord) bool {
+	if pw.point == i {
+		return false
+	}
+	pw.point = i
+	for _, s := range pw.e.moving {
+		pw.e.formTo(pw.w[s.off:][:s.n], s, c)
+	}
+	return true
+}
+
+// formTo sets dst to the weights in span s at point c as the reference
+// forms them: w + (u·α + v·β), every operation rounded to float32. The
+// explicit conversions keep the compiler from fusing a multiply and an
+// add (as it may on arm64), which would round differently from PyTorch.
+func (e *Evaluator) formTo(dst []float32, s span, c backend.Coord) {
+	cen := e.center[s.off:][:s.n]
+	if !e.moves[s.off] {
+		copy(dst, cen)
+		return
+	}
+	a, b := float32(c.X), float32(c.Y)
+	u := e.dx[s.off:][:s.n]
+	if e.dy == nil {
+		for k := range dst {
+			dst[k] = cen[k] + float32(u[k]*a)
+		}
+		return
+	}
+	v := e.dy[s.off:][:s.n]
+	for k := range dst {
+		dst[k] = cen[k] + (float32(u[k]*a) + float32(v[k]*b))
+	}
+}
+
+func (pw *pointWeights) param(name string) []float32 {
+	s := pw.e.layout[name]
+	return pw.w[s.off:][:s.n]
+}
+
+// worker runs the im2col + SGEMM plan.
 type worker struct {
-	e      *Evaluator
-	point  int
-	w      []float32
+	pointWeights
 	scale  map[string][]float32 // folded batch norms at the current point
 	shift  map[string][]float32
 	slots  [][]float32
@@ -196,7 +300,7 @@ type worker struct {
 }
 
 func (e *Evaluator) newWorker() *worker {
-	w := &worker{e: e, point: -1, w: append([]float32(nil), e.center...), scale: map[string][]float32{}, shift: map[string][]float32{}}
+	w := &worker{pointWeights: e.newPointWeights(), scale: map[string][]float32{}, shift: map[string][]float32{}}
 	for _, name := range e.bnNames {
 		c := e.layout[name+".weight"].n
 		w.scale[name], w.shift[name] = make([]float32, c), make([]float32, c)
@@ -208,37 +312,18 @@ func (e *Evaluator) newWorker() *worker {
 	return w
 }
 
-// setPoint forms θ + αu + βv in float32, as the reference does
-// (w + (u·α + v·β)), and refolds the batch norms.
+func (w *worker) done() {}
+
+// setPoint forms the weights at point i and refolds the batch norms.
 func (w *worker) setPoint(i int, c backend.Coord) {
-	if w.point == i {
+	if !w.form(i, c) {
 		return
 	}
-	w.point = i
 	e := w.e
-	a, b := float32(c.X), float32(c.Y)
-	for _, s := range e.moving {
-		dst, cen, u := w.w[s.off:][:s.n], e.center[s.off:][:s.n], e.dx[s.off:][:s.n]
-		if e.dy == nil {
-			for k := range dst {
-				dst[k] = cen[k] + u[k]*a
-			}
-			continue
-		}
-		v := e.dy[s.off:][:s.n]
-		for k := range dst {
-			dst[k] = cen[k] + (u[k]*a + v[k]*b)
-		}
-	}
 	for _, name := range e.bnNames {
 		bnScaleShift(w.scale[name], w.shift[name], w.param(name+".weight"), w.param(name+".bias"),
 			w.param(name+".running_mean"), w.param(name+".running_var"))
 	}
-}
-
-func (w *worker) param(name string) []float32 {
-	s := w.e.layout[name]
-	return w.w[s.off:][:s.n]
 }
 
 // forward runs samples [lo, hi) of d through the network and returns their

@@ -6,3 +6,12 @@ func BLAS() string {
 	_, name := loadSgemm()
 	return name
 }
+
+// Kernels names the micro-kernels that run the forward pass on this
+// machine, or returns "" where there are none and the SGEMM engine runs.
+func Kernels() string {
+	if fastKernels == nil {
+		return ""
+	}
+	return fastKernels.name
+}

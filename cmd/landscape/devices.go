@@ -20,7 +20,13 @@ func cmdDevices(_ context.Context, args []string, stdout, stderr io.Writer) erro
 // runDevices reports the compute this machine offers and why a GPU is not
 // there when it is not.
 func runDevices(w io.Writer) error {
-	fmt.Fprintf(w, "cpu: %d cores (%s/%s), SGEMM: %s\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, cpu.BLAS())
+	kernels := cpu.Kernels()
+	if kernels == "" {
+		kernels = "no SIMD kernels for this CPU: im2col + SGEMM"
+	} else {
+		kernels += " kernels"
+	}
+	fmt.Fprintf(w, "cpu: %d cores (%s/%s), %s; fallback SGEMM: %s\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, kernels, cpu.BLAS())
 	r := cuda.Probe()
 	if r.Driver != "" {
 		fmt.Fprintf(w, "cuda: %s\n", r.Driver)

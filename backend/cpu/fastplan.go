@@ -1,0 +1,393 @@
+package cpu
+
+import (
+	"github.com/landscape-go/landscape/nets"
+)
+
+// The fast engine stores values channels-last with a one-pixel zero border
+// shared between neighbours, which lets a convolution read its taps as
+// fixed offsets from the output pixel, with no im2col matrix:
+//
+//	lead | image 0: H rows of (W pixels + 1 zero pixel), 1 zero row of W+1 | image 1 ...
+//
+// Each pixel holds cp floats, the c channels and zeros up to a multiple of
+// 16 for values a kernel writes. Pixel (s, y, x) is valid for -1 ≤ y ≤ H and
+// -1 ≤ x ≤ W: the zero pixel ending row y-1 is the left border of row y, and
+// the zero row ending image s-1 (or the lead) is the top border of image s.
+// Values of one pixel (pooled features, logits) are flat: [n][cp].
+type geom struct {
+	c, h, w, cp int
+	flat        bool
+}
+
+func (g geom) rowStride() int { return (g.w + 1) * g.cp }
+
+func (g geom) imageStride() int {
+	if g.flat {
+		return g.cp
+	}
+	return (g.h + 1) * g.rowStride()
+}
+
+func (g geom) lead() int {
+	if g.flat {
+		return 0
+	}
+	return g.rowStride() + g.cp
+}
+
+// size is the number of floats a batch of n samples takes.
+func (g geom) size(n int) int { return g.lead() + n*g.imageStride() }
+
+// at is the offset of pixel (s, y, x).
+func (g geom) at(s, y, x int) int { return g.lead() + s*g.imageStride() + y*g.rowStride() + x*g.cp }
+
+func roundUp16(c int) int { return (c + 15) &^ 15 }
+
+type fastKind int
+
+const (
+	fConv fastKind = iota
+	fLinear
+	fBN
+	fReLU
+	fAdd
+	fMaxPool
+	fAvgPool
+	fGAP
+	fConcat
+)
+
+// fastStep is one step of the fast engine. Conv and Linear steps run the
+// micro-kernels with an epilogue that adds the bias and the folded batch
+// norm's shift (its scale is folded into the weights), a residual (a fused
+// Add) and a ReLU.
+type fastStep struct {
+	kind fastKind
+	op   nets.Op
+	bn   string // batch norm folded into a Conv or Linear, or applied by fBN
+	relu bool
+	in   []int // slots
+	inG  []geom
+	res  int // slot of the residual added by a Conv or Linear, or -1
+	out  int
+	outG geom
+
+	// Conv and Linear.
+	same   bool      // stride-1 convolution keeping the size: rows run over whole images
+	offs   []int64   // tap offsets in bytes from the centre tap
+	blocks []coBlock // output channels in kernel-sized blocks
+	pack   int       // index of the step's packed weights in a worker
+
+	// Winograd F(4x4, 3x3) convolutions.
+	wino    bool
+	tileIn  []int64 // per tile of a sub-batch, by sample, row, column: its input patch's corner, bytes
+	tileOut []int64 // its first output pixel, bytes
+	chunk   int     // tiles per pass through the transforms
+}
+
+// winogradOK reports whether a convolution from in runs as Winograd
+// F(4x4, 3x3): 3x3, stride 1, padding 1, sizes that are multiples of 4.
+func winogradOK(o nets.Op, in geom) bool {
+	return o.Kind == nets.Conv && o.Kernel == 3 && o.Stride == 1 && o.Pad == 1 && !in.flat &&
+		in.h%4 == 0 && in.w%4 == 0 && in.cp%16 == 0 && in.c >= 8
+}
+
+// coBlock is v vectors of 16 output channels from vector vOff, whose packed
+// weights start at float bOff.
+type coBlock struct{ v, vOff, bOff int }
+
+// fastPlan is a forward pass compiled for the micro-kernels.
+type fastPlan struct {
+	ks       *kernelSet
+	steps    []fastStep
+	slotSize []int // floats, for a sub-batch
+	sub      int   // samples per pass through the steps
+	input    int   // slot and layout of the network input
+	inputG   geom
+	logits   int
+	logitsG  geom
+	packs    []int // floats of packed weights per Conv/Linear step
+	classes  int
+}
+
+// fastSupported reports whether the fast engine can run op o.
+func fastSupported(o nets.Op) bool {
+	switch o.Kind {
+	case nets.Conv:
+		return o.Pad <= 1 && o.Kernel >= 1 && o.Stride >= 1
+	case nets.BatchNorm, nets.ReLU, nets.Add, nets.MaxPool, nets.AvgPool, nets.GlobalAvgPool, nets.Linear, nets.Concat:
+		return true
+	}
+	return false
+}
+
+// compileFast compiles n for the micro-kernels ks with sub samples per pass,
+// the 3x3 convolutions that allow it as Winograd F(4x4, 3x3) if wino, or
+// returns nil if this machine has no kernels or n has an op they do not
+// cover.
+func compileFast(n *nets.Net, ks *kernelSet, sub int, wino bool) *fastPlan {
+	if ks == nil {
+		return nil
+	}
+	for _, o := range n.Ops {
+		if !fastSupported(o) {
+			return nil
+		}
+	}
+	ops := n.Ops
+	nv := len(ops) + 1
+	cfg := n.Config
+	g := make([]geom, nv)
+	g[0] = geom{c: cfg.InChannels, h: cfg.Height, w: cfg.Width, cp: cfg.InChannels}
+	for i, o := range ops {
+		in := g[o.In[0]]
+		switch o.Kind {
+		case nets.Conv:
+			g[i+1] = geom{c: o.C, h: o.H, w: o.W, cp: roundUp16(o.C)}
+		case nets.Linear:
+			g[i+1] = geom{c: o.C, h: 1, w: 1, cp: roundUp16(o.C), flat: true}
+		case nets.GlobalAvgPool:
+			g[i+1] = geom{c: in.c, h: 1, w: 1, cp: in.cp, flat: true}
+		case nets.Concat:
+			g[i+1] = geom{c: o.C, h: o.H, w: o.W, cp: roundUp16(o.C)}
+		default: // BatchNorm, ReLU, Add, pools keep the channel layout
+			g[i+1] = geom{c: in.c, h: o.H, w: o.W, cp: in.cp, flat: in.flat}
+		}
+	}
+	readers := make([]int, nv)
+	for _, o := range ops {
+		for _, v := range o.In {
+			readers[v]++
+		}
+	}
+	onlyReaderIs := func(v, j int, kind nets.OpKind) bool {
+		return j < len(ops) && readers[v] == 1 && ops[j].Kind == kind && len(ops[j].In) == 1 && ops[j].In[0] == v
+	}
+
+	// Fuse Conv/Linear + BN + ReLU, BN + ReLU and Add + ReLU.
+	type fused struct {
+		st         fastStep
+		inV        []int
+		resV       int
+		result     int
+		deleted    bool
+		resultRead int // readers of the result
+	}
+	var fs []fused
+	for i := 0; i < len(ops); i++ {
+		o := ops[i]
+		st := fastStep{op: o, res: -1}
+		v := i + 1
+		switch o.Kind {
+		case nets.Conv, nets.Linear:
+			st.kind = fConv
+			if o.Kind == nets.Linear {
+				st.kind = fLinear
+			}
+			if onlyReaderIs(v, i+1, nets.BatchNorm) {
+				i++
+				st.bn = ops[i].Name
+				v = i + 1
+			}
+			if onlyReaderIs(v, i+1, nets.ReLU) {
+				i++
+				st.relu = true
+				v = i + 1
+			}
+		case nets.BatchNorm, nets.Add:
+			st.kind = fBN
+			if o.Kind == nets.Add {
+				st.kind = fAdd
+			} else {
+				st.bn = o.Name
+			}
+			if onlyReaderIs(v, i+1, nets.ReLU) {
+				i++
+				st.relu = true
+				v = i + 1
+			}
+		case nets.ReLU:
+			st.kind = fReLU
+		case nets.MaxPool:
+			st.kind = fMaxPool
+		case nets.AvgPool:
+			st.kind = fAvgPool
+		case nets.GlobalAvgPool:
+			st.kind = fGAP
+		case nets.Concat:
+			st.kind = fConcat
+		}
+		fs = append(fs, fused{st: st, inV: o.In, resV: -1, result: v, resultRead: readers[v]})
+	}
+
+	// Fuse each Add into the later of its two producers when that is a
+	// Conv or Linear step read by the Add alone: the other input becomes
+	// the step's residual (a + b = b + a exactly).
+	producer := make([]int, nv)
+	for i := range producer {
+		producer[i] = -1
+	}
+	for k, f := range fs {
+		producer[f.result] = k
+	}
+	for k := range fs {
+		a := &fs[k]
+		if a.st.kind != fAdd || a.inV[0] == a.inV[1] {
+			continue
+		}
+		p, q := a.inV[0], a.inV[1]
+		if producer[p] < producer[q] {
+			p, q = q, p
+		}
+		l := producer[p]
+		if l < 0 {
+			continue
+		}
+		f := &fs[l]
+		if (f.st.kind != fConv && f.st.kind != fLinear) || f.resV >= 0 || f.st.relu || f.resultRead != 1 || g[q] != g[p] {
+			continue
+		}
+		f.resV = q
+		f.result = a.result
+		f.resultRead = a.resultRead
+		f.st.relu = a.st.relu
+		producer[a.result] = l
+		a.deleted = true
+	}
+	live := fs[:0]
+	for _, f := range fs {
+		if !f.deleted {
+			live = append(live, f)
+		}
+	}
+	fs = live
+
+	// Buffers: a value's slot is reused once its last reader has run.
+	size := make([]int, nv)
+	for v := range size {
+		size[v] = g[v].size(sub)
+	}
+	lastRead := make([]int, nv)
+	for i := range lastRead {
+		lastRead[i] = -1
+	}
+	for k, f := range fs {
+		for _, v := range f.inV {
+			lastRead[v] = k
+		}
+		if f.resV >= 0 {
+			lastRead[f.resV] = k
+		}
+	}
+	p := &fastPlan{ks: ks, sub: sub, classes: cfg.Classes}
+	var free []int
+	alloc := func(v int) int {
+		best := -1
+		for k, s := range free {
+			switch {
+			case best < 0:
+				best = k
+			case p.slotSize[s] >= size[v] && (p.slotSize[free[best]] < size[v] || p.slotSize[s] < p.slotSize[free[best]]):
+				best = k
+			case p.slotSize[free[best]] < size[v] && p.slotSize[s] > p.slotSize[free[best]]:
+				best = k
+			}
+		}
+		if best < 0 {
+			p.slotSize = append(p.slotSize, size[v])
+			return len(p.slotSize) - 1
+		}
+		s := free[best]
+		free = append(free[:best], free[best+1:]...)
+		p.slotSize[s] = max(p.slotSize[s], size[v])
+		return s
+	}
+	slotOf := make([]int, nv)
+	slotOf[0] = alloc(0)
+	p.input, p.inputG = slotOf[0], g[0]
+	release := func(v, k int) {
+		if lastRead[v] == k && !contains(free, slotOf[v]) {
+			free = append(free, slotOf[v])
+		}
+	}
+	for k, f := range fs {
+		st := f.st
+		slotOf[f.result] = alloc(f.result)
+		st.out, st.outG = slotOf[f.result], g[f.result]
+		for _, v := range f.inV {
+			st.in = append(st.in, slotOf[v])
+			st.inG = append(st.inG, g[v])
+		}
+		if f.resV >= 0 {
+			st.res = slotOf[f.resV]
+		}
+		if st.kind == fConv || st.kind == fLinear {
+			st.pack = len(p.packs)
+			p.packs = append(p.packs, prepareGEMM(&st, sub, wino, len(ks.gemm)-1))
+		}
+		for _, v := range f.inV {
+			release(v, k)
+		}
+		if f.resV >= 0 {
+			release(f.resV, k)
+		}
+		p.steps = append(p.steps, st)
+	}
+	last := p.steps[len(p.steps)-1]
+	p.logits, p.logitsG = last.out, last.outG
+	if !p.logitsG.flat || p.logitsG.c != cfg.Classes {
+		return nil // logits that are not one pixel: leave it to the SGEMM engine
+	}
+	return p
+}
+
+// prepareGEMM sets a Conv or Linear step's tap offsets and output blocks
+// of at most maxV units of 16 channels, and returns the number of floats
+// its packed weights take.
+func prepareGEMM(st *fastStep, sub int, wino bool, maxV int) int {
+	o := &st.op
+	in := st.inG[0]
+	taps, k := 1, in.c // a Linear's features: one tap of every valid value
+	switch {
+	case st.kind == fConv && wino && winogradOK(*o, in):
+		st.wino = true
+		taps = 36
+		st.offs = []int64{0}
+		out := st.outG
+		for s := range sub {
+			for ty := range in.h / 4 {
+				for tx := range in.w / 4 {
+					st.tileIn = append(st.tileIn, int64(4*in.at(s, 4*ty-1, 4*tx-1)))
+					st.tileOut = append(st.tileOut, int64(4*out.at(s, 4*ty, 4*tx)))
+				}
+			}
+		}
+		// V and M of a chunk of tiles should stay in the core's cache.
+		st.chunk = max(8, min(len(st.tileIn), wgChunkFloats/(36*(in.cp+out.cp))))
+	case st.kind == fConv:
+		taps = o.Kernel * o.Kernel
+		st.same = o.Stride == 1 && o.H == in.h && o.W == in.w
+		for kh := range o.Kernel {
+			for kw := range o.Kernel {
+				st.offs = append(st.offs, int64(4*((kh-o.Pad)*in.rowStride()+(kw-o.Pad)*in.cp)))
+			}
+		}
+	default:
+		k = in.c * in.h * in.w
+		st.offs = []int64{0}
+	}
+	vecs := st.outG.cp / 16
+	nb := (vecs + maxV - 1) / maxV
+	off, vOff := 0, 0
+	for b := range nb {
+		v := vecs / nb
+		if b < vecs%nb {
+			v++
+		}
+		st.blocks = append(st.blocks, coBlock{v: v, vOff: vOff, bOff: off})
+		off += taps * k * 16 * v
+		vOff += v
+	}
+	return off
+}

@@ -1,0 +1,262 @@
+package cpu
+
+import (
+	"sync"
+
+	"github.com/landscape-go/landscape/backend"
+)
+
+// pointPack holds the weights of one grid point for the fast plan: each
+// Conv and Linear step's weights θ + αu + βv packed for the kernels, with
+// the batch norm that follows folded in, and the scale and shift of the
+// batch norms. Workers at the same point share one.
+type pointPack struct {
+	e      *Evaluator
+	coord  backend.Coord // the point, while preparing
+	arena  []float32     // the tensors a step is packed from, formed at the point
+	used   int           // floats of arena in use
+	holds  int           // the point it holds or is being prepared for, -1 for none; guarded by packCache.mu
+	users  int           // workers holding it; guarded by packCache.mu
+	ready  chan struct{} // closed once prepared
+	packs  [][]float32   // per Conv/Linear step: weights [block][tap][k][16·v]
+	biases [][]float32   // per Conv/Linear step: cp floats, or nil
+	scale  map[string][]float32
+	shift  map[string][]float32
+}
+
+// packCache prepares each point's weights once, in the first worker that
+// needs them, and reuses the buffers of points no worker holds.
+type packCache struct {
+	e     *Evaluator
+	mu    sync.Mutex
+	slots []*pointPack
+	max   int
+}
+
+// newPackCache returns a cache for workers goroutines. Each holds one
+// point at a time and gives it back before taking the next, so there is
+// always one no worker holds.
+func (e *Evaluator) newPackCache(workers int) *packCache {
+	return &packCache{e: e, max: workers}
+}
+
+// acquire returns the weights of point i, prepared, for the caller to
+// release when it moves on.
+func (c *packCache) acquire(i int, coord backend.Coord) *pointPack {
+	c.mu.Lock()
+	var free *pointPack
+	for _, pp := range c.slots {
+		if pp.holds == i {
+			pp.users++
+			c.mu.Unlock()
+			<-pp.ready
+			return pp
+		}
+		if pp.users == 0 && (free == nil || pp.holds < free.holds) {
+			free = pp
+		}
+	}
+	if free == nil {
+		if len(c.slots) >= c.max {
+			panic("cpu: more points held than workers")
+		}
+		free = c.e.newPointPack()
+		c.slots = append(c.slots, free)
+	}
+	free.holds, free.users = i, 1
+	free.ready = make(chan struct{})
+	c.mu.Unlock()
+	free.prepare(coord) // others asking for point i wait for ready
+	close(free.ready)
+	return free
+}
+
+// release gives back a point taken with acquire.
+func (c *packCache) release(pp *pointPack) {
+	c.mu.Lock()
+	pp.users--
+	c.mu.Unlock()
+}
+
+func (e *Evaluator) newPointPack() *pointPack {
+	p := e.fast
+	pp := &pointPack{e: e, holds: -1, scale: map[string][]float32{}, shift: map[string][]float32{}}
+	pp.packs = make([][]float32, len(p.packs))
+	pp.biases = make([][]float32, len(p.packs))
+	for i, n := range p.packs {
+		pp.packs[i] = kernelBuffer(n)
+	}
+	arena := 0
+	for _, st := range p.steps {
+		if st.bn != "" {
+			c := e.layout[st.bn+".weight"].n
+			pp.scale[st.bn], pp.shift[st.bn] = make([]float32, c), make([]float32, c)
+			arena = max(arena, 4*c)
+		}
+		if st.kind == fConv || st.kind == fLinear {
+			arena = max(arena, e.layout[st.op.Name+".weight"].n+e.layout[st.op.Name+".bias"].n)
+		}
+		// The Winograd output transform always adds a bias.
+		if st.kind == fLinear || (st.kind == fConv && (st.bn != "" || st.op.Bias || st.wino)) {
+			pp.biases[st.pack] = kernelBuffer(st.outG.cp)
+		}
+	}
+	pp.arena = make([]float32, arena)
+	return pp
+}
+
+// prepare packs the weights at point c, a tensor at a time.
+func (pp *pointPack) prepare(c backend.Coord) {
+	pp.coord = c
+	for name := range pp.scale {
+		pp.used = 0
+		bnScaleShift(pp.scale[name], pp.shift[name], pp.param(name+".weight"), pp.param(name+".bias"),
+			pp.param(name+".running_mean"), pp.param(name+".running_var"))
+	}
+	steps := pp.e.fast.steps
+	for k := range steps {
+		if st := &steps[k]; st.kind == fConv || st.kind == fLinear {
+			pp.used = 0
+			pp.pack(st)
+		}
+	}
+}
+
+// param returns the named tensor at the point being prepared, formed in
+// the arena: θ + αu + βv.
+func (pp *pointPack) param(name string) []float32 {
+	s := pp.e.layout[name]
+	dst := pp.arena[pp.used:][:s.n]
+	pp.used += s.n
+	pp.e.formTo(dst, s, pp.coord)
+	return dst
+}
+
+// pack writes a Conv or Linear step's weights, times the folded batch
+// norm's scale, in the kernels' order, and its bias (the conv's bias times
+// the scale, plus the shift).
+func (pp *pointPack) pack(st *fastStep) {
+	o := &st.op
+	in := st.inG[0]
+	weight := pp.param(o.Name + ".weight")
+	var scale, shift, bias []float32
+	if st.bn != "" {
+		scale, shift = pp.scale[st.bn], pp.shift[st.bn]
+	}
+	if o.Bias || st.kind == fLinear {
+		bias = pp.param(o.Name + ".bias")
+	}
+	cout := st.outG.c
+	if st.wino {
+		pp.packWinograd(st, weight, scale)
+	}
+	// src(co, t, k) is the weight of output co for tap t and input value k,
+	// in the order the kernels read A.
+	var src func(co, t, k int) float32
+	taps, kn := 1, in.c
+	if st.kind == fConv {
+		kk := o.Kernel * o.Kernel
+		taps = kk
+		src = func(co, t, ci int) float32 { return weight[(co*in.c+ci)*kk+t] }
+	} else {
+		hw := in.h * in.w
+		kn = in.c * hw
+		// A holds features pixel by pixel (k = p·c + ch); PyTorch's
+		// view(N, -1) orders them channel by channel (ch·hw + p).
+		src = func(co, _, k int) float32 { return weight[co*kn+(k%in.c)*hw+k/in.c] }
+	}
+	dst := pp.packs[st.pack]
+	for _, b := range st.blocks {
+		if st.wino {
+			break
+		}
+		lanes := 16 * b.v
+		out := dst[b.bOff:][:taps*kn*lanes]
+		for l := range lanes {
+			co := 16*b.vOff + l
+			if co >= cout {
+				for t := range taps {
+					for k := range kn {
+						out[(t*kn+k)*lanes+l] = 0
+					}
+				}
+				continue
+			}
+			s := float32(1)
+			if scale != nil {
+				s = scale[co]
+			}
+			for t := range taps {
+				for k := range kn {
+					v := src(co, t, k)
+					if scale != nil {
+						v *= s
+					}
+					out[(t*kn+k)*lanes+l] = v
+				}
+			}
+		}
+	}
+	if bv := pp.biases[st.pack]; bv != nil {
+		clear(bv)
+		for co := range cout {
+			var b float32
+			if bias != nil {
+				b = bias[co]
+			}
+			if scale != nil {
+				b = b*scale[co] + shift[co]
+			}
+			bv[co] = b
+		}
+	}
+}
+
+// winogradFilter sets u to U = G g Gᵀ for the 3x3 filter g, G being
+// Lavin and Gray's for F(4x4, 3x3):
+//
+//	G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]
+func winogradFilter(u *[36]float64, g []float32) {
+	const sixth, twelfth, twentyfourth = 1.0 / 6, 1.0 / 12, 1.0 / 24
+	var t [18]float64 // (G g)ᵀ: t[j*6+a]
+	for j := range 3 {
+		x0, x1, x2 := float64(g[j]), float64(g[3+j]), float64(g[6+j])
+		s, p, q := x0+x2, x0*twentyfourth+x2*sixth, x1*twelfth
+		t[j*6], t[j*6+1], t[j*6+2], t[j*6+3], t[j*6+4], t[j*6+5] = x0*0.25, -(s+x1)*sixth, -(s-x1)*sixth, p+q, p-q, x2
+	}
+	for a := range 6 {
+		x0, x1, x2 := t[a], t[6+a], t[12+a]
+		s, p, q := x0+x2, x0*twentyfourth+x2*sixth, x1*twelfth
+		u[a*6], u[a*6+1], u[a*6+2], u[a*6+3], u[a*6+4], u[a*6+5] = x0*0.25, -(s+x1)*sixth, -(s-x1)*sixth, p+q, p-q, x2
+	}
+}
+
+// packWinograd writes a 3x3 convolution's weights, times scale, as the 36
+// planes U = G g Gᵀ (in float64, rounded once) of each filter g, in the
+// kernels' order: [block][ξ][input channel][16·v].
+func (pp *pointPack) packWinograd(st *fastStep, weight, scale []float32) {
+	cin, cout := st.inG[0].c, st.outG.c
+	dst := pp.packs[st.pack]
+	for _, b := range st.blocks {
+		lanes := 16 * b.v
+		out := dst[b.bOff:][:36*cin*lanes]
+		clear(out)
+		n := min(lanes, cout-16*b.vOff) // real output channels in the block
+		var u [36]float64
+		for ci := range cin {
+			// For one input channel, the block's filters fill 36 runs of
+			// consecutive lanes.
+			for l := range n {
+				co := 16*b.vOff + l
+				winogradFilter(&u, weight[(co*cin+ci)*9:][:9])
+				s := 1.0
+				if scale != nil {
+					s = float64(scale[co])
+				}
+				for x, v := range u {
+					out[(x*cin+ci)*lanes+l] = float32(v * s)
+				}
+			}
+		}
+	}
+}

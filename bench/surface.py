@@ -1,0 +1,324 @@
+#!/usr/bin/python3
+"""Compute the same loss surface with landscape and with plain PyTorch, on this machine, and compare.
+
+For each model, the script makes a checkpoint (the reference's initialisation, with batch-norm
+running statistics taken from the data so eval mode is well scaled), CIFAR-like images (random
+uint8 pixels with the CIFAR-10 normalisation, random labels) and a directions file
+('landscape directions'). It then computes the surface on an NxN grid over [-1, 1]^2 in rounds,
+alternating:
+
+  landscape  the whole CLI process, built with CGO_ENABLED=0:
+             landscape surface --model M --checkpoint C --data npz:D --directions F --x ... --y ...
+  pytorch    Debian's python3-torch, torch.set_num_threads(THREADS), doing what the reference's
+             evaluation does: for each point set θ + (αu + βv), net.eval(), loop over a DataLoader
+             (batch 128), sum loss.item()*batch_size, divide by the sample count. Timed: the grid loop.
+
+and prints a Markdown table: per model, the median points/second of each, their ratio, the
+convolution and linear layers' GFLOP/s at those rates (counted as direct convolutions: 2 per
+weight per output), the peak resident memory of each process, the largest difference between the
+two surfaces (relative for the loss, in points for the accuracy), the ratio of CPU times and the
+largest share of the machine other processes used during a run.
+
+    /usr/bin/python3 bench/surface.py                       # resnet20 and resnet56, 4x4 grid, 3 rounds
+    /usr/bin/python3 bench/surface.py --models resnet20 --grid 5 --rounds 5
+
+Files go to bench/out/ (ignored by git). On a shared machine other processes disturb PyTorch far
+more than landscape (its threads wait for each other at every layer, so a busy core stalls both),
+so before each run the script waits (up to --wait seconds) for a second in which they use less
+than --idle of the machine, and reports what they used during the runs.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, 'scripts', 'fixtures'))
+
+MEAN = (0.4914, 0.4822, 0.4465)  # CIFAR-10, as the data package normalises
+STD = (0.2470, 0.2435, 0.2616)
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def make_inputs(out, model, samples, seed):
+    """Checkpoint and data for model, written once."""
+    import numpy as np
+    import torch
+    import zoo
+    ckpt = os.path.join(out, '%s-seed%d.pt' % (model, seed))
+    data = os.path.join(out, 'data%d-seed%d.npz' % (samples, seed))
+    if not os.path.exists(data):
+        rng = np.random.default_rng(seed)
+        img = rng.integers(0, 256, size=(samples, 3, 32, 32), dtype=np.uint8).astype(np.float32) / 255
+        x = (img - np.array(MEAN, np.float32)[:, None, None]) / np.array(STD, np.float32)[:, None, None]
+        y = rng.integers(0, 10, size=samples).astype(np.int64)
+        np.savez(data, x=x.astype(np.float32), y=y)
+    if not os.path.exists(ckpt):
+        torch.manual_seed(seed)
+        net = zoo.build(model)
+        zoo.init_params(net)
+        # Running statistics from the data (a cumulative average), so that
+        # eval-mode activations have the scale they have after training.
+        for m in net.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.momentum = None
+        x = torch.from_numpy(np.load(data)['x'])
+        net.train()
+        with torch.no_grad():
+            for i in range(0, len(x), 250):
+                net(x[i:i + 250])
+        torch.save({'state_dict': net.state_dict(), 'acc': 0.0, 'epoch': 0}, ckpt)
+    return ckpt, data
+
+
+def read_safetensors(path):
+    """The tensors of a .safetensors file as float32 numpy arrays."""
+    import numpy as np
+    with open(path, 'rb') as f:
+        n = int.from_bytes(f.read(8), 'little')
+        header = json.loads(f.read(n))
+        body = f.read()
+    types = {'F32': np.float32, 'F16': np.float16, 'F64': np.float64}
+    out = {}
+    for k, v in header.items():
+        if k == '__metadata__':
+            continue
+        a, b = v['data_offsets']
+        out[k] = np.frombuffer(body[a:b], dtype=types[v['dtype']]).reshape(v['shape']).astype(np.float32)
+    return out
+
+
+def axis(lo, hi, n):
+    import numpy as np
+    return [float(v) for v in np.linspace(lo, hi, n)]
+
+
+def torch_worker(args):
+    """One timed PyTorch run; prints JSON with the surface and the loop time."""
+    import numpy as np
+    import torch
+    import zoo
+    torch.set_num_threads(args.threads)
+    net = zoo.build(args.model)
+    sd = torch.load(args.checkpoint)['state_dict']
+    net.load_state_dict(sd)
+    dirs = read_safetensors(args.directions)
+    names = [k for k, _ in net.named_parameters()]
+    w0 = [p.data.clone() for _, p in net.named_parameters()]
+    dx = [torch.from_numpy(dirs['x.' + k]) if 'x.' + k in dirs else torch.zeros_like(w) for k, w in zip(names, w0)]
+    dy = [torch.from_numpy(dirs['y.' + k]) if 'y.' + k in dirs else torch.zeros_like(w) for k, w in zip(names, w0)]
+    d = np.load(args.data)
+    ds = torch.utils.data.TensorDataset(torch.from_numpy(d['x']), torch.from_numpy(d['y']))
+    loader = torch.utils.data.DataLoader(ds, batch_size=128, shuffle=False)
+    criterion = torch.nn.CrossEntropyLoss()
+    xs, ys = axis(-1, 1, args.grid), axis(-1, 1, args.grid)
+    points = []
+    t0, c0 = time.perf_counter(), time.process_time()
+    for b in ys:
+        for a in xs:
+            # The reference's set_weights: w + (d0·α + d1·β).
+            for p, w, u, v in zip(net.parameters(), w0, dx, dy):
+                p.data = w + (u * a + v * b)
+            net.eval()
+            total, total_loss, correct = 0, 0.0, 0
+            with torch.no_grad():
+                for inputs, targets in loader:
+                    n = inputs.size(0)
+                    total += n
+                    outputs = net(inputs)
+                    total_loss += criterion(outputs, targets).item() * n
+                    correct += outputs.max(1)[1].eq(targets).sum().item()
+            points.append({'x': a, 'y': b, 'loss': total_loss / total, 'acc': 100.0 * correct / total})
+    secs, cpu = time.perf_counter() - t0, time.process_time() - c0
+    print(json.dumps({'seconds': secs, 'cpu': cpu, 'points': points}))
+
+
+def cpu_ticks():
+    """(busy, total) clock ticks of all CPUs so far, from /proc/stat."""
+    with open('/proc/stat') as f:
+        v = [int(x) for x in f.readline().split()[1:9]]
+    idle = v[3] + v[4]
+    return sum(v) - idle, sum(v)
+
+
+def wait_idle(limit, max_wait):
+    """Waits up to max_wait seconds for a second in which other processes use
+    less than limit of the machine; returns the share they used last."""
+    deadline = time.time() + max_wait
+    while True:
+        b0, t0 = cpu_ticks()
+        time.sleep(1)
+        b1, t1 = cpu_ticks()
+        share = (b1 - b0) / max(1, t1 - t0)
+        if share < limit or time.time() > deadline:
+            return share
+        time.sleep(2)
+
+
+class Run:
+    """One child process: wall time, peak RSS, output, CPU time, and the
+    share of the machine that other processes used meanwhile."""
+
+
+def timed(cmd, env=None):
+    """Runs cmd and returns a Run."""
+    import tempfile
+    hz = os.sysconf('SC_CLK_TCK')
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        b0, k0 = cpu_ticks()
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
+        _, status, ru = os.wait4(p.pid, 0)
+        secs = time.perf_counter() - t0
+        b1, k1 = cpu_ticks()
+        out.seek(0)
+        err.seek(0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit('%s failed:\n%s' % (' '.join(cmd), err.read().decode()))
+        r = Run()
+        r.seconds, r.rss, r.out, r.cpu = secs, ru.ru_maxrss * 1024, out.read(), ru.ru_utime + ru.ru_stime
+        r.others = max(0.0, ((b1 - b0) - r.cpu * hz) / max(1, k1 - k0))
+        return r
+
+
+def conv_flops(model):
+    """FLOPs (2 per multiply-add) of the convolutions and linear layers for one 3x32x32 image."""
+    import torch
+    import zoo
+    net = zoo.build(model).eval()
+    total = [0]
+
+    def hook(m, inp, out):
+        if isinstance(m, torch.nn.Conv2d):
+            k = m.in_channels // m.groups * m.kernel_size[0] * m.kernel_size[1]
+            total[0] += 2 * k * out.numel()
+        elif isinstance(m, torch.nn.Linear):
+            total[0] += 2 * m.in_features * out.numel()
+    for m in net.modules():
+        m.register_forward_hook(hook)
+    with torch.no_grad():
+        net(torch.zeros(1, 3, 32, 32))
+    return total[0]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--models', default='resnet20,resnet56')
+    ap.add_argument('--grid', type=int, default=4, help='points per axis (the grid is NxN over [-1,1]^2)')
+    ap.add_argument('--samples', type=int, default=1000)
+    ap.add_argument('--rounds', type=int, default=3, help='alternating runs of each side; medians are quoted')
+    ap.add_argument('--threads', type=int, default=os.cpu_count(), help='PyTorch threads (default: all cores)')
+    ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--out', default=os.path.join(ROOT, 'bench', 'out'))
+    ap.add_argument('--bin', help='a landscape binary to use instead of building one')
+    ap.add_argument('--idle', type=float, default=0.1,
+                    help='before each run, wait for other processes to use less than this share of the machine')
+    ap.add_argument('--wait', type=float, default=300, help='... but no longer than this many seconds')
+    # Internal: the PyTorch side, run as child processes so that this one
+    # stays small (a child's peak RSS counts the parent it was forked from).
+    ap.add_argument('--torch-worker', action='store_true', help=argparse.SUPPRESS)
+    ap.add_argument('--prepare', action='store_true', help=argparse.SUPPRESS)
+    ap.add_argument('--model', help=argparse.SUPPRESS)
+    ap.add_argument('--checkpoint', help=argparse.SUPPRESS)
+    ap.add_argument('--data', help=argparse.SUPPRESS)
+    ap.add_argument('--directions', help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.torch_worker:
+        return torch_worker(args)
+    if args.prepare:
+        import torch
+        ckpt, data = make_inputs(args.out, args.model, args.samples, args.seed)
+        print(json.dumps({'checkpoint': ckpt, 'data': data, 'flops': conv_flops(args.model), 'torch': torch.__version__}))
+        return
+
+    os.makedirs(args.out, exist_ok=True)
+    env = dict(os.environ, CGO_ENABLED='0')
+    binary = args.bin
+    if not binary:
+        binary = os.path.join(args.out, 'landscape')
+        subprocess.run(['go', 'build', '-o', binary, './cmd/landscape'], cwd=ROOT, env=env, check=True)
+    dump = os.path.join(args.out, 'dump')
+    subprocess.run(['go', 'build', '-o', dump, './bench/dump'], cwd=ROOT, env=env, check=True)
+    devices = timed([binary, 'devices']).out
+    log('landscape:', devices.decode().splitlines()[0])
+
+    rows = []
+    for model in args.models.split(','):
+        prep = json.loads(timed([sys.executable, os.path.abspath(__file__), '--prepare', '--model', model, '--samples',
+                                 str(args.samples), '--seed', str(args.seed), '--out', args.out]).out)
+        ckpt, data = prep['checkpoint'], prep['data']
+        log('pytorch %s, %d threads' % (prep['torch'], args.threads))
+        dirs = os.path.join(args.out, '%s-seed%d.dirs.safetensors' % (model, args.seed))
+        if not os.path.exists(dirs):
+            timed([binary, 'directions', '--model', model, '--checkpoint', ckpt, '--seed', '7', '--out', dirs])
+        surface = os.path.join(args.out, model + '.parquet')
+        lim = '-1:1:%d' % args.grid
+        go_cmd = [binary, 'surface', '--model', model, '--checkpoint', ckpt, '--data', 'npz:' + data,
+                  '--classes', '10', '--directions', dirs, '--x=' + lim, '--y=' + lim, '--out', surface, '--quiet']
+        py_cmd = [sys.executable, os.path.abspath(__file__), '--torch-worker', '--model', model, '--checkpoint', ckpt,
+                  '--data', data, '--directions', dirs, '--grid', str(args.grid), '--threads', str(args.threads)]
+        go_t, py_t, go_rss, py_rss, go_cpu, py_cpu, others = [], [], [], [], [], [], []
+        torch_points = None
+        for r in range(args.rounds):
+            for side in (('go', 'py') if r % 2 == 0 else ('py', 'go')):
+                before = wait_idle(args.idle, args.wait)
+                if side == 'go':
+                    if os.path.exists(surface):
+                        os.remove(surface)
+                    run = timed(go_cmd, env)
+                    go_t.append(run.seconds)
+                    go_rss.append(run.rss)
+                    go_cpu.append(run.cpu)
+                    what = 'landscape %.2f s' % run.seconds
+                else:
+                    run = timed(py_cmd)
+                    res = json.loads(run.out)
+                    py_t.append(res['seconds'])
+                    py_rss.append(run.rss)
+                    py_cpu.append(res['cpu'])
+                    torch_points = res['points']
+                    what = 'pytorch %.2f s (grid loop; process %.2f s)' % (res['seconds'], run.seconds)
+                others.append(run.others)
+                log('%s round %d: %s; other processes used %.0f%% of the machine before, %.0f%% during' % (
+                    model, r + 1, what, 100 * before, 100 * run.others))
+        mine = {(round(p['x'], 9), round(p['y'], 9)): p['values'] for p in json.loads(timed([dump, surface]).out)}
+        dloss = dacc = 0.0
+        for p in torch_points:
+            v = mine[(round(p['x'], 9), round(p['y'], 9))]
+            dloss = max(dloss, abs(v['train_loss'] - p['loss']) / abs(p['loss']))
+            dacc = max(dacc, abs(v['train_acc'] - p['acc']))
+        npts = args.grid * args.grid
+        flops = prep['flops'] * args.samples * npts
+        go_med, py_med = statistics.median(go_t), statistics.median(py_t)
+        rows.append({
+            'model': model, 'points': npts, 'samples': args.samples,
+            'go_pps': npts / go_med, 'py_pps': npts / py_med, 'ratio': py_med / go_med,
+            'go_gflops': flops / go_med / 1e9, 'py_gflops': flops / py_med / 1e9,
+            'go_rss': max(go_rss), 'py_rss': max(py_rss),
+            'dloss': dloss, 'dacc': dacc, 'go_t': go_t, 'py_t': py_t,
+            'cpu_ratio': statistics.median(py_cpu) / statistics.median(go_cpu), 'others': max(others),
+        })
+
+    print('| model | grid × samples | landscape points/s | PyTorch points/s | ratio | GFLOP/s landscape / PyTorch '
+          '| peak RSS landscape / PyTorch | largest loss difference | largest accuracy difference | CPU time ratio '
+          '| other load |')
+    print('|---|---|---|---|---|---|---|---|---|---|---|')
+    for r in rows:
+        print('| %s | %d × %d | %.3f | %.3f | **%.2fx** | %.0f / %.0f | %.0f MB / %.0f MB | %.1e | %.2f | %.2fx | ≤%.0f%% |' % (
+            r['model'], r['points'], r['samples'], r['go_pps'], r['py_pps'], r['ratio'], r['go_gflops'],
+            r['py_gflops'], r['go_rss'] / 1e6, r['py_rss'] / 1e6, r['dloss'], r['dacc'], r['cpu_ratio'],
+            100 * r['others']))
+    for r in rows:
+        log('%s: landscape %s s, pytorch %s s' % (r['model'], ', '.join('%.2f' % t for t in r['go_t']),
+                                                   ', '.join('%.2f' % t for t in r['py_t'])))
+
+
+if __name__ == '__main__':
+    main()
