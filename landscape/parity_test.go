@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"testing"
 
@@ -83,24 +84,12 @@ func TestZooKeysMatchPyTorch(t *testing.T) {
 		}
 		for i, want := range c.StateDict {
 			got := net.Params[i]
-			if got.Name != want.Key || !equalInts(got.Shape, want.Shape) || (got.Kind == nets.Weight) != want.Parameter {
+			if got.Name != want.Key || !slices.Equal(got.Shape, want.Shape) || (got.Kind == nets.Weight) != want.Parameter {
 				t.Errorf("%s: entry %d is %s %v (weight %v), PyTorch has %s %v (parameter %v)",
 					name, i, got.Name, got.Shape, got.Kind == nets.Weight, want.Key, want.Shape, want.Parameter)
 			}
 		}
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestLossMatchesPyTorch evaluates every fixture network, from every

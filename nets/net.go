@@ -3,6 +3,7 @@ package nets
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -164,7 +165,7 @@ func (n *Net) Check(sd *StateDict) error {
 		case !ok && strings.HasSuffix(p.Name, ".num_batches_tracked"):
 		case !ok:
 			missing = append(missing, p.Name)
-		case !sameShape(t.Shape, p.Shape):
+		case !slices.Equal(t.Shape, p.Shape):
 			shape = append(shape, fmt.Sprintf("%s: shape %v in checkpoint, model wants %v", p.Name, t.Shape, p.Shape))
 		}
 	}
@@ -194,18 +195,6 @@ func (n *Net) Check(sd *StateDict) error {
 		}
 	}
 	return fmt.Errorf("nets: %w: %s", ErrMismatch, b.String())
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // ClassesOf returns the number of classes a checkpoint's classifier has

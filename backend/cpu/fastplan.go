@@ -281,34 +281,14 @@ func compileFast(n *nets.Net, ks *kernelSet, sub int, wino bool) *fastPlan {
 		}
 	}
 	p := &fastPlan{ks: ks, sub: sub, classes: cfg.Classes}
-	var free []int
-	alloc := func(v int) int {
-		best := -1
-		for k, s := range free {
-			switch {
-			case best < 0:
-				best = k
-			case p.slotSize[s] >= size[v] && (p.slotSize[free[best]] < size[v] || p.slotSize[s] < p.slotSize[free[best]]):
-				best = k
-			case p.slotSize[free[best]] < size[v] && p.slotSize[s] > p.slotSize[free[best]]:
-				best = k
-			}
-		}
-		if best < 0 {
-			p.slotSize = append(p.slotSize, size[v])
-			return len(p.slotSize) - 1
-		}
-		s := free[best]
-		free = append(free[:best], free[best+1:]...)
-		p.slotSize[s] = max(p.slotSize[s], size[v])
-		return s
-	}
+	var slots slotAllocator
+	alloc := func(v int) int { return slots.alloc(size[v]) }
 	slotOf := make([]int, nv)
 	slotOf[0] = alloc(0)
 	p.input, p.inputG = slotOf[0], g[0]
 	release := func(v, k int) {
-		if lastRead[v] == k && !contains(free, slotOf[v]) {
-			free = append(free, slotOf[v])
+		if lastRead[v] == k {
+			slots.release(slotOf[v])
 		}
 	}
 	for k, f := range fs {
@@ -334,6 +314,7 @@ func compileFast(n *nets.Net, ks *kernelSet, sub int, wino bool) *fastPlan {
 		}
 		p.steps = append(p.steps, st)
 	}
+	p.slotSize = slots.size
 	last := p.steps[len(p.steps)-1]
 	p.logits, p.logitsG = last.out, last.outG
 	if !p.logitsG.flat || p.logitsG.c != cfg.Classes {

@@ -1,6 +1,8 @@
 package cpu
 
 import (
+	"slices"
+
 	"github.com/landscape-go/landscape/nets"
 )
 
@@ -95,28 +97,8 @@ func compile(n *nets.Net) *plan {
 
 	p := &plan{classes: n.Config.Classes}
 	slotOf := make([]int, nv)
-	var free []int
-	alloc := func(v int) int {
-		best := -1
-		for k, s := range free { // the smallest free slot that is big enough, else the biggest
-			switch {
-			case best < 0:
-				best = k
-			case p.slotSize[s] >= size[v] && (p.slotSize[free[best]] < size[v] || p.slotSize[s] < p.slotSize[free[best]]):
-				best = k
-			case p.slotSize[free[best]] < size[v] && p.slotSize[s] > p.slotSize[free[best]]:
-				best = k
-			}
-		}
-		if best < 0 {
-			p.slotSize = append(p.slotSize, size[v])
-			return len(p.slotSize) - 1
-		}
-		s := free[best]
-		free = append(free[:best], free[best+1:]...)
-		p.slotSize[s] = max(p.slotSize[s], size[v])
-		return s
-	}
+	var slots slotAllocator
+	alloc := func(v int) int { return slots.alloc(size[v]) }
 	slotOf[0] = alloc(0)
 	p.inputSlot = slotOf[0]
 	for si, f := range steps {
@@ -130,21 +112,52 @@ func compile(n *nets.Net) *plan {
 		st.inH, st.inW = shape[st.op.In[0]][1], shape[st.op.In[0]][2]
 		st.op.C, st.op.H, st.op.W = shape[f.result][0], shape[f.result][1], shape[f.result][2]
 		for _, v := range st.op.In {
-			if lastRead[v] == si && !contains(free, slotOf[v]) {
-				free = append(free, slotOf[v])
+			if lastRead[v] == si {
+				slots.release(slotOf[v])
 			}
 		}
 		p.steps = append(p.steps, st)
 	}
 	p.logitsSlot = p.steps[len(p.steps)-1].out
+	p.slotSize = slots.size
 	return p
 }
 
-func contains(s []int, x int) bool {
-	for _, y := range s {
-		if y == x {
-			return true
+// slotAllocator hands out reusable buffers (slots) for values by size:
+// the smallest free slot big enough, else the biggest free one grown to
+// fit, else a new one. A slot is released when its value's last reader
+// has run.
+type slotAllocator struct {
+	size []int // per slot, the largest value it holds
+	free []int
+}
+
+func (a *slotAllocator) alloc(n int) int {
+	best := -1
+	for k, s := range a.free {
+		switch b := best; {
+		case b < 0:
+			best = k
+		case a.size[s] >= n && (a.size[a.free[b]] < n || a.size[s] < a.size[a.free[b]]):
+			best = k
+		case a.size[a.free[b]] < n && a.size[s] > a.size[a.free[b]]:
+			best = k
 		}
 	}
-	return false
+	if best < 0 {
+		a.size = append(a.size, n)
+		return len(a.size) - 1
+	}
+	s := a.free[best]
+	a.free = append(a.free[:best], a.free[best+1:]...)
+	a.size[s] = max(a.size[s], n)
+	return s
+}
+
+// release returns slot s to the free list (once, however often it is
+// released).
+func (a *slotAllocator) release(s int) {
+	if !slices.Contains(a.free, s) {
+		a.free = append(a.free, s)
+	}
 }
