@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -19,6 +18,7 @@ import (
 	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/landscape-go/landscape/grid"
+	"github.com/landscape-go/landscape/internal/atomicfile"
 	"github.com/landscape-go/landscape/landscape"
 )
 
@@ -51,54 +51,11 @@ const rowBatch = 4096
 // The file is written to a temporary file in the same folder, synced to disk
 // and renamed to path, so that path never holds a partial file. If anything
 // fails the temporary file is removed and path is left as it was.
-func WriteParquet(path string, s *landscape.Surface) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
+func WriteParquet(path string, s *landscape.Surface) error {
+	if err := atomicfile.Write(path, func(w io.Writer) error { return encodeParquet(w, s) }); err != nil {
 		return fmt.Errorf("export: write %s: %w", path, err)
 	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close() // A second Close after a failed one only reports os.ErrClosed.
-			os.Remove(tmp)
-			err = fmt.Errorf("export: write %s: %w", path, err)
-		}
-	}()
-	if err := encodeParquet(f, s); err != nil {
-		return err
-	}
-	// CreateTemp makes the file readable by its owner only; give a result
-	// file the mode os.Create gives under the usual umask.
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	syncDir(dir)
 	return nil
-}
-
-// syncDir makes a rename in dir durable where the system allows it. It is
-// best effort: the file is complete under its name whatever it reports, and
-// some systems cannot sync a folder.
-func syncDir(dir string) {
-	d, err := os.Open(dir)
-	if err != nil {
-		return
-	}
-	d.Sync()
-	d.Close()
 }
 
 // EncodeParquet writes s to w in the Parquet layout described in the package

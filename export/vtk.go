@@ -1,17 +1,15 @@
 package export
 
 import (
-	"bufio"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/landscape-go/landscape/internal/atomicfile"
 	"github.com/landscape-go/landscape/landscape"
 )
 
@@ -54,36 +52,11 @@ func EncodeVTK(w io.Writer, s *landscape.Surface, o *VTKOptions) error {
 
 // WriteVTK writes the VTK file to path, through a temporary file that is
 // renamed into place as [WriteParquet] does.
-func WriteVTK(path string, s *landscape.Surface, o *VTKOptions) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
+func WriteVTK(path string, s *landscape.Surface, o *VTKOptions) error {
+	if err := atomicfile.Write(path, func(w io.Writer) error { return encodeVTK(w, s, o) }); err != nil {
 		return fmt.Errorf("export: write %s: %w", path, err)
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			err = fmt.Errorf("export: write %s: %w", path, err)
-		}
-	}()
-	bw := bufio.NewWriter(f)
-	if err := encodeVTK(bw, s, o); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return nil
 }
 
 func encodeVTK(w io.Writer, s *landscape.Surface, o *VTKOptions) error {

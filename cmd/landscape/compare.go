@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/landscape-go/landscape/export"
+	"github.com/landscape-go/landscape/internal/atomicfile"
 	"github.com/landscape-go/landscape/landscape"
 )
 
@@ -151,29 +152,6 @@ func surfaceNames(paths []string, ss []*landscape.Surface) []string {
 
 // writeFileAtomic writes data to path through a temporary file renamed
 // into place.
-func writeFileAtomic(path string, data []byte) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+func writeFileAtomic(path string, data []byte) error {
+	return atomicfile.Write(path, func(w io.Writer) error { _, err := w.Write(data); return err })
 }

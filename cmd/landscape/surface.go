@@ -15,6 +15,7 @@ import (
 	"github.com/landscape-go/landscape/data"
 	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/grid"
+	"github.com/landscape-go/landscape/internal/atomicfile"
 	"github.com/landscape-go/landscape/landscape"
 	"github.com/landscape-go/landscape/nets"
 	"github.com/landscape-go/landscape/normalize"
@@ -171,11 +172,7 @@ func runSurface(ctx context.Context, cfg landscape.Config, out string, opts runO
 // removeStaleTemps deletes temporary files that a killed earlier run left
 // beside out while it was writing it (WriteParquet's ".NAME.tmp-*").
 func removeStaleTemps(out string) {
-	dir, base := filepath.Split(out)
-	if dir == "" {
-		dir = "."
-	}
-	stale, _ := filepath.Glob(filepath.Join(dir, "."+base+".tmp-*"))
+	stale, _ := filepath.Glob(atomicfile.TempPattern(out))
 	for _, f := range stale {
 		os.Remove(f)
 	}

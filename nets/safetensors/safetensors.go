@@ -1,7 +1,6 @@
 package safetensors
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
@@ -10,11 +9,11 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 
+	"github.com/landscape-go/landscape/internal/atomicfile"
 	"github.com/landscape-go/landscape/internal/npy"
 	"github.com/landscape-go/landscape/nets"
 )
@@ -228,32 +227,9 @@ func validate(entries []*entry, n int64) error {
 // order of sd.Names(), with meta as its __metadata__ (none if meta is
 // empty). It writes to a temporary file in the same folder and renames it,
 // so that a failed write never leaves a partial file under path.
-func Write(path string, sd *nets.StateDict, meta map[string]string) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("safetensors: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	w := bufio.NewWriter(f)
-	if err := WriteTo(w, sd, meta); err != nil {
-		return fmt.Errorf("%w (writing %s)", err, path)
-	}
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("safetensors: %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("safetensors: %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("safetensors: %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("safetensors: %w", err)
+func Write(path string, sd *nets.StateDict, meta map[string]string) error {
+	if err := atomicfile.Write(path, func(w io.Writer) error { return WriteTo(w, sd, meta) }); err != nil {
+		return fmt.Errorf("safetensors: write %s: %w", path, err)
 	}
 	return nil
 }
