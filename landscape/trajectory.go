@@ -36,6 +36,10 @@ type TrajectoryConfig struct {
 	// PCA selects the entries covered: the zero value is weights mode with
 	// biases and batch norm ignored, the reference's recommendation.
 	PCA normalize.PCAOptions
+	// Directions, if set, is a direction file (another run's PCA, say) to
+	// project the checkpoints on instead of fitting their own components,
+	// so that several runs can be drawn on one surface around Final.
+	Directions string
 
 	// Data, if its Kind is set, is evaluated at every checkpoint and at
 	// its projected point; Splits lists the splits (nil means train).
@@ -208,16 +212,31 @@ func RunTrajectory(ctx context.Context, cfg TrajectoryConfig) (*Trajectory, erro
 		}
 		step()
 	}
-	if tr.PCA, err = pca.Fit(); err != nil {
-		return nil, err
+	opts := cfg.PCA
+	if cfg.Directions != "" {
+		x, y, err := normalize.ReadFile(cfg.Directions, net)
+		if err != nil {
+			return nil, err
+		}
+		points, err := pca.ProjectOn(x, y)
+		if err != nil {
+			return nil, fmt.Errorf("landscape: trajectory on %s: %w", cfg.Directions, err)
+		}
+		tr.PCA = &normalize.PCAResult{X: x, Y: y, Points: points}
+		tr.Directions = DirectionsInfo{Kind: "file", File: cfg.Directions, Norm: "as in file", Ignore: opts.Ignore.String(),
+			Mode: opts.Mode.String(), SHA256: normalize.Hash(x, y)}
+		logf("trajectory: projected on the directions of %s", cfg.Directions)
+	} else {
+		if tr.PCA, err = pca.Fit(); err != nil {
+			return nil, err
+		}
+		tr.Directions = DirectionsInfo{Kind: "pca", Norm: "none", Ignore: opts.Ignore.String(), Mode: opts.Mode.String(),
+			SHA256: normalize.Hash(tr.PCA.X, tr.PCA.Y)}
+		logf("trajectory: PC1 %.2f%%, PC2 %.2f%% of the variance", 100*tr.PCA.ExplainedVarianceRatio[0], 100*tr.PCA.ExplainedVarianceRatio[1])
 	}
 	for i, p := range tr.PCA.Points {
 		tr.Points[i].Projection = p
 	}
-	opts := cfg.PCA
-	tr.Directions = DirectionsInfo{Kind: "pca", Norm: "none", Ignore: opts.Ignore.String(), Mode: opts.Mode.String(),
-		SHA256: normalize.Hash(tr.PCA.X, tr.PCA.Y)}
-	logf("trajectory: PC1 %.2f%%, PC2 %.2f%% of the variance", 100*tr.PCA.ExplainedVarianceRatio[0], 100*tr.PCA.ExplainedVarianceRatio[1])
 
 	if withData {
 		prob.X, prob.Y = tr.PCA.X, tr.PCA.Y

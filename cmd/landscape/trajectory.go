@@ -109,6 +109,7 @@ func cmdTrajectory(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.StringVar(&t.final, "final", "", "the model the path ends at and the surface is centred on (default: the last checkpoint)")
 	fs.StringVar(&f.mode, "mode", "weights", "weights (parameters only) or states (also BN running statistics)")
 	fs.StringVar(&f.ignore, "ignore", "biasbn", "biasbn zeroes every rank<=1 entry (biases, batch norm), as the reference's --ignore biasbn; none keeps them")
+	fs.StringVar(&f.directions, "directions", "", "project on these directions (e.g. another run's "+trajectoryDirections+", with its --final) instead of fitting a PCA: several runs on one surface")
 	registerDataFlags(fs, &f)
 	fs.Float64Var(&t.margin, "margin", 0.2, "suggested grid: widen the path's range by this fraction of it on each side")
 	fs.IntVar(&t.num, "num", 51, "suggested grid: points per axis")
@@ -123,7 +124,7 @@ func cmdTrajectory(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if t.num < 1 || !(t.margin >= 0) {
 		return usagef("--num %d --margin %g: want at least 1 point and a margin of 0 or more", t.num, t.margin)
 	}
-	cfg := landscape.TrajectoryConfig{Model: f.model, Final: t.final, BatchSize: f.batch, Workers: f.workers}
+	cfg := landscape.TrajectoryConfig{Model: f.model, Final: t.final, Directions: f.directions, BatchSize: f.batch, Workers: f.workers}
 	var err error
 	if cfg.ModelConfig, err = f.modelConfig(); err != nil {
 		return err
@@ -316,8 +317,13 @@ func runTrajectory(ctx context.Context, cfg landscape.TrajectoryConfig, f surfac
 	}
 
 	fmt.Fprintf(stdout, "wrote %s, %s and %s to %s\n", trajectoryDirections, trajectoryPath, trajectorySummary, f.out)
-	fmt.Fprintf(stdout, "PCA of %d checkpoints over %d values (%s mode, ignore %s): PC1 %.2f%%, PC2 %.2f%% of the variance\n",
-		len(tr.Points), tr.Values, tr.Options.Mode, tr.Options.Ignore, 100*res.ExplainedVarianceRatio[0], 100*res.ExplainedVarianceRatio[1])
+	if tr.Directions.Kind == "file" {
+		fmt.Fprintf(stdout, "%d checkpoints projected on the directions of %s over %d values (%s mode, ignore %s)\n",
+			len(tr.Points), tr.Directions.File, tr.Values, tr.Options.Mode, tr.Options.Ignore)
+	} else {
+		fmt.Fprintf(stdout, "PCA of %d checkpoints over %d values (%s mode, ignore %s): PC1 %.2f%%, PC2 %.2f%% of the variance\n",
+			len(tr.Points), tr.Values, tr.Options.Mode, tr.Options.Ignore, 100*res.ExplainedVarianceRatio[0], 100*res.ExplainedVarianceRatio[1])
+	}
 	worst := 0
 	for i, p := range tr.Points {
 		if p.Residual > tr.Points[worst].Residual {
