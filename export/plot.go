@@ -947,6 +947,7 @@ func addPaths(p *plot.Plot, paths []Path) {
 	if len(paths) > 0 {
 		p.Legend.Top, p.Legend.Left = true, true
 		p.Legend.TextStyle = textStyle(sans, vg.Points(9))
+		p.Legend.TextStyle.XAlign, p.Legend.TextStyle.YAlign = draw.XLeft, draw.YBottom // where gonum's legend expects them
 		p.Legend.XOffs, p.Legend.YOffs = vg.Points(6), -vg.Points(6)
 		p.Legend.Padding, p.Legend.ThumbnailWidth = vg.Points(4), vg.Points(18)
 	}

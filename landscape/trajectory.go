@@ -117,7 +117,10 @@ func RunTrajectory(ctx context.Context, cfg TrajectoryConfig) (*Trajectory, erro
 			finalAt = i
 		}
 	}
-	if finalAt < 0 {
+	// A final model outside the run is a point of its path, as in the
+	// reference, unless the path is projected on another run's plane: then
+	// it is only that plane's origin, another run's model.
+	if finalAt < 0 && cfg.Directions == "" {
 		paths = append(paths, final)
 		finalAt = len(paths) - 1
 	}

@@ -319,7 +319,7 @@ func runTrajectory(ctx context.Context, cfg landscape.TrajectoryConfig, f surfac
 	fmt.Fprintf(stdout, "wrote %s, %s and %s to %s\n", trajectoryDirections, trajectoryPath, trajectorySummary, f.out)
 	if tr.Directions.Kind == "file" {
 		fmt.Fprintf(stdout, "%d checkpoints projected on the directions of %s over %d values (%s mode, ignore %s)\n",
-			len(tr.Points), tr.Directions.File, tr.Values, tr.Options.Mode, tr.Options.Ignore)
+			len(tr.Points), cfg.Directions, tr.Values, tr.Options.Mode, tr.Options.Ignore)
 	} else {
 		fmt.Fprintf(stdout, "PCA of %d checkpoints over %d values (%s mode, ignore %s): PC1 %.2f%%, PC2 %.2f%% of the variance\n",
 			len(tr.Points), tr.Values, tr.Options.Mode, tr.Options.Ignore, 100*res.ExplainedVarianceRatio[0], 100*res.ExplainedVarianceRatio[1])

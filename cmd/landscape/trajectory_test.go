@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -245,5 +246,59 @@ func TestPlaneCommand(t *testing.T) {
 	}
 	if code, _, stderr := landscapeCLI(t, "plane", "--model", "resnet20", "--checkpoints", resnet20A+","+c, "--out", dir); code != 2 || !strings.Contains(stderr, "three") {
 		t.Errorf("two checkpoints: exit %d, %s", code, stderr)
+	}
+}
+
+// A second run projected on the first run's plane (--directions, --final
+// of the first run) gets coordinates on that plane: checkpoints of the
+// first run come back where its own PCA put them, and the first run's
+// final model is the origin, not a point of the second path.
+func TestTrajectoryOnAnotherRunsPlane(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeModels(t, dir, map[string][2]float32{
+		"model_1": {0.3, 0.2}, "model_2": {0.2, -0.1}, "model_5": {0.1, 0.1}, "model_10": {0, 0},
+	})
+	first := filepath.Join(dir, "first")
+	if code, _, stderr := landscapeCLI(t, "trajectory", "--model", "resnet20", "--channels", "1", "--size", "28",
+		"--checkpoints", filepath.Join(dir, "model_*.safetensors"), "--quiet", "--out", first); code != 0 {
+		t.Fatal(stderr)
+	}
+	second := filepath.Join(dir, "second")
+	code, stdout, stderr := landscapeCLI(t, "trajectory", "--model", "resnet20", "--channels", "1", "--size", "28",
+		"--checkpoints", filepath.Join(dir, "model_1.safetensors")+","+filepath.Join(dir, "model_5.safetensors"),
+		"--final", filepath.Join(dir, "model_10.safetensors"), "--directions", filepath.Join(first, trajectoryDirections),
+		"--quiet", "--out", second)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "2 checkpoints projected on the directions of "+filepath.Join(first, trajectoryDirections)) {
+		t.Errorf("output:\n%s", stdout)
+	}
+	read := func(path string) map[string][2]string {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		rows, _ := csv.NewReader(f).ReadAll()
+		m := map[string][2]string{}
+		for _, r := range rows[1:] {
+			m[filepath.Base(r[0])] = [2]string{r[1], r[2]}
+		}
+		return m
+	}
+	a, b := read(filepath.Join(first, trajectoryPath)), read(filepath.Join(second, trajectoryPath))
+	if len(b) != 2 {
+		t.Fatalf("second path has %d points, want its 2 checkpoints only: %v", len(b), b)
+	}
+	for name, xy := range b {
+		x1, _ := strconv.ParseFloat(a[name][0], 64)
+		x2, _ := strconv.ParseFloat(xy[0], 64)
+		y1, _ := strconv.ParseFloat(a[name][1], 64)
+		y2, _ := strconv.ParseFloat(xy[1], 64)
+		if math.Abs(x1-x2) > 1e-4*math.Max(1, math.Abs(x1)) || math.Abs(y1-y2) > 1e-4*math.Max(1, math.Abs(y1)) {
+			t.Errorf("%s: (%g, %g) on the first run's plane, (%g, %g) projected", name, x1, y1, x2, y2)
+		}
 	}
 }
