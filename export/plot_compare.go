@@ -129,6 +129,7 @@ func NewCompareFigure(ss []*landscape.Surface, names []string, o *PlotOptions) (
 		p.Title.TextStyle.Handler = textHandler
 		p.Title.Padding = 4
 		p.Add(missingPlotter{f}, linesPlotter{f: f, levels: ps.levels, sc: ps.sc, cmap: viridis, labels: true, width: 1, font: textStyle(sans, contourSize)})
+		addPaths(p, opt.Paths)
 		plots[i] = p
 	}
 	lay.body = func(c draw.Canvas) {

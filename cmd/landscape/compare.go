@@ -24,6 +24,7 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	radii := fs.String("radii", "0.25,0.5,1", "radii of the circles around (0, 0) over which the mean rise of the metric is taken")
 	threshold := fs.Float64("threshold", 0, "basin level: the area and widths where the metric is below it (default: each surface's centre value + --rise)")
 	rise := fs.Float64("rise", 1, "with no --threshold, the basin level is the centre value plus this")
+	paths := fs.String("path", "", "trajectory files (path.csv of 'landscape trajectory'), comma-separated, drawn over every panel")
 	names := fs.String("names", "", "comma-separated labels for the surfaces (default: their model names, or file names where those repeat)")
 	if err := parse(fs, args, 1000); err != nil {
 		return err
@@ -36,6 +37,9 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	o, formats, err := pf.options()
 	if err != nil {
+		return err
+	}
+	if o.Paths, err = readPaths(*paths); err != nil {
 		return err
 	}
 	so := &export.SummaryOptions{Threshold: *threshold, Rise: *rise}

@@ -128,14 +128,8 @@ func cmdPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	o.Azimuth, o.Elevation = *azimuth, *elevation
-	if *paths != "" {
-		for _, p := range strings.Split(*paths, ",") {
-			path, err := readPath(strings.TrimSpace(p))
-			if err != nil {
-				return err
-			}
-			o.Paths = append(o.Paths, path)
-		}
+	if o.Paths, err = readPaths(*paths); err != nil {
+		return err
 	}
 	if o.Azimuth == 0 && o.Elevation == 0 {
 		o.Elevation = 1e-9 // zero for both means the default view
@@ -172,6 +166,22 @@ func runPlot(ctx context.Context, path, out string, kinds []export.PlotKind, for
 		return err
 	}
 	return ctx.Err()
+}
+
+// readPaths reads the comma-separated trajectory files of --path.
+func readPaths(list string) ([]export.Path, error) {
+	var paths []export.Path
+	for _, p := range strings.Split(list, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		path, err := readPath(p)
+		if err != nil {
+			return nil, err
+		}
+		paths = append(paths, path)
+	}
+	return paths, nil
 }
 
 // readPath reads the x and y columns of a trajectory file (the path.csv
