@@ -18,6 +18,7 @@ import (
 	"github.com/landscape-go/landscape/internal/atomicfile"
 	"github.com/landscape-go/landscape/landscape"
 	"github.com/landscape-go/landscape/nets"
+	"github.com/landscape-go/landscape/nets/safetensors"
 	"github.com/landscape-go/landscape/normalize"
 )
 
@@ -66,8 +67,8 @@ func (f *surfaceFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.sampleSeed, "sample-seed", "", "with --samples: a random subset drawn with this seed instead of the first ones")
 	fs.StringVar(&f.mean, "mean", "", "per-channel mean in [0,1] units, comma-separated (default: the dataset's)")
 	fs.StringVar(&f.std, "std", "", "per-channel standard deviation in [0,1] units, comma-separated")
-	fs.StringVar(&f.x, "x", "-1:1:51", "x axis min:max:num, both ends included")
-	fs.StringVar(&f.y, "y", "", "y axis min:max:num; absent for a 1D surface")
+	fs.StringVar(&f.x, "x", "-1:1:51", "x axis min:max:num, both ends included; auto: the range a trajectory or plane direction file suggests")
+	fs.StringVar(&f.y, "y", "", "y axis min:max:num (or auto); absent for a 1D surface")
 	fs.StringVar(&f.directions, "directions", "", "read directions from this file (written by 'landscape directions') instead of drawing them")
 	fs.StringVar(&f.target, "target", "", "interpolate: the x direction is TARGET - CHECKPOINT, unnormalised (1 is the target)")
 	fs.IntVar(&f.batch, "batch-size", 128, "samples per forward pass")
@@ -339,6 +340,11 @@ func (f *surfaceFlags) config() (landscape.Config, error) {
 	if (cfg.DataOptions.Mean == nil) != (cfg.DataOptions.Std == nil) {
 		return cfg, usagef("--mean and --std go together")
 	}
+	if f.x == "auto" || f.y == "auto" {
+		if err := f.autoAxes(); err != nil {
+			return cfg, err
+		}
+	}
 	x, err := grid.ParseAxis(f.x)
 	if err != nil {
 		return cfg, usagef("--x: %v", err)
@@ -367,6 +373,33 @@ func (f *surfaceFlags) config() (landscape.Config, error) {
 	}
 	cfg.SaveEvery = f.saveEvery
 	return cfg, nil
+}
+
+// autoAxes replaces --x=auto and --y=auto by the axes that "landscape
+// trajectory" or "landscape plane" stored in the direction file: a grid
+// that covers the path, or the three models, with a margin.
+func (f *surfaceFlags) autoAxes() error {
+	if f.directions == "" {
+		return usagef("--x=auto and --y=auto take their range from a direction file written by 'landscape trajectory' or 'landscape plane': give it with --directions")
+	}
+	_, meta, err := safetensors.Read(f.directions)
+	if err != nil {
+		return err
+	}
+	for _, a := range []struct {
+		flag *string
+		key  string
+	}{{&f.x, "suggested_x"}, {&f.y, "suggested_y"}} {
+		if *a.flag != "auto" {
+			continue
+		}
+		v, ok := meta[a.key]
+		if !ok {
+			return usagef("--%s=auto: %s suggests no grid (no %s in its metadata); give the axis as min:max:num", a.key[len(a.key)-1:], f.directions, a.key)
+		}
+		*a.flag = v
+	}
+	return nil
 }
 
 func (f *surfaceFlags) directionOptions() (normalize.Options, error) {

@@ -302,3 +302,40 @@ func TestTrajectoryOnAnotherRunsPlane(t *testing.T) {
 		}
 	}
 }
+
+// --x=auto --y=auto take the grid a trajectory's direction file suggests.
+func TestSurfaceAutoRangeFromTrajectory(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeModels(t, dir, map[string][2]float32{
+		"model_1": {0.3, 0.2}, "model_2": {0.2, -0.1}, "model_5": {0.1, 0.1}, "model_10": {0, 0},
+	})
+	traj := filepath.Join(dir, "traj")
+	if code, _, stderr := landscapeCLI(t, "trajectory", "--model", "resnet20", "--channels", "1", "--size", "28", "--num", "3",
+		"--checkpoints", filepath.Join(dir, "model_*.safetensors"), "--quiet", "--out", traj); code != 0 {
+		t.Fatal(stderr)
+	}
+	_, meta, err := safetensors.Read(filepath.Join(traj, trajectoryDirections))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "s.parquet")
+	code, _, stderr := landscapeCLI(t, "surface", "--model", "resnet20", "--checkpoint", filepath.Join(dir, "model_10.safetensors"),
+		"--data", resnet20Data, "--directions", filepath.Join(traj, trajectoryDirections), "--x=auto", "--y=auto",
+		"--batch-size", "8", "--quiet", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	s, err := export.ReadParquet(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := s.Provenance.Grid; g.X.String() != meta["suggested_x"] || g.Y == nil || g.Y.String() != meta["suggested_y"] {
+		t.Errorf("grid %v × %v, suggested %s × %s", g.X, g.Y, meta["suggested_x"], meta["suggested_y"])
+	}
+	code, _, stderr = landscapeCLI(t, "surface", "--model", "resnet20", "--checkpoint", filepath.Join(dir, "model_10.safetensors"),
+		"--data", resnet20Data, "--x=auto", "--quiet", "--out", filepath.Join(dir, "t.parquet"))
+	if code != 2 || !strings.Contains(stderr, "--directions") {
+		t.Errorf("--x=auto without a direction file: exit %d, %s", code, stderr)
+	}
+}
