@@ -139,6 +139,28 @@ func (f *Field) contourLines(level float64) []polyline {
 		}
 		return -1
 	}
+	// walk follows the chain of unused segments from segment s through its
+	// edge key, marking them used and collecting the points it reaches;
+	// it stops at a dead end, or with closed set where it reaches *stop
+	// (nil: never).
+	walk := func(s int, key edgeKey, stop *edgeKey) (pts [][2]float64, closed bool) {
+		for {
+			n := next(key, s)
+			if n < 0 {
+				return pts, false
+			}
+			used[n] = true
+			end := 0
+			if segs[n].k[0] == key {
+				end = 1
+			}
+			pts = append(pts, segs[n].p[end])
+			s, key = n, segs[n].k[end]
+			if stop != nil && key == *stop {
+				return pts, true
+			}
+		}
+	}
 	var lines []polyline
 	for s0 := range segs {
 		if used[s0] {
@@ -147,42 +169,11 @@ func (f *Field) contourLines(level float64) []polyline {
 		used[s0] = true
 		// Walk forward from the segment's second end, then backward from
 		// its first, collecting points.
-		fwd := [][2]float64{segs[s0].p[0], segs[s0].p[1]}
-		closed := false
-		cur, key := s0, segs[s0].k[1]
-		for {
-			n := next(key, cur)
-			if n < 0 {
-				break
-			}
-			used[n] = true
-			end := 0
-			if segs[n].k[0] == key {
-				end = 1
-			}
-			fwd = append(fwd, segs[n].p[end])
-			cur, key = n, segs[n].k[end]
-			if key == segs[s0].k[0] {
-				closed = true
-				break
-			}
-		}
+		fwd, closed := walk(s0, segs[s0].k[1], &segs[s0].k[0])
+		fwd = append([][2]float64{segs[s0].p[0], segs[s0].p[1]}, fwd...)
 		var back [][2]float64
 		if !closed {
-			cur, key = s0, segs[s0].k[0]
-			for {
-				n := next(key, cur)
-				if n < 0 {
-					break
-				}
-				used[n] = true
-				end := 0
-				if segs[n].k[0] == key {
-					end = 1
-				}
-				back = append(back, segs[n].p[end])
-				cur, key = n, segs[n].k[end]
-			}
+			back, _ = walk(s0, segs[s0].k[0], nil)
 		}
 		var l polyline
 		for i := len(back) - 1; i >= 0; i-- {
