@@ -155,15 +155,7 @@ func compileFast(n *nets.Net, ks *kernelSet, sub int, wino bool) *fastPlan {
 			g[i+1] = geom{c: in.c, h: o.H, w: o.W, cp: in.cp, flat: in.flat}
 		}
 	}
-	readers := make([]int, nv)
-	for _, o := range ops {
-		for _, v := range o.In {
-			readers[v]++
-		}
-	}
-	onlyReaderIs := func(v, j int, kind nets.OpKind) bool {
-		return j < len(ops) && readers[v] == 1 && ops[j].Kind == kind && len(ops[j].In) == 1 && ops[j].In[0] == v
-	}
+	readers, onlyReaderIs := soleReader(ops)
 
 	// Fuse Conv/Linear + BN + ReLU, BN + ReLU and Add + ReLU.
 	type fused struct {

@@ -38,16 +38,7 @@ type plan struct {
 func compile(n *nets.Net) *plan {
 	ops := n.Ops
 	nv := len(ops) + 1
-	readers := make([]int, nv)
-	for _, o := range ops {
-		for _, v := range o.In {
-			readers[v]++
-		}
-	}
-	// onlyReaderIs reports whether value v is read by op j alone.
-	onlyReaderIs := func(v, j int, kind nets.OpKind) bool {
-		return j < len(ops) && readers[v] == 1 && ops[j].Kind == kind && len(ops[j].In) == 1 && ops[j].In[0] == v
-	}
+	_, onlyReaderIs := soleReader(ops)
 	type fused struct {
 		st     step
 		result int // the value the step produces
@@ -121,6 +112,22 @@ func compile(n *nets.Net) *plan {
 	p.logitsSlot = p.steps[len(p.steps)-1].out
 	p.slotSize = slots.size
 	return p
+}
+
+// soleReader counts the readers of each value (value 0 the input, op i's
+// output value i+1) and returns with the counts a test of whether value v
+// is read by op j alone, op j being of the given kind with v as its only
+// input: the condition for fusing op j into the op that produces v.
+func soleReader(ops []nets.Op) (readers []int, only func(v, j int, kind nets.OpKind) bool) {
+	readers = make([]int, len(ops)+1)
+	for _, o := range ops {
+		for _, v := range o.In {
+			readers[v]++
+		}
+	}
+	return readers, func(v, j int, kind nets.OpKind) bool {
+		return j < len(ops) && readers[v] == 1 && ops[j].Kind == kind && len(ops[j].In) == 1 && ops[j].In[0] == v
+	}
 }
 
 // slotAllocator hands out reusable buffers (slots) for values by size:
