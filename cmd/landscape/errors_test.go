@@ -160,8 +160,7 @@ func TestInterruptSavesAndExits130(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	out := filepath.Join(dir, "s.parquet")
-	cmd := exec.Command(os.Args[0], surfaceArgs(out, "--x=-1:1:12", "--y=-1:1:10", "--save-every", "100ms", "--workers", "1")...)
-	cmd.Env = append(os.Environ(), "LANDSCAPE_TEST_AS_CLI=1")
+	cmd := cliCommand(surfaceArgs(out, "--x=-1:1:12", "--y=-1:1:10", "--save-every", "100ms", "--workers", "1")...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {

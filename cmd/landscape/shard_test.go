@@ -24,6 +24,14 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// cliCommand is the landscape command as a separate process (this test
+// binary standing in for it), for tests that signal or kill it.
+func cliCommand(args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "LANDSCAPE_TEST_AS_CLI=1")
+	return cmd
+}
+
 func TestResolveShard(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -131,8 +139,7 @@ func TestKilledRunResumes(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "s.parquet")
 	args := surfaceArgs(out, "--x=-1:1:12", "--y=-1:1:10", "--save-every", "200ms", "--workers", "1")
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "LANDSCAPE_TEST_AS_CLI=1")
+	cmd := cliCommand(args...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
