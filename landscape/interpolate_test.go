@@ -63,7 +63,7 @@ func evalAt(t *testing.T, job *Job, center *nets.StateDict) []float64 {
 	t.Helper()
 	p := *job.Problem
 	p.Center, p.X, p.Y = center, nil, nil
-	v, err := evaluate(context.Background(), &p, 1, []backend.Coord{{}})
+	v, err := evaluate(context.Background(), &p, Device{Workers: 1}, []backend.Coord{{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -95,6 +95,8 @@ func TestZooKeysMatchPyTorch(t *testing.T) {
 // TestLossMatchesPyTorch evaluates every fixture network, from every
 // checkpoint format it was saved in, at the points PyTorch evaluated, and
 // asks for the same loss within 1e-4 relative and the same accuracy.
+// On a machine with a usable GPU it runs again on the CUDA backend, which
+// must meet the same bounds: the backend conformance suite.
 func TestLossMatchesPyTorch(t *testing.T) {
 	t.Parallel()
 	cases := loadZooCases(t)
@@ -103,47 +105,54 @@ func TestLossMatchesPyTorch(t *testing.T) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	for _, name := range names {
-		c := cases[name]
-		for format, file := range c.Checkpoints {
-			t.Run(name+"/"+format, func(t *testing.T) {
-				t.Parallel()
-				ax := grid.Axis{Min: -1, Max: 1, Num: 2}
-				job, err := Prepare(Config{
-					Model:         c.Model,
-					ModelConfig:   nets.Config{InChannels: c.InChannels, Height: c.Height, Width: c.Width, Classes: c.Classes},
-					Checkpoint:    filepath.Join(zooDir, file),
-					Data:          data.Spec{Kind: data.NPZ, Path: filepath.Join(zooDir, c.Data)},
-					DirectionFile: filepath.Join(zooDir, c.Directions),
-					Grid:          grid.Grid{X: ax, Y: &ax},
-					BatchSize:     c.BatchSize,
-					Workers:       1,
+	forEachDevice(t, func(t *testing.T, device string) {
+		for _, name := range names {
+			c := cases[name]
+			for format, file := range c.Checkpoints {
+				t.Run(name+"/"+format, func(t *testing.T) {
+					parallelOnCPU(t, device)
+					testLossMatchesPyTorch(t, c, file, device)
 				})
-				if err != nil {
-					t.Fatal(err)
-				}
-				refs := append(append([]refPoint(nil), c.Points...), c.Points1D...)
-				coords := make([]backend.Coord, len(refs))
-				for i, p := range refs {
-					coords[i].X = p.X
-					if p.Y != nil {
-						coords[i].Y = *p.Y
-					}
-				}
-				got := make([][]float64, len(refs))
-				if err := job.Evaluator.Evaluate(context.Background(), coords, func(i int, v []float64) { got[i] = v }); err != nil {
-					t.Fatal(err)
-				}
-				for i, p := range refs {
-					loss, acc := got[i][0], got[i][1]
-					if rel := math.Abs(loss-p.Loss) / math.Abs(p.Loss); !(rel <= 1e-4) {
-						t.Errorf("at (%g, %v): loss %.9g, PyTorch %.9g (relative difference %.2g)", p.X, coords[i].Y, loss, p.Loss, rel)
-					}
-					if math.Abs(acc-p.Acc) > 1e-9 {
-						t.Errorf("at (%g, %v): accuracy %.6g%%, PyTorch %.6g%%", p.X, coords[i].Y, acc, p.Acc)
-					}
-				}
-			})
+			}
+		}
+	})
+}
+
+func testLossMatchesPyTorch(t *testing.T, c zooCase, file, device string) {
+	ax := grid.Axis{Min: -1, Max: 1, Num: 2}
+	job, err := Prepare(Config{
+		Model:         c.Model,
+		ModelConfig:   nets.Config{InChannels: c.InChannels, Height: c.Height, Width: c.Width, Classes: c.Classes},
+		Checkpoint:    filepath.Join(zooDir, file),
+		Data:          data.Spec{Kind: data.NPZ, Path: filepath.Join(zooDir, c.Data)},
+		DirectionFile: filepath.Join(zooDir, c.Directions),
+		Grid:          grid.Grid{X: ax, Y: &ax},
+		BatchSize:     c.BatchSize,
+		Workers:       1,
+		Device:        device,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := append(append([]refPoint(nil), c.Points...), c.Points1D...)
+	coords := make([]backend.Coord, len(refs))
+	for i, p := range refs {
+		coords[i].X = p.X
+		if p.Y != nil {
+			coords[i].Y = *p.Y
+		}
+	}
+	got := make([][]float64, len(refs))
+	if err := job.Evaluator.Evaluate(context.Background(), coords, func(i int, v []float64) { got[i] = v }); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range refs {
+		loss, acc := got[i][0], got[i][1]
+		if rel := math.Abs(loss-p.Loss) / math.Abs(p.Loss); !(rel <= 1e-4) {
+			t.Errorf("at (%g, %v): loss %.9g, PyTorch %.9g (relative difference %.2g)", p.X, coords[i].Y, loss, p.Loss, rel)
+		}
+		if math.Abs(acc-p.Acc) > 1e-9 {
+			t.Errorf("at (%g, %v): accuracy %.6g%%, PyTorch %.6g%%", p.X, coords[i].Y, acc, p.Acc)
 		}
 	}
 }

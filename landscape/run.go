@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/landscape-go/landscape/backend"
-	"github.com/landscape-go/landscape/backend/cpu"
 	"github.com/landscape-go/landscape/data"
 	"github.com/landscape-go/landscape/grid"
 	"github.com/landscape-go/landscape/nets"
@@ -56,10 +55,15 @@ type Config struct {
 	// Shard restricts the run to a share of the points; zero means all.
 	Shard grid.Shard
 
-	// BatchSize is the samples per forward pass; 0 means 128.
+	// BatchSize is the samples per forward pass on the CPU; 0 means 128.
+	// A GPU chooses its own from free memory.
 	BatchSize int
 	// Workers is the number of CPU workers; 0 means all cores.
 	Workers int
+	// Device is where the forward passes run (see [Device]); "" is the
+	// CPU. TF32 lets a GPU compute convolutions in TF32.
+	Device string
+	TF32   bool
 
 	// Resume holds the points an earlier, interrupted run of the same
 	// computation and shard saved; they are kept and not recomputed. Its
@@ -174,7 +178,7 @@ func Prepare(cfg Config) (*Job, error) {
 		prob.Data = append(prob.Data, &backend.Data{Name: d.Split, N: d.N, C: d.C, H: d.H, W: d.W, X: d.X, Y: d.Y})
 		samples = append(samples, d.N)
 	}
-	ev, err := cpu.New(prob, &cpu.Options{Workers: cfg.Workers})
+	ev, kind, err := newEvaluator(prob, Device{Name: cfg.Device, TF32: cfg.TF32, Workers: cfg.Workers}, logf)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +199,7 @@ func Prepare(cfg Config) (*Job, error) {
 			Grid:      GridInfo{X: cfg.Grid.X, Y: cfg.Grid.Y},
 			Shard:     ShardInfo{Index: cfg.Shard.Index, Count: cfg.Shard.Count},
 			BatchSize: batch,
-			Backend:   "cpu",
+			Backend:   kind,
 			Device:    ev.Describe(),
 		},
 	}

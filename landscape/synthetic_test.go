@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/landscape-go/landscape/backend"
-	"github.com/landscape-go/landscape/backend/cpu"
 	"github.com/landscape-go/landscape/internal/npy"
 	"github.com/landscape-go/landscape/nets"
 )
@@ -85,67 +84,70 @@ func TestEveryZooModelMatchesPyTorch(t *testing.T) {
 	if len(fix.Cases) < 29 {
 		t.Fatalf("only %d synthetic cases", len(fix.Cases))
 	}
-	for _, c := range fix.Cases {
-		t.Run(c.Case, func(t *testing.T) {
-			t.Parallel()
-			net, err := nets.New(c.Model, nets.Config{InChannels: c.InChannels, Height: c.Height, Width: c.Width, Classes: c.Classes})
-			if err != nil {
-				t.Fatal(err)
-			}
-			w := syntheticWeights(net)
-			var sum float64
-			for _, name := range w.Names() {
-				tt, _ := w.Get(name)
-				for _, v := range tt.Data {
-					sum += float64(v)
+	forEachDevice(t, func(t *testing.T, device string) {
+		for _, c := range fix.Cases {
+			t.Run(c.Case, func(t *testing.T) {
+				parallelOnCPU(t, device)
+				net, err := nets.New(c.Model, nets.Config{InChannels: c.InChannels, Height: c.Height, Width: c.Width, Classes: c.Classes})
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			if math.Abs(sum-c.WeightsSum) > 1e-6*math.Max(1, math.Abs(c.WeightsSum)) {
-				t.Fatalf("generated weights sum to %.9g, PyTorch's to %.9g", sum, c.WeightsSum)
-			}
-			xa, _ := arrays.Get(c.X)
-			la, _ := arrays.Get(c.Logits)
-			x, err1 := xa.Float32()
-			logits, err2 := la.Float32()
-			if err1 != nil || err2 != nil {
-				t.Fatal(err1, err2)
-			}
-			n := xa.Shape[0]
-			labels := []int{0, c.Classes / 2, c.Classes - 1}
-			p := &backend.Problem{Net: net, Center: w, BatchSize: n}
-			for _, label := range labels {
-				y := make([]int32, n)
-				for i := range y {
-					y[i] = int32(label)
-				}
-				p.Data = append(p.Data, &backend.Data{Name: "synthetic", N: n, C: c.InChannels, H: c.Height, W: c.Width, X: x, Y: y})
-			}
-			ev, err := cpu.New(p, &cpu.Options{Workers: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []float64
-			if err := ev.Evaluate(context.Background(), []backend.Coord{{}}, func(_ int, v []float64) { got = v }); err != nil {
-				t.Fatal(err)
-			}
-			for k, label := range labels {
-				var want float64
-				for i := range n {
-					z := logits[i*c.Classes : (i+1)*c.Classes]
-					m := math.Inf(-1)
-					for _, v := range z {
-						m = math.Max(m, float64(v))
+				w := syntheticWeights(net)
+				var sum float64
+				for _, name := range w.Names() {
+					tt, _ := w.Get(name)
+					for _, v := range tt.Data {
+						sum += float64(v)
 					}
-					var s float64
-					for _, v := range z {
-						s += math.Exp(float64(v) - m)
+				}
+				if math.Abs(sum-c.WeightsSum) > 1e-6*math.Max(1, math.Abs(c.WeightsSum)) {
+					t.Fatalf("generated weights sum to %.9g, PyTorch's to %.9g", sum, c.WeightsSum)
+				}
+				xa, _ := arrays.Get(c.X)
+				la, _ := arrays.Get(c.Logits)
+				x, err1 := xa.Float32()
+				logits, err2 := la.Float32()
+				if err1 != nil || err2 != nil {
+					t.Fatal(err1, err2)
+				}
+				n := xa.Shape[0]
+				labels := []int{0, c.Classes / 2, c.Classes - 1}
+				p := &backend.Problem{Net: net, Center: w, BatchSize: n}
+				for _, label := range labels {
+					y := make([]int32, n)
+					for i := range y {
+						y[i] = int32(label)
 					}
-					want += (m + math.Log(s) - float64(z[label])) / float64(n)
+					p.Data = append(p.Data, &backend.Data{Name: "synthetic", N: n, C: c.InChannels, H: c.Height, W: c.Width, X: x, Y: y})
 				}
-				if diff := math.Abs(got[2*k] - want); diff > 1e-4*math.Max(1, math.Abs(want)) {
-					t.Errorf("label %d: loss %.9g, from PyTorch's logits %.9g", label, got[2*k], want)
+				ev, _, err := newEvaluator(p, Device{Name: device, Workers: 1}, t.Logf)
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-		})
-	}
+				defer ev.Close()
+				var got []float64
+				if err := ev.Evaluate(context.Background(), []backend.Coord{{}}, func(_ int, v []float64) { got = v }); err != nil {
+					t.Fatal(err)
+				}
+				for k, label := range labels {
+					var want float64
+					for i := range n {
+						z := logits[i*c.Classes : (i+1)*c.Classes]
+						m := math.Inf(-1)
+						for _, v := range z {
+							m = math.Max(m, float64(v))
+						}
+						var s float64
+						for _, v := range z {
+							s += math.Exp(float64(v) - m)
+						}
+						want += (m + math.Log(s) - float64(z[label])) / float64(n)
+					}
+					if diff := math.Abs(got[2*k] - want); diff > 1e-4*math.Max(1, math.Abs(want)) {
+						t.Errorf("label %d: loss %.9g, from PyTorch's logits %.9g", label, got[2*k], want)
+					}
+				}
+			})
+		}
+	})
 }

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 
 	"github.com/landscape-go/landscape/backend"
-	"github.com/landscape-go/landscape/backend/cpu"
 	"github.com/landscape-go/landscape/data"
 	"github.com/landscape-go/landscape/grid"
 	"github.com/landscape-go/landscape/nets"
@@ -50,6 +49,10 @@ type TrajectoryConfig struct {
 	// the number of CPU workers; 0 means all cores.
 	BatchSize int
 	Workers   int
+	// Device is where the forward passes run (see [Device]); "" is the
+	// CPU. TF32 lets a GPU compute convolutions in TF32.
+	Device string
+	TF32   bool
 
 	// Progress, if set, is called after each checkpoint is read (and
 	// evaluated) and after each projected point is evaluated.
@@ -207,7 +210,7 @@ func RunTrajectory(ctx context.Context, cfg TrajectoryConfig) (*Trajectory, erro
 		if withData {
 			own := *prob
 			own.Center = sd
-			values, err := evaluate(ctx, &own, cfg.Workers, []backend.Coord{{}})
+			values, err := evaluate(ctx, &own, cfg.device(), []backend.Coord{{}})
 			if err != nil {
 				return nil, err
 			}
@@ -247,7 +250,7 @@ func RunTrajectory(ctx context.Context, cfg TrajectoryConfig) (*Trajectory, erro
 		for i, p := range tr.Points {
 			coords[i] = backend.Coord{X: p.X, Y: p.Y}
 		}
-		values, err := evaluate(ctx, prob, cfg.Workers, coords, step)
+		values, err := evaluate(ctx, prob, cfg.device(), coords, step)
 		if err != nil {
 			return nil, err
 		}
@@ -266,10 +269,14 @@ func RunTrajectory(ctx context.Context, cfg TrajectoryConfig) (*Trajectory, erro
 	return tr, nil
 }
 
-// evaluate evaluates p at coords on the CPU and returns the values of
+func (cfg *TrajectoryConfig) device() Device {
+	return Device{Name: cfg.Device, TF32: cfg.TF32, Workers: cfg.Workers}
+}
+
+// evaluate evaluates p at coords on device d and returns the values of
 // each, calling each of after (a progress step) once per point.
-func evaluate(ctx context.Context, p *backend.Problem, workers int, coords []backend.Coord, after ...func()) ([][]float64, error) {
-	ev, err := cpu.New(p, &cpu.Options{Workers: workers})
+func evaluate(ctx context.Context, p *backend.Problem, d Device, coords []backend.Coord, after ...func()) ([][]float64, error) {
+	ev, _, err := newEvaluator(p, d, func(string, ...any) {})
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"github.com/landscape-go/landscape/backend/internal/slot"
 	"github.com/landscape-go/landscape/nets"
 )
 
@@ -273,14 +274,14 @@ func compileFast(n *nets.Net, ks *kernelSet, sub int, wino bool) *fastPlan {
 		}
 	}
 	p := &fastPlan{ks: ks, sub: sub, classes: cfg.Classes}
-	var slots slotAllocator
-	alloc := func(v int) int { return slots.alloc(size[v]) }
+	var slots slot.Allocator
+	alloc := func(v int) int { return slots.Alloc(size[v]) }
 	slotOf := make([]int, nv)
 	slotOf[0] = alloc(0)
 	p.input, p.inputG = slotOf[0], g[0]
 	release := func(v, k int) {
 		if lastRead[v] == k {
-			slots.release(slotOf[v])
+			slots.Release(slotOf[v])
 		}
 	}
 	for k, f := range fs {
@@ -306,7 +307,7 @@ func compileFast(n *nets.Net, ks *kernelSet, sub int, wino bool) *fastPlan {
 		}
 		p.steps = append(p.steps, st)
 	}
-	p.slotSize = slots.size
+	p.slotSize = slots.Size
 	last := p.steps[len(p.steps)-1]
 	p.logits, p.logitsG = last.out, last.outG
 	if !p.logitsG.flat || p.logitsG.c != cfg.Classes {

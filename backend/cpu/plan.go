@@ -1,8 +1,7 @@
 package cpu
 
 import (
-	"slices"
-
+	"github.com/landscape-go/landscape/backend/internal/slot"
 	"github.com/landscape-go/landscape/nets"
 )
 
@@ -88,8 +87,8 @@ func compile(n *nets.Net) *plan {
 
 	p := &plan{classes: n.Config.Classes}
 	slotOf := make([]int, nv)
-	var slots slotAllocator
-	alloc := func(v int) int { return slots.alloc(size[v]) }
+	var slots slot.Allocator
+	alloc := func(v int) int { return slots.Alloc(size[v]) }
 	slotOf[0] = alloc(0)
 	p.inputSlot = slotOf[0]
 	for si, f := range steps {
@@ -104,13 +103,13 @@ func compile(n *nets.Net) *plan {
 		st.op.C, st.op.H, st.op.W = shape[f.result][0], shape[f.result][1], shape[f.result][2]
 		for _, v := range st.op.In {
 			if lastRead[v] == si {
-				slots.release(slotOf[v])
+				slots.Release(slotOf[v])
 			}
 		}
 		p.steps = append(p.steps, st)
 	}
 	p.logitsSlot = p.steps[len(p.steps)-1].out
-	p.slotSize = slots.size
+	p.slotSize = slots.Size
 	return p
 }
 
@@ -127,44 +126,5 @@ func soleReader(ops []nets.Op) (readers []int, only func(v, j int, kind nets.OpK
 	}
 	return readers, func(v, j int, kind nets.OpKind) bool {
 		return j < len(ops) && readers[v] == 1 && ops[j].Kind == kind && len(ops[j].In) == 1 && ops[j].In[0] == v
-	}
-}
-
-// slotAllocator hands out reusable buffers (slots) for values by size:
-// the smallest free slot big enough, else the biggest free one grown to
-// fit, else a new one. A slot is released when its value's last reader
-// has run.
-type slotAllocator struct {
-	size []int // per slot, the largest value it holds
-	free []int
-}
-
-func (a *slotAllocator) alloc(n int) int {
-	best := -1
-	for k, s := range a.free {
-		switch b := best; {
-		case b < 0:
-			best = k
-		case a.size[s] >= n && (a.size[a.free[b]] < n || a.size[s] < a.size[a.free[b]]):
-			best = k
-		case a.size[a.free[b]] < n && a.size[s] > a.size[a.free[b]]:
-			best = k
-		}
-	}
-	if best < 0 {
-		a.size = append(a.size, n)
-		return len(a.size) - 1
-	}
-	s := a.free[best]
-	a.free = append(a.free[:best], a.free[best+1:]...)
-	a.size[s] = max(a.size[s], n)
-	return s
-}
-
-// release returns slot s to the free list (once, however often it is
-// released).
-func (a *slotAllocator) release(s int) {
-	if !slices.Contains(a.free, s) {
-		a.free = append(a.free, s)
 	}
 }

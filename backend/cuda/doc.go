@@ -1,16 +1,28 @@
-// Package cuda finds NVIDIA GPUs through the CUDA driver, loaded at run
-// time with purego, so the binary is built with CGO_ENABLED=0, needs no CUDA
-// toolkit, and runs unchanged on machines without a GPU.
+// Package cuda evaluates loss surfaces on NVIDIA GPUs. The CUDA driver,
+// cuBLAS, cuDNN and NVRTC are loaded at run time with purego, so the binary
+// is built with CGO_ENABLED=0, needs no CUDA toolkit, and runs unchanged on
+// machines without a GPU.
 //
 // # Overview
 //
 // [Probe] loads libcuda.so.1 and lists the devices with their compute
 // capability and memory, or says why there are none (no driver, no device,
-// an initialisation error). It is what "landscape devices" prints and what
-// --device auto will consult.
+// an initialisation error): what "landscape devices" prints and what
+// --device auto consults. [Libraries] finds cuBLAS, cuDNN and NVRTC: in
+// LANDSCAPE_CUDA_PATH, the NVIDIA wheels that come with PyTorch (in
+// VIRTUAL_ENV, CONDA_PREFIX or beside any python3 on PATH), a CUDA toolkit,
+// or the system's library folders.
 //
-// The evaluator that runs the forward passes on the GPU (data resident on
-// the device, θ + αu + βv formed there, several grid points per pass) is
-// not written yet: it needs a GPU to be verified, and the CPU backend serves
-// every run until then.
+// [New] makes an [Evaluator], the GPU counterpart of the CPU backend:
+// the data is uploaded once; at each point the weights θ + αu + βv are
+// formed on the device, the forward passes run in batches sized from free
+// memory, and loss and accuracy are reduced on the device, so that a few
+// bytes per point cross the bus. The forward pass is compiled into steps
+// (plan.go): each convolution is one cuDNN call followed by one pass that
+// applies its bias, batch norm, residual add and ReLU. Arithmetic is FP32
+// unless TF32 is asked for, and every reduction runs in a fixed order, so a
+// point's values do not depend on what else runs.
+//
+// All CUDA calls of an evaluator run on one goroutine locked to its OS
+// thread, because a CUDA context is current per thread.
 package cuda

@@ -38,7 +38,12 @@ func runDevices(w io.Writer) error {
 		fmt.Fprintf(w, "cuda: none: %s\n", r.Why)
 	}
 	if len(r.Devices) > 0 {
-		fmt.Fprintln(w, "note: the CUDA evaluator is not available yet; surfaces are computed on the CPU.")
+		libs, err := cuda.Libraries()
+		if err != nil {
+			fmt.Fprintf(w, "cuda: the GPU cannot be used, surfaces are computed on the CPU: %v\n", err)
+		} else {
+			fmt.Fprintf(w, "cuda: %s\n", libs)
+		}
 	}
 	return nil
 }

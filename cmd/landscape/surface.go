@@ -34,6 +34,8 @@ type surfaceFlags struct {
 	seed                           uint64
 	norm, ignore, mode             string
 	batch, workers                 int
+	device                         string
+	tf32                           bool
 	channels, classes              int
 	size                           string
 	out                            string
@@ -71,8 +73,7 @@ func (f *surfaceFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.y, "y", "", "y axis min:max:num (or auto); absent for a 1D surface")
 	fs.StringVar(&f.directions, "directions", "", "read directions from this file (written by 'landscape directions') instead of drawing them")
 	fs.StringVar(&f.target, "target", "", "interpolate: the x direction is TARGET - CHECKPOINT, unnormalised (1 is the target)")
-	fs.IntVar(&f.batch, "batch-size", 128, "samples per forward pass")
-	fs.IntVar(&f.workers, "workers", 0, "CPU workers (default: all cores)")
+	registerComputeFlags(fs, f)
 	fs.StringVar(&f.out, "out", "", "output Parquet file; with a shard, the folder of the part files")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
 	fs.BoolVar(&f.overwrite, "overwrite", false, "replace an existing output computed differently instead of refusing")
@@ -153,7 +154,9 @@ func runSurface(ctx context.Context, cfg landscape.Config, out string, opts runO
 	if !opts.quiet {
 		job.Config.Progress = newProgress(stderr, "surface").update
 	}
+	evalStart := time.Now()
 	s, err := job.Evaluate(ctx, start)
+	evalSeconds := time.Since(evalStart).Seconds()
 	if err != nil {
 		if s != nil && len(s.Points) > 0 && ctx.Err() != nil {
 			if werr := export.WriteParquet(out, s); werr != nil {
@@ -166,7 +169,15 @@ func runSurface(ctx context.Context, cfg landscape.Config, out string, opts runO
 	if err := export.WriteParquet(out, s); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s: %d points, %.1fs\n", out, len(s.Points), s.Provenance.WallSeconds)
+	fmt.Fprintf(stdout, "wrote %s: %d points, %.1fs", out, len(s.Points), s.Provenance.WallSeconds)
+	computed := len(s.Points)
+	if cfg.Resume != nil {
+		computed -= len(cfg.Resume.Points)
+	}
+	if computed > 0 {
+		fmt.Fprintf(stdout, " (%.1fs to set up, then %.4g points/s on %s)", evalStart.Sub(start).Seconds(), float64(computed)/evalSeconds, job.Provenance.Device)
+	}
+	fmt.Fprintln(stdout)
 	return summarize(stdout, s)
 }
 
@@ -368,6 +379,10 @@ func (f *surfaceFlags) config() (landscape.Config, error) {
 		return cfg, usagef("--batch-size %d: want at least 1", f.batch)
 	}
 	cfg.BatchSize, cfg.Workers = f.batch, f.workers
+	if _, _, err := landscape.ParseDevice(f.device); err != nil {
+		return cfg, usagef("--device %s: want auto, cpu, cuda or cuda:N", f.device)
+	}
+	cfg.Device, cfg.TF32 = f.device, f.tf32
 	if f.saveEvery <= 0 {
 		return cfg, usagef("--save-every %v: want a positive duration", f.saveEvery)
 	}

@@ -55,8 +55,16 @@ func registerDataFlags(fs *flag.FlagSet, f *surfaceFlags) {
 	fs.StringVar(&f.sampleSeed, "sample-seed", "", "with --samples: a random subset drawn with this seed instead of the first ones")
 	fs.StringVar(&f.mean, "mean", "", "per-channel mean in [0,1] units, comma-separated (default: the dataset's)")
 	fs.StringVar(&f.std, "std", "", "per-channel standard deviation in [0,1] units, comma-separated")
-	fs.IntVar(&f.batch, "batch-size", 128, "samples per forward pass")
+	registerComputeFlags(fs, f)
+}
+
+// registerComputeFlags registers the flags that say where and how the
+// forward passes run.
+func registerComputeFlags(fs *flag.FlagSet, f *surfaceFlags) {
+	fs.IntVar(&f.batch, "batch-size", 128, "samples per forward pass on the CPU (a GPU sizes its batches from free memory)")
 	fs.IntVar(&f.workers, "workers", 0, "CPU workers (default: all cores)")
+	fs.StringVar(&f.device, "device", "auto", "where to compute: auto (a GPU if one works, else the CPU), cpu, cuda or cuda:N")
+	fs.BoolVar(&f.tf32, "tf32", false, "on a GPU, compute convolutions in TF32 (PyTorch's GPU default; about 3 fewer digits, several times faster) instead of FP32")
 }
 
 // dataConfig parses the data flags; a zero Spec means no --data.
@@ -124,7 +132,7 @@ func cmdTrajectory(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if t.num < 1 || !(t.margin >= 0) {
 		return usagef("--num %d --margin %g: want at least 1 point and a margin of 0 or more", t.num, t.margin)
 	}
-	cfg := landscape.TrajectoryConfig{Model: f.model, Final: t.final, Directions: f.directions, BatchSize: f.batch, Workers: f.workers}
+	cfg := landscape.TrajectoryConfig{Model: f.model, Final: t.final, Directions: f.directions, BatchSize: f.batch, Workers: f.workers, Device: f.device, TF32: f.tf32}
 	var err error
 	if cfg.ModelConfig, err = f.modelConfig(); err != nil {
 		return err

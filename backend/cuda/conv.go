@@ -1,0 +1,138 @@
+//go:build linux && !android
+
+package cuda
+
+import (
+	"fmt"
+)
+
+// cuDNN enumerations (cudnn_graph.h, cudnn_cnn.h).
+const (
+	cudnnTensorNCHW         = 0
+	cudnnDataFloat          = 0
+	cudnnCrossCorrelation   = 1
+	cudnnDefaultMath        = 0 // lets FP32 convolutions use TF32 tensor cores
+	cudnnTensorOpMath       = 1
+	cudnnTensorOpConversion = 2
+	cudnnFMAMath            = 3 // FP32 arithmetic only
+	cudnnDeterministic      = 1
+	cudnnFwdAlgoCount       = 8
+)
+
+// convShape is what a convolution's descriptors and algorithm depend on.
+type convShape struct {
+	n, c, h, w  int // input
+	k, size     int // output channels, kernel size
+	stride, pad int
+	oh, ow      int
+}
+
+// convDesc holds the cuDNN descriptors of one convolution shape and the
+// algorithm chosen for it.
+type convDesc struct {
+	x, w, conv, y uintptr
+	algo          int32
+	workspace     uintptr // bytes
+	math          int32
+}
+
+// convDesc returns the descriptors of shape s, made and measured once: the
+// fastest deterministic algorithm cudnnFindConvolutionForwardAlgorithm
+// reports, FP32 only unless tf32.
+func (e *Evaluator) convDesc(s convShape) (*convDesc, error) {
+	if d, ok := e.convs[s]; ok {
+		return d, nil
+	}
+	a, g := e.a, e.g
+	d := &convDesc{}
+	e.convs[s] = d // destroyed by Close even if this fails half-way
+	math := int32(cudnnFMAMath)
+	if e.tf32 {
+		math = cudnnDefaultMath
+	}
+	err := first(
+		a.cudnn("cudnnCreateTensorDescriptor", a.cudnnCreateTensorDescriptor(&d.x)),
+		a.cudnn("cudnnCreateTensorDescriptor", a.cudnnCreateTensorDescriptor(&d.y)),
+		a.cudnn("cudnnCreateFilterDescriptor", a.cudnnCreateFilterDescriptor(&d.w)),
+		a.cudnn("cudnnCreateConvolutionDescriptor", a.cudnnCreateConvolutionDescriptor(&d.conv)),
+	)
+	if err != nil {
+		return nil, err
+	}
+	err = first(
+		a.cudnn("cudnnSetTensor4dDescriptor x", a.cudnnSetTensor4dDescriptor(d.x, cudnnTensorNCHW, cudnnDataFloat, int32(s.n), int32(s.c), int32(s.h), int32(s.w))),
+		a.cudnn("cudnnSetFilter4dDescriptor", a.cudnnSetFilter4dDescriptor(d.w, cudnnDataFloat, cudnnTensorNCHW, int32(s.k), int32(s.c), int32(s.size), int32(s.size))),
+		a.cudnn("cudnnSetConvolution2dDescriptor", a.cudnnSetConvolution2dDescriptor(d.conv, int32(s.pad), int32(s.pad), int32(s.stride), int32(s.stride), 1, 1, cudnnCrossCorrelation, cudnnDataFloat)),
+		a.cudnn("cudnnSetConvolutionMathType", a.cudnnSetConvolutionMathType(d.conv, math)),
+		a.cudnn("cudnnSetTensor4dDescriptor y", a.cudnnSetTensor4dDescriptor(d.y, cudnnTensorNCHW, cudnnDataFloat, int32(s.n), int32(s.k), int32(s.oh), int32(s.ow))),
+	)
+	if err != nil {
+		return nil, err
+	}
+	var n, c, h, w int32
+	if err := a.cudnn("cudnnGetConvolution2dForwardOutputDim", a.cudnnGetConvolution2dForwardOutputDim(d.conv, d.x, d.w, &n, &c, &h, &w)); err != nil {
+		return nil, err
+	}
+	if int(n) != s.n || int(c) != s.k || int(h) != s.oh || int(w) != s.ow {
+		return nil, fmt.Errorf("cuda: cuDNN gives a %dx%dx%dx%d output for convolution %+v", n, c, h, w, s)
+	}
+	var perf [cudnnFwdAlgoCount]convAlgoPerf
+	var got int32
+	if err := a.cudnn("cudnnFindConvolutionForwardAlgorithm", a.cudnnFindConvolutionForwardAlgorithm(g.dnn, d.x, d.w, d.conv, d.y, cudnnFwdAlgoCount, &got, &perf[0])); err != nil {
+		return nil, err
+	}
+	pick := -1
+	for _, deterministic := range []bool{true, false} {
+		for i := range int(got) {
+			r := perf[i]
+			fp32 := r.MathType != cudnnTensorOpMath && r.MathType != cudnnTensorOpConversion
+			if r.Status == 0 && (fp32 || e.tf32) && (!deterministic || r.Determinism == cudnnDeterministic) {
+				pick = i
+				break
+			}
+		}
+		if pick >= 0 {
+			break
+		}
+	}
+	if pick < 0 {
+		return nil, fmt.Errorf("cuda: cuDNN has no algorithm for convolution %+v (%d tried)", s, got)
+	}
+	d.algo, d.math = perf[pick].Algo, math
+	if e.tf32 {
+		d.math = perf[pick].MathType
+		if err := a.cudnn("cudnnSetConvolutionMathType", a.cudnnSetConvolutionMathType(d.conv, d.math)); err != nil {
+			return nil, err
+		}
+	}
+	if err := a.cudnn("cudnnGetConvolutionForwardWorkspaceSize", a.cudnnGetConvolutionForwardWorkspaceSize(g.dnn, d.x, d.w, d.conv, d.y, d.algo, &d.workspace)); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// destroy releases the descriptors.
+func (d *convDesc) destroy(a *api) {
+	if d.x != 0 {
+		a.cudnnDestroyTensorDescriptor(d.x)
+	}
+	if d.y != 0 {
+		a.cudnnDestroyTensorDescriptor(d.y)
+	}
+	if d.w != 0 {
+		a.cudnnDestroyFilterDescriptor(d.w)
+	}
+	if d.conv != 0 {
+		a.cudnnDestroyConvolutionDescriptor(d.conv)
+	}
+}
+
+// first returns the first non-nil error.
+func first(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,429 @@
+//go:build linux && !android
+
+package cuda
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/landscape-go/landscape/backend"
+	"github.com/landscape-go/landscape/nets"
+)
+
+// Evaluator evaluates loss surfaces on one NVIDIA GPU in float32. The
+// datasets are uploaded once and stay on the device; at each point the
+// weights θ + αu + βv are formed there, the forward passes run in batches
+// as large as free memory allows, and the loss and accuracy are reduced
+// there too, so only a few bytes per point cross the bus. Convolutions
+// are cuDNN's, the classifier cuBLAS's, everything else kernels of our own
+// compiled by NVRTC (kernels.cu).
+type Evaluator struct {
+	p      *backend.Problem
+	a      *api
+	g      *gpu
+	t      *thread
+	plan   *plan
+	tf32   bool
+	layout map[string]int // offset of each state-dict entry in the flat weights
+	batch  int            // largest batch
+	convs  map[convShape]*convDesc
+
+	center, dx, dy, w ptr // flat weights: centre, directions, current point
+	scale, shift      ptr // per-channel folds at the current point
+	slots             []ptr
+	workspace         ptr
+	workspaceSize     uintptr
+	sets              []deviceData
+	out               ptr // 2 float64 per dataset: summed loss and hits
+	outHost           []float64
+	nparams           int
+
+	// afterStep, if set, is called after each step of a forward pass, on
+	// the device's thread: the tests compare every step with the host.
+	afterStep func(step, n int) error
+}
+
+// deviceData is one dataset on the device, split into chunks of equal size
+// (the last one padded with zeros, never counted).
+type deviceData struct {
+	n, chunk, chunks int
+	x, y             ptr
+	loss, hit        ptr // per sample
+	perSample        int // floats
+}
+
+// maxBatch bounds the batch: beyond a few thousand 32x32 images one
+// forward pass fills the largest GPUs, and more only costs memory.
+const maxBatch = 4096
+
+// New uploads p's weights, directions and data to the device opts name and
+// prepares the forward pass. It fails with the reason when the driver, a
+// library or the device is missing.
+func New(p *backend.Problem, opts *Options) (*Evaluator, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if opts == nil {
+		opts = &Options{}
+	}
+	pl, err := compile(p.Net)
+	if err != nil {
+		return nil, err
+	}
+	a, err := loadAPI()
+	if err != nil {
+		return nil, err
+	}
+	e := &Evaluator{p: p, a: a, plan: pl, tf32: opts.TF32, layout: map[string]int{}, convs: map[convShape]*convDesc{}, t: startThread()}
+	err = e.t.do(func() error {
+		g, err := openGPU(a, opts.Device)
+		if err != nil {
+			return err
+		}
+		e.g = g
+		return e.setup(opts.MaxBatch)
+	})
+	if err != nil {
+		e.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// setup uploads the weights and data and allocates the activations.
+func (e *Evaluator) setup(batchLimit int) error {
+	p, g := e.p, e.g
+	// Each entry starts on a 256-byte boundary, as cuDNN's vectorised
+	// kernels want their weights; the gaps stay zero.
+	for _, prm := range p.Net.Params {
+		e.layout[prm.Name] = e.nparams
+		e.nparams += roundUp(nets.NumElements(prm.Shape), align)
+	}
+	flat := func(sd *nets.StateDict) []float32 {
+		v := make([]float32, e.nparams)
+		for _, k := range sd.Names() {
+			if off, ok := e.layout[k]; ok {
+				t, _ := sd.Get(k)
+				copy(v[off:], t.Data)
+			}
+		}
+		return v
+	}
+	var err error
+	alloc := func(bytes int) ptr {
+		var q ptr
+		if err == nil {
+			q, err = g.alloc(bytes)
+		}
+		return q
+	}
+	e.center, e.dx, e.w = alloc(4*e.nparams), alloc(4*e.nparams), alloc(4*e.nparams)
+	if p.Y != nil {
+		e.dy = alloc(4 * e.nparams)
+	}
+	e.scale, e.shift = alloc(4*max(1, e.plan.channels)), alloc(4*max(1, e.plan.channels))
+	e.out = alloc(8 * 2 * len(p.Data))
+	e.outHost = make([]float64, 2*len(p.Data))
+	if err != nil {
+		return err
+	}
+	if err := upload(g, e.center, flat(p.Center)); err != nil {
+		return err
+	}
+	if err := upload(g, e.dx, flat(p.X)); err != nil {
+		return err
+	}
+	if p.Y != nil {
+		if err := upload(g, e.dy, flat(p.Y)); err != nil {
+			return err
+		}
+	}
+
+	// The batch: what free memory holds after the data, at most maxBatch.
+	largest := 0
+	var dataBytes int
+	for _, d := range p.Data {
+		largest = max(largest, d.N)
+		dataBytes += d.N * (4*d.C*d.H*d.W + 4 + 8 + 4)
+	}
+	perSample := 0
+	for _, s := range e.plan.slotSize {
+		perSample += 4 * s
+	}
+	free, err := g.freeMemory()
+	if err != nil {
+		return err
+	}
+	budget := int(free)/2 - dataBytes - 512<<20 // half, less a margin for cuDNN's workspace
+	limit := min(maxBatch, largest, max(1, budget/max(1, perSample)))
+	if batchLimit > 0 {
+		limit = min(limit, batchLimit)
+	}
+	if budget < perSample {
+		return fmt.Errorf("cuda: %s has %d MiB free; the data needs %d MiB and one sample's activations %d KiB",
+			g.name, free>>20, dataBytes>>20, perSample>>10)
+	}
+	for _, d := range p.Data {
+		dd := deviceData{n: d.N, perSample: d.C * d.H * d.W}
+		dd.chunks = (d.N + limit - 1) / limit
+		dd.chunk = (d.N + dd.chunks - 1) / dd.chunks
+		if dd.chunks > 1 { // every chunk starts on a 256-byte boundary
+			dd.chunk = roundUp(dd.chunk, align)
+			dd.chunks = (d.N + dd.chunk - 1) / dd.chunk
+		}
+		padded := dd.chunk * dd.chunks
+		e.batch = max(e.batch, dd.chunk)
+		dd.x, dd.y = alloc(4*padded*dd.perSample), alloc(4*padded)
+		dd.loss, dd.hit = alloc(8*d.N), alloc(4*d.N)
+		if err != nil {
+			return err
+		}
+		if err := upload(g, dd.x, d.X); err != nil {
+			return err
+		}
+		if err := upload(g, dd.y, d.Y); err != nil {
+			return err
+		}
+		e.sets = append(e.sets, dd)
+	}
+	for _, s := range e.plan.slotSize {
+		e.slots = append(e.slots, alloc(4*s*e.batch))
+	}
+	if err != nil {
+		return err
+	}
+
+	// Choose every convolution's algorithm now, then size the workspace.
+	for _, dd := range e.sets {
+		for i := range e.plan.steps {
+			if st := &e.plan.steps[i]; st.op.Kind == nets.Conv {
+				d, err := e.convDesc(convOf(st, dd.chunk))
+				if err != nil {
+					return err
+				}
+				e.workspaceSize = max(e.workspaceSize, d.workspace)
+			}
+		}
+	}
+	e.workspace = alloc(int(e.workspaceSize))
+	return err
+}
+
+// align is the alignment, in floats, of weights and batches on the device.
+const align = 64
+
+func roundUp(n, m int) int { return (n + m - 1) / m * m }
+
+// convOf returns the shape of conv step st on a batch of n.
+func convOf(st *step, n int) convShape {
+	in := st.inShape[0]
+	return convShape{n: n, c: in[0], h: in[1], w: in[2], k: st.outShape[0], size: st.op.Kernel,
+		stride: st.op.Stride, pad: st.op.Pad, oh: st.outShape[1], ow: st.outShape[2]}
+}
+
+// Describe names the device, the libraries and the arithmetic.
+func (e *Evaluator) Describe() string {
+	arith := "FP32"
+	if e.tf32 {
+		arith = "TF32 convolutions"
+	}
+	dnn := ""
+	if v := e.a.cudnnGetVersion(); v > 0 {
+		dnn = fmt.Sprintf(", cuDNN %d.%d.%d", v/10000, v%10000/100, v%100)
+	}
+	return fmt.Sprintf("cuda:%d %s (compute %d.%d%s, %s, batch %d)", e.g.dev, e.g.name, e.g.major, e.g.minor, dnn, arith, e.batch)
+}
+
+// Close frees the device memory and releases the context.
+func (e *Evaluator) Close() error {
+	if e.t == nil {
+		return nil
+	}
+	e.t.do(func() error {
+		for _, d := range e.convs {
+			d.destroy(e.a)
+		}
+		if e.g != nil {
+			e.g.close()
+		}
+		return nil
+	})
+	e.t.stop()
+	e.t = nil
+	return nil
+}
+
+// Evaluate implements [backend.Evaluator]: the points one after another,
+// each emitted as soon as it is done.
+func (e *Evaluator) Evaluate(ctx context.Context, coords []backend.Coord, emit func(i int, values []float64)) error {
+	return e.t.do(func() error {
+		for i, c := range coords {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			values, err := e.point(c)
+			if err != nil {
+				return fmt.Errorf("cuda: at (%g, %g): %w", c.X, c.Y, err)
+			}
+			emit(i, values)
+		}
+		return nil
+	})
+}
+
+// point evaluates every dataset at c.
+func (e *Evaluator) point(c backend.Coord) ([]float64, error) {
+	g := e.g
+	n := int64(e.nparams)
+	var err error
+	if e.dy == 0 {
+		err = g.launch("form_weights", n, e.w, e.center, e.dx, ptr(0), float32(c.X), float32(0), n)
+	} else {
+		err = g.launch("form_weights", n, e.w, e.center, e.dx, e.dy, float32(c.X), float32(c.Y), n)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range e.plan.folds {
+		args := []any{e.scale + ptr(4*f.off), e.shift + ptr(4*f.off), int32(f.channels), ptr(0), ptr(0), ptr(0), ptr(0), ptr(0)}
+		if f.bias != "" {
+			args[3] = e.param(f.bias)
+		}
+		if f.bn != "" {
+			args[4], args[5], args[6], args[7] = e.param(f.bn+".weight"), e.param(f.bn+".bias"), e.param(f.bn+".running_mean"), e.param(f.bn+".running_var")
+		}
+		if err := g.launchGrid("fold", uint32((f.channels+launchBlock-1)/launchBlock), launchBlock, args...); err != nil {
+			return nil, err
+		}
+	}
+	for s, dd := range e.sets {
+		for k := range dd.chunks {
+			lo := k * dd.chunk
+			if err := e.forward(dd, lo); err != nil {
+				return nil, err
+			}
+			count := min(dd.chunk, dd.n-lo)
+			logits := e.slots[e.plan.logits]
+			if err := g.launch("xent", int64(count), dd.loss, dd.hit, logits, dd.y, int32(count), int32(e.plan.classes), int64(lo)); err != nil {
+				return nil, err
+			}
+		}
+		if err := g.launchGrid("total", 1, 1024, e.out+ptr(16*s), dd.loss, dd.hit, int64(dd.n)); err != nil {
+			return nil, err
+		}
+	}
+	if err := download(g, e.outHost, e.out); err != nil {
+		return nil, err
+	}
+	values := make([]float64, 0, len(e.outHost))
+	for s, dd := range e.sets {
+		values = append(values, e.outHost[2*s]/float64(dd.n), 100*e.outHost[2*s+1]/float64(dd.n))
+	}
+	return values, nil
+}
+
+// param returns the device address of a state-dict entry at the current
+// point.
+func (e *Evaluator) param(name string) ptr { return e.w + ptr(4*e.layout[name]) }
+
+var one, zero = float32(1), float32(0)
+
+// forward runs the batch of dd starting at sample lo through the network,
+// leaving the logits in their slot.
+func (e *Evaluator) forward(dd deviceData, lo int) error {
+	g, a := e.g, e.a
+	n := dd.chunk
+	at := func(s int) ptr {
+		if s == inputSlot {
+			return dd.x + ptr(4*lo*dd.perSample)
+		}
+		return e.slots[s]
+	}
+	for i := range e.plan.steps {
+		st := &e.plan.steps[i]
+		o := &st.op
+		x, y := at(st.in[0]), at(st.out)
+		in := st.inShape[0]
+		hw := st.outShape[1] * st.outShape[2]
+		values := int64(n) * int64(st.outShape[0]*hw)
+		epilogue := true
+		switch o.Kind {
+		case nets.Conv:
+			d, err := e.convDesc(convOf(st, n))
+			if err != nil {
+				return err
+			}
+			rc := a.cudnnConvolutionForward(g.dnn, &one, d.x, uint64(x), d.w, uint64(e.param(o.Name+".weight")), d.conv, d.algo,
+				uint64(e.workspace), e.workspaceSize, &zero, d.y, uint64(y))
+			if err := a.cudnn("cudnnConvolutionForward "+o.Name, rc); err != nil {
+				return err
+			}
+			x = y
+		case nets.Linear:
+			f := int32(in[0] * in[1] * in[2])
+			// Row-major y[n][out] = x[n][f]·Wᵀ is column-major yᵀ = W·xᵀ,
+			// W being [out][f] row-major, that is f×out column-major.
+			rc := a.cublasSgemm(g.blas, 1, 0, int32(o.C), int32(n), f, &one, uint64(e.param(o.Name+".weight")), f,
+				uint64(x), f, &zero, uint64(y), int32(o.C))
+			if err := a.cublas("cublasSgemm "+o.Name, rc); err != nil {
+				return err
+			}
+			x = y
+		case nets.BatchNorm, nets.ReLU, nets.Add:
+		case nets.MaxPool, nets.AvgPool:
+			name := map[nets.OpKind]string{nets.MaxPool: "maxpool", nets.AvgPool: "avgpool"}[o.Kind]
+			if err := g.launch(name, values, y, x, int64(n*in[0]), int32(in[1]), int32(in[2]), int32(o.Kernel), int32(o.Stride),
+				int32(st.outShape[1]), int32(st.outShape[2])); err != nil {
+				return err
+			}
+			epilogue = false
+		case nets.GlobalAvgPool:
+			if err := g.launch("gavgpool", values, y, x, int64(n*in[0]), int32(in[1]*in[2])); err != nil {
+				return err
+			}
+			epilogue = false
+		case nets.Concat:
+			off := 0
+			for k, s := range st.in {
+				c := st.inShape[k][0]
+				if err := g.launch("place", int64(n*c*hw), y, at(s), int64(n*c*hw), int32(c), int32(st.outShape[0]), int32(off), int32(hw)); err != nil {
+					return err
+				}
+				off += c
+			}
+			epilogue = false
+		default:
+			return fmt.Errorf("op %v not implemented", o.Kind)
+		}
+		if epilogue && (st.fold >= 0 || st.res >= 0 || st.relu || x != y) {
+			if err := e.epilogue(st, x, y, at, values); err != nil {
+				return err
+			}
+		}
+		if e.afterStep != nil {
+			if err := e.afterStep(i, n); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// epilogue applies st's scale and shift, residual and ReLU to the op's
+// result x (values of them), writing y.
+func (e *Evaluator) epilogue(st *step, x, y ptr, at func(int) ptr, values int64) error {
+	scale, shift, res := ptr(0), ptr(0), ptr(0)
+	if st.fold >= 0 {
+		f := e.plan.folds[st.fold]
+		scale, shift = e.scale+ptr(4*f.off), e.shift+ptr(4*f.off)
+	}
+	if st.res >= 0 {
+		res = at(st.res)
+	}
+	relu := int32(0)
+	if st.relu {
+		relu = 1
+	}
+	hw := st.outShape[1] * st.outShape[2]
+	return e.g.launch("epilogue", values, y, x, res, scale, shift, values, int32(st.outShape[0]), int32(hw), relu)
+}

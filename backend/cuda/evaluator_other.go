@@ -1,0 +1,29 @@
+//go:build !linux || android
+
+package cuda
+
+import (
+	"context"
+	"errors"
+
+	"github.com/landscape-go/landscape/backend"
+)
+
+// Evaluator is the CUDA evaluator; this build has none.
+type Evaluator struct{}
+
+// New reports that the CUDA evaluator runs on Linux only.
+func New(p *backend.Problem, opts *Options) (*Evaluator, error) {
+	return nil, errors.New("cuda: the CUDA evaluator runs on Linux only")
+}
+
+func (e *Evaluator) Evaluate(context.Context, []backend.Coord, func(int, []float64)) error {
+	return errors.New("cuda: no evaluator")
+}
+func (e *Evaluator) Describe() string { return "none" }
+func (e *Evaluator) Close() error     { return nil }
+
+// Libraries reports that this build loads no CUDA libraries.
+func Libraries() (string, error) {
+	return "", errors.New("cuda: the CUDA evaluator runs on Linux only")
+}

@@ -1,0 +1,320 @@
+//go:build linux && !android
+
+package cuda
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"math"
+	"runtime"
+	"strings"
+	"sync"
+	"unsafe"
+)
+
+//go:embed kernels.cu
+var kernelSource string
+
+// thread runs functions on one goroutine locked to its OS thread: a CUDA
+// context is current per OS thread, and Go moves goroutines between them.
+type thread struct{ jobs chan func() }
+
+func startThread() *thread {
+	t := &thread{jobs: make(chan func())}
+	go func() {
+		runtime.LockOSThread()
+		for f := range t.jobs {
+			f()
+		}
+	}()
+	return t
+}
+
+// do runs f on the thread and returns its error; a panic in f is returned
+// as an error rather than killing the thread.
+func (t *thread) do(f func() error) error {
+	done := make(chan error, 1)
+	t.jobs <- func() {
+		defer func() {
+			if r := recover(); r != nil {
+				done <- fmt.Errorf("cuda: %v", r)
+			}
+		}()
+		done <- f()
+	}
+	return <-done
+}
+
+func (t *thread) stop() { close(t.jobs) }
+
+// ptr is a device address.
+type ptr uint64
+
+// gpu is one device's context with the handles, kernels and memory of an
+// evaluator. Its methods run on the evaluator's thread.
+type gpu struct {
+	a      *api
+	dev    int32
+	ctx    uintptr
+	name   string
+	major  int
+	minor  int
+	sms    int
+	module uintptr
+	fns    map[string]uintptr
+	blas   uintptr
+	dnn    uintptr
+	allocs []ptr
+
+	// Kernel arguments: each value in params, a pointer to each in args.
+	// Kept in the struct (on the heap) for cuLaunchKernel, which copies
+	// them before it returns.
+	params [16]uint64
+	args   [16]unsafe.Pointer
+}
+
+const (
+	attrMultiprocessors = 16
+	attrCCMajor         = 75
+	attrCCMinor         = 76
+)
+
+// openGPU makes device ordinal's primary context current on the calling
+// thread, compiles the kernels and creates the cuBLAS and cuDNN handles.
+func openGPU(a *api, ordinal int) (*gpu, error) {
+	g := &gpu{a: a, fns: map[string]uintptr{}}
+	if err := a.cu("cuInit", a.cuInit(0)); err != nil {
+		return nil, err
+	}
+	var n int32
+	if err := a.cu("cuDeviceGetCount", a.cuDeviceGetCount(&n)); err != nil {
+		return nil, err
+	}
+	if ordinal < 0 || ordinal >= int(n) {
+		return nil, fmt.Errorf("cuda: no device cuda:%d (the driver sees %d)", ordinal, n)
+	}
+	if err := a.cu("cuDeviceGet", a.cuDeviceGet(&g.dev, int32(ordinal))); err != nil {
+		return nil, err
+	}
+	name := make([]byte, 256)
+	a.cuDeviceGetName(&name[0], int32(len(name)), g.dev)
+	if k := bytes.IndexByte(name, 0); k >= 0 {
+		name = name[:k]
+	}
+	g.name = string(name)
+	var v int32
+	a.cuDeviceGetAttribute(&v, attrCCMajor, g.dev)
+	g.major = int(v)
+	a.cuDeviceGetAttribute(&v, attrCCMinor, g.dev)
+	g.minor = int(v)
+	a.cuDeviceGetAttribute(&v, attrMultiprocessors, g.dev)
+	g.sms = max(1, int(v))
+	if err := a.cu("cuDevicePrimaryCtxRetain", a.cuDevicePrimaryCtxRetain(&g.ctx, g.dev)); err != nil {
+		return nil, err
+	}
+	if err := a.cu("cuCtxSetCurrent", a.cuCtxSetCurrent(g.ctx)); err != nil {
+		a.cuDevicePrimaryCtxRelease(g.dev)
+		return nil, err
+	}
+	err := g.compile()
+	if err == nil {
+		err = a.cublas("cublasCreate", a.cublasCreate(&g.blas))
+	}
+	if err == nil {
+		err = a.cudnn("cudnnCreate", a.cudnnCreate(&g.dnn))
+	}
+	if err != nil {
+		g.close()
+		return nil, err
+	}
+	return g, nil
+}
+
+// ptxCache holds the kernels compiled for each architecture: NVRTC takes
+// a good part of a second, and a trajectory makes an evaluator per
+// checkpoint.
+var ptxCache struct {
+	sync.Mutex
+	ptx map[int][]byte
+}
+
+// compile builds the kernels with NVRTC for the device's architecture (or
+// the newest older one this NVRTC knows; the driver compiles the PTX on)
+// and loads them.
+func (g *gpu) compile() error {
+	arch := g.major*10 + g.minor
+	ptxCache.Lock()
+	ptx, ok := ptxCache.ptx[arch]
+	ptxCache.Unlock()
+	if !ok {
+		var err error
+		if ptx, err = g.nvrtc(arch); err != nil {
+			return err
+		}
+		ptxCache.Lock()
+		if ptxCache.ptx == nil {
+			ptxCache.ptx = map[int][]byte{}
+		}
+		ptxCache.ptx[arch] = ptx
+		ptxCache.Unlock()
+	}
+	a := g.a
+	if err := a.cu("cuModuleLoadData", a.cuModuleLoadData(&g.module, unsafe.Pointer(&ptx[0]))); err != nil {
+		return err
+	}
+	for _, name := range []string{"form_weights", "fold", "epilogue", "maxpool", "avgpool", "gavgpool", "place", "xent", "total"} {
+		var f uintptr
+		if err := a.cu("cuModuleGetFunction "+name, a.cuModuleGetFunction(&f, g.module, name)); err != nil {
+			return err
+		}
+		g.fns[name] = f
+	}
+	return nil
+}
+
+// nvrtc compiles kernels.cu to PTX for compute capability arch.
+func (g *gpu) nvrtc(arch int) ([]byte, error) {
+	a := g.a
+	var ptx []byte
+	var errs []string
+	for _, target := range []int{arch, 90, 80, 75, 70} {
+		if target > arch {
+			continue
+		}
+		var prog uintptr
+		if err := a.nvrtc("nvrtcCreateProgram", a.nvrtcCreateProgram(&prog, kernelSource, "landscape.cu", 0, nil, nil)); err != nil {
+			return nil, err
+		}
+		opts := [][]byte{[]byte(fmt.Sprintf("--gpu-architecture=compute_%d\x00", target)), []byte("--fmad=false\x00")}
+		cOpts := make([]*byte, len(opts))
+		for i := range opts {
+			cOpts[i] = &opts[i][0]
+		}
+		rc := a.nvrtcCompileProgram(prog, int32(len(cOpts)), &cOpts[0])
+		runtime.KeepAlive(opts)
+		if rc != 0 {
+			var n uintptr
+			a.nvrtcGetProgramLogSize(prog, &n)
+			log := make([]byte, n+1)
+			a.nvrtcGetProgramLog(prog, &log[0])
+			errs = append(errs, fmt.Sprintf("compute_%d: %s: %s", target, a.nvrtcGetErrorString(rc), bytes.TrimRight(log, "\x00\n")))
+			a.nvrtcDestroyProgram(&prog)
+			continue
+		}
+		var n uintptr
+		if err := a.nvrtc("nvrtcGetPTXSize", a.nvrtcGetPTXSize(prog, &n)); err != nil {
+			a.nvrtcDestroyProgram(&prog)
+			return nil, err
+		}
+		ptx = make([]byte, n+1)
+		err := a.nvrtc("nvrtcGetPTX", a.nvrtcGetPTX(prog, &ptx[0]))
+		a.nvrtcDestroyProgram(&prog)
+		return ptx, err
+	}
+	return nil, fmt.Errorf("cuda: NVRTC could not compile the kernels:\n%s", strings.Join(errs, "\n"))
+}
+
+// close releases everything g holds.
+func (g *gpu) close() {
+	a := g.a
+	for _, p := range g.allocs {
+		a.cuMemFree(uint64(p))
+	}
+	g.allocs = nil
+	if g.dnn != 0 {
+		a.cudnnDestroy(g.dnn)
+		g.dnn = 0
+	}
+	if g.blas != 0 {
+		a.cublasDestroy(g.blas)
+		g.blas = 0
+	}
+	if g.module != 0 {
+		a.cuModuleUnload(g.module)
+		g.module = 0
+	}
+	if g.ctx != 0 {
+		a.cuDevicePrimaryCtxRelease(g.dev)
+		g.ctx = 0
+	}
+}
+
+// freeMemory returns the device memory free now, in bytes.
+func (g *gpu) freeMemory() (uint64, error) {
+	var free, total uintptr
+	if err := g.a.cu("cuMemGetInfo", g.a.cuMemGetInfo(&free, &total)); err != nil {
+		return 0, err
+	}
+	return uint64(free), nil
+}
+
+// alloc returns n bytes of zeroed device memory, freed by close.
+func (g *gpu) alloc(n int) (ptr, error) {
+	if n <= 0 {
+		return 0, nil
+	}
+	var p uint64
+	if err := g.a.cu(fmt.Sprintf("cuMemAlloc(%d MiB)", n>>20), g.a.cuMemAlloc(&p, uintptr(n))); err != nil {
+		return 0, err
+	}
+	g.allocs = append(g.allocs, ptr(p))
+	return ptr(p), g.a.cu("cuMemsetD8", g.a.cuMemsetD8(p, 0, uintptr(n)))
+}
+
+// upload copies src to the device at dst.
+func upload[T float32 | int32](g *gpu, dst ptr, src []T) error {
+	if len(src) == 0 {
+		return nil
+	}
+	n := uintptr(len(src)) * unsafe.Sizeof(src[0])
+	return g.a.cu("cuMemcpyHtoD", g.a.cuMemcpyHtoD(uint64(dst), unsafe.Pointer(&src[0]), n))
+}
+
+// download copies len(dst) values from the device at src; it waits for
+// the work queued before it.
+func download[T float32 | float64 | int32](g *gpu, dst []T, src ptr) error {
+	if len(dst) == 0 {
+		return nil
+	}
+	n := uintptr(len(dst)) * unsafe.Sizeof(dst[0])
+	return g.a.cu("cuMemcpyDtoH", g.a.cuMemcpyDtoH(unsafe.Pointer(&dst[0]), uint64(src), n))
+}
+
+// launchBlock is the threads per block of the element-wise kernels.
+const launchBlock = 256
+
+// launch runs kernel name over n elements (grid-stride, so the grid is
+// capped at a few waves) with the given arguments, each a ptr, int32,
+// int64 or float32, in the kernel's order.
+func (g *gpu) launch(name string, n int64, args ...any) error {
+	blocks := max(1, min((n+launchBlock-1)/launchBlock, int64(g.sms)*32))
+	return g.launchGrid(name, uint32(blocks), launchBlock, args...)
+}
+
+func (g *gpu) launchGrid(name string, blocks, threads uint32, args ...any) error {
+	f, ok := g.fns[name]
+	if !ok {
+		return fmt.Errorf("cuda: no kernel %s", name)
+	}
+	if len(args) > len(g.params) {
+		return fmt.Errorf("cuda: kernel %s: %d arguments", name, len(args))
+	}
+	for i, v := range args {
+		switch v := v.(type) {
+		case ptr:
+			g.params[i] = uint64(v)
+		case int32:
+			g.params[i] = uint64(uint32(v))
+		case int64:
+			g.params[i] = uint64(v)
+		case float32:
+			g.params[i] = uint64(math.Float32bits(v))
+		default:
+			return fmt.Errorf("cuda: kernel %s: argument %d of type %T", name, i, v)
+		}
+		g.args[i] = unsafe.Pointer(&g.params[i])
+	}
+	rc := g.a.cuLaunchKernel(f, blocks, 1, 1, threads, 1, 1, 0, 0, &g.args[0], nil)
+	return g.a.cu("cuLaunchKernel "+name, rc)
+}

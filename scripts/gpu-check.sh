@@ -1,0 +1,60 @@
+#!/bin/bash
+# GPU checks, in two halves, so that the NVIDIA machine needs neither Go nor
+# a C compiler:
+#
+#   scripts/gpu-check.sh build DIR   # anywhere: CGO_ENABLED=0 binaries into DIR
+#   scripts/gpu-check.sh run DIR     # on the NVIDIA machine, in the repository root
+#
+# 'run' needs the NVIDIA driver, the CUDA 13 (or 12) wheels of cuBLAS, cuDNN 9
+# and NVRTC (those PyTorch installs), and python3 with a CUDA PyTorch, numpy
+# and pyarrow. It runs, with LANDSCAPE_REQUIRE_GPU=1 so that nothing is
+# skipped for want of a GPU:
+#   1. 'landscape devices';
+#   2. the cuda package's tests: every step of small networks of every op
+#      kind against the plan run on the host;
+#   3. the backend conformance suite: the CUDA backend against PyTorch on the
+#      zoo fixtures and on all 29 architectures (synthetic weights), against
+#      the CPU backend over a grid, determinism, TF32;
+#   4. bench/gpu.py: the CLI against PyTorch's reference loop on ResNet-56,
+#      10,000 samples of 3x32x32 (BENCH_ARGS adds or overrides options).
+# FIXTURES, a regular expression, limits step 3 to some zoo fixtures (the
+# GPU machine may get a trimmed copy of testdata). Each step runs even if
+# an earlier one failed; the exit status is that of the first failure.
+set -u
+mode=${1:-}
+dir=${2:-}
+if [ -z "$mode" ] || [ -z "$dir" ]; then
+	echo "usage: $0 build|run DIR" >&2
+	exit 2
+fi
+cd "$(dirname "$0")/.."
+case $mode in
+build)
+	mkdir -p "$dir"
+	export CGO_ENABLED=0
+	go build -o "$dir/landscape" ./cmd/landscape &&
+		go test -c -o "$dir/cuda.test" ./backend/cuda &&
+		go test -c -o "$dir/landscape.test" ./landscape
+	;;
+run)
+	dir=$(cd "$dir" && pwd)
+	export LANDSCAPE_REQUIRE_GPU=1
+	status=0
+	step() {
+		echo "=== gpu-check: $*"
+		"$@" || { rc=$?; echo "=== gpu-check: FAILED ($rc): $*"; [ $status -ne 0 ] || status=$rc; }
+	}
+	nvidia-smi -L 2>/dev/null
+	step "$dir/landscape" devices
+	step bash -c "cd backend/cuda && '$dir/cuda.test' -test.v -test.run 'TestProbe|TestGPU|TestPlanFuses'"
+	fx=${FIXTURES:-.*}
+	step bash -c "cd landscape && '$dir/landscape.test' -test.v -test.run 'TestGPU|TestLossMatchesPyTorch/cuda/$fx/|TestEveryZooModelMatchesPyTorch/cuda'"
+	# shellcheck disable=SC2086
+	step python3 bench/gpu.py --bin "$dir/landscape" ${BENCH_ARGS:-}
+	exit $status
+	;;
+*)
+	echo "usage: $0 build|run DIR" >&2
+	exit 2
+	;;
+esac
