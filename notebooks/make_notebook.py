@@ -5,16 +5,30 @@ with pandas and draws the reference's figures with matplotlib.
 The cells are kept here, as Python source, so that changes to them are
 reviewable; run this script after editing them:
 
-    python3 notebooks/make_notebook.py [OUT.ipynb]
+    python3 notebooks/make_notebook.py [--execute] [OUT.ipynb]
 
-It uses only the standard library and writes the notebook without outputs:
-run it in Jupyter (with pandas, pyarrow and matplotlib installed) to get them.
+Without --execute it uses only the standard library and writes the notebook
+without outputs. With --execute it also runs the code cells in order, in one
+namespace, in the notebooks/ folder (the notebook's paths are relative to it),
+with matplotlib's Agg backend, and saves what they print and the figures they
+show as the cells' outputs, as Jupyter would; that needs pandas, pyarrow and
+matplotlib, and the surfaces that the first code cell names (by default those
+that `landscape demo` writes in the repository root). A cell that raises makes
+the script exit non-zero with the traceback and write nothing.
 notebook_test.go runs the code cells as a script where those are importable.
 """
 
+import argparse
+import ast
+import base64
+import builtins
+import copy
+import io
 import json
+import linecache
 import os
 import sys
+import traceback
 
 MD, CODE = "markdown", "code"
 
@@ -31,15 +45,21 @@ for a 1D surface) and one column per metric (`train_loss`, `train_acc`, ...). It
 key-value metadata holds the run's provenance as JSON under
 `landscape.provenance`.
 
-To get a surface to look at, run `landscape demo` in the repository root (it
-writes `landscape-demo/surface.parquet`), or point `SURFACE` below at your own.
-Set `COMPARE` to other surfaces (paths separated by `:`) to compare them, and
-`METRIC` to choose the metric; the same can be given in the environment
-variables `LANDSCAPE_SURFACE`, `LANDSCAPE_COMPARE` and `LANDSCAPE_METRIC`."""),
+To get surfaces to look at, run `landscape demo` in the repository root: it writes
+`landscape-demo/resnet56.parquet` and `landscape-demo/resnet56_noshort.parquet`,
+the same network with and without skip connections. `SURFACE` below reads the
+first and `COMPARE` the second, when it exists; point them at your own instead.
+Set `COMPARE` to other surfaces (paths separated by `:`) to compare them, or to
+none, and `METRIC` to choose the metric; the same can be given in the environment
+variables `LANDSCAPE_SURFACE`, `LANDSCAPE_COMPARE` (empty for none) and
+`LANDSCAPE_METRIC`."""),
     (CODE, r"""import os
 
-SURFACE = os.environ.get("LANDSCAPE_SURFACE", "../landscape-demo/surface.parquet")
-COMPARE = [p for p in os.environ.get("LANDSCAPE_COMPARE", "").split(os.pathsep) if p]
+SURFACE = os.environ.get("LANDSCAPE_SURFACE", "../landscape-demo/resnet56.parquet")
+if "LANDSCAPE_COMPARE" in os.environ:  # paths separated by os.pathsep; "" for none
+    COMPARE = [p for p in os.environ["LANDSCAPE_COMPARE"].split(os.pathsep) if p]
+else:  # the demo's network without skip connections, if `landscape demo` wrote it
+    COMPARE = [p for p in ["../landscape-demo/resnet56_noshort.parquet"] if os.path.exists(p)]
 METRIC = os.environ.get("LANDSCAPE_METRIC", "")  # "" = train_loss, or the first *_loss column
 OUT = os.environ.get("LANDSCAPE_NOTEBOOK_OUT", "")  # if set, figures are also saved there as PNG"""),
     (CODE, r"""import json
@@ -185,7 +205,12 @@ surface's loss metrics (train and test, where both were computed) are compared."
             + (1 - tx) * ty * Z[j + 1, i] + tx * ty * Z[j + 1, i + 1])
 
 
-def summary(x, y, Z, radii=(0.25, 0.5, 1.0)):
+def summary(x, y, Z, radii=None):
+    # Circles at a fifth, half and all of the grid's half-width, so that
+    # they fit any grid (on the demo's, the radii `landscape demo` uses).
+    if radii is None:
+        half = min(x[-1] - x[0], y[-1] - y[0]) / 2
+        radii = [round(f * half, 6) for f in (0.2, 0.5, 1.0)]
     ix, iy = np.abs(x).argmin(), np.abs(y).argmin()
     centre = Z[iy, ix]
     row = {"centre": centre}
@@ -230,6 +255,13 @@ plt.show()"""),
 ]
 
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# The resolution of the figures saved as outputs: small enough to keep the
+# notebook well under 1.5 MB, sharp enough to read the labels.
+FIGURE_DPI = 80
+
+
 def cell(kind, text):
     lines = text.split("\n")
     source = [l + "\n" for l in lines[:-1]] + [lines[-1]]
@@ -240,9 +272,11 @@ def cell(kind, text):
     return c
 
 
-def main():
+def build(cells=None):
+    """The notebook, without outputs, as a dict; cells are (kind, source)
+    pairs, CELLS by default."""
     nb = {
-        "cells": [cell(k, t) for k, t in CELLS],
+        "cells": [cell(k, t) for k, t in (CELLS if cells is None else cells)],
         "metadata": {
             "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
             "language_info": {"name": "python"},
@@ -252,13 +286,180 @@ def main():
     }
     for i, c in enumerate(nb["cells"]):
         c["id"] = "cell-{}".format(i)
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "landscape.ipynb")
-    if len(sys.argv) > 1:
-        path = sys.argv[1]
+    return nb
+
+
+class CellError(Exception):
+    """A code cell raised: cell is its id, output what it had printed, and
+    traceback the traceback, as text."""
+
+    def __init__(self, cell, output, traceback):
+        super().__init__("cell {} failed".format(cell))
+        self.cell, self.output, self.traceback = cell, output, traceback
+
+
+class _Stream(io.TextIOBase):
+    # A text stream that adds what is written to a cell's outputs, as Jupyter
+    # does: one stream output per run of writes to the same stream.
+
+    def __init__(self, outputs, name):
+        self.outputs, self.name = outputs, name
+
+    @property
+    def encoding(self):
+        return "utf-8"
+
+    def writable(self):
+        return True
+
+    def write(self, s):
+        if not s:
+            return 0
+        last = self.outputs[-1] if self.outputs else None
+        if last and last["output_type"] == "stream" and last["name"] == self.name:
+            last["text"] += s
+        else:
+            self.outputs.append({"output_type": "stream", "name": self.name, "text": s})
+        return len(s)
+
+
+def _lines(text):
+    return text.splitlines(keepends=True)
+
+
+def _figure(fig):
+    # fig as a display_data output: a PNG without the Software chunk, so that
+    # the same figure gives the same bytes.
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=FIGURE_DPI, bbox_inches="tight", metadata={"Software": None})
+    return {
+        "output_type": "display_data",
+        "data": {"image/png": base64.b64encode(buf.getvalue()).decode("ascii"), "text/plain": [repr(fig)]},
+        "metadata": {},
+    }
+
+
+def _result(value, count):
+    # The value of a cell's last expression, as Jupyter shows it.
+    data = {"text/plain": _lines(repr(value))}
+    html = getattr(value, "_repr_html_", None)
+    if callable(html):
+        h = html()
+        if h is not None:
+            data["text/html"] = _lines(h)
+    return {"output_type": "execute_result", "execution_count": count, "data": data, "metadata": {}}
+
+
+def _run(source, filename, ns, outputs, count):
+    # Runs one cell's source in ns; the value of a last expression, unless
+    # the cell ends with ";", becomes an execute_result.
+    linecache.cache[filename] = (len(source), None, _lines(source), filename)
+    tree = ast.parse(source, filename)
+    last = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr) and not source.rstrip().endswith(";"):
+        last = ast.Expression(tree.body.pop().value)
+    exec(compile(tree, filename, "exec"), ns)
+    if last is not None:
+        value = eval(compile(last, filename, "eval"), ns)
+        if value is not None:
+            outputs.append(_result(value, count))
+
+
+def execute(nb, cwd=HERE):
+    """Runs nb's code cells in order, in one namespace, with cwd as the
+    working directory and matplotlib's Agg backend, and returns a copy of nb
+    with their outputs: what they print (stream), the value of a last
+    expression (execute_result) and each figure that plt.show shows or that
+    is still open at the end of the cell (display_data, a PNG). Raises
+    CellError if a cell raises; nb itself is left as it was."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    nb = copy.deepcopy(nb)
+    ns = {"__name__": "__main__", "__builtins__": builtins}
+    outputs = []
+
+    def show(*args, **kwargs):
+        for num in plt.get_fignums():
+            fig = plt.figure(num)
+            outputs.append(_figure(fig))
+            plt.close(fig)
+
+    plt.close("all")
+    old_show, old_cwd = plt.show, os.getcwd()
+    plt.show = show
+    os.chdir(cwd)
+    try:
+        count = 0
+        for c in nb["cells"]:
+            source = "".join(c["source"])
+            if c["cell_type"] != CODE or not source.strip():
+                continue
+            count += 1
+            outputs = []
+            filename = "<{}>".format(c.get("id", "cell"))
+            stdout, stderr = sys.stdout, sys.stderr
+            sys.stdout, sys.stderr = _Stream(outputs, "stdout"), _Stream(outputs, "stderr")
+            try:
+                _run(source, filename, ns, outputs, count)
+                show()
+            except (Exception, SystemExit):
+                sys.stdout, sys.stderr = stdout, stderr
+                typ, value, tb = sys.exc_info()
+                # Leave out this script's frames, down to the cell's.
+                t = tb
+                while t is not None and t.tb_frame.f_code.co_filename != filename:
+                    t = t.tb_next
+                text = "".join(traceback.format_exception(typ, value, t or tb))
+                printed = "".join(o["text"] for o in outputs if o["output_type"] == "stream")
+                raise CellError(c.get("id", "?"), printed, text) from None
+            finally:
+                sys.stdout, sys.stderr = stdout, stderr
+            for o in outputs:
+                if o["output_type"] == "stream":
+                    o["text"] = _lines(o["text"])
+            c["execution_count"] = count
+            c["outputs"] = outputs
+    finally:
+        plt.show = old_show
+        plt.close("all")
+        os.chdir(old_cwd)
+    return nb
+
+
+def write(nb, path):
     with open(path, "w", encoding="utf-8") as f:
         json.dump(nb, f, indent=1, ensure_ascii=False)
         f.write("\n")
-    print("wrote", path)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Writes landscape.ipynb from the cells kept in this script.")
+    ap.add_argument("--execute", action="store_true",
+                    help="run the code cells (in the notebooks/ folder) and save their outputs in the notebook")
+    ap.add_argument("out", nargs="?", default=os.path.join(HERE, "landscape.ipynb"),
+                    help="the notebook to write (default: landscape.ipynb beside this script)")
+    args = ap.parse_args(argv)
+    nb = build()
+    if args.execute:
+        try:
+            nb = execute(nb, HERE)
+        except CellError as e:
+            sys.stderr.write("make_notebook.py: {} failed; nothing written\n".format(e.cell))
+            if e.output:
+                sys.stderr.write("It had printed:\n" + e.output + ("" if e.output.endswith("\n") else "\n"))
+            sys.stderr.write(e.traceback)
+            sys.exit(1)
+    write(nb, args.out)
+    if args.execute:
+        outputs = [o for c in nb["cells"] for o in c.get("outputs", [])]
+        figures = sum(o["output_type"] == "display_data" for o in outputs)
+        print("wrote {} ({} outputs, {} figures, {:.0f} kB)".format(
+            args.out, len(outputs), figures, os.path.getsize(args.out) / 1000))
+    else:
+        print("wrote", args.out)
 
 
 if __name__ == "__main__":

@@ -4,11 +4,15 @@ package notebooks
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -18,15 +22,33 @@ import (
 	"github.com/landscape-go/landscape/landscape"
 )
 
-const python = "/usr/bin/python3"
+// python is the Python that the tests run: the environment variable
+// LANDSCAPE_PYTHON if set (say, a virtual environment's python3 that has
+// pandas, pyarrow and matplotlib), /usr/bin/python3 otherwise.
+var python = pythonPath()
+
+func pythonPath() string {
+	if p := os.Getenv("LANDSCAPE_PYTHON"); p != "" {
+		return p
+	}
+	return "/usr/bin/python3"
+}
 
 type notebook struct {
 	Cells []struct {
-		Type    string          `json:"cell_type"`
-		Source  []string        `json:"source"`
-		Outputs json.RawMessage `json:"outputs"`
+		Type    string   `json:"cell_type"`
+		ID      string   `json:"id"`
+		Source  []string `json:"source"`
+		Outputs []output `json:"outputs"`
 	} `json:"cells"`
 	Format int `json:"nbformat"`
+}
+
+// output is one of a code cell's saved outputs.
+type output struct {
+	Type string                     `json:"output_type"`
+	Name string                     `json:"name"` // stream: stdout or stderr
+	Data map[string]json.RawMessage `json:"data"` // display_data, execute_result: by MIME type
 }
 
 func readNotebook(t *testing.T, path string) notebook {
@@ -72,9 +94,9 @@ func TestNotebookWellFormed(t *testing.T) {
 	}
 }
 
-// pythonReady reports why /usr/bin/python3 cannot run the notebook, or "".
+// pythonReady reports why python cannot run the notebook, or "".
 func pythonReady() string {
-	if _, err := os.Stat(python); err != nil {
+	if _, err := exec.LookPath(python); err != nil {
 		return python + " not found"
 	}
 	out, err := exec.Command(python, "-c", "import pandas, pyarrow, matplotlib").CombinedOutput()
@@ -86,20 +108,64 @@ func pythonReady() string {
 }
 
 // TestNotebookMatchesGenerator checks that landscape.ipynb is what
-// make_notebook.py writes, so that the two are edited together.
+// make_notebook.py writes, so that the two are edited together. The outputs
+// and execution counts are left out of the comparison: the committed
+// notebook holds those of a run of make_notebook.py --execute.
 func TestNotebookMatchesGenerator(t *testing.T) {
-	if _, err := os.Stat(python); err != nil {
+	if _, err := exec.LookPath(python); err != nil {
 		t.Skip(python + " not found")
 	}
 	out := filepath.Join(t.TempDir(), "nb.ipynb")
 	if msg, err := exec.Command(python, "make_notebook.py", out).CombinedOutput(); err != nil {
 		t.Fatalf("make_notebook.py: %v\n%s", err, msg)
 	}
-	got, _ := os.ReadFile(out)
-	want, _ := os.ReadFile("landscape.ipynb")
-	if !bytes.Equal(got, want) {
-		t.Error("landscape.ipynb differs from what make_notebook.py writes; run python3 notebooks/make_notebook.py")
+	if diff := notebookDiff(t, out, "landscape.ipynb"); diff != "" {
+		t.Errorf("landscape.ipynb differs from what make_notebook.py writes (%s); run python3 notebooks/make_notebook.py, "+
+			"or python3 notebooks/make_notebook.py --execute where pandas and pyarrow are installed to save the outputs too", diff)
 	}
+}
+
+// withoutOutputs reads a notebook as plain JSON values, less each cell's
+// outputs and execution_count.
+func withoutOutputs(t *testing.T, path string) map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nb map[string]any
+	if err := json.Unmarshal(data, &nb); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	cells, _ := nb["cells"].([]any)
+	for _, c := range cells {
+		if c, ok := c.(map[string]any); ok {
+			delete(c, "outputs")
+			delete(c, "execution_count")
+		}
+	}
+	return nb
+}
+
+// notebookDiff says where the notebooks at paths a and b differ, outputs
+// and execution counts aside, or returns "".
+func notebookDiff(t *testing.T, a, b string) string {
+	t.Helper()
+	ma, mb := withoutOutputs(t, a), withoutOutputs(t, b)
+	if reflect.DeepEqual(ma, mb) {
+		return ""
+	}
+	ca, _ := ma["cells"].([]any)
+	cb, _ := mb["cells"].([]any)
+	if len(ca) != len(cb) {
+		return fmt.Sprintf("%d cells, want %d", len(cb), len(ca))
+	}
+	for i := range ca {
+		if !reflect.DeepEqual(ca[i], cb[i]) {
+			return fmt.Sprintf("cell %d", i)
+		}
+	}
+	return "notebook metadata or format"
 }
 
 // surface returns a small synthetic surface: a 2D bowl with a NaN corner,
@@ -129,6 +195,22 @@ func surface(model string, c float64, oneD bool) *landscape.Surface {
 	return s
 }
 
+// writeSurfaces writes the small surfaces the tests run the notebook on
+// into dir: a and b are 2D, c is 1D.
+func writeSurfaces(t *testing.T, dir string) (a, b, c string) {
+	t.Helper()
+	write := func(name string, s *landscape.Surface) string {
+		p := filepath.Join(dir, name)
+		if err := export.WriteParquet(p, s); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	return write("a.parquet", surface("resnet56", 0.1, false)),
+		write("b.parquet", surface("resnet56_noshort", 0.5, false)),
+		write("c.parquet", surface("vgg9", 0.1, true))
+}
+
 // TestNotebookRuns runs the notebook's code cells as a script on small
 // surfaces, 2D and 1D, and checks that it draws its figures. It needs
 // pandas, pyarrow and matplotlib, and is skipped without them.
@@ -137,16 +219,7 @@ func TestNotebookRuns(t *testing.T) {
 		t.Skip("skipped: " + why)
 	}
 	dir := t.TempDir()
-	write := func(name string, s *landscape.Surface) string {
-		p := filepath.Join(dir, name)
-		if err := export.WriteParquet(p, s); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	a := write("a.parquet", surface("resnet56", 0.1, false))
-	b := write("b.parquet", surface("resnet56_noshort", 0.5, false))
-	c := write("c.parquet", surface("vgg9", 0.1, true))
+	a, b, c := writeSurfaces(t, dir)
 	script := filepath.Join(dir, "notebook.py")
 	code := "import matplotlib\nmatplotlib.use(\"Agg\")\n\n" + readNotebook(t, "landscape.ipynb").code()
 	if err := os.WriteFile(script, []byte(code), 0o644); err != nil {
@@ -176,5 +249,107 @@ func TestNotebookRuns(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// saveCall matches a call of the notebook's save(fig, name).
+var saveCall = regexp.MustCompile(`(^|[^\w.])save\(fig,`)
+
+// drawsFigure reports whether a code cell's source draws a figure that it
+// should show: it calls contour(, plot_surface( or save(fig, ...).
+func drawsFigure(source string) bool {
+	for _, line := range strings.Split(source, "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "#") || strings.HasPrefix(line, "def ") {
+			continue
+		}
+		if strings.Contains(line, "contour(") || strings.Contains(line, "plot_surface(") || saveCall.MatchString(line) {
+			return true
+		}
+	}
+	return false
+}
+
+// isPNG reports whether an output's image/png, a base64 string (or a list
+// of lines of one), holds a PNG.
+func isPNG(raw json.RawMessage) bool {
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		var lines []string
+		if json.Unmarshal(raw, &lines) != nil {
+			return false
+		}
+		s = strings.Join(lines, "")
+	}
+	png, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(s, "\n", ""))
+	return err == nil && bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n"))
+}
+
+// checkOutputs checks a notebook's saved outputs: each code cell that draws
+// a figure shows one as a PNG, and some cell printed something.
+func checkOutputs(t *testing.T, nb notebook) {
+	t.Helper()
+	streams := 0
+	for i, c := range nb.Cells {
+		if c.Type != "code" {
+			continue
+		}
+		images := 0
+		for _, o := range c.Outputs {
+			switch o.Type {
+			case "stream":
+				streams++
+			case "display_data":
+				if png, ok := o.Data["image/png"]; ok && isPNG(png) {
+					images++
+				}
+			}
+		}
+		if drawsFigure(strings.Join(c.Source, "")) && images == 0 {
+			t.Errorf("code cell %d (%s) draws a figure but has no PNG among its %d outputs", i, c.ID, len(c.Outputs))
+		}
+	}
+	if streams == 0 {
+		t.Error("no code cell has printed output saved")
+	}
+}
+
+// TestNotebookHasOutputs checks that the committed landscape.ipynb holds
+// the outputs of a run: its figures and what it prints.
+func TestNotebookHasOutputs(t *testing.T) {
+	nb := readNotebook(t, "landscape.ipynb")
+	saved := false
+	for _, c := range nb.Cells {
+		saved = saved || len(c.Outputs) > 0
+	}
+	if !saved {
+		// TODO: remove once landscape.ipynb is committed with its outputs.
+		t.Skip("landscape.ipynb has no saved outputs yet: run python3 notebooks/make_notebook.py --execute where pandas and pyarrow are installed")
+	}
+	checkOutputs(t, nb)
+}
+
+// TestNotebookExecute runs make_notebook.py --execute on small surfaces and
+// checks that the notebook it writes holds the outputs, and otherwise
+// equals landscape.ipynb. It needs pandas, pyarrow and matplotlib, and is
+// skipped without them.
+func TestNotebookExecute(t *testing.T) {
+	if why := pythonReady(); why != "" {
+		t.Skip("skipped: " + why)
+	}
+	dir := t.TempDir()
+	a, b, _ := writeSurfaces(t, dir)
+	out := filepath.Join(dir, "executed.ipynb")
+	cmd := exec.Command(python, "make_notebook.py", "--execute", out)
+	cmd.Env = append(os.Environ(), "LANDSCAPE_SURFACE="+a, "LANDSCAPE_COMPARE="+b, "LANDSCAPE_METRIC=",
+		"LANDSCAPE_NOTEBOOK_OUT=", "MPLCONFIGDIR="+filepath.Join(dir, "mpl"))
+	start := time.Now()
+	msg, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("make_notebook.py --execute: %v after %v\n%s", err, time.Since(start), msg)
+	}
+	checkOutputs(t, readNotebook(t, out))
+	if diff := notebookDiff(t, "landscape.ipynb", out); diff != "" {
+		t.Errorf("the executed notebook differs from landscape.ipynb beyond its outputs: %s", diff)
 	}
 }
