@@ -193,16 +193,26 @@ def main():
     log('device: %s; PyTorch %s, cuDNN %s' % (name, torch.__version__, torch.backends.cudnn.version()))
     ckpt, data = make_inputs(args.out, args.model, args.samples, args.seed)
     dirs = os.path.join(args.out, '%s-gpu-seed%d.dirs.safetensors' % (args.model, args.seed))
-    if not os.path.exists(dirs):
-        subprocess.run([args.bin, 'directions', '--model', args.model, '--checkpoint', ckpt, '--seed', '7', '--out', dirs],
-                       check=True, capture_output=True)
+    cmd = [args.bin, 'directions', '--model', args.model, '--checkpoint', ckpt, '--seed', '7', '--out', dirs]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    if res.returncode != 0:
+        # Keep measuring, from a safetensors copy of the same weights, but say why.
+        log('WARNING: %s failed:\n%s%s' % (' '.join(cmd), res.stdout, res.stderr))
+        import torch
+        from safetensors.torch import save_file
+        lckpt = ckpt[:-len('.pt')] + '.safetensors'
+        save_file(torch.load(ckpt)['state_dict'], lckpt)
+        cmd[cmd.index('--checkpoint') + 1] = lckpt
+        subprocess.run(cmd, check=True)
+    else:
+        lckpt = ckpt  # the checkpoint landscape reads
     flops = conv_flops(args.model) * args.samples  # per point
     peak = next((v for k, v in PEAKS.items() if k in name), None)
 
     rows = []
     ours = {}
     for tf32 in (False, True):
-        loop, whole, desc, pts = landscape_surface(args.bin, args.model, ckpt, data, dirs, args.grid, tf32,
+        loop, whole, desc, pts = landscape_surface(args.bin, args.model, lckpt, data, dirs, args.grid, tf32,
                                                    os.path.join(args.out, 'gpu-%s.parquet' % ('tf32' if tf32 else 'fp32')))
         ours[tf32] = loop
         rows.append({'who': 'landscape', 'precision': 'TF32' if tf32 else 'FP32', 'rate': loop, 'process_rate': whole,

@@ -317,16 +317,7 @@ func checkOutputs(t *testing.T, nb notebook) {
 // TestNotebookHasOutputs checks that the committed landscape.ipynb holds
 // the outputs of a run: its figures and what it prints.
 func TestNotebookHasOutputs(t *testing.T) {
-	nb := readNotebook(t, "landscape.ipynb")
-	saved := false
-	for _, c := range nb.Cells {
-		saved = saved || len(c.Outputs) > 0
-	}
-	if !saved {
-		// TODO: remove once landscape.ipynb is committed with its outputs.
-		t.Skip("landscape.ipynb has no saved outputs yet: run python3 notebooks/make_notebook.py --execute where pandas and pyarrow are installed")
-	}
-	checkOutputs(t, nb)
+	checkOutputs(t, readNotebook(t, "landscape.ipynb"))
 }
 
 // TestNotebookExecute runs make_notebook.py --execute on small surfaces and

@@ -130,8 +130,10 @@ func (e *Evaluator) setup(batchLimit int) error {
 	if err := upload(g, e.center, flat(p.Center)); err != nil {
 		return err
 	}
-	if err := upload(g, e.dx, flat(p.X)); err != nil {
-		return err
+	if p.X != nil { // else no direction: the centre alone, dx stays zero
+		if err := upload(g, e.dx, flat(p.X)); err != nil {
+			return err
+		}
 	}
 	if p.Y != nil {
 		if err := upload(g, e.dy, flat(p.Y)); err != nil {
