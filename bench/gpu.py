@@ -21,8 +21,8 @@ over [-1, 1]^2 with:
   pytorch tuned the same computation as PyTorch can best do it: data resident on the GPU, the
                 batch landscape uses, cudnn.benchmark, sums kept on the GPU, one sync per point.
 
-The PyTorch grid loops are timed after one untimed warm-up point. It prints a Markdown table:
-points/s, the ratio to landscape at the same precision, the convolution and linear layers'
+The PyTorch grid loops are timed after one untimed warm-up point; --rounds (3) alternating rounds
+of both sides are run and medians quoted. It prints a Markdown table: points/s, the ratio to landscape at the same precision, the convolution and linear layers'
 TFLOP/s at that rate against the card's peak, and the largest loss difference from PyTorch's
 FP32 reference surface. --json writes the numbers too.
 """
@@ -31,6 +31,7 @@ import argparse
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -182,6 +183,7 @@ def main():
     ap.add_argument('--model', default='resnet56')
     ap.add_argument('--samples', type=int, default=10000)
     ap.add_argument('--grid', type=int, default=5, help='points per axis (the grid is NxN over [-1,1]^2)')
+    ap.add_argument('--rounds', type=int, default=3, help='alternating rounds of both sides; medians are quoted')
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--out', default=os.path.join(ROOT, 'bench', 'out'))
     ap.add_argument('--json', help='also write the results here')
@@ -209,27 +211,43 @@ def main():
     flops = conv_flops(args.model) * args.samples  # per point
     peak = next((v for k, v in PEAKS.items() if k in name), None)
 
-    rows = []
-    ours = {}
-    for tf32 in (False, True):
-        loop, whole, desc, pts = landscape_surface(args.bin, args.model, lckpt, data, dirs, args.grid, tf32,
-                                                   os.path.join(args.out, 'gpu-%s.parquet' % ('tf32' if tf32 else 'fp32')))
-        ours[tf32] = loop
-        rows.append({'who': 'landscape', 'precision': 'TF32' if tf32 else 'FP32', 'rate': loop, 'process_rate': whole,
-                     'points': pts, 'device': desc})
-        log('landscape %s: %.3g points/s (whole process %.3g)' % (rows[-1]['precision'], loop, whole))
-    m = re.search(r'batch (\d+)', rows[0]['device'])
-    batch = int(m.group(1)) if m else 1024
-    for tuned in (False, True):
-        for tf32 in (False, True):
-            rate, pts = torch_surface(args.model, ckpt, data, dirs, args.grid, tf32, tuned, batch)
-            rows.append({'who': 'pytorch tuned' if tuned else 'pytorch ref', 'precision': 'TF32' if tf32 else 'FP32',
-                         'rate': rate, 'points': pts})
-            log('%s %s: %.3g points/s' % (rows[-1]['who'], rows[-1]['precision'], rate))
+    # Rounds alternate the order of the sides; each row's rate is the
+    # median over rounds, its surface the last round's.
+    rows = {}
+
+    def record(who, tf32, rate, pts, **extra):
+        r = rows.setdefault((who, tf32), {'who': who, 'precision': 'TF32' if tf32 else 'FP32', 'rates': []})
+        r['rates'].append(rate)
+        r['points'] = pts
+        r.update(extra)
+        log('%s %s: %.3g points/s' % (who, r['precision'], rate))
+
+    batch = None
+    for rnd in range(args.rounds):
+        sides = ('landscape', 'pytorch') if rnd % 2 == 0 else ('pytorch', 'landscape')
+        for side in sides:
+            if side == 'landscape':
+                for tf32 in (False, True):
+                    out = os.path.join(args.out, 'gpu-%s.parquet' % ('tf32' if tf32 else 'fp32'))
+                    loop, whole, desc, pts = landscape_surface(args.bin, args.model, lckpt, data, dirs, args.grid, tf32, out)
+                    record('landscape', tf32, loop, pts, device=desc, process_rate=whole)
+                    m = re.search(r'batch (\d+)', desc)
+                    batch = batch or (int(m.group(1)) if m else 1024)
+            else:
+                for tuned in (False, True):
+                    for tf32 in (False, True):
+                        rate, pts = torch_surface(args.model, ckpt, data, dirs, args.grid, tf32, tuned, batch or 1024)
+                        record('pytorch tuned' if tuned else 'pytorch ref', tf32, rate, pts)
+    order = [('landscape', False), ('landscape', True), ('pytorch ref', False), ('pytorch ref', True),
+             ('pytorch tuned', False), ('pytorch tuned', True)]
+    rows = [rows[k] for k in order]
+    for r in rows:
+        r['rate'] = statistics.median(r['rates'])
+    ours = {False: rows[0]['rate'], True: rows[1]['rate']}
     ref = next(r for r in rows if r['who'] == 'pytorch ref' and r['precision'] == 'FP32')['points']
 
-    print('%s, %s, %d samples of 3x32x32, %dx%d grid; PyTorch %s, cuDNN %s' % (
-        name, args.model, args.samples, args.grid, args.grid, torch.__version__, torch.backends.cudnn.version()))
+    print('%s, %s, %d samples of 3x32x32, %dx%d grid, median of %d rounds; PyTorch %s, cuDNN %s' % (
+        name, args.model, args.samples, args.grid, args.grid, args.rounds, torch.__version__, torch.backends.cudnn.version()))
     print()
     print('| run | precision | points/s | landscape / this | TFLOP/s | of peak | largest loss diff. vs PyTorch FP32 ref | accuracy diff. |')
     print('|---|---|---|---|---|---|---|---|')

@@ -126,8 +126,11 @@ func readZip(r io.ReaderAt, size int64) (*nets.StateDict, error) {
 	}
 	prefix := strings.TrimSuffix(pkl.Name, "data.pkl")
 	l := newLoader()
-	if f, ok := files[prefix+"byteorder"]; ok {
-		b, err := readEntry(f, 16)
+	if f, ok := files[prefix+"byteorder"]; ok { // since PyTorch 2.1: "little" or "big"
+		if f.UncompressedSize64 > 16 {
+			return nil, fmt.Errorf("%sbyteorder claims %d bytes: %w", prefix, f.UncompressedSize64, ErrFormat)
+		}
+		b, err := readEntry(f, int64(f.UncompressedSize64))
 		if err != nil {
 			return nil, fmt.Errorf("%sbyteorder: %w", prefix, err)
 		}

@@ -1,6 +1,7 @@
 package torch
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -277,4 +278,98 @@ func FuzzRead(f *testing.F) {
 			}
 		}
 	})
+}
+
+// withPyTorch2Records returns the zip checkpoint b with the records PyTorch
+// 2.1 and later add beside data.pkl: byteorder (here holding order),
+// .format_version, .storage_alignment and .data/serialization_id.
+func withPyTorch2Records(t *testing.T, b []byte, order string) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	prefix := ""
+	for _, f := range zr.File {
+		if strings.HasSuffix(f.Name, "/data.pkl") {
+			prefix = strings.TrimSuffix(f.Name, "data.pkl")
+		}
+		if err := zw.Copy(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, body := range map[string]string{"byteorder": order, ".format_version": "1", ".storage_alignment": "64", ".data/serialization_id": "0123456789012345678901234567890123456789"} {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: prefix + name, Method: zip.Store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, body)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// PyTorch 2.1 and later write a byteorder record ("little", 6 bytes) into
+// every zip checkpoint; a reader that wanted more bytes refused them all.
+func TestPyTorch2Records(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "bare_zip.pt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Read(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2 := withPyTorch2Records(t, b, "little")
+	got, err := Read(bytes.NewReader(v2), int64(len(v2)))
+	if err != nil {
+		t.Fatalf("a checkpoint with PyTorch 2's records: %v", err)
+	}
+	for _, k := range want.Names() {
+		a, _ := want.Get(k)
+		g, ok := got.Get(k)
+		if !ok || !slices.Equal(a.Data, g.Data) {
+			t.Errorf("%s differs with PyTorch 2's records", k)
+		}
+	}
+	bad := withPyTorch2Records(t, b, "middle")
+	if _, err := Read(bytes.NewReader(bad), int64(len(bad))); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "byteorder") {
+		t.Errorf("byteorder \"middle\": %v", err)
+	}
+}
+
+// TestPyTorch211Files reads checkpoints written by torch.save of PyTorch
+// 2.11 (testdata/make.py run on a GPU machine; its later fixtures need
+// weights_only=False there): the same tensors as PyTorch 1.13 wrote.
+func TestPyTorch211Files(t *testing.T) {
+	want := expected(t)
+	for _, name := range []string{"bare_zip.pt", "wrapped_zip.pth"} {
+		t.Run(name, func(t *testing.T) {
+			sd, err := Load(filepath.Join("testdata", "torch2.11", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := want[name]
+			if len(w) == 0 || sd.Len() != len(w) {
+				t.Fatalf("%d tensors, want %d", sd.Len(), len(w))
+			}
+			for _, wt := range w {
+				got, ok := sd.Get(wt.Name)
+				if !ok || !slices.Equal(got.Shape, wt.Shape) {
+					t.Errorf("%s: missing or shape %v, want %v", wt.Name, got.Shape, wt.Shape)
+					continue
+				}
+				for i, v := range wt.Data {
+					if float64(got.Data[i]) != v {
+						t.Errorf("%s[%d] = %v, want %v", wt.Name, i, got.Data[i], v)
+						break
+					}
+				}
+			}
+		})
+	}
 }

@@ -91,7 +91,7 @@ for name, obj in checkpoints.items():
         fname = "%s_%s%s" % (name, fmt, ext[name])
         torch.save(obj, fname, _use_new_zipfile_serialization=(fmt == "zip"))
         # Check what torch itself reads back.
-        back = torch.load(fname)
+        back = torch.load(fname, weights_only=False)  # PyTorch 2.6+ defaults to True
         entries = []
         for k, v in tensors_of(back).items():
             if not isinstance(v, torch.Tensor):
