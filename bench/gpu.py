@@ -13,7 +13,8 @@ over [-1, 1]^2 with:
 
   landscape     landscape surface --device cuda (FP32), and again with --tf32; the CLI reports
                 its points/s over the grid loop, after loading and setting up, and the whole
-                process is timed as well.
+                process is timed as well. Both again with LANDSCAPE_CUDNN_BENCHMARK=1 ("timed
+                algorithms": cuDNN's algorithms chosen by timing rather than by its heuristics).
   pytorch ref   the reference's evaluation loop (loss_landscape/evaluation.py): for each point
                 set θ + (αu + βv), net.eval(), a DataLoader of CPU tensors with batch 128, each
                 batch moved with .cuda(), loss.item()*batch and correct.item() per batch. FP32
@@ -144,7 +145,7 @@ def torch_surface(model, ckpt, data, dirs, grid, tf32, tuned, batch):
     return len(points) / (time.perf_counter() - t0), points
 
 
-def landscape_surface(binary, model, ckpt, data, dirs, grid, tf32, out):
+def landscape_surface(binary, model, ckpt, data, dirs, grid, tf32, out, benchmark=False):
     """Runs the CLI; returns (points/s over the grid loop, points/s of the whole
     process, device description, points)."""
     import pyarrow.parquet as pq
@@ -156,7 +157,8 @@ def landscape_surface(binary, model, ckpt, data, dirs, grid, tf32, out):
     if os.path.exists(out):
         os.remove(out)
     t0 = time.perf_counter()
-    res = subprocess.run(cmd, capture_output=True, text=True)
+    env = dict(os.environ, LANDSCAPE_CUDNN_BENCHMARK='1' if benchmark else '0')
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env)
     secs = time.perf_counter() - t0
     if res.returncode != 0:
         raise SystemExit('%s failed:\n%s%s' % (' '.join(cmd), res.stdout, res.stderr))
@@ -227,10 +229,13 @@ def main():
         sides = ('landscape', 'pytorch') if rnd % 2 == 0 else ('pytorch', 'landscape')
         for side in sides:
             if side == 'landscape':
-                for tf32 in (False, True):
-                    out = os.path.join(args.out, 'gpu-%s.parquet' % ('tf32' if tf32 else 'fp32'))
-                    loop, whole, desc, pts = landscape_surface(args.bin, args.model, lckpt, data, dirs, args.grid, tf32, out)
-                    record('landscape', tf32, loop, pts, device=desc, process_rate=whole)
+                for benchmark in (False, True):
+                    for tf32 in (False, True):
+                        out = os.path.join(args.out, 'gpu-%s.parquet' % ('tf32' if tf32 else 'fp32'))
+                        loop, whole, desc, pts = landscape_surface(args.bin, args.model, lckpt, data, dirs, args.grid, tf32,
+                                                                   out, benchmark)
+                        record('landscape, timed algorithms' if benchmark else 'landscape', tf32, loop, pts, device=desc,
+                               process_rate=whole)
                     m = re.search(r'batch (\d+)', desc)
                     batch = batch or (int(m.group(1)) if m else 1024)
             else:
@@ -238,7 +243,8 @@ def main():
                     for tf32 in (False, True):
                         rate, pts = torch_surface(args.model, ckpt, data, dirs, args.grid, tf32, tuned, batch or 1024)
                         record('pytorch tuned' if tuned else 'pytorch ref', tf32, rate, pts)
-    order = [('landscape', False), ('landscape', True), ('pytorch ref', False), ('pytorch ref', True),
+    order = [('landscape', False), ('landscape', True), ('landscape, timed algorithms', False),
+             ('landscape, timed algorithms', True), ('pytorch ref', False), ('pytorch ref', True),
              ('pytorch tuned', False), ('pytorch tuned', True)]
     rows = [rows[k] for k in order]
     for r in rows:

@@ -129,8 +129,10 @@ func TestGPUMatchesCPU(t *testing.T) {
 	t.Logf("largest relative loss difference over %d points: %.2g", len(want), worst)
 }
 
-// TestGPUIsDeterministic asks for the same bits from the same point, on a
-// fresh evaluator and within one run: every reduction has a fixed order.
+// TestGPUIsDeterministic asks for the same bits from the same point on a
+// fresh evaluator: every reduction has a fixed order and cuDNN's algorithms
+// come from its heuristics, not from timings. Shards and resumed runs
+// depend on it.
 func TestGPUIsDeterministic(t *testing.T) {
 	requireGPU(t)
 	ax := grid.Axis{Min: -0.5, Max: 0.5, Num: 3}
@@ -164,4 +166,35 @@ func TestGPUTF32(t *testing.T) {
 		}
 	}
 	t.Logf("%s: largest relative loss difference from FP32: %.2g", job.Evaluator.Describe(), worst)
+}
+
+// TestGPUBenchmarkedAlgorithms checks the timed choice of convolution
+// algorithms (LANDSCAPE_CUDNN_BENCHMARK=1): the same bits for a point
+// evaluated twice by one evaluator, and the heuristic choice's values to
+// float32 rounding.
+func TestGPUBenchmarkedAlgorithms(t *testing.T) {
+	requireGPU(t)
+	ax := grid.Axis{Min: -0.5, Max: 0.5, Num: 3}
+	g := grid.Grid{X: ax, Y: &ax}
+	want := evaluateAll(t, prepareFixture(t, g, "cuda", false))
+	t.Setenv("LANDSCAPE_CUDNN_BENCHMARK", "1")
+	job := prepareFixture(t, g, "cuda", false)
+	t.Log(job.Evaluator.Describe())
+	coords := []backend.Coord{{X: 0.5, Y: -0.5}, {}, {X: 0.5, Y: -0.5}}
+	got := make([][]float64, len(coords))
+	if err := job.Evaluator.Evaluate(context.Background(), coords, func(i int, v []float64) { got[i] = v }); err != nil {
+		t.Fatal(err)
+	}
+	if math.Float64bits(got[0][0]) != math.Float64bits(got[2][0]) {
+		t.Errorf("one point twice: loss %v, then %v", got[0][0], got[2][0])
+	}
+	for i, c := range coords[:2] {
+		k := 0
+		for x, y := g.Point(k); (x != c.X || y != c.Y) && k < g.Len()-1; x, y = g.Point(k) {
+			k++
+		}
+		if d := math.Abs(got[i][0]-want[k][0]) / want[k][0]; d > 1e-5 {
+			t.Errorf("at (%g, %g): loss %v, heuristic algorithms %v", c.X, c.Y, got[i][0], want[k][0])
+		}
+	}
 }

@@ -36,9 +36,13 @@ type convDesc struct {
 	math          int32
 }
 
-// convDesc returns the descriptors of shape s, made and measured once: the
-// fastest deterministic algorithm cudnnFindConvolutionForwardAlgorithm
-// reports, FP32 only unless tf32.
+// convDesc returns the descriptors of shape s and the algorithm for it,
+// chosen once: the first deterministic one (FP32 only unless tf32) in
+// cuDNN's heuristic ranking, which is the same on every run with the same
+// GPU and library, so that every shard and every resumed run computes a
+// point to the same bits; or, with benchmark, the fastest one
+// cudnnFindConvolutionForwardAlgorithm measures, as
+// torch.backends.cudnn.benchmark does, which can differ from run to run.
 func (e *Evaluator) convDesc(s convShape) (*convDesc, error) {
 	if d, ok := e.convs[s]; ok {
 		return d, nil
@@ -78,7 +82,11 @@ func (e *Evaluator) convDesc(s convShape) (*convDesc, error) {
 	}
 	var perf [cudnnFwdAlgoCount]convAlgoPerf
 	var got int32
-	if err := a.cudnn("cudnnFindConvolutionForwardAlgorithm", a.cudnnFindConvolutionForwardAlgorithm(g.dnn, d.x, d.w, d.conv, d.y, cudnnFwdAlgoCount, &got, &perf[0])); err != nil {
+	choose, call := a.cudnnGetConvolutionForwardAlgorithm, "cudnnGetConvolutionForwardAlgorithm_v7"
+	if e.benchmark {
+		choose, call = a.cudnnFindConvolutionForwardAlgorithm, "cudnnFindConvolutionForwardAlgorithm"
+	}
+	if err := a.cudnn(call, choose(g.dnn, d.x, d.w, d.conv, d.y, cudnnFwdAlgoCount, &got, &perf[0])); err != nil {
 		return nil, err
 	}
 	pick := -1

@@ -5,6 +5,7 @@ package cuda
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/landscape-go/landscape/backend"
 	"github.com/landscape-go/landscape/nets"
@@ -18,15 +19,16 @@ import (
 // are cuDNN's, the classifier cuBLAS's, everything else kernels of our own
 // compiled by NVRTC (kernels.cu).
 type Evaluator struct {
-	p      *backend.Problem
-	a      *api
-	g      *gpu
-	t      *thread
-	plan   *plan
-	tf32   bool
-	layout map[string]int // offset of each state-dict entry in the flat weights
-	batch  int            // largest batch
-	convs  map[convShape]*convDesc
+	p         *backend.Problem
+	a         *api
+	g         *gpu
+	t         *thread
+	plan      *plan
+	tf32      bool
+	benchmark bool           // choose convolution algorithms by timing them
+	layout    map[string]int // offset of each state-dict entry in the flat weights
+	batch     int            // largest batch
+	convs     map[convShape]*convDesc
 
 	center, dx, dy, w ptr // flat weights: centre, directions, current point
 	scale, shift      ptr // per-channel folds at the current point
@@ -74,7 +76,8 @@ func New(p *backend.Problem, opts *Options) (*Evaluator, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Evaluator{p: p, a: a, plan: pl, tf32: opts.TF32, layout: map[string]int{}, convs: map[convShape]*convDesc{}, t: startThread()}
+	e := &Evaluator{p: p, a: a, plan: pl, tf32: opts.TF32, layout: map[string]int{}, convs: map[convShape]*convDesc{}, t: startThread(),
+		benchmark: opts.Benchmark || os.Getenv("LANDSCAPE_CUDNN_BENCHMARK") == "1"}
 	err = e.t.do(func() error {
 		g, err := openGPU(a, opts.Device)
 		if err != nil {
@@ -233,7 +236,11 @@ func (e *Evaluator) Describe() string {
 	if v := e.a.cudnnGetVersion(); v > 0 {
 		dnn = fmt.Sprintf(", cuDNN %d.%d.%d", v/10000, v%10000/100, v%100)
 	}
-	return fmt.Sprintf("cuda:%d %s (compute %d.%d%s, %s, batch %d)", e.g.dev, e.g.name, e.g.major, e.g.minor, dnn, arith, e.batch)
+	choice := "heuristic"
+	if e.benchmark {
+		choice = "benchmarked"
+	}
+	return fmt.Sprintf("cuda:%d %s (compute %d.%d%s %s algorithms, %s, batch %d)", e.g.dev, e.g.name, e.g.major, e.g.minor, dnn, choice, arith, e.batch)
 }
 
 // Close frees the device memory and releases the context.

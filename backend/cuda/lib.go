@@ -200,6 +200,7 @@ type api struct {
 	cudnnDestroyConvolutionDescriptor       func(d uintptr) int32
 	cudnnGetConvolution2dForwardOutputDim   func(conv, x, w uintptr, n, c, h, wd *int32) int32
 	cudnnFindConvolutionForwardAlgorithm    func(h, x, w, conv, y uintptr, requested int32, returned *int32, perf *convAlgoPerf) int32
+	cudnnGetConvolutionForwardAlgorithm     func(h, x, w, conv, y uintptr, requested int32, returned *int32, perf *convAlgoPerf) int32
 	cudnnGetConvolutionForwardWorkspaceSize func(h, x, w, conv, y uintptr, algo int32, size *uintptr) int32
 	cudnnConvolutionForward                 func(h uintptr, alpha *float32, xd uintptr, x uint64, wd uintptr, w uint64, conv uintptr, algo int32, ws uint64, wsSize uintptr, beta *float32, yd uintptr, y uint64) int32
 }
@@ -314,6 +315,7 @@ func openAPI() (*api, error) {
 	bind(dn, &a.cudnnDestroyConvolutionDescriptor, "cudnnDestroyConvolutionDescriptor")
 	bind(dn, &a.cudnnGetConvolution2dForwardOutputDim, "cudnnGetConvolution2dForwardOutputDim")
 	bind(dn, &a.cudnnFindConvolutionForwardAlgorithm, "cudnnFindConvolutionForwardAlgorithm")
+	bind(dn, &a.cudnnGetConvolutionForwardAlgorithm, "cudnnGetConvolutionForwardAlgorithm_v7")
 	bind(dn, &a.cudnnGetConvolutionForwardWorkspaceSize, "cudnnGetConvolutionForwardWorkspaceSize")
 	bind(dn, &a.cudnnConvolutionForward, "cudnnConvolutionForward")
 	if len(missing) > 0 {
