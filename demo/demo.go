@@ -44,7 +44,7 @@ const (
 	// DefaultSamples and DefaultGrid keep the demo to about a minute on
 	// two cores.
 	DefaultSamples = 200
-	DefaultGrid    = "-0.5:0.5:15"
+	DefaultGrid    = "-1:1:21"
 )
 
 // Extract writes the embedded assets into dir (created if needed) and
