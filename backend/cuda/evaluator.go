@@ -72,6 +72,9 @@ func New(p *backend.Problem, opts *Options) (*Evaluator, error) {
 	if err != nil {
 		return nil, err
 	}
+	if r := Probe(); len(r.Devices) == 0 {
+		return nil, fmt.Errorf("cuda: no GPU to compute on: %s", r.Why)
+	}
 	a, err := loadAPI()
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/landscape-go/landscape/backend/cuda"
 	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/internal/npy"
 	"github.com/landscape-go/landscape/nets"
@@ -105,6 +106,10 @@ func TestBadInputsGetClearErrors(t *testing.T) {
 			[]string{"cannot write the output /nonexistent/dir/s.parquet"}},
 		{"missing checkpoint", surface("resnet20", filepath.Join(dir, "nope.pt"), data), 1, []string{"nope.pt", "no such file"}},
 		{"unknown model", surface("resnet21", ckpt, data), 1, []string{`unknown model "resnet21"`, "resnet20_noshort"}},
+		{"unknown device", surface("resnet20", ckpt, data, "--device", "tpu"), 2, []string{"--device tpu", "want auto, cpu, cuda or cuda:N"}},
+	}
+	if r := cuda.Probe(); len(r.Devices) == 0 { // a GPU asked for where there is none
+		cases = append(cases, tc{"no GPU", surface("resnet20", ckpt, data, "--device", "cuda"), 1, []string{"no GPU to compute on", "no NVIDIA driver"}})
 	}
 	for _, c := range cases {
 		code, stdout, stderr := landscapeCLI(t, c.args...)
