@@ -55,23 +55,11 @@ def make_inputs(out, model, samples, seed):
     batch-norm statistics gathered on the GPU."""
     import numpy as np
     import torch
-    import zoo
-    from surface import MEAN, STD
+    from surface import fresh_net, make_data
     ckpt = os.path.join(out, '%s-gpu-seed%d.pt' % (model, seed))
-    data = os.path.join(out, 'data%d-seed%d.npz' % (samples, seed))
-    if not os.path.exists(data):
-        rng = np.random.default_rng(seed)
-        img = rng.integers(0, 256, size=(samples, 3, 32, 32), dtype=np.uint8).astype(np.float32) / 255
-        x = (img - np.array(MEAN, np.float32)[:, None, None]) / np.array(STD, np.float32)[:, None, None]
-        y = rng.integers(0, 10, size=samples).astype(np.int64)
-        np.savez(data, x=x.astype(np.float32), y=y)
+    data = make_data(out, samples, seed)
     if not os.path.exists(ckpt):
-        torch.manual_seed(seed)
-        net = zoo.build(model)
-        zoo.init_params(net)
-        for m in net.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.momentum = None  # a cumulative average
+        net = fresh_net(model, seed)
         x = torch.from_numpy(np.load(data)['x'])
         net.cuda().train()
         with torch.no_grad():

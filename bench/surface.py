@@ -47,12 +47,10 @@ def log(*a):
     print(*a, file=sys.stderr, flush=True)
 
 
-def make_inputs(out, model, samples, seed):
-    """Checkpoint and data for model, written once."""
+def make_data(out, samples, seed):
+    """CIFAR-like data (random pixels, CIFAR-10 normalisation, random labels),
+    written once; returns the npz path."""
     import numpy as np
-    import torch
-    import zoo
-    ckpt = os.path.join(out, '%s-seed%d.pt' % (model, seed))
     data = os.path.join(out, 'data%d-seed%d.npz' % (samples, seed))
     if not os.path.exists(data):
         rng = np.random.default_rng(seed)
@@ -60,15 +58,33 @@ def make_inputs(out, model, samples, seed):
         x = (img - np.array(MEAN, np.float32)[:, None, None]) / np.array(STD, np.float32)[:, None, None]
         y = rng.integers(0, 10, size=samples).astype(np.int64)
         np.savez(data, x=x.astype(np.float32), y=y)
+    return data
+
+
+def fresh_net(model, seed):
+    """The model with the reference's initialisation, its batch norms set to
+    gather running statistics as a cumulative average: run it in train mode
+    over the data and eval-mode activations have the scale they have after
+    training."""
+    import torch
+    import zoo
+    torch.manual_seed(seed)
+    net = zoo.build(model)
+    zoo.init_params(net)
+    for m in net.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.momentum = None
+    return net
+
+
+def make_inputs(out, model, samples, seed):
+    """Checkpoint and data for model, written once."""
+    import numpy as np
+    import torch
+    ckpt = os.path.join(out, '%s-seed%d.pt' % (model, seed))
+    data = make_data(out, samples, seed)
     if not os.path.exists(ckpt):
-        torch.manual_seed(seed)
-        net = zoo.build(model)
-        zoo.init_params(net)
-        # Running statistics from the data (a cumulative average), so that
-        # eval-mode activations have the scale they have after training.
-        for m in net.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.momentum = None
+        net = fresh_net(model, seed)
         x = torch.from_numpy(np.load(data)['x'])
         net.train()
         with torch.no_grad():
