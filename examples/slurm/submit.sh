@@ -9,6 +9,11 @@
 # drawn once, here, and every task reads them (DIRECTIONS, default
 # $OUT/directions.safetensors; SEED, NORM and IGNORE choose them), so all
 # shards use the same u and v. Prints the merge job's id.
+#
+# On GPU nodes ask Slurm for one GPU per task, e.g. SBATCH_FLAGS="--gres=gpu:1":
+# each task computes on the GPU it is given (DEVICE, default auto: the GPU
+# when one works, else the CPU; cpu or cuda to insist). The CUDA libraries are
+# found in a Python environment with PyTorch on PATH, or in LANDSCAPE_CUDA_PATH.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 : "${LANDSCAPE:=landscape}" "${TASKS:=16}" "${SEED:=123}" "${NORM:=filter}" "${IGNORE:=biasbn}"
@@ -20,6 +25,6 @@ model_flags=()
 [ -n "${CLASSES:-}" ] && model_flags+=(--classes "$CLASSES")
 "$LANDSCAPE" directions --model "$MODEL" --checkpoint "$CHECKPOINT" "${model_flags[@]}" \
   --seed "$SEED" --norm "$NORM" --ignore "$IGNORE" --out "$DIRECTIONS"
-export LANDSCAPE MODEL CHECKPOINT DATA DIRECTIONS X Y OUT SURFACE SPLIT SAMPLES BATCH
+export LANDSCAPE MODEL CHECKPOINT DATA DIRECTIONS X Y OUT SURFACE SPLIT SAMPLES BATCH DEVICE
 array=$(sbatch --parsable --array="0-$((TASKS - 1))" ${SBATCH_FLAGS:-} "$here/surface.sbatch")
 sbatch --parsable --dependency="afterok:${array%%;*}" ${SBATCH_FLAGS:-} "$here/merge.sbatch"
