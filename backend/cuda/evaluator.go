@@ -4,6 +4,7 @@ package cuda
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -268,6 +269,9 @@ func (e *Evaluator) Close() error {
 // Evaluate implements [backend.Evaluator]: the points one after another,
 // each emitted as soon as it is done.
 func (e *Evaluator) Evaluate(ctx context.Context, coords []backend.Coord, emit func(i int, values []float64)) error {
+	if e.t == nil {
+		return errors.New("cuda: Evaluate after Close")
+	}
 	return e.t.do(func() error {
 		for i, c := range coords {
 			if err := ctx.Err(); err != nil {
