@@ -33,7 +33,6 @@ type convDesc struct {
 	x, w, conv, y uintptr
 	algo          int32
 	workspace     uintptr // bytes
-	math          int32
 }
 
 // convDesc returns the descriptors of shape s and the algorithm for it,
@@ -106,10 +105,9 @@ func (e *Evaluator) convDesc(s convShape) (*convDesc, error) {
 	if pick < 0 {
 		return nil, fmt.Errorf("cuda: cuDNN has no algorithm for convolution %+v (%d tried)", s, got)
 	}
-	d.algo, d.math = perf[pick].Algo, math
-	if e.tf32 {
-		d.math = perf[pick].MathType
-		if err := a.cudnn("cudnnSetConvolutionMathType", a.cudnnSetConvolutionMathType(d.conv, d.math)); err != nil {
+	d.algo = perf[pick].Algo
+	if e.tf32 { // the math the chosen algorithm was ranked with
+		if err := a.cudnn("cudnnSetConvolutionMathType", a.cudnnSetConvolutionMathType(d.conv, perf[pick].MathType)); err != nil {
 			return nil, err
 		}
 	}

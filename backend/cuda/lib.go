@@ -68,24 +68,13 @@ func libraryDirs() []string {
 		}
 	}
 	home, _ := os.UserHomeDir()
-	prefixes = append(prefixes, "/usr/local", "/usr", "/opt/conda", filepath.Join(home, ".local"))
+	// The last two: images that keep PyTorch in a virtual environment in /opt.
+	prefixes = append(prefixes, "/usr/local", "/usr", "/opt/conda", filepath.Join(home, ".local"), "/opt/*/.venv", "/opt/*/venv")
 	for _, p := range prefixes {
-		wheels(p)
-	}
-	for _, v := range globDirs("/opt/*/.venv", "/opt/*/venv") { // images that keep PyTorch in /opt
-		wheels(v)
+		wheels(p) // add globs the patterns
 	}
 	add("/usr/local/cuda/lib64", "/usr/local/cuda-1[23]*/lib64", "/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib/aarch64-linux-gnu")
 	return dirs
-}
-
-func globDirs(patterns ...string) []string {
-	var out []string
-	for _, p := range patterns {
-		m, _ := filepath.Glob(p)
-		out = append(out, m...)
-	}
-	return out
 }
 
 // library is one shared object to open: the glob patterns of its file name,
