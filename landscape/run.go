@@ -310,19 +310,7 @@ func checkWeights(path string, sd *nets.StateDict, net *nets.Net) (string, error
 		}
 		return "", fmt.Errorf("landscape: checkpoint %s: %w", path, err)
 	}
-	var bad []string
-	for _, name := range sd.Names() {
-		t, _ := sd.Get(name)
-		n := 0
-		for _, v := range t.Data {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				n++
-			}
-		}
-		if n > 0 {
-			bad = append(bad, fmt.Sprintf("%s (%d of %d values)", name, n, len(t.Data)))
-		}
-	}
+	bad := sd.NonFinite()
 	if len(bad) > 0 {
 		return "", fmt.Errorf("landscape: checkpoint %s: %w: NaN or Inf in %s", path, ErrNonFinite, clip(bad))
 	}

@@ -1,6 +1,7 @@
 package nets
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -61,4 +62,25 @@ func (sd *StateDict) StripPrefix(prefix string) bool {
 	}
 	*sd = out
 	return changed
+}
+
+// NonFinite describes each tensor of sd that holds NaN or ±Inf, as
+// "name (n of m values)", in order; it is empty when every value is finite.
+// Weights and directions are checked with it before any point is
+// computed: one NaN in them makes every loss NaN.
+func (sd *StateDict) NonFinite() []string {
+	var bad []string
+	for _, name := range sd.names {
+		t := sd.tensors[name]
+		n := 0
+		for _, v := range t.Data {
+			if v-v != 0 { // NaN or ±Inf
+				n++
+			}
+		}
+		if n > 0 {
+			bad = append(bad, fmt.Sprintf("%s (%d of %d values)", name, n, len(t.Data)))
+		}
+	}
+	return bad
 }

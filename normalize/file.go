@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -12,6 +13,10 @@ import (
 // "x.<state-dict key>" and "y.<state-dict key>", float32, shaped like the
 // weights. It holds final directions: nothing is normalised when it is
 // read. A key absent from the file is a zero direction.
+
+// ErrNonFinite is wrapped by the error for a direction file holding NaN
+// or Inf: every point off the centre would be NaN.
+var ErrNonFinite = errors.New("directions are not finite")
 
 // WriteFile writes directions x and (if not nil) y to path, atomically,
 // with meta stored as the file's __metadata__.
@@ -78,6 +83,9 @@ func split(path string, sd *nets.StateDict, net *nets.Net) (x, y *nets.StateDict
 	}
 	if len(bad) > 0 {
 		return nil, nil, fmt.Errorf("normalize: direction file %s does not fit model %s:\n  %s", path, net.Name, strings.Join(bad, "\n  "))
+	}
+	if bad := sd.NonFinite(); len(bad) > 0 {
+		return nil, nil, fmt.Errorf("normalize: direction file %s: %w: NaN or Inf in %s", path, ErrNonFinite, strings.Join(bad, ", "))
 	}
 	if x.Len() == 0 {
 		return nil, nil, fmt.Errorf("normalize: direction file %s has no x.<key> tensors", path)

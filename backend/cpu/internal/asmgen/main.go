@@ -251,7 +251,9 @@ func kernel(b *bytes.Buffer, x isa, name string, r, v int) {
 	a.op("%s %s, %s, %s", x.zero, bc, bc, bc)
 	for i := range r {
 		for u := range nv {
-			a.op("VMAXPS %s, %s, %s", bc, acc(i, u), acc(i, u))
+			// Zero first: MAXPS returns its second source when either is NaN,
+			// so the accumulator there keeps a NaN as PyTorch's relu does.
+			a.op("VMAXPS %s, %s, %s", acc(i, u), bc, acc(i, u))
 		}
 	}
 	a.label("store")
@@ -500,7 +502,7 @@ func winograd(s, g *bytes.Buffer, x isa) {
 						a.op("VADDPS %s, %s, %s", fmt.Sprintf(rows[r], "CX"), o, o)
 					}
 					if relu {
-						a.op("VMAXPS %s, %s, %s", zero, o, o)
+						a.op("VMAXPS %s, %s, %s", o, zero, o) // NaN kept, as above
 					}
 					a.op("VMOVUPS %s, %s", o, fmt.Sprintf(rows[r], "BX"))
 				}
