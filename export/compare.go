@@ -1,6 +1,7 @@
 package export
 
 import (
+	"github.com/landscape-go/landscape/landscape/surface"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -10,7 +11,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/landscape-go/landscape/landscape"
 )
 
 // Field is one metric of a surface as a dense grid: Z[iy][ix] is the value
@@ -28,7 +28,7 @@ type Field struct {
 
 // NewField returns the named metric of s as a Field, with the coordinates
 // of the grid in its provenance.
-func NewField(s *landscape.Surface, metric string) (*Field, error) {
+func NewField(s *surface.Surface, metric string) (*Field, error) {
 	z, err := s.Grid(metric)
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
@@ -394,7 +394,7 @@ func Summarize(f *Field, o *SummaryOptions) Summary {
 }
 
 // SummarizeSurface summarises the named metric of s under the given name.
-func SummarizeSurface(s *landscape.Surface, name, metric string, o *SummaryOptions) (Summary, error) {
+func SummarizeSurface(s *surface.Surface, name, metric string, o *SummaryOptions) (Summary, error) {
 	f, err := NewField(s, metric)
 	if err != nil {
 		return Summary{}, err

@@ -1,12 +1,12 @@
 package export
 
 import (
+	"github.com/landscape-go/landscape/landscape/surface"
 	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
 
-	"github.com/landscape-go/landscape/landscape"
 )
 
 // WriteCSV writes s to w as comma-separated text: a header line naming the
@@ -17,7 +17,7 @@ import (
 // provenance is not written; the Parquet file carries it.
 //
 // The surface must be consistent as [EncodeParquet] requires.
-func WriteCSV(w io.Writer, s *landscape.Surface) error {
+func WriteCSV(w io.Writer, s *surface.Surface) error {
 	if err := validate(s); err != nil {
 		return fmt.Errorf("export: write csv: %w", err)
 	}

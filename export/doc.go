@@ -1,5 +1,5 @@
 // Package export is where a loss landscape leaves the program: it writes a
-// [landscape.Surface] as files other tools read, reads those files back, and
+// [surface.Surface] as files other tools read, reads those files back, and
 // draws and summarizes surfaces.
 //
 // # Overview
@@ -22,8 +22,8 @@
 // [ReadParquet] recomputes it from x and y and the grid, by matching each
 // coordinate to the values of its [grid.Axis].
 //
-// The file's key-value metadata holds the [landscape.Provenance] as JSON under
-// [landscape.MetadataKey]; a file without it is not a surface and reading it
+// The file's key-value metadata holds the [surface.Provenance] as JSON under
+// [surface.MetadataKey]; a file without it is not a surface and reading it
 // fails with [ErrNoProvenance]. Pages are compressed with zstd and a file is
 // one row group.
 //

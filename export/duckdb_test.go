@@ -1,6 +1,7 @@
 package export
 
 import (
+	"github.com/landscape-go/landscape/landscape/surface"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -11,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/landscape-go/landscape/landscape"
 )
 
 // duckDBDir is the folder of the DuckDB reader script, from this package.
@@ -142,16 +142,16 @@ func TestDuckDBReadsParquet(t *testing.T) {
 				}
 			}
 
-			raw, ok := got.Metadata[landscape.MetadataKey]
+			raw, ok := got.Metadata[surface.MetadataKey]
 			if !ok {
-				t.Fatalf("DuckDB finds no %q metadata, only %v", landscape.MetadataKey, got.Metadata)
+				t.Fatalf("DuckDB finds no %q metadata, only %v", surface.MetadataKey, got.Metadata)
 			}
 			wantJSON, err := json.Marshal(s.Provenance)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if raw != string(wantJSON) {
-				t.Errorf("DuckDB reads metadata %q as\n%s\nwant\n%s", landscape.MetadataKey, raw, wantJSON)
+				t.Errorf("DuckDB reads metadata %q as\n%s\nwant\n%s", surface.MetadataKey, raw, wantJSON)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package export_test
 
 import (
+	"github.com/landscape-go/landscape/landscape/surface"
 	"fmt"
 	"log"
 	"math"
@@ -9,17 +10,16 @@ import (
 
 	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/grid"
-	"github.com/landscape-go/landscape/landscape"
 )
 
 // bowl returns the 1D surface of the loss x² on the axis -1:1:5, with an
 // accuracy that falls off away from the centre.
-func bowl() *landscape.Surface {
-	s := &landscape.Surface{Metrics: []string{"train_loss", "train_acc"}}
+func bowl() *surface.Surface {
+	s := &surface.Surface{Metrics: []string{"train_loss", "train_acc"}}
 	s.Provenance.Tool = "landscape"
 	s.Provenance.Grid.X = grid.Axis{Min: -1, Max: 1, Num: 5}
 	for i, x := range s.Provenance.Grid.X.Values() {
-		s.Points = append(s.Points, landscape.Point{
+		s.Points = append(s.Points, surface.Point{
 			Index:  i,
 			X:      x,
 			Y:      math.NaN(), // 1D

@@ -1,6 +1,7 @@
 package export
 
 import (
+	"github.com/landscape-go/landscape/landscape/surface"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -19,7 +20,6 @@ import (
 
 	"github.com/landscape-go/landscape/grid"
 	"github.com/landscape-go/landscape/internal/atomicfile"
-	"github.com/landscape-go/landscape/landscape"
 )
 
 // Errors that callers test for, returned wrapped.
@@ -28,7 +28,7 @@ var (
 	// is missing, out of order, of another type or nested.
 	ErrSchema = errors.New("not a surface schema")
 	// ErrNoProvenance means a file has no provenance metadata under
-	// landscape.MetadataKey.
+	// surface.MetadataKey.
 	ErrNoProvenance = errors.New("no provenance metadata")
 	// ErrNotOnGrid means a point's coordinates are not those of a grid point.
 	ErrNotOnGrid = errors.New("point not on the grid")
@@ -51,7 +51,7 @@ const rowBatch = 4096
 // The file is written to a temporary file in the same folder, synced to disk
 // and renamed to path, so that path never holds a partial file. If anything
 // fails the temporary file is removed and path is left as it was.
-func WriteParquet(path string, s *landscape.Surface) error {
+func WriteParquet(path string, s *surface.Surface) error {
 	if err := atomicfile.Write(path, func(w io.Writer) error { return encodeParquet(w, s) }); err != nil {
 		return fmt.Errorf("export: write %s: %w", path, err)
 	}
@@ -66,14 +66,14 @@ func WriteParquet(path string, s *landscape.Surface) error {
 // of its grid index, with one value per metric, in ascending index order.
 // Otherwise the error names the first fault and wraps [ErrNotOnGrid] for a
 // point away from its coordinates, [ErrInvalid] for anything else.
-func EncodeParquet(w io.Writer, s *landscape.Surface) error {
+func EncodeParquet(w io.Writer, s *surface.Surface) error {
 	if err := encodeParquet(w, s); err != nil {
 		return fmt.Errorf("export: encode parquet: %w", err)
 	}
 	return nil
 }
 
-func encodeParquet(w io.Writer, s *landscape.Surface) error {
+func encodeParquet(w io.Writer, s *surface.Surface) error {
 	if err := validate(s); err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func encodeParquet(w io.Writer, s *landscape.Surface) error {
 	pw := parquet.NewWriter(w,
 		schemaOf(s.Metrics),
 		parquet.Compression(&parquet.Zstd),
-		parquet.KeyValueMetadata(landscape.MetadataKey, string(prov)),
+		parquet.KeyValueMetadata(surface.MetadataKey, string(prov)),
 	)
 	oneD := s.Is1D()
 	ncol := 2 + len(s.Metrics)
@@ -147,7 +147,7 @@ func schemaOf(metrics []string) *parquet.Schema {
 }
 
 // validate checks that s can be written and read back unchanged.
-func validate(s *landscape.Surface) error {
+func validate(s *surface.Surface) error {
 	if s == nil {
 		return fmt.Errorf("%w: nil surface", ErrInvalid)
 	}
@@ -257,7 +257,7 @@ func axisIndex(a grid.Axis, v float64) (int, bool) {
 // not for hostile input: it refuses a truncated file, LZ4 compression and
 // a bad footer length before parquet-go reads them, but parquet-go then
 // allocates the sizes a damaged file's pages declare, up to gigabytes.
-func ReadParquet(path string) (*landscape.Surface, error) {
+func ReadParquet(path string) (*surface.Surface, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("export: read %s: %w", path, err)
@@ -276,7 +276,7 @@ func ReadParquet(path string) (*landscape.Surface, error) {
 
 // DecodeParquet reads a surface from the size bytes of a Parquet file in r,
 // as [ReadParquet] reads one from a file.
-func DecodeParquet(r io.ReaderAt, size int64) (*landscape.Surface, error) {
+func DecodeParquet(r io.ReaderAt, size int64) (*surface.Surface, error) {
 	s, err := decodeParquet(r, size)
 	if err != nil {
 		return nil, fmt.Errorf("export: decode parquet: %w", err)
@@ -284,7 +284,7 @@ func DecodeParquet(r io.ReaderAt, size int64) (*landscape.Surface, error) {
 	return s, nil
 }
 
-func decodeParquet(r io.ReaderAt, size int64) (s *landscape.Surface, err error) {
+func decodeParquet(r io.ReaderAt, size int64) (s *surface.Surface, err error) {
 	// parquet-go trusts the file more than a reader of outside bytes may:
 	// some malformed files make it panic rather than fail.
 	defer func() {
@@ -306,13 +306,13 @@ func decodeParquet(r io.ReaderAt, size int64) (s *landscape.Surface, err error) 
 	if err != nil {
 		return nil, err
 	}
-	s = &landscape.Surface{Metrics: metrics}
-	raw, ok := pf.Lookup(landscape.MetadataKey)
+	s = &surface.Surface{Metrics: metrics}
+	raw, ok := pf.Lookup(surface.MetadataKey)
 	if !ok {
-		return nil, fmt.Errorf("%w: key %q missing", ErrNoProvenance, landscape.MetadataKey)
+		return nil, fmt.Errorf("%w: key %q missing", ErrNoProvenance, surface.MetadataKey)
 	}
 	if err := json.Unmarshal([]byte(raw), &s.Provenance); err != nil {
-		return nil, fmt.Errorf("provenance metadata %q: %w", landscape.MetadataKey, err)
+		return nil, fmt.Errorf("provenance metadata %q: %w", surface.MetadataKey, err)
 	}
 	g := s.Provenance.Grid
 	if err := g.X.Validate(); err != nil {
@@ -380,7 +380,7 @@ func checkChunks(pf *parquet.File) error {
 }
 
 // numPoints returns the number of points of g.
-func numPoints(g landscape.GridInfo) int64 {
+func numPoints(g grid.Grid) int64 {
 	n := int64(g.X.Num)
 	if g.Y != nil {
 		n *= int64(g.Y.Num)
@@ -422,12 +422,12 @@ func checkSchema(root *parquet.Column) ([]string, error) {
 }
 
 // readPoints reads the rows of pf as points of s, sorted by index.
-func readPoints(pf *parquet.File, s *landscape.Surface) ([]landscape.Point, error) {
+func readPoints(pf *parquet.File, s *surface.Surface) ([]surface.Point, error) {
 	g := s.Provenance.Grid
 	nm := len(s.Metrics)
 	// The row count comes from the file: trust it for sizes only so far.
 	n := int(min(pf.NumRows(), 1<<20))
-	points := make([]landscape.Point, 0, n)
+	points := make([]surface.Point, 0, n)
 	values := make([]float64, 0, n*nm)
 	buf := make([]parquet.Row, rowBatch)
 	for _, rg := range pf.RowGroups() {
@@ -456,7 +456,7 @@ func readPoints(pf *parquet.File, s *landscape.Surface) ([]landscape.Point, erro
 			return nil, fmt.Errorf("parquet: %w", err)
 		}
 	}
-	slices.SortStableFunc(points, func(a, b landscape.Point) int { return a.Index - b.Index })
+	slices.SortStableFunc(points, func(a, b surface.Point) int { return a.Index - b.Index })
 	for k := 1; k < len(points); k++ {
 		if points[k].Index == points[k-1].Index {
 			p := points[k]
@@ -468,9 +468,9 @@ func readPoints(pf *parquet.File, s *landscape.Surface) ([]landscape.Point, erro
 
 // toPoint converts one row, whose columns checkSchema accepted, to a point
 // of the grid g with the metric values stored in values.
-func toPoint(row parquet.Row, g landscape.GridInfo, values []float64) (landscape.Point, error) {
+func toPoint(row parquet.Row, g grid.Grid, values []float64) (surface.Point, error) {
 	nm := len(values)
-	p := landscape.Point{Y: math.NaN(), Values: values}
+	p := surface.Point{Y: math.NaN(), Values: values}
 	var haveX, haveY bool
 	for _, v := range row {
 		c := v.Column()

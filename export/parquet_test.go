@@ -1,6 +1,7 @@
 package export
 
 import (
+	"github.com/landscape-go/landscape/landscape/surface"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
@@ -19,7 +20,6 @@ import (
 	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/landscape-go/landscape/grid"
-	"github.com/landscape-go/landscape/landscape"
 )
 
 var testMetrics = []string{"train_loss", "train_acc", "test_loss", "test_acc"}
@@ -27,24 +27,24 @@ var testMetrics = []string{"train_loss", "train_acc", "test_loss", "test_acc"}
 // testSurface returns a surface on an nx by ny grid (1D if ny is 0) holding
 // every step-th point, with a full provenance and values that include NaN,
 // both infinities, -0 and numbers without a short decimal form.
-func testSurface(nx, ny, step int, metrics []string) *landscape.Surface {
+func testSurface(nx, ny, step int, metrics []string) *surface.Surface {
 	seed := uint64(7)
-	s := &landscape.Surface{
+	s := &surface.Surface{
 		Metrics: metrics,
-		Provenance: landscape.Provenance{
+		Provenance: surface.Provenance{
 			Tool:       "landscape",
 			Version:    "v0.1.0-test",
 			Created:    "2025-01-02T03:04:05Z",
-			Model:      landscape.ModelInfo{Name: "resnet20", InChannels: 3, Height: 32, Width: 32, Classes: 10},
-			Checkpoint: landscape.FileInfo{Path: "ckpt/model_300.t7", SHA256: strings.Repeat("ab", 32)},
-			Directions: landscape.DirectionsInfo{Kind: "random", Seed: 123, Norm: "filter", Ignore: "biasbn", Mode: "weights", SHA256: strings.Repeat("cd", 32)},
-			Data: landscape.DataInfo{
+			Model:      surface.ModelInfo{Name: "resnet20", InChannels: 3, Height: 32, Width: 32, Classes: 10},
+			Checkpoint: surface.FileInfo{Path: "ckpt/model_300.t7", SHA256: strings.Repeat("ab", 32)},
+			Directions: surface.DirectionsInfo{Kind: "random", Seed: 123, Norm: "filter", Ignore: "biasbn", Mode: "weights", SHA256: strings.Repeat("cd", 32)},
+			Data: surface.DataInfo{
 				Name: "cifar10", Path: "data/cifar-10-batches-bin", Splits: []string{"train", "test"},
 				Samples: []int{50000, 10000}, SampleSeed: &seed,
 				Mean: []float64{0.4914, 0.4822, 0.4465}, Std: []float64{0.2470, 0.2435, 0.2616},
 			},
-			Grid:        landscape.GridInfo{X: grid.Axis{Min: -1, Max: 1, Num: nx}},
-			Shard:       landscape.ShardInfo{Index: 0, Count: 1},
+			Grid:        grid.Grid{X: grid.Axis{Min: -1, Max: 1, Num: nx}},
+			Shard:       grid.Shard{Index: 0, Count: 1},
 			BatchSize:   128,
 			Backend:     "cpu",
 			Device:      "2 threads",
@@ -65,7 +65,7 @@ func testSurface(nx, ny, step int, metrics []string) *landscape.Surface {
 	}
 	special := []float64{math.NaN(), math.Inf(1), math.Inf(-1), math.Copysign(0, -1), 1.0 / 3, 5e-324}
 	for i := 0; i < n; i += step {
-		p := landscape.Point{Index: i, X: s.Provenance.Grid.X.At(i % nx), Y: math.NaN()}
+		p := surface.Point{Index: i, X: s.Provenance.Grid.X.At(i % nx), Y: math.NaN()}
 		if ny > 0 {
 			p.Y = s.Provenance.Grid.Y.At(i / nx)
 		}
@@ -92,7 +92,7 @@ func sameFloat(a, b float64) bool {
 }
 
 // checkSameSurface fails t unless got equals want point for point.
-func checkSameSurface(t *testing.T, got, want *landscape.Surface) {
+func checkSameSurface(t *testing.T, got, want *surface.Surface) {
 	t.Helper()
 	if !reflect.DeepEqual(got.Metrics, want.Metrics) {
 		t.Errorf("metrics %q, want %q", got.Metrics, want.Metrics)
@@ -253,16 +253,16 @@ func TestParquetLayout(t *testing.T) {
 			}
 
 			// The provenance is stored as its JSON.
-			raw, ok := f.Lookup(landscape.MetadataKey)
+			raw, ok := f.Lookup(surface.MetadataKey)
 			if !ok {
-				t.Fatalf("no %q metadata", landscape.MetadataKey)
+				t.Fatalf("no %q metadata", surface.MetadataKey)
 			}
 			wantJSON, err := json.Marshal(s.Provenance)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if raw != string(wantJSON) {
-				t.Errorf("metadata %q is\n%s\nwant\n%s", landscape.MetadataKey, raw, wantJSON)
+				t.Errorf("metadata %q is\n%s\nwant\n%s", surface.MetadataKey, raw, wantJSON)
 			}
 		})
 	}
@@ -457,23 +457,23 @@ func TestEncodeParquetInvalid(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name   string
-		change func(s *landscape.Surface)
+		change func(s *surface.Surface)
 		want   error
 	}{
-		{"empty metric name", func(s *landscape.Surface) { s.Metrics[1] = "" }, ErrInvalid},
-		{"comma in metric name", func(s *landscape.Surface) { s.Metrics[1] = "a,b" }, ErrInvalid},
-		{"metric named x", func(s *landscape.Surface) { s.Metrics[1] = "x" }, ErrInvalid},
-		{"metric named twice", func(s *landscape.Surface) { s.Metrics[1] = s.Metrics[0] }, ErrInvalid},
-		{"bad x axis", func(s *landscape.Surface) { s.Provenance.Grid.X.Num = 0 }, ErrInvalid},
-		{"bad y axis", func(s *landscape.Surface) { s.Provenance.Grid.Y.Max = -5 }, ErrInvalid},
-		{"too few values", func(s *landscape.Surface) { s.Points[2].Values = s.Points[2].Values[:3] }, ErrInvalid},
-		{"index out of grid", func(s *landscape.Surface) { s.Points[len(s.Points)-1].Index = 15 }, ErrInvalid},
-		{"negative index", func(s *landscape.Surface) { s.Points[0].Index = -1 }, ErrInvalid},
-		{"index twice", func(s *landscape.Surface) { s.Points[3].Index = 2 }, ErrInvalid},
-		{"x off grid", func(s *landscape.Surface) { s.Points[4].X += 0.1 }, ErrNotOnGrid},
-		{"y off grid", func(s *landscape.Surface) { s.Points[4].Y = math.NaN() }, ErrNotOnGrid},
-		{"y in 1D", func(s *landscape.Surface) { s.Provenance.Grid.Y = nil; s.Points = s.Points[:3] }, ErrNotOnGrid},
-		{"provenance not JSON", func(s *landscape.Surface) { s.Provenance.WallSeconds = math.NaN() }, nil},
+		{"empty metric name", func(s *surface.Surface) { s.Metrics[1] = "" }, ErrInvalid},
+		{"comma in metric name", func(s *surface.Surface) { s.Metrics[1] = "a,b" }, ErrInvalid},
+		{"metric named x", func(s *surface.Surface) { s.Metrics[1] = "x" }, ErrInvalid},
+		{"metric named twice", func(s *surface.Surface) { s.Metrics[1] = s.Metrics[0] }, ErrInvalid},
+		{"bad x axis", func(s *surface.Surface) { s.Provenance.Grid.X.Num = 0 }, ErrInvalid},
+		{"bad y axis", func(s *surface.Surface) { s.Provenance.Grid.Y.Max = -5 }, ErrInvalid},
+		{"too few values", func(s *surface.Surface) { s.Points[2].Values = s.Points[2].Values[:3] }, ErrInvalid},
+		{"index out of grid", func(s *surface.Surface) { s.Points[len(s.Points)-1].Index = 15 }, ErrInvalid},
+		{"negative index", func(s *surface.Surface) { s.Points[0].Index = -1 }, ErrInvalid},
+		{"index twice", func(s *surface.Surface) { s.Points[3].Index = 2 }, ErrInvalid},
+		{"x off grid", func(s *surface.Surface) { s.Points[4].X += 0.1 }, ErrNotOnGrid},
+		{"y off grid", func(s *surface.Surface) { s.Points[4].Y = math.NaN() }, ErrNotOnGrid},
+		{"y in 1D", func(s *surface.Surface) { s.Provenance.Grid.Y = nil; s.Points = s.Points[:3] }, ErrNotOnGrid},
+		{"provenance not JSON", func(s *surface.Surface) { s.Provenance.WallSeconds = math.NaN() }, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -552,14 +552,14 @@ func TestReadParquetErrors(t *testing.T) {
 	nan := math.NaN()
 	prov2D := testSurface(3, 2, 1, nil).Provenance // x: -1, 0, 1; y: -0.5, 1.5
 	prov1D := testSurface(3, 0, 1, nil).Provenance
-	js := func(p landscape.Provenance) string {
+	js := func(p surface.Provenance) string {
 		b, err := json.Marshal(p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return string(b)
 	}
-	key := landscape.MetadataKey
+	key := surface.MetadataKey
 	loss := schemaOf([]string{"loss"})
 	var good bytes.Buffer
 	if err := EncodeParquet(&good, testSurface(3, 2, 1, []string{"loss"})); err != nil {
@@ -768,7 +768,7 @@ func TestReadParquetForeignFiles(t *testing.T) {
 		opt(1, 1.5, &one),
 		opt(math.Nextafter(0, 1), -0.5, nil),
 		opt(-1, math.Nextafter(1.5, 0), &two),
-	}, landscape.MetadataKey, string(b))
+	}, surface.MetadataKey, string(b))
 	if f, err := parquet.OpenFile(bytes.NewReader(file), int64(len(file))); err != nil || len(f.RowGroups()) != 2 {
 		t.Fatalf("crafted file: %v; want 2 row groups", err)
 	}
@@ -833,7 +833,7 @@ func TestAxisIndex(t *testing.T) {
 // finds out-of-memory crashes in parquet-go within a minute rather than
 // faults here.
 func FuzzDecodeParquet(f *testing.F) {
-	prov := func(s *landscape.Surface) string {
+	prov := func(s *surface.Surface) string {
 		b, err := json.Marshal(s.Provenance)
 		if err != nil {
 			f.Fatal(err)
@@ -852,7 +852,7 @@ func FuzzDecodeParquet(f *testing.F) {
 			return
 		}
 		schema := schemaOf([]string{metric})
-		file := craft(t, schema, []parquet.Row{row(x0, y0, v0), row(x1, y1, v1)}, landscape.MetadataKey, provJSON)
+		file := craft(t, schema, []parquet.Row{row(x0, y0, v0), row(x1, y1, v1)}, surface.MetadataKey, provJSON)
 		s, err := DecodeParquet(bytes.NewReader(file), int64(len(file)))
 		if err != nil {
 			return

@@ -1,6 +1,7 @@
 package export
 
 import (
+	"github.com/landscape-go/landscape/landscape/surface"
 	"errors"
 	"fmt"
 	"image/color"
@@ -24,7 +25,6 @@ import (
 	"gonum.org/v1/plot/vg/vgpdf"
 	"gonum.org/v1/plot/vg/vgsvg"
 
-	"github.com/landscape-go/landscape/landscape"
 )
 
 // PlotKind selects one of the figures [NewFigure] draws of a surface.
@@ -73,7 +73,7 @@ func (k PlotKind) Suffix() string {
 
 // PlotKinds returns the kinds of figure that suit s: the four 2D kinds, or
 // CurvePlot for a 1D surface.
-func PlotKinds(s *landscape.Surface) []PlotKind {
+func PlotKinds(s *surface.Surface) []PlotKind {
 	if s.Is1D() {
 		return []PlotKind{CurvePlot}
 	}
@@ -142,7 +142,7 @@ var ErrPlot = errors.New("cannot plot")
 // DefaultMetric returns the metric a figure of s shows unless told
 // otherwise: train_loss if s has it, else its first metric ending in
 // _loss, else its first metric.
-func DefaultMetric(s *landscape.Surface) string {
+func DefaultMetric(s *surface.Surface) string {
 	if slices.Contains(s.Metrics, "train_loss") {
 		return "train_loss"
 	}
@@ -250,7 +250,7 @@ func ParsePlotKind(name string) (PlotKind, error) {
 // under dir, named base_metric_suffix[_log].format as the reference names
 // its PDFs (for example surface_train_loss_2dcontour.png). It returns the
 // paths written.
-func WritePlots(dir, base string, s *landscape.Surface, kinds []PlotKind, formats []string, o *PlotOptions) ([]string, error) {
+func WritePlots(dir, base string, s *surface.Surface, kinds []PlotKind, formats []string, o *PlotOptions) ([]string, error) {
 	opt := defaults(o)
 	if opt.Metric == "" {
 		opt.Metric = DefaultMetric(s)
@@ -304,7 +304,7 @@ func defaults(o *PlotOptions) PlotOptions {
 // NewFigure returns the figure of the given kind of surface s. The 2D
 // kinds need a 2D surface and CurvePlot a 1D one. NaN and infinite values
 // are drawn grey, and the legend says so.
-func NewFigure(s *landscape.Surface, kind PlotKind, o *PlotOptions) (*Figure, error) {
+func NewFigure(s *surface.Surface, kind PlotKind, o *PlotOptions) (*Figure, error) {
 	opt := defaults(o)
 	if opt.Metric == "" {
 		opt.Metric = DefaultMetric(s)
@@ -693,7 +693,7 @@ func logY(p *plot.Plot, lo, hi float64) func(c draw.Canvas) draw.Canvas {
 }
 
 // axisLabels returns the labels of the x and y axes.
-func axisLabels(p *landscape.Provenance) (x, y string) {
+func axisLabels(p *surface.Provenance) (x, y string) {
 	if p.Directions.Kind == "target" {
 		return "α (0 = checkpoint, 1 = target)", "β (y direction)"
 	}
@@ -702,7 +702,7 @@ func axisLabels(p *landscape.Provenance) (x, y string) {
 
 // titleOf returns a figure's title: the model and data, the metric and
 // what the figure shows.
-func titleOf(p *landscape.Provenance, metric, what string) string {
+func titleOf(p *surface.Provenance, metric, what string) string {
 	var parts []string
 	if p.Model.Name != "" {
 		parts = append(parts, p.Model.Name)
@@ -719,7 +719,7 @@ func titleOf(p *landscape.Provenance, metric, what string) string {
 
 // captionOf returns the lines of a figure's caption from the provenance:
 // the checkpoint and data, then the directions and grid.
-func captionOf(p *landscape.Provenance) []string {
+func captionOf(p *surface.Provenance) []string {
 	var l1, l2 []string
 	if p.Checkpoint.Path != "" {
 		l1 = append(l1, "checkpoint "+filepath.Base(p.Checkpoint.Path))

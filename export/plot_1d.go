@@ -1,6 +1,7 @@
 package export
 
 import (
+	"github.com/landscape-go/landscape/landscape/surface"
 	"fmt"
 	"image/color"
 	"math"
@@ -12,7 +13,6 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/landscape-go/landscape/landscape"
 )
 
 // Colours of the 1D curves: matplotlib's blue for loss, red for accuracy,
@@ -33,7 +33,7 @@ type curve struct {
 // curvesOf returns the metrics a 1D figure of metric draws: the metric, its
 // accuracy (metric with _loss replaced by _acc) on the right axis, and the
 // test split's pair, dashed, when the metric is a train one.
-func curvesOf(s *landscape.Surface, metric string) ([]curve, error) {
+func curvesOf(s *surface.Surface, metric string) ([]curve, error) {
 	row := func(m string) ([]float64, error) {
 		z, err := s.Grid(m)
 		if err != nil {
@@ -87,7 +87,7 @@ func axisRange(cs []curve, right, log bool) (lo, hi float64, ok bool) {
 	return lo, hi, lo <= hi
 }
 
-func newCurveFigure(s *landscape.Surface, o *PlotOptions) (*Figure, error) {
+func newCurveFigure(s *surface.Surface, o *PlotOptions) (*Figure, error) {
 	cs, err := curvesOf(s, o.Metric)
 	if err != nil {
 		return nil, err

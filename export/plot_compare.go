@@ -1,6 +1,7 @@
 package export
 
 import (
+	"github.com/landscape-go/landscape/landscape/surface"
 	"fmt"
 	"math"
 
@@ -10,7 +11,6 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/landscape-go/landscape/landscape"
 )
 
 // comparePalette tells 1D curves apart in a comparison: matplotlib's tab10.
@@ -31,7 +31,7 @@ func (c colorTuple) RGBA() (r, g, b, a uint32) {
 // 1D surfaces as curves of the metric on one plot. The surfaces must all
 // be 2D or all 1D. If o.Width and o.Height are zero the figure grows with
 // the number of panels.
-func NewCompareFigure(ss []*landscape.Surface, names []string, o *PlotOptions) (*Figure, error) {
+func NewCompareFigure(ss []*surface.Surface, names []string, o *PlotOptions) (*Figure, error) {
 	if len(ss) == 0 || len(names) != len(ss) {
 		return nil, fmt.Errorf("export: compare: %w: %d surfaces and %d names", ErrPlot, len(ss), len(names))
 	}
@@ -154,7 +154,7 @@ func NewCompareFigure(ss []*landscape.Surface, names []string, o *PlotOptions) (
 	return &Figure{Width: opt.Width, Height: opt.Height, DPI: opt.DPI, draw: lay.draw}, nil
 }
 
-func dims(s *landscape.Surface) string {
+func dims(s *surface.Surface) string {
 	if s.Is1D() {
 		return "1D"
 	}

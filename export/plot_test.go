@@ -1,6 +1,7 @@
 package export
 
 import (
+	"github.com/landscape-go/landscape/landscape/surface"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -17,7 +18,6 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/landscape-go/landscape/grid"
-	"github.com/landscape-go/landscape/landscape"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden images in testdata/golden/GOARCH")
@@ -44,20 +44,20 @@ const (
 // synthetic returns a 2D surface on the axes x and y with train_loss
 // loss(x, y) and train_acc falling from 100 as the loss rises, and the
 // provenance of a typical run.
-func synthetic(x, y grid.Axis, loss func(x, y float64) float64) *landscape.Surface {
-	s := &landscape.Surface{Metrics: []string{"train_loss", "train_acc"}}
-	s.Provenance = landscape.Provenance{
+func synthetic(x, y grid.Axis, loss func(x, y float64) float64) *surface.Surface {
+	s := &surface.Surface{Metrics: []string{"train_loss", "train_acc"}}
+	s.Provenance = surface.Provenance{
 		Tool: "landscape", Version: "test",
-		Model:      landscape.ModelInfo{Name: "resnet56", InChannels: 3, Height: 32, Width: 32, Classes: 10},
-		Checkpoint: landscape.FileInfo{Path: "/runs/resnet56_sgd_lr=0.1/model_300.t7"},
-		Directions: landscape.DirectionsInfo{Kind: "random", Seed: 123, Norm: "filter", Ignore: "biasbn", Mode: "weights"},
-		Data:       landscape.DataInfo{Name: "cifar10", Splits: []string{"train"}, Samples: []int{50000}},
-		Grid:       landscape.GridInfo{X: x, Y: &y},
+		Model:      surface.ModelInfo{Name: "resnet56", InChannels: 3, Height: 32, Width: 32, Classes: 10},
+		Checkpoint: surface.FileInfo{Path: "/runs/resnet56_sgd_lr=0.1/model_300.t7"},
+		Directions: surface.DirectionsInfo{Kind: "random", Seed: 123, Norm: "filter", Ignore: "biasbn", Mode: "weights"},
+		Data:       surface.DataInfo{Name: "cifar10", Splits: []string{"train"}, Samples: []int{50000}},
+		Grid:       grid.Grid{X: x, Y: &y},
 	}
 	for iy, yv := range y.Values() {
 		for ix, xv := range x.Values() {
 			l := loss(xv, yv)
-			s.Points = append(s.Points, landscape.Point{
+			s.Points = append(s.Points, surface.Point{
 				Index: iy*x.Num + ix, X: xv, Y: yv,
 				Values: []float64{l, 100 * math.Exp(-l/3)},
 			})
@@ -74,13 +74,13 @@ func bowlSaddle(x, y float64) float64 {
 }
 
 // plotSurface is bowlSaddle on a 21x15 grid.
-func plotSurface() *landscape.Surface {
+func plotSurface() *surface.Surface {
 	return synthetic(grid.Axis{Min: -1, Max: 1, Num: 21}, grid.Axis{Min: -0.7, Max: 0.7, Num: 15}, bowlSaddle)
 }
 
 // withHole returns s with the metric NaN or infinite at some points: a
 // blown-up corner and a missing point near the centre.
-func withHole(s *landscape.Surface) *landscape.Surface {
+func withHole(s *surface.Surface) *surface.Surface {
 	nx := s.Provenance.Grid.X.Num
 	for i := range s.Points {
 		p := &s.Points[i]
@@ -97,15 +97,15 @@ func withHole(s *landscape.Surface) *landscape.Surface {
 
 // oneD returns a 1D surface with train and test loss and accuracy, the
 // loss NaN at its right end.
-func oneD() *landscape.Surface {
+func oneD() *surface.Surface {
 	x := grid.Axis{Min: -1, Max: 1.5, Num: 51}
-	s := &landscape.Surface{Metrics: []string{"train_loss", "train_acc", "test_loss", "test_acc"}}
-	s.Provenance = landscape.Provenance{
+	s := &surface.Surface{Metrics: []string{"train_loss", "train_acc", "test_loss", "test_acc"}}
+	s.Provenance = surface.Provenance{
 		Tool:       "landscape",
-		Model:      landscape.ModelInfo{Name: "vgg9"},
-		Directions: landscape.DirectionsInfo{Kind: "target", File: "model_b.pt", Mode: "states"},
-		Data:       landscape.DataInfo{Name: "cifar10", Splits: []string{"train", "test"}, Samples: []int{50000, 10000}},
-		Grid:       landscape.GridInfo{X: x},
+		Model:      surface.ModelInfo{Name: "vgg9"},
+		Directions: surface.DirectionsInfo{Kind: "target", File: "model_b.pt", Mode: "states"},
+		Data:       surface.DataInfo{Name: "cifar10", Splits: []string{"train", "test"}, Samples: []int{50000, 10000}},
+		Grid:       grid.Grid{X: x},
 	}
 	for i, xv := range x.Values() {
 		tr := 0.05 + 6*xv*xv*(1-xv)*(1-xv) + 0.02*xv
@@ -113,7 +113,7 @@ func oneD() *landscape.Surface {
 		if xv > 1.35 {
 			tr, te = math.NaN(), math.Inf(1)
 		}
-		s.Points = append(s.Points, landscape.Point{Index: i, X: xv, Y: math.NaN(),
+		s.Points = append(s.Points, surface.Point{Index: i, X: xv, Y: math.NaN(),
 			Values: []float64{tr, 100 * math.Exp(-tr), te, 100 * math.Exp(-te) * 0.92}})
 	}
 	return s
@@ -195,7 +195,7 @@ func TestGolden(t *testing.T) {
 	accuracy := &PlotOptions{Metric: "train_acc"}
 	tests := []struct {
 		name string
-		s    *landscape.Surface
+		s    *surface.Surface
 		kind PlotKind
 		o    *PlotOptions
 	}{
@@ -232,7 +232,7 @@ func TestGolden(t *testing.T) {
 			return 0.1 + 2*x*x + 3*y*y
 		})
 		b.Provenance.Model.Name = "resnet56_noshort"
-		fig, err := NewCompareFigure([]*landscape.Surface{plotSurface(), withHole(b)}, []string{"resnet56", "resnet56_noshort"}, nil)
+		fig, err := NewCompareFigure([]*surface.Surface{plotSurface(), withHole(b)}, []string{"resnet56", "resnet56_noshort"}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -245,7 +245,7 @@ func TestGolden(t *testing.T) {
 func TestRenderFormats(t *testing.T) {
 	t.Parallel()
 	magic := map[string]string{"png": "\x89PNG", "svg": "<?xml", "pdf": "%PDF"}
-	for _, s := range []*landscape.Surface{withHole(plotSurface()), oneD()} {
+	for _, s := range []*surface.Surface{withHole(plotSurface()), oneD()} {
 		for _, kind := range PlotKinds(s) {
 			fig, err := NewFigure(s, kind, &PlotOptions{Width: 4 * vg.Inch, Height: 3 * vg.Inch, DPI: 30})
 			if err != nil {
@@ -272,7 +272,7 @@ func TestPlotOddSurfaces(t *testing.T) {
 	ax := grid.Axis{Min: -1, Max: 1, Num: 5}
 	tests := []struct {
 		name string
-		s    *landscape.Surface
+		s    *surface.Surface
 		o    *PlotOptions
 	}{
 		{"all NaN", synthetic(ax, ax, func(x, y float64) float64 { return math.NaN() }), nil},
@@ -285,7 +285,7 @@ func TestPlotOddSurfaces(t *testing.T) {
 		{"huge", synthetic(ax, ax, func(x, y float64) float64 { return 1e300 * (x + 2) }), nil},
 		{"tiny range", synthetic(ax, ax, func(x, y float64) float64 { return 1 + 1e-12*x }), nil},
 		{"one level", plotSurface(), &PlotOptions{Levels: []float64{1}}},
-		{"sparse shard", func() *landscape.Surface {
+		{"sparse shard", func() *surface.Surface {
 			s := plotSurface()
 			s.Points = nil
 			for i, p := range plotSurface().Points {
@@ -320,7 +320,7 @@ func TestNewFigureErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		s    *landscape.Surface
+		s    *surface.Surface
 		kind PlotKind
 		o    *PlotOptions
 		want error
@@ -473,7 +473,7 @@ func FuzzFigure(f *testing.F) {
 			s1.Points[k].Values[0] = value()
 		}
 		o := &PlotOptions{Width: 2 * vg.Inch, Height: 1.5 * vg.Inch, DPI: 10, Log: log}
-		for _, s := range []*landscape.Surface{s2, s1} {
+		for _, s := range []*surface.Surface{s2, s1} {
 			for _, kind := range PlotKinds(s) {
 				fig, err := NewFigure(s, kind, o)
 				if err != nil {

@@ -1,6 +1,7 @@
 package export
 
 import (
+	"github.com/landscape-go/landscape/landscape/surface"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
@@ -10,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/landscape-go/landscape/internal/atomicfile"
-	"github.com/landscape-go/landscape/landscape"
 )
 
 // VTKOptions configures [EncodeVTK]. The zero value writes the default
@@ -43,7 +43,7 @@ type VTKOptions struct {
 // indices are written base64-encoded with a UInt64 byte count, VTK's
 // "binary" format, unless o.ASCII is set; ASCII writes NaN and the
 // infinities as nan, inf and -inf. If o is nil the defaults are used.
-func EncodeVTK(w io.Writer, s *landscape.Surface, o *VTKOptions) error {
+func EncodeVTK(w io.Writer, s *surface.Surface, o *VTKOptions) error {
 	if err := encodeVTK(w, s, o); err != nil {
 		return fmt.Errorf("export: encode vtk: %w", err)
 	}
@@ -52,14 +52,14 @@ func EncodeVTK(w io.Writer, s *landscape.Surface, o *VTKOptions) error {
 
 // WriteVTK writes the VTK file to path, through a temporary file that is
 // renamed into place as [WriteParquet] does.
-func WriteVTK(path string, s *landscape.Surface, o *VTKOptions) error {
+func WriteVTK(path string, s *surface.Surface, o *VTKOptions) error {
 	if err := atomicfile.Write(path, func(w io.Writer) error { return encodeVTK(w, s, o) }); err != nil {
 		return fmt.Errorf("export: write %s: %w", path, err)
 	}
 	return nil
 }
 
-func encodeVTK(w io.Writer, s *landscape.Surface, o *VTKOptions) error {
+func encodeVTK(w io.Writer, s *surface.Surface, o *VTKOptions) error {
 	var opt VTKOptions
 	if o != nil {
 		opt = *o

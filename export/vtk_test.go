@@ -1,6 +1,7 @@
 package export
 
 import (
+	"github.com/landscape-go/landscape/landscape/surface"
 	"bytes"
 	"encoding/base64"
 	"encoding/binary"
@@ -13,7 +14,6 @@ import (
 	"testing"
 
 	"github.com/landscape-go/landscape/grid"
-	"github.com/landscape-go/landscape/landscape"
 )
 
 // vtkFile is the part of a VTK XML PolyData file the tests read back.
@@ -104,7 +104,7 @@ func parseVTK(t *testing.T, data []byte) vtkFile {
 
 // vtkSurface is a 4x3 grid with loss 10·ix + iy + 0.5, NaN at (3, 2) and
 // +Inf at (0, 0).
-func vtkSurface() *landscape.Surface {
+func vtkSurface() *surface.Surface {
 	s := synthetic(grid.Axis{Min: -1, Max: 0.5, Num: 4}, grid.Axis{Min: 0, Max: 2, Num: 3}, func(x, y float64) float64 { return 0 })
 	for i := range s.Points {
 		ix, iy := i%4, i/4

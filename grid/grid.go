@@ -11,8 +11,8 @@ import (
 // or one axis for a 1D surface (Y nil). Points are numbered iy·nx + ix, so
 // that the values of a metric in index order form the 2D array Z[y][x].
 type Grid struct {
-	X Axis
-	Y *Axis
+	X Axis  `json:"x"`
+	Y *Axis `json:"y"`
 }
 
 // Len returns the number of points.
@@ -45,13 +45,14 @@ func (g Grid) Validate() error {
 }
 
 // Shard names one of Count shares of a grid's points, Index counting from 0.
-// The zero value is not valid; use Whole for the entire grid.
+// The zero value is not valid; use [Whole] for the entire grid.
 type Shard struct {
-	Index, Count int
+	Index int `json:"index"`
+	Count int `json:"count"`
 }
 
-// Whole is the shard that holds every point.
-var Whole = Shard{0, 1}
+// Whole returns the shard that holds every point, 0/1.
+func Whole() Shard { return Shard{0, 1} }
 
 // ParseShard parses "i/n" with 0 ≤ i < n.
 func ParseShard(s string) (Shard, error) {

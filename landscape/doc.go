@@ -6,8 +6,8 @@
 // [Run] ties a computation together from a [Config]: it loads the
 // checkpoint and the data, builds the zoo architecture, makes or reads the
 // directions u and v, evaluates every grid point on a backend and returns a
-// [Surface], long-format (one [Point] per grid point) with its
-// [Provenance]: the model, the checkpoint's SHA-256, how the directions
+// [surface.Surface], long-format (one [surface.Point] per grid point) with its
+// [surface.Provenance]: the model, the checkpoint's SHA-256, how the directions
 // were made and a hash of their values, the data, the grid, the backend.
 //
 // [RunTrajectory] computes PCA directions from a training trajectory (see

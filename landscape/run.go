@@ -17,6 +17,8 @@ import (
 	"github.com/landscape-go/landscape/backend"
 	"github.com/landscape-go/landscape/data"
 	"github.com/landscape-go/landscape/grid"
+	"github.com/landscape-go/landscape/internal/clip"
+	"github.com/landscape-go/landscape/landscape/surface"
 	"github.com/landscape-go/landscape/nets"
 	"github.com/landscape-go/landscape/nets/checkpoint"
 	"github.com/landscape-go/landscape/normalize"
@@ -67,13 +69,13 @@ type Config struct {
 
 	// Resume holds the points an earlier, interrupted run of the same
 	// computation and shard saved; they are kept and not recomputed. Its
-	// provenance must be compatible (see Provenance.Compatible).
-	Resume *Surface
+	// provenance must be compatible (see surface.Provenance.Compatible).
+	Resume *surface.Surface
 	// Save, if set, is called with the points computed so far (a complete
 	// Surface of the shard's points done) at most every SaveEvery while the
 	// run goes on (0 means 5 seconds), so that a killed run loses little. An
 	// error from Save stops the run.
-	Save      func(*Surface) error
+	Save      func(*surface.Surface) error
 	SaveEvery time.Duration
 
 	// Progress, if set, is called after each point with the number done
@@ -85,7 +87,7 @@ type Config struct {
 
 // Run computes the surface cfg describes. On cancellation it returns the
 // points finished so far together with the context's error.
-func Run(ctx context.Context, cfg Config) (*Surface, error) {
+func Run(ctx context.Context, cfg Config) (*surface.Surface, error) {
 	start := time.Now()
 	job, err := Prepare(cfg)
 	if err != nil {
@@ -102,7 +104,7 @@ type Job struct {
 	Net        *nets.Net
 	Problem    *backend.Problem
 	Evaluator  backend.Evaluator
-	Provenance Provenance
+	Provenance surface.Provenance
 	Indices    []int // grid points to compute
 }
 
@@ -118,7 +120,7 @@ func Prepare(cfg Config) (*Job, error) {
 		return nil, err
 	}
 	if cfg.Shard == (grid.Shard{}) {
-		cfg.Shard = grid.Whole
+		cfg.Shard = grid.Whole()
 	}
 	if err := cfg.Shard.Validate(); err != nil {
 		return nil, err
@@ -189,15 +191,15 @@ func Prepare(cfg Config) (*Job, error) {
 	job := &Job{
 		Config: cfg, Net: net, Problem: prob, Evaluator: ev,
 		Indices: cfg.Grid.Indices(cfg.Shard),
-		Provenance: Provenance{
+		Provenance: surface.Provenance{
 			Tool: "landscape", Version: Version,
-			Model:      ModelInfo{Name: net.Name, InChannels: mc.InChannels, Height: mc.Height, Width: mc.Width, Classes: mc.Classes},
-			Checkpoint: FileInfo{Path: cfg.Checkpoint, SHA256: sum},
+			Model:      surface.ModelInfo{Name: net.Name, InChannels: mc.InChannels, Height: mc.Height, Width: mc.Width, Classes: mc.Classes},
+			Checkpoint: surface.FileInfo{Path: cfg.Checkpoint, SHA256: sum},
 			Directions: dinfo,
-			Data: DataInfo{Name: cfg.Data.Kind.String(), Path: cfg.Data.Path, Splits: cfg.Splits, Samples: samples,
+			Data: surface.DataInfo{Name: cfg.Data.Kind.String(), Path: cfg.Data.Path, Splits: cfg.Splits, Samples: samples,
 				SampleSeed: cfg.DataOptions.SampleSeed, Mean: first.Mean, Std: first.Std},
-			Grid:      GridInfo{X: cfg.Grid.X, Y: cfg.Grid.Y},
-			Shard:     ShardInfo{Index: cfg.Shard.Index, Count: cfg.Shard.Count},
+			Grid:      cfg.Grid,
+			Shard:     cfg.Shard,
 			BatchSize: batch,
 			Backend:   kind,
 			Device:    ev.Describe(),
@@ -207,23 +209,13 @@ func Prepare(cfg Config) (*Job, error) {
 	return job, nil
 }
 
-// Metrics returns the metric column names for the splits: train_loss,
-// train_acc, test_loss, ...
-func Metrics(splits []string) []string {
-	var m []string
-	for _, s := range splits {
-		m = append(m, s+"_loss", s+"_acc")
-	}
-	return m
-}
-
 // Evaluate computes the job's points that Config.Resume does not hold.
 // start is when the run began, for the wall time in the provenance. On
 // cancellation it returns the points done so far with the context's error.
-func (j *Job) Evaluate(ctx context.Context, start time.Time) (*Surface, error) {
+func (j *Job) Evaluate(ctx context.Context, start time.Time) (*surface.Surface, error) {
 	cfg := j.Config
 	g := cfg.Grid
-	s := &Surface{Metrics: Metrics(cfg.Splits), Provenance: j.Provenance}
+	s := &surface.Surface{Metrics: surface.Metrics(cfg.Splits), Provenance: j.Provenance}
 	s.Provenance.Created = start.UTC().Format(time.RFC3339)
 	var earlier float64
 	have := map[int]bool{}
@@ -256,12 +248,12 @@ func (j *Job) Evaluate(ctx context.Context, start time.Time) (*Surface, error) {
 	}
 
 	total := len(j.Indices)
-	snapshot := func() *Surface {
+	snapshot := func() *surface.Surface {
 		c := *s
 		c.Points = slices.Clone(s.Points)
-		slices.SortFunc(c.Points, func(a, b Point) int { return a.Index - b.Index })
+		slices.SortFunc(c.Points, func(a, b surface.Point) int { return a.Index - b.Index })
 		c.Provenance.WallSeconds = earlier + time.Since(start).Seconds()
-		c.Provenance.Progress = Progress{Done: len(c.Points), Total: total}
+		c.Provenance.Progress = surface.Progress{Done: len(c.Points), Total: total}
 		return &c
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -274,7 +266,7 @@ func (j *Job) Evaluate(ctx context.Context, start time.Time) (*Surface, error) {
 	err := j.Evaluator.Evaluate(ctx, coords, func(k int, values []float64) {
 		i := pending[k]
 		x, y := g.Point(i)
-		s.Points = append(s.Points, Point{Index: i, X: x, Y: y, Values: values})
+		s.Points = append(s.Points, surface.Point{Index: i, X: x, Y: y, Values: values})
 		if cfg.Progress != nil {
 			cfg.Progress(len(s.Points), total)
 		}
@@ -312,7 +304,7 @@ func checkWeights(path string, sd *nets.StateDict, net *nets.Net) (string, error
 	}
 	bad := sd.NonFinite()
 	if len(bad) > 0 {
-		return "", fmt.Errorf("landscape: checkpoint %s: %w: NaN or Inf in %s", path, ErrNonFinite, clip(bad))
+		return "", fmt.Errorf("landscape: checkpoint %s: %w: NaN or Inf in %s", path, ErrNonFinite, clip.Join(bad))
 	}
 	return fileSHA256(path)
 }
@@ -334,9 +326,9 @@ func fileSHA256(path string) (string, error) {
 }
 
 // directions makes or reads u and v as cfg says.
-func directions(cfg Config, net *nets.Net, center *nets.StateDict) (x, y *nets.StateDict, info DirectionsInfo, err error) {
+func directions(cfg Config, net *nets.Net, center *nets.StateDict) (x, y *nets.StateDict, info surface.DirectionsInfo, err error) {
 	opts := cfg.Directions
-	info = DirectionsInfo{Seed: cfg.Seed, Norm: opts.Norm.String(), Ignore: opts.Ignore.String(), Mode: opts.Mode.String()}
+	info = surface.DirectionsInfo{Seed: cfg.Seed, Norm: opts.Norm.String(), Ignore: opts.Ignore.String(), Mode: opts.Mode.String()}
 	switch {
 	case cfg.DirectionFile != "":
 		f, err := normalize.Load(cfg.DirectionFile, net)
@@ -346,7 +338,7 @@ func directions(cfg Config, net *nets.Net, center *nets.StateDict) (x, y *nets.S
 		x, y = f.X, f.Y
 		// The recipe, as the file records it (files written by other tools
 		// may not say).
-		info = DirectionsInfo{Kind: "file", File: cfg.DirectionFile, Norm: f.Meta["norm"], Ignore: f.Meta["ignore"], Mode: f.Meta["mode"]}
+		info = surface.DirectionsInfo{Kind: "file", File: cfg.DirectionFile, Norm: f.Meta["norm"], Ignore: f.Meta["ignore"], Mode: f.Meta["mode"]}
 		info.Seed, _ = strconv.ParseUint(f.Meta["seed"], 10, 64)
 		if cfg.Grid.Y != nil && y == nil {
 			return nil, nil, info, fmt.Errorf("landscape: direction file %s has no y direction, but the grid has a y axis", cfg.DirectionFile)

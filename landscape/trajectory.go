@@ -11,6 +11,7 @@ import (
 	"github.com/landscape-go/landscape/backend"
 	"github.com/landscape-go/landscape/data"
 	"github.com/landscape-go/landscape/grid"
+	"github.com/landscape-go/landscape/landscape/surface"
 	"github.com/landscape-go/landscape/nets"
 	"github.com/landscape-go/landscape/nets/checkpoint"
 	"github.com/landscape-go/landscape/normalize"
@@ -64,8 +65,8 @@ type TrajectoryConfig struct {
 // Trajectory is the outcome of [RunTrajectory]: PCA directions around the
 // final model and the path of the checkpoints in their plane.
 type Trajectory struct {
-	Model ModelInfo
-	Final FileInfo
+	Model surface.ModelInfo
+	Final surface.FileInfo
 	// PCA holds the directions (X = PC1, Y = PC2, unit norm) and
 	// scikit-learn's variance statistics.
 	PCA *normalize.PCAResult
@@ -75,10 +76,10 @@ type Trajectory struct {
 	Values  int
 	// Directions describes the directions for provenance: Kind "pca" and
 	// their hash.
-	Directions DirectionsInfo
+	Directions surface.DirectionsInfo
 	// Data describes the evaluated data; nil without data. Metrics names
 	// the values of each point (train_loss, train_acc, ...).
-	Data    *DataInfo
+	Data    *surface.DataInfo
 	Metrics []string
 	// Points follows the checkpoints in order; the final model's is last
 	// or where it appears in Checkpoints.
@@ -184,8 +185,8 @@ func RunTrajectory(ctx context.Context, cfg TrajectoryConfig) (*Trajectory, erro
 	}
 
 	tr := &Trajectory{
-		Model:   ModelInfo{Name: net.Name, InChannels: net.Config.InChannels, Height: net.Config.Height, Width: net.Config.Width, Classes: net.Config.Classes},
-		Final:   FileInfo{Path: final, SHA256: sum},
+		Model:   surface.ModelInfo{Name: net.Name, InChannels: net.Config.InChannels, Height: net.Config.Height, Width: net.Config.Width, Classes: net.Config.Classes},
+		Final:   surface.FileInfo{Path: final, SHA256: sum},
 		Options: cfg.PCA,
 		Values:  pca.Dim(),
 		Points:  make([]TrajectoryPoint, len(paths)),
@@ -229,14 +230,14 @@ func RunTrajectory(ctx context.Context, cfg TrajectoryConfig) (*Trajectory, erro
 			return nil, fmt.Errorf("landscape: trajectory on %s: %w", cfg.Directions, err)
 		}
 		tr.PCA = &normalize.PCAResult{X: x, Y: y, Points: points}
-		tr.Directions = DirectionsInfo{Kind: "file", File: cfg.Directions, Norm: "as in file", Ignore: opts.Ignore.String(),
+		tr.Directions = surface.DirectionsInfo{Kind: "file", File: cfg.Directions, Norm: "as in file", Ignore: opts.Ignore.String(),
 			Mode: opts.Mode.String(), SHA256: normalize.Hash(x, y)}
 		logf("trajectory: projected on the directions of %s", cfg.Directions)
 	} else {
 		if tr.PCA, err = pca.Fit(); err != nil {
 			return nil, err
 		}
-		tr.Directions = DirectionsInfo{Kind: "pca", Norm: "none", Ignore: opts.Ignore.String(), Mode: opts.Mode.String(),
+		tr.Directions = surface.DirectionsInfo{Kind: "pca", Norm: "none", Ignore: opts.Ignore.String(), Mode: opts.Mode.String(),
 			SHA256: normalize.Hash(tr.PCA.X, tr.PCA.Y)}
 		logf("trajectory: PC1 %.2f%%, PC2 %.2f%% of the variance", 100*tr.PCA.ExplainedVarianceRatio[0], 100*tr.PCA.ExplainedVarianceRatio[1])
 	}
@@ -262,9 +263,9 @@ func RunTrajectory(ctx context.Context, cfg TrajectoryConfig) (*Trajectory, erro
 		for _, d := range sets {
 			samples = append(samples, d.N)
 		}
-		tr.Data = &DataInfo{Name: cfg.Data.Kind.String(), Path: cfg.Data.Path, Splits: splits, Samples: samples,
+		tr.Data = &surface.DataInfo{Name: cfg.Data.Kind.String(), Path: cfg.Data.Path, Splits: splits, Samples: samples,
 			SampleSeed: cfg.DataOptions.SampleSeed, Mean: first.Mean, Std: first.Std}
-		tr.Metrics = Metrics(splits)
+		tr.Metrics = surface.Metrics(splits)
 	}
 	return tr, nil
 }

@@ -3,6 +3,7 @@
 package notebooks
 
 import (
+	"github.com/landscape-go/landscape/landscape/surface"
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
@@ -19,7 +20,6 @@ import (
 
 	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/grid"
-	"github.com/landscape-go/landscape/landscape"
 )
 
 // python is the Python that the tests run: the environment variable
@@ -168,14 +168,14 @@ func notebookDiff(t *testing.T, a, b string) string {
 	return "notebook metadata or format"
 }
 
-// surface returns a small synthetic surface: a 2D bowl with a NaN corner,
+// bowl returns a small synthetic surface: a 2D bowl with a NaN corner,
 // or a 1D curve.
-func surface(model string, c float64, oneD bool) *landscape.Surface {
-	s := &landscape.Surface{Metrics: []string{"train_loss", "train_acc", "test_loss", "test_acc"}}
+func bowl(model string, c float64, oneD bool) *surface.Surface {
+	s := &surface.Surface{Metrics: []string{"train_loss", "train_acc", "test_loss", "test_acc"}}
 	s.Provenance.Tool = "landscape"
 	s.Provenance.Model.Name = model
-	s.Provenance.Data = landscape.DataInfo{Name: "cifar10", Splits: []string{"train", "test"}}
-	s.Provenance.Directions = landscape.DirectionsInfo{Kind: "random", Seed: 123, Norm: "filter", Ignore: "biasbn"}
+	s.Provenance.Data = surface.DataInfo{Name: "cifar10", Splits: []string{"train", "test"}}
+	s.Provenance.Directions = surface.DirectionsInfo{Kind: "random", Seed: 123, Norm: "filter", Ignore: "biasbn"}
 	s.Provenance.Grid.X = grid.Axis{Min: -1, Max: 1, Num: 21}
 	if !oneD {
 		s.Provenance.Grid.Y = &grid.Axis{Min: -1, Max: 1, Num: 15}
@@ -190,7 +190,7 @@ func surface(model string, c float64, oneD bool) *landscape.Surface {
 		if i == 0 {
 			l = math.NaN()
 		}
-		s.Points = append(s.Points, landscape.Point{Index: i, X: x, Y: y, Values: []float64{l, 100 * math.Exp(-l), l + 0.3, 90 * math.Exp(-l)}})
+		s.Points = append(s.Points, surface.Point{Index: i, X: x, Y: y, Values: []float64{l, 100 * math.Exp(-l), l + 0.3, 90 * math.Exp(-l)}})
 	}
 	return s
 }
@@ -199,16 +199,16 @@ func surface(model string, c float64, oneD bool) *landscape.Surface {
 // into dir: a and b are 2D, c is 1D.
 func writeSurfaces(t *testing.T, dir string) (a, b, c string) {
 	t.Helper()
-	write := func(name string, s *landscape.Surface) string {
+	write := func(name string, s *surface.Surface) string {
 		p := filepath.Join(dir, name)
 		if err := export.WriteParquet(p, s); err != nil {
 			t.Fatal(err)
 		}
 		return p
 	}
-	return write("a.parquet", surface("resnet56", 0.1, false)),
-		write("b.parquet", surface("resnet56_noshort", 0.5, false)),
-		write("c.parquet", surface("vgg9", 0.1, true))
+	return write("a.parquet", bowl("resnet56", 0.1, false)),
+		write("b.parquet", bowl("resnet56_noshort", 0.5, false)),
+		write("c.parquet", bowl("vgg9", 0.1, true))
 }
 
 // TestNotebookRuns runs the notebook's code cells as a script on small

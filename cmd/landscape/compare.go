@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/landscape-go/landscape/landscape/surface"
 	"bytes"
 	"context"
 	"fmt"
@@ -13,7 +14,6 @@ import (
 
 	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/internal/atomicfile"
-	"github.com/landscape-go/landscape/landscape"
 )
 
 func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -68,7 +68,7 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // their contours in each format. Labels name the surfaces; nil means
 // [surfaceNames].
 func runCompare(ctx context.Context, paths, labels []string, out string, formats []string, o *export.PlotOptions, so *export.SummaryOptions, stdout io.Writer) error {
-	ss := make([]*landscape.Surface, len(paths))
+	ss := make([]*surface.Surface, len(paths))
 	for i, p := range paths {
 		s, err := export.ReadParquet(p)
 		if err != nil {
@@ -134,7 +134,7 @@ func runCompare(ctx context.Context, paths, labels []string, out string, formats
 
 // surfaceNames labels surfaces by their model names, adding the file name
 // where a model name is missing or repeats.
-func surfaceNames(paths []string, ss []*landscape.Surface) []string {
+func surfaceNames(paths []string, ss []*surface.Surface) []string {
 	count := map[string]int{}
 	for _, s := range ss {
 		count[s.Provenance.Model.Name]++

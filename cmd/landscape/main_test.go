@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/landscape-go/landscape/landscape/surface"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -11,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/landscape-go/landscape/export"
-	"github.com/landscape-go/landscape/landscape"
 )
 
 const zoo = "../../testdata/zoo"
@@ -63,7 +63,7 @@ func TestSurfaceWritesParquet(t *testing.T) {
 // checkWithDuckDB reads the file with DuckDB (scripts/duckdb/check.mjs), an
 // independent Parquet reader, and compares columns, row count, values and
 // provenance with what the Go reader saw.
-func checkWithDuckDB(t *testing.T, path string, s *landscape.Surface) {
+func checkWithDuckDB(t *testing.T, path string, s *surface.Surface) {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	_, modErr := os.Stat("../../scripts/duckdb/node_modules/@duckdb/node-api")
@@ -102,9 +102,9 @@ func checkWithDuckDB(t *testing.T, path string, s *landscape.Surface) {
 			t.Errorf("row %d: DuckDB train_loss %v, Go %v", i, row[2], s.Points[i].Values[0])
 		}
 	}
-	var prov landscape.Provenance
-	if err := json.Unmarshal([]byte(got.Metadata[landscape.MetadataKey]), &prov); err != nil || prov.Checkpoint.SHA256 != s.Provenance.Checkpoint.SHA256 {
-		t.Errorf("DuckDB sees provenance %q (%v)", got.Metadata[landscape.MetadataKey], err)
+	var prov surface.Provenance
+	if err := json.Unmarshal([]byte(got.Metadata[surface.MetadataKey]), &prov); err != nil || prov.Checkpoint.SHA256 != s.Provenance.Checkpoint.SHA256 {
+		t.Errorf("DuckDB sees provenance %q (%v)", got.Metadata[surface.MetadataKey], err)
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/landscape-go/landscape/landscape/surface"
 	"context"
 	"fmt"
 	"io"
@@ -8,7 +9,6 @@ import (
 	"path/filepath"
 
 	"github.com/landscape-go/landscape/export"
-	"github.com/landscape-go/landscape/landscape"
 )
 
 func cmdMerge(_ context.Context, args []string, stdout, stderr io.Writer) error {
@@ -45,7 +45,7 @@ func runMerge(inputs []string, out string, stdout io.Writer) error {
 		}
 		files = append(files, parts...)
 	}
-	var surfaces []*landscape.Surface
+	var surfaces []*surface.Surface
 	for _, f := range files {
 		s, err := export.ReadParquet(f)
 		if err != nil {
@@ -56,7 +56,7 @@ func runMerge(inputs []string, out string, stdout io.Writer) error {
 		}
 		surfaces = append(surfaces, s)
 	}
-	merged, err := landscape.Merge(surfaces)
+	merged, err := surface.Merge(surfaces)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/landscape-go/landscape/landscape/surface"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -65,10 +66,10 @@ func cmdPlane(_ context.Context, args []string, stdout, stderr io.Writer) error 
 type planeJSON struct {
 	Tool       string                   `json:"tool"`
 	Version    string                   `json:"version"`
-	Model      landscape.ModelInfo      `json:"model"`
+	Model      surface.ModelInfo      `json:"model"`
 	Mode       string                   `json:"mode"`
 	Origin     string                   `json:"origin"`
-	Directions landscape.DirectionsInfo `json:"directions"`
+	Directions surface.DirectionsInfo `json:"directions"`
 	Points     []planePointJSON         `json:"points"`
 	// AngleDegrees is the angle at A between B − A and C − A.
 	AngleDegrees float64       `json:"angle_degrees"`
@@ -127,9 +128,9 @@ func runPlane(f surfaceFlags, mc nets.Config, paths [3]string, mode normalize.Mo
 	angle := math.Atan2(pl.Points[2].Y, pl.Points[2].X) * 180 / math.Pi
 	sum := planeJSON{
 		Tool: "landscape", Version: landscape.Version,
-		Model: landscape.ModelInfo{Name: net.Name, InChannels: net.Config.InChannels, Height: net.Config.Height, Width: net.Config.Width, Classes: net.Config.Classes},
+		Model: surface.ModelInfo{Name: net.Name, InChannels: net.Config.InChannels, Height: net.Config.Height, Width: net.Config.Width, Classes: net.Config.Classes},
 		Mode:  mode.String(), Origin: paths[0],
-		Directions:   landscape.DirectionsInfo{Kind: "plane", File: dirs, Norm: "none", Ignore: "none", Mode: mode.String(), SHA256: hash},
+		Directions:   surface.DirectionsInfo{Kind: "plane", File: dirs, Norm: "none", Ignore: "none", Mode: mode.String(), SHA256: hash},
 		Points:       pts,
 		AngleDegrees: angle,
 		Suggested:    suggestedGrid{X: ax, Y: ay, Margin: t.margin, Command: cmdline},

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/landscape-go/landscape/landscape/surface"
 	"bytes"
 	"math"
 	"os"
@@ -11,7 +12,6 @@ import (
 
 	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/grid"
-	"github.com/landscape-go/landscape/landscape"
 )
 
 // writeSurface writes a small synthetic surface to dir/name.parquet and
@@ -19,7 +19,7 @@ import (
 // in 1D the curve x² + c.
 func writeSurface(t *testing.T, dir, name, model string, oneD bool, c float64) string {
 	t.Helper()
-	s := &landscape.Surface{Metrics: []string{"train_loss", "train_acc"}}
+	s := &surface.Surface{Metrics: []string{"train_loss", "train_acc"}}
 	s.Provenance.Tool = "landscape"
 	s.Provenance.Model.Name = model
 	s.Provenance.Grid.X = grid.Axis{Min: -1, Max: 1, Num: 11}
@@ -36,7 +36,7 @@ func writeSurface(t *testing.T, dir, name, model string, oneD bool, c float64) s
 		if i == 3 {
 			loss = math.NaN()
 		}
-		s.Points = append(s.Points, landscape.Point{Index: i, X: x, Y: y, Values: []float64{loss, 100 - 10*loss}})
+		s.Points = append(s.Points, surface.Point{Index: i, X: x, Y: y, Values: []float64{loss, 100 - 10*loss}})
 	}
 	path := filepath.Join(dir, name+".parquet")
 	if err := export.WriteParquet(path, s); err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/landscape-go/landscape/landscape/surface"
 	"math"
 	"os"
 	"os/exec"
@@ -12,7 +13,6 @@ import (
 
 	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/grid"
-	"github.com/landscape-go/landscape/landscape"
 )
 
 // TestMain lets the test binary stand in for the landscape command, so
@@ -42,7 +42,7 @@ func TestResolveShard(t *testing.T) {
 		sharded bool
 		err     string
 	}{
-		{"", 0, nil, grid.Whole, false, ""},
+		{"", 0, nil, grid.Whole(), false, ""},
 		{"2/5", 0, nil, grid.Shard{Index: 2, Count: 5}, true, ""},
 		{"5/5", 0, nil, grid.Shard{}, false, "bad shard"},
 		{"", 0, map[string]string{"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_MAX": "3"}, grid.Shard{Index: 3, Count: 4}, true, ""},
@@ -68,7 +68,7 @@ func TestResolveShard(t *testing.T) {
 
 // sameValues fails unless a and b hold the same points with bit-identical
 // values.
-func sameValues(t *testing.T, a, b *landscape.Surface) {
+func sameValues(t *testing.T, a, b *surface.Surface) {
 	t.Helper()
 	if len(a.Points) != len(b.Points) {
 		t.Fatalf("%d points vs %d", len(a.Points), len(b.Points))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/landscape-go/landscape/landscape/surface"
 	"context"
 	"errors"
 	"flag"
@@ -150,7 +151,7 @@ func runSurface(ctx context.Context, cfg landscape.Config, out string, opts runO
 			fmt.Fprintf(stderr, "resuming %s: %d of %d points already computed\n", out, len(r.Points), len(job.Indices))
 		}
 	}
-	job.Config.Save = func(s *landscape.Surface) error { return export.WriteParquet(out, s) }
+	job.Config.Save = func(s *surface.Surface) error { return export.WriteParquet(out, s) }
 	if !opts.quiet {
 		job.Config.Progress = newProgress(stderr, "surface").update
 	}
@@ -275,11 +276,11 @@ func resolveShard(flagValue string, count int, getenv func(string) string) (grid
 	case count > 0:
 		return s, false, usagef("--shard-count without --shard, SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX")
 	}
-	return grid.Whole, false, nil
+	return grid.Whole(), false, nil
 }
 
 // summarize prints the centre's metrics and the range of each metric.
-func summarize(w io.Writer, s *landscape.Surface) error {
+func summarize(w io.Writer, s *surface.Surface) error {
 	for m, name := range s.Metrics {
 		lo, hi, bad := 0.0, 0.0, 0
 		first := true

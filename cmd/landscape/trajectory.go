@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/landscape-go/landscape/landscape/surface"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -215,8 +216,8 @@ type trajectoryJSON struct {
 	Tool                   string                   `json:"tool"`
 	Version                string                   `json:"version"`
 	Created                string                   `json:"created"`
-	Model                  landscape.ModelInfo      `json:"model"`
-	Final                  landscape.FileInfo       `json:"final"`
+	Model                  surface.ModelInfo      `json:"model"`
+	Final                  surface.FileInfo       `json:"final"`
 	Mode                   string                   `json:"mode"`
 	Ignore                 string                   `json:"ignore"`
 	Checkpoints            int                      `json:"checkpoints"`
@@ -226,9 +227,9 @@ type trajectoryJSON struct {
 	SingularValues         [2]float64               `json:"singular_values"`
 	TotalVariance          float64                  `json:"total_variance"`
 	SignConvention         string                   `json:"sign_convention"`
-	Directions             landscape.DirectionsInfo `json:"directions"`
+	Directions             surface.DirectionsInfo `json:"directions"`
 	PathFile               string                   `json:"path_file"`
-	Data                   *landscape.DataInfo      `json:"data,omitempty"`
+	Data                   *surface.DataInfo      `json:"data,omitempty"`
 	Metrics                []string                 `json:"metrics,omitempty"`
 	Suggested              suggestedGrid            `json:"suggested_grid"`
 	WallSeconds            float64                  `json:"wall_seconds"`

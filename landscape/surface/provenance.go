@@ -1,4 +1,4 @@
-package landscape
+package surface
 
 import "github.com/landscape-go/landscape/grid"
 
@@ -15,8 +15,8 @@ type Provenance struct {
 	Checkpoint FileInfo       `json:"checkpoint"`
 	Directions DirectionsInfo `json:"directions"`
 	Data       DataInfo       `json:"data"`
-	Grid       GridInfo       `json:"grid"`
-	Shard      ShardInfo      `json:"shard"`
+	Grid       grid.Grid      `json:"grid"`
+	Shard      grid.Shard     `json:"shard"`
 
 	BatchSize   int     `json:"batch_size"`
 	Backend     string  `json:"backend"` // "cpu" or "cuda"
@@ -77,16 +77,4 @@ type DataInfo struct {
 	SampleSeed *uint64   `json:"sample_seed"` // nil: the first N in file order
 	Mean       []float64 `json:"mean"`
 	Std        []float64 `json:"std"`
-}
-
-// GridInfo gives the axes. Y is nil for a 1D surface.
-type GridInfo struct {
-	X grid.Axis  `json:"x"`
-	Y *grid.Axis `json:"y"`
-}
-
-// ShardInfo says which share of the grid points a file holds.
-type ShardInfo struct {
-	Index int `json:"index"`
-	Count int `json:"count"`
 }

@@ -1,4 +1,4 @@
-package landscape
+package surface
 
 import (
 	"fmt"
@@ -41,7 +41,7 @@ func (s *Surface) Metric(name string) (int, error) {
 			return i, nil
 		}
 	}
-	return -1, fmt.Errorf("landscape: surface has no metric %q (it has %v)", name, s.Metrics)
+	return -1, fmt.Errorf("surface: surface has no metric %q (it has %v)", name, s.Metrics)
 }
 
 // Grid returns the named metric as a dense array Z[iy][ix] (one row in 1D),
@@ -53,10 +53,8 @@ func (s *Surface) Grid(metric string) ([][]float64, error) {
 		return nil, err
 	}
 	g := s.Provenance.Grid
-	nx, ny := g.X.Num, 1
-	if g.Y != nil {
-		ny = g.Y.Num
-	}
+	nx, n := g.X.Num, g.Len()
+	ny := n / nx
 	z := make([][]float64, ny)
 	for iy := range z {
 		z[iy] = make([]float64, nx)
@@ -65,10 +63,20 @@ func (s *Surface) Grid(metric string) ([][]float64, error) {
 		}
 	}
 	for _, p := range s.Points {
-		if p.Index < 0 || p.Index >= nx*ny {
-			return nil, fmt.Errorf("landscape: point index %d outside a %dx%d grid", p.Index, nx, ny)
+		if p.Index < 0 || p.Index >= n {
+			return nil, fmt.Errorf("surface: point index %d outside a %dx%d grid", p.Index, nx, ny)
 		}
 		z[p.Index/nx][p.Index%nx] = p.Values[m]
 	}
 	return z, nil
+}
+
+// Metrics returns the metric column names for the splits: train_loss,
+// train_acc, test_loss, ...
+func Metrics(splits []string) []string {
+	var m []string
+	for _, s := range splits {
+		m = append(m, s+"_loss", s+"_acc")
+	}
+	return m
 }

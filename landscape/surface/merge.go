@@ -1,4 +1,4 @@
-package landscape
+package surface
 
 import (
 	"errors"
@@ -6,6 +6,9 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/landscape-go/landscape/grid"
+	"github.com/landscape-go/landscape/internal/clip"
 )
 
 // ErrIncompatible is wrapped by errors about surfaces or shards that were
@@ -38,7 +41,7 @@ func (p Provenance) Compatible(q Provenance, sameShard bool) error {
 	}
 	for _, f := range fields {
 		if !reflect.DeepEqual(f.a, f.b) {
-			return fmt.Errorf("landscape: %w: %s differs: %+v vs %+v", ErrIncompatible, f.name, f.a, f.b)
+			return fmt.Errorf("surface: %w: %s differs: %+v vs %+v", ErrIncompatible, f.name, f.a, f.b)
 		}
 	}
 	return nil
@@ -62,11 +65,11 @@ func dataKey(d DataInfo) string {
 // earliest start time and the summed wall time.
 func Merge(parts []*Surface) (*Surface, error) {
 	if len(parts) == 0 {
-		return nil, errors.New("landscape: merge: no parts")
+		return nil, errors.New("surface: merge: no parts")
 	}
 	first := parts[0]
 	out := &Surface{Metrics: slices.Clone(first.Metrics), Provenance: first.Provenance}
-	out.Provenance.Shard = ShardInfo{Index: 0, Count: 1}
+	out.Provenance.Shard = grid.Whole()
 	out.Provenance.WallSeconds = 0
 	owner := map[int]int{}
 	var dups []string
@@ -76,10 +79,10 @@ func Merge(parts []*Surface) (*Surface, error) {
 			return nil, fmt.Errorf("part %d (shard %d/%d): %w", k, p.Provenance.Shard.Index, p.Provenance.Shard.Count, err)
 		}
 		if !slices.Equal(p.Metrics, first.Metrics) {
-			return nil, fmt.Errorf("landscape: merge: part %d has metrics %v, part 0 %v", k, p.Metrics, first.Metrics)
+			return nil, fmt.Errorf("surface: merge: part %d has metrics %v, part 0 %v", k, p.Metrics, first.Metrics)
 		}
 		if shards[p.Provenance.Shard.Index] {
-			return nil, fmt.Errorf("landscape: merge: shard %d/%d given twice", p.Provenance.Shard.Index, p.Provenance.Shard.Count)
+			return nil, fmt.Errorf("surface: merge: shard %d/%d given twice", p.Provenance.Shard.Index, p.Provenance.Shard.Count)
 		}
 		shards[p.Provenance.Shard.Index] = true
 		out.Provenance.WallSeconds += p.Provenance.WallSeconds
@@ -96,9 +99,9 @@ func Merge(parts []*Surface) (*Surface, error) {
 		}
 	}
 	if len(dups) > 0 {
-		return nil, fmt.Errorf("landscape: merge: points computed twice: %s", clip(dups))
+		return nil, fmt.Errorf("surface: merge: points computed twice: %s", clip.Join(dups))
 	}
-	total := gridLen(first.Provenance.Grid)
+	total := first.Provenance.Grid.Len()
 	if len(out.Points) != total {
 		var missing []string
 		var missingShards []string
@@ -113,7 +116,7 @@ func Merge(parts []*Surface) (*Surface, error) {
 				missing = append(missing, fmt.Sprint(i))
 			}
 		}
-		msg := fmt.Sprintf("landscape: merge: %d of %d points missing: %s", len(missing), total, clip(missing))
+		msg := fmt.Sprintf("surface: merge: %d of %d points missing: %s", len(missing), total, clip.Join(missing))
 		if len(missingShards) > 0 {
 			msg += fmt.Sprintf(" (no part for shard %s of %d)", strings.Join(missingShards, ", "), count)
 		}
@@ -122,19 +125,4 @@ func Merge(parts []*Surface) (*Surface, error) {
 	slices.SortFunc(out.Points, func(a, b Point) int { return a.Index - b.Index })
 	out.Provenance.Progress = Progress{Done: total, Total: total}
 	return out, nil
-}
-
-func gridLen(g GridInfo) int {
-	if g.Y == nil {
-		return g.X.Num
-	}
-	return g.X.Num * g.Y.Num
-}
-
-// clip joins at most 20 items for an error message.
-func clip(items []string) string {
-	if len(items) > 20 {
-		return strings.Join(items[:20], ", ") + fmt.Sprintf(", ... (%d more)", len(items)-20)
-	}
-	return strings.Join(items, ", ")
 }
