@@ -21,8 +21,10 @@ type Problem struct {
 	// Data lists the datasets (splits) to average over; every point gives a
 	// loss and an accuracy for each.
 	Data []*Data
-	// BatchSize is the number of samples per forward pass; 0 means 128, the
-	// reference's default. It changes only the order of summation.
+	// BatchSize is the number of samples per forward pass on the CPU; 0
+	// means 128, the reference's default. It changes only the order of
+	// summation. The CUDA backend sizes its batches from free memory
+	// instead (cuda.Options.MaxBatch bounds them).
 	BatchSize int
 }
 
@@ -47,6 +49,11 @@ type Evaluator interface {
 	Evaluate(ctx context.Context, coords []Coord, emit func(i int, values []float64)) error
 	// Describe says what runs the evaluation, e.g. "cpu: 2 workers, OpenBLAS".
 	Describe() string
+	// Arithmetic names how the numbers are computed, ending in the
+	// precision, e.g. "cpu/avx512-winograd/fp32" or "cuda/heuristic/tf32":
+	// evaluators with the same arithmetic give the same bits for a point,
+	// others agree to the precision's rounding.
+	Arithmetic() string
 	// Close releases the evaluator's resources.
 	Close() error
 }

@@ -168,6 +168,9 @@ func readCIFARBin(files []recordFile, kind Kind, split string, opts *Options) (*
 	}
 	norm := newNormalizer(cifarC, cifarH*cifarW, mean, std)
 	count := sel.count(total)
+	if err := opts.checkMemory(name, count, cifarImage, 0); err != nil {
+		return nil, err
+	}
 	classes := kind.Classes()
 	d := &Dataset{
 		Name: kind.String(), Split: split,

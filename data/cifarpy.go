@@ -47,6 +47,9 @@ func readCIFARPickle(r io.Reader, name, labelKey string) (cifarBatch, error) {
 		return cifarBatch{}, fmt.Errorf("data: %s: %w: 'data' has dtype %s, want uint8", name, ErrFormat, arr.DType)
 	}
 	s := arr.Shape
+	if len(s) != 2 && len(s) != 4 {
+		return cifarBatch{}, fmt.Errorf("data: %s: %w: 'data' has %d dimensions, want (N, 3072) or (N, 3, 32, 32)", name, ErrFormat, len(s))
+	}
 	if !(len(s) == 2 && s[1] == cifarImage) && !(len(s) == 4 && s[1] == cifarC && s[2] == cifarH && s[3] == cifarW) {
 		return cifarBatch{}, fmt.Errorf("data: %s: %w: 'data' has shape %v, want (N, 3072) or (N, 3, 32, 32)", name, ErrFormat, s)
 	}
@@ -64,7 +67,7 @@ func readCIFARPickle(r io.Reader, name, labelKey string) (cifarBatch, error) {
 			return cifarBatch{}, fmt.Errorf("data: %s: %w: '%s' is a %s, want a list of ints", name, ErrFormat, labelKey, pickle.TypeName(lv))
 		}
 		if len(la.Shape) != 1 || !isIntDType(la.DType) {
-			return cifarBatch{}, fmt.Errorf("data: %s: %w: '%s' is a %s array of shape %v, want integers of shape (N,)", name, ErrFormat, labelKey, la.DType, la.Shape)
+			return cifarBatch{}, fmt.Errorf("data: %s: %w: '%s' is a %s array of %d dimensions, want integers of shape (N,)", name, ErrFormat, labelKey, la.DType, len(la.Shape))
 		}
 		l64, err := la.Int64()
 		if err != nil {
@@ -94,6 +97,19 @@ func isIntDType(dtype string) bool {
 // only the selected images are converted to float32.
 func loadCIFARPython(kind Kind, paths []string, split string, opts *Options) (*Dataset, error) {
 	l := cifarLayouts[kind]
+	// The batches are decoded whole, whatever samples are wanted: their
+	// sizes must fit the budget before one is read.
+	var held int64
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("data: %w", err)
+		}
+		if held += st.Size(); held > opts.budget() {
+			return nil, fmt.Errorf("data: %s: %w: the pickled batches, decoded whole, take %d bytes, over the budget of %d bytes (Options.MaxBytes); the binary layout is read record by record",
+				p, ErrTooLarge, held, opts.budget())
+		}
+	}
 	batches := make([]cifarBatch, len(paths))
 	for i, p := range paths {
 		b, err := readCIFARPickleFile(p, l.pyLabelKey)
@@ -141,6 +157,13 @@ func assembleCIFAR(batches []cifarBatch, kind Kind, split string, opts *Options,
 	}
 	norm := newNormalizer(cifarC, cifarH*cifarW, mean, std)
 	count := sel.count(total)
+	var held int64
+	for _, b := range batches {
+		held += int64(len(b.images)) + 8*int64(len(b.labels))
+	}
+	if err := opts.checkMemory(name, count, cifarImage, held); err != nil {
+		return nil, err
+	}
 	d := &Dataset{
 		Name: kind.String(), Split: split,
 		N: count, C: cifarC, H: cifarH, W: cifarW,

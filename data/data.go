@@ -3,6 +3,7 @@ package data
 import (
 	"errors"
 	"fmt"
+	"math/big"
 	"strings"
 )
 
@@ -171,18 +172,32 @@ type Options struct {
 	// max(y)+1. For the other kinds it must be 0 or the kind's class
 	// count.
 	Classes int
+
+	// MaxBytes is the memory budget of Load: the most bytes it may
+	// allocate for the samples it returns (4 per value and 4 per label)
+	// and, for the Python CIFAR layout, for the pickled batches it decodes
+	// whole. 0 means [DefaultMaxBytes]. A split beyond the budget is
+	// refused before anything is allocated, with an error wrapping
+	// [ErrTooLarge] that names the file and the sizes: load fewer samples
+	// (Samples, the --samples flag) or raise the budget.
+	MaxBytes int64
 }
+
+// DefaultMaxBytes is the memory budget of Load when [Options].MaxBytes is
+// 0: 8 GiB, thirteen times CIFAR-10's training split as float32.
+const DefaultMaxBytes = 8 << 30
 
 // Sentinel errors, returned wrapped so that callers can test them with
 // errors.Is. A missing file is reported wrapping fs.ErrNotExist.
 var (
-	ErrKind   = errors.New("unknown dataset kind")
-	ErrSpec   = errors.New("bad dataset spec")
-	ErrSplit  = errors.New("bad split")
-	ErrFormat = errors.New("malformed dataset file")
-	ErrLabel  = errors.New("label out of range")
-	ErrEmpty  = errors.New("empty dataset")
-	ErrOption = errors.New("bad dataset option")
+	ErrKind     = errors.New("unknown dataset kind")
+	ErrSpec     = errors.New("bad dataset spec")
+	ErrSplit    = errors.New("bad split")
+	ErrFormat   = errors.New("malformed dataset file")
+	ErrLabel    = errors.New("label out of range")
+	ErrEmpty    = errors.New("empty dataset")
+	ErrOption   = errors.New("bad dataset option")
+	ErrTooLarge = errors.New("dataset too large for the memory budget")
 )
 
 // Splits are the split names Load accepts.
@@ -215,8 +230,9 @@ func checkSplit(split string) error {
 //
 // Only the selected samples are converted to float32; with a small
 // Options.Samples the rest of the split is never held as floats. CIFAR
-// binary files are read record by record and IDX files streamed; a pickled
-// CIFAR batch or an npz archive is decoded whole first.
+// binary files are read record by record, and IDX files and npz archives
+// streamed; a pickled CIFAR batch is decoded whole first. What the split
+// needs is checked against Options.MaxBytes before it is allocated.
 func Load(spec Spec, split string, opts *Options) (*Dataset, error) {
 	if err := checkSplit(split); err != nil {
 		return nil, err
@@ -262,10 +278,39 @@ func (o *Options) check(k Kind) error {
 	if o.Classes < 0 {
 		return fmt.Errorf("data: %w: Classes %d is negative", ErrOption, o.Classes)
 	}
+	if o.MaxBytes < 0 {
+		return fmt.Errorf("data: %w: MaxBytes %d is negative", ErrOption, o.MaxBytes)
+	}
 	if k != NPZ && o.Classes != 0 && o.Classes != k.Classes() {
 		return fmt.Errorf("data: %w: Classes %d, but %v has %d", ErrOption, o.Classes, k, k.Classes())
 	}
 	return nil
+}
+
+// budget returns the memory budget, see [Options].MaxBytes.
+func (o *Options) budget() int64 {
+	if o.MaxBytes > 0 {
+		return o.MaxBytes
+	}
+	return DefaultMaxBytes
+}
+
+// checkMemory checks, before anything is allocated for them, that count
+// samples of sampleLen values, and held bytes besides, fit the memory
+// budget.
+func (o *Options) checkMemory(file string, count, sampleLen int, held int64) error {
+	per := 4*int64(sampleLen) + 4
+	if held <= o.budget() && int64(count) <= (o.budget()-held)/per {
+		return nil
+	}
+	need := new(big.Int).Mul(big.NewInt(int64(count)), big.NewInt(per)) // may pass int64
+	need.Add(need, big.NewInt(held))
+	var also string
+	if held > 0 {
+		also = fmt.Sprintf(" (with the %d bytes of the decoded files)", held)
+	}
+	return fmt.Errorf("data: %s: %w: %d samples of %d values need %d bytes as float32%s, over the budget of %d bytes: load fewer with --samples (Options.Samples), or raise Options.MaxBytes",
+		file, ErrTooLarge, count, sampleLen, need, also, o.budget())
 }
 
 // DefaultNorm returns the per-channel mean and standard deviation, in [0,1]

@@ -60,6 +60,18 @@
 // takes the first N samples in file order, or with [Options].SampleSeed a
 // seeded random subset (kept in file order, the same for the same seed on
 // every run and machine). Only the chosen samples are converted to float32,
-// and CIFAR binary files are read record by record, so a small subset of a
-// large split costs little memory.
+// CIFAR binary files are read record by record, and the arrays of an npz
+// archive are streamed, up to the last chosen image only, so a small
+// subset of a large split costs little memory, even from a deflated
+// archive that would expand a thousandfold.
+//
+// # Memory
+//
+// Load checks what it will allocate against a memory budget,
+// [Options].MaxBytes ([DefaultMaxBytes], 8 GiB, if 0), before allocating
+// it: 4 bytes per value and per label of the chosen samples, plus, for the
+// Python CIFAR layout, the pickled batches, which are decoded whole. A
+// split beyond the budget is an error wrapping [ErrTooLarge] that names the
+// file and the sizes and suggests --samples, rather than a crash of the
+// runtime.
 package data

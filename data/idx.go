@@ -196,6 +196,9 @@ func readIDX(images, labels io.Reader, imgName, lblName string, kind Kind, split
 
 	count := sel.count(n)
 	sz := h * w
+	if err := opts.checkMemory(imgName, count, sz, 0); err != nil {
+		return nil, err
+	}
 	d := &Dataset{
 		Name: kind.String(), Split: split,
 		N: count, C: 1, H: h, W: w,

@@ -1,7 +1,6 @@
 package export
 
 import (
-	"github.com/landscape-go/landscape/landscape/surface"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/landscape-go/landscape/landscape/surface"
 )
 
 // duckDBDir is the folder of the DuckDB reader script, from this package.

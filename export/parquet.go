@@ -1,7 +1,6 @@
 package export
 
 import (
-	"github.com/landscape-go/landscape/landscape/surface"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/landscape-go/landscape/grid"
 	"github.com/landscape-go/landscape/internal/atomicfile"
+	"github.com/landscape-go/landscape/landscape/surface"
 )
 
 // Errors that callers test for, returned wrapped.
@@ -155,16 +155,10 @@ func validate(s *surface.Surface) error {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	g := s.Provenance.Grid
-	if err := g.X.Validate(); err != nil {
-		return fmt.Errorf("%w: grid x axis %v: %v", ErrInvalid, g.X, err)
+	if err := g.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	nx, ny := g.X.Num, 1
-	if g.Y != nil {
-		if err := g.Y.Validate(); err != nil {
-			return fmt.Errorf("%w: grid y axis %v: %v", ErrInvalid, *g.Y, err)
-		}
-		ny = g.Y.Num
-	}
+	nx, ny := g.X.Num, g.Len()/g.X.Num
 	last := -1
 	for k, p := range s.Points {
 		if len(p.Values) != len(s.Metrics) {
@@ -258,6 +252,11 @@ func axisIndex(a grid.Axis, v float64) (int, bool) {
 // a bad footer length before parquet-go reads them, but parquet-go then
 // allocates the sizes a damaged file's pages declare, up to gigabytes.
 func ReadParquet(path string) (*surface.Surface, error) {
+	// A FIFO or a device would block the open or never end: only regular
+	// files are read.
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("export: read %s: %w (%s)", path, atomicfile.ErrNotRegular, fi.Mode().Type())
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("export: read %s: %w", path, err)

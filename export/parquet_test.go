@@ -1,7 +1,6 @@
 package export
 
 import (
-	"github.com/landscape-go/landscape/landscape/surface"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
@@ -20,6 +19,7 @@ import (
 	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/landscape-go/landscape/grid"
+	"github.com/landscape-go/landscape/landscape/surface"
 )
 
 var testMetrics = []string{"train_loss", "train_acc", "test_loss", "test_acc"}
@@ -116,7 +116,22 @@ func checkSameSurface(t *testing.T, got, want *surface.Surface) {
 	}
 }
 
-func TestParquetRoundTrip(t *testing.T) {
+// checkFileHolds reads the surface file at path and fails t unless it
+// holds want; it returns what it read.
+func checkFileHolds(t *testing.T, path string, want *surface.Surface) *surface.Surface {
+	t.Helper()
+	got, err := ReadParquet(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSameSurface(t, got, want)
+	return got
+}
+
+// TestParquetRoundTripKeepsEveryBit checks that encoding and decoding, and
+// writing and reading a file, give back the surface bit for bit, over shapes
+// and odd values.
+func TestParquetRoundTripKeepsEveryBit(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name           string
@@ -156,11 +171,7 @@ func TestParquetRoundTrip(t *testing.T) {
 			if err := WriteParquet(path, want); err != nil {
 				t.Fatal(err)
 			}
-			got, err = ReadParquet(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkSameSurface(t, got, want)
+			checkFileHolds(t, path, want)
 			file, err := os.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
@@ -186,7 +197,9 @@ func openParquet(t *testing.T, path string) *parquet.File {
 	return f
 }
 
-func TestParquetLayout(t *testing.T) {
+// TestParquetLayoutFollowsContract checks the stored schema, compression,
+// row groups, null y in 1D and provenance JSON against the output contract.
+func TestParquetLayoutFollowsContract(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name   string
@@ -283,7 +296,9 @@ func (w *failingWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func TestEncodeParquetWriterFails(t *testing.T) {
+// TestEncodeParquetReportsWriterError checks that a writer failing at any
+// point gives an error wrapping its own.
+func TestEncodeParquetReportsWriterError(t *testing.T) {
 	t.Parallel()
 	s := testSurface(30, 20, 1, testMetrics)
 	var buf bytes.Buffer
@@ -315,7 +330,10 @@ func dirEntries(t *testing.T, dir string) []string {
 	return names
 }
 
-func TestWriteParquetAtomic(t *testing.T) {
+// TestWriteParquetLeavesNoPartialFile checks that every failure of
+// WriteParquet leaves the folder as it was and that a success replaces the
+// file, with mode 0644.
+func TestWriteParquetLeavesNoPartialFile(t *testing.T) {
 	t.Parallel()
 	good := testSurface(3, 5, 1, testMetrics)
 	bad := testSurface(3, 5, 1, testMetrics)
@@ -435,11 +453,7 @@ func TestWriteParquetAtomic(t *testing.T) {
 		if err := WriteParquet(path, good); err != nil {
 			t.Fatal(err)
 		}
-		got, err := ReadParquet(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		checkSameSurface(t, got, good)
+		checkFileHolds(t, path, good)
 		info, err := os.Stat(path)
 		if err != nil {
 			t.Fatal(err)
@@ -453,7 +467,9 @@ func TestWriteParquetAtomic(t *testing.T) {
 	})
 }
 
-func TestEncodeParquetInvalid(t *testing.T) {
+// TestEncodeParquetRefusesInvalidSurface checks that inconsistent surfaces
+// are refused with the error that names the fault.
+func TestEncodeParquetRefusesInvalidSurface(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name   string
@@ -547,7 +563,10 @@ func row(x, y float64, values ...float64) parquet.Row {
 	return r
 }
 
-func TestReadParquetErrors(t *testing.T) {
+// TestReadParquetRefusesMalformedFiles checks that files which are not
+// surfaces, or whose rows are off the grid, are refused with the error that
+// says why.
+func TestReadParquetRefusesMalformedFiles(t *testing.T) {
 	t.Parallel()
 	nan := math.NaN()
 	prov2D := testSurface(3, 2, 1, nil).Provenance // x: -1, 0, 1; y: -0.5, 1.5
@@ -740,7 +759,10 @@ func TestReadParquetErrors(t *testing.T) {
 	})
 }
 
-func TestReadParquetForeignFiles(t *testing.T) {
+// TestReadParquetReadsOtherWritersFiles checks that rows in any order and
+// row groups, rounded coordinates, nullable metrics and Snappy, as another
+// tool may write them, read.
+func TestReadParquetReadsOtherWritersFiles(t *testing.T) {
 	t.Parallel()
 	prov := testSurface(3, 2, 1, nil).Provenance // x: -1, 0, 1; y: -0.5, 1.5
 	b, err := json.Marshal(prov)
@@ -791,7 +813,10 @@ func TestReadParquetForeignFiles(t *testing.T) {
 	}
 }
 
-func TestAxisIndex(t *testing.T) {
+// TestAxisIndexFindsEveryCoordinateAndNothingElse checks that each
+// coordinate of an axis maps to its index and that points between or beyond
+// them, NaN and infinities do not.
+func TestAxisIndexFindsEveryCoordinateAndNothingElse(t *testing.T) {
 	t.Parallel()
 	for _, a := range []grid.Axis{
 		{Min: -1, Max: 1, Num: 51},
@@ -868,4 +893,68 @@ func FuzzDecodeParquet(f *testing.F) {
 		}
 		checkSameSurface(t, again, s)
 	})
+}
+
+// v01GoldenPath is a surface file written by this package as it stood at
+// commit 69f943e, in the first version of the file format (hence v0.1),
+// kept to check that files written then still read. Its generator is
+// v01Surface:
+//
+//	go test ./export -run TestReadParquetReadsV01File -update
+//
+// rewrites it, which is meant only when the file format changes on
+// purpose.
+var v01GoldenPath = filepath.Join("testdata", "golden", "v0.1-surface.parquet")
+
+// v01Surface is the surface in v01GoldenPath: the part of shard 1 of 2
+// of a 2D surface that an interrupted run with --save-every left, so that
+// its provenance says Progress 5 of 8, with NaN, +Inf and -0 among its
+// values and every provenance field set.
+func v01Surface() *surface.Surface {
+	seed := uint64(11)
+	g := grid.Grid{X: grid.Axis{Min: -1, Max: 1, Num: 5}, Y: &grid.Axis{Min: -0.5, Max: 1, Num: 4}}
+	s := &surface.Surface{
+		Metrics: []string{"train_loss", "train_acc", "test_loss", "test_acc"},
+		Provenance: surface.Provenance{
+			Tool: "landscape", Version: "v0.1.0", Created: "2025-06-01T12:00:00Z",
+			Model:      surface.ModelInfo{Name: "resnet56", InChannels: 3, Height: 32, Width: 32, Classes: 10},
+			Checkpoint: surface.FileInfo{Path: "runs/resnet56/model_300.t7", SHA256: strings.Repeat("0f", 32)},
+			Directions: surface.DirectionsInfo{Kind: "random", Seed: 42, Norm: "filter", Ignore: "biasbn", Mode: "weights", SHA256: strings.Repeat("e1", 32)},
+			Data: surface.DataInfo{Name: "cifar10", Path: "data/cifar-10-batches-bin", Splits: []string{"train", "test"},
+				Samples: []int{5000, 1000}, SampleSeed: &seed, Mean: []float64{0.4914, 0.4822, 0.4465}, Std: []float64{0.247, 0.2435, 0.2616}},
+			Grid: g, Shard: grid.Shard{Index: 1, Count: 2},
+			BatchSize: 256, Backend: "cuda", Device: "NVIDIA H200", WallSeconds: 3.25,
+			Progress: surface.Progress{Done: 5, Total: 8},
+		},
+	}
+	for _, i := range g.Indices(s.Provenance.Shard)[:5] {
+		x, y := g.Point(i)
+		loss := 0.1 + x*x + 2*y*y
+		p := surface.Point{Index: i, X: x, Y: y, Values: []float64{loss, 100 - 10*loss, loss + 0.3, 90 - 10*loss}}
+		switch len(s.Points) {
+		case 1:
+			p.Values[0], p.Values[1] = math.NaN(), math.NaN()
+		case 3:
+			p.Values[2], p.Values[3] = math.Inf(1), math.Copysign(0, -1)
+		}
+		s.Points = append(s.Points, p)
+	}
+	return s
+}
+
+// TestReadParquetReadsV01File checks that a file written by an earlier
+// version of this package reads to the surface that was written then, bit
+// for bit.
+func TestReadParquetReadsV01File(t *testing.T) {
+	t.Parallel()
+	want := v01Surface()
+	if *updateGolden {
+		if err := WriteParquet(v01GoldenPath, want); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := checkFileHolds(t, v01GoldenPath, want)
+	if got.Provenance.Progress.Complete() {
+		t.Errorf("progress %+v reads as complete; the file is a partial part", got.Provenance.Progress)
+	}
 }

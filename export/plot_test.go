@@ -1,12 +1,12 @@
 package export
 
 import (
-	"github.com/landscape-go/landscape/landscape/surface"
 	"bytes"
 	"encoding/binary"
 	"errors"
 	"flag"
 	"image"
+	"image/color"
 	"image/png"
 	"math"
 	"os"
@@ -18,9 +18,10 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/landscape-go/landscape/grid"
+	"github.com/landscape-go/landscape/landscape/surface"
 )
 
-var updateGolden = flag.Bool("update", false, "rewrite the golden images in testdata/golden/GOARCH")
+var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata/golden (see its README)")
 
 // goldenDir holds the golden PNGs of this architecture: floating point
 // differs slightly between architectures (fused multiply-add on arm64),
@@ -187,7 +188,10 @@ func pixelDiff(a, b image.Image, x, y int) float64 {
 	return d(r1, r2) + d(g1, g2) + d(b1, b2)
 }
 
-func TestGolden(t *testing.T) {
+// TestFiguresMatchGoldenImages renders every kind of figure, with NaN,
+// non-square grids, log scales and a comparison, and compares each with its
+// golden image.
+func TestFiguresMatchGoldenImages(t *testing.T) {
 	t.Parallel()
 	nonSquare := synthetic(grid.Axis{Min: -2, Max: 1, Num: 31}, grid.Axis{Min: -0.25, Max: 0.5, Num: 7}, func(x, y float64) float64 {
 		return 0.2 + 0.8*x*x + 12*y*y + 0.5*x
@@ -240,9 +244,9 @@ func TestGolden(t *testing.T) {
 	})
 }
 
-// TestRenderFormats renders every kind in every format and checks that
-// each output is a file of its format.
-func TestRenderFormats(t *testing.T) {
+// TestRenderWritesEveryFormat renders every kind in every format and checks
+// that each output is a file of its format.
+func TestRenderWritesEveryFormat(t *testing.T) {
 	t.Parallel()
 	magic := map[string]string{"png": "\x89PNG", "svg": "<?xml", "pdf": "%PDF"}
 	for _, s := range []*surface.Surface{withHole(plotSurface()), oneD()} {
@@ -264,10 +268,10 @@ func TestRenderFormats(t *testing.T) {
 	}
 }
 
-// TestPlotOddSurfaces draws surfaces that could trip the drawing code: all
-// NaN, flat, a single row, negative losses on a log scale, a grid of one
-// point. None may fail or panic.
-func TestPlotOddSurfaces(t *testing.T) {
+// TestFiguresOfOddSurfacesDraw draws surfaces that could trip the drawing
+// code: all NaN, flat, a single row, negative losses on a log scale, a grid
+// of one point. None may fail or panic.
+func TestFiguresOfOddSurfacesDraw(t *testing.T) {
 	t.Parallel()
 	ax := grid.Axis{Min: -1, Max: 1, Num: 5}
 	tests := []struct {
@@ -316,7 +320,10 @@ func TestPlotOddSurfaces(t *testing.T) {
 	}
 }
 
-func TestNewFigureErrors(t *testing.T) {
+// TestNewFigureRefusesBadKindsAndOptions checks that a kind that does not
+// suit the surface, bad levels, an unknown metric or format give errors
+// wrapping ErrPlot.
+func TestNewFigureRefusesBadKindsAndOptions(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
@@ -366,7 +373,10 @@ func TestNewFigureErrors(t *testing.T) {
 	}
 }
 
-func TestWritePlots(t *testing.T) {
+// TestWritePlotsNamesFilesAsReference checks the files WritePlots writes:
+// named as the reference names its PDFs, non-empty, and no temporary files
+// left.
+func TestWritePlotsNamesFilesAsReference(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	o := &PlotOptions{Width: 3 * vg.Inch, Height: 2 * vg.Inch, DPI: 20}
@@ -403,14 +413,17 @@ func TestWritePlots(t *testing.T) {
 	}
 }
 
-func TestSetupLevels(t *testing.T) {
+// TestLevelsAndColourScaleChoice checks the contour levels and colour scale
+// chosen for the reference's default, log scales, accuracies, large losses
+// and given levels.
+func TestLevelsAndColourScaleChoice(t *testing.T) {
 	t.Parallel()
-	f := func(lo, hi float64) []*Field {
-		return []*Field{{X: []float64{0, 1}, Y: []float64{0, 1}, Z: [][]float64{{lo, hi}, {hi, math.NaN()}}}}
+	f := func(lo, hi float64) []*surface.Field {
+		return []*surface.Field{{X: []float64{0, 1}, Y: []float64{0, 1}, Z: [][]float64{{lo, hi}, {hi, math.NaN()}}}}
 	}
 	tests := []struct {
 		name        string
-		fs          []*Field
+		fs          []*surface.Field
 		o           PlotOptions
 		first, last float64
 		n           int
@@ -433,9 +446,9 @@ func TestSetupLevels(t *testing.T) {
 			}
 			l := ps.levels
 			if ps.auto != tt.auto || math.Abs(l[0]-tt.first) > 1e-9 || math.Abs(l[len(l)-1]-tt.last) > 1e-9 ||
-				math.Abs(ps.sc.min-tt.vmin) > 1e-9 || math.Abs(ps.sc.max-tt.vmax) > 1e-9 || (tt.n > 0 && len(l) != tt.n) {
+				math.Abs(ps.sc.Min-tt.vmin) > 1e-9 || math.Abs(ps.sc.Max-tt.vmax) > 1e-9 || (tt.n > 0 && len(l) != tt.n) {
 				t.Errorf("levels %v (auto %v), scale %v to %v; want %d levels %v..%v (auto %v), scale %v to %v",
-					l, ps.auto, ps.sc.min, ps.sc.max, tt.n, tt.first, tt.last, tt.auto, tt.vmin, tt.vmax)
+					l, ps.auto, ps.sc.Min, ps.sc.Max, tt.n, tt.first, tt.last, tt.auto, tt.vmin, tt.vmax)
 			}
 		})
 	}
@@ -483,8 +496,28 @@ func FuzzFigure(f *testing.F) {
 					t.Fatalf("%s: %v", kind, err)
 				}
 			}
-			fld, _ := NewField(s, "train_loss")
-			Summarize(fld, nil)
+			if _, err := Summarize(s, "fuzz", "train_loss", nil); err != nil {
+				t.Fatal(err)
+			}
 		}
 	})
+}
+
+// TestLongPathsAreThinned checks that a path of 100,000 points is drawn
+// through at most maxPathVertices points and without dots, so that
+// figures with it take no longer than without it, and that its end is
+// kept.
+func TestLongPathsAreThinned(t *testing.T) {
+	t.Parallel()
+	var path Path
+	for k := range 100_000 {
+		path.X = append(path.X, float64(k)/100_000)
+		path.Y = append(path.Y, 0.5)
+	}
+	line, dots, end := pathPlotters(path, color.Black, 0, 1, 0, 1)
+	vertices, last := len(line.XYs), line.XYs[len(line.XYs)-1]
+	if vertices > maxPathVertices+1 || dots != nil || last.X != path.X[len(path.X)-1] || len(end.XYs) != 1 {
+		t.Errorf("a 100,000-point path drawn through %d vertices (dots %v), ending at %v; want at most %d, no dots, and the path's end",
+			vertices, dots != nil, last, maxPathVertices+1)
+	}
 }

@@ -1,7 +1,6 @@
 package export
 
 import (
-	"github.com/landscape-go/landscape/landscape/surface"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/landscape-go/landscape/internal/atomicfile"
+	"github.com/landscape-go/landscape/landscape/surface"
 )
 
 // VTKOptions configures [EncodeVTK]. The zero value writes the default
@@ -67,7 +67,7 @@ func encodeVTK(w io.Writer, s *surface.Surface, o *VTKOptions) error {
 	if opt.Metric == "" {
 		opt.Metric = DefaultMetric(s)
 	}
-	f, err := NewField(s, opt.Metric)
+	f, err := fieldOf(s, opt.Metric)
 	if err != nil {
 		return err
 	}

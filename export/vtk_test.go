@@ -1,7 +1,6 @@
 package export
 
 import (
-	"github.com/landscape-go/landscape/landscape/surface"
 	"bytes"
 	"encoding/base64"
 	"encoding/binary"
@@ -14,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/landscape-go/landscape/grid"
+	"github.com/landscape-go/landscape/landscape/surface"
 )
 
 // vtkFile is the part of a VTK XML PolyData file the tests read back.
@@ -115,7 +115,10 @@ func vtkSurface() *surface.Surface {
 	return s
 }
 
-func TestEncodeVTK(t *testing.T) {
+// TestEncodeVTKPointsCellsAndValues checks the points, quadrilaterals,
+// values and cell means of a 2D surface with NaN and +Inf, in binary and
+// ASCII, clipped and log.
+func TestEncodeVTKPointsCellsAndValues(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
 		name string
@@ -196,7 +199,9 @@ func TestEncodeVTK(t *testing.T) {
 	}
 }
 
-func TestEncodeVTK1D(t *testing.T) {
+// TestEncodeVTK1DWritesLines checks that a 1D surface becomes lines, none
+// through a non-finite point.
+func TestEncodeVTK1DWritesLines(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
 	if err := EncodeVTK(&buf, oneD(), &VTKOptions{Metric: "test_loss"}); err != nil {
@@ -213,7 +218,9 @@ func TestEncodeVTK1D(t *testing.T) {
 	}
 }
 
-func TestWriteVTK(t *testing.T) {
+// TestWriteVTKLeavesOnlyTheFile checks a written file and that neither it
+// nor a failed write leaves other files.
+func TestWriteVTKLeavesOnlyTheFile(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "s.vtp")
@@ -236,4 +243,12 @@ func TestWriteVTK(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("after a failed write %d files, want 1", len(entries))
 	}
+}
+
+// approx reports whether got is within tol of want, or both are NaN.
+func approx(got, want, tol float64) bool {
+	if math.IsNaN(want) {
+		return math.IsNaN(got)
+	}
+	return math.Abs(got-want) <= tol
 }

@@ -48,10 +48,12 @@ func (a Axis) Validate() error {
 	switch {
 	case math.IsNaN(a.Min) || math.IsNaN(a.Max) || math.IsInf(a.Min, 0) || math.IsInf(a.Max, 0):
 		return errors.New("min and max must be finite")
+	case math.IsInf(a.Max-a.Min, 0):
+		return fmt.Errorf("the span max − min overflows (%g − %g)", a.Max, a.Min)
 	case a.Num < 1:
 		return fmt.Errorf("num is %d, want at least 1", a.Num)
-	case a.Num > 1_000_000:
-		return fmt.Errorf("num is %d, want at most 1000000", a.Num)
+	case a.Num > MaxPoints:
+		return fmt.Errorf("num is %d, want at most %d", a.Num, MaxPoints)
 	case a.Num == 1 && a.Min != a.Max:
 		return errors.New("a single point needs min equal to max")
 	case a.Num > 1 && !(a.Min < a.Max):

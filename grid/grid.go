@@ -31,7 +31,14 @@ func (g Grid) Point(i int) (x, y float64) {
 	return g.X.At(i % g.X.Num), g.Y.At(i / g.X.Num)
 }
 
-// Validate checks both axes.
+// MaxPoints bounds the points of a grid (and of each axis): 2²² = 2048²,
+// far more than a surface is ever computed on (the reference's figures
+// are 51² to 401²), and few enough that a 2D array of every point fits
+// in memory. A file claiming more is refused before anything is
+// allocated.
+const MaxPoints = 1 << 22
+
+// Validate checks both axes and the number of points.
 func (g Grid) Validate() error {
 	if err := g.X.Validate(); err != nil {
 		return fmt.Errorf("grid: x axis %s: %v", g.X, err)
@@ -39,6 +46,9 @@ func (g Grid) Validate() error {
 	if g.Y != nil {
 		if err := g.Y.Validate(); err != nil {
 			return fmt.Errorf("grid: y axis %s: %v", g.Y, err)
+		}
+		if n := int64(g.X.Num) * int64(g.Y.Num); n > MaxPoints {
+			return fmt.Errorf("grid: %d × %d = %d points, want at most %d", g.X.Num, g.Y.Num, n, MaxPoints)
 		}
 	}
 	return nil

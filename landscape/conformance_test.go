@@ -4,14 +4,14 @@ import (
 	"context"
 	"math"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/landscape-go/landscape/backend"
+	"github.com/landscape-go/landscape/backend/cpu"
 	"github.com/landscape-go/landscape/backend/cuda"
 	"github.com/landscape-go/landscape/data"
 	"github.com/landscape-go/landscape/grid"
-	"github.com/landscape-go/landscape/nets"
+	"github.com/landscape-go/landscape/internal/fixture"
 )
 
 // The backend conformance suite: the tests that compare with PyTorch run
@@ -59,20 +59,17 @@ func requireGPU(t *testing.T) {
 }
 
 // prepareFixture prepares the ResNet-20 fixture's surface on a grid.
-func prepareFixture(t *testing.T, g grid.Grid, device string, tf32 bool) *Job {
+func prepareFixture(t *testing.T, g grid.Grid, device string, tf32, benchmark bool) *Job {
 	t.Helper()
-	c := loadZooCases(t)["resnet20"]
-	job, err := Prepare(Config{
-		Model:         c.Model,
-		ModelConfig:   nets.Config{InChannels: c.InChannels, Height: c.Height, Width: c.Width, Classes: c.Classes},
-		Checkpoint:    filepath.Join(zooDir, c.Checkpoints["zip"]),
-		Data:          data.Spec{Kind: data.NPZ, Path: filepath.Join(zooDir, c.Data)},
-		DirectionFile: filepath.Join(zooDir, c.Directions),
-		Grid:          g,
-		Workers:       1,
-		Device:        device,
-		TF32:          tf32,
-	})
+	c := fixture.Load(t, "resnet20")
+	job, err := Prepare(Spec{
+		Model:       c.Model,
+		ModelConfig: c.Config,
+		Checkpoint:  c.Checkpoints["zip"],
+		Data:        data.Spec{Kind: data.NPZ, Path: c.Data},
+		Directions:  Directions{File: c.DirectionFile(t)},
+		Grid:        g,
+	}, &Options{Device: Device{Name: device, CPU: cpu.Options{Workers: 1}, CUDA: cuda.Options{TF32: tf32, Benchmark: benchmark}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +80,7 @@ func prepareFixture(t *testing.T, g grid.Grid, device string, tf32 bool) *Job {
 // evaluateAll returns the values of every grid point of job.
 func evaluateAll(t *testing.T, job *Job) [][]float64 {
 	t.Helper()
-	g := job.Config.Grid
+	g := job.Input.Grid
 	coords := make([]backend.Coord, g.Len())
 	for i := range coords {
 		x, y := g.Point(i)
@@ -103,8 +100,8 @@ func TestGPUMatchesCPU(t *testing.T) {
 	requireGPU(t)
 	ax := grid.Axis{Min: -3, Max: 3, Num: 7}
 	g := grid.Grid{X: ax, Y: &ax}
-	want := evaluateAll(t, prepareFixture(t, g, "cpu", false))
-	gpu := prepareFixture(t, g, "cuda", false)
+	want := evaluateAll(t, prepareFixture(t, g, "cpu", false, false))
+	gpu := prepareFixture(t, g, "cuda", false, false)
 	t.Logf("GPU: %s", gpu.Evaluator.Describe())
 	got := evaluateAll(t, gpu)
 	n := float64(gpu.Problem.Data[0].N)
@@ -137,8 +134,8 @@ func TestGPUIsDeterministic(t *testing.T) {
 	requireGPU(t)
 	ax := grid.Axis{Min: -0.5, Max: 0.5, Num: 3}
 	g := grid.Grid{X: ax, Y: &ax}
-	a := evaluateAll(t, prepareFixture(t, g, "cuda", false))
-	b := evaluateAll(t, prepareFixture(t, g, "cuda", false))
+	a := evaluateAll(t, prepareFixture(t, g, "cuda", false, false))
+	b := evaluateAll(t, prepareFixture(t, g, "cuda", false, false))
 	for i := range a {
 		for k := range a[i] {
 			if math.Float64bits(a[i][k]) != math.Float64bits(b[i][k]) {
@@ -154,8 +151,8 @@ func TestGPUTF32(t *testing.T) {
 	requireGPU(t)
 	ax := grid.Axis{Min: -0.5, Max: 0.5, Num: 3}
 	g := grid.Grid{X: ax, Y: &ax}
-	want := evaluateAll(t, prepareFixture(t, g, "cpu", false))
-	job := prepareFixture(t, g, "cuda", true)
+	want := evaluateAll(t, prepareFixture(t, g, "cpu", false, false))
+	job := prepareFixture(t, g, "cuda", true, false)
 	got := evaluateAll(t, job)
 	worst := 0.0
 	for i := range want {
@@ -176,9 +173,8 @@ func TestGPUBenchmarkedAlgorithms(t *testing.T) {
 	requireGPU(t)
 	ax := grid.Axis{Min: -0.5, Max: 0.5, Num: 3}
 	g := grid.Grid{X: ax, Y: &ax}
-	want := evaluateAll(t, prepareFixture(t, g, "cuda", false))
-	t.Setenv("LANDSCAPE_CUDNN_BENCHMARK", "1")
-	job := prepareFixture(t, g, "cuda", false)
+	want := evaluateAll(t, prepareFixture(t, g, "cuda", false, false))
+	job := prepareFixture(t, g, "cuda", false, true)
 	t.Log(job.Evaluator.Describe())
 	coords := []backend.Coord{{X: 0.5, Y: -0.5}, {}, {X: 0.5, Y: -0.5}}
 	got := make([][]float64, len(coords))

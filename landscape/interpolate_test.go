@@ -7,9 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/landscape-go/landscape/backend"
+	"github.com/landscape-go/landscape/backend/cpu"
 	"github.com/landscape-go/landscape/data"
 	"github.com/landscape-go/landscape/grid"
 	"github.com/landscape-go/landscape/nets"
@@ -63,7 +63,7 @@ func evalAt(t *testing.T, job *Job, center *nets.StateDict) []float64 {
 	t.Helper()
 	p := *job.Problem
 	p.Center, p.X, p.Y = center, nil, nil
-	v, err := evaluate(context.Background(), &p, Device{Workers: 1}, []backend.Coord{{}})
+	v, err := evaluate(context.Background(), &p, Device{CPU: cpu.Options{Workers: 1}}, []backend.Coord{{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,16 +101,16 @@ func TestInterpolationReproducesCheckpoints(t *testing.T) {
 	fx := loadInterp(t)
 	bPath := filepath.Join(trajDir, fx.B)
 	run := func(mode normalize.Mode) (*Job, map[float64][]float64) {
-		job, err := Prepare(Config{
-			Model: "resnet20", ModelConfig: interpNet, Checkpoint: interpA, Target: bPath,
-			Directions: normalize.Options{Mode: mode},
+		job, err := Prepare(Spec{
+			Model: "resnet20", ModelConfig: interpNet, Checkpoint: interpA,
+			Directions: Directions{Target: bPath, Options: normalize.Options{Mode: mode}},
 			Data:       interpData, Grid: grid.Grid{X: grid.Axis{Min: -0.5, Max: 1.5, Num: 5}},
-			BatchSize: fx.BatchSize, Workers: 2,
-		})
+			BatchSize: fx.BatchSize,
+		}, &Options{Device: Device{CPU: cpu.Options{Workers: 2}}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := job.Evaluate(context.Background(), time.Now())
+		s, err := job.Run(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -168,7 +168,7 @@ func TestInterpolationReproducesCheckpoints(t *testing.T) {
 
 	// Weights mode: B's parameters, A's running statistics.
 	hybrid := &nets.StateDict{}
-	for _, p := range states.Net.Params {
+	for _, p := range states.Input.Net.Params {
 		src := b
 		if p.Kind == nets.Buffer {
 			src = a

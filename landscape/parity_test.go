@@ -2,82 +2,29 @@ package landscape
 
 import (
 	"context"
-	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
-	"sort"
 	"testing"
 
 	"github.com/landscape-go/landscape/backend"
+	"github.com/landscape-go/landscape/backend/cpu"
 	"github.com/landscape-go/landscape/data"
 	"github.com/landscape-go/landscape/grid"
+	"github.com/landscape-go/landscape/internal/fixture"
 	"github.com/landscape-go/landscape/nets"
 )
 
-// zooCase is one fixture written by scripts/fixtures/make_fixtures.py: a
-// small trained network of the zoo, its checkpoints in several formats, a
-// few samples, directions made as the reference makes them, and the loss
-// and accuracy PyTorch computed at a few points.
-type zooCase struct {
-	Model       string            `json:"model"`
-	InChannels  int               `json:"in_channels"`
-	Height      int               `json:"height"`
-	Width       int               `json:"width"`
-	Classes     int               `json:"classes"`
-	Checkpoints map[string]string `json:"checkpoints"`
-	Data        string            `json:"data"`
-	Directions  string            `json:"directions"`
-	BatchSize   int               `json:"batch_size"`
-	StateDict   []struct {
-		Key       string `json:"key"`
-		Shape     []int  `json:"shape"`
-		Parameter bool   `json:"parameter"`
-	} `json:"state_dict"`
-	Points   []refPoint `json:"points"`
-	Points1D []refPoint `json:"points_1d"`
-}
-
-type refPoint struct {
-	X    float64  `json:"x"`
-	Y    *float64 `json:"y"`
-	Loss float64  `json:"loss"`
-	Acc  float64  `json:"acc"`
-}
-
+// zooDir holds the PyTorch parity fixtures (scripts/fixtures); the zoo
+// cases are read through internal/fixture, which also computes their
+// directions and generated weights.
 const zooDir = "../testdata/zoo"
-
-func loadZooCases(t *testing.T) map[string]zooCase {
-	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(zooDir, "*.json"))
-	if len(files) == 0 {
-		t.Fatalf("no fixtures in %s: run scripts/fixtures/make_fixtures.py", zooDir)
-	}
-	cases := map[string]zooCase{}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var c zooCase
-		if err := json.Unmarshal(b, &c); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		cases[filepath.Base(f[:len(f)-len(".json")])] = c
-	}
-	return cases
-}
 
 // TestZooKeysMatchPyTorch checks the Go architectures declare exactly the
 // state-dict keys, shapes and parameter/buffer split of the PyTorch ones.
 func TestZooKeysMatchPyTorch(t *testing.T) {
 	t.Parallel()
-	for name, c := range loadZooCases(t) {
-		net, err := nets.New(c.Model, nets.Config{InChannels: c.InChannels, Height: c.Height, Width: c.Width, Classes: c.Classes})
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
+	for _, c := range fixture.All(t) {
+		name, net := c.Name, c.Net(t)
 		if len(net.Params) != len(c.StateDict) {
 			t.Errorf("%s: Go has %d state-dict entries, PyTorch %d", name, len(net.Params), len(c.StateDict))
 			continue
@@ -96,45 +43,38 @@ func TestZooKeysMatchPyTorch(t *testing.T) {
 // checkpoint format it was saved in, at the points PyTorch evaluated, and
 // asks for the same loss within 1e-4 relative and the same accuracy.
 // On a machine with a usable GPU it runs again on the CUDA backend, which
-// must meet the same bounds: the backend conformance suite.
+// must meet the same bounds: the backend conformance suite. Each subtest
+// writes its direction file (and the checkpoint of generated weights).
 func TestLossMatchesPyTorch(t *testing.T) {
 	t.Parallel()
-	cases := loadZooCases(t)
-	names := make([]string, 0, len(cases))
-	for n := range cases {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	cases := fixture.All(t)
 	forEachDevice(t, func(t *testing.T, device string) {
-		for _, name := range names {
-			c := cases[name]
-			for format, file := range c.Checkpoints {
-				t.Run(name+"/"+format, func(t *testing.T) {
+		for _, c := range cases {
+			for _, format := range c.Formats() {
+				t.Run(c.Name+"/"+format, func(t *testing.T) {
 					parallelOnCPU(t, device)
-					testLossMatchesPyTorch(t, c, file, device)
+					testLossMatchesPyTorch(t, c, c.CheckpointFile(t, format), c.DirectionFile(t), device)
 				})
 			}
 		}
 	})
 }
 
-func testLossMatchesPyTorch(t *testing.T, c zooCase, file, device string) {
+func testLossMatchesPyTorch(t *testing.T, c *fixture.Case, file, dirs, device string) {
 	ax := grid.Axis{Min: -1, Max: 1, Num: 2}
-	job, err := Prepare(Config{
-		Model:         c.Model,
-		ModelConfig:   nets.Config{InChannels: c.InChannels, Height: c.Height, Width: c.Width, Classes: c.Classes},
-		Checkpoint:    filepath.Join(zooDir, file),
-		Data:          data.Spec{Kind: data.NPZ, Path: filepath.Join(zooDir, c.Data)},
-		DirectionFile: filepath.Join(zooDir, c.Directions),
-		Grid:          grid.Grid{X: ax, Y: &ax},
-		BatchSize:     c.BatchSize,
-		Workers:       1,
-		Device:        device,
-	})
+	job, err := Prepare(Spec{
+		Model:       c.Model,
+		ModelConfig: c.Config,
+		Checkpoint:  file,
+		Data:        data.Spec{Kind: data.NPZ, Path: c.Data},
+		Directions:  Directions{File: dirs},
+		Grid:        grid.Grid{X: ax, Y: &ax},
+		BatchSize:   c.BatchSize,
+	}, &Options{Device: Device{Name: device, CPU: cpu.Options{Workers: 1}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	refs := append(append([]refPoint(nil), c.Points...), c.Points1D...)
+	refs := append(append([]fixture.Point(nil), c.Points...), c.Points1D...)
 	coords := make([]backend.Coord, len(refs))
 	for i, p := range refs {
 		coords[i].X = p.X

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/landscape-go/landscape/backend"
+	"github.com/landscape-go/landscape/backend/cpu"
 	"github.com/landscape-go/landscape/internal/npy"
 	"github.com/landscape-go/landscape/nets"
 )
@@ -120,7 +121,7 @@ func TestEveryZooModelMatchesPyTorch(t *testing.T) {
 					}
 					p.Data = append(p.Data, &backend.Data{Name: "synthetic", N: n, C: c.InChannels, H: c.Height, W: c.Width, X: x, Y: y})
 				}
-				ev, _, err := newEvaluator(p, Device{Name: device, Workers: 1}, t.Logf)
+				ev, _, err := newEvaluator(p, Device{Name: device, CPU: cpu.Options{Workers: 1}}, t.Logf)
 				if err != nil {
 					t.Fatal(err)
 				}

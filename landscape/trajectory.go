@@ -4,16 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"path/filepath"
+	"time"
 
 	"github.com/landscape-go/landscape/backend"
 	"github.com/landscape-go/landscape/data"
 	"github.com/landscape-go/landscape/grid"
 	"github.com/landscape-go/landscape/landscape/surface"
 	"github.com/landscape-go/landscape/nets"
-	"github.com/landscape-go/landscape/nets/checkpoint"
 	"github.com/landscape-go/landscape/normalize"
 )
 
@@ -46,20 +45,8 @@ type TrajectoryConfig struct {
 	Data        data.Spec
 	Splits      []string
 	DataOptions data.Options
-	// BatchSize is the samples per forward pass; 0 means 128. Workers is
-	// the number of CPU workers; 0 means all cores.
+	// BatchSize is the samples per forward pass on the CPU; 0 means 128.
 	BatchSize int
-	Workers   int
-	// Device is where the forward passes run (see [Device]); "" is the
-	// CPU. TF32 lets a GPU compute convolutions in TF32.
-	Device string
-	TF32   bool
-
-	// Progress, if set, is called after each checkpoint is read (and
-	// evaluated) and after each projected point is evaluated.
-	Progress func(done, total int)
-	// Log, if set, receives one-line notes.
-	Log io.Writer
 }
 
 // Trajectory is the outcome of [RunTrajectory]: PCA directions around the
@@ -84,6 +71,9 @@ type Trajectory struct {
 	// Points follows the checkpoints in order; the final model's is last
 	// or where it appears in Checkpoints.
 	Points []TrajectoryPoint
+	// Started is when the computation began, WallSeconds how long it took.
+	Started     time.Time
+	WallSeconds float64
 }
 
 // TrajectoryPoint is one checkpoint of a trajectory.
@@ -101,9 +91,13 @@ type TrajectoryPoint struct {
 
 // RunTrajectory reads the checkpoints one at a time, keeping only their
 // differences from the final model (as float32 rows), fits the PCA and,
-// with data, evaluates every checkpoint and every projected point on the
-// CPU. On cancellation it returns the context's error.
-func RunTrajectory(ctx context.Context, cfg TrajectoryConfig) (*Trajectory, error) {
+// with data, evaluates every checkpoint and every projected point on
+// opts.Device. On cancellation it returns the context's error.
+func RunTrajectory(ctx context.Context, cfg TrajectoryConfig, opts *Options) (*Trajectory, error) {
+	start := time.Now()
+	if opts == nil {
+		opts = &Options{}
+	}
 	if cfg.Model == "" {
 		return nil, errors.New("landscape: trajectory: no model given")
 	}
@@ -128,12 +122,6 @@ func RunTrajectory(ctx context.Context, cfg TrajectoryConfig) (*Trajectory, erro
 		paths = append(paths, final)
 		finalAt = len(paths) - 1
 	}
-	logf := func(format string, a ...any) {
-		if cfg.Log != nil {
-			fmt.Fprintf(cfg.Log, format+"\n", a...)
-		}
-	}
-
 	withData := cfg.Data.Kind != 0
 	splits := cfg.Splits
 	if len(splits) == 0 {
@@ -147,22 +135,19 @@ func RunTrajectory(ctx context.Context, cfg TrajectoryConfig) (*Trajectory, erro
 			return nil, err
 		}
 		for _, d := range sets {
-			logf("data: %s %s, %d samples of %dx%dx%d", cfg.Data, d.Split, d.N, d.C, d.H, d.W)
+			opts.logf("data: %s %s, %d samples of %dx%dx%d", cfg.Data, d.Split, d.N, d.C, d.H, d.W)
 		}
 	}
-	net, err := nets.New(cfg.Model, mc)
+	w, err := LoadWeights(final, cfg.Model, mc)
 	if err != nil {
 		return nil, err
 	}
-	finalSD, sum, err := loadWeights(final, net)
-	if err != nil {
-		return nil, err
-	}
+	net, finalSD := w.Net, w.State
 	pca, err := normalize.NewPCA(net, finalSD, &cfg.PCA)
 	if err != nil {
 		return nil, err
 	}
-	logf("trajectory: %d checkpoints ending at %s; PCA over %d values (%s mode, ignore %s)",
+	opts.logf("trajectory: %d checkpoints ending at %s; PCA over %d values (%s mode, ignore %s)",
 		len(paths), final, pca.Dim(), cfg.PCA.Mode, cfg.PCA.Ignore)
 
 	var prob *backend.Problem
@@ -179,14 +164,14 @@ func RunTrajectory(ctx context.Context, cfg TrajectoryConfig) (*Trajectory, erro
 	done := 0
 	step := func() {
 		done++
-		if cfg.Progress != nil {
-			cfg.Progress(done, total)
+		if opts.Progress != nil {
+			opts.Progress(done, total)
 		}
 	}
 
 	tr := &Trajectory{
-		Model:   surface.ModelInfo{Name: net.Name, InChannels: net.Config.InChannels, Height: net.Config.Height, Width: net.Config.Width, Classes: net.Config.Classes},
-		Final:   surface.FileInfo{Path: final, SHA256: sum},
+		Model:   modelInfo(net),
+		Final:   w.File,
 		Options: cfg.PCA,
 		Values:  pca.Dim(),
 		Points:  make([]TrajectoryPoint, len(paths)),
@@ -197,11 +182,8 @@ func RunTrajectory(ctx context.Context, cfg TrajectoryConfig) (*Trajectory, erro
 		}
 		sd := finalSD
 		if i != finalAt {
-			if sd, _, err = checkpoint.Load(path); err != nil {
+			if sd, _, err = loadWeightsOf(path, net); err != nil {
 				return nil, err
-			}
-			if err := net.Check(sd); err != nil {
-				return nil, fmt.Errorf("landscape: checkpoint %s: %w", path, err)
 			}
 		}
 		if err := pca.Add(sd, path); err != nil {
@@ -211,7 +193,7 @@ func RunTrajectory(ctx context.Context, cfg TrajectoryConfig) (*Trajectory, erro
 		if withData {
 			own := *prob
 			own.Center = sd
-			values, err := evaluate(ctx, &own, cfg.device(), []backend.Coord{{}})
+			values, err := evaluate(ctx, &own, opts.Device, []backend.Coord{{}})
 			if err != nil {
 				return nil, err
 			}
@@ -219,7 +201,7 @@ func RunTrajectory(ctx context.Context, cfg TrajectoryConfig) (*Trajectory, erro
 		}
 		step()
 	}
-	opts := cfg.PCA
+	pcaOpts := cfg.PCA
 	if cfg.Directions != "" {
 		x, y, err := normalize.ReadFile(cfg.Directions, net)
 		if err != nil {
@@ -230,16 +212,16 @@ func RunTrajectory(ctx context.Context, cfg TrajectoryConfig) (*Trajectory, erro
 			return nil, fmt.Errorf("landscape: trajectory on %s: %w", cfg.Directions, err)
 		}
 		tr.PCA = &normalize.PCAResult{X: x, Y: y, Points: points}
-		tr.Directions = surface.DirectionsInfo{Kind: "file", File: cfg.Directions, Norm: "as in file", Ignore: opts.Ignore.String(),
-			Mode: opts.Mode.String(), SHA256: normalize.Hash(x, y)}
-		logf("trajectory: projected on the directions of %s", cfg.Directions)
+		tr.Directions = surface.DirectionsInfo{Kind: "file", File: cfg.Directions, Norm: "as in file", Ignore: pcaOpts.Ignore.String(),
+			Mode: pcaOpts.Mode.String(), SHA256: normalize.Hash(x, y)}
+		opts.logf("trajectory: projected on the directions of %s", cfg.Directions)
 	} else {
 		if tr.PCA, err = pca.Fit(); err != nil {
 			return nil, err
 		}
-		tr.Directions = surface.DirectionsInfo{Kind: "pca", Norm: "none", Ignore: opts.Ignore.String(), Mode: opts.Mode.String(),
+		tr.Directions = surface.DirectionsInfo{Kind: "pca", Norm: "none", Ignore: pcaOpts.Ignore.String(), Mode: pcaOpts.Mode.String(),
 			SHA256: normalize.Hash(tr.PCA.X, tr.PCA.Y)}
-		logf("trajectory: PC1 %.2f%%, PC2 %.2f%% of the variance", 100*tr.PCA.ExplainedVarianceRatio[0], 100*tr.PCA.ExplainedVarianceRatio[1])
+		opts.logf("trajectory: PC1 %.2f%%, PC2 %.2f%% of the variance", 100*tr.PCA.ExplainedVarianceRatio[0], 100*tr.PCA.ExplainedVarianceRatio[1])
 	}
 	for i, p := range tr.PCA.Points {
 		tr.Points[i].Projection = p
@@ -251,7 +233,7 @@ func RunTrajectory(ctx context.Context, cfg TrajectoryConfig) (*Trajectory, erro
 		for i, p := range tr.Points {
 			coords[i] = backend.Coord{X: p.X, Y: p.Y}
 		}
-		values, err := evaluate(ctx, prob, cfg.device(), coords, step)
+		values, err := evaluate(ctx, prob, opts.Device, coords, step)
 		if err != nil {
 			return nil, err
 		}
@@ -267,56 +249,8 @@ func RunTrajectory(ctx context.Context, cfg TrajectoryConfig) (*Trajectory, erro
 			SampleSeed: cfg.DataOptions.SampleSeed, Mean: first.Mean, Std: first.Std}
 		tr.Metrics = surface.Metrics(splits)
 	}
+	tr.Started, tr.WallSeconds = start, time.Since(start).Seconds()
 	return tr, nil
-}
-
-func (cfg *TrajectoryConfig) device() Device {
-	return Device{Name: cfg.Device, TF32: cfg.TF32, Workers: cfg.Workers}
-}
-
-// evaluate evaluates p at coords on device d and returns the values of
-// each, calling each of after (a progress step) once per point.
-func evaluate(ctx context.Context, p *backend.Problem, d Device, coords []backend.Coord, after ...func()) ([][]float64, error) {
-	ev, _, err := newEvaluator(p, d, func(string, ...any) {})
-	if err != nil {
-		return nil, err
-	}
-	defer ev.Close()
-	out := make([][]float64, len(coords))
-	err = ev.Evaluate(ctx, coords, func(i int, values []float64) {
-		out[i] = values
-		for _, f := range after {
-			f()
-		}
-	})
-	return out, err
-}
-
-// loadSets loads the splits of spec and fills the zero fields of mc from
-// the first.
-func loadSets(spec data.Spec, splits []string, opts *data.Options, mc nets.Config) ([]*data.Dataset, nets.Config, error) {
-	var sets []*data.Dataset
-	for _, split := range splits {
-		d, err := data.Load(spec, split, opts)
-		if err != nil {
-			return nil, mc, err
-		}
-		sets = append(sets, d)
-	}
-	first := sets[0]
-	if mc.InChannels == 0 {
-		mc.InChannels = first.C
-	}
-	if mc.Height == 0 {
-		mc.Height = first.H
-	}
-	if mc.Width == 0 {
-		mc.Width = first.W
-	}
-	if mc.Classes == 0 {
-		mc.Classes = first.Classes
-	}
-	return sets, mc, nil
 }
 
 // AxesCovering returns grid axes of num points each that cover the points

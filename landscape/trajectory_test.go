@@ -9,15 +9,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/landscape-go/landscape/backend/cpu"
 	"github.com/landscape-go/landscape/grid"
+	"github.com/landscape-go/landscape/internal/fixture"
 	"github.com/landscape-go/landscape/nets"
 	"github.com/landscape-go/landscape/nets/checkpoint"
 	"github.com/landscape-go/landscape/nets/safetensors"
-	"github.com/landscape-go/landscape/normalize"
 )
 
 // planeTrajectory writes checkpoints final + a·u + b·v of the resnet20
-// fixture to dir, with u and v the fixture's two random directions, one
+// fixture to dir, with u and v the fixture's two directions, one
 // per (a, b); the checkpoint at noisy also gets N(0, sigma²) noise on every
 // weight. It returns their paths and the noise's norm.
 func planeTrajectory(t *testing.T, dir string, ab [][2]float64, noisy int, sigma float64) ([]string, float64) {
@@ -26,14 +27,7 @@ func planeTrajectory(t *testing.T, dir string, ab [][2]float64, noisy int, sigma
 	if err != nil {
 		t.Fatal(err)
 	}
-	net, err := nets.New("resnet20", interpNet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, v, err := normalize.ReadFile(filepath.Join(zooDir, "resnet20.dirs.safetensors"), net)
-	if err != nil {
-		t.Fatal(err)
-	}
+	u, v := fixture.Load(t, "resnet20").Directions(t)
 	rng := rand.New(rand.NewPCG(3, 4))
 	var paths []string
 	var noise float64
@@ -82,9 +76,8 @@ func TestTrajectoryOnAKnownPlane(t *testing.T) {
 	var progress []int
 	tr, err := RunTrajectory(context.Background(), TrajectoryConfig{
 		Model: "resnet20", ModelConfig: interpNet, Checkpoints: paths, Final: final,
-		Data: interpData, BatchSize: 8, Workers: 2,
-		Progress: func(done, total int) { progress = append(progress, done, total) },
-	})
+		Data: interpData, BatchSize: 8,
+	}, &Options{Device: Device{CPU: cpu.Options{Workers: 2}}, Progress: func(done, total int) { progress = append(progress, done, total) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +116,7 @@ func TestTrajectoryOnAKnownPlane(t *testing.T) {
 	}
 
 	// Without data: the same path, no values.
-	bare, err := RunTrajectory(context.Background(), TrajectoryConfig{Model: "resnet20", ModelConfig: interpNet, Checkpoints: append(paths, final)})
+	bare, err := RunTrajectory(context.Background(), TrajectoryConfig{Model: "resnet20", ModelConfig: interpNet, Checkpoints: append(paths, final)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +129,7 @@ func TestTrajectoryOnAKnownPlane(t *testing.T) {
 	// Noise on one checkpoint takes it off the plane by about its norm
 	// (less, as the fitted plane tilts towards it) and the others by less.
 	noisy, noise := planeTrajectory(t, t.TempDir(), ab, 2, 1e-4)
-	off, err := RunTrajectory(context.Background(), TrajectoryConfig{Model: "resnet20", ModelConfig: interpNet, Checkpoints: noisy, Final: final})
+	off, err := RunTrajectory(context.Background(), TrajectoryConfig{Model: "resnet20", ModelConfig: interpNet, Checkpoints: noisy, Final: final}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +154,7 @@ func TestTrajectoryErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := RunTrajectory(context.Background(), tc.cfg)
+			_, err := RunTrajectory(context.Background(), tc.cfg, nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want one mentioning %q", err, tc.want)
 			}

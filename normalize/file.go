@@ -20,7 +20,7 @@ var ErrNonFinite = errors.New("directions are not finite")
 
 // WriteFile writes directions x and (if not nil) y to path, atomically,
 // with meta stored as the file's __metadata__.
-func WriteFile(path string, x, y *nets.StateDict, meta map[string]string) error {
+func WriteFile(path string, x, y *nets.StateDict, meta Meta) error {
 	out := &nets.StateDict{}
 	for _, d := range []struct {
 		axis string
@@ -34,14 +34,14 @@ func WriteFile(path string, x, y *nets.StateDict, meta map[string]string) error 
 			out.Set(d.axis+"."+name, t)
 		}
 	}
-	return safetensors.Write(path, out, meta)
+	return safetensors.Write(path, out, meta.Map())
 }
 
 // File is a direction file's contents: the directions and the recipe
-// stored beside them (WriteFile's meta: seed, norm, ignore, mode, ...).
+// stored beside them.
 type File struct {
 	X, Y *nets.StateDict
-	Meta map[string]string
+	Meta Meta
 }
 
 // ReadFile reads a direction file for net. y is nil when the file holds
@@ -53,9 +53,13 @@ func ReadFile(path string, net *nets.Net) (x, y *nets.StateDict, err error) {
 
 // Load reads a direction file for net, with its metadata.
 func Load(path string, net *nets.Net) (File, error) {
-	sd, meta, err := safetensors.Read(path)
+	sd, kv, err := safetensors.Read(path)
 	if err != nil {
 		return File{}, err
+	}
+	meta, err := ParseMeta(kv)
+	if err != nil {
+		return File{}, fmt.Errorf("%s: %w", path, err)
 	}
 	x, y, err := split(path, sd, net)
 	return File{X: x, Y: y, Meta: meta}, err
@@ -94,4 +98,18 @@ func split(path string, sd *nets.StateDict, net *nets.Net) (x, y *nets.StateDict
 		y = nil
 	}
 	return x, y, nil
+}
+
+// ReadMeta reads only the recipe of the direction file at path, for any
+// model.
+func ReadMeta(path string) (Meta, error) {
+	_, kv, err := safetensors.Read(path)
+	if err != nil {
+		return Meta{}, err
+	}
+	m, err := ParseMeta(kv)
+	if err != nil {
+		return m, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
 }

@@ -16,14 +16,14 @@ func TestDirectionFileRoundTrip(t *testing.T) {
 	t.Parallel()
 	net, x, y := fileDirections(t)
 	path := filepath.Join(t.TempDir(), "dirs.safetensors")
-	if err := WriteFile(path, x, y, map[string]string{"seed": "3"}); err != nil {
+	if err := WriteFile(path, x, y, Meta{Kind: "random", Seed: 3}); err != nil {
 		t.Fatal(err)
 	}
 	f, err := Load(path, net)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Meta["seed"] != "3" || f.X.Len() != x.Len() || f.Y.Len() != y.Len() {
+	if f.Meta.Seed != 3 || f.Meta.Kind != "random" || f.X.Len() != x.Len() || f.Y.Len() != y.Len() {
 		t.Fatalf("read back %d x and %d y tensors, meta %v; wrote %d and %d, seed 3", f.X.Len(), f.Y.Len(), f.Meta, x.Len(), y.Len())
 	}
 	for _, name := range x.Names() {
@@ -48,7 +48,7 @@ func TestDirectionFileRefusesNonFinite(t *testing.T) {
 		v, _ := y.Get(name)
 		v.Data[len(v.Data)-1] = bad
 		path := filepath.Join(t.TempDir(), "dirs.safetensors")
-		if err := WriteFile(path, x, y, nil); err != nil {
+		if err := WriteFile(path, x, y, Meta{}); err != nil {
 			t.Fatal(err)
 		}
 		_, err := Load(path, net)

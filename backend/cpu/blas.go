@@ -1,15 +1,14 @@
 package cpu
 
 import (
-	"os"
 	"sync"
 	"unsafe"
 )
 
 // OpenBLAS is loaded at run time with purego, so the binary is built with
 // CGO_ENABLED=0 and runs where the library is missing, with gonum's pure-Go
-// SGEMM instead (about ten times slower). LANDSCAPE_BLAS=gonum forces the
-// fallback; LANDSCAPE_BLAS=/path/to/libopenblas.so picks a library.
+// SGEMM instead (about ten times slower). Options.BLAS "gonum" forces the
+// fallback; a path picks a library.
 
 var openBLASNames = []string{
 	"libopenblas.so.0",
@@ -22,35 +21,43 @@ var openBLASNames = []string{
 }
 
 var (
-	blasOnce sync.Once
-	blasFunc sgemmFunc
-	blasName string
+	blasMu     sync.Mutex
+	blasLoaded = map[string]loadedSgemm{} // by choice
 
 	cblasSgemm func(order, transA, transB, m, n, k int32, alpha float32, a *float32, lda int32,
 		b *float32, ldb int32, beta float32, c *float32, ldc int32)
 )
 
-// loadSgemm returns the SGEMM the engine calls and its name: OpenBLAS if a
-// library loads, gonum otherwise. It is resolved once per process.
-func loadSgemm() (sgemmFunc, string) {
-	blasOnce.Do(func() {
-		blasFunc, blasName = gonumSgemm, "gonum (pure Go)"
-		choice := os.Getenv("LANDSCAPE_BLAS")
+type loadedSgemm struct {
+	f    sgemmFunc
+	name string
+}
+
+// loadSgemm returns the SGEMM the engine calls for a choice of
+// Options.BLAS, and its name: OpenBLAS if a library loads, gonum
+// otherwise. Each choice is resolved once per process.
+func loadSgemm(choice string) (sgemmFunc, string) {
+	blasMu.Lock()
+	defer blasMu.Unlock()
+	if l, ok := blasLoaded[choice]; ok {
+		return l.f, l.name
+	}
+	l := loadedSgemm{gonumSgemm, "gonum (pure Go)"}
+	names := openBLASNames
+	if choice != "" {
+		names = []string{choice}
+	}
+	for _, name := range names {
 		if choice == "gonum" {
-			return
+			break
 		}
-		names := openBLASNames
-		if choice != "" {
-			names = []string{choice}
+		if f, desc, ok := openOpenBLAS(name); ok {
+			l = loadedSgemm{f, desc}
+			break
 		}
-		for _, name := range names {
-			if f, desc, ok := openOpenBLAS(name); ok {
-				blasFunc, blasName = f, desc
-				return
-			}
-		}
-	})
-	return blasFunc, blasName
+	}
+	blasLoaded[choice] = l
+	return l.f, l.name
 }
 
 // openBLASSgemm computes the row-major C = A·B as the column-major

@@ -29,8 +29,8 @@
 // (Aᵀ M A) with the epilogue. That is 2.25 multiplications per output
 // instead of 9, at an error that stays within float32 rounding of the
 // direct product for the zoo's networks (the tests compare both with the
-// im2col engine and PyTorch). The environment variable LANDSCAPE_WINOGRAD=0
-// computes every convolution directly.
+// im2col engine and PyTorch). [Options].NoWinograd computes every
+// convolution directly (the command line's LANDSCAPE_WINOGRAD=0).
 //
 // Samples go through the network a few at a time (a sub-batch), so that a
 // sample's activations stay in the core's cache from one layer to the next;
@@ -38,7 +38,7 @@
 //
 // # im2col and SGEMM
 //
-// Elsewhere, or with [Options].Generic or LANDSCAPE_CPU=generic, values are
+// Elsewhere, or with [Options].Generic (LANDSCAPE_CPU=generic), values are
 // laid out channel-major across the batch (CNHW), every convolution and
 // linear layer is an SGEMM over im2col chunks whose epilogue applies the
 // bias, the folded batch norm and the ReLU. The SGEMM is OpenBLAS's, loaded

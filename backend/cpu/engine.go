@@ -3,8 +3,9 @@ package cpu
 import (
 	"context"
 	"fmt"
-	"os"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -18,11 +19,17 @@ type Options struct {
 	// runtime.GOMAXPROCS(0).
 	Workers int
 	// Generic selects the portable engine, im2col and SGEMM, even where
-	// this machine has the micro-kernels; so does the environment variable
-	// LANDSCAPE_CPU=generic. Results agree to float32 rounding.
+	// this machine has the micro-kernels. Results agree to float32
+	// rounding.
 	Generic bool
+	// NoWinograd computes every convolution of the micro-kernel engine
+	// directly, without Winograd's F(4x4,3x3).
+	NoWinograd bool
+	// BLAS chooses the SGEMM of the generic engine: "" the first OpenBLAS
+	// library found, "gonum" gonum's pure-Go SGEMM, or the path of a BLAS
+	// library with cblas_sgemm.
+	BLAS string
 
-	direct  bool       // no Winograd convolutions (for tests)
 	kernels *kernelSet // instead of the machine's best (for tests)
 }
 
@@ -63,18 +70,17 @@ func New(p *backend.Problem, opts *Options) (*Evaluator, error) {
 	if e.workers <= 0 {
 		e.workers = runtime.GOMAXPROCS(0)
 	}
-	if !opts.Generic && os.Getenv("LANDSCAPE_CPU") != "generic" {
-		// LANDSCAPE_WINOGRAD=0 computes every convolution directly.
+	if !opts.Generic {
 		ks := fastKernels
 		if opts.kernels != nil {
 			ks = opts.kernels
 		}
-		e.fast = compileFast(p.Net, ks, fastSub, !opts.direct && os.Getenv("LANDSCAPE_WINOGRAD") != "0")
+		e.fast = compileFast(p.Net, ks, fastSub, !opts.NoWinograd)
 	}
 	if e.fast == nil {
 		// Loaded only when used: a loaded OpenBLAS costs the micro-kernels
 		// several per cent of CPU time.
-		e.gemm, e.blas = loadSgemm()
+		e.gemm, e.blas = loadSgemm(opts.BLAS)
 	}
 	total := 0
 	for _, prm := range p.Net.Params {
@@ -127,15 +133,35 @@ func getOK(sd *nets.StateDict, k string) (*nets.Tensor, bool) {
 func (e *Evaluator) Describe() string {
 	if e.fast != nil {
 		conv := "direct convolutions"
-		for _, st := range e.fast.steps {
-			if st.wino {
-				conv = "direct and Winograd F(4x4,3x3) convolutions"
-				break
-			}
+		if e.fast.winograd() {
+			conv = "direct and Winograd F(4x4,3x3) convolutions"
 		}
 		return fmt.Sprintf("cpu: %d workers, %s kernels (%s)", e.workers, e.fast.ks.name, conv)
 	}
 	return fmt.Sprintf("cpu: %d workers, %s SGEMM", e.workers, e.blas)
+}
+
+// Arithmetic implements [backend.Evaluator]: the engine and its
+// convolutions (or the SGEMM of the portable engine), in FP32. The number
+// of workers does not change the bits.
+func (e *Evaluator) Arithmetic() string {
+	if e.fast != nil {
+		conv := "direct"
+		if e.fast.winograd() {
+			conv = "winograd"
+		}
+		return "cpu/" + strings.ToLower(strings.ReplaceAll(e.fast.ks.name, "-", "")) + "-" + conv + "/fp32"
+	}
+	lib := "gonum"
+	if strings.HasPrefix(e.blas, "OpenBLAS") {
+		lib = "openblas"
+	}
+	return "cpu/generic-" + lib + "/fp32"
+}
+
+// winograd reports whether some convolution of the plan runs as Winograd.
+func (p *fastPlan) winograd() bool {
+	return slices.ContainsFunc(p.steps, func(st fastStep) bool { return st.wino })
 }
 
 // Close releases nothing: buffers belong to the garbage collector.

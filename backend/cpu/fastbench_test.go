@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/landscape-go/landscape/backend"
+	"github.com/landscape-go/landscape/backend/backendtest"
 	"github.com/landscape-go/landscape/nets"
 )
 
@@ -17,9 +18,9 @@ func BenchmarkLayers(b *testing.B) {
 	if fastKernels == nil {
 		b.Skip("no micro-kernels on this machine")
 	}
-	p := syntheticProblem(b, "resnet56", nets.Config{}, fastSub, true)
+	p := backendtest.Problem(b, "resnet56", nets.Config{}, fastSub, true)
 	for _, direct := range []bool{false, true} {
-		e, err := New(p, &Options{Workers: 1, direct: direct})
+		e, err := New(p, &Options{Workers: 1, NoWinograd: direct})
 		if err != nil {
 			b.Fatal(err)
 		}

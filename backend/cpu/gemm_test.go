@@ -11,7 +11,7 @@ import (
 // column blocks of a wider output (ldc > n).
 func TestSgemmAgreesWithGonum(t *testing.T) {
 	t.Parallel()
-	gemm, name := loadSgemm()
+	gemm, name := loadSgemm("")
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, s := range []struct{ m, n, k, ldc int }{
 		{16, 1568, 27, 1568}, {16, 100, 144, 300}, {10, 4, 64, 4}, {64, 6, 576, 64}, {1, 1, 1, 1}, {32, 37, 16, 40},

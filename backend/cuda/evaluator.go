@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/landscape-go/landscape/backend"
 	"github.com/landscape-go/landscape/nets"
@@ -81,7 +80,7 @@ func New(p *backend.Problem, opts *Options) (*Evaluator, error) {
 		return nil, err
 	}
 	e := &Evaluator{p: p, a: a, plan: pl, tf32: opts.TF32, layout: map[string]int{}, convs: map[convShape]*convDesc{}, t: startThread(),
-		benchmark: opts.Benchmark || os.Getenv("LANDSCAPE_CUDNN_BENCHMARK") == "1"}
+		benchmark: opts.Benchmark}
 	err = e.t.do(func() error {
 		g, err := openGPU(a, opts.Device)
 		if err != nil {
@@ -231,6 +230,19 @@ func convOf(st *step, n int) convShape {
 }
 
 // Describe names the device, the libraries and the arithmetic.
+// Arithmetic implements [backend.Evaluator]: how cuDNN's algorithms
+// are chosen and the convolutions' precision.
+func (e *Evaluator) Arithmetic() string {
+	choice, prec := "heuristic", "fp32"
+	if e.benchmark {
+		choice = "benchmark"
+	}
+	if e.tf32 {
+		prec = "tf32"
+	}
+	return "cuda/" + choice + "/" + prec
+}
+
 func (e *Evaluator) Describe() string {
 	arith := "FP32"
 	if e.tf32 {

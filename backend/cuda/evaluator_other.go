@@ -20,8 +20,9 @@ func New(p *backend.Problem, opts *Options) (*Evaluator, error) {
 func (e *Evaluator) Evaluate(context.Context, []backend.Coord, func(int, []float64)) error {
 	return errors.New("cuda: no evaluator")
 }
-func (e *Evaluator) Describe() string { return "none" }
-func (e *Evaluator) Close() error     { return nil }
+func (e *Evaluator) Describe() string   { return "none" }
+func (e *Evaluator) Arithmetic() string { return "none" }
+func (e *Evaluator) Close() error       { return nil }
 
 // Libraries reports that this build loads no CUDA libraries.
 func Libraries() (string, error) {

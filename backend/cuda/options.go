@@ -11,9 +11,9 @@ type Options struct {
 	// Benchmark times every convolution algorithm cuDNN offers for each
 	// layer shape and takes the fastest, as torch.backends.cudnn.benchmark
 	// does: sometimes faster, but the choice, and with it the last bits of
-	// the results, can differ between runs. So does the environment
-	// variable LANDSCAPE_CUDNN_BENCHMARK=1. By default the algorithms come
-	// from cuDNN's heuristics, the same on every run.
+	// the results, can differ between runs (the command line's
+	// LANDSCAPE_CUDNN_BENCHMARK=1). By default the algorithms come from
+	// cuDNN's heuristics, the same on every run.
 	Benchmark bool
 	// MaxBatch bounds the samples per forward pass; 0 lets free device
 	// memory decide (at most 4096). The batch changes only the order of

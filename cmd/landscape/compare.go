@@ -1,7 +1,6 @@
 package main
 
 import (
-	"github.com/landscape-go/landscape/landscape/surface"
 	"bytes"
 	"context"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/internal/atomicfile"
+	"github.com/landscape-go/landscape/landscape/surface"
 )
 
 func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -89,7 +89,7 @@ func runCompare(ctx context.Context, paths, labels []string, out string, formats
 	o.Metric = metric
 	sums := make([]export.Summary, len(ss))
 	for i, s := range ss {
-		sum, err := export.SummarizeSurface(s, labels[i], metric, so)
+		sum, err := export.Summarize(s, labels[i], metric, so)
 		if err != nil {
 			return fmt.Errorf("%s: %w", paths[i], err)
 		}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/binary"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/landscape-go/landscape/backend/cuda"
 	"github.com/landscape-go/landscape/export"
+	"github.com/landscape-go/landscape/internal/fixture"
 	"github.com/landscape-go/landscape/internal/npy"
 	"github.com/landscape-go/landscape/nets"
 	"github.com/landscape-go/landscape/nets/checkpoint"
@@ -40,10 +43,17 @@ func TestBadInputsGetClearErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	legacy, _ := os.ReadFile(filepath.Join(zoo, "resnet20.t7"))
-	corrupt := bytes.Clone(orig)
+	flipped := bytes.Clone(orig) // bytes of the zip changed: its CRCs catch it
 	for i := 2000; i < 2400; i++ {
-		corrupt[i] ^= 0x5a
+		flipped[i] ^= 0x5a
 	}
+	corrupt := rezip(t, orig, func(name string, b []byte) []byte { // a bad pickle with good CRCs
+		if strings.HasSuffix(name, "data.pkl") {
+			b = bytes.Clone(b)
+			b[2] = 0xd3 // the first opcode after PROTO: there is no 0xd3
+		}
+		return b
+	})
 	sd, _, err := checkpoint.Load(ckpt)
 	if err != nil {
 		t.Fatal(err)
@@ -88,6 +98,7 @@ func TestBadInputsGetClearErrors(t *testing.T) {
 	cases := []tc{
 		{"truncated zip checkpoint", surface("resnet20", write("t.pt", orig[:len(orig)/2]), data), 1, []string{"t.pt", "not a valid zip file"}},
 		{"truncated legacy checkpoint", surface("resnet20", write("t.t7", legacy[:len(legacy)/3]), data), 1, []string{"t.t7", "unexpected EOF"}},
+		{"corrupt zip checkpoint", surface("resnet20", write("f.pt", flipped), data), 1, []string{"f.pt", "checksum error"}},
 		{"corrupt pickle", surface("resnet20", write("c.pt", corrupt), data), 1, []string{"c.pt", "malformed pickle"}},
 		{"not a checkpoint", surface("resnet20", write("hello.pt", []byte("hello\n")), data), 1, []string{"hello.pt", "unrecognised checkpoint format", `"hello\n"`}},
 		{"pickle calling os.system", surface("resnet20", "../../nets/torch/testdata/evil_zip.pt", data), 1, []string{"evil_zip.pt", "global posix.system is not allowed"}},
@@ -100,7 +111,7 @@ func TestBadInputsGetClearErrors(t *testing.T) {
 		{"empty dataset", surface("resnet20", ckpt, empty), 1, []string{"empty.npz", "no samples"}},
 		{"NaN in the weights", surface("resnet20", nanCkpt, data), 1, []string{"nan.safetensors", "NaN or Inf in layer1.0.conv1.weight (1 of 2304 values)"}},
 		{"grid 1:-1:0", surface("resnet20", ckpt, data, "--x=1:-1:0"), 2, []string{"--x", "num is 0"}},
-		{"direction file of another model", surface("resnet20", ckpt, data, "--directions", filepath.Join(zoo, "vgg9.dirs.safetensors")), 1,
+		{"direction file of another model", surface("resnet20", ckpt, data, "--directions", fixture.Load(t, "vgg9").DirectionFile(t)), 1,
 			[]string{"vgg9.dirs.safetensors", "does not fit model resnet20", "model resnet20 has no features.0.weight"}},
 		{"unwritable output", []string{"surface", "--model", "resnet20", "--checkpoint", ckpt, "--data", data, "--quiet", "--out", "/nonexistent/dir/s.parquet"}, 1,
 			[]string{"cannot write the output /nonexistent/dir/s.parquet"}},
@@ -223,3 +234,37 @@ func TestFullDisk(t *testing.T) {
 }
 
 var _ = nets.NumElements
+
+// rezip returns the zip archive b with each entry's contents replaced by
+// change(name, contents), stored uncompressed with correct CRCs.
+func rezip(t *testing.T, b []byte, change func(name string, contents []byte) []byte) []byte {
+	t.Helper()
+	r, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	w := zip.NewWriter(&out)
+	for _, f := range r.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		contents, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw, err := w.CreateHeader(&zip.FileHeader{Name: f.Name, Method: zip.Store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fw.Write(change(f.Name, contents)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}

@@ -6,21 +6,23 @@ import (
 	"io"
 	"text/tabwriter"
 
+	"github.com/landscape-go/landscape/landscape"
 	"github.com/landscape-go/landscape/nets"
 	"github.com/landscape-go/landscape/nets/checkpoint"
 )
 
 func cmdInspect(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	var f surfaceFlags
+	var model modelFlags
 	fs := newFlags("inspect", "FILE [--model M]", stderr)
-	f.registerModel(fs)
+	model.register(fs)
+	ckpt := fs.String("checkpoint", "", checkpointHelp)
 	// inspect takes the file as its argument; --checkpoint is accepted too.
 	if err := parse(fs, args, 1); err != nil {
 		return err
 	}
 	path := fs.Arg(0)
 	if path == "" {
-		path = f.checkpoint
+		path = *ckpt
 	}
 	if path == "" {
 		return usagef("no checkpoint file given")
@@ -42,20 +44,16 @@ func cmdInspect(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if f.model == "" {
+	if model.model == "" {
 		return nil
 	}
-	mc, err := f.modelConfig()
+	mc, err := model.config()
 	if err != nil {
 		return err
 	}
-	net, err := nets.New(f.model, mc)
-	if err != nil {
+	if _, err := landscape.CheckWeights(path, sd, model.model, mc); err != nil {
 		return err
 	}
-	if err := net.Check(sd); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "fits model %s\n", f.model)
+	fmt.Fprintf(stdout, "fits model %s\n", model.model)
 	return nil
 }

@@ -1,6 +1,3 @@
-// Command landscape computes and exports loss landscapes of neural networks.
-//
-// Run "landscape help" for the list of subcommands.
 package main
 
 import (
@@ -11,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -25,7 +23,7 @@ func commands() []command {
 	return []command{
 		{"surface", "compute a 1D or 2D loss surface and write it as Parquet", cmdSurface},
 		{"merge", "join the part files of a sharded run into one surface", cmdMerge},
-		{"demo", "compute a surface of an embedded Fashion-MNIST ResNet-20 (no downloads, no arguments)", cmdDemo},
+		{"demo", "compare the surfaces of an embedded ResNet-56 with and without skip connections (no downloads, no arguments)", cmdDemo},
 		{"directions", "draw filter-normalised random directions and write them to a file", cmdDirections},
 		{"trajectory", "PCA directions of a training trajectory, and the path projected on them", cmdTrajectory},
 		{"plane", "directions of the plane through three checkpoints (Gram-Schmidt), and their coordinates", cmdPlane},
@@ -54,8 +52,15 @@ func main() {
 }
 
 // run executes the command line and maps errors to exit codes: 0 success,
-// 1 failure, 2 usage error, 130 interrupted.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// 1 failure, 2 usage error, 3 internal error (a bug: a panic), 130
+// interrupted. A panic would otherwise exit with 2, the usage code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "landscape: internal error (please report it): %v\n%s", r, debug.Stack())
+			code = 3
+		}
+	}()
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		printUsage(stdout)
 		if len(args) == 0 {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"github.com/landscape-go/landscape/landscape/surface"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -12,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/landscape-go/landscape/export"
+	"github.com/landscape-go/landscape/landscape/surface"
 )
 
 const zoo = "../../testdata/zoo"

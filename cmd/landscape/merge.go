@@ -1,7 +1,6 @@
 package main
 
 import (
-	"github.com/landscape-go/landscape/landscape/surface"
 	"context"
 	"fmt"
 	"io"
@@ -9,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/landscape-go/landscape/export"
+	"github.com/landscape-go/landscape/landscape/surface"
 )
 
 func cmdMerge(_ context.Context, args []string, stdout, stderr io.Writer) error {
@@ -44,6 +44,13 @@ func runMerge(inputs []string, out string, stdout io.Writer) error {
 			return fmt.Errorf("%s holds no part-*-of-*.parquet files", in)
 		}
 		files = append(files, parts...)
+	}
+	if outInfo, err := os.Stat(out); err == nil {
+		for _, f := range files {
+			if fi, err := os.Stat(f); err == nil && os.SameFile(fi, outInfo) {
+				return usagef("--out %s is one of the parts being merged", out)
+			}
+		}
 	}
 	var surfaces []*surface.Surface
 	for _, f := range files {

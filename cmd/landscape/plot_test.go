@@ -1,7 +1,6 @@
 package main
 
 import (
-	"github.com/landscape-go/landscape/landscape/surface"
 	"bytes"
 	"math"
 	"os"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/grid"
+	"github.com/landscape-go/landscape/landscape/surface"
 )
 
 // writeSurface writes a small synthetic surface to dir/name.parquet and

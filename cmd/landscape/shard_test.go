@@ -1,7 +1,6 @@
 package main
 
 import (
-	"github.com/landscape-go/landscape/landscape/surface"
 	"math"
 	"os"
 	"os/exec"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/grid"
+	"github.com/landscape-go/landscape/landscape/surface"
 )
 
 // TestMain lets the test binary stand in for the landscape command, so

@@ -11,11 +11,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/landscape-go/landscape/demo"
 	"github.com/landscape-go/landscape/export"
+	"github.com/landscape-go/landscape/internal/fixture"
+	"github.com/landscape-go/landscape/landscape"
 	"github.com/landscape-go/landscape/nets"
 	"github.com/landscape-go/landscape/nets/checkpoint"
 	"github.com/landscape-go/landscape/nets/safetensors"
-	"github.com/landscape-go/landscape/normalize"
 )
 
 var (
@@ -25,21 +27,14 @@ var (
 )
 
 // writeModels writes resnet20 fixture weights moved by a·u + b·v (u, v the
-// fixture's random directions) to dir/<name>.safetensors for each name.
+// fixture's directions) to dir/<name>.safetensors for each name.
 func writeModels(t *testing.T, dir string, models map[string][2]float32) map[string]string {
 	t.Helper()
 	a, _, err := checkpoint.Load(resnet20A)
 	if err != nil {
 		t.Fatal(err)
 	}
-	net, err := nets.New("resnet20", nets.Config{InChannels: 1, Height: 28, Width: 28})
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, v, err := normalize.ReadFile(filepath.Join(zoo, "resnet20.dirs.safetensors"), net)
-	if err != nil {
-		t.Fatal(err)
-	}
+	u, v := fixture.Load(t, "resnet20").Directions(t)
 	paths := map[string]string{}
 	for name, c := range models {
 		sd := &nets.StateDict{}
@@ -94,7 +89,7 @@ func TestTrajectoryCommand(t *testing.T) {
 		}
 	}
 
-	f, err := os.Open(filepath.Join(out, trajectoryPath))
+	f, err := os.Open(filepath.Join(out, landscape.PathFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,8 +112,8 @@ func TestTrajectoryCommand(t *testing.T) {
 		t.Errorf("final model's row %v: want (0, 0) and its own loss at its projection", last)
 	}
 
-	var sum trajectoryJSON
-	b, err := os.ReadFile(filepath.Join(out, trajectorySummary))
+	var sum landscape.TrajectorySummary
+	b, err := os.ReadFile(filepath.Join(out, landscape.TrajectoryFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +129,7 @@ func TestTrajectoryCommand(t *testing.T) {
 			t.Errorf("path point (%g, %g) outside the suggested grid %s x %s", p.X, p.Y, sum.Suggested.X, sum.Suggested.Y)
 		}
 	}
-	_, meta, err := safetensors.Read(filepath.Join(out, trajectoryDirections))
+	_, meta, err := safetensors.Read(filepath.Join(out, landscape.DirectionsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +141,7 @@ func TestTrajectoryCommand(t *testing.T) {
 	x, y := rows[1][1], rows[1][2]
 	s := filepath.Join(dir, "s.parquet")
 	code, stdout, stderr = landscapeCLI(t, "surface", "--model", "resnet20", "--checkpoint", filepath.Join(dir, "model_10.safetensors"),
-		"--directions", filepath.Join(out, trajectoryDirections), "--data", resnet20Data, "--batch-size", "8", "--quiet",
+		"--directions", filepath.Join(out, landscape.DirectionsFile), "--data", resnet20Data, "--batch-size", "8", "--quiet",
 		"--x="+x+":"+x+":1", "--y="+y+":"+y+":1", "--out", s)
 	if code != 0 {
 		t.Fatalf("surface: exit %d\n%s%s", code, stdout, stderr)
@@ -202,8 +197,8 @@ func TestPlaneCommand(t *testing.T) {
 	if !strings.Contains(stdout, "  A (0, 0)") || !strings.Contains(stdout, "landscape surface --model resnet20 --checkpoint "+resnet20A) {
 		t.Errorf("output:\n%s", stdout)
 	}
-	var sum planeJSON
-	b, err := os.ReadFile(filepath.Join(out, planeSummary))
+	var sum landscape.PlaneSummary
+	b, err := os.ReadFile(filepath.Join(out, landscape.PlaneFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +214,7 @@ func TestPlaneCommand(t *testing.T) {
 		args := []string{"surface", "--model", "resnet20", "--checkpoint", center, "--data", resnet20Data, "--batch-size", "8", "--quiet",
 			"--x=" + x + ":" + x + ":1", "--y=" + y + ":" + y + ":1", "--out", s}
 		if center == resnet20A {
-			args = append(args, "--directions", filepath.Join(out, planeDirections))
+			args = append(args, "--directions", filepath.Join(out, landscape.DirectionsFile))
 		}
 		code, stdout, stderr := landscapeCLI(t, args...)
 		if code != 0 {
@@ -267,12 +262,12 @@ func TestTrajectoryOnAnotherRunsPlane(t *testing.T) {
 	second := filepath.Join(dir, "second")
 	code, stdout, stderr := landscapeCLI(t, "trajectory", "--model", "resnet20", "--channels", "1", "--size", "28",
 		"--checkpoints", filepath.Join(dir, "model_1.safetensors")+","+filepath.Join(dir, "model_5.safetensors"),
-		"--final", filepath.Join(dir, "model_10.safetensors"), "--directions", filepath.Join(first, trajectoryDirections),
+		"--final", filepath.Join(dir, "model_10.safetensors"), "--directions", filepath.Join(first, landscape.DirectionsFile),
 		"--quiet", "--out", second)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
-	if !strings.Contains(stdout, "2 checkpoints projected on the directions of "+filepath.Join(first, trajectoryDirections)) {
+	if !strings.Contains(stdout, "2 checkpoints projected on the directions of "+filepath.Join(first, landscape.DirectionsFile)) {
 		t.Errorf("output:\n%s", stdout)
 	}
 	read := func(path string) map[string][2]string {
@@ -288,7 +283,7 @@ func TestTrajectoryOnAnotherRunsPlane(t *testing.T) {
 		}
 		return m
 	}
-	a, b := read(filepath.Join(first, trajectoryPath)), read(filepath.Join(second, trajectoryPath))
+	a, b := read(filepath.Join(first, landscape.PathFile)), read(filepath.Join(second, landscape.PathFile))
 	if len(b) != 2 {
 		t.Fatalf("second path has %d points, want its 2 checkpoints only: %v", len(b), b)
 	}
@@ -315,13 +310,13 @@ func TestSurfaceAutoRangeFromTrajectory(t *testing.T) {
 		"--checkpoints", filepath.Join(dir, "model_*.safetensors"), "--quiet", "--out", traj); code != 0 {
 		t.Fatal(stderr)
 	}
-	_, meta, err := safetensors.Read(filepath.Join(traj, trajectoryDirections))
+	_, meta, err := safetensors.Read(filepath.Join(traj, landscape.DirectionsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "s.parquet")
 	code, _, stderr := landscapeCLI(t, "surface", "--model", "resnet20", "--checkpoint", filepath.Join(dir, "model_10.safetensors"),
-		"--data", resnet20Data, "--directions", filepath.Join(traj, trajectoryDirections), "--x=auto", "--y=auto",
+		"--data", resnet20Data, "--directions", filepath.Join(traj, landscape.DirectionsFile), "--x=auto", "--y=auto",
 		"--batch-size", "8", "--quiet", "--out", out)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -338,4 +333,79 @@ func TestSurfaceAutoRangeFromTrajectory(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr, "--directions") {
 		t.Errorf("--x=auto without a direction file: exit %d, %s", code, stderr)
 	}
+}
+
+// TestSuggestedSurfaceCommandKeepsTheData runs the surface command that
+// trajectory suggests, as printed, and checks that it computes on the
+// data the trajectory used: the same random subset (--samples,
+// --sample-seed), the same normalisation (--mean, --std), so that its
+// loss at the final model is the trajectory's loss there, bit for bit.
+// (The suggested command once dropped --sample-seed, --mean and --std.)
+// The data are the demo's Fashion-MNIST images, whose normalisation the
+// flags set.
+func TestSuggestedSurfaceCommandKeepsTheData(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeModels(t, dir, map[string][2]float32{"model_1": {0.3, 0.2}, "model_2": {0.2, -0.1}, "model_3": {0, 0}})
+	images, err := demo.Extract(filepath.Join(dir, "demo")) // Fashion-MNIST, 14x14
+	if err != nil {
+		t.Fatal(err)
+	}
+	traj := filepath.Join(dir, "traj")
+	code, stdout, stderr := landscapeCLI(t, "trajectory", "--model", "resnet20", "--num", "3",
+		"--checkpoints", filepath.Join(dir, "model_*.safetensors"), "--data", "fashion-mnist:"+images, "--split", "test",
+		"--samples", "12", "--sample-seed", "7",
+		"--mean", "0.1", "--std", "0.9", "--batch-size", "5", "--device", "cpu", "--quiet", "--out", traj)
+	if code != 0 {
+		t.Fatalf("trajectory: exit %d: %s", code, stderr)
+	}
+	_, suggested, ok := strings.Cut(stdout, "surface around the final model, covering the path:\n  ")
+	if !ok {
+		t.Fatalf("no suggested command in:\n%s", stdout)
+	}
+	args := strings.Fields(strings.TrimSpace(suggested))
+	if len(args) < 3 || args[0] != "landscape" || args[1] != "surface" || args[len(args)-2] != "--out" {
+		t.Fatalf("suggested command %q", suggested)
+	}
+	out := filepath.Join(dir, "s.parquet")
+	args = append(args[1:len(args)-1], out, "--x=0:0:1", "--y=0:0:1", "--batch-size", "5", "--quiet")
+	if code, _, stderr := landscapeCLI(t, args...); code != 0 {
+		t.Fatalf("suggested command %v: exit %d: %s", args, code, stderr)
+	}
+	s, err := export.ReadParquet(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum landscape.TrajectorySummary
+	b, err := os.ReadFile(filepath.Join(traj, landscape.TrajectoryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	d := s.Provenance.Data
+	if d.SampleSeed == nil || *d.SampleSeed != 7 || !slices.Equal(d.Samples, []int{12}) || !slices.Equal(d.Mean, []float64{0.1}) || !slices.Equal(d.Std, []float64{0.9}) {
+		t.Errorf("the suggested surface's data %+v, want 12 samples drawn with seed 7, mean 0.1, std 0.9", d)
+	}
+	rows := readCSV(t, filepath.Join(traj, landscape.PathFile))
+	final := rows[len(rows)-1]
+	if want := final[slices.Index(rows[0], "test_loss")]; strconv.FormatFloat(s.Points[0].Values[0], 'g', -1, 64) != want {
+		t.Errorf("loss at the final model: suggested surface %v, trajectory %s", s.Points[0].Values[0], want)
+	}
+}
+
+// readCSV reads a whole CSV file.
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }

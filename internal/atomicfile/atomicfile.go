@@ -4,18 +4,49 @@
 // # Overview
 //
 // [Write] fills a temporary file in the destination's folder
-// (".NAME.tmp-*"), syncs it to disk and renames it over the destination;
-// on any error the temporary file is removed and the destination is left as
-// it was. Every output of landscape — surfaces, part files, direction files,
-// figures' tables, VTK files — goes through it.
+// (".NAME.tmp-*"), syncs it to disk, renames it over the destination and
+// syncs the folder, so that after a crash the destination holds either
+// its old contents or all of the new; on any error the temporary file is
+// removed and the destination is left as it was.
+//
+// Every output of landscape goes through it: surfaces and part files,
+// figures and VTK files (package export), direction files
+// (nets/safetensors), trajectories and the tables of "landscape compare".
+// The embedded sample data and checkpoints that "landscape demo" unpacks
+// are written as plain files.
 package atomicfile
 
 import (
 	"bufio"
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"syscall"
 )
+
+// ErrNotRegular is wrapped by the error for an output path that exists
+// and is not a regular file.
+var ErrNotRegular = errors.New("exists and is not a regular file")
+
+// CheckRegular returns nil if path does not exist or is a regular file (or
+// a symbolic link to one), and an error wrapping [ErrNotRegular]
+// otherwise.
+func CheckRegular(path string) error {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("%s %w (%s): refusing to replace it", path, ErrNotRegular, fi.Mode().Type())
+	}
+	return nil
+}
 
 // TempPattern is the pattern of the temporary files Write creates beside
 // path, for callers that clean up after a killed run.
@@ -25,8 +56,17 @@ func TempPattern(path string) string {
 }
 
 // Write writes path with fill, atomically. The file gets mode 0644, as
-// os.Create gives under the usual umask. fill's writes are buffered.
+// os.Create gives under the usual umask. fill's writes are buffered. The
+// file and, after the rename, its folder are synced to disk; an error
+// syncing the folder is returned although path then holds the new file.
+//
+// An existing path that is not a regular file (a device such as
+// /dev/null, a FIFO, a folder) is refused with [ErrNotRegular]: the
+// rename would replace it, and as root that destroys a device node.
 func Write(path string, fill func(w io.Writer) error) (err error) {
+	if err := CheckRegular(path); err != nil {
+		return err
+	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -60,9 +100,23 @@ func Write(path string, fill func(w io.Writer) error) (err error) {
 	if err := os.Rename(f.Name(), path); err != nil {
 		return err
 	}
-	if d, err := os.Open(dir); err == nil { // make the rename durable too
-		d.Sync()
-		d.Close()
+	return syncDir(dir)
+}
+
+// syncDir syncs the folder dir, so that a rename in it survives a crash.
+// Where the system or file system cannot sync a folder (Windows, some
+// network file systems) there is nothing more to do, and no error.
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
 	}
-	return nil
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOTSUP) {
+		err = nil
+	}
+	return errors.Join(err, d.Close())
 }

@@ -33,3 +33,16 @@ func TestWriteReplacesOrLeavesAlone(t *testing.T) {
 		t.Error("writing into a missing folder gave no error")
 	}
 }
+
+// TestSyncDirSyncsOrReports checks that syncing a folder succeeds on the
+// test's file system and reports a folder that is not there.
+func TestSyncDirSyncsOrReports(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := syncDir(dir); err != nil {
+		t.Errorf("syncing %s: %v", dir, err)
+	}
+	if err := syncDir(filepath.Join(dir, "absent")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("syncing a missing folder: %v, want os.ErrNotExist", err)
+	}
+}

@@ -7,7 +7,7 @@
 // and the raw elements. [Read] decodes one; [ReadNPZ] decodes every .npy
 // entry of an .npz zip archive (stored or deflated, as numpy.savez and
 // numpy.savez_compressed write them) into an [Archive] that keeps the entry
-// order.
+// order. [ReadHeader] reads a header alone, leaving the elements to read.
 //
 // An [Array] always holds its elements as little-endian bytes in row-major
 // (C) order: big-endian files are byte-swapped and Fortran-order files
@@ -25,7 +25,14 @@
 //
 // Every length read from a file is checked before use: a header or data
 // length claimed beyond the end of the input is an error, not an
-// allocation.
+// allocation. In an .npz archive, an entry must hold exactly its header
+// and the elements the header claims, and its CRC-32 must match. A
+// deflated entry of zeros expands a thousandfold, so the arrays of an
+// archive may hold at most [DecodeLimit] bytes (32 times its size plus 256
+// MiB, at most 16 GiB; [ReadNPZLimit] takes another limit); beyond it,
+// the array is refused from its header with an error wrapping
+// [ErrTooLarge]. [ReadHeader] and [OpenEntry] let a caller read only part
+// of a large array.
 //
 // # Writing
 //

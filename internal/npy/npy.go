@@ -21,6 +21,9 @@ var (
 	ErrSize = errors.New("data size does not match shape")
 	// ErrRange reports a value that does not fit the requested type.
 	ErrRange = errors.New("value out of range")
+	// ErrTooLarge reports an .npz archive whose arrays hold more than
+	// [DecodeLimit] allows for its size.
+	ErrTooLarge = errors.New("npz too large to decode")
 )
 
 // magic opens every .npy file.
@@ -181,6 +184,34 @@ func (a *Array) Uint8() ([]uint8, error) {
 // r. It reads no further than the end of the array's data. A length claimed
 // by the header beyond the end of r is an error, not an allocation.
 func Read(r io.Reader) (*Array, error) {
+	h, err := ReadHeader(r)
+	if err != nil {
+		return nil, err
+	}
+	data, err := readBounded(r, h.DataLen)
+	if err != nil {
+		return nil, fmt.Errorf("npy: reading %d bytes of %s%v: %w", h.DataLen, h.DType, h.Shape, err)
+	}
+	return FromBytes(h.Descr, h.Shape, h.Fortran, data)
+}
+
+// Header describes the array of a .npy stream, as [ReadHeader] reads it
+// before the elements.
+type Header struct {
+	Descr   string           // the descriptor as the file gives it, such as "<f4"
+	DType   string           // the element type, such as "float32" (see [Array])
+	Order   binary.ByteOrder // the byte order of the stored elements
+	Fortran bool             // whether the elements are stored column-major
+	Shape   []int
+	// Len is the size in bytes of the header, magic and lengths included;
+	// DataLen that of the elements that follow it.
+	Len, DataLen int64
+}
+
+// ReadHeader reads the magic, version and header of a .npy stream and
+// leaves r at the first byte of the elements, so that a caller can read
+// part of a large array, or check its size before reading it.
+func ReadHeader(r io.Reader) (*Header, error) {
 	var pre [10]byte
 	if _, err := io.ReadFull(r, pre[:8]); err != nil {
 		return nil, fmt.Errorf("npy: reading magic: %w", noEOF(err))
@@ -188,13 +219,13 @@ func Read(r io.Reader) (*Array, error) {
 	if string(pre[:6]) != magic {
 		return nil, fmt.Errorf("npy: bad magic %q: %w", pre[:6], ErrFormat)
 	}
-	var hlen int
+	var hlen, pos int
 	switch major := pre[6]; major {
 	case 1:
 		if _, err := io.ReadFull(r, pre[8:10]); err != nil {
 			return nil, fmt.Errorf("npy: reading header length: %w", noEOF(err))
 		}
-		hlen = int(binary.LittleEndian.Uint16(pre[8:10]))
+		hlen, pos = int(binary.LittleEndian.Uint16(pre[8:10])), 10
 	case 2, 3:
 		var b [4]byte
 		if _, err := io.ReadFull(r, b[:]); err != nil {
@@ -203,7 +234,7 @@ func Read(r io.Reader) (*Array, error) {
 		if n := binary.LittleEndian.Uint32(b[:]); n > maxHeader {
 			return nil, fmt.Errorf("npy: header length %d exceeds %d: %w", n, maxHeader, ErrFormat)
 		} else {
-			hlen = int(n)
+			hlen, pos = int(n), 12
 		}
 	default:
 		return nil, fmt.Errorf("npy: format version %d.%d: %w", major, pre[7], ErrFormat)
@@ -216,7 +247,7 @@ func Read(r io.Reader) (*Array, error) {
 	if err != nil {
 		return nil, err
 	}
-	dtype, _, err := ParseDescr(descr)
+	dtype, order, err := ParseDescr(descr)
 	if err != nil {
 		return nil, err
 	}
@@ -225,11 +256,7 @@ func Read(r io.Reader) (*Array, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := readBounded(r, n)
-	if err != nil {
-		return nil, fmt.Errorf("npy: reading %d bytes of %s%v: %w", n, dtype, shape, err)
-	}
-	return FromBytes(descr, shape, fortran, data)
+	return &Header{Descr: descr, DType: dtype, Order: order, Fortran: fortran, Shape: shape, Len: int64(pos + hlen), DataLen: n}, nil
 }
 
 // noEOF turns a bare io.EOF into io.ErrUnexpectedEOF: inside a file, the end

@@ -1,6 +1,7 @@
 package npy
 
 import (
+	"archive/zip"
 	"bytes"
 	"errors"
 	"fmt"
@@ -323,6 +324,9 @@ func FuzzRead(f *testing.F) {
 		if len(a.Bytes()) != n*size {
 			t.Fatalf("%s%v holds %d bytes", a.DType, a.Shape, len(a.Bytes()))
 		}
+		if len(a.Bytes()) > len(b) {
+			t.Fatalf("%d bytes of array from %d bytes of file", len(a.Bytes()), len(b))
+		}
 		if v, err := a.Float32(); err != nil || len(v) != n {
 			t.Fatalf("Float32: %d values, %v", len(v), err)
 		}
@@ -349,7 +353,23 @@ func FuzzReadNPZ(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	// A deflated entry expanding 2 MiB of zeros a thousandfold.
+	f.Add(bombNPZ(f, 2<<20, zip.Deflate))
+	// The limit the fuzzer checks: 1 MiB of slack rather than 256, so that
+	// a bomb reaches it quickly.
+	const slack = 1 << 20
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_, _ = ReadNPZFrom(bytes.NewReader(b), int64(len(b)))
+		limit := decodeRatio*int64(len(b)) + slack
+		a, err := ReadNPZLimit(bytes.NewReader(b), int64(len(b)), limit)
+		if err != nil {
+			return
+		}
+		total := int64(0)
+		for _, n := range a {
+			total += int64(len(n.Array.Bytes()))
+		}
+		if total > limit {
+			t.Fatalf("%d bytes of arrays from a %d-byte archive, over the limit of %d", total, len(b), limit)
+		}
 	})
 }

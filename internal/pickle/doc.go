@@ -16,13 +16,30 @@
 // is read incrementally and checked against the input actually there, so a
 // truncated or hostile pickle is an error, never a large allocation.
 //
+// # Limits
+//
+// A small pickle can describe a huge value without claiming any length: a
+// tuple nested a million deep (one opcode a level), a "billion laughs"
+// tuple whose levels each pair the previous one from the memo (2^100
+// leaves in under a kilobyte), or calls that copy the same memoized list
+// or string thousands of times. Load therefore counts the values a pickle
+// creates, calls' copies included, and refuses one beyond
+// [Options.MaxNodes] ([DefaultMaxNodes], 32 Mi) with an error wrapping
+// [ErrLimit]; it also refuses dict keys nested deeper than 100 levels or
+// larger than 64 KiB, since it hashes them. Decoded values may still be
+// deep, shared or cyclic graphs: code that walks them must bound its
+// depth and work. [Repr] does, and Tuple, *List, *Dict and *Set print
+// through it under every fmt verb, so a decoded value is safe to put in an
+// error message.
+//
 // # Values
 //
 // Python values decode to Go values: None to nil, bool to bool, int to
 // int64 (or *big.Int), float to float64, str to string, bytes (and Python
 // 2 str) to [Bytes], tuple to [Tuple], list to *[List], dict and
 // OrderedDict to *[Dict] (ordered, with Python's key equality), set to
-// *[Set]. [Int], [Ints] and [String] help read them.
+// *[Set]. [Int], [Ints] and [String] help read them, and [Repr] shows them
+// as Python would, cut short.
 //
 // # Allowlists
 //

@@ -113,7 +113,7 @@ func newBytes(args Tuple) (any, error) {
 			for i, e := range a.Items {
 				n, ok := Int(e)
 				if !ok || n < 0 || n > 255 {
-					return nil, fmt.Errorf("pickle: bytes() of a list holding %v: %w", e, ErrFormat)
+					return nil, fmt.Errorf("pickle: bytes() of a list holding %s: %w", Repr(e), ErrFormat)
 				}
 				b[i] = byte(n)
 			}
@@ -190,7 +190,7 @@ func (d *DType) Build(state any) error {
 	}
 	o, ok := String(t[1])
 	if !ok || len(o) != 1 || !strings.Contains("<>|=", o) {
-		return fmt.Errorf("pickle: numpy.dtype byte order %v: %w", t[1], ErrFormat)
+		return fmt.Errorf("pickle: numpy.dtype byte order %s: %w", Repr(t[1]), ErrFormat)
 	}
 	d.Order = o[0]
 	if len(t) > 3 && t[3] != nil {
@@ -233,7 +233,7 @@ func (a *NDArray) Build(state any) error {
 	}
 	shape, ok := Ints(t[1])
 	if !ok {
-		return fmt.Errorf("pickle: numpy.ndarray shape %v: %w", t[1], ErrFormat)
+		return fmt.Errorf("pickle: numpy.ndarray shape %s: %w", Repr(t[1]), ErrFormat)
 	}
 	dt, ok := t[2].(*DType)
 	if !ok {

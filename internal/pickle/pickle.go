@@ -24,6 +24,10 @@ var (
 	// ErrUnsupported reports a valid pickle feature this package does not
 	// implement (extension codes, out-of-band buffers).
 	ErrUnsupported = errors.New("unsupported pickle feature")
+	// ErrLimit reports a pickle beyond a limit this package sets to bound
+	// the memory and time a hostile pickle can cost: more values than
+	// [Options.MaxNodes], or a dict key too large or too deeply nested.
+	ErrLimit = errors.New("pickle too large to decode")
 )
 
 // GlobalError reports a global that the allowlist does not hold.
@@ -51,7 +55,25 @@ type Options struct {
 	// PersistentLoad resolves the persistent ids of PERSID and BINPERSID
 	// (PyTorch's storages). If nil, a persistent id is an error.
 	PersistentLoad func(pid any) (any, error)
+	// MaxNodes bounds the values the pickle may create; 0 means
+	// [DefaultMaxNodes]. Every value an opcode pushes counts one (a
+	// shared value is counted each time it is fetched from the memo), and
+	// so does every call (REDUCE, NEWOBJ, NEWOBJ_EX, INST, OBJ, BUILD,
+	// SETITEM) for what the callee may copy: one per element of a tuple,
+	// list, dict or set among its arguments, and one per 32 bytes of a str
+	// or bytes argument, looking two levels down. A pickle that creates
+	// more is refused with an error wrapping [ErrLimit].
+	MaxNodes int64
 }
+
+// DefaultMaxNodes is the value count Load allows when [Options.MaxNodes]
+// is 0: 32 Mi, some 512 MiB of Go values, or 1 GiB of bytes copied by
+// calls. A state dict's pickle creates about 30 values per tensor, and
+// CIFAR-100's training batch about 5 to 12 million (one per label, one per
+// 32 image bytes for each call that copies them), so only pickles built
+// to amplify (calls that copy the same memoized list or bytes over and
+// over) reach it.
+const DefaultMaxNodes = 1 << 25
 
 // maxLine bounds one line of a protocol 0 opcode's text argument.
 const maxLine = 1 << 26
@@ -78,7 +100,10 @@ func Load(r io.Reader, opts *Options) (any, error) {
 	if !ok {
 		br = bufio.NewReader(r)
 	}
-	u := &unpickler{r: br, opts: opts, memo: map[int]any{}}
+	u := &unpickler{r: br, opts: opts, memo: map[int]any{}, maxNodes: opts.MaxNodes}
+	if u.maxNodes <= 0 {
+		u.maxNodes = DefaultMaxNodes
+	}
 	return u.run()
 }
 
@@ -95,6 +120,8 @@ type unpickler struct {
 	marks []int // stack heights at each MARK
 	memo  map[int]any
 	proto int
+	// nodes counts the values created so far, see [Options.MaxNodes].
+	nodes, maxNodes int64
 }
 
 // opError decorates err with the opcode and its offset.
@@ -119,6 +146,9 @@ func (u *unpickler) run() (any, error) {
 			return nil, fmt.Errorf("pickle: offset %d: no STOP opcode: %w", start, err)
 		}
 		done, err := u.step(op)
+		if err == nil && u.nodes > u.maxNodes {
+			err = u.errNodes()
+		}
 		if err != nil {
 			var ge *GlobalError
 			if errors.As(err, &ge) {
@@ -211,7 +241,62 @@ func (u *unpickler) readLine() (string, error) {
 	}
 }
 
-func (u *unpickler) push(v any) { u.stack = append(u.stack, v) }
+func (u *unpickler) push(v any) {
+	u.nodes++
+	u.stack = append(u.stack, v)
+}
+
+// spend counts n more values, or fails if that makes too many.
+func (u *unpickler) spend(n int64) error {
+	if u.nodes += n; u.nodes > u.maxNodes {
+		return u.errNodes()
+	}
+	return nil
+}
+
+func (u *unpickler) errNodes() error {
+	return fmt.Errorf("more than %d values (Options.MaxNodes): %w", u.maxNodes, ErrLimit)
+}
+
+// cost returns what a callee given v may copy, in values: one per element
+// of a container and one per 32 bytes of a str or bytes value, looking
+// two levels below v (the BUILD state of a NumPy array holds its bytes in
+// a tuple; OrderedDict gets its items as a tuple holding a list). The
+// work is bounded by the count it returns, plus one per container.
+func cost(v any, depth int) int64 {
+	var items []any
+	switch v := v.(type) {
+	case string:
+		return int64(len(v)/32) + 1
+	case Bytes:
+		return int64(len(v)/32) + 1
+	case Tuple:
+		items = v
+	case *List:
+		items = v.Items
+	case *Set:
+		items = v.Items
+	case *Dict:
+		return int64(2*v.Len()) + 1
+	default:
+		return 1
+	}
+	n := int64(len(items)) + 1
+	if depth < 2 {
+		for _, e := range items {
+			n += cost(e, depth+1)
+		}
+	}
+	return n
+}
+
+// call charges the cost of args, then calls the callable f with them.
+func (u *unpickler) call(f any, args Tuple) (any, error) {
+	if err := u.spend(cost(args, 0)); err != nil {
+		return nil, err
+	}
+	return call(f, args)
+}
 
 // base is the lowest stack index the current mark segment may touch.
 func (u *unpickler) base() int {
@@ -549,7 +634,7 @@ func (u *unpickler) step(op byte) (bool, error) {
 			return false, err
 		}
 		d := NewDict()
-		if err := setItems(d, items); err != nil {
+		if err := u.setItems(d, items); err != nil {
 			return false, err
 		}
 		u.push(d)
@@ -575,7 +660,7 @@ func (u *unpickler) step(op byte) (bool, error) {
 		if !ok {
 			return false, fmt.Errorf("cannot set items on %s: %w", TypeName(top), ErrFormat)
 		}
-		if err := setItems(d, items); err != nil {
+		if err := u.setItems(d, items); err != nil {
 			return false, err
 		}
 	case opEmptySet:
@@ -648,7 +733,7 @@ func (u *unpickler) step(op byte) (bool, error) {
 		if !ok {
 			return false, fmt.Errorf("arguments are %s, not tuple: %w", TypeName(argv), ErrFormat)
 		}
-		v, err := call(f, args)
+		v, err := u.call(f, args)
 		if err != nil {
 			return false, err
 		}
@@ -673,7 +758,7 @@ func (u *unpickler) step(op byte) (bool, error) {
 		if d, ok := kw.(*Dict); !ok || d.Len() > 0 {
 			return false, fmt.Errorf("keyword arguments: %w", ErrUnsupported)
 		}
-		v, err := call(f, args)
+		v, err := u.call(f, args)
 		if err != nil {
 			return false, err
 		}
@@ -695,7 +780,7 @@ func (u *unpickler) step(op byte) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		v, err := call(f, Tuple(items))
+		v, err := u.call(f, Tuple(items))
 		if err != nil {
 			return false, err
 		}
@@ -708,7 +793,7 @@ func (u *unpickler) step(op byte) (bool, error) {
 		if len(items) == 0 {
 			return false, fmt.Errorf("no class: %w", ErrFormat)
 		}
-		v, err := call(items[0], Tuple(items[1:]))
+		v, err := u.call(items[0], Tuple(items[1:]))
 		if err != nil {
 			return false, err
 		}
@@ -720,6 +805,9 @@ func (u *unpickler) step(op byte) (bool, error) {
 		}
 		obj, err := u.top()
 		if err != nil {
+			return false, err
+		}
+		if err := u.spend(cost(state, 0)); err != nil {
 			return false, err
 		}
 		switch o := obj.(type) {
@@ -752,7 +840,7 @@ func (u *unpickler) step(op byte) (bool, error) {
 			}
 		}
 		if u.opts.PersistentLoad == nil {
-			return false, fmt.Errorf("persistent id %v but no PersistentLoad: %w", pid, ErrUnsupported)
+			return false, fmt.Errorf("persistent id %s but no PersistentLoad: %w", Repr(pid), ErrUnsupported)
 		}
 		v, err := u.opts.PersistentLoad(pid)
 		if err != nil {
@@ -790,11 +878,16 @@ func (u *unpickler) extend(items []any) error {
 	return nil
 }
 
-func setItems(d *Dict, items []any) error {
+// setItems sets key-value pairs of items in d, charging the hashing of
+// each key.
+func (u *unpickler) setItems(d *Dict, items []any) error {
 	if len(items)%2 != 0 {
 		return fmt.Errorf("odd number of items for a dict: %w", ErrFormat)
 	}
 	for i := 0; i < len(items); i += 2 {
+		if err := u.spend(cost(items[i], 1)); err != nil {
+			return err
+		}
 		if err := d.Set(items[i], items[i+1]); err != nil {
 			return err
 		}

@@ -365,8 +365,17 @@ func TestDictKeys(t *testing.T) {
 	for range maxKeyDepth + 5 {
 		deep = Tuple{deep}
 	}
-	if err := d.Set(deep, 1); err == nil {
-		t.Fatal("deeply nested key accepted")
+	if err := d.Set(deep, 1); !errors.Is(err, ErrLimit) {
+		t.Fatalf("deeply nested key: %v", err)
+	}
+	if err := d.Set(strings.Repeat("k", maxKeySize+1), 1); !errors.Is(err, ErrLimit) {
+		t.Fatalf("a key of %d bytes: %v", maxKeySize+1, err)
+	}
+	if err := d.Set(Tuple{"a", Tuple{"b"}}, 1); err != nil || d.Len() != 5 {
+		t.Fatalf("nested key: %v, Len %d", err, d.Len())
+	}
+	if _, ok := d.Get(Tuple{"a", "b"}); ok {
+		t.Fatal(`("a", "b") found as ("a", ("b",))`)
 	}
 }
 
@@ -379,16 +388,47 @@ func FuzzLoad(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	// Hostile shapes: deep nesting, a billion laughs (printed, as a
+	// persistent id, as a dict key) and calls copying a memoized value.
+	f.Add(append(deepTuple(10000), '.'))
+	f.Add(append(laughs(40), '.'))
+	f.Add(append(laughs(40), "Q."...))
+	f.Add(append(append([]byte("\x80\x02}"), laughs(40)[2:]...), "K\x01s."...))
+	f.Add([]byte("\x80\x02]r\x00\x00\x00\x00(K\x00K\x00K\x00K\x00e0](" + strings.Repeat("c__builtin__\nset\nj\x00\x00\x00\x00\x85R", 8) + "e."))
+	// The bounds the fuzzer checks: a small value budget, so that
+	// amplification reaches it.
+	const maxNodes = 1 << 12
 	f.Fuzz(func(t *testing.T, b []byte) {
 		opts := &Options{
 			Globals:        allowData.Globals,
 			PersistentLoad: func(pid any) (any, error) { return pid, nil },
+			MaxNodes:       maxNodes,
 		}
 		v, err := Load(bytes.NewReader(b), opts)
-		if err == nil {
-			_ = canon(v)
-		} else if !strings.HasPrefix(err.Error(), "pickle: ") {
-			t.Fatalf("error without prefix: %v", err)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "pickle: ") {
+				t.Fatalf("error without prefix: %v", err)
+			}
+			// A message may quote the input (a global's name), but no more.
+			if len(err.Error()) > 3*len(b)+maxReprLen {
+				t.Fatalf("a %d-byte message for %d bytes of pickle", len(err.Error()), len(b))
+			}
+			return
+		}
+		if s := Repr(v); len(s) > maxReprLen {
+			t.Fatalf("Repr is %d bytes", len(s))
+		}
+		_ = canon(v)
+		// What the value holds is bounded by the budget and the input: an
+		// element per value created, and the bytes of the input (text
+		// opcodes may decode a byte into a 3-byte character) or 32 per
+		// value charged to a call that copied them.
+		elems, nbytes := graph(v)
+		if elems > maxNodes {
+			t.Fatalf("%d elements from %d bytes, over the budget of %d values", elems, len(b), maxNodes)
+		}
+		if nbytes > 3*int64(len(b))+32*maxNodes {
+			t.Fatalf("%d bytes of strings and arrays from %d bytes, over the budget of %d values", nbytes, len(b), maxNodes)
 		}
 	})
 }

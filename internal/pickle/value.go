@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/big"
 	"strconv"
-	"strings"
 )
 
 // Tuple is a Python tuple.
@@ -79,7 +78,7 @@ func (d *Dict) All() iter.Seq2[any, any] {
 // Get returns the value stored under key, compared as Python compares dict
 // keys (1, 1.0 and True are the same key; "a" and b"a" are not).
 func (d *Dict) Get(key any) (any, bool) {
-	h, err := hashKey(key, 0)
+	h, err := hashKey(key)
 	if err != nil {
 		return nil, false
 	}
@@ -103,7 +102,7 @@ func (d *Dict) Lookup(name string) (any, bool) {
 // Set stores value under key, keeping the position of an existing key. It
 // returns an error if key is unhashable (a list, dict or set).
 func (d *Dict) Set(key, value any) error {
-	h, err := hashKey(key, 0)
+	h, err := hashKey(key)
 	if err != nil {
 		return err
 	}
@@ -120,51 +119,88 @@ func (d *Dict) Set(key, value any) error {
 	return nil
 }
 
-// maxKeyDepth bounds the nesting of tuple keys, so a hostile pickle cannot
-// exhaust the goroutine stack.
-const maxKeyDepth = 100
+// Dict keys are refused beyond these limits, so that hashing a hostile
+// key (say, a tuple of tuples that share memo entries, doubling at every
+// level: 2^100 leaves from 700 bytes) costs at most a few hundred
+// kilobytes of work. Python keys are names and small tuples.
+const (
+	maxKeyDepth = 100     // nesting of tuple keys
+	maxKeySize  = 1 << 16 // bytes of a key's encoding
+)
 
 // hashKey returns a string that is equal for two keys exactly when Python
 // would treat them as the same dict key.
-func hashKey(k any, depth int) (string, error) {
+func hashKey(k any) (string, error) {
+	b, err := appendKey(nil, k, 0)
+	return string(b), err
+}
+
+// appendKey appends the encoding of k to b. Every encoding is
+// self-delimiting (a string carries its length, a tuple its element
+// count), so the encoding of a tuple is unambiguous.
+func appendKey(b []byte, k any, depth int) ([]byte, error) {
 	if depth > maxKeyDepth {
-		return "", fmt.Errorf("pickle: dict key nested deeper than %d", maxKeyDepth)
+		return nil, fmt.Errorf("pickle: dict key nested deeper than %d: %w", maxKeyDepth, ErrLimit)
 	}
 	switch v := k.(type) {
 	case nil:
-		return "N", nil
+		b = append(b, 'N')
 	case bool:
 		if v {
-			return "i1", nil
+			b = append(b, "i1;"...)
+		} else {
+			b = append(b, "i0;"...)
 		}
-		return "i0", nil
 	case int64:
-		return "i" + strconv.FormatInt(v, 10), nil
+		b = strconv.AppendInt(append(b, 'i'), v, 10)
+		b = append(b, ';')
 	case *big.Int:
-		return "i" + v.String(), nil
+		if v.BitLen() > 8*maxKeySize {
+			return nil, errKeySize
+		}
+		b = v.Append(append(b, 'i'), 10)
+		b = append(b, ';')
 	case float64:
 		if v == math.Trunc(v) && math.Abs(v) < 1<<63 {
-			return "i" + strconv.FormatInt(int64(v), 10), nil
+			b = strconv.AppendInt(append(b, 'i'), int64(v), 10)
+		} else {
+			b = strconv.AppendUint(append(b, 'f'), math.Float64bits(v), 16)
 		}
-		return "f" + strconv.FormatUint(math.Float64bits(v), 16), nil
+		b = append(b, ';')
 	case string:
-		return "s" + v, nil
-	case Bytes:
-		return "y" + string(v), nil
-	case Tuple:
-		var b strings.Builder
-		b.WriteString("t")
-		for _, e := range v {
-			h, err := hashKey(e, depth+1)
-			if err != nil {
-				return "", err
-			}
-			// Length-prefix each element so that the encoding is unambiguous.
-			fmt.Fprintf(&b, "%d:%s", len(h), h)
+		if len(v) > maxKeySize {
+			return nil, errKeySize
 		}
-		return b.String(), nil
+		b = appendBlob(b, 's', v)
+	case Bytes:
+		if len(v) > maxKeySize {
+			return nil, errKeySize
+		}
+		b = appendBlob(b, 'y', string(v))
+	case Tuple:
+		b = strconv.AppendInt(append(b, 't'), int64(len(v)), 10)
+		b = append(b, ':')
+		for _, e := range v {
+			var err error
+			if b, err = appendKey(b, e, depth+1); err != nil {
+				return nil, err
+			}
+		}
+	default:
+		return nil, fmt.Errorf("pickle: unhashable dict key of type %s", TypeName(k))
 	}
-	return "", fmt.Errorf("pickle: unhashable dict key of type %s", TypeName(k))
+	if len(b) > maxKeySize {
+		return nil, errKeySize
+	}
+	return b, nil
+}
+
+var errKeySize = fmt.Errorf("pickle: dict key larger than %d bytes: %w", maxKeySize, ErrLimit)
+
+// appendBlob appends a tagged, length-prefixed string.
+func appendBlob(b []byte, tag byte, s string) []byte {
+	b = strconv.AppendInt(append(b, tag), int64(len(s)), 10)
+	return append(append(b, ':'), s...)
 }
 
 // TypeName returns the Python-like name of the type of a decoded value,

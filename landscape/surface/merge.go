@@ -17,10 +17,13 @@ var ErrIncompatible = errors.New("surfaces were computed differently")
 
 // Compatible reports, naming the first field that differs, whether q
 // describes the same computation as p: same model, checkpoint contents,
-// direction values, data, grid and batch size. With sameShard the shard
-// must match too (resuming a part); without it the shards may differ
-// (merging parts). Tool version, backend, device, times and progress may
-// differ: they do not change the numbers beyond float32 rounding.
+// direction values, data (and its content hash, where both record one),
+// grid and batch size. With sameShard the shard and the arithmetic must
+// match too (resuming a part: every point of a part is computed alike);
+// without it the shards may differ and so may the arithmetic, but not
+// its precision (merging parts computed on different nodes, where FP32
+// engines differ in the last bits only). Tool version, device, times and
+// progress may differ.
 func (p Provenance) Compatible(q Provenance, sameShard bool) error {
 	type field struct {
 		name string
@@ -34,6 +37,16 @@ func (p Provenance) Compatible(q Provenance, sameShard bool) error {
 		{"grid", p.Grid, q.Grid},
 		{"batch size", p.BatchSize, q.BatchSize},
 	}
+	if p.Data.SHA256 != "" && q.Data.SHA256 != "" {
+		fields = append(fields, field{"data SHA-256", p.Data.SHA256, q.Data.SHA256})
+	}
+	if p.Arithmetic != "" && q.Arithmetic != "" {
+		if sameShard {
+			fields = append(fields, field{"arithmetic", p.Arithmetic, q.Arithmetic})
+		} else {
+			fields = append(fields, field{"precision", precision(p.Arithmetic), precision(q.Arithmetic)})
+		}
+	}
 	if sameShard {
 		fields = append(fields, field{"shard", p.Shard, q.Shard})
 	} else {
@@ -45,6 +58,12 @@ func (p Provenance) Compatible(q Provenance, sameShard bool) error {
 		}
 	}
 	return nil
+}
+
+// precision is the part of an arithmetic name after the last "/": fp32,
+// tf32, ...
+func precision(arithmetic string) string {
+	return arithmetic[strings.LastIndex(arithmetic, "/")+1:]
 }
 
 // dataKey is what must agree about the data: not the path, which differs

@@ -4,8 +4,9 @@ import "github.com/landscape-go/landscape/grid"
 
 // Provenance records everything needed to reproduce or audit a surface. It
 // is stored as JSON in the Parquet file's key-value metadata under
-// [MetadataKey], and merge refuses shards whose provenance disagrees on
-// anything but [Provenance.Shard] and [Provenance.WallSeconds].
+// [MetadataKey]. Resume and [Merge] accept only surfaces whose provenance
+// is [Provenance.Compatible]: the same computation, whatever tool version,
+// backend and device computed it, and when.
 type Provenance struct {
 	Tool    string `json:"tool"`    // always "landscape"
 	Version string `json:"version"` // tool version
@@ -18,9 +19,15 @@ type Provenance struct {
 	Grid       grid.Grid      `json:"grid"`
 	Shard      grid.Shard     `json:"shard"`
 
-	BatchSize   int     `json:"batch_size"`
-	Backend     string  `json:"backend"` // "cpu" or "cuda"
-	Device      string  `json:"device"`  // e.g. "2 threads, OpenBLAS" or a GPU name
+	BatchSize int    `json:"batch_size"`
+	Backend   string `json:"backend"` // "cpu" or "cuda"
+	Device    string `json:"device"`  // e.g. "2 threads, OpenBLAS" or a GPU name
+	// Arithmetic names how the backend computes (see
+	// backend.Evaluator.Arithmetic): the numbers of two runs with the same
+	// arithmetic agree to the bit. A run resumes only with the arithmetic
+	// it began with; shards computed with different ones merge when their
+	// precision is the same.
+	Arithmetic  string  `json:"arithmetic,omitempty"`
 	WallSeconds float64 `json:"wall_seconds"`
 	// Progress says how many of the shard's points the file holds; a file
 	// left by an interrupted run has Done < Total and is resumed by running
@@ -58,7 +65,10 @@ type FileInfo struct {
 // DirectionsInfo says how the directions were made and fingerprints their
 // values, so shards and surfaces can be checked to share them.
 type DirectionsInfo struct {
-	Kind   string `json:"kind"`           // "random", "file" or "target"
+	// Kind is "random" (drawn from Seed), "file" (read from File),
+	// "target" (File − checkpoint), "pca" (a trajectory's components),
+	// "plane" (through three checkpoints) or "memory" (given in memory).
+	Kind   string `json:"kind"`
 	File   string `json:"file,omitempty"` // direction or target checkpoint file, if any
 	Seed   uint64 `json:"seed"`
 	Norm   string `json:"norm"`   // filter, layer, weight, dfilter, dlayer or none
@@ -77,4 +87,9 @@ type DataInfo struct {
 	SampleSeed *uint64   `json:"sample_seed"` // nil: the first N in file order
 	Mean       []float64 `json:"mean"`
 	Std        []float64 `json:"std"`
+	// SHA256 hashes the values evaluated, every split's normalised images
+	// and labels in order, so that a resume or a merge never mixes data
+	// that differ in content under the same name (files written before it
+	// was recorded have none).
+	SHA256 string `json:"sha256,omitempty"`
 }

@@ -105,15 +105,16 @@ func StripDataParallel(sd *nets.StateDict) bool {
 //
 //   - a zip archive holding a data.pkl is a PyTorch zip checkpoint;
 //   - a zip archive holding .npy entries is an .npz;
-//   - a binary pickle (0x80 and a protocol number) is a legacy PyTorch
-//     checkpoint;
+//   - a binary pickle (0x80 and a protocol number 2 to 5), or PyTorch's
+//     magic number pickled at protocol 0 or 1 (the decimal text
+//     "L119547037146038801333356L"), is a legacy PyTorch checkpoint;
 //   - an 8-byte little-endian length, within the file, followed by '{' is
 //     safetensors.
 //
 // Anything else is an error wrapping [ErrUnknownFormat] that shows the
 // first bytes.
 func Detect(r io.ReaderAt, size int64) (Format, error) {
-	var head [16]byte
+	var head [32]byte
 	n, err := r.ReadAt(head[:], 0)
 	if err != nil && err != io.EOF {
 		return Unknown, err
@@ -122,13 +123,14 @@ func Detect(r io.ReaderAt, size int64) (Format, error) {
 	switch {
 	case n >= 4 && (string(b[:4]) == "PK\x03\x04" || string(b[:4]) == "PK\x05\x06"):
 		return detectZip(r, size)
-	case n >= 2 && b[0] == 0x80 && b[1] >= 2 && b[1] <= 5:
+	case torch.LegacyMagic(b):
 		return TorchLegacy, nil
 	case safetensors.HeaderLooksValid(b, size):
 		return SafeTensors, nil
 	case n >= 6 && string(b[:6]) == "\x93NUMPY":
 		return Unknown, fmt.Errorf("a single .npy array, not a state dict: %w", ErrUnknownFormat)
 	}
+	b = b[:min(n, 16)]
 	return Unknown, fmt.Errorf("%w: %d bytes starting % x (%q)", ErrUnknownFormat, size, b, b)
 }
 

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -34,6 +35,8 @@ func TestLoad(t *testing.T) {
 		{"arrays.pt", NPZ},
 		{"weights.pt", SafeTensors},
 		{"../../torch/testdata/dtypes_zip.pth", TorchZip},
+		// torch.save(..., pickle_protocol=1): no 0x80 at the start.
+		{"../../torch/testdata/protocol1_legacy.pt", TorchLegacy},
 		{"../../safetensors/testdata/mixed.safetensors", SafeTensors},
 	}
 	for _, tt := range tests {
@@ -162,8 +165,21 @@ func TestFormatString(t *testing.T) {
 	}
 }
 
+// countingReaderAt counts the bytes read through it.
+type countingReaderAt struct {
+	r io.ReaderAt
+	n int64
+}
+
+func (c *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.r.ReadAt(p, off)
+	c.n += int64(n)
+	return n, err
+}
+
 func FuzzDetect(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*")
+	files = append(files, "../torch/testdata/protocol1_legacy.pt")
 	for _, name := range files {
 		b, err := os.ReadFile(name)
 		if err != nil {
@@ -171,7 +187,25 @@ func FuzzDetect(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	// A deflate bomb and an entry named twice: Detect reads neither.
+	var bomb bytes.Buffer
+	z := zip.NewWriter(&bomb)
+	w, _ := z.Create("a/data/0")
+	w.Write(make([]byte, 1<<22))
+	z.Create("a/data.pkl")
+	z.Create("a/data.pkl")
+	z.Close()
+	f.Add(bomb.Bytes())
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_, _ = Detect(bytes.NewReader(b), int64(len(b)))
+		r := &countingReaderAt{r: bytes.NewReader(b)}
+		format, err := Detect(r, int64(len(b)))
+		if (err == nil) == (format == Unknown) {
+			t.Fatalf("format %v with err %v", format, err)
+		}
+		// Detect reads the head and a zip directory, never an entry:
+		// archive/zip reads the directory's tail, then each record.
+		if r.n > 2*int64(len(b))+1<<17 {
+			t.Fatalf("read %d bytes of a %d-byte file", r.n, len(b))
+		}
 	})
 }

@@ -9,4 +9,12 @@
 // to float32 with the original NumPy type in [nets.Tensor.DType].
 // Fortran-ordered arrays are reordered to row-major; object, string and
 // complex arrays are refused. The decoding itself is package internal/npy.
+//
+// # Limits
+//
+// A deflated entry of zeros expands a thousandfold, so the arrays of an
+// archive may hold at most npy.DecodeLimit(size) bytes (32 times the
+// archive's size plus 256 MiB, at most 16 GiB), and the same again as
+// float32; beyond that Read fails with an error wrapping npy.ErrTooLarge
+// that names the file, the array and the sizes, before the array is read.
 package npz

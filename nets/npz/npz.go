@@ -23,7 +23,7 @@ func Read(path string) (*nets.StateDict, error) {
 	if err != nil {
 		return nil, fmt.Errorf("npz: %w", err)
 	}
-	sd, err := read(f, st.Size())
+	sd, err := read(f, st.Size(), npy.DecodeLimit(st.Size()))
 	if err != nil {
 		return nil, fmt.Errorf("npz: %s: %w", path, err)
 	}
@@ -32,17 +32,28 @@ func Read(path string) (*nets.StateDict, error) {
 
 // ReadFrom reads an .npz checkpoint of the given size from r; see [Read].
 func ReadFrom(r io.ReaderAt, size int64) (*nets.StateDict, error) {
-	sd, err := read(r, size)
+	sd, err := read(r, size, npy.DecodeLimit(size))
 	if err != nil {
 		return nil, fmt.Errorf("npz: %w", err)
 	}
 	return sd, nil
 }
 
-func read(r io.ReaderAt, size int64) (*nets.StateDict, error) {
-	arrays, err := npy.ReadNPZFrom(r, size)
+// read reads an archive whose arrays may hold limit bytes in all, and as
+// float32 limit bytes again.
+func read(r io.ReaderAt, size, limit int64) (*nets.StateDict, error) {
+	arrays, err := npy.ReadNPZLimit(r, size, limit)
 	if err != nil {
 		return nil, err
+	}
+	left := limit
+	for _, a := range arrays {
+		n := 4 * int64(a.Array.Len())
+		if n > left {
+			return nil, fmt.Errorf("%s: %d values need %d bytes as float32, %d left of the limit of %d for a %d-byte archive: %w",
+				a.Name, a.Array.Len(), n, left, limit, size, npy.ErrTooLarge)
+		}
+		left -= n
 	}
 	sd := &nets.StateDict{}
 	for _, a := range arrays {

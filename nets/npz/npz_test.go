@@ -1,8 +1,12 @@
 package npz
 
 import (
+	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"errors"
+	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -83,7 +87,68 @@ func FuzzReadFrom(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	f.Add(bomb(f, 1<<21))
+	// The limit the fuzzer checks: 1 MiB of slack rather than 256, so that
+	// a bomb reaches it quickly.
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_, _ = ReadFrom(bytes.NewReader(b), int64(len(b)))
+		limit := 32*int64(len(b)) + 1<<20
+		sd, err := read(bytes.NewReader(b), int64(len(b)), limit)
+		if err != nil {
+			return
+		}
+		total := int64(0)
+		for _, n := range sd.Names() {
+			tt, _ := sd.Get(n)
+			total += 4 * int64(len(tt.Data))
+		}
+		if total > limit {
+			t.Fatalf("%d bytes of float32 from a %d-byte archive, over the limit of %d", total, len(b), limit)
+		}
 	})
+}
+
+// bomb writes an archive whose w.npy holds n uint8 zeros, deflated.
+func bomb(t testing.TB, n int) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	z := zip.NewWriter(&out)
+	z.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) { return flate.NewWriter(w, flate.BestSpeed) })
+	w, err := z.CreateHeader(&zip.FileHeader{Name: "w.npy", Method: zip.Deflate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := fmt.Sprintf("{'descr': '|u1', 'fortran_order': False, 'shape': (%d,), }", n)
+	h += strings.Repeat(" ", 117-len(h)) + "\n" // 10 + 118 bytes
+	if _, err := w.Write(append([]byte("\x93NUMPY\x01\x00\x76\x00"), h...)); err != nil {
+		t.Fatal(err)
+	}
+	for left := n; left > 0; left -= 1 << 20 {
+		if _, err := w.Write(make([]byte, min(left, 1<<20))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := z.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// A 300 KB archive of a deflated array of 300 MiB of zeros is refused
+// before the array is read, naming the file and the sizes.
+func TestBomb(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "bomb.npz")
+	if err := os.WriteFile(path, bomb(t, 300<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Read(path)
+	if !errors.Is(err, npy.ErrTooLarge) || !strings.Contains(err.Error(), "npz: "+path+": npy: npz entry w.npy: uint8[314572800] needs 314572800 bytes") {
+		t.Fatalf("err = %v", err)
+	}
+	t.Log(err)
+	// Within the archive's limit, float32 may not take more either.
+	b := bomb(t, 1<<20)
+	if _, err := read(bytes.NewReader(b), int64(len(b)), 3<<20); !errors.Is(err, npy.ErrTooLarge) || !strings.Contains(err.Error(), "w: 1048576 values need 4194304 bytes as float32") {
+		t.Fatalf("as float32: err = %v", err)
+	}
 }

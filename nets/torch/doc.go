@@ -45,5 +45,30 @@
 // scalars). Anything else, a pickled nn.Module or a malicious
 // os.system call alike, is refused with an error naming the global. Sizes
 // claimed by the file are checked against the bytes actually present
-// before memory is allocated for them.
+// before memory is allocated for them, zip entries' CRC-32 checksums are
+// verified, and an archive naming one entry twice is refused.
+//
+// # Limits
+//
+// A few kilobytes can still describe gigabytes: a pickle may hand one
+// storage to thousands of tensors or expand one element with stride 0, a
+// deflated zip entry may expand a thousandfold, and zip entries may
+// overlap. Every byte a checkpoint decodes to therefore counts against one
+// budget: the storages read (each time one is read) and the tensors as
+// float32 (each tensor, shared storage or not). The budget is
+//
+//	min(MaxDecodedBytes, 32 × file size + 256 MiB)
+//
+// that is 16 GiB at most. Real checkpoints stay far below 32 times their
+// size: a float32 checkpoint decodes to about twice its size (its storages
+// and its tensors), a float16 or bfloat16 one to three times, and tied
+// weights (an embedding shared with the output layer, ...) add one copy
+// per extra tensor of the storage; 256 MiB covers expanded buffers of
+// small files. The tensors' total is checked, from the sizes the pickle
+// gives, before any storage is read or tensor allocated. A checkpoint
+// beyond the budget is refused with an error wrapping [ErrTooLarge] that
+// names the file, the tensor or storage that crossed it and the sizes. The
+// data.pkl of a zip checkpoint may not exceed 256 MiB (the pickle holds
+// some 100 bytes per tensor), and its decoding is bounded as package
+// internal/pickle bounds every pickle.
 package torch

@@ -67,11 +67,12 @@ type tensorRef struct {
 type loader struct {
 	storages map[string]*storage
 	order    binary.ByteOrder
-	depth    int // nesting of _load_from_bytes
+	depth    int     // nesting of _load_from_bytes
+	budget   *budget // shared with nested loaders
 }
 
-func newLoader() *loader {
-	return &loader{storages: map[string]*storage{}, order: binary.LittleEndian}
+func newLoader(b *budget) *loader {
+	return &loader{storages: map[string]*storage{}, order: binary.LittleEndian, budget: b}
 }
 
 // options returns the unpickler options: the allowlist of globals a state
@@ -133,7 +134,7 @@ func (l *loader) persistentLoad(pid any) (any, error) {
 	key, ok1 := pickle.String(t[2])
 	numel, ok2 := pickle.Int(t[4])
 	if !ok1 || !ok2 || numel < 0 {
-		return nil, fmt.Errorf("storage id (%s, %v): %w", pickle.TypeName(t[2]), t[4], ErrFormat)
+		return nil, fmt.Errorf("storage id (%s, %s): %w", pickle.TypeName(t[2]), pickle.Repr(t[4]), ErrFormat)
 	}
 	st, err := l.storage(key, typ.dtype, int64(numel))
 	if err != nil {
@@ -145,13 +146,13 @@ func (l *loader) persistentLoad(pid any) (any, error) {
 	// A legacy view of part of the storage: (view_key, offset, view_size).
 	v, ok := t[5].(pickle.Tuple)
 	if !ok || len(v) != 3 {
-		return nil, fmt.Errorf("storage %s: view metadata %v: %w", key, t[5], ErrFormat)
+		return nil, fmt.Errorf("storage %s: view metadata %s: %w", key, pickle.Repr(t[5]), ErrFormat)
 	}
 	vkey, ok1 := pickle.String(v[0])
 	off, ok2 := pickle.Int(v[1])
 	vsize, ok3 := pickle.Int(v[2])
 	if !ok1 || !ok2 || !ok3 || off < 0 || vsize < 0 || int64(off)+int64(vsize) > int64(numel) {
-		return nil, fmt.Errorf("storage %s: view metadata %v: %w", key, t[5], ErrFormat)
+		return nil, fmt.Errorf("storage %s: view metadata %s: %w", key, pickle.Repr(t[5]), ErrFormat)
 	}
 	if vs, ok := l.storages[vkey]; ok {
 		return vs, nil
@@ -173,6 +174,10 @@ func (l *loader) storage(key, dtype string, numel int64) (*storage, error) {
 	return st, nil
 }
 
+// maxDims bounds the dimensions of a tensor (PyTorch's own limit is 64
+// for most operations).
+const maxDims = 64
+
 // rebuildTensor implements torch._utils._rebuild_tensor(storage, offset,
 // size, stride) and _rebuild_tensor_v2, which adds requires_grad,
 // backward_hooks and, in later versions, metadata.
@@ -187,8 +192,9 @@ func rebuildTensor(args pickle.Tuple) (any, error) {
 	off, ok1 := pickle.Int(args[1])
 	size, ok2 := pickle.Ints(args[2])
 	stride, ok3 := pickle.Ints(args[3])
-	if !ok1 || !ok2 || !ok3 || off < 0 || len(size) != len(stride) {
-		return nil, fmt.Errorf("tensor of storage %s: offset %v, size %v, stride %v: %w", st.key, args[1], args[2], args[3], ErrFormat)
+	if !ok1 || !ok2 || !ok3 || off < 0 || len(size) != len(stride) || len(size) > maxDims {
+		return nil, fmt.Errorf("tensor of storage %s: offset %s, size %s, stride %s: %w",
+			st.key, pickle.Repr(args[1]), pickle.Repr(args[2]), pickle.Repr(args[3]), ErrFormat)
 	}
 	return &tensorRef{st: st, offset: int64(off), size: size, stride: stride}, nil
 }
@@ -226,21 +232,24 @@ func rebuildFromType(args pickle.Tuple) (any, error) {
 // cannot demand gigabytes of memory.
 const maxExpand = 1 << 24
 
-// materialise copies the view t out of its storage into a float32 tensor.
-func (t *tensorRef) materialise() (*nets.Tensor, error) {
+// view is a checked tensorRef: where its elements lie in the root
+// storage, and how many there are.
+type view struct {
+	root  *storage
+	base  int64 // element offset in root
+	numel int64
+}
+
+// view checks that t stays inside the (sub)storage it names, as the
+// pickle claims its size, and returns where its elements lie.
+func (t *tensorRef) view() (view, error) {
 	st := t.st
 	base := t.offset
 	for st.root != nil {
 		base += st.offset
 		st = st.root
 	}
-	if st.data == nil && st.numel > 0 {
-		return nil, fmt.Errorf("storage %s has no data: %w", st.key, ErrFormat)
-	}
-	size, _ := npy.ItemSize(st.dtype)
-	have := int64(len(st.data) / size)
-	// The view must stay inside the (sub)storage it names.
-	limit := have
+	limit := st.numel
 	if t.st.root != nil {
 		limit = base - t.offset + t.st.numel
 	}
@@ -249,32 +258,46 @@ func (t *tensorRef) materialise() (*nets.Tensor, error) {
 	for k, d := range t.size {
 		s := t.stride[k]
 		if d < 0 || s < 0 {
-			return nil, fmt.Errorf("size %v stride %v: %w", t.size, t.stride, ErrFormat)
+			return view{}, fmt.Errorf("size %v stride %v: %w", t.size, t.stride, ErrFormat)
 		}
 		if d == 0 {
 			numel = 0
 			continue
 		}
 		if numel > math.MaxInt32*int64(256)/int64(d) {
-			return nil, fmt.Errorf("size %v is too large: %w", t.size, ErrFormat)
+			return view{}, fmt.Errorf("size %v is too large: %w", t.size, ErrFormat)
 		}
 		numel *= int64(d)
 		if s > 0 && int64(d-1) > (math.MaxInt64-last)/int64(s) {
-			return nil, fmt.Errorf("stride %v overflows: %w", t.stride, ErrFormat)
+			return view{}, fmt.Errorf("stride %v overflows: %w", t.stride, ErrFormat)
 		}
 		last += int64(d-1) * int64(s)
 	}
+	if numel == 0 {
+		return view{root: st, base: base}, nil
+	}
+	if last >= limit {
+		return view{}, fmt.Errorf("view (offset %d, size %v, stride %v) reaches element %d of storage %s, which has %d: %w",
+			t.offset, t.size, t.stride, last, t.st.key, limit, ErrFormat)
+	}
+	if numel > st.numel && numel > maxExpand {
+		return view{}, fmt.Errorf("expanded view of %d elements from a storage of %d: %w", numel, st.numel, ErrUnsupported)
+	}
+	return view{root: st, base: base, numel: numel}, nil
+}
+
+// materialise copies the view v of t out of its storage, which must be
+// loaded, into a float32 tensor.
+func (t *tensorRef) materialise(v view) (*nets.Tensor, error) {
+	st, base, numel := v.root, v.base, v.numel
 	out := &nets.Tensor{Shape: slices.Clone(t.size), DType: st.dtype}
 	if numel == 0 {
 		out.Data = []float32{}
 		return out, nil
 	}
-	if last >= limit {
-		return nil, fmt.Errorf("view (offset %d, size %v, stride %v) reaches element %d of storage %s, which has %d: %w",
-			t.offset, t.size, t.stride, last, t.st.key, limit, ErrFormat)
-	}
-	if numel > have && numel > maxExpand {
-		return nil, fmt.Errorf("expanded view of %d elements from a storage of %d: %w", numel, have, ErrUnsupported)
+	size, _ := npy.ItemSize(st.dtype)
+	if int64(len(st.data)/size) != st.numel {
+		return nil, fmt.Errorf("storage %s has no data: %w", st.key, ErrFormat)
 	}
 	var src []byte
 	if t.contiguous() {

@@ -31,10 +31,29 @@ var (
 	ErrUnsupported = errors.New("unsupported checkpoint feature")
 	// ErrNoStateDict reports a checkpoint whose content has no state dict.
 	ErrNoStateDict = errors.New("no state dict found")
+	// ErrTooLarge reports a checkpoint that would decode to more than the
+	// limits of the package doc's Limits section allow.
+	ErrTooLarge = errors.New("checkpoint too large to decode")
+)
+
+// Decoding limits; the package doc's Limits section explains them.
+const (
+	// MaxDecodedBytes bounds the bytes of the storages and float32
+	// tensors one checkpoint decodes to, whatever its size.
+	MaxDecodedBytes = 16 << 30
+	// decodeRatio and decodeSlack bound them relative to the file.
+	decodeRatio = 32
+	decodeSlack = 256 << 20
+	// maxPickle bounds the data.pkl of a zip checkpoint.
+	maxPickle = 256 << 20
 )
 
 // legacyMagic is the number the legacy format pickles first.
 var legacyMagic, _ = new(big.Int).SetString("1950a86a20f9469cfc6c", 16)
+
+// legacyMagicText is the magic number as pickle protocols 0 and 1 write
+// it: a LONG opcode in decimal, then STOP.
+var legacyMagicText = []byte("L" + legacyMagic.String() + "L\n.")
 
 // legacyProtocol is the only legacy protocol version PyTorch ever wrote.
 const legacyProtocol = 1001
@@ -73,22 +92,36 @@ func Read(r io.ReaderAt, size int64) (*nets.StateDict, error) {
 }
 
 func read(r io.ReaderAt, size int64) (*nets.StateDict, error) {
+	return readBudget(r, size, newBudget(size, decodeSlack))
+}
+
+// readBudget reads a checkpoint in either format within the budget b.
+func readBudget(r io.ReaderAt, size int64, b *budget) (*nets.StateDict, error) {
 	var head [512]byte
 	n, _ := r.ReadAt(head[:], 0)
 	switch {
 	case n >= 4 && (string(head[:4]) == "PK\x03\x04" || string(head[:4]) == "PK\x05\x06"):
-		return readZip(r, size)
+		return readZip(r, size, b)
 	case n >= 262 && string(head[257:262]) == "ustar":
 		return nil, fmt.Errorf("tar checkpoint of PyTorch before 0.1.10: %w", ErrUnsupported)
 	}
-	return readLegacy(io.NewSectionReader(r, 0, size))
+	return readLegacy(io.NewSectionReader(r, 0, size), b)
+}
+
+// LegacyMagic reports whether head, the first bytes of a file, starts
+// like a legacy checkpoint: a binary pickle (protocol 2 and later open
+// with 0x80 and the protocol number), or PyTorch's magic number as
+// protocols 0 and 1 write it, a LONG opcode in decimal text.
+func LegacyMagic(head []byte) bool {
+	return len(head) >= 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5 ||
+		bytes.HasPrefix(head, legacyMagicText)
 }
 
 // ReadZip reads a checkpoint in the zip format of PyTorch 1.6 and later:
 // an archive holding <name>/data.pkl, the pickled object, and
 // <name>/data/<key>, the raw bytes of each storage.
 func ReadZip(r io.ReaderAt, size int64) (*nets.StateDict, error) {
-	sd, err := readZip(r, size)
+	sd, err := readZip(r, size, newBudget(size, decodeSlack))
 	if err != nil {
 		return nil, fmt.Errorf("torch: %w", err)
 	}
@@ -101,14 +134,17 @@ func ReadZip(r io.ReaderAt, size int64) (*nets.StateDict, error) {
 // its storage keys, followed by each storage as an element count and raw
 // bytes.
 func ReadLegacy(r io.Reader) (*nets.StateDict, error) {
-	sd, err := readLegacy(r)
+	// The size is unknown: the budget grows with the bytes read.
+	cr := &countingReader{r: r}
+	b := &budget{size: func() int64 { return cr.n }, slack: decodeSlack}
+	sd, err := readLegacy(cr, b)
 	if err != nil {
 		return nil, fmt.Errorf("torch: %w", err)
 	}
 	return sd, nil
 }
 
-func readZip(r io.ReaderAt, size int64) (*nets.StateDict, error) {
+func readZip(r io.ReaderAt, size int64, b *budget) (*nets.StateDict, error) {
 	z, err := zip.NewReader(r, size)
 	if err != nil {
 		return nil, fmt.Errorf("%v: %w", err, ErrFormat)
@@ -116,6 +152,9 @@ func readZip(r io.ReaderAt, size int64) (*nets.StateDict, error) {
 	files := map[string]*zip.File{}
 	var pkl *zip.File
 	for _, f := range z.File {
+		if _, dup := files[f.Name]; dup {
+			return nil, fmt.Errorf("zip entry %s appears twice: %w", f.Name, ErrFormat)
+		}
 		files[f.Name] = f
 		if path.Base(f.Name) == "data.pkl" && strings.Count(f.Name, "/") <= 1 && pkl == nil {
 			pkl = f
@@ -125,29 +164,33 @@ func readZip(r io.ReaderAt, size int64) (*nets.StateDict, error) {
 		return nil, fmt.Errorf("zip archive without data.pkl: %w", ErrFormat)
 	}
 	prefix := strings.TrimSuffix(pkl.Name, "data.pkl")
-	l := newLoader()
+	l := newLoader(b)
 	if f, ok := files[prefix+"byteorder"]; ok { // since PyTorch 2.1: "little" or "big"
 		if f.UncompressedSize64 > 16 {
-			return nil, fmt.Errorf("%sbyteorder claims %d bytes: %w", prefix, f.UncompressedSize64, ErrFormat)
+			return nil, fmt.Errorf("%s claims %d bytes: %w", f.Name, f.UncompressedSize64, ErrFormat)
 		}
-		b, err := readEntry(f, int64(f.UncompressedSize64))
+		rec, err := readEntry(f, int64(f.UncompressedSize64))
 		if err != nil {
-			return nil, fmt.Errorf("%sbyteorder: %w", prefix, err)
+			return nil, err
 		}
-		switch string(bytes.TrimSpace(b)) {
+		switch string(bytes.TrimSpace(rec)) {
 		case "little":
 		case "big":
 			l.order = binary.BigEndian
 		default:
-			return nil, fmt.Errorf("%sbyteorder %q: %w", prefix, b, ErrFormat)
+			return nil, fmt.Errorf("%s holds %q, not little or big: %w", f.Name, rec, ErrFormat)
 		}
 	}
-	if pkl.UncompressedSize64 > uint64(size)*1024 {
-		return nil, fmt.Errorf("%s claims %d bytes: %w", pkl.Name, pkl.UncompressedSize64, ErrFormat)
+	// The pickle holds names and shapes, some 100 bytes a tensor: 256 MiB
+	// is millions of tensors, with room for NumPy arrays and lists saved
+	// beside them. Its deflated size may claim 1024 times the file.
+	if limit := min(uint64(size)*1024, maxPickle); pkl.UncompressedSize64 > limit {
+		return nil, fmt.Errorf("%s claims %d bytes, over the limit of %d for a %d-byte file (1024 × its size, at most 256 MiB): %w",
+			pkl.Name, pkl.UncompressedSize64, limit, size, ErrTooLarge)
 	}
 	p, err := readEntry(pkl, int64(pkl.UncompressedSize64))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", pkl.Name, err)
+		return nil, err
 	}
 	obj, err := pickle.Load(bytes.NewReader(p), l.options())
 	if err != nil {
@@ -166,6 +209,11 @@ func readZip(r io.ReaderAt, size int64) (*nets.StateDict, error) {
 		if f.UncompressedSize64 != uint64(want) {
 			return fmt.Errorf("storage %s: %s holds %d bytes, %s[%d] needs %d: %w",
 				st.key, name, f.UncompressedSize64, st.dtype, st.numel, want, ErrFormat)
+		}
+		// A deflated entry may expand a thousandfold, and entries may
+		// overlap: every storage counts against the budget.
+		if err := l.budget.take(want, "storage "+st.key+" ("+name+")"); err != nil {
+			return err
 		}
 		b, err := readEntry(f, want)
 		if err != nil {
@@ -188,19 +236,25 @@ func byteSize(st *storage) (int64, error) {
 	return st.numel * int64(size), nil
 }
 
-// readEntry reads a zip entry that must hold exactly n bytes.
+// readEntry reads a zip entry that must hold exactly n bytes, and checks
+// its CRC-32.
 func readEntry(f *zip.File, n int64) ([]byte, error) {
 	rc, err := f.Open()
 	if err != nil {
-		return nil, fmt.Errorf("%v: %w", err, ErrFormat)
+		return nil, fmt.Errorf("%s: %v: %w", f.Name, err, ErrFormat)
 	}
 	defer rc.Close()
 	b, err := readBounded(rc, n)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", f.Name, err)
 	}
-	if extra, _ := rc.Read(make([]byte, 1)); extra > 0 {
-		return nil, fmt.Errorf("more than %d bytes: %w", n, ErrFormat)
+	// archive/zip checks the CRC-32 when the entry's end is read.
+	var extra [1]byte
+	switch m, err := io.ReadFull(rc, extra[:]); {
+	case m > 0:
+		return nil, fmt.Errorf("%s: more than %d bytes: %w", f.Name, n, ErrFormat)
+	case err != io.EOF:
+		return nil, fmt.Errorf("%s: %w: %w", f.Name, err, ErrFormat)
 	}
 	return b, nil
 }
@@ -239,8 +293,8 @@ func noEOF(err error) error {
 	return err
 }
 
-func readLegacy(r io.Reader) (*nets.StateDict, error) {
-	l := newLoader()
+func readLegacy(r io.Reader, b *budget) (*nets.StateDict, error) {
+	l := newLoader(b)
 	obj, err := l.readLegacyObject(r)
 	if err != nil {
 		return nil, err
@@ -274,7 +328,7 @@ func (l *loader) readLegacyObject(r io.Reader) (any, error) {
 		return nil, fmt.Errorf("protocol version: %w", err)
 	}
 	if v, ok := pickle.Int(ver); !ok || v != legacyProtocol {
-		return nil, fmt.Errorf("protocol version %v, want %d: %w", ver, legacyProtocol, ErrUnsupported)
+		return nil, fmt.Errorf("protocol version %s, want %d: %w", pickle.Repr(ver), legacyProtocol, ErrUnsupported)
 	}
 	info, err := pickle.Load(br, plain)
 	if err != nil {
@@ -324,9 +378,26 @@ func (l *loader) readLegacyObject(r io.Reader) (any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("storage %s: %w", key, err)
 		}
+		// The bytes were there to read, but a nested checkpoint (see
+		// loadFromBytes) may be read many times over.
+		if err := l.budget.take(want, "storage "+key); err != nil {
+			return nil, err
+		}
 		st.data, st.order = b, l.order
 	}
 	return obj, nil
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // loadFromBytes implements torch.storage._load_from_bytes(b), with which
@@ -343,7 +414,7 @@ func (l *loader) loadFromBytes(args pickle.Tuple) (any, error) {
 	if l.depth >= maxNesting {
 		return nil, fmt.Errorf("_load_from_bytes nested deeper than %d: %w", maxNesting, ErrFormat)
 	}
-	inner := newLoader()
+	inner := newLoader(l.budget)
 	inner.depth = l.depth + 1
 	obj, err := inner.readLegacyObject(bytes.NewReader(b))
 	if err != nil {
@@ -358,12 +429,19 @@ func (l *loader) loadFromBytes(args pickle.Tuple) (any, error) {
 
 // stateDict finds the state dict in a decoded checkpoint and materialises
 // its tensors, first calling load, if not nil, for each storage they use.
+// Every view is checked, and its float32 bytes taken from the budget,
+// before any storage is loaded or tensor allocated.
 func (l *loader) stateDict(obj any, load func(*storage) error) (*nets.StateDict, error) {
 	d, err := findStateDict(obj)
 	if err != nil {
 		return nil, err
 	}
-	sd := &nets.StateDict{}
+	type entry struct {
+		name string
+		ref  *tensorRef
+		v    view
+	}
+	var entries []entry
 	for k, v := range d.All() {
 		ref, ok := v.(*tensorRef)
 		if !ok {
@@ -373,24 +451,59 @@ func (l *loader) stateDict(obj any, load func(*storage) error) (*nets.StateDict,
 		if !ok {
 			return nil, fmt.Errorf("state dict key of type %s: %w", pickle.TypeName(k), ErrFormat)
 		}
-		if load != nil {
-			root := ref.st
-			for root.root != nil {
-				root = root.root
-			}
-			if root.data == nil && root.numel > 0 {
-				if err := load(root); err != nil {
-					return nil, fmt.Errorf("%s: %w", name, err)
-				}
-			}
-		}
-		t, err := ref.materialise()
+		v, err := ref.view()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		sd.Set(name, t)
+		if err := l.budget.take(4*v.numel, fmt.Sprintf("%s, %d values as float32,", name, v.numel)); err != nil {
+			return nil, err
+		}
+		entries = append(entries, entry{name, ref, v})
+	}
+	sd := &nets.StateDict{}
+	for _, e := range entries {
+		if root := e.v.root; load != nil && root.data == nil && root.numel > 0 {
+			if err := load(root); err != nil {
+				return nil, fmt.Errorf("%s: %w", e.name, err)
+			}
+		}
+		t, err := e.ref.materialise(e.v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", e.name, err)
+		}
+		sd.Set(e.name, t)
 	}
 	return sd, nil
+}
+
+// budget bounds the bytes one checkpoint decodes to: its storages and its
+// tensors as float32, together.
+type budget struct {
+	size  func() int64 // of the file, or of what was read of it so far
+	slack int64        // decodeSlack; the fuzz test takes less
+	used  int64
+}
+
+func newBudget(size, slack int64) *budget {
+	return &budget{size: func() int64 { return size }, slack: slack}
+}
+
+// limit is min(MaxDecodedBytes, decodeRatio × size + slack).
+func (b *budget) limit() int64 {
+	if size := b.size(); size < (MaxDecodedBytes-b.slack)/decodeRatio {
+		return decodeRatio*size + b.slack
+	}
+	return MaxDecodedBytes
+}
+
+// take reserves n bytes for what, or fails naming the sizes.
+func (b *budget) take(n int64, what string) error {
+	if limit := b.limit(); n > limit-b.used {
+		return fmt.Errorf("%s needs %d bytes, with %d decoded before: over the limit of %d bytes for a %d-byte file (%d × its size + %d MiB, at most 16 GiB): %w",
+			what, n, b.used, limit, b.size(), decodeRatio, b.slack>>20, ErrTooLarge)
+	}
+	b.used += n
+	return nil
 }
 
 // findStateDict returns obj if it is a dict holding tensors, or else the
@@ -410,9 +523,17 @@ func findStateDict(obj any) (*pickle.Dict, error) {
 			}
 		}
 	}
-	keys := make([]string, 0, d.Len())
-	for _, k := range d.Keys() {
-		keys = append(keys, fmt.Sprint(k))
+	var keys []string
+	for i, k := range d.Keys() {
+		if i == 20 {
+			keys = append(keys, fmt.Sprintf("... (%d keys)", d.Len()))
+			break
+		}
+		if s, ok := pickle.String(k); ok && len(s) <= 64 {
+			keys = append(keys, s)
+		} else {
+			keys = append(keys, pickle.Repr(k))
+		}
 	}
 	return nil, fmt.Errorf("top-level keys [%s] hold no tensors: %w", strings.Join(keys, " "), ErrNoStateDict)
 }

@@ -183,10 +183,15 @@ func legacyFile(obj string, keys []string, storages ...[]byte) []byte {
 // numel elements, offset, size, stride)} at protocol 2, with the shape
 // given as ready pickle opcodes.
 func tensorPickle(numel string, offset, size, stride string) string {
-	return "\x80\x02}X\x01\x00\x00\x00w" +
-		"ctorch._utils\n_rebuild_tensor_v2\n(" +
+	return "\x80\x02}X\x01\x00\x00\x00w" + tensorExpr(numel, offset, size, stride) + "s."
+}
+
+// tensorExpr pickles _rebuild_tensor_v2(FloatStorage key 'k' of numel
+// elements, offset, size, stride), each argument given as pickle opcodes.
+func tensorExpr(numel string, offset, size, stride string) string {
+	return "ctorch._utils\n_rebuild_tensor_v2\n(" +
 		"(X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x00kX\x03\x00\x00\x00cpu" + numel + "NtQ" +
-		offset + size + stride + "\x89}t" + "Rs."
+		offset + size + stride + "\x89}t" + "R"
 }
 
 func TestHostileHeaders(t *testing.T) {
@@ -259,14 +264,28 @@ func FuzzRead(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	// Hostile shapes, at the scale of the fuzzer's budget: stride-0 views,
+	// one storage under many names, a deflated storage, an entry twice.
+	f.Add(legacyFile(manyViews(40, "K\x04", "J\x00\x00\x01\x00\x85", "K\x00\x85"), []string{"k"}, floats(4)))
+	f.Add(legacyFile(manyViews(40, "M\x00\x04", "M\x00\x04\x85", "K\x01\x85"), []string{"k"}, floats(1024)))
+	pkl := []byte(tensorPickle("J"+le32(1<<19), "K\x00", "K\x01\x85", "K\x01\x85"))
+	f.Add(zipFile(f, zipEntry{name: "a/data.pkl", body: pkl}, zipEntry{name: "a/data/k", zeros: 1 << 21, method: zip.Deflate}))
+	f.Add(zipFile(f, zipEntry{name: "a/data.pkl", body: pkl}, zipEntry{name: "a/data.pkl", body: pkl}))
+	// The budget the fuzzer checks: 1 MiB of slack rather than 256, so
+	// that amplification reaches it quickly.
+	const slack = 1 << 20
 	f.Fuzz(func(t *testing.T, b []byte) {
-		sd, err := Read(bytes.NewReader(b), int64(len(b)))
+		sd, err := readBudget(bytes.NewReader(b), int64(len(b)), newBudget(int64(len(b)), slack))
 		if err != nil {
-			if !strings.HasPrefix(err.Error(), "torch: ") {
-				t.Fatalf("error without prefix: %v", err)
+			if strings.HasPrefix(err.Error(), "torch:") {
+				t.Fatalf("prefix repeated: %v", err)
+			}
+			if len(err.Error()) > 3*len(b)+1<<16 {
+				t.Fatalf("a %d-byte message for a %d-byte file", len(err.Error()), len(b))
 			}
 			return
 		}
+		total := int64(0)
 		for _, n := range sd.Names() {
 			tt, _ := sd.Get(n)
 			size := 1
@@ -276,6 +295,10 @@ func FuzzRead(f *testing.F) {
 			if size != len(tt.Data) {
 				t.Fatalf("%s: shape %v with %d values", n, tt.Shape, len(tt.Data))
 			}
+			total += 4 * int64(len(tt.Data))
+		}
+		if limit := decodeRatio*int64(len(b)) + slack; total > limit {
+			t.Fatalf("%d bytes of tensors from a %d-byte file, over the limit of %d", total, len(b), limit)
 		}
 	})
 }

@@ -1,0 +1,61 @@
+package landscape
+
+import (
+	"context"
+
+	"github.com/landscape-go/landscape/backend"
+	"github.com/landscape-go/landscape/backend/cpu"
+	"github.com/landscape-go/landscape/backend/cuda"
+)
+
+// newEvaluator builds the evaluator for p on device d and names its
+// backend ("cpu" or "cuda"). With "auto" a GPU that fails to start is
+// reported through logf and the CPU used instead.
+func newEvaluator(p *backend.Problem, d Device, logf func(string, ...any)) (backend.Evaluator, string, error) {
+	kind, ordinal, err := ParseDevice(d.Name)
+	if err != nil {
+		return nil, "", err
+	}
+	if kind == "auto" {
+		if r := cuda.Probe(); len(r.Devices) > 0 {
+			ev, err := cuda.New(p, &d.CUDA)
+			if err == nil {
+				return ev, "cuda", nil
+			}
+			logf("device auto: %s found but not usable (%v); computing on the CPU", r.Devices[0], err)
+		}
+		kind = "cpu"
+	}
+	if kind == "cuda" {
+		o := d.CUDA
+		o.Device = ordinal
+		ev, err := cuda.New(p, &o)
+		if err != nil {
+			return nil, "", err
+		}
+		return ev, "cuda", nil
+	}
+	ev, err := cpu.New(p, &d.CPU)
+	if err != nil {
+		return nil, "", err
+	}
+	return ev, "cpu", nil
+}
+
+// evaluate evaluates p at coords on device d and returns the values of
+// each, calling each of after (a progress step) once per point.
+func evaluate(ctx context.Context, p *backend.Problem, d Device, coords []backend.Coord, after ...func()) ([][]float64, error) {
+	ev, _, err := newEvaluator(p, d, func(string, ...any) {})
+	if err != nil {
+		return nil, err
+	}
+	defer ev.Close()
+	out := make([][]float64, len(coords))
+	err = ev.Evaluate(ctx, coords, func(i int, values []float64) {
+		out[i] = values
+		for _, f := range after {
+			f()
+		}
+	})
+	return out, err
+}

@@ -1,0 +1,133 @@
+package landscape
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/landscape-go/landscape/backend/cpu"
+	"github.com/landscape-go/landscape/backend/cuda"
+	"github.com/landscape-go/landscape/data"
+	"github.com/landscape-go/landscape/grid"
+	"github.com/landscape-go/landscape/landscape/surface"
+	"github.com/landscape-go/landscape/nets"
+	"github.com/landscape-go/landscape/normalize"
+)
+
+// Version is the tool version recorded in every output's provenance.
+const Version = "0.2.0-dev"
+
+// Spec says which surface to compute from files: everything that changes
+// the numbers, and so everything [surface.Provenance.Compatible] compares.
+// How the computation runs is in [Options]. Zero fields mean the
+// documented defaults, which are the reference's recommended settings.
+type Spec struct {
+	// Model is a zoo name (see nets.Models); required.
+	Model string
+	// ModelConfig sets input channels, image size and classes; zero fields
+	// are taken from the dataset, and the classes from the checkpoint's
+	// classifier when the checkpoint has one.
+	ModelConfig nets.Config
+	// Checkpoint is the weights file θ; required.
+	Checkpoint string
+
+	// Data names the dataset; Splits lists the splits evaluated at every
+	// point (nil means train, as the reference).
+	Data        data.Spec
+	Splits      []string
+	DataOptions data.Options
+
+	// Directions says how u and v are made.
+	Directions Directions
+
+	// Grid gives the axes; Grid.Y nil makes a 1D surface.
+	Grid grid.Grid
+	// Shard restricts the run to a share of the points; zero means all.
+	Shard grid.Shard
+
+	// BatchSize is the samples per forward pass on the CPU; 0 means 128.
+	// It changes only the order of summation. A GPU chooses its own from
+	// free memory.
+	BatchSize int
+}
+
+// Directions says how the directions u and v are made: read from File if
+// set; else, with Target set, x is Target − Checkpoint (interpolation)
+// and y, on a 2D grid, random; else both random, drawn from Seed and
+// normalised as Options say.
+type Directions struct {
+	File    string
+	Target  string
+	Seed    uint64
+	Options normalize.Options
+}
+
+// Options say how a computation runs: where, what it reports and how it
+// keeps its points. A nil *Options computes on the CPU, quietly, keeping
+// nothing but the returned surface.
+type Options struct {
+	// Device is where the forward passes run.
+	Device Device
+	// Store, if set, keeps the run's points: a run resumes from the points
+	// it holds (when they come from the same computation; see
+	// [ErrOtherComputation]), saves the points done every SaveEvery (0
+	// means 5 seconds) while it goes on, all of them when it is
+	// interrupted, and the surface when it is done.
+	Store     Store
+	SaveEvery time.Duration
+	// Overwrite ignores what Store holds instead of resuming it or
+	// refusing another computation's points.
+	Overwrite bool
+	// Progress, if set, is called after each point with the number done
+	// and the total, from one goroutine at a time.
+	Progress func(done, total int)
+	// Log, if set, receives one-line notes: what was loaded, the backend.
+	Log io.Writer
+}
+
+func (o *Options) logf(format string, a ...any) {
+	if o.Log != nil {
+		fmt.Fprintf(o.Log, format+"\n", a...)
+	}
+}
+
+// Store keeps the points of a surface while it is computed, so that a run
+// that is killed or interrupted resumes where it was.
+// export.ParquetStore keeps them in the output Parquet file.
+type Store interface {
+	// Load returns the surface saved earlier, nil if there is none.
+	Load() (*surface.Surface, error)
+	// Save replaces what is saved by s, atomically.
+	Save(s *surface.Surface) error
+	// String names the store in messages, e.g. its file.
+	String() string
+}
+
+// Device says where forward passes run. Name is "cpu" (or empty); "cuda"
+// or "cuda:N", a GPU, failing if it cannot be used; or "auto", the first
+// GPU if one works, else the CPU. CPU and CUDA tune the backends; the
+// ordinal of CUDA.Device is taken from Name.
+type Device struct {
+	Name string
+	CPU  cpu.Options
+	CUDA cuda.Options
+}
+
+// ParseDevice checks a device name: cpu, auto, cuda or cuda:N.
+func ParseDevice(s string) (kind string, ordinal int, err error) {
+	switch {
+	case s == "" || s == "cpu":
+		return "cpu", 0, nil
+	case s == "auto" || s == "cuda":
+		return s, 0, nil
+	case strings.HasPrefix(s, "cuda:"):
+		n, err := strconv.Atoi(s[len("cuda:"):])
+		if err != nil || n < 0 {
+			return "", 0, fmt.Errorf("landscape: device %q: want cuda:N with N a GPU's ordinal (0, 1, ...)", s)
+		}
+		return "cuda", n, nil
+	}
+	return "", 0, fmt.Errorf("landscape: unknown device %q: want auto, cpu, cuda or cuda:N", s)
+}

@@ -1,0 +1,31 @@
+package surface
+
+import (
+	"math"
+	"testing"
+)
+
+func TestRangeSkipsNonFiniteValues(t *testing.T) {
+	t.Parallel()
+	nan, inf := math.NaN(), math.Inf(1)
+	for _, tc := range []struct {
+		name   string
+		values []float64
+		lo, hi float64
+		bad    int
+		allBad bool
+	}{
+		{"finite", []float64{2, -1, 3}, -1, 3, 0, false},
+		{"some NaN and Inf", []float64{nan, 0.5, inf, -inf, 0.25}, 0.25, 0.5, 3, false},
+		{"all NaN: no range, not 0 to 0", []float64{nan, nan}, 0, 0, 2, true},
+	} {
+		s := &Surface{Metrics: []string{"train_loss"}}
+		for i, v := range tc.values {
+			s.Points = append(s.Points, Point{Index: i, Values: []float64{v}})
+		}
+		lo, hi, bad := s.Range(0)
+		if bad != tc.bad || tc.allBad != (math.IsNaN(lo) && math.IsNaN(hi)) || !tc.allBad && (lo != tc.lo || hi != tc.hi) {
+			t.Errorf("%s: Range = %v, %v, %d non-finite; want %v, %v, %d", tc.name, lo, hi, bad, tc.lo, tc.hi, tc.bad)
+		}
+	}
+}

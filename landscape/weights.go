@@ -1,0 +1,98 @@
+package landscape
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/landscape-go/landscape/internal/clip"
+	"github.com/landscape-go/landscape/landscape/surface"
+	"github.com/landscape-go/landscape/nets"
+	"github.com/landscape-go/landscape/nets/checkpoint"
+)
+
+// ErrNonFinite is wrapped by the error for weights holding NaN or Inf.
+var ErrNonFinite = errors.New("weights are not finite")
+
+// Weights are the weights of one checkpoint file, checked against the
+// network they are for.
+type Weights struct {
+	Net   *nets.Net
+	State *nets.StateDict
+	File  surface.FileInfo // path and SHA-256
+}
+
+// LoadWeights reads the checkpoint at path for a zoo model and checks it,
+// the one way every command does: the network is built with mc, its
+// classes taken from the checkpoint's classifier when mc.Classes is 0
+// (so a CIFAR-100 checkpoint needs no flag); the weights must fit it
+// exactly (the error says which zoo models they fit instead) and be
+// finite; the file's SHA-256 goes into the provenance.
+func LoadWeights(path, model string, mc nets.Config) (*Weights, error) {
+	sd, _, err := checkpoint.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return CheckWeights(path, sd, model, mc)
+}
+
+// CheckWeights builds the network for a checkpoint already read from path
+// and checks the checkpoint as [LoadWeights] does.
+func CheckWeights(path string, sd *nets.StateDict, model string, mc nets.Config) (*Weights, error) {
+	if mc.Classes == 0 {
+		mc.Classes = nets.ClassesOf(model, sd)
+	}
+	net, err := nets.New(model, mc)
+	if err != nil {
+		return nil, err
+	}
+	file, err := checkWeights(path, sd, net)
+	if err != nil {
+		return nil, err
+	}
+	return &Weights{Net: net, State: sd, File: file}, nil
+}
+
+// loadWeightsOf reads another checkpoint of the same network (a target,
+// a trajectory's checkpoint) and checks it as [LoadWeights] does.
+func loadWeightsOf(path string, net *nets.Net) (*nets.StateDict, surface.FileInfo, error) {
+	sd, _, err := checkpoint.Load(path)
+	if err != nil {
+		return nil, surface.FileInfo{}, err
+	}
+	file, err := checkWeights(path, sd, net)
+	return sd, file, err
+}
+
+// checkWeights checks that the weights read from path fit net and are all
+// finite, and returns the file's path and SHA-256.
+func checkWeights(path string, sd *nets.StateDict, net *nets.Net) (surface.FileInfo, error) {
+	if err := net.Check(sd); err != nil {
+		if fits := nets.Identify(sd, net.Config); len(fits) > 0 {
+			return surface.FileInfo{}, fmt.Errorf("landscape: checkpoint %s: %w\n  (the checkpoint fits model %s)", path, err, strings.Join(fits, ", "))
+		}
+		return surface.FileInfo{}, fmt.Errorf("landscape: checkpoint %s: %w", path, err)
+	}
+	if bad := sd.NonFinite(); len(bad) > 0 {
+		return surface.FileInfo{}, fmt.Errorf("landscape: checkpoint %s: %w: NaN or Inf in %s", path, ErrNonFinite, clip.Join(bad))
+	}
+	sum, err := fileSHA256(path)
+	return surface.FileInfo{Path: path, SHA256: sum}, err
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("landscape: hash %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
