@@ -30,9 +30,11 @@ type Model struct {
 
 // Showcase lists the embedded networks: one architecture with and without
 // skip connections, trained alike.
-var Showcase = []Model{
-	{"resnet56", "ResNet-56", "resnet56-fashion14.pt"},
-	{"resnet56_noshort", "ResNet-56, no skip connections", "resnet56_noshort-fashion14.pt"},
+func Showcase() []Model {
+	return []Model{
+		{"resnet56", "ResNet-56", "resnet56-fashion14.pt"},
+		{"resnet56_noshort", "ResNet-56, no skip connections", "resnet56_noshort-fashion14.pt"},
+	}
 }
 
 const (

@@ -165,8 +165,8 @@ type Figure struct {
 // Draw draws the figure on c, filling it.
 func (f *Figure) Draw(c draw.Canvas) { f.draw(c) }
 
-// Formats are the output formats of [Figure.Render].
-var Formats = []string{"png", "svg", "pdf"}
+// Formats returns the output formats of [Figure.Render].
+func Formats() []string { return []string{"png", "svg", "pdf"} }
 
 // Render writes the figure to w in the given format: png, svg or pdf.
 func (f *Figure) Render(w io.Writer, format string) (err error) {

@@ -255,7 +255,7 @@ func TestRenderWritesEveryFormat(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, format := range Formats {
+			for _, format := range Formats() {
 				var buf bytes.Buffer
 				if err := fig.Render(&buf, format); err != nil {
 					t.Fatalf("%s %s: %v", kind, format, err)

@@ -170,6 +170,28 @@ func prepare(in *Input, prov surface.Provenance, opts *Options) (*Job, error) {
 	return &Job{Input: in, Problem: prob, Evaluator: ev, Provenance: prov, Indices: in.Grid.Indices(in.Shard), opts: opts}, nil
 }
 
+// logCentre evaluates the centre, the trained model itself, and logs its
+// loss and accuracy before the grid, warning when the accuracy is near
+// chance: then the data is likely normalised otherwise than in training,
+// or the checkpoint is not what it should be, and the whole surface would
+// be meaningless.
+func (j *Job) logCentre(ctx context.Context) error {
+	var values []float64
+	err := j.Evaluator.Evaluate(ctx, []backend.Coord{{}}, func(_ int, v []float64) { values = v })
+	if err != nil {
+		return err
+	}
+	chance := 100 / float64(j.Input.Net.Config.Classes)
+	for k, split := range j.Provenance.Data.Splits {
+		loss, acc := values[2*k], values[2*k+1]
+		j.opts.logf("centre (the checkpoint itself): %s loss %.4g, accuracy %.2f%% (chance %.2g%%)", split, loss, acc, chance)
+		if !(acc >= 1.5*chance) {
+			j.opts.logf("warning: the checkpoint is near chance on the %s data: is the data normalised as in training (--mean, --std), and is it the right checkpoint?", split)
+		}
+	}
+	return nil
+}
+
 // Close releases the job's evaluator.
 func (j *Job) Close() error { return j.Evaluator.Close() }
 
@@ -189,6 +211,11 @@ func (j *Job) run(ctx context.Context, start time.Time) (*surface.Surface, error
 	prev, err := resume(opts, j.Provenance, total)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Log != nil {
+		if err := j.logCentre(ctx); err != nil {
+			return nil, err
+		}
 	}
 	s := &surface.Surface{Metrics: surface.Metrics(j.Provenance.Data.Splits), Provenance: j.Provenance}
 	s.Provenance.Created = start.UTC().Format(time.RFC3339)

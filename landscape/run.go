@@ -21,6 +21,10 @@ import (
 // another store, or set Options.Overwrite.
 var ErrOtherComputation = errors.New("holds another computation")
 
+// ErrCannotResume is wrapped by the error of a run whose [Store] holds
+// something it cannot read. Remove it or set Options.Overwrite.
+var ErrCannotResume = errors.New("exists and cannot be resumed")
+
 // Run computes the surface spec describes, from its files. On
 // cancellation it returns the points finished so far (saved to
 // opts.Store, if any) together with the context's error.
@@ -64,7 +68,7 @@ func Prepare(spec Spec, opts *Options) (*Job, error) {
 		return nil, err
 	}
 	for _, d := range sets {
-		opts.logf("data: %s %s, %d samples of %dx%dx%d", spec.Data, d.Split, d.N, d.C, d.H, d.W)
+		opts.logf("data: %s %s, %d samples of %dx%dx%d%s", spec.Data, d.Split, d.N, d.C, d.H, d.W, normalisation(d))
 	}
 	w, err := CheckWeights(spec.Checkpoint, sd, spec.Model, mc)
 	if err != nil {
@@ -192,16 +196,16 @@ func resume(opts *Options, prov surface.Provenance, total int) (*surface.Surface
 	}
 	prev, err := opts.Store.Load()
 	if err != nil {
-		return nil, fmt.Errorf("%s exists and cannot be resumed: %w (remove it or overwrite it)", opts.Store, err)
+		return nil, fmt.Errorf("%s %w: %w", opts.Store, ErrCannotResume, err)
 	}
 	if prev == nil {
 		return nil, nil
 	}
 	if err := prev.Provenance.Compatible(prov, true); err != nil {
-		return nil, fmt.Errorf("%s %w: %w (remove it, choose another output, or overwrite it)", opts.Store, ErrOtherComputation, err)
+		return nil, fmt.Errorf("%s %w: %w", opts.Store, ErrOtherComputation, err)
 	}
 	if !slices.Equal(prev.Metrics, surface.Metrics(prov.Data.Splits)) {
-		return nil, fmt.Errorf("%s %w: it has metrics %v, this run %v (remove it, choose another output, or overwrite it)", opts.Store, ErrOtherComputation, prev.Metrics, surface.Metrics(prov.Data.Splits))
+		return nil, fmt.Errorf("%s %w: it has metrics %v, this run %v", opts.Store, ErrOtherComputation, prev.Metrics, surface.Metrics(prov.Data.Splits))
 	}
 	opts.logf("resuming %s: %d of %d points already computed", opts.Store, len(prev.Points), total)
 	return prev, nil
@@ -221,4 +225,14 @@ func WriteDirections(path string, w *Weights, seed uint64, opts normalize.Option
 		Norm: opts.Norm.String(), Ignore: opts.Ignore.String(), Mode: opts.Mode.String(), SHA256: normalize.Hash(x, y),
 	}
 	return meta, normalize.WriteFile(path, x, y, meta)
+}
+
+// normalisation says how d was normalised, for the log: a network sees
+// other numbers than it was trained on when this differs from its
+// training's, and nothing else would show it.
+func normalisation(d *data.Dataset) string {
+	if d.Mean == nil {
+		return ", taken as normalised"
+	}
+	return fmt.Sprintf(", normalised with mean %.4g and std %.4g (--mean, --std)", d.Mean, d.Std)
 }

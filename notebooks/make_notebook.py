@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Writes landscape.ipynb, the notebook that reads a landscape Parquet surface
-with pandas and draws the reference's figures with matplotlib.
+"""Writes landscape.ipynb, the notebook that reads a landscape surface with the
+repository's Python package (python/landscape_go) and draws the reference's
+figures with matplotlib.
 
 The cells are kept here, as Python source, so that changes to them are
 reviewable; run this script after editing them:
@@ -11,11 +12,12 @@ Without --execute it uses only the standard library and writes the notebook
 without outputs. With --execute it also runs the code cells in order, in one
 namespace, in the notebooks/ folder (the notebook's paths are relative to it),
 with matplotlib's Agg backend, and saves what they print and the figures they
-show as the cells' outputs, as Jupyter would; that needs pandas, pyarrow and
-matplotlib, and the surfaces that the first code cell names (by default those
-that `landscape demo` writes in the repository root). A cell that raises makes
-the script exit non-zero with the traceback and write nothing.
-notebook_test.go runs the code cells as a script where those are importable.
+show as the cells' outputs, as Jupyter would; that needs NumPy, matplotlib,
+the landscape binary (see python/landscape_go) and the surfaces that the first
+code cell names (by default those that `landscape demo` writes in the
+repository root). A cell that raises makes the script exit non-zero with the
+traceback and write nothing. notebook_test.go runs the code cells as a script
+where those are at hand.
 """
 
 import argparse
@@ -33,17 +35,22 @@ import traceback
 MD, CODE = "markdown", "code"
 
 CELLS = [
-    (MD, r"""# Loss landscapes from Parquet
+    (MD, r"""# Loss landscapes in Python
 
 This notebook reads a surface written by `landscape surface`, `landscape merge` or
-`landscape demo` with pandas, and redraws the figures of Li et al.'s reference
-implementation with matplotlib: the contour plot, the 3D surface and a comparison
-of several surfaces. It needs pandas, pyarrow and matplotlib.
+`landscape demo` with the repository's Python package `landscape_go` (in `python/`),
+and redraws the figures of Li et al.'s reference implementation with matplotlib: the
+contour plot, the 3D surface and a comparison of several surfaces with the flatness
+table of `landscape compare`. It needs NumPy and matplotlib, and the `landscape`
+binary (`$LANDSCAPE_BIN`, on `PATH`, or the checkout's `bin/landscape`): the package
+reads Parquet with pyarrow where it is installed and otherwise has the binary convert
+it, and the flatness numbers are always the tool's.
 
 The Parquet file is long-format, one row per grid point: columns `x`, `y` (null
 for a 1D surface) and one column per metric (`train_loss`, `train_acc`, ...). Its
 key-value metadata holds the run's provenance as JSON under
-`landscape.provenance`.
+`landscape.provenance`. The last cell shows how to read it without the package,
+with pandas, DuckDB or Polars.
 
 To get surfaces to look at, run `landscape demo` in the repository root: it writes
 `landscape-demo/resnet56.parquet` and `landscape-demo/resnet56_noshort.parquet`,
@@ -62,39 +69,18 @@ else:  # the demo's network without skip connections, if `landscape demo` wrote 
     COMPARE = [p for p in ["../landscape-demo/resnet56_noshort.parquet"] if os.path.exists(p)]
 METRIC = os.environ.get("LANDSCAPE_METRIC", "")  # "" = train_loss, or the first *_loss column
 OUT = os.environ.get("LANDSCAPE_NOTEBOOK_OUT", "")  # if set, figures are also saved there as PNG"""),
-    (CODE, r"""import json
+    (CODE, r"""import sys
 
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
-import pyarrow.parquet as pq
 from matplotlib import cm
 from matplotlib.colors import ListedColormap
 
-
-def read_surface(path):
-    # The table, and the provenance from the file's metadata.
-    df = pd.read_parquet(path)
-    meta = pq.read_schema(path).metadata or {}
-    prov = json.loads(meta.get(b"landscape.provenance", b"{}"))
-    return df, prov
-
-
-def default_metric(df):
-    metrics = [c for c in df.columns if c not in ("x", "y")]
-    if "train_loss" in metrics:
-        return "train_loss"
-    return next((m for m in metrics if m.endswith("_loss")), metrics[0])
-
-
-def to_grid(df, metric):
-    # x, y and Z[y][x] as matplotlib's contour takes them; y is None in 1D.
-    # Grid points missing from the file (a partial shard) become NaN.
-    if df["y"].isna().all():
-        d = df.sort_values("x")
-        return d["x"].to_numpy(), None, d[metric].to_numpy()
-    z = df.pivot(index="y", columns="x", values=metric).sort_index().sort_index(axis=1)
-    return z.columns.to_numpy(), z.index.to_numpy(), z.to_numpy()
+try:
+    import landscape_go as lg
+except ImportError:  # not installed (pip install ./python): the package in the checkout
+    sys.path.insert(0, os.path.abspath("../python"))
+    import landscape_go as lg
 
 
 def describe(prov):
@@ -110,15 +96,14 @@ def save(fig, name):
         fig.savefig(os.path.join(OUT, name + ".png"), dpi=100, bbox_inches="tight")
 
 
-df, prov = read_surface(SURFACE)
-METRIC = METRIC or default_metric(df)
-x, y, Z = to_grid(df, METRIC)
-print(describe(prov))
+s = lg.read(SURFACE)  # x, y, metrics and the provenance from the Parquet file
+METRIC = METRIC or s.default_metric
+x, y, Z = s.x, s.y, s.grid(METRIC)  # Z[j][i], as matplotlib's contour takes it; y is None in 1D
+print(describe(s.provenance))
 print("{} points, metrics {}; {}: {}".format(
-    len(df), [c for c in df.columns if c not in ("x", "y")], METRIC,
+    len(s), s.metrics, METRIC,
     "1D" if y is None else "{} x {} grid (Z[y][x] is {})".format(len(x), len(y), Z.shape)))
-print("NaN or infinite {}: {} points".format(METRIC, int((~np.isfinite(Z)).sum())))
-df.head()"""),
+print("NaN or infinite {}: {} points".format(METRIC, int((~np.isfinite(Z)).sum())))"""),
     (MD, r"""## Contours
 
 The reference's `plot_2d_contour`: contour lines at `numpy.arange(0.1, 10, 0.5)` with
@@ -140,12 +125,12 @@ if y is None:
     ax1.set_xlabel("α")
     ax1.set_ylabel(METRIC, color="b")
     acc = METRIC.replace("_loss", "_acc")
-    if acc != METRIC and acc in df.columns:
+    if acc != METRIC and acc in s.metrics:
         ax2 = ax1.twinx()
-        ax2.plot(x, to_grid(df, acc)[2], "r-", label=acc)
+        ax2.plot(x, s.grid(acc), "r-", label=acc)
         ax2.set_ylabel(acc, color="r")
         ax2.set_ylim(0, 100)
-    ax1.set_title(describe(prov), fontsize=8)
+    ax1.set_title(describe(s.provenance), fontsize=8)
     save(fig, "curve")
 else:
     X, Y = np.meshgrid(x, y)
@@ -162,7 +147,7 @@ else:
     for ax in (ax1, ax2):
         ax.set_xlabel("α (x direction)")
         ax.set_ylabel("β (y direction)")
-    fig.suptitle(describe(prov), fontsize=9)
+    fig.suptitle(describe(s.provenance), fontsize=9)
     save(fig, "contour")
 plt.show()"""),
     (MD, r"""## 3D surface
@@ -183,64 +168,39 @@ flatten the basin."""),
     ax.set_ylabel("β")
     ax.set_zlabel(METRIC)
     ax.view_init(elev=30, azim=-60)
-    ax.set_title(describe(prov), fontsize=8)
+    ax.set_title(describe(s.provenance), fontsize=8)
     save(fig, "surface3d")
     plt.show()"""),
     (MD, r"""## Comparison
 
 Side-by-side contour panels on one set of levels and one colour scale, as
-`landscape compare` draws them, and a few of its figures: the centre value (at the
-grid point nearest (0, 0)), the mean rise of the metric over circles around the
-centre (bilinear interpolation at 64 angles; NaN where the circle leaves the grid)
-and the share of the grid below the centre value + 1. With no `COMPARE` files the
+`landscape compare` draws them, and its table of flatness numbers, which
+`lg.compare` asks the tool for: the centre value (at the grid point nearest
+(0, 0)), the mean rise of the metric over circles around the centre, the area and
+widths of the basin below the centre value + 1 and the share of grid points where
+the surface curves down (see `landscape compare -h`). With no `COMPARE` files the
 surface's loss metrics (train and test, where both were computed) are compared."""),
-    (CODE, r"""def bilinear(x, y, Z, px, py):
-    if not (x[0] <= px <= x[-1] and y[0] <= py <= y[-1]):
-        return np.nan
-    i = min(max(np.searchsorted(x, px) - 1, 0), len(x) - 2)
-    j = min(max(np.searchsorted(y, py) - 1, 0), len(y) - 2)
-    tx = (px - x[i]) / (x[i + 1] - x[i])
-    ty = (py - y[j]) / (y[j + 1] - y[j])
-    return ((1 - tx) * (1 - ty) * Z[j, i] + tx * (1 - ty) * Z[j, i + 1]
-            + (1 - tx) * ty * Z[j + 1, i] + tx * ty * Z[j + 1, i + 1])
+    (CODE, r"""surfaces = [s] + [lg.read(p) for p in COMPARE]
+if len(surfaces) > 1:
+    names = [t.provenance.get("model", {}).get("name") or os.path.basename(t.path) for t in surfaces]
+    names = [n if names.count(n) == 1 else "{} ({})".format(n, os.path.basename(t.path)) for n, t in zip(names, surfaces)]
+    panels = [(n, t.x, t.y, t.grid(METRIC)) for n, t in zip(names, surfaces)]
+    table = lg.compare(surfaces, metric=METRIC, names=names)
+else:
+    losses = [m for m in s.metrics if m.endswith("_loss")] or [METRIC]
+    panels = [(m, x, y, s.grid(m)) for m in losses]
+    table = [s.flatness(metric=m) for m in losses]
 
-
-def summary(x, y, Z, radii=None):
-    # Circles at a fifth, half and all of the grid's half-width, so that
-    # they fit any grid (on the demo's, the radii `landscape demo` uses).
-    if radii is None:
-        half = min(x[-1] - x[0], y[-1] - y[0]) / 2
-        radii = [round(f * half, 6) for f in (0.2, 0.5, 1.0)]
-    ix, iy = np.abs(x).argmin(), np.abs(y).argmin()
-    centre = Z[iy, ix]
-    row = {"centre": centre}
-    for r in radii:
-        angles = 2 * np.pi * np.arange(64) / 64
-        row["rise r={:g}".format(r)] = np.mean(
-            [bilinear(x, y, Z, r * np.cos(a), r * np.sin(a)) for a in angles]) - centre
-    row["grid share below centre+1 (%)"] = 100 * np.mean(np.isfinite(Z) & (Z < centre + 1))
-    return row
-
-
-panels = []
-for path in [SURFACE] + COMPARE:
-    d, p = read_surface(path)
-    name = p.get("model", {}).get("name") or os.path.basename(path)
-    panels.append((name, to_grid(d, METRIC)))
-if len(panels) == 1:
-    losses = [c for c in df.columns if c.endswith("_loss")]
-    panels = [(m, to_grid(df, m)) for m in losses] or panels
-
-if panels[0][1][1] is None:
+if y is None:
     fig, ax = plt.subplots(figsize=(6, 4.5))
-    for name, (px, _, pz) in panels:
+    for name, px, _, pz in panels:
         ax.plot(px, pz, label=name)
     ax.set_xlabel("α")
     ax.set_ylabel(METRIC)
     ax.legend()
 else:
     fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels) + 1, 4), squeeze=False, constrained_layout=True)
-    for ax, (name, (px, py, pz)) in zip(axes[0], panels):
+    for ax, (name, px, py, pz) in zip(axes[0], panels):
         shade_missing(ax, px, py, pz)
         cs = ax.contour(*np.meshgrid(px, py), np.ma.masked_invalid(pz), levels=LEVELS, cmap="viridis", vmin=LEVELS[0], vmax=LEVELS[-1])
         ax.clabel(cs, inline=1, fontsize=7)
@@ -248,10 +208,59 @@ else:
         ax.set_xlabel("α")
         ax.set_ylabel("β")
     fig.colorbar(cs, ax=list(axes[0]), label=METRIC)
-    table = pd.DataFrame([summary(px, py, pz) for _, (px, py, pz) in panels], index=[n for n, _ in panels])
-    print(table.to_string(float_format=lambda v: "{:.4g}".format(v)))
 save(fig, "compare")
-plt.show()"""),
+plt.show()
+
+columns = ["surface", "metric", "centre"] + [k for k in table[0] if k.startswith("rise_r")] + [
+    "basin_area", "width_x", "width_y", "negative_curvature_share"]
+print("  ".join("{:>14}".format(c) for c in columns))
+for row in table:
+    print("  ".join("{:>14}".format(row[c] if isinstance(row[c], str) else "{:.4g}".format(row[c])) for c in columns))"""),
+    (MD, r"""## Without the package: pandas, DuckDB, Polars
+
+The Parquet file needs nothing from this repository. With pandas and pyarrow:
+
+```python
+import json
+import pandas as pd
+import pyarrow.parquet as pq
+
+df = pd.read_parquet("surface.parquet")
+prov = json.loads(pq.read_schema("surface.parquet").metadata[b"landscape.provenance"])
+Z = df.pivot(index="y", columns="x", values="train_loss")   # Z[y][x]
+```
+
+Without pyarrow, `landscape convert surface.parquet --to csv` writes `surface.csv`,
+with integer grid indices `i` and `j` beside `x` and `y`, and the provenance in
+`surface.csv.provenance.json`:
+
+```python
+df = pd.read_csv("surface.csv", float_precision="round_trip")
+prov = json.load(open("surface.csv.provenance.json"))
+Z = df.pivot(index="j", columns="i", values="train_loss")   # no float equality
+```
+
+DuckDB (SQL) reads the Parquet file and its metadata, or the CSV and its provenance:
+
+```sql
+SELECT x, y, train_loss FROM 'surface.parquet' ORDER BY train_loss LIMIT 5;
+SELECT decode(value)::JSON ->> '$.model.name' FROM parquet_kv_metadata('surface.parquet')
+  WHERE decode(key) = 'landscape.provenance';
+SELECT j, list(train_loss ORDER BY i) AS row FROM read_csv('surface.csv') GROUP BY j ORDER BY j;
+SELECT json ->> '$.directions.seed' FROM read_json_objects('surface.csv.provenance.json');
+```
+
+Polars:
+
+```python
+import json
+import polars as pl
+
+df = pl.read_parquet("surface.parquet")
+prov = json.loads(pl.read_parquet_metadata("surface.parquet")["landscape.provenance"])
+df = pl.read_csv("surface.csv")                  # or pl.read_ndjson("surface.jsonl")
+prov = json.load(open("surface.csv.provenance.json"))
+```"""),
 ]
 
 

@@ -1,9 +1,8 @@
-// Package notebooks holds the Jupyter notebooks that read the Parquet
-// output; its tests check them.
+// Package notebooks holds the Jupyter notebook that reads the surfaces
+// with the Python package in python/; its tests check them both.
 package notebooks
 
 import (
-	"github.com/landscape-go/landscape/landscape/surface"
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
@@ -20,11 +19,12 @@ import (
 
 	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/grid"
+	"github.com/landscape-go/landscape/landscape/surface"
 )
 
 // python is the Python that the tests run: the environment variable
 // LANDSCAPE_PYTHON if set (say, a virtual environment's python3 that has
-// pandas, pyarrow and matplotlib), /usr/bin/python3 otherwise.
+// NumPy and matplotlib), /usr/bin/python3 otherwise.
 var python = pythonPath()
 
 func pythonPath() string {
@@ -82,7 +82,8 @@ func TestNotebookWellFormed(t *testing.T) {
 		t.Errorf("nbformat %d, want 4", nb.Format)
 	}
 	code := nb.code()
-	for _, want := range []string{"pd.read_parquet", "landscape.provenance", "pivot(index=\"y\", columns=\"x\"", "contour(", "plot_surface(", "np.arange(0.1, 10, 0.5)"} {
+	for _, want := range []string{"import landscape_go as lg", "lg.read(", ".provenance", ".grid(", "lg.compare(", ".flatness(",
+		"contour(", "plot_surface(", "np.arange(0.1, 10, 0.5)"} {
 		if !strings.Contains(code, want) {
 			t.Errorf("the notebook's code lacks %q", want)
 		}
@@ -92,19 +93,6 @@ func TestNotebookWellFormed(t *testing.T) {
 			t.Errorf("cell %d is %q", i, c.Type)
 		}
 	}
-}
-
-// pythonReady reports why python cannot run the notebook, or "".
-func pythonReady() string {
-	if _, err := exec.LookPath(python); err != nil {
-		return python + " not found"
-	}
-	out, err := exec.Command(python, "-c", "import pandas, pyarrow, matplotlib").CombinedOutput()
-	if err != nil {
-		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-		return "pandas, pyarrow and matplotlib are not all importable by " + python + ": " + lines[len(lines)-1]
-	}
-	return ""
 }
 
 // TestNotebookMatchesGenerator checks that landscape.ipynb is what
@@ -121,7 +109,7 @@ func TestNotebookMatchesGenerator(t *testing.T) {
 	}
 	if diff := notebookDiff(t, out, "landscape.ipynb"); diff != "" {
 		t.Errorf("landscape.ipynb differs from what make_notebook.py writes (%s); run python3 notebooks/make_notebook.py, "+
-			"or python3 notebooks/make_notebook.py --execute where pandas and pyarrow are installed to save the outputs too", diff)
+			"or python3 notebooks/make_notebook.py --execute where NumPy, matplotlib and the landscape binary are at hand to save the outputs too", diff)
 	}
 }
 
@@ -213,11 +201,10 @@ func writeSurfaces(t *testing.T, dir string) (a, b, c string) {
 
 // TestNotebookRuns runs the notebook's code cells as a script on small
 // surfaces, 2D and 1D, and checks that it draws its figures. It needs
-// pandas, pyarrow and matplotlib, and is skipped without them.
+// NumPy and matplotlib, and the binary built from this checkout; it skips
+// without them unless LANDSCAPE_REQUIRE_PYTHON=1.
 func TestNotebookRuns(t *testing.T) {
-	if why := pythonReady(); why != "" {
-		t.Skip("skipped: " + why)
-	}
+	requirePython(t, "numpy", "matplotlib")
 	dir := t.TempDir()
 	a, b, c := writeSurfaces(t, dir)
 	script := filepath.Join(dir, "notebook.py")
@@ -236,7 +223,7 @@ func TestNotebookRuns(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			out := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "_"))
 			cmd := exec.Command(python, script)
-			cmd.Env = append(os.Environ(), "LANDSCAPE_SURFACE="+tt.surface, "LANDSCAPE_COMPARE="+tt.compare,
+			cmd.Env = pythonEnv(t, "LANDSCAPE_SURFACE="+tt.surface, "LANDSCAPE_COMPARE="+tt.compare,
 				"LANDSCAPE_NOTEBOOK_OUT="+out, "MPLBACKEND=Agg", "MPLCONFIGDIR="+filepath.Join(dir, "mpl"))
 			start := time.Now()
 			msg, err := cmd.CombinedOutput()
@@ -322,17 +309,14 @@ func TestNotebookHasOutputs(t *testing.T) {
 
 // TestNotebookExecute runs make_notebook.py --execute on small surfaces and
 // checks that the notebook it writes holds the outputs, and otherwise
-// equals landscape.ipynb. It needs pandas, pyarrow and matplotlib, and is
-// skipped without them.
+// equals landscape.ipynb. It needs what TestNotebookRuns needs.
 func TestNotebookExecute(t *testing.T) {
-	if why := pythonReady(); why != "" {
-		t.Skip("skipped: " + why)
-	}
+	requirePython(t, "numpy", "matplotlib")
 	dir := t.TempDir()
 	a, b, _ := writeSurfaces(t, dir)
 	out := filepath.Join(dir, "executed.ipynb")
 	cmd := exec.Command(python, "make_notebook.py", "--execute", out)
-	cmd.Env = append(os.Environ(), "LANDSCAPE_SURFACE="+a, "LANDSCAPE_COMPARE="+b, "LANDSCAPE_METRIC=",
+	cmd.Env = pythonEnv(t, "LANDSCAPE_SURFACE="+a, "LANDSCAPE_COMPARE="+b, "LANDSCAPE_METRIC=",
 		"LANDSCAPE_NOTEBOOK_OUT=", "MPLCONFIGDIR="+filepath.Join(dir, "mpl"))
 	start := time.Now()
 	msg, err := cmd.CombinedOutput()

@@ -130,9 +130,13 @@ func NegativeVariance(tb testing.TB, p *backend.Problem) {
 	tb.Fatalf("%s has no batch norm", p.Net.Name)
 }
 
-// Coords are the points [Run] evaluates: the centre, points near it, and
-// points so far out (±1e12) that float32 activations overflow.
-var Coords = []backend.Coord{{}, {X: 0.5, Y: -0.25}, {X: -1, Y: 1}, {X: 1e12, Y: 1e12}, {X: -1e12, Y: 1e12}}
+// coords are the points [Run] evaluates: the centre, points near it, and
+// then those of [Far].
+var coords = append([]backend.Coord{{}, {X: 0.5, Y: -0.25}, {X: -1, Y: 1}}, Far()...)
+
+// Far returns points so far from the centre (±1e12) that float32
+// activations overflow: PyTorch gives NaN losses there.
+func Far() []backend.Coord { return []backend.Coord{{X: 1e12, Y: 1e12}, {X: -1e12, Y: 1e12}} }
 
 // Evaluate runs e at coords and returns the values of each point.
 func Evaluate(tb testing.TB, e backend.Evaluator, coords []backend.Coord) [][]float64 {
@@ -175,39 +179,39 @@ func Run(t *testing.T, reference Factory, candidates ...Candidate) {
 		t.Run(c.Model, func(t *testing.T) {
 			p := Problem(t, c.Model, c.Config, 11, true)
 			p.BatchSize = 7 // not a divisor of 11: a partial last batch
-			want := Evaluate(t, build(t, reference, p), Coords)
+			want := Evaluate(t, build(t, reference, p), coords)
 			bad := Problem(t, c.Model, c.Config, 11, true)
 			bad.BatchSize = 7
 			NegativeVariance(t, bad)
 			for _, cand := range candidates {
 				t.Run(cand.Name, func(t *testing.T) {
 					e := build(t, cand.New, p)
-					got := Evaluate(t, e, Coords)
-					Compare(t, Coords, got, want)
+					got := Evaluate(t, e, coords)
+					Compare(t, coords, got, want)
 					for i, v := range got[3:] {
 						if !math.IsNaN(v[0]) {
-							t.Errorf("point %v, where activations overflow: loss %g, want NaN as PyTorch gives", Coords[3+i], v[0])
+							t.Errorf("point %v, where activations overflow: loss %g, want NaN as PyTorch gives", coords[3+i], v[0])
 						}
 					}
 					if !thorough {
 						return
 					}
 					// The same bits again, in reverse order and alone.
-					rev := slices.Clone(Coords)
+					rev := slices.Clone(coords)
 					slices.Reverse(rev)
 					again := Evaluate(t, e, rev)
 					slices.Reverse(again)
-					for i := range Coords {
+					for i := range coords {
 						if !sameBits(again[i], got[i]) {
-							t.Errorf("point %v: %v, then in reverse order %v", Coords[i], got[i], again[i])
+							t.Errorf("point %v: %v, then in reverse order %v", coords[i], got[i], again[i])
 						}
 					}
-					if single := Evaluate(t, e, Coords[1:2]); !sameBits(single[0], got[1]) {
-						t.Errorf("point %v: %v among others, %v alone", Coords[1], got[1], single[0])
+					if single := Evaluate(t, e, coords[1:2]); !sameBits(single[0], got[1]) {
+						t.Errorf("point %v: %v among others, %v alone", coords[1], got[1], single[0])
 					}
-					for i, v := range Evaluate(t, build(t, cand.New, bad), Coords[:2]) {
+					for i, v := range Evaluate(t, build(t, cand.New, bad), coords[:2]) {
 						if !math.IsNaN(v[0]) {
-							t.Errorf("negative running variance, point %v: loss %g, want NaN", Coords[i], v[0])
+							t.Errorf("negative running variance, point %v: loss %g, want NaN", coords[i], v[0])
 						}
 					}
 				})
@@ -220,7 +224,7 @@ func Run(t *testing.T, reference Factory, candidates ...Candidate) {
 			e := build(t, cand.New, Problem(t, c.Model, c.Config, 11, true))
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel()
-			err := e.Evaluate(ctx, Coords, func(int, []float64) {})
+			err := e.Evaluate(ctx, coords, func(int, []float64) {})
 			if !errors.Is(err, context.Canceled) {
 				t.Errorf("Evaluate with a cancelled context: %v, want context.Canceled", err)
 			}

@@ -65,8 +65,8 @@ func TestEveryEngineConforms(t *testing.T) {
 // plausible plateau at ln 10.)
 func TestTrainedNetsGiveNaNWhereActivationsOverflow(t *testing.T) {
 	t.Parallel()
-	far := backendtest.Coords[3:]
-	for _, m := range demo.Showcase {
+	far := backendtest.Far()
+	for _, m := range demo.Showcase() {
 		p := demoProblem(t, m)
 		for _, e := range engines() {
 			ev, err := New(p, &e.opts)

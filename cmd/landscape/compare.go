@@ -13,6 +13,7 @@ import (
 
 	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/internal/atomicfile"
+	"github.com/landscape-go/landscape/landscape"
 	"github.com/landscape-go/landscape/landscape/surface"
 )
 
@@ -39,7 +40,7 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	if o.Paths, err = readPaths(*paths); err != nil {
+	if o.Paths, err = landscape.ReadPaths(strings.Split(*paths, ",")...); err != nil {
 		return err
 	}
 	so := &export.SummaryOptions{Threshold: *threshold, Rise: *rise}

@@ -49,7 +49,7 @@ func runDemo(ctx context.Context, out string, samples int, ax grid.Axis, quiet b
 	}
 	defer os.RemoveAll(assets)
 	fmt.Fprintf(stdout, "landscape demo: %d networks on %d Fashion-MNIST test images (%dx%d), %dx%d grid over [%g, %g]²\n",
-		len(demo.Showcase), samples, demo.Size, demo.Size, ax.Num, ax.Num, ax.Min, ax.Max)
+		len(demo.Showcase()), samples, demo.Size, demo.Size, ax.Num, ax.Num, ax.Min, ax.Max)
 	// On the CPU, as the demo's timing promises; the environment's CPU
 	// settings apply.
 	_, dev, err := (&computeFlags{batch: 128, device: "cpu"}).config(readEnv(os.Getenv))
@@ -57,7 +57,7 @@ func runDemo(ctx context.Context, out string, samples int, ax grid.Axis, quiet b
 		return err
 	}
 	var surfaces []string
-	for i, m := range demo.Showcase {
+	for i, m := range demo.Showcase() {
 		spec := landscape.Spec{
 			Model:       m.Model,
 			ModelConfig: nets.Config{InChannels: 1, Height: demo.Size, Width: demo.Size, Classes: 10},
@@ -69,7 +69,7 @@ func runDemo(ctx context.Context, out string, samples int, ax grid.Axis, quiet b
 			Grid:        grid.Grid{X: ax, Y: &ax},
 		}
 		path := filepath.Join(out, m.Model+".parquet")
-		fmt.Fprintf(stdout, "[%d/%d] %s\n", i+1, len(demo.Showcase), m.Label)
+		fmt.Fprintf(stdout, "[%d/%d] %s\n", i+1, len(demo.Showcase()), m.Label)
 		opts := &landscape.Options{Device: dev, Overwrite: true}
 		if err := runSurface(ctx, spec, opts, path, quiet, stdout, stderr); err != nil {
 			return err
@@ -83,8 +83,8 @@ func runDemo(ctx context.Context, out string, samples int, ax grid.Axis, quiet b
 			return err
 		}
 	}
-	labels := make([]string, len(demo.Showcase))
-	for i, m := range demo.Showcase {
+	labels := make([]string, len(demo.Showcase()))
+	for i, m := range demo.Showcase() {
 		labels[i] = m.Label
 	}
 	if err := runCompare(ctx, surfaces, labels, plots, []string{"png"}, &export.PlotOptions{}, &export.SummaryOptions{Radii: []float64{0.25, 0.5, 1}}, stdout); err != nil {

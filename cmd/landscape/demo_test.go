@@ -21,7 +21,7 @@ func TestDemoShowcase(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
-	for _, m := range demo.Showcase {
+	for _, m := range demo.Showcase() {
 		s, err := export.ReadParquet(filepath.Join(out, m.Model+".parquet"))
 		if err != nil {
 			t.Fatal(err)
@@ -35,7 +35,7 @@ func TestDemoShowcase(t *testing.T) {
 		t.Fatal(err)
 	}
 	imgs := regexp.MustCompile(`<img src="([^"]+)"`).FindAllStringSubmatch(string(page), -1)
-	if len(imgs) < 1+4*len(demo.Showcase) {
+	if len(imgs) < 1+4*len(demo.Showcase()) {
 		t.Errorf("index.html shows %d pictures, want the comparison and 4 per network", len(imgs))
 	}
 	for _, m := range imgs {

@@ -20,6 +20,7 @@
 //	plot        draw contour, filled-contour, heat-map, 3D and 1D figures of a surface
 //	compare     compare surfaces: side-by-side contours and a table of flatness figures
 //	export-vtk  write a surface as VTK PolyData (.vtp) for ParaView
+//	convert     write a surface as CSV or JSON lines, with grid indices and the provenance beside it
 //	version     print the version
 //
 // Run "landscape <command> -h" for a command's flags. A flag means the

@@ -236,16 +236,17 @@ func (f *computeFlags) config(env envSettings) (batch int, dev landscape.Device,
 type gridFlags struct{ x, y string }
 
 func (f *gridFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.x, "x", "-1:1:51", "x axis min:max:num, both ends included; auto: the range a trajectory or plane direction file suggests")
-	fs.StringVar(&f.y, "y", "", "y axis min:max:num (or auto); absent for a 1D surface")
+	fs.StringVar(&f.x, "x", "-1:1:51", "x axis min:max:num, both ends included; auto or auto:num: the range a trajectory or plane direction file suggests")
+	fs.StringVar(&f.y, "y", "", "y axis min:max:num (or auto, auto:num); absent for a 1D surface")
 }
 
 // config parses the axes; "auto" takes the axis the direction file
-// dirs suggests.
+// dirs suggests, "auto:N" its range with N points.
 func (f *gridFlags) config(dirs string) (grid.Grid, error) {
 	var g grid.Grid
 	var meta normalize.Meta
-	if f.x == "auto" || f.y == "auto" {
+	isAuto := func(s string) bool { return s == "auto" || strings.HasPrefix(s, "auto:") }
+	if isAuto(f.x) || isAuto(f.y) {
 		if dirs == "" {
 			return g, usagef("--x=auto and --y=auto take their range from a direction file written by 'landscape trajectory' or 'landscape plane': give it with --directions")
 		}
@@ -255,9 +256,14 @@ func (f *gridFlags) config(dirs string) (grid.Grid, error) {
 		}
 	}
 	axis := func(name, s, suggested string) (grid.Axis, error) {
-		if s == "auto" {
+		if isAuto(s) {
 			if suggested == "" {
-				return grid.Axis{}, usagef("--%s=auto: %s suggests no grid; give the axis as min:max:num", name, dirs)
+				return grid.Axis{}, usagef("--%s=%s: %s suggests no grid; give the axis as min:max:num", name, s, dirs)
+			}
+			if num, ok := strings.CutPrefix(s, "auto:"); ok {
+				lo, hi, _ := strings.Cut(suggested, ":")
+				hi, _, _ = strings.Cut(hi, ":")
+				suggested = lo + ":" + hi + ":" + num
 			}
 			s = suggested
 		}
@@ -316,4 +322,11 @@ func readEnv(getenv func(string) string) envSettings {
 		blas:           getenv("LANDSCAPE_BLAS"),
 		cudnnBenchmark: getenv("LANDSCAPE_CUDNN_BENCHMARK") == "1",
 	}
+}
+
+// flagSet reports whether the command line set the flag name.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

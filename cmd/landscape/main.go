@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 )
 
@@ -33,6 +34,7 @@ func commands() []command {
 		{"plot", "draw contour, filled-contour, heat-map, 3D and 1D figures of a surface (PNG, SVG, PDF)", cmdPlot},
 		{"compare", "compare surfaces: side-by-side contours and a table of flatness figures", cmdCompare},
 		{"export-vtk", "write a surface as VTK PolyData (.vtp) for ParaView", cmdExportVTK},
+		{"convert", "write a surface as CSV or JSON lines, with grid indices and the provenance beside it", cmdConvert},
 		{"version", "print the version", cmdVersion},
 	}
 }
@@ -123,7 +125,7 @@ func parse(fs *flag.FlagSet, args []string, want int) error {
 			if errors.Is(err, flag.ErrHelp) {
 				return err
 			}
-			return usageError{err}
+			return usageError{withSuggestion(fs, err)}
 		}
 		if fs.NArg() == 0 {
 			break
@@ -135,4 +137,46 @@ func parse(fs *flag.FlagSet, args []string, want int) error {
 		return usagef("unexpected argument %q", pos[want])
 	}
 	return fs.Parse(pos) // leaves them as fs.Args()
+}
+
+// withSuggestion adds to the flag package's "flag provided but not
+// defined: -sample" the defined flag closest to the one given, if one is
+// close: "(did you mean --samples?)".
+func withSuggestion(fs *flag.FlagSet, err error) error {
+	given, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: ")
+	if !ok {
+		return err
+	}
+	given = strings.TrimLeft(given, "-")
+	best, bestDist := "", 3 // at most two edits away
+	fs.VisitAll(func(f *flag.Flag) {
+		if d := editDistance(given, f.Name); d < bestDist || d == bestDist && f.Name < best {
+			best, bestDist = f.Name, d
+		}
+	})
+	if best == "" {
+		return err
+	}
+	return fmt.Errorf("%w (did you mean --%s?)", err, best)
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }

@@ -203,3 +203,22 @@ func TestDevicesReportsCPUAndWhyNoGPU(t *testing.T) {
 		t.Errorf("devices: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
+
+// TestUnknownFlagSuggestsTheClosest misspells flags: the error names the
+// flag meant, when one is close, and nothing is computed.
+func TestUnknownFlagSuggestsTheClosest(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ flag, want string }{
+		{"--sample=10", "did you mean --samples?"},
+		{"--batchsize=8", "did you mean --batch-size?"},
+		{"--chekpoint=x", "did you mean --checkpoint?"},
+	} {
+		code, _, stderr := landscapeCLI(t, "surface", tc.flag)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%s: exit %d, %s; want %q", tc.flag, code, stderr, tc.want)
+		}
+	}
+	if _, _, stderr := landscapeCLI(t, "surface", "--zzzzzzzz"); strings.Contains(stderr, "did you mean") {
+		t.Errorf("a flag close to none: %s", stderr)
+	}
+}

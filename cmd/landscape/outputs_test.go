@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/landscape-go/landscape/demo"
 	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/internal/npy"
 )
@@ -179,5 +180,55 @@ func TestBoundsOfNumbersInFlags(t *testing.T) {
 		if _, err := os.Stat(out); err == nil {
 			t.Errorf("%s: an output was written", tc.flags)
 		}
+	}
+}
+
+// TestNormalisationMismatchIsReported evaluates the demo's trained
+// ResNet-56 on its Fashion-MNIST images, normalised as in training and
+// then with another mean and std: the log names the normalisation and the
+// centre's accuracy, and warns only when it is near chance.
+func TestNormalisationMismatchIsReported(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	images, err := demo.Extract(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := demo.Showcase()[0]
+	args := func(out string, extra ...string) []string {
+		return append([]string{"surface", "--model", m.Model, "--checkpoint", filepath.Join(dir, m.Checkpoint),
+			"--data", "fashion-mnist:" + images, "--split", "test", "--samples", "100", "--x=0:0:1", "--device", "cpu",
+			"--out", filepath.Join(dir, out)}, extra...)
+	}
+	code, _, stderr := landscapeCLI(t, args("good.parquet")...)
+	if code != 0 || !strings.Contains(stderr, "normalised with mean [0.286] and std [0.353]") ||
+		!strings.Contains(stderr, "centre (the checkpoint itself): test loss") || strings.Contains(stderr, "warning") {
+		t.Errorf("trained normalisation: exit %d, %s", code, stderr)
+	}
+	code, _, stderr = landscapeCLI(t, args("bad.parquet", "--mean", "0.9", "--std", "0.02")...)
+	if code != 0 || !strings.Contains(stderr, "warning: the checkpoint is near chance on the test data") {
+		t.Errorf("another normalisation: exit %d, %s", code, stderr)
+	}
+}
+
+// TestInterpolationDefaultsToStatesMode interpolates between two
+// checkpoints without --mode: the batch-norm statistics move too (so α = 1
+// is the target model), the run says so, and --mode weights warns.
+func TestInterpolationDefaultsToStatesMode(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	args := func(out string, extra ...string) []string {
+		return append([]string{"surface", "--model", "resnet20", "--checkpoint", filepath.Join(zoo, "resnet20.pt"),
+			"--target", filepath.Join("..", "..", "testdata", "trajectory", "resnet20_b.safetensors"),
+			"--data", "npz:" + filepath.Join(zoo, "resnet20.data.npz"), "--x=0:1:2", "--batch-size", "8", "--out", filepath.Join(dir, out)}, extra...)
+	}
+	code, _, stderr := landscapeCLI(t, args("s.parquet")...)
+	s, err := export.ReadParquet(filepath.Join(dir, "s.parquet"))
+	if code != 0 || err != nil || s.Provenance.Directions.Mode != "states" || !strings.Contains(stderr, "interpolation in states mode") {
+		t.Fatalf("exit %d, %v, %s", code, err, stderr)
+	}
+	code, _, stderr = landscapeCLI(t, args("w.parquet", "--mode", "weights")...)
+	if code != 0 || !strings.Contains(stderr, "warning: --mode weights with --target") {
+		t.Errorf("weights mode: exit %d, %s", code, stderr)
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"flag"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/landscape-go/landscape/export"
+	"github.com/landscape-go/landscape/landscape"
 )
 
 // plotFlags are the figure flags that plot and compare share.
@@ -57,7 +57,7 @@ func (f *plotFlags) options() (*export.PlotOptions, []string, error) {
 	var formats []string
 	for _, s := range strings.Split(f.formats, ",") {
 		s = strings.ToLower(strings.TrimSpace(s))
-		if !slices.Contains(export.Formats, s) {
+		if !slices.Contains(export.Formats(), s) {
 			return nil, nil, usagef("--format %q: want png, svg or pdf, comma-separated", f.formats)
 		}
 		if !slices.Contains(formats, s) {
@@ -128,7 +128,7 @@ func cmdPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	o.Azimuth, o.Elevation = *azimuth, *elevation
-	if o.Paths, err = readPaths(*paths); err != nil {
+	if o.Paths, err = landscape.ReadPaths(strings.Split(*paths, ",")...); err != nil {
 		return err
 	}
 	if o.Azimuth == 0 && o.Elevation == 0 {
@@ -166,52 +166,4 @@ func runPlot(ctx context.Context, path, out string, kinds []export.PlotKind, for
 		return err
 	}
 	return ctx.Err()
-}
-
-// readPaths reads the comma-separated trajectory files of --path.
-func readPaths(list string) ([]export.Path, error) {
-	var paths []export.Path
-	for _, p := range strings.Split(list, ",") {
-		if p = strings.TrimSpace(p); p == "" {
-			continue
-		}
-		path, err := readPath(p)
-		if err != nil {
-			return nil, err
-		}
-		paths = append(paths, path)
-	}
-	return paths, nil
-}
-
-// readPath reads the x and y columns of a trajectory file (the path.csv
-// that "landscape trajectory" writes); the legend label is the name of the
-// folder it is in, where a run's outputs usually are.
-func readPath(file string) (export.Path, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return export.Path{}, err
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		return export.Path{}, fmt.Errorf("path %s: %w", file, err)
-	}
-	if len(rows) < 2 {
-		return export.Path{}, fmt.Errorf("path %s: no points", file)
-	}
-	ix, iy := slices.Index(rows[0], "x"), slices.Index(rows[0], "y")
-	if ix < 0 || iy < 0 {
-		return export.Path{}, fmt.Errorf("path %s: no x and y columns in header %v", file, rows[0])
-	}
-	p := export.Path{Label: filepath.Base(filepath.Dir(file))}
-	for k, row := range rows[1:] {
-		x, err1 := strconv.ParseFloat(row[ix], 64)
-		y, err2 := strconv.ParseFloat(row[iy], 64)
-		if err1 != nil || err2 != nil {
-			return export.Path{}, fmt.Errorf("path %s: line %d: x %q, y %q are not numbers", file, k+2, row[ix], row[iy])
-		}
-		p.X, p.Y = append(p.X, x), append(p.Y, y)
-	}
-	return p, nil
 }

@@ -20,6 +20,7 @@ type progress struct {
 	last    time.Time
 	every   time.Duration
 	started bool
+	base    int // points done before this process: a resumed run's
 }
 
 func newProgress(w io.Writer, label string) *progress {
@@ -34,19 +35,25 @@ func newProgress(w io.Writer, label string) *progress {
 	return &progress{w: w, tty: tty, label: label, start: time.Now(), every: every}
 }
 
-// update reports done of total points.
+// update reports done of total points. Rates and times count only the
+// points this process computed, so a resumed run's first line is not
+// inflated by the points it found saved.
 func (p *progress) update(done, total int) {
 	now := time.Now()
+	if !p.started {
+		p.started, p.base = true, done-1
+	}
 	if done < total && now.Sub(p.last) < p.every {
 		return
 	}
 	p.last = now
 	elapsed := now.Sub(p.start)
 	eta := "?"
-	if done > 0 {
-		eta = (time.Duration(float64(elapsed) / float64(done) * float64(total-done))).Round(time.Second).String()
+	ours := done - p.base
+	if ours > 0 {
+		eta = (time.Duration(float64(elapsed) / float64(ours) * float64(total-done))).Round(time.Second).String()
 	}
-	rate := float64(done) / elapsed.Seconds()
+	rate := float64(ours) / elapsed.Seconds()
 	if !p.tty {
 		fmt.Fprintf(p.w, "%s: %d/%d points, %.2f points/s, %s left\n", p.label, done, total, rate, eta)
 		return

@@ -63,6 +63,16 @@ func cmdSurface(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if f.out == "" {
 		return usagef("--out is required")
 	}
+	if f.target != "" && !flagSet(fs, "mode") {
+		// Interpolation as the reference's README runs it: the running
+		// statistics move too, so that α = 1 is model B itself.
+		f.dirs.mode = "states"
+		if !f.quiet {
+			fmt.Fprintln(stderr, "interpolation in states mode: batch-norm running statistics move from the checkpoint's to the target's too, so α = 1 is the target model (--mode weights keeps the checkpoint's)")
+		}
+	} else if f.target != "" && f.dirs.mode == "weights" {
+		fmt.Fprintln(stderr, "warning: --mode weights with --target: batch-norm running statistics stay the checkpoint's, so α = 1 is the target's parameters with the checkpoint's statistics, not the target model")
+	}
 	spec, opts, err := f.config(readEnv(os.Getenv))
 	if err != nil {
 		return err
@@ -107,8 +117,11 @@ func runSurface(ctx context.Context, spec landscape.Spec, opts *landscape.Option
 	defer job.Close()
 	evalStart := time.Now()
 	s, err := job.Run(ctx)
-	if errors.Is(err, landscape.ErrOtherComputation) {
-		return fmt.Errorf("%w\n  (remove it, choose another --out, or pass --overwrite)", err)
+	switch {
+	case errors.Is(err, landscape.ErrOtherComputation):
+		return fmt.Errorf("%w (remove it, choose another --out, or pass --overwrite)", err)
+	case errors.Is(err, landscape.ErrCannotResume):
+		return fmt.Errorf("%w (remove it or pass --overwrite)", err)
 	}
 	if err != nil {
 		if s != nil && len(s.Points) > 0 && ctx.Err() != nil {

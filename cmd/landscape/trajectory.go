@@ -79,7 +79,7 @@ func cmdTrajectory(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if cfg.BatchSize, opts.Device, err = compute.config(readEnv(os.Getenv)); err != nil {
 		return err
 	}
-	if cfg.Checkpoints, err = expandCheckpoints(*checkpoints); err != nil {
+	if cfg.Checkpoints, err = landscape.GlobCheckpoints(strings.Split(*checkpoints, ",")...); err != nil {
 		return err
 	}
 	if !*quiet {
@@ -130,64 +130,6 @@ func report(stdout io.Writer, tr *landscape.Trajectory, out string, cfg landscap
 		fmt.Fprintf(stdout, "entries the directions leave at the final model's values (%s) differ by up to %.4g, at %s; the losses at projected points use the final model's\n",
 			frozenWhat(tr.Options), fp.Frozen, fp.Checkpoint)
 	}
-}
-
-// expandCheckpoints splits a comma-separated list and expands each glob
-// pattern, its matches in natural order; a pattern that matches nothing
-// is an error.
-func expandCheckpoints(list string) ([]string, error) {
-	var out []string
-	for _, pat := range strings.Split(list, ",") {
-		pat = strings.TrimSpace(pat)
-		if pat == "" {
-			continue
-		}
-		m, err := filepath.Glob(pat)
-		if err != nil {
-			return nil, usagef("--checkpoints %q: %v", pat, err)
-		}
-		if len(m) == 0 {
-			return nil, fmt.Errorf("no checkpoint matches %q", pat)
-		}
-		slices.SortFunc(m, naturalCompare)
-		out = append(out, m...)
-	}
-	return out, nil
-}
-
-// naturalCompare orders strings with runs of digits compared as numbers,
-// so that model_2.t7 comes before model_10.t7.
-func naturalCompare(a, b string) int {
-	for a != "" && b != "" {
-		da, db := digits(a), digits(b)
-		if da > 0 && db > 0 {
-			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
-			if c := len(na) - len(nb); c != 0 {
-				return c
-			}
-			if c := strings.Compare(na, nb); c != 0 {
-				return c
-			}
-			if c := da - db; c != 0 { // fewer leading zeros first
-				return c
-			}
-			a, b = a[da:], b[db:]
-			continue
-		}
-		if a[0] != b[0] {
-			return int(a[0]) - int(b[0])
-		}
-		a, b = a[1:], b[1:]
-	}
-	return len(a) - len(b)
-}
-
-func digits(s string) int {
-	n := 0
-	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
-		n++
-	}
-	return n
 }
 
 // frozenWhat names the entries a PCA leaves at the final model's values.

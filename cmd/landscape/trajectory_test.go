@@ -57,16 +57,6 @@ func writeModels(t *testing.T, dir string, models map[string][2]float32) map[str
 	return paths
 }
 
-func TestNaturalCompare(t *testing.T) {
-	t.Parallel()
-	got := []string{"model_10.t7", "model_2.t7", "model_1.t7", "model_02.t7", "b", "a10b", "a9b", "model_300.t7", "a"}
-	slices.SortFunc(got, naturalCompare)
-	want := []string{"a", "a9b", "a10b", "b", "model_1.t7", "model_2.t7", "model_02.t7", "model_10.t7", "model_300.t7"}
-	if !slices.Equal(got, want) {
-		t.Errorf("natural order %v, want %v", got, want)
-	}
-}
-
 // TestTrajectoryCommand runs the trajectory command on a glob of
 // checkpoints whose names sort wrongly as strings, checks the three
 // outputs, and evaluates the suggested surface at one point of the path:
@@ -327,6 +317,16 @@ func TestSurfaceAutoRangeFromTrajectory(t *testing.T) {
 	}
 	if g := s.Provenance.Grid; g.X.String() != meta["suggested_x"] || g.Y == nil || g.Y.String() != meta["suggested_y"] {
 		t.Errorf("grid %v × %v, suggested %s × %s", g.X, g.Y, meta["suggested_x"], meta["suggested_y"])
+	}
+	// auto:N: the suggested range with N points.
+	code, _, stderr = landscapeCLI(t, "surface", "--model", "resnet20", "--checkpoint", filepath.Join(dir, "model_10.safetensors"),
+		"--data", resnet20Data, "--directions", filepath.Join(traj, landscape.DirectionsFile), "--x=auto:2", "--y=auto:3",
+		"--batch-size", "8", "--quiet", "--out", filepath.Join(dir, "n.parquet"))
+	if code != 0 {
+		t.Fatalf("--x=auto:2: exit %d: %s", code, stderr)
+	}
+	if n, err := export.ReadParquet(filepath.Join(dir, "n.parquet")); err != nil || n.Provenance.Grid.X.Num != 2 || n.Provenance.Grid.X.Min != s.Provenance.Grid.X.Min || len(n.Points) != 6 {
+		t.Errorf("--x=auto:2 --y=auto:3: %+v, %v", n.Provenance.Grid, err)
 	}
 	code, _, stderr = landscapeCLI(t, "surface", "--model", "resnet20", "--checkpoint", filepath.Join(dir, "model_10.safetensors"),
 		"--data", resnet20Data, "--x=auto", "--quiet", "--out", filepath.Join(dir, "t.parquet"))

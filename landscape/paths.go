@@ -1,0 +1,123 @@
+package landscape
+
+import (
+	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/landscape-go/landscape/export"
+)
+
+// ReadPaths reads trajectory files (see [ReadPath]); empty names are
+// skipped.
+func ReadPaths(files ...string) ([]export.Path, error) {
+	var paths []export.Path
+	for _, p := range files {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		path, err := ReadPath(p)
+		if err != nil {
+			return nil, err
+		}
+		paths = append(paths, path)
+	}
+	return paths, nil
+}
+
+// ReadPath reads the x and y columns of a trajectory's path file (written
+// by [Trajectory.WritePathCSV]) for drawing over a surface; the legend
+// label is the name of the folder it is in, where a run's outputs usually
+// are.
+func ReadPath(file string) (export.Path, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return export.Path{}, err
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return export.Path{}, fmt.Errorf("landscape: path %s: %w", file, err)
+	}
+	if len(rows) < 2 {
+		return export.Path{}, fmt.Errorf("landscape: path %s: no points", file)
+	}
+	ix, iy := slices.Index(rows[0], "x"), slices.Index(rows[0], "y")
+	if ix < 0 || iy < 0 {
+		return export.Path{}, fmt.Errorf("landscape: path %s: no x and y columns in header %v", file, rows[0])
+	}
+	p := export.Path{Label: filepath.Base(filepath.Dir(file))}
+	for k, row := range rows[1:] {
+		x, err1 := strconv.ParseFloat(row[ix], 64)
+		y, err2 := strconv.ParseFloat(row[iy], 64)
+		if err1 != nil || err2 != nil {
+			return export.Path{}, fmt.Errorf("landscape: path %s: line %d: x %q, y %q are not numbers", file, k+2, row[ix], row[iy])
+		}
+		p.X, p.Y = append(p.X, x), append(p.Y, y)
+	}
+	return p, nil
+}
+
+// GlobCheckpoints expands each glob pattern (empty ones are skipped), its
+// matches in natural order (see [NaturalCompare]): the checkpoints of a
+// training run in training order. A pattern that matches nothing is an
+// error.
+func GlobCheckpoints(patterns ...string) ([]string, error) {
+	var out []string
+	for _, pat := range patterns {
+		pat = strings.TrimSpace(pat)
+		if pat == "" {
+			continue
+		}
+		m, err := filepath.Glob(pat)
+		if err != nil {
+			return nil, fmt.Errorf("landscape: checkpoints %q: %w", pat, err)
+		}
+		if len(m) == 0 {
+			return nil, fmt.Errorf("landscape: no checkpoint matches %q", pat)
+		}
+		slices.SortFunc(m, NaturalCompare)
+		out = append(out, m...)
+	}
+	return out, nil
+}
+
+// NaturalCompare orders strings with runs of digits compared as numbers,
+// so that model_2.t7 comes before model_10.t7 (and model_2 before
+// model_02).
+func NaturalCompare(a, b string) int {
+	for a != "" && b != "" {
+		da, db := digits(a), digits(b)
+		if da > 0 && db > 0 {
+			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
+			if c := len(na) - len(nb); c != 0 {
+				return c
+			}
+			if c := strings.Compare(na, nb); c != 0 {
+				return c
+			}
+			if c := da - db; c != 0 { // fewer leading zeros first
+				return c
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if a[0] != b[0] {
+			return int(a[0]) - int(b[0])
+		}
+		a, b = a[1:], b[1:]
+	}
+	return len(a) - len(b)
+}
+
+func digits(s string) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
+}
