@@ -13,9 +13,10 @@ import (
 	"github.com/landscape-go/landscape/internal/pickle"
 )
 
-// TestCIFAR loads the synthetic CIFAR files of testdata/make.py in every
-// layout and compares them bit for bit with what torchvision made of them.
-func TestCIFAR(t *testing.T) {
+// The synthetic CIFAR files of testdata/make.py load in every layout
+// (binary or pickled, the parent folder or the batch folder) bit for bit
+// as torchvision loads them.
+func TestCIFARMatchesTorchvisionInEveryLayout(t *testing.T) {
 	t.Parallel()
 	exp := expected(t)
 	tests := []struct {
@@ -71,9 +72,9 @@ func toInt64(y []int32) []int64 {
 	return out
 }
 
-// TestCIFARSubsets checks that subsets hold the same values as the full
-// load at the positions they report, across batch files.
-func TestCIFARSubsets(t *testing.T) {
+// Subsets, the first n or a seeded random choice, hold the same values as
+// the full load at the positions they report, across batch files.
+func TestCIFARSubsetsMatchTheFullLoad(t *testing.T) {
 	t.Parallel()
 	seeds := []uint64{0, 1, 7, 12345}
 	for _, dir := range []string{"cifar10/cifar-10-batches-bin", "cifar10/cifar-10-batches-py"} {
@@ -114,9 +115,8 @@ func TestCIFARSubsets(t *testing.T) {
 	}
 }
 
-// TestCIFARNorm checks custom normalisation, with one value broadcast to
-// every channel.
-func TestCIFARNorm(t *testing.T) {
+// A custom mean and std of one value each apply to every channel.
+func TestCIFARNormBroadcastsOneValueToEveryChannel(t *testing.T) {
 	t.Parallel()
 	spec := Spec{CIFAR10, filepath.Join("testdata", "cifar10")}
 	d, err := Load(spec, Test, &Options{Mean: []float64{0.5}, Std: []float64{0.25}})
@@ -143,7 +143,10 @@ func TestCIFARNorm(t *testing.T) {
 	}
 }
 
-func TestCIFARErrors(t *testing.T) {
+// CIFAR binaries of the wrong size, with labels out of range, empty, or
+// with a batch missing are refused naming the file; so is a record past
+// the end of a file that shrank.
+func TestMalformedCIFARBinariesAreRefusedNamingTheFile(t *testing.T) {
 	t.Parallel()
 	src := filepath.Join("testdata", "cifar10", "cifar-10-batches-bin")
 	rec, err := os.ReadFile(filepath.Join(src, "test_batch.bin"))
@@ -187,9 +190,9 @@ func TestCIFARErrors(t *testing.T) {
 	}
 }
 
-// TestCIFARLargeRuns covers runs longer than one read chunk and spanning
-// files.
-func TestCIFARLargeRuns(t *testing.T) {
+// Runs of records longer than one read chunk, and spanning two files,
+// load intact, whole or as a subset.
+func TestCIFARRunsAcrossChunksAndFilesLoadIntact(t *testing.T) {
 	t.Parallel()
 	const n = cifarChunk*2 + 3
 	var all []byte
@@ -237,7 +240,9 @@ func TestCIFARLargeRuns(t *testing.T) {
 	}
 }
 
-func TestCIFARPythonErrors(t *testing.T) {
+// Pickled CIFAR batches with bad labels, data or structure, or calling a
+// forbidden global, are refused naming the batch file.
+func TestMalformedCIFARPicklesAreRefusedNamingTheBatch(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		dir string

@@ -10,7 +10,10 @@ import (
 	"testing"
 )
 
-func TestParseSpec(t *testing.T) {
+// A spec is a kind (any alias, any case) and the path after the first
+// colon, and its String parses back to it; a missing path is ErrSpec and
+// an unknown kind ErrKind.
+func TestParseSpecSplitsKindFromPathAndPrintsBack(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		in   string
@@ -54,7 +57,9 @@ func TestParseSpec(t *testing.T) {
 	}
 }
 
-func TestKindString(t *testing.T) {
+// Each Kind's name parses back to it, and a value outside the enum prints
+// as Kind(n).
+func TestKindNamesParseBack(t *testing.T) {
 	t.Parallel()
 	for _, k := range []Kind{CIFAR10, CIFAR100, MNIST, FashionMNIST, NPZ} {
 		got, err := ParseKind(k.String())
@@ -67,10 +72,10 @@ func TestKindString(t *testing.T) {
 	}
 }
 
-// TestDefaultNorm checks the float32 values torch derives from the default
-// constants: torch.tensor([x/255.0 for x in (125.3, 123.0, 113.9)]) and so
-// on, printed as float32 bits.
-func TestDefaultNorm(t *testing.T) {
+// DefaultNorm holds the values torch derives from the default constants,
+// torch.tensor([x/255.0 for x in (125.3, 123.0, 113.9)]) and so on, to the
+// float32 bit.
+func TestDefaultNormMatchesTorchvisionToTheBit(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		kind      Kind
@@ -112,7 +117,10 @@ func TestDefaultNorm(t *testing.T) {
 	}
 }
 
-func TestOptionErrors(t *testing.T) {
+// Load refuses an unknown split or kind, options that contradict each
+// other or the data, and folders or files that hold no dataset of the
+// kind, with errors callers can test.
+func TestLoadRefusesBadOptionsAndMissingFiles(t *testing.T) {
 	t.Parallel()
 	seed := uint64(1)
 	dir := filepath.Join("testdata", "cifar10")
@@ -153,6 +161,8 @@ func TestOptionErrors(t *testing.T) {
 	}
 }
 
+// The normaliser computes (x/255 - mean)/std per channel in float32, as
+// torchvision's ToTensor and Normalize do, and x/255 alone without a mean.
 func TestNormalizerMatchesFormula(t *testing.T) {
 	t.Parallel()
 	mean, std := []float64{0.1307, 0.5}, []float64{0.3081, 0.25}
@@ -178,7 +188,9 @@ func TestNormalizerMatchesFormula(t *testing.T) {
 	}
 }
 
-func TestRandomSubset(t *testing.T) {
+// A random subset is k distinct positions in order, the same for the same
+// seed and across releases, and every position is as likely as any other.
+func TestRandomSubsetIsSortedSeededAndUniform(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ n, k int }{{1, 1}, {10, 1}, {10, 10}, {100, 7}, {50000, 1000}}
 	for _, tt := range tests {

@@ -101,7 +101,7 @@ func (z zeroFile) ReadAt(p []byte, off int64) (int, error) {
 // A 9 GB CIFAR binary file, loaded whole, is refused with a message naming
 // the file, the sizes and --samples: it used to die in the runtime,
 // allocating 37 GB. A few samples of it load.
-func TestCIFARTooLarge(t *testing.T) {
+func TestOversizedCIFARIsRefusedUnlessSampled(t *testing.T) {
 	t.Parallel()
 	const records = 3_000_000
 	files := []recordFile{{r: zeroFile{records * 3073}, size: records * 3073, name: "huge.bin"}}
@@ -118,7 +118,7 @@ func TestCIFARTooLarge(t *testing.T) {
 
 // The memory budget applies to every kind, the pickled CIFAR batches
 // included (they are decoded whole).
-func TestMaxBytes(t *testing.T) {
+func TestMaxBytesBoundsEveryKind(t *testing.T) {
 	t.Parallel()
 	img, lab := tinyIDX(3)
 	dir := t.TempDir()
@@ -155,7 +155,7 @@ func TestMaxBytes(t *testing.T) {
 // A CIFAR python batch holding a tuple nested a million deep as a
 // persistent id: the error message quoting it stays short. Printing it
 // used to overflow the stack.
-func TestCIFARPickleDeepTuple(t *testing.T) {
+func TestDeepTupleInCIFARPickleGivesAShortError(t *testing.T) {
 	t.Parallel()
 	b := append([]byte("\x80\x02)"), bytes.Repeat([]byte{0x85}, 1_000_000)...)
 	_, err := readCIFARPickle(bytes.NewReader(append(b, "Q."...)), "test_batch", "labels")

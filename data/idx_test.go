@@ -70,7 +70,10 @@ func sameBits(got, want []float32) int {
 	return -1
 }
 
-func TestFashionMNIST(t *testing.T) {
+// The installed Fashion-MNIST test split loads as torchvision loads it,
+// and its subsets hold the full load's samples. Skipped when the dataset
+// is not installed, unless LANDSCAPE_REQUIRE_DATA is set.
+func TestFashionMNISTMatchesTorchvision(t *testing.T) {
 	t.Parallel()
 	if _, err := os.Stat(fashionDir); err != nil {
 		if os.Getenv("LANDSCAPE_REQUIRE_DATA") != "" {
@@ -178,7 +181,9 @@ func tinyIDX(n int) (images, labels []byte) {
 	return idxFile([]uint32{uint32(n), 2, 3}, pix), idxFile([]uint32{uint32(n)}, lab)
 }
 
-func TestReadIDX(t *testing.T) {
+// ReadIDX reads raw and gzipped IDX files, whole or as the first or a
+// seeded random subset, normalised with MNIST's constants.
+func TestReadIDXDecodesRawAndGzipWholeOrSampled(t *testing.T) {
 	t.Parallel()
 	img, lab := tinyIDX(5)
 	seed := uint64(3)
@@ -228,7 +233,10 @@ func TestReadIDX(t *testing.T) {
 	}
 }
 
-func TestReadIDXErrors(t *testing.T) {
+// IDX files with a bad magic, type or rank, counts that disagree, missing
+// or trailing bytes, labels out of range, no images or a corrupt gzip
+// stream are refused, and so are a kind or split IDX does not have.
+func TestMalformedIDXIsRefused(t *testing.T) {
 	t.Parallel()
 	img, lab := tinyIDX(3)
 	replace := func(b []byte, off int, v ...byte) []byte {
@@ -277,8 +285,9 @@ func TestReadIDXErrors(t *testing.T) {
 	}
 }
 
-// TestLoadIDXLayouts checks the folders and file names Load looks in.
-func TestLoadIDXLayouts(t *testing.T) {
+// Load finds IDX files in the folders and under the names that MNIST's
+// distributions and torchvision use, and names a missing or truncated file.
+func TestLoadFindsIDXFilesInEveryKnownLayout(t *testing.T) {
 	t.Parallel()
 	img, lab := tinyIDX(4)
 	tests := []struct {

@@ -66,7 +66,10 @@ func ramp(n, start int) []float64 {
 	return v
 }
 
-func TestNPZ(t *testing.T) {
+// An npz dataset loads from x and y, or Keras's x_test and y_test: uint8
+// images scaled and normalised, float images taken as they are, in NCHW or
+// NHW layout, whole or as a subset.
+func TestNPZScalesBytesKeepsFloatsAndFindsKerasNames(t *testing.T) {
 	t.Parallel()
 	const n, c, h, w = 4, 2, 3, 3
 	pix := ramp(n*c*h*w, 0)
@@ -186,7 +189,10 @@ func TestNPZ(t *testing.T) {
 	}
 }
 
-func TestNPZErrors(t *testing.T) {
+// An npz dataset with missing arrays, wrong ranks, dtypes or lengths,
+// labels out of range, no samples, or options that do not fit it is
+// refused, and so is a file that is not a zip archive.
+func TestMalformedNPZDatasetsAreRefused(t *testing.T) {
 	t.Parallel()
 	x := array(t, "|u1", []int{2, 1, 2, 2}, ramp(8, 0))
 	y := array(t, "<i8", []int{2}, []float64{0, 1})

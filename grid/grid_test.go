@@ -6,7 +6,9 @@ import (
 	"testing"
 )
 
-func TestParseAxis(t *testing.T) {
+// An axis is min:max:num with finite ends, an integer num and min < max,
+// or min = max when num is 1; anything else is ErrAxis.
+func TestParseAxisReadsMinMaxNumAndRefusesTheRest(t *testing.T) {
 	t.Parallel()
 	good := []struct {
 		in   string
@@ -50,6 +52,8 @@ func TestAxisMatchesLinspace(t *testing.T) {
 	}
 }
 
+// A grid with its own y axis numbers its points row by row, x fastest; a
+// 1D grid's points have y NaN.
 func TestNonSquareGridIsRowMajorInY(t *testing.T) {
 	t.Parallel()
 	g := Grid{X: Axis{0, 2, 3}, Y: &Axis{10, 13, 4}}
@@ -66,6 +70,8 @@ func TestNonSquareGridIsRowMajorInY(t *testing.T) {
 	}
 }
 
+// The shards i/n of a grid hold every point exactly once and within one
+// point of the same size; a shard index must be below the count.
 func TestShardsPartitionTheGrid(t *testing.T) {
 	t.Parallel()
 	g := Grid{X: Axis{-1, 1, 7}, Y: &Axis{-1, 1, 5}}

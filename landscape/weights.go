@@ -70,12 +70,25 @@ func loadWeightsOf(path string, net *nets.Net) (*nets.StateDict, surface.FileInf
 
 // checkWeights checks that the weights read from path fit net and are all
 // finite, and returns the file's path and SHA-256.
+//
+// A checkpoint with torchvision's ResNet names (downsample, fc) that fits
+// once renamed to the zoo's (shortcut, linear) is renamed in place: the
+// same network written in torchvision's style, as many CIFAR training
+// scripts do. One that does not fit either way is explained.
 func checkWeights(path string, sd *nets.StateDict, net *nets.Net) (surface.FileInfo, error) {
 	if err := net.Check(sd); err != nil {
-		if fits := nets.Identify(sd, net.Config); len(fits) > 0 {
+		if nets.TorchvisionNames(sd) {
+			renamed := nets.RenameTorchvision(sd)
+			if net.Check(renamed) != nil {
+				return surface.FileInfo{}, fmt.Errorf("landscape: checkpoint %s: %w\n  (the checkpoint names its layers as torchvision's ResNets do, downsample and fc; "+
+					"renamed to the zoo's shortcut and linear it still does not fit %s: torchvision's ImageNet ResNets, with a 7x7 stem and max pooling, are not the reference's CIFAR ResNets of the zoo)", path, err, net.Name)
+			}
+			*sd = *renamed
+		} else if fits := nets.Identify(sd, net.Config); len(fits) > 0 {
 			return surface.FileInfo{}, fmt.Errorf("landscape: checkpoint %s: %w\n  (the checkpoint fits model %s)", path, err, strings.Join(fits, ", "))
+		} else {
+			return surface.FileInfo{}, fmt.Errorf("landscape: checkpoint %s: %w", path, err)
 		}
-		return surface.FileInfo{}, fmt.Errorf("landscape: checkpoint %s: %w", path, err)
 	}
 	if bad := sd.NonFinite(); len(bad) > 0 {
 		return surface.FileInfo{}, fmt.Errorf("landscape: checkpoint %s: %w: NaN or Inf in %s", path, ErrNonFinite, clip.Join(bad))

@@ -234,3 +234,27 @@ func Identify(sd *StateDict, cfg Config) []string {
 	}
 	return fits
 }
+
+// TorchvisionNames reports whether sd names its layers as torchvision's
+// ResNets do: a projection shortcut "downsample" and a classifier "fc",
+// where the zoo says "shortcut" and "linear".
+func TorchvisionNames(sd *StateDict) bool {
+	_, fc := sd.Get("fc.weight")
+	return fc || slices.ContainsFunc(sd.Names(), func(k string) bool { return strings.Contains(k, ".downsample.") })
+}
+
+// RenameTorchvision returns sd with torchvision's ResNet names turned into
+// the zoo's: ".downsample." becomes ".shortcut." and "fc." becomes
+// "linear.". The tensors are shared, not copied.
+func RenameTorchvision(sd *StateDict) *StateDict {
+	out := &StateDict{}
+	for _, k := range sd.Names() {
+		t, _ := sd.Get(k)
+		name := strings.ReplaceAll(k, ".downsample.", ".shortcut.")
+		if rest, ok := strings.CutPrefix(name, "fc."); ok {
+			name = "linear." + rest
+		}
+		out.Set(name, t)
+	}
+	return out
+}

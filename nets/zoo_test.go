@@ -52,6 +52,8 @@ func TestZooMatchesReferenceCounts(t *testing.T) {
 	}
 }
 
+// All 29 models of the reference build for CIFAR-sized and for MNIST-sized
+// inputs, their first weight taking the input's channels.
 func TestEveryModelBuildsForSmallInputs(t *testing.T) {
 	t.Parallel()
 	if got := len(Models()); got != 29 {
@@ -71,7 +73,9 @@ func TestEveryModelBuildsForSmallInputs(t *testing.T) {
 	}
 }
 
-func TestTooSmallInputIsAnError(t *testing.T) {
+// A model whose layers would shrink the input below one pixel, and a model
+// name the zoo does not know, are errors.
+func TestTooSmallInputAndUnknownModelAreErrors(t *testing.T) {
 	t.Parallel()
 	if _, err := New("densenet121", Config{Height: 1, Width: 1}); err == nil {
 		t.Error("densenet121 on 1x1 images built without error")
@@ -81,6 +85,8 @@ func TestTooSmallInputIsAnError(t *testing.T) {
 	}
 }
 
+// poolSize gives the output sizes of PyTorch's pooling layers, in floor
+// and in ceil mode.
 func TestPoolSizeMatchesPyTorch(t *testing.T) {
 	t.Parallel()
 	// nn.MaxPool2d(2, 2, ceil_mode=True) / F.avg_pool2d(x, 2) output sizes.

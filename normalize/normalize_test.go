@@ -64,6 +64,9 @@ func TestNormalizeMatchesPyTorch(t *testing.T) {
 	t.Logf("%d tensors compared", checked)
 }
 
+// Random directions follow their seed, skip buffers, are zero on biases
+// and batch-norm weights, and have each filter's norm equal to the
+// weight's filter.
 func TestRandomIsSeededAndFilterNormalised(t *testing.T) {
 	t.Parallel()
 	net, err := nets.New("resnet20", nets.Config{InChannels: 1, Height: 8, Width: 8})
@@ -115,7 +118,9 @@ func TestRandomIsSeededAndFilterNormalised(t *testing.T) {
 	}
 }
 
-func TestParseNames(t *testing.T) {
+// Each Norm's name parses back to it, case-sensitively, and the ignore and
+// mode names parse to their values.
+func TestNormIgnoreAndModeNamesParseBack(t *testing.T) {
 	t.Parallel()
 	for _, n := range []Norm{Filter, Layer, Weight, DFilter, DLayer, None} {
 		if got, err := ParseNorm(n.String()); err != nil || got != n {

@@ -338,7 +338,10 @@ func TestPCAGramMatchesDenseSVD(t *testing.T) {
 	}
 }
 
-func TestPCAErrors(t *testing.T) {
+// PCA refuses fewer than three checkpoints, checkpoints that are equal or
+// lie on a line, ones with NaN, missing or misshapen entries, and a net
+// whose entries are all ignored.
+func TestPCARefusesDegenerateAndBadCheckpoints(t *testing.T) {
 	t.Parallel()
 	nan := planeModel(1, 1, 0)
 	w, _ := nan.Get("w")

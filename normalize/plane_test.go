@@ -100,7 +100,10 @@ func TestPlaneBasisIsOrthonormal(t *testing.T) {
 	}
 }
 
-func TestPlaneErrors(t *testing.T) {
+// Three models that span no plane (B equal to A, C equal to A or on the
+// line AB) are ErrDegenerate, and a model lacking an entry is an error
+// naming it.
+func TestDegeneratePlanesAndMissingEntriesAreErrors(t *testing.T) {
 	t.Parallel()
 	a := planeModel(0, 0, 0)
 	missing := planeModel(1, 0, 0)

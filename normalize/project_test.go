@@ -9,7 +9,7 @@ import (
 
 // Rows made as a·u + b·v + noise come back as (a, b), for orthonormal and
 // for skewed directions, with the noise as the residual.
-func TestProjectOnGivenDirections(t *testing.T) {
+func TestProjectOnRecoversPlaneCoordinatesAndResidual(t *testing.T) {
 	t.Parallel()
 	net, err := nets.New("resnet20", nets.Config{InChannels: 1, Height: 8, Width: 8})
 	if err != nil {

@@ -45,7 +45,9 @@ func readFile(t *testing.T, name string) *Array {
 	return a
 }
 
-func TestReadFixtures(t *testing.T) {
+// Every fixture make.py wrote reads back with its shape, dtype, memory
+// order and values, whatever its byte order, header version or layout.
+func TestReadGivesFixtureValuesInEveryDTypeAndLayout(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		file    string
@@ -103,7 +105,10 @@ func TestReadFixtures(t *testing.T) {
 	}
 }
 
-func TestUint8(t *testing.T) {
+// Uint8 returns a uint8 array's bytes; a conversion that cannot hold a
+// value (a negative int32 as uint8, a fractional float32 as int64) is
+// ErrRange.
+func TestConversionsRefuseValuesOutOfRange(t *testing.T) {
 	t.Parallel()
 	a := readFile(t, "u1.npy")
 	got, err := a.Uint8()
@@ -121,7 +126,9 @@ func TestUint8(t *testing.T) {
 	}
 }
 
-func TestReadNPZ(t *testing.T) {
+// Stored and deflated archives read alike: the arrays in archive order,
+// with their values, and Get of a name not there finds nothing.
+func TestReadNPZReadsStoredAndDeflatedAlike(t *testing.T) {
 	t.Parallel()
 	for _, name := range []string{"stored.npz", "deflated.npz"} {
 		t.Run(name, func(t *testing.T) {
@@ -148,6 +155,8 @@ func TestReadNPZ(t *testing.T) {
 	}
 }
 
+// An error in an entry names the file and the entry, with the package
+// prefix once.
 func TestReadNPZErrorNamesFile(t *testing.T) {
 	t.Parallel()
 	b, err := os.ReadFile("testdata/stored.npz")
@@ -170,6 +179,8 @@ func TestReadNPZErrorNamesFile(t *testing.T) {
 	}
 }
 
+// Arrays Write wrote read back with their shapes and values, scalar and
+// empty ones included, with the data aligned to 64 bytes.
 func TestWriteRoundTrip(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -212,6 +223,8 @@ func shapeName(shape []int) string {
 	return strings.Trim(strings.ReplaceAll(fmt.Sprint(shape), " ", "x"), "[]")
 }
 
+// An archive WriteNPZ wrote reads back entry for entry: names, dtypes,
+// shapes and bytes.
 func TestWriteNPZRoundTrip(t *testing.T) {
 	t.Parallel()
 	src, err := ReadNPZ("testdata/stored.npz")
@@ -234,7 +247,10 @@ func TestWriteNPZRoundTrip(t *testing.T) {
 	}
 }
 
-func TestReadErrors(t *testing.T) {
+// Malformed files (a bad magic or version, truncation, impossible shapes,
+// unsupported dtypes, unparsable headers) are errors after the package
+// prefix.
+func TestMalformedNPYIsRefusedWithThePackagePrefix(t *testing.T) {
 	t.Parallel()
 	good, err := os.ReadFile("testdata/f4_le.npy")
 	if err != nil {
@@ -283,7 +299,9 @@ func TestReadErrors(t *testing.T) {
 	}
 }
 
-func TestFloat16(t *testing.T) {
+// float16 values (normal, subnormal, infinite and NaN) and bfloat16 values
+// convert to float32 exactly.
+func TestHalfPrecisionConvertsExactly(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		bits uint16

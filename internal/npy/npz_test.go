@@ -39,7 +39,7 @@ func bombNPZ(t testing.TB, n int, method uint16) []byte {
 
 // A deflated entry of 300 MiB of zeros in a 300 KB archive is refused
 // before its elements are read: it used to be decoded whole.
-func TestNPZBomb(t *testing.T) {
+func TestNPZDeflateBombIsRefusedBeforeDecoding(t *testing.T) {
 	t.Parallel()
 	b := bombNPZ(t, 300<<20, zip.Deflate)
 	_, err := ReadNPZFrom(bytes.NewReader(b), int64(len(b)))
@@ -60,7 +60,7 @@ func TestNPZBomb(t *testing.T) {
 // An entry whose header claims more (or fewer) bytes than the entry holds
 // is refused before the elements are read, and so is an entry whose
 // CRC-32 does not match.
-func TestNPZEntryChecks(t *testing.T) {
+func TestNPZEntryOfWrongSizeOrChecksumIsRefused(t *testing.T) {
 	t.Parallel()
 	good, err := os.ReadFile("testdata/stored.npz")
 	if err != nil {

@@ -62,7 +62,7 @@ func TestDeepValuePrints(t *testing.T) {
 
 // A 1 KB billion-laughs tuple of 2^100 leaves prints, in messages too,
 // and is refused as a dict key quickly: it used to exhaust the memory.
-func TestBillionLaughs(t *testing.T) {
+func TestBillionLaughsPrintsShortAndIsRefusedAsDictKey(t *testing.T) {
 	t.Parallel()
 	bomb := laughs(100)
 	v, err := Load(bytes.NewReader(append(bomb, '.')), nil)
@@ -88,7 +88,7 @@ func TestBillionLaughs(t *testing.T) {
 
 // Calls that copy the same memoized value over and over are charged for
 // the copies, and stop at Options.MaxNodes.
-func TestMaxNodes(t *testing.T) {
+func TestCopiesOfMemoizedValuesCountTowardMaxNodes(t *testing.T) {
 	t.Parallel()
 	repeat := strings.Repeat
 	tests := []struct {
@@ -122,7 +122,9 @@ func TestMaxNodes(t *testing.T) {
 	}
 }
 
-func TestRepr(t *testing.T) {
+// Repr prints values as Python would, cutting long strings, long tuples
+// and recursive lists short.
+func TestReprIsPythonLikeAndBounded(t *testing.T) {
 	t.Parallel()
 	d := NewDict()
 	_ = d.Set("a", Tuple{int64(1)})
@@ -204,4 +206,34 @@ func graph(v any) (elems, nbytes int64) {
 		todo = append(todo, items...)
 	}
 	return elems, nbytes
+}
+
+// TestInertGlobalsRunNothing decodes, with Options.Inert, a pickle that
+// calls os.system and builds an argparse.Namespace: both become *Inert
+// placeholders (their arguments and state dropped), FindInert finds them,
+// and without Inert the same pickle is refused.
+func TestInertGlobalsRunNothing(t *testing.T) {
+	t.Parallel()
+	// {'cmd': os.system('echo hi'), 'args': argparse.Namespace() with state {'lr': 0.1}}, protocol 2.
+	p := []byte("\x80\x02}q\x00(X\x03\x00\x00\x00cmdq\x01cposix\nsystem\nq\x02X\x07\x00\x00\x00echo hiq\x03\x85q\x04Rq\x05" +
+		"X\x04\x00\x00\x00argsq\x06cargparse\nNamespace\nq\x07)\x81q\x08}q\tX\x02\x00\x00\x00lrq\nG?\xb9\x99\x99\x99\x99\x99\x9asbu.")
+	v, err := Load(bytes.NewReader(p), &Options{Inert: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := v.(*Dict)
+	cmd, _ := d.Lookup("cmd")
+	args, _ := d.Lookup("args")
+	if c, ok := cmd.(*Inert); !ok || c.Module != "posix" || c.Name != "system" || !c.Instance {
+		t.Errorf("os.system(...) decoded as %#v", cmd)
+	}
+	if a, ok := args.(*Inert); !ok || a.Name != "Namespace" {
+		t.Errorf("argparse.Namespace decoded as %#v", args)
+	}
+	if in := FindInert(d); in == nil || in.Name != "system" {
+		t.Errorf("FindInert = %v, want the first placeholder, posix.system", in)
+	}
+	if _, err := Load(bytes.NewReader(p), &Options{}); !errors.Is(err, ErrGlobal) {
+		t.Errorf("without Inert: %v, want ErrGlobal", err)
+	}
 }

@@ -64,6 +64,13 @@ type Options struct {
 	// or bytes argument, looking two levels down. A pickle that creates
 	// more is refused with an error wrapping [ErrLimit].
 	MaxNodes int64
+	// Inert makes a global that Globals does not hold an *[Inert]
+	// placeholder instead of an error: calling it, or setting its state,
+	// gives placeholders too, and nothing is ever executed. It suits files
+	// whose unknown objects the caller then checks to be outside what it
+	// uses (see [FindInert]), such as a checkpoint's argparse.Namespace
+	// beside its state dict.
+	Inert bool
 }
 
 // DefaultMaxNodes is the value count Load allows when [Options.MaxNodes]
@@ -348,11 +355,17 @@ func (u *unpickler) global(module, name string) (any, error) {
 	if v, ok := u.opts.Globals[lookup+"."+name]; ok {
 		return v, nil
 	}
+	if u.opts.Inert {
+		return &Inert{Module: module, Name: name}, nil
+	}
 	return nil, &GlobalError{Module: module, Name: name}
 }
 
 // call calls a callable from the stack with args.
 func call(f any, args Tuple) (any, error) {
+	if in, ok := f.(*Inert); ok {
+		return &Inert{Module: in.Module, Name: in.Name, Instance: true}, nil
+	}
 	fn, ok := f.(Func)
 	if !ok {
 		return nil, fmt.Errorf("%s object is not callable: %w", TypeName(f), ErrFormat)

@@ -105,7 +105,10 @@ func loadFile(t *testing.T, name string, opts *Options) (any, error) {
 	return Load(f, opts)
 }
 
-func TestLoadMisc(t *testing.T) {
+// The misc fixture, pickled at protocols 0 to 5, decodes to what make.py
+// recorded from Python, and a list shared in the original is shared in the
+// result.
+func TestEveryProtocolDecodesLikePython(t *testing.T) {
 	t.Parallel()
 	want := golden(t, "misc.txt")
 	for proto := range 6 {
@@ -128,7 +131,9 @@ func TestLoadMisc(t *testing.T) {
 	}
 }
 
-func TestLoadCIFAR(t *testing.T) {
+// CIFAR batches pickled by Python 2 and 3 at several protocols decode to
+// the same data and labels; only their keys differ, bytes under Python 2.
+func TestCIFARBatchesOfPython2And3DecodeAlike(t *testing.T) {
 	t.Parallel()
 	want := golden(t, "cifar.txt")
 	for _, name := range []string{"cifar_py2_p0.pkl", "cifar_py2_p2.pkl", "cifar_py3_p2.pkl", "cifar_py3_p4.pkl", "cifar_py3_p5.pkl"} {
@@ -168,7 +173,9 @@ func TestLoadCIFAR(t *testing.T) {
 	}
 }
 
-func TestRefuseGlobals(t *testing.T) {
+// os.system (posix.system) is refused at every protocol, even by the
+// widest allowlist the package offers, with a GlobalError naming it.
+func TestOSSystemIsRefusedByTheWidestAllowlist(t *testing.T) {
 	t.Parallel()
 	for _, proto := range []int{0, 2, 4} {
 		name := fmt.Sprintf("evil_p%d.pkl", proto)
@@ -191,6 +198,7 @@ func TestRefuseGlobals(t *testing.T) {
 	}
 }
 
+// With nil Options every global is refused, even collections.OrderedDict.
 func TestNilOptionsRefusesEverything(t *testing.T) {
 	t.Parallel()
 	_, err := loadFile(t, "misc_p2.pkl", nil)
@@ -200,6 +208,8 @@ func TestNilOptionsRefusesEverything(t *testing.T) {
 	}
 }
 
+// Load reads up to the STOP opcode and no further, so pickles written one
+// after another load one at a time.
 func TestLoadStopsAtStop(t *testing.T) {
 	t.Parallel()
 	b, err := os.ReadFile("testdata/misc_p2.pkl")
@@ -218,7 +228,9 @@ func TestLoadStopsAtStop(t *testing.T) {
 	}
 }
 
-func TestPersistentLoad(t *testing.T) {
+// Persistent IDs, binary and text, are handed to Options.PersistentLoad;
+// without it they are ErrUnsupported.
+func TestPersistentIDsGoThroughPersistentLoad(t *testing.T) {
 	t.Parallel()
 	// (BINUNICODE "x" BINPERSID) and PERSID "y\n", in a list: protocol 2.
 	in := []byte("\x80\x02]q\x00(X\x01\x00\x00\x00xQPy\ne.")
@@ -237,7 +249,9 @@ func TestPersistentLoad(t *testing.T) {
 	}
 }
 
-func TestRecursiveList(t *testing.T) {
+// A list that contains itself decodes to a list whose only item is that
+// same list.
+func TestRecursiveListHoldsItself(t *testing.T) {
 	t.Parallel()
 	// l = []; l.append(l), protocol 2.
 	in := []byte("\x80\x02]q\x00h\x00a.")
@@ -251,7 +265,10 @@ func TestRecursiveList(t *testing.T) {
 	}
 }
 
-func TestMalformed(t *testing.T) {
+// Malformed pickles (truncated, with impossible lengths, a broken stack,
+// unknown opcodes or unsupported features) are errors, with the package
+// prefix once.
+func TestMalformedPicklesAreErrorsWithOnePrefix(t *testing.T) {
 	t.Parallel()
 	misc, err := os.ReadFile("testdata/misc_p4.pkl")
 	if err != nil {
@@ -304,7 +321,10 @@ func TestMalformed(t *testing.T) {
 	}
 }
 
-func TestTextOpcodes(t *testing.T) {
+// Text and binary scalar opcodes decode to the values Python gives them:
+// bools from I01 and I00, big integers, escaped strings, LONG1 of every
+// width.
+func TestScalarOpcodesDecodeAsPythonDoes(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		in   string
@@ -341,7 +361,9 @@ func TestTextOpcodes(t *testing.T) {
 	}
 }
 
-func TestDictKeys(t *testing.T) {
+// Dict keys compare as in Python (1, True and 1.0 are one key; b"k" and
+// "k" are two), and unhashable, too deep or too long keys are refused.
+func TestDictKeysFollowPythonEqualityAndAreBounded(t *testing.T) {
 	t.Parallel()
 	d := NewDict()
 	for _, kv := range [][2]any{{int64(1), "a"}, {true, "b"}, {1.0, "c"}, {Bytes("k"), "d"}, {"k", "e"}, {Tuple{int64(1), "x"}, "f"}} {

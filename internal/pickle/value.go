@@ -289,3 +289,60 @@ func Ints(v any) ([]int, bool) {
 	}
 	return out, true
 }
+
+// Inert stands for a global that the allowlist does not hold, with
+// [Options.Inert]: the class or function module.Name, or (Instance) what
+// calling it made. Its arguments and state are dropped unexamined.
+type Inert struct {
+	Module, Name string
+	Instance     bool
+}
+
+// Build implements [Builder]: the state is dropped.
+func (*Inert) Build(any) error { return nil }
+
+// Error returns the error for using x where only allowlisted globals may
+// be: a *[GlobalError] naming its global.
+func (x *Inert) Error() error { return &GlobalError{Module: x.Module, Name: x.Name} }
+
+// FindInert returns the first *[Inert] in v, looking through tuples,
+// lists, dicts (keys, values and attributes) and sets, or nil if there is
+// none. It visits each container once however often it is shared and
+// keeps its own stack, so a billion-laughs pickle or one nested a million
+// deep is walked in linear time and bounded memory.
+func FindInert(v any) *Inert {
+	seen := map[any]bool{}
+	stack := []any{v}
+	for len(stack) > 0 {
+		v := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		var items []any
+		var key any
+		switch x := v.(type) {
+		case *Inert:
+			return x
+		case Tuple:
+			if len(x) > 0 {
+				key = &x[0]
+			}
+			items = x
+		case *List:
+			key, items = x, x.Items
+		case *Set:
+			key, items = x, x.Items
+		case *Dict:
+			key, items = x, append(x.Keys(), x.Values()...)
+			if x.Attrs != nil {
+				items = append(items, x.Attrs)
+			}
+		}
+		if key == nil || seen[key] {
+			continue
+		}
+		seen[key] = true
+		for i := len(items) - 1; i >= 0; i-- { // first item on top
+			stack = append(stack, items[i])
+		}
+	}
+	return nil
+}

@@ -16,7 +16,10 @@ import (
 	"github.com/landscape-go/landscape/nets"
 )
 
-func TestLoad(t *testing.T) {
+// Load tells each format by its content, whatever the file's extension,
+// and returns the same state dict from each, with DataParallel's module.
+// prefix stripped.
+func TestLoadTellsFormatByContentAndStripsDataParallel(t *testing.T) {
 	t.Parallel()
 	b, err := os.ReadFile("testdata/sd.json")
 	if err != nil {
@@ -65,7 +68,9 @@ func TestLoad(t *testing.T) {
 	}
 }
 
-func TestStripDataParallel(t *testing.T) {
+// StripDataParallel removes the module. prefix only when every name starts
+// with it, and reports whether it did.
+func TestStripDataParallelOnlyWhenEveryNameHasThePrefix(t *testing.T) {
 	t.Parallel()
 	mk := func(names ...string) *nets.StateDict {
 		sd := &nets.StateDict{}
@@ -91,7 +96,10 @@ func TestStripDataParallel(t *testing.T) {
 	}
 }
 
-func TestUnknown(t *testing.T) {
+// A file in no known format is ErrUnknownFormat, with a message naming the
+// file and showing what it holds: its first bytes, its size, a bare .npy,
+// or a zip archive without data.pkl or .npy entries.
+func TestUnknownFormatNamesTheFileAndWhatItHolds(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	tests := []struct {
@@ -142,6 +150,8 @@ func zipWith(t *testing.T, names ...string) []byte {
 	return buf.Bytes()
 }
 
+// A pickle calling posix.system is refused in either torch format, and the
+// format is still reported.
 func TestEvilPickleRefused(t *testing.T) {
 	t.Parallel()
 	for _, name := range []string{"evil_zip.pt", "evil_legacy.pt"} {
@@ -156,7 +166,9 @@ func TestEvilPickleRefused(t *testing.T) {
 	}
 }
 
-func TestFormatString(t *testing.T) {
+// Each Format prints as its lowercase name, and a value outside the enum
+// as Format(n).
+func TestFormatStringNamesEachFormat(t *testing.T) {
 	t.Parallel()
 	for f, want := range map[Format]string{Unknown: "unknown", TorchZip: "torch-zip", TorchLegacy: "torch-legacy", SafeTensors: "safetensors", NPZ: "npz", 9: "Format(9)"} {
 		if got := f.String(); got != want {

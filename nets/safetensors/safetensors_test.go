@@ -23,7 +23,10 @@ type wantTensor struct {
 	Data  []float64 `json:"data"`
 }
 
-func TestReadFixtures(t *testing.T) {
+// Every fixture reads as expected.json records it: its tensors in the
+// order of their data, with their shapes, dtypes and values, and its
+// metadata.
+func TestReadGivesFixtureTensorsAndMetadata(t *testing.T) {
 	t.Parallel()
 	b, err := os.ReadFile("testdata/expected.json")
 	if err != nil {
@@ -68,6 +71,9 @@ func TestReadFixtures(t *testing.T) {
 	}
 }
 
+// A file Write wrote reads back with the same names, shapes, values (as
+// float32) and metadata; no temporary file is left beside it, and its
+// header length is a multiple of 8.
 func TestWriteRoundTrip(t *testing.T) {
 	t.Parallel()
 	src, _, err := Read("testdata/mixed.safetensors")
@@ -108,6 +114,8 @@ func TestWriteRoundTrip(t *testing.T) {
 	}
 }
 
+// Write refuses a tensor whose data does not fill its shape, naming it and
+// leaving no file behind, and fails to write into a missing folder.
 func TestWriteFailureLeavesNothing(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -132,7 +140,9 @@ func file(header string, data []byte) []byte {
 	return append(b, data...)
 }
 
-func TestReadErrors(t *testing.T) {
+// Malformed headers, offsets, shapes and dtypes are refused with ErrFormat
+// or ErrDType, after the package prefix.
+func TestMalformedFilesAreRefusedWithThePackagePrefix(t *testing.T) {
 	t.Parallel()
 	eight := make([]byte, 8)
 	tests := []struct {
@@ -175,7 +185,8 @@ func TestReadErrors(t *testing.T) {
 	}
 }
 
-func TestReadNamesFile(t *testing.T) {
+// An error from Read names the file and the tensor at fault.
+func TestReadErrorNamesTheFileAndTheTensor(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "broken.safetensors")
 	if err := os.WriteFile(path, file(`{"w":{"dtype":"F32","shape":[9],"data_offsets":[0,36]}}`, nil), 0o644); err != nil {
@@ -187,7 +198,9 @@ func TestReadNamesFile(t *testing.T) {
 	}
 }
 
-func TestHeaderLooksValid(t *testing.T) {
+// HeaderLooksValid accepts a real safetensors file and refuses the head of
+// a zip archive.
+func TestHeaderLooksValidAcceptsSafetensorsNotZip(t *testing.T) {
 	t.Parallel()
 	b, err := os.ReadFile("testdata/mixed.safetensors")
 	if err != nil {

@@ -19,11 +19,11 @@
 // [ReadLegacy] read one. ReadLegacy also reads a checkpoint written with
 // plain pickle.dump, whose storages are nested legacy checkpoints passed to
 // torch.storage._load_from_bytes. The pickled object may be a state dict (an
-// OrderedDict of tensors) or a dict holding one under a key from
-// [StateDictKeys] ('state_dict', 'model_state_dict', 'model', ...), beside
-// entries such as 'epoch', 'acc' or 'optimizer' that are ignored. Values of
-// the state dict that are not tensors (_metadata, nested dicts) are
-// skipped.
+// OrderedDict of tensors) or a dict holding one under a key that
+// [StateDictKeys] lists ('state_dict', 'model_state_dict', 'model', ...),
+// beside entries such as 'epoch', 'acc' or 'optimizer' that are ignored.
+// Values of the state dict that are not tensors (_metadata, nested dicts)
+// are skipped.
 //
 // # Tensors
 //

@@ -78,7 +78,7 @@ func zipFile(t testing.TB, entries ...zipEntry) []byte {
 // one storage under many names, a deflated storage) is refused before the
 // memory is allocated, with an error naming the tensor or storage and the
 // sizes. Tensors that really share a storage, as tied weights do, load.
-func TestTooLarge(t *testing.T) {
+func TestAmplifyingCheckpointsAreRefusedBeforeAllocating(t *testing.T) {
 	t.Parallel()
 	const sixteenMi = "J\x00\x00\x00\x01" // 1 << 24
 	const oneMi = "J\x00\x00\x10\x00"     // 1 << 20
@@ -131,7 +131,7 @@ func TestTooLarge(t *testing.T) {
 
 // The data.pkl of a zip checkpoint may claim at most 1024 times the file
 // and never more than 256 MiB.
-func TestPickleTooLarge(t *testing.T) {
+func TestOversizedDataPklIsRefused(t *testing.T) {
 	t.Parallel()
 	big := func(claim uint64, pad int) []byte {
 		var out bytes.Buffer
@@ -163,7 +163,7 @@ func TestPickleTooLarge(t *testing.T) {
 
 // A zip entry whose bytes do not match its CRC-32 is refused: the
 // checksum error used to be dropped, and the corrupt weights loaded.
-func TestZipChecksum(t *testing.T) {
+func TestZipChecksumMismatchIsRefused(t *testing.T) {
 	t.Parallel()
 	b, err := os.ReadFile("testdata/bare_zip.pt")
 	if err != nil {
@@ -192,7 +192,7 @@ func TestZipChecksum(t *testing.T) {
 
 // An archive naming an entry twice is refused, naming it: which of the
 // two a reader takes is anyone's guess.
-func TestZipDuplicateEntry(t *testing.T) {
+func TestDuplicateZipEntryIsRefused(t *testing.T) {
 	t.Parallel()
 	pkl := []byte(tensorPickle("K\x01", "K\x00", "K\x01\x85", "K\x01\x85"))
 	b := zipFile(t,
@@ -207,7 +207,7 @@ func TestZipDuplicateEntry(t *testing.T) {
 
 // Messages quoting pickled values stay short whatever the values: here a
 // size argument that is a billion-laughs tuple of 2^60 leaves.
-func TestHostileValuesInMessages(t *testing.T) {
+func TestMessagesQuotingHostileValuesStayShort(t *testing.T) {
 	t.Parallel()
 	var laughs strings.Builder
 	laughs.WriteString(")r\x00\x00\x00\x00")
@@ -223,7 +223,7 @@ func TestHostileValuesInMessages(t *testing.T) {
 
 // torch.save(..., pickle_protocol=1) writes pickles that do not open with
 // 0x80: the file starts with the magic number as decimal text.
-func TestProtocol1(t *testing.T) {
+func TestProtocol1CheckpointsLoad(t *testing.T) {
 	t.Parallel()
 	var want []wantTensor
 	b, err := os.ReadFile("testdata/protocol1_legacy.json")
@@ -261,7 +261,10 @@ func TestProtocol1(t *testing.T) {
 	}
 }
 
-func TestLegacyMagic(t *testing.T) {
+// LegacyMagic accepts a binary pickle's opening and PyTorch's magic number
+// as protocols 0 and 1 write it, and refuses another number, a zip archive
+// and an empty head.
+func TestLegacyMagicRecognisesBinaryAndTextOpenings(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
 		head string

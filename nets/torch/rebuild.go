@@ -108,13 +108,25 @@ func (l *loader) options() *pickle.Options {
 		}
 		return nil, fmt.Errorf("torch.Size(%s): %w", pickle.TypeName(args[0]), ErrFormat)
 	})
-	return &pickle.Options{Globals: g, PersistentLoad: l.persistentLoad}
+	// Objects the allowlist does not know, such as the argparse.Namespace
+	// of training arguments saved beside a state dict, become inert
+	// placeholders; the state dict itself must hold none (see stateDict).
+	return &pickle.Options{Globals: g, PersistentLoad: l.persistentLoad, Inert: true}
 }
 
 // persistentLoad resolves ('storage', type, key, location, numel) and the
 // legacy ('storage', type, key, location, numel, view_metadata).
 func (l *loader) persistentLoad(pid any) (any, error) {
 	t, ok := pid.(pickle.Tuple)
+	if ok && len(t) >= 2 {
+		if kind, _ := pickle.String(t[0]); kind == "module" {
+			// The legacy format's ('module', class, file, source) of a
+			// pickled nn.Module: name the class as the allowlist would.
+			if in, ok := t[1].(*pickle.Inert); ok {
+				return nil, in.Error()
+			}
+		}
+	}
 	if !ok || len(t) < 5 {
 		return nil, fmt.Errorf("persistent id %v is not a storage tuple: %w", pickle.TypeName(pid), ErrFormat)
 	}

@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"os"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/landscape-go/landscape/internal/npy"
@@ -58,9 +59,14 @@ var legacyMagicText = []byte("L" + legacyMagic.String() + "L\n.")
 // legacyProtocol is the only legacy protocol version PyTorch ever wrote.
 const legacyProtocol = 1001
 
-// StateDictKeys are the keys under which a checkpoint dict that is not
+// stateDictKeys are the keys under which a checkpoint dict that is not
 // itself a state dict is searched for one, in order.
-var StateDictKeys = []string{"state_dict", "model_state_dict", "model", "net", "network", "module", "state"}
+var stateDictKeys = []string{"state_dict", "model_state_dict", "model", "net", "network", "module", "state"}
+
+// StateDictKeys returns the keys under which a checkpoint dict that is not
+// itself a state dict is searched for one, in the order they are tried.
+// The slice is a copy: changing it does not change what [Load] looks for.
+func StateDictKeys() []string { return slices.Clone(stateDictKeys) }
 
 // Load reads the PyTorch checkpoint at path, in either format torch.save
 // writes, whatever its extension (.pt, .pth, .t7, .tar, .bin), and returns
@@ -436,6 +442,9 @@ func (l *loader) stateDict(obj any, load func(*storage) error) (*nets.StateDict,
 	if err != nil {
 		return nil, err
 	}
+	if in := pickle.FindInert(d); in != nil {
+		return nil, refuse(in) // only the entries beside the state dict may be unknown objects
+	}
 	type entry struct {
 		name string
 		ref  *tensorRef
@@ -507,16 +516,19 @@ func (b *budget) take(n int64, what string) error {
 }
 
 // findStateDict returns obj if it is a dict holding tensors, or else the
-// first value under [StateDictKeys] that is.
+// first value under stateDictKeys that is.
 func findStateDict(obj any) (*pickle.Dict, error) {
 	d, ok := obj.(*pickle.Dict)
+	if in, isInert := obj.(*pickle.Inert); isInert {
+		return nil, refuse(in) // a pickled nn.Module, say
+	}
 	if !ok {
 		return nil, fmt.Errorf("checkpoint holds a %s, not a dict: %w", pickle.TypeName(obj), ErrNoStateDict)
 	}
 	if hasTensors(d) {
 		return d, nil
 	}
-	for _, k := range StateDictKeys {
+	for _, k := range stateDictKeys {
 		if v, ok := d.Lookup(k); ok {
 			if sub, ok := v.(*pickle.Dict); ok && hasTensors(sub) {
 				return sub, nil
@@ -535,6 +547,9 @@ func findStateDict(obj any) (*pickle.Dict, error) {
 			keys = append(keys, pickle.Repr(k))
 		}
 	}
+	if in := pickle.FindInert(d); in != nil {
+		return nil, refuse(in) // the objects the allowlist does not know are likelier the cause
+	}
 	return nil, fmt.Errorf("top-level keys [%s] hold no tensors: %w", strings.Join(keys, " "), ErrNoStateDict)
 }
 
@@ -545,6 +560,13 @@ func hasTensors(d *pickle.Dict) bool {
 		}
 	}
 	return false
+}
+
+// refuse is the error for an object the allowlist does not know where a
+// state dict's tensors were expected.
+func refuse(in *pickle.Inert) error {
+	err := in.Error()
+	return fmt.Errorf("%w%s", err, hint(err))
 }
 
 // hint explains a refused global: a checkpoint of pickled Python objects

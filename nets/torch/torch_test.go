@@ -37,7 +37,9 @@ func expected(t testing.TB) map[string][]wantTensor {
 	return m
 }
 
-func TestLoadFixtures(t *testing.T) {
+// Every fixture loads as expected.json records it: the tensor names in
+// order, their shapes, dtypes and values.
+func TestLoadGivesFixtureTensorsAsExpected(t *testing.T) {
 	t.Parallel()
 	want := expected(t)
 	names := make([]string, 0, len(want))
@@ -75,6 +77,8 @@ func TestLoadFixtures(t *testing.T) {
 	}
 }
 
+// Two tensors viewing one storage each get their own copy: writing to one
+// leaves the other as it was.
 func TestSharedStorageIsCopied(t *testing.T) {
 	t.Parallel()
 	sd, err := Load("testdata/views_zip.pt")
@@ -89,7 +93,9 @@ func TestSharedStorageIsCopied(t *testing.T) {
 	}
 }
 
-func TestRead(t *testing.T) {
+// Read takes either format by its content, ReadZip and ReadLegacy each
+// read their own, and ReadZip refuses a legacy file with ErrFormat.
+func TestReadsZipAndLegacyCheckpointsAlike(t *testing.T) {
 	t.Parallel()
 	for _, name := range []string{"bare_zip.pt", "bare_legacy.pt"} {
 		t.Run(name, func(t *testing.T) {
@@ -119,7 +125,9 @@ func TestRead(t *testing.T) {
 	}
 }
 
-func TestRefused(t *testing.T) {
+// Checkpoints calling os.system or pickling a whole model are refused with
+// pickle.ErrGlobal, naming the global and the file.
+func TestForbiddenGlobalsAreRefusedNamingThem(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		file   string
@@ -143,7 +151,9 @@ func TestRefused(t *testing.T) {
 	}
 }
 
-func TestTruncated(t *testing.T) {
+// A checkpoint cut short anywhere, in either format, is an error after the
+// torch: prefix.
+func TestTruncatedCheckpointsAreErrors(t *testing.T) {
 	t.Parallel()
 	for _, name := range []string{"dtypes_zip.pth", "dtypes_legacy.pth"} {
 		b, err := os.ReadFile(filepath.Join("testdata", name))
@@ -194,7 +204,11 @@ func tensorExpr(numel string, offset, size, stride string) string {
 		offset + size + stride + "\x89}t" + "R"
 }
 
-func TestHostileHeaders(t *testing.T) {
+// Tensor headers claiming what the file does not hold (huge storages or
+// shapes, views beyond their storage, negative strides, unlisted storages)
+// and files that are no checkpoint are errors; a sound header beside them
+// loads.
+func TestHostileTensorHeadersAreErrors(t *testing.T) {
 	t.Parallel()
 	fourFloats := append([]byte{4, 0, 0, 0, 0, 0, 0, 0}, make([]byte, 16)...)
 	tests := []struct {
@@ -243,12 +257,49 @@ func TestHostileHeaders(t *testing.T) {
 	}
 }
 
-func TestNoStateDict(t *testing.T) {
+// A checkpoint dict holding no tensors, itself or under any key, is
+// ErrNoStateDict, and the message lists the keys it does hold.
+func TestCheckpointWithoutTensorsListsItsKeys(t *testing.T) {
 	t.Parallel()
 	file := legacyFile("\x80\x02}X\x05\x00\x00\x00epochK\x03s.", nil)
 	_, err := Read(bytes.NewReader(file), int64(len(file)))
 	if !errors.Is(err, ErrNoStateDict) || !strings.Contains(err.Error(), "epoch") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// A state dict under any key StateDictKeys lists is found beside other
+// entries, and one under another key is not. The list is a copy: changing
+// it changes nothing for the next caller.
+func TestStateDictIsFoundUnderEveryListedKey(t *testing.T) {
+	t.Parallel()
+	// {"epoch": 3, key: {"w": tensor of four floats}}
+	wrapped := func(key string) []byte {
+		inner := "}X\x01\x00\x00\x00w" + tensorExpr("K\x04", "K\x00", "K\x04\x85", "K\x01\x85") + "s"
+		obj := "\x80\x02}(X" + le32(5) + "epochK\x03X" + le32(len(key)) + key + inner + "u."
+		return legacyFile(obj, []string{"k"}, floats(4))
+	}
+	keys := StateDictKeys()
+	if len(keys) == 0 || keys[0] != "state_dict" {
+		t.Fatalf("StateDictKeys() = %q, want state_dict first", keys)
+	}
+	for _, k := range keys {
+		b := wrapped(k)
+		sd, err := Read(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatalf("under %q: %v", k, err)
+		}
+		if w, ok := sd.Get("w"); !ok || !slices.Equal(w.Shape, []int{4}) {
+			t.Fatalf("under %q: tensors %v", k, sd.Names())
+		}
+	}
+	b := wrapped("optimizer")
+	if _, err := Read(bytes.NewReader(b), int64(len(b))); !errors.Is(err, ErrNoStateDict) {
+		t.Fatalf("under \"optimizer\": err = %v, want ErrNoStateDict", err)
+	}
+	keys[0] = "changed"
+	if again := StateDictKeys(); again[0] != "state_dict" {
+		t.Fatalf("after changing the returned slice, StateDictKeys() = %q", again)
 	}
 }
 
@@ -338,7 +389,7 @@ func withPyTorch2Records(t *testing.T, b []byte, order string) []byte {
 
 // PyTorch 2.1 and later write a byteorder record ("little", 6 bytes) into
 // every zip checkpoint; a reader that wanted more bytes refused them all.
-func TestPyTorch2Records(t *testing.T) {
+func TestPyTorch2RecordsAreReadAndByteorderChecked(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join("testdata", "bare_zip.pt"))
 	if err != nil {
 		t.Fatal(err)
@@ -365,10 +416,10 @@ func TestPyTorch2Records(t *testing.T) {
 	}
 }
 
-// TestPyTorch211Files reads checkpoints written by torch.save of PyTorch
-// 2.11 (testdata/make.py run on a GPU machine; its later fixtures need
-// weights_only=False there): the same tensors as PyTorch 1.13 wrote.
-func TestPyTorch211Files(t *testing.T) {
+// Checkpoints written by torch.save of PyTorch 2.11 (testdata/make.py run
+// on a GPU machine; its later fixtures need weights_only=False there) hold
+// the same tensors as PyTorch 1.13 wrote.
+func TestPyTorch211FilesReadAsPyTorch113Files(t *testing.T) {
 	want := expected(t)
 	for _, name := range []string{"bare_zip.pt", "wrapped_zip.pth"} {
 		t.Run(name, func(t *testing.T) {

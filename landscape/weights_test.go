@@ -1,0 +1,51 @@
+package landscape
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/landscape-go/landscape/nets"
+	"github.com/landscape-go/landscape/nets/safetensors"
+)
+
+// TestTorchvisionNamesAreMappedOrExplained loads a zoo ResNet-18 saved
+// with torchvision's names (downsample, fc), as CIFAR scripts written in
+// torchvision's style save it: it loads, renamed. With torchvision's 7x7
+// stem it cannot fit, and the error says why instead of listing keys.
+func TestTorchvisionNamesAreMappedOrExplained(t *testing.T) {
+	t.Parallel()
+	cfg := nets.Config{Height: 8, Width: 8}
+	net, err := nets.New("resnet18", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, stem []int) string {
+		sd := &nets.StateDict{}
+		for _, p := range net.Params {
+			shape := p.Shape
+			if p.Name == "conv1.weight" && stem != nil {
+				shape = stem
+			}
+			key := strings.ReplaceAll(p.Name, ".shortcut.", ".downsample.")
+			key = strings.Replace(key, "linear.", "fc.", 1)
+			sd.Set(key, nets.NewTensor(shape...))
+		}
+		path := filepath.Join(t.TempDir(), name)
+		if err := safetensors.Write(path, sd, nil); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	w, err := LoadWeights(write("cifar.safetensors", nil), "resnet18", cfg)
+	if err != nil {
+		t.Fatalf("torchvision-named CIFAR ResNet-18: %v", err)
+	}
+	if _, ok := w.State.Get("layer2.0.shortcut.0.weight"); !ok {
+		t.Errorf("renamed weights lack layer2.0.shortcut.0.weight: %v", w.State.Names()[:5])
+	}
+	_, err = LoadWeights(write("imagenet.safetensors", []int{64, 3, 7, 7}), "resnet18", cfg)
+	if err == nil || !strings.Contains(err.Error(), "torchvision's ImageNet ResNets") {
+		t.Errorf("torchvision stem: %v", err)
+	}
+}
