@@ -313,17 +313,14 @@ func decodeParquet(r io.ReaderAt, size int64) (s *surface.Surface, err error) {
 	if err := json.Unmarshal([]byte(raw), &s.Provenance); err != nil {
 		return nil, fmt.Errorf("provenance metadata %q: %w", surface.MetadataKey, err)
 	}
+	// Readers allocate by the grid (Surface.Grid, the figures), so a
+	// file claiming a huge one is refused here, whatever rows it holds.
 	g := s.Provenance.Grid
-	if err := g.X.Validate(); err != nil {
-		return nil, fmt.Errorf("provenance grid x axis %v: %w", g.X, err)
+	if err := g.Validate(); err != nil {
+		return nil, fmt.Errorf("provenance: %w", err)
 	}
-	if g.Y != nil {
-		if err := g.Y.Validate(); err != nil {
-			return nil, fmt.Errorf("provenance grid y axis %v: %w", *g.Y, err)
-		}
-	}
-	if n := pf.NumRows(); n < 0 || n > numPoints(g) {
-		return nil, fmt.Errorf("%d rows for a grid of %d points", n, numPoints(g))
+	if n := pf.NumRows(); n < 0 || n > int64(g.Len()) {
+		return nil, fmt.Errorf("%d rows for a grid of %d points", n, g.Len())
 	}
 	s.Points, err = readPoints(pf, s)
 	if err != nil {
@@ -376,15 +373,6 @@ func checkChunks(pf *parquet.File) error {
 		return fmt.Errorf("parquet: row groups hold %d rows, file metadata says %d", rows, pf.NumRows())
 	}
 	return nil
-}
-
-// numPoints returns the number of points of g.
-func numPoints(g grid.Grid) int64 {
-	n := int64(g.X.Num)
-	if g.Y != nil {
-		n *= int64(g.Y.Num)
-	}
-	return n
 }
 
 // checkSchema checks the columns of a file and returns its metric names.

@@ -686,7 +686,7 @@ func TestReadParquetRefusesMalformedFiles(t *testing.T) {
 		{
 			name: "provenance grid invalid",
 			file: craft(t, loss, nil, key, `{"grid":{"x":{"min":1,"max":-1,"num":3},"y":null}}`),
-			text: "grid x axis",
+			text: "grid: x axis",
 		},
 		{
 			name: "x off grid",

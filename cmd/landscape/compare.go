@@ -1,18 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/landscape-go/landscape/export"
-	"github.com/landscape-go/landscape/internal/atomicfile"
 	"github.com/landscape-go/landscape/landscape"
 	"github.com/landscape-go/landscape/landscape/surface"
 )
@@ -83,52 +80,15 @@ func runCompare(ctx context.Context, paths, labels []string, out string, formats
 	if labels == nil {
 		labels = surfaceNames(paths, ss)
 	}
-	metric := o.Metric
-	if metric == "" {
-		metric = export.DefaultMetric(ss[0])
-	}
-	o.Metric = metric
-	sums := make([]export.Summary, len(ss))
-	for i, s := range ss {
-		sum, err := export.Summarize(s, labels[i], metric, so)
-		if err != nil {
-			return fmt.Errorf("%s: %w", paths[i], err)
-		}
-		sums[i] = sum
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
+	sums, written, err := export.WriteComparison(out, ss, labels, formats, o, so)
+	if err != nil {
 		return err
 	}
 	if err := export.WriteSummaryText(stdout, sums); err != nil {
 		return err
 	}
-	base := filepath.Join(out, "compare_"+metric)
-	var csv, md bytes.Buffer
-	if err := export.WriteSummaryCSV(&csv, sums); err != nil {
-		return err
-	}
-	if err := export.WriteSummaryMarkdown(&md, sums); err != nil {
-		return err
-	}
-	for _, f := range []struct {
-		path string
-		data []byte
-	}{{base + ".csv", csv.Bytes()}, {base + ".md", md.Bytes()}} {
-		if err := writeFileAtomic(f.path, f.data); err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, "wrote", f.path)
-	}
-	fig, err := export.NewCompareFigure(ss, labels, o)
-	if err != nil {
-		return err
-	}
-	for _, format := range formats {
-		path := base + "." + format
-		if err := fig.Save(path); err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, "wrote", path)
+	for _, f := range written {
+		fmt.Fprintln(stdout, "wrote", f)
 	}
 	return nil
 }
@@ -153,10 +113,4 @@ func surfaceNames(paths []string, ss []*surface.Surface) []string {
 		}
 	}
 	return names
-}
-
-// writeFileAtomic writes data to path through a temporary file renamed
-// into place.
-func writeFileAtomic(path string, data []byte) error {
-	return atomicfile.Write(path, func(w io.Writer) error { _, err := w.Write(data); return err })
 }

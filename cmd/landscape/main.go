@@ -56,7 +56,12 @@ func main() {
 // run executes the command line and maps errors to exit codes: 0 success,
 // 1 failure, 2 usage error, 3 internal error (a bug: a panic), 130
 // interrupted. A panic would otherwise exit with 2, the usage code.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return dispatch(ctx, commands(), args, stdout, stderr)
+}
+
+// dispatch is run with the commands given.
+func dispatch(ctx context.Context, cmds []command, args []string, stdout, stderr io.Writer) (code int) {
 	defer func() {
 		if r := recover(); r != nil {
 			fmt.Fprintf(stderr, "landscape: internal error (please report it): %v\n%s", r, debug.Stack())
@@ -70,7 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 		}
 		return 0
 	}
-	for _, c := range commands() {
+	for _, c := range cmds {
 		if c.name != args[0] {
 			continue
 		}

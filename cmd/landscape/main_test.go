@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -220,5 +221,18 @@ func TestUnknownFlagSuggestsTheClosest(t *testing.T) {
 	}
 	if _, _, stderr := landscapeCLI(t, "surface", "--zzzzzzzz"); strings.Contains(stderr, "did you mean") {
 		t.Errorf("a flag close to none: %s", stderr)
+	}
+}
+
+// TestPanicExits3 runs a command that panics: the exit status is 3, not
+// the 2 of a usage error that a Go panic exits with, and the message asks
+// for a report.
+func TestPanicExits3(t *testing.T) {
+	t.Parallel()
+	var out, errOut bytes.Buffer
+	boom := command{"boom", "panics", func(context.Context, []string, io.Writer, io.Writer) error { panic("index out of range") }}
+	code := dispatch(context.Background(), []command{boom}, []string{"boom"}, &out, &errOut)
+	if code != 3 || !strings.Contains(errOut.String(), "internal error (please report it): index out of range") {
+		t.Errorf("exit %d, %s", code, errOut.String())
 	}
 }

@@ -232,3 +232,15 @@ func TestInterpolationDefaultsToStatesMode(t *testing.T) {
 		t.Errorf("weights mode: exit %d, %s", code, stderr)
 	}
 }
+
+// TestAllNaNSurfaceSummary computes a surface only at a point where the
+// loss overflows: the summary says so instead of "min 0 max 0".
+func TestAllNaNSurfaceSummary(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "s.parquet")
+	code, stdout, stderr := landscapeCLI(t, "surface", "--model", "resnet20", "--checkpoint", filepath.Join(zoo, "resnet20.pt"),
+		"--data", "npz:"+filepath.Join(zoo, "resnet20.data.npz"), "--x=1e12:1e12:1", "--batch-size", "8", "--quiet", "--out", out)
+	if code != 0 || !strings.Contains(stdout, "train_loss  every point NaN or Inf") || strings.Contains(stdout, "min 0") {
+		t.Errorf("exit %d, %s%s", code, stdout, stderr)
+	}
+}

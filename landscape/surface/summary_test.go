@@ -29,3 +29,31 @@ func TestRangeSkipsNonFiniteValues(t *testing.T) {
 		}
 	}
 }
+
+// TestCompatibleArithmetic: a part resumes only with the arithmetic it
+// began with (every point of a file computed alike), while parts of one
+// surface merge across engines of one precision (nodes of a cluster with
+// AVX2 or AVX-512) but not across precisions (FP32 and TF32).
+func TestCompatibleArithmetic(t *testing.T) {
+	t.Parallel()
+	base := Provenance{Arithmetic: "cpu/avx512-winograd/fp32"}
+	with := func(a string) Provenance { p := base; p.Arithmetic = a; return p }
+	for _, tc := range []struct {
+		other     string
+		sameShard bool
+		ok        bool
+	}{
+		{"cpu/avx512-winograd/fp32", true, true},
+		{"cpu/avx2-direct/fp32", true, false},
+		{"cpu/avx2-direct/fp32", false, true},
+		{"cuda/heuristic/fp32", false, true},
+		{"cuda/heuristic/tf32", false, false},
+		{"cuda/heuristic/tf32", true, false},
+		{"", true, true}, // files written before the arithmetic was recorded
+	} {
+		err := base.Compatible(with(tc.other), tc.sameShard)
+		if (err == nil) != tc.ok {
+			t.Errorf("%s against %s, same shard %v: %v, want compatible %v", base.Arithmetic, tc.other, tc.sameShard, err, tc.ok)
+		}
+	}
+}
