@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/landscape-go/landscape/export"
@@ -144,74 +143,33 @@ func partPath(dir string, s grid.Shard) string {
 }
 
 // resolveShard decides which shard this process computes: --shard i/n if
-// given, else a Slurm job array task (SLURM_ARRAY_TASK_ID counted from
-// SLURM_ARRAY_TASK_MIN, of SLURM_ARRAY_TASK_COUNT or MAX−MIN+1 tasks), else
-// a Kubernetes Indexed Job pod (JOB_COMPLETION_INDEX of --shard-count), else
-// the whole grid (sharded false). --shard-count overrides the count.
+// given, else the task's of a Slurm job array or Kubernetes Indexed Job
+// (see [grid.ShardFromEnv]), else the whole grid (sharded false).
+// --shard-count overrides the number of tasks.
 func resolveShard(flagValue string, count int, getenv func(string) string) (grid.Shard, bool, error) {
 	if count < 0 {
 		return grid.Shard{}, false, usagef("--shard-count %d: want a positive number", count)
 	}
-	atoi := func(name string) (int, bool, error) {
-		v := getenv(name)
-		if v == "" {
-			return 0, false, nil
-		}
-		n, err := strconv.Atoi(v)
+	if flagValue != "" {
+		s, err := grid.ParseShard(flagValue)
 		if err != nil {
-			return 0, false, fmt.Errorf("environment variable %s=%q is not a number", name, v)
-		}
-		return n, true, nil
-	}
-	var s grid.Shard
-	switch id, inSlurm, err := atoi("SLURM_ARRAY_TASK_ID"); {
-	case flagValue != "":
-		if s, err = grid.ParseShard(flagValue); err != nil {
 			return s, false, usageError{err}
 		}
 		if count > 0 && count != s.Count {
 			return s, false, usagef("--shard %s and --shard-count %d disagree", flagValue, count)
 		}
 		return s, true, nil
-	case err != nil:
-		return s, false, err
-	case inSlurm:
-		lo, _, err1 := atoi("SLURM_ARRAY_TASK_MIN")
-		hi, hasMax, err2 := atoi("SLURM_ARRAY_TASK_MAX")
-		n, hasCount, err3 := atoi("SLURM_ARRAY_TASK_COUNT")
-		if err := errors.Join(err1, err2, err3); err != nil {
-			return s, false, err
-		}
-		switch {
-		case count > 0:
-			n = count
-		case !hasCount && hasMax:
-			n = hi - lo + 1
-		case !hasCount:
-			return s, false, errors.New("SLURM_ARRAY_TASK_ID is set but neither SLURM_ARRAY_TASK_COUNT nor SLURM_ARRAY_TASK_MAX: pass --shard-count")
-		}
-		s = grid.Shard{Index: id - lo, Count: n}
-		if err := s.Validate(); err != nil {
-			return s, false, fmt.Errorf("Slurm array task %d (min %d) of %d tasks: %w; use a contiguous --array=0-%d or pass --shard", id, lo, n, err, n-1)
-		}
-		return s, true, nil
 	}
-	idx, inK8s, err := atoi("JOB_COMPLETION_INDEX")
+	s, inArray, err := grid.ShardFromEnv(getenv, count)
 	switch {
+	case errors.Is(err, grid.ErrShardCount):
+		return s, false, usagef("%v: pass --shard-count (the job's completions or array size)", err)
 	case err != nil:
-		return s, false, err
-	case inK8s && count == 0:
-		return s, false, usagef("JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job): pass --shard-count equal to the job's completions")
-	case inK8s:
-		s = grid.Shard{Index: idx, Count: count}
-		if err := s.Validate(); err != nil {
-			return s, false, err
-		}
-		return s, true, nil
-	case count > 0:
+		return s, false, fmt.Errorf("%w (or pass --shard)", err)
+	case !inArray && count > 0:
 		return s, false, usagef("--shard-count without --shard, SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX")
 	}
-	return grid.Whole(), false, nil
+	return s, inArray, nil
 }
 
 // summarize prints the range of each metric, and how many points are NaN
