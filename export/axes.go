@@ -18,6 +18,7 @@ func newPlot(xlabel, ylabel string) *plot.Plot {
 	for _, a := range []*plot.Axis{&p.X, &p.Y} {
 		a.Label.TextStyle.Font = font.From(sans, labelSize)
 		a.Tick.Label.Font = font.From(sans, tickSize)
+		a.Label.TextStyle.Handler, a.Tick.Label.Handler = textHandler, textHandler
 		a.Padding = 0
 		a.Tick.Marker = plot.TickerFunc(niceTicks)
 	}

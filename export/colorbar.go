@@ -42,8 +42,16 @@ func (b ColorBar) DataRange() (xmin, xmax, ymin, ymax float64) {
 
 // Ticks implements plot.Ticker: about five labelled ticks at round
 // numbers, or on a log scale the powers of ten, with 2 and 5 times them
-// where there are fewer than three powers.
-func (b ColorBar) Ticks(min, max float64) []plot.Tick { return scaleTicks(min, max, b.Scale.Log) }
+// where there are fewer than three powers. Powers of ten that the figures
+// write with a raised exponent are written 10^5 here, which any text
+// handler draws.
+func (b ColorBar) Ticks(min, max float64) []plot.Tick {
+	ticks := scaleTicks(min, max, b.Scale.Log)
+	for i := range ticks {
+		ticks[i].Label = flatten(ticks[i].Label)
+	}
+	return ticks
+}
 
 // draw fills r with the bar and frames it.
 func (b ColorBar) draw(c draw.Canvas, r vg.Rectangle) {
@@ -117,7 +125,7 @@ func drawColorBar(c draw.Canvas, r vg.Rectangle, b ColorBar, label string) {
 	ts := textStyle(sans, tickSize)
 	ts.XAlign = draw.XLeft
 	var wmax vg.Length
-	for _, t := range b.Ticks(b.Scale.Min, b.Scale.Max) {
+	for _, t := range scaleTicks(b.Scale.Min, b.Scale.Max, b.Scale.Log) {
 		y := b.y(r, t.Value)
 		c.StrokeLine2(draw.LineStyle{Color: inkColor, Width: 0.6}, r.Max.X, y, r.Max.X+3, y)
 		c.FillText(ts, vg.Point{X: r.Max.X + 5, Y: y}, t.Label)

@@ -1,9 +1,11 @@
 package export
 
 import (
+	"fmt"
 	"image/color"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 
 	"gonum.org/v1/plot/palette/moreland"
@@ -40,12 +42,93 @@ func Viridis() ColorMap { return slices.Clone(viridis) }
 // coolwarm, with which the reference colours its 3D surface.
 func CoolWarm() ColorMap { return slices.Clone(coolwarm()) }
 
-// viridis is Viridis at ten stops (the values R's viridis(10) gives).
-var viridis = ColorMap{
-	{0x44, 0x01, 0x54, 255}, {0x48, 0x28, 0x78, 255}, {0x3e, 0x4a, 0x89, 255}, {0x31, 0x68, 0x8e, 255},
-	{0x26, 0x82, 0x8e, 255}, {0x1f, 0x9e, 0x89, 255}, {0x35, 0xb7, 0x79, 255}, {0x6d, 0xcd, 0x59, 255},
-	{0xb4, 0xde, 0x2c, 255}, {0xfd, 0xe7, 0x25, 255},
+// Magma returns matplotlib's magma: black through purple to pale yellow.
+func Magma() ColorMap { return slices.Clone(magma) }
+
+// Inferno returns matplotlib's inferno: black through red to yellow.
+func Inferno() ColorMap { return slices.Clone(inferno) }
+
+// Plasma returns matplotlib's plasma: blue through magenta to yellow.
+func Plasma() ColorMap { return slices.Clone(plasma) }
+
+// Cividis returns matplotlib's cividis: blue to yellow, made to be seen
+// alike with colour-vision deficiencies.
+func Cividis() ColorMap { return slices.Clone(cividis) }
+
+// Gray returns matplotlib's gray: black to white.
+func Gray() ColorMap { return ColorMap{{0, 0, 0, 255}, {255, 255, 255, 255}} }
+
+// Reversed returns the colour map run backwards, as matplotlib's _r maps.
+func (m ColorMap) Reversed() ColorMap {
+	r := slices.Clone(m)
+	slices.Reverse(r)
+	return r
 }
+
+// colorMaps are the colour maps by name, as matplotlib names them.
+var colorMaps = []struct {
+	name string
+	make func() ColorMap
+}{
+	{"viridis", Viridis}, {"magma", Magma}, {"inferno", Inferno}, {"plasma", Plasma},
+	{"cividis", Cividis}, {"coolwarm", CoolWarm}, {"gray", Gray},
+}
+
+// ColorMapNames returns the names [ParseColorMap] knows, without their
+// reversed forms.
+func ColorMapNames() []string {
+	names := make([]string, len(colorMaps))
+	for i, m := range colorMaps {
+		names[i] = m.name
+	}
+	return names
+}
+
+// ParseColorMap returns the colour map of the given name, as matplotlib
+// names it: one of [ColorMapNames], or one of them followed by _r for the
+// map reversed (viridis_r).
+func ParseColorMap(name string) (ColorMap, error) {
+	base, reversed := strings.CutSuffix(name, "_r")
+	for _, m := range colorMaps {
+		if m.name == base {
+			if reversed {
+				return m.make().Reversed(), nil
+			}
+			return m.make(), nil
+		}
+	}
+	return nil, fmt.Errorf("export: %w: unknown colour map %q; want %s, or one of them with _r", ErrPlot, name, strings.Join(ColorMapNames(), ", "))
+}
+
+// The colour maps at ten stops (the values R's viridisLite gives for
+// n = 10).
+var (
+	viridis = ColorMap{
+		{0x44, 0x01, 0x54, 255}, {0x48, 0x28, 0x78, 255}, {0x3e, 0x4a, 0x89, 255}, {0x31, 0x68, 0x8e, 255},
+		{0x26, 0x82, 0x8e, 255}, {0x1f, 0x9e, 0x89, 255}, {0x35, 0xb7, 0x79, 255}, {0x6d, 0xcd, 0x59, 255},
+		{0xb4, 0xde, 0x2c, 255}, {0xfd, 0xe7, 0x25, 255},
+	}
+	magma = ColorMap{
+		{0x00, 0x00, 0x04, 255}, {0x18, 0x0f, 0x3e, 255}, {0x45, 0x10, 0x77, 255}, {0x72, 0x1f, 0x81, 255},
+		{0x9f, 0x2f, 0x7f, 255}, {0xcd, 0x40, 0x71, 255}, {0xf1, 0x60, 0x5d, 255}, {0xfd, 0x95, 0x67, 255},
+		{0xfe, 0xc9, 0x8d, 255}, {0xfc, 0xfd, 0xbf, 255},
+	}
+	inferno = ColorMap{
+		{0x00, 0x00, 0x04, 255}, {0x1b, 0x0c, 0x42, 255}, {0x4b, 0x0c, 0x6b, 255}, {0x78, 0x1c, 0x6d, 255},
+		{0xa5, 0x2c, 0x60, 255}, {0xcf, 0x44, 0x46, 255}, {0xed, 0x69, 0x25, 255}, {0xfb, 0x9a, 0x06, 255},
+		{0xf7, 0xd0, 0x3c, 255}, {0xfc, 0xff, 0xa4, 255},
+	}
+	plasma = ColorMap{
+		{0x0d, 0x08, 0x87, 255}, {0x47, 0x03, 0x9f, 255}, {0x73, 0x01, 0xa8, 255}, {0x9c, 0x17, 0x9e, 255},
+		{0xbd, 0x37, 0x86, 255}, {0xd8, 0x57, 0x6b, 255}, {0xed, 0x79, 0x53, 255}, {0xfa, 0x9e, 0x3b, 255},
+		{0xfd, 0xc9, 0x26, 255}, {0xf0, 0xf9, 0x21, 255},
+	}
+	cividis = ColorMap{
+		{0x00, 0x20, 0x4d, 255}, {0x00, 0x33, 0x6f, 255}, {0x39, 0x48, 0x6b, 255}, {0x57, 0x5c, 0x6d, 255},
+		{0x70, 0x71, 0x73, 255}, {0x8a, 0x87, 0x79, 255}, {0xa6, 0x9d, 0x75, 255}, {0xc4, 0xb5, 0x6c, 255},
+		{0xe4, 0xcf, 0x5b, 255}, {0xff, 0xea, 0x46, 255},
+	}
+)
 
 // coolwarm is CoolWarm, sampled once from gonum's implementation.
 var coolwarm = sync.OnceValue(func() ColorMap {

@@ -32,35 +32,23 @@ type curve struct {
 	style draw.LineStyle
 }
 
-// curvesOf returns the metrics a 1D figure of metric draws: the metric, its
-// accuracy (metric with _loss replaced by _acc) on the right axis, and the
-// test split's pair, dashed, when the metric is a train one.
-func curvesOf(s *surface.Surface, metric string) ([]curve, error) {
-	row := func(m string) ([]float64, error) {
-		z, err := s.Grid(m)
-		if err != nil {
-			return nil, fmt.Errorf("export: plot: %w", err)
-		}
-		return z[0], nil
-	}
-	y, err := row(metric)
-	if err != nil {
-		return nil, err
-	}
-	cs := []curve{{name: metric, y: y, style: draw.LineStyle{Color: lossColor, Width: 1.5}}}
+// curveMetric is a metric a 1D figure draws: on the accuracy axis
+// (right), dashed (the test split's).
+type curveMetric struct {
+	name          string
+	right, dashed bool
+}
+
+// curveMetrics returns the metrics of those given that the 1D figure of
+// metric draws: the metric, its accuracy (metric with _loss replaced by
+// _acc) on the right axis, and the test split's pair, dashed, when the
+// metric is a train one.
+func curveMetrics(metrics []string, metric string) []curveMetric {
+	cs := []curveMetric{{name: metric}}
 	add := func(m string, right, dashed bool) {
-		if !slices.Contains(s.Metrics, m) || m == metric {
-			return
+		if slices.Contains(metrics, m) && m != metric {
+			cs = append(cs, curveMetric{m, right, dashed})
 		}
-		y, _ := row(m)
-		st := draw.LineStyle{Color: lossColor, Width: 1.5}
-		if right {
-			st.Color = accColor
-		}
-		if dashed {
-			st.Dashes = []vg.Length{5, 3}
-		}
-		cs = append(cs, curve{name: m, y: y, right: right, style: st})
 	}
 	if base, ok := strings.CutSuffix(metric, "_loss"); ok {
 		add(base+"_acc", true, false)
@@ -68,6 +56,27 @@ func curvesOf(s *surface.Surface, metric string) ([]curve, error) {
 			add("test"+rest+"_loss", false, true)
 			add("test"+rest+"_acc", true, true)
 		}
+	}
+	return cs
+}
+
+// curvesOf returns the curves of the 1D figure of metric (see
+// [curveMetrics]).
+func curvesOf(s *surface.Surface, metric string) ([]curve, error) {
+	var cs []curve
+	for _, m := range curveMetrics(s.Metrics, metric) {
+		z, err := s.Grid(m.name)
+		if err != nil {
+			return nil, fmt.Errorf("export: plot: %w", err)
+		}
+		st := draw.LineStyle{Color: lossColor, Width: 1.5}
+		if m.right {
+			st.Color = accColor
+		}
+		if m.dashed {
+			st.Dashes = []vg.Length{5, 3}
+		}
+		cs = append(cs, curve{name: m.name, y: z[0], right: m.right, style: st})
 	}
 	return cs, nil
 }
@@ -108,14 +117,16 @@ func addRuns(p *plot.Plot, xs, ys []float64, style draw.LineStyle, keep func(flo
 }
 
 // newCurveFigure returns the figure of the 1D surface s: the metric and
-// its accuracy on twin axes, and the test split's pair dashed.
-func newCurveFigure(s *surface.Surface, o *PlotOptions) (*Figure, error) {
+// its accuracy on twin axes, and the test split's pair dashed; xl labels
+// the x axis, what says in the title what the figure shows, and caption
+// is its caption.
+func newCurveFigure(s *surface.Surface, o *PlotOptions, xl, what string, caption []string) (*Figure, error) {
 	cs, err := curvesOf(s, o.Metric)
 	if err != nil {
 		return nil, err
 	}
 	xs := s.Provenance.Grid.X.Values()
-	lay := layout{title: titleOf(&s.Provenance, o.Metric, "1D curve"), caption: captionOf(&s.Provenance)}
+	lay := layout{title: titleOf(&s.Provenance, o.Metric, what), caption: caption}
 
 	// The loss axis: from 0 (or the least value) to the greatest value,
 	// cut at VMax (10 by default).
@@ -159,7 +170,6 @@ func newCurveFigure(s *surface.Surface, o *PlotOptions) (*Figure, error) {
 		return lo + t*(hi-lo)
 	}
 
-	xl, _ := axisLabels(&s.Provenance)
 	p := newPlot(xl, colorBarLabel(o.Metric, o.Log))
 	var missing []int
 	for i := range xs {

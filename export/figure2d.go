@@ -6,8 +6,9 @@ import (
 )
 
 // draw2D draws the body of a contour, filled-contour or heat-map figure:
-// the plot of the field on the left and the colour bar on the right.
-func draw2D(c draw.Canvas, f *surface.Field, ps plotSetup, kind PlotKind, metric, xl, yl string, paths []Path) {
+// the plot of the field on the left, with paths and marks over it, and
+// the colour bar on the right.
+func draw2D(c draw.Canvas, f *surface.Field, ps plotSetup, kind PlotKind, metric, xl, yl string, paths []Path, marks []Mark) {
 	p := newPlot(txt(c, xl), txt(c, yl))
 	bar := ColorBar{Scale: ps.sc}
 	switch kind {
@@ -21,6 +22,7 @@ func draw2D(c draw.Canvas, f *surface.Field, ps plotSetup, kind PlotKind, metric
 		p.Add(HeatMap{Field: f, Scale: ps.sc})
 	}
 	addPaths(p, paths)
+	addMarks(p, marks)
 	main := draw.Crop(c, 0, -colorBarWidth, 0, 0)
 	p.Draw(main)
 	dc := p.DataCanvas(main)

@@ -70,10 +70,16 @@ type surface3D struct {
 	clipped bool
 }
 
-// newSurface3D returns the 3D figure of f drawn with ps.
+// newSurface3D returns the 3D figure of f drawn with ps, in the colours of
+// ps's scale if it has a colour map and else in [CoolWarm], as the
+// reference draws it.
 func newSurface3D(f *surface.Field, ps plotSetup) surface3D {
 	lo, hi := valueRange(math.Inf(1), math.Inf(-1), f.Z, ps.sc.Log)
-	s := surface3D{f: f, sc: ColorScale{Min: lo, Max: hi, Log: ps.sc.Log, Colors: coolwarm()}}
+	cmap := ps.sc.Colors
+	if cmap == nil {
+		cmap = coolwarm()
+	}
+	s := surface3D{f: f, sc: ColorScale{Min: lo, Max: hi, Log: ps.sc.Log, Colors: cmap}}
 	if lo > hi { // nothing finite
 		s.sc.Min, s.sc.Max = ps.sc.Min, ps.sc.Max
 	}

@@ -69,7 +69,7 @@ func NewCompareFigure(ss []*surface.Surface, names []string, o *PlotOptions) (*F
 	for _, f := range fs {
 		missing += nonFinite(f)
 	}
-	xl, yl := axisLabels(&ss[0].Provenance)
+	xl, yl := opt.axisLabels(&ss[0].Provenance)
 	if ss[0].Is1D() {
 		p := newPlot(xl, colorBarLabel(opt.Metric, opt.Log))
 		lo, hi := math.Inf(1), math.Inf(-1)
@@ -115,6 +115,7 @@ func NewCompareFigure(ss []*surface.Surface, names []string, o *PlotOptions) (*F
 		p.Title.Padding = 4
 		p.Add(MissingCells{f}, ContourLines{Field: f, Levels: ps.levels, Scale: ps.sc, Labels: true})
 		addPaths(p, opt.Paths)
+		addMarks(p, opt.Marks)
 		plots[i] = p
 	}
 	lay.body = func(c draw.Canvas) {

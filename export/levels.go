@@ -28,7 +28,7 @@ func setup(fs []*surface.Field, o *PlotOptions) (plotSetup, error) {
 		lo, hi = valueRange(lo, hi, f.Z, o.Log)
 	}
 	var ps plotSetup
-	ps.sc.Log = o.Log
+	ps.sc.Log, ps.sc.Colors = o.Log, o.ColorMap
 	switch {
 	case o.Levels != nil:
 		for _, l := range o.Levels {
@@ -118,16 +118,23 @@ func scaleName(log bool) string {
 	return "linear"
 }
 
-// defaultLevels returns the reference's levels numpy.arange(0.1, 10, 0.5),
-// or 20 levels evenly spaced in log from 0.1 up to 10 (excluded).
+// defaultLevels returns the reference's levels numpy.arange(0.1, 10,
+// 0.5), or on a log scale 20 levels at round numbers from 0.1 to 9, every
+// digit and 1.5 times 0.1 and 1 (0.1, 0.15, 0.2, 0.3, ..., 9), which label
+// the contours more readably than levels evenly spaced in log.
 func defaultLevels(log bool) []float64 {
+	if log {
+		var l []float64
+		for _, p := range []float64{10, 1} {
+			for _, m := range []float64{1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9} {
+				l = append(l, m/p)
+			}
+		}
+		return l
+	}
 	l := make([]float64, 20)
 	for i := range l {
-		if log {
-			l[i] = 0.1 * math.Pow(10, float64(i)/10)
-		} else {
-			l[i] = 0.1 + 0.5*float64(i)
-		}
+		l[i] = 0.1 + 0.5*float64(i)
 	}
 	return l
 }

@@ -2,6 +2,7 @@ package export
 
 import (
 	"image/color"
+	"math"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -90,4 +91,131 @@ func pathPlotters(path Path, col color.Color, x0, x1, y0, y1 float64) (line *plo
 		dots.Color, dots.Shape, dots.Radius = col, draw.CircleGlyph{}, vg.Points(1.8)
 	}
 	return line, dots, end
+}
+
+// addMarks draws the marks over p: each a white dot ringed in black with
+// its label beside it, on a white ground so that it reads over contours.
+// Marks outside the plot's ranges are left out.
+func addMarks(p *plot.Plot, marks []Mark) {
+	if len(marks) > 0 {
+		p.Add(markPlotter(marks))
+	}
+}
+
+// markPlotter is the plot.Plotter of [addMarks].
+type markPlotter []Mark
+
+// Sizes of marks and of the labels of path points, in points.
+const (
+	markRadius    = 4
+	markLabelSize = 9
+	pointNameSize = 7
+)
+
+func (ms markPlotter) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	ts := textStyle(boldFont(c), markLabelSize)
+	ts.XAlign, ts.YAlign = draw.XLeft, draw.YBottom
+	for _, m := range ms {
+		if !(m.X >= p.X.Min && m.X <= p.X.Max && m.Y >= p.Y.Min && m.Y <= p.Y.Max) {
+			continue
+		}
+		at := vg.Point{X: trX(m.X), Y: trY(m.Y)}
+		var dot vg.Path
+		dot.Move(vg.Point{X: at.X + markRadius, Y: at.Y})
+		dot.Arc(at, markRadius, 0, 2*math.Pi)
+		dot.Close()
+		c.SetColor(whiteColor)
+		c.Fill(dot)
+		c.SetLineStyle(draw.LineStyle{Color: inkColor, Width: 1.4})
+		c.Stroke(dot)
+		drawLabel(c, ts, vg.Point{X: at.X + markRadius + 2, Y: at.Y + markRadius - 1}, txt(c, m.Label))
+	}
+}
+
+// drawLabel writes s at pt in style ts on a white ground a little larger
+// than the text, and returns the box it covers.
+func drawLabel(c draw.Canvas, ts draw.TextStyle, pt vg.Point, s string) vg.Rectangle {
+	r := textBox(ts, pt, s)
+	c.SetColor(labelGround)
+	c.Fill(rectPath(r))
+	c.FillText(ts, pt, s)
+	return r
+}
+
+// textBox returns the box, with a margin of 1.5 points, that s written at
+// pt in style ts (not rotated) covers.
+func textBox(ts draw.TextStyle, pt vg.Point, s string) vg.Rectangle {
+	w, h := ts.Width(s), ts.Height(s)
+	x0 := pt.X + vg.Length(ts.XAlign)*w
+	y0 := pt.Y + vg.Length(ts.YAlign)*h
+	return vg.Rectangle{Min: vg.Point{X: x0 - 1.5, Y: y0 - 1.5}, Max: vg.Point{X: x0 + w + 1.5, Y: y0 + h + 1.5}}
+}
+
+// labelGround is the ground of labels over a plot: white, a little
+// transparent.
+var labelGround = color.NRGBA{R: 0xff, G: 0xff, B: 0xff, A: 0xd8}
+
+// pointNames is a plot.Plotter that writes the names of some points of a
+// path beside them: its last and its first, then every point far enough
+// from the last one named whose name fits clear of the others and of the
+// plot's edges.
+type pointNames struct {
+	path Path
+	col  color.Color
+}
+
+// minNameGap is the least distance, in points, along the canvas between
+// two points of a path that are both named.
+const minNameGap = 36
+
+func (pn pointNames) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	var idx []int
+	var pts []vg.Point
+	for k := range pn.path.X {
+		x, y := pn.path.X[k], pn.path.Y[k]
+		if k < len(pn.path.Names) && pn.path.Names[k] != "" && x >= p.X.Min && x <= p.X.Max && y >= p.Y.Min && y <= p.Y.Max {
+			idx = append(idx, k)
+			pts = append(pts, vg.Point{X: trX(x), Y: trY(y)})
+		}
+	}
+	if len(idx) == 0 {
+		return
+	}
+	ts := textStyle(sans, pointNameSize)
+	ts.Color = shade(color.NRGBAModel.Convert(pn.col).(color.NRGBA), 0.75)
+	var placed []vg.Rectangle
+	var named []vg.Point
+	try := func(i int) {
+		for _, q := range named {
+			if math.Hypot(float64(pts[i].X-q.X), float64(pts[i].Y-q.Y)) < minNameGap {
+				return
+			}
+		}
+		name := txt(c, pn.path.Names[idx[i]])
+		// Right of the point and above it, else left of it, else below.
+		for _, side := range [][2]float64{{1, 1}, {-1, 1}, {1, -1}, {-1, -1}} {
+			st := ts
+			st.XAlign, st.YAlign = draw.XLeft, draw.YBottom
+			if side[0] < 0 {
+				st.XAlign = draw.XRight
+			}
+			if side[1] < 0 {
+				st.YAlign = draw.YTop
+			}
+			at := vg.Point{X: pts[i].X + vg.Length(4*side[0]), Y: pts[i].Y + vg.Length(3*side[1])}
+			r := textBox(st, at, name)
+			if contains(c.Rectangle, r) && !overlapsAny(r, placed) {
+				placed = append(placed, drawLabel(c, st, at, name))
+				named = append(named, pts[i])
+				return
+			}
+		}
+	}
+	try(len(idx) - 1)
+	try(0)
+	for i := 1; i < len(idx)-1; i++ {
+		try(i)
+	}
 }

@@ -168,7 +168,9 @@ type ContourLines struct {
 	Labels bool
 	// LabelStyle is the style of the labels; its colour is replaced by a
 	// darker shade of the line's. If its font has no size, the figures'
-	// 7-point sans-serif is used.
+	// 7-point sans-serif is used. Levels below 0.001 or from 10⁴ up are
+	// written as powers of ten: in the figures' style with a raised
+	// exponent, in another as 10^5.
 	LabelStyle draw.TextStyle
 }
 
@@ -183,11 +185,15 @@ func (cl ContourLines) Plot(c draw.Canvas, p *plot.Plot) {
 	if font.Font.Size == 0 {
 		font = textStyle(sans, contourSize)
 	}
+	label := tickLabel
+	if _, ok := font.Handler.(richText); !ok {
+		label = func(v float64) string { return flatten(tickLabel(v)) }
+	}
 	var placed []vg.Rectangle
 	for _, level := range cl.Levels {
 		col := cl.Scale.colors().At(0.88 * cl.Scale.Norm(level))
 		style := draw.LineStyle{Color: col, Width: width}
-		txt := formatLevel(level)
+		txt := label(level)
 		for _, l := range cl.Field.Contours(level) {
 			pts := make([]vg.Point, len(l.X))
 			for i := range pts {

@@ -3,6 +3,7 @@ package export
 import (
 	"math"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 )
@@ -28,8 +29,17 @@ func niceStep(x float64) float64 {
 func scaleTicks(lo, hi float64, log bool) []plot.Tick {
 	var ticks []plot.Tick
 	if log {
-		for _, v := range logValues(lo, hi, 3, 10, true) {
-			ticks = append(ticks, plot.Tick{Value: v, Label: formatLevel(v)})
+		vs := logValues(lo, hi, 3, 10, true)
+		// One style on an axis: if some of its values need a power of
+		// ten, all are written so.
+		label := tickLabel
+		for _, v := range vs {
+			if tickLabel(v) != formatLevel(v) {
+				label = powerLabel
+			}
+		}
+		for _, v := range vs {
+			ticks = append(ticks, plot.Tick{Value: v, Label: label(v)})
 		}
 		return ticks
 	}
@@ -93,7 +103,7 @@ func logValues(lo, hi float64, least, most int, inclusive bool) []float64 {
 // between them.
 func niceTicks(lo, hi float64) []plot.Tick {
 	if !(lo < hi) || !finite(hi-lo) {
-		return []plot.Tick{{Value: lo, Label: formatLevel(lo)}}
+		return []plot.Tick{{Value: lo, Label: tickLabel(lo)}}
 	}
 	step := niceStep((hi - lo) / 5.5)
 	decimals := max(0, -int(math.Floor(math.Log10(step)+1e-9)))
@@ -121,13 +131,13 @@ func niceTicks(lo, hi float64) []plot.Tick {
 		if k == math.Trunc(k) {
 			t.Label = strconv.FormatFloat(v, 'f', decimals, 64)
 			if decimals > 6 || math.Abs(v) >= 1e7 {
-				t.Label = formatLevel(v)
+				t.Label = tickLabel(v)
 			}
 		}
 		ticks = append(ticks, t)
 	}
 	if len(ticks) == 0 {
-		ticks = []plot.Tick{{Value: lo, Label: formatLevel(lo)}, {Value: hi, Label: formatLevel(hi)}}
+		ticks = []plot.Tick{{Value: lo, Label: tickLabel(lo)}, {Value: hi, Label: tickLabel(hi)}}
 	}
 	return ticks
 }
@@ -136,4 +146,37 @@ func niceTicks(lo, hi float64) []plot.Tick {
 // significant digits, trailing zeros dropped.
 func formatLevel(v float64) string {
 	return strconv.FormatFloat(v, 'g', 4, 64)
+}
+
+// tickLabel formats a tick or a contour level for a label drawn with
+// [textHandler]: as [formatLevel] from 0.001 to below 10⁴ (and for 0), and
+// otherwise as [powerLabel] does, rather than as 1e+05 or 2.5e-04.
+func tickLabel(v float64) string {
+	if a := math.Abs(v); a == 0 || !finite(v) || (a >= 1e-3 && a < 1e4) {
+		return formatLevel(v)
+	}
+	return powerLabel(v)
+}
+
+// powerLabel formats v, which is finite and not zero, as a power of ten
+// with a raised exponent, 10⁵ or 2.5×10⁻⁴, for a label drawn with
+// [textHandler].
+func powerLabel(v float64) string {
+	if v == 0 || !finite(v) {
+		return formatLevel(v)
+	}
+	a := math.Abs(v)
+	e := math.Floor(math.Log10(a))
+	m := strconv.FormatFloat(a/math.Pow(10, e), 'g', 4, 64)
+	if m == "10" { // a mantissa of 9.9999 rounds up
+		e, m = e+1, "1"
+	}
+	p := "10" + superscript(strings.Replace(strconv.Itoa(int(e)), "-", "−", 1))
+	if m != "1" {
+		p = m + "×" + p
+	}
+	if v < 0 {
+		p = "-" + p
+	}
+	return p
 }

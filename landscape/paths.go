@@ -30,9 +30,10 @@ func ReadPaths(files ...string) ([]export.Path, error) {
 }
 
 // ReadPath reads the x and y columns of a trajectory's path file (written
-// by [Trajectory.WritePathCSV]) for drawing over a surface; the legend
-// label is the name of the folder it is in, where a run's outputs usually
-// are.
+// by [Trajectory.WritePathCSV]) for drawing over a surface, with the
+// checkpoints' names (their file names without extension) from its
+// checkpoint column; the legend label is the name of the folder it is in,
+// where a run's outputs usually are.
 func ReadPath(file string) (export.Path, error) {
 	f, err := os.Open(file)
 	if err != nil {
@@ -51,7 +52,12 @@ func ReadPath(file string) (export.Path, error) {
 		return export.Path{}, fmt.Errorf("landscape: path %s: no x and y columns in header %v", file, rows[0])
 	}
 	p := export.Path{Label: filepath.Base(filepath.Dir(file))}
+	ic := slices.Index(rows[0], "checkpoint")
 	for k, row := range rows[1:] {
+		if ic >= 0 {
+			c := row[ic]
+			p.Names = append(p.Names, strings.TrimSuffix(filepath.Base(c), filepath.Ext(c)))
+		}
 		x, err1 := strconv.ParseFloat(row[ix], 64)
 		y, err2 := strconv.ParseFloat(row[iy], 64)
 		if err1 != nil || err2 != nil {

@@ -16,34 +16,66 @@ import (
 
 	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/landscape"
+	"github.com/landscape-go/landscape/normalize"
 )
 
 // plotFlags are the figure flags that plot and compare share.
 type plotFlags struct {
-	metric, formats, levels string
-	log                     bool
-	size                    string
-	dpi                     int
+	metric, formats, levels, colormap string
+	log                               bool
+	size                              string
+	dpi                               int
+	// several lets --metric name several metrics, comma-separated.
+	several bool
 }
 
 func (f *plotFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.metric, "metric", "", "metric to draw (default train_loss, else the first *_loss column)")
-	fs.StringVar(&f.formats, "format", "png,svg,pdf", "comma-separated output formats: png, svg, pdf")
+	if f.several {
+		fs.StringVar(&f.metric, "metric", "", "metrics to draw, comma-separated, e.g. train_loss,test_loss (default every *_loss column; of a 1D surface, train_loss's figure shows test_loss too)")
+	} else {
+		fs.StringVar(&f.metric, "metric", "", "metric to draw (default train_loss, else the first *_loss column)")
+	}
+	fs.StringVar(&f.formats, "format", "png,svg,pdf", "comma-separated output formats: png, svg, pdf, jpg")
 	fs.StringVar(&f.levels, "levels", "", "contour levels MIN:MAX:STEP as numpy.arange (default 0.1:10:0.5, the reference's) or a comma-separated list")
 	fs.BoolVar(&f.log, "log", false, "logarithmic colour scale (and 3D z axis, 1D loss axis)")
+	fs.StringVar(&f.colormap, "colormap", "", "colour map: "+strings.Join(export.ColorMapNames(), ", ")+", or one of them with _r, reversed (default viridis, and coolwarm for the 3D surface)")
 	fs.StringVar(&f.size, "size", "", "figure size WxH in inches (default 6x4.5; larger for comparisons)")
-	fs.IntVar(&f.dpi, "dpi", 150, "PNG resolution in dots per inch")
+	fs.IntVar(&f.dpi, "dpi", 150, "PNG and JPEG resolution in dots per inch")
 }
 
-// options turns the flags into plot options and the list of formats.
+// metrics returns the metrics --metric names, in order, each once.
+func (f *plotFlags) metrics() []string {
+	var ms []string
+	for _, m := range strings.Split(f.metric, ",") {
+		if m = strings.TrimSpace(m); m != "" && !slices.Contains(ms, m) {
+			ms = append(ms, m)
+		}
+	}
+	return ms
+}
+
+// options turns the flags into plot options and the list of formats. With
+// several metrics, o.Metric is empty: the caller draws each of
+// [plotFlags.metrics].
 func (f *plotFlags) options() (*export.PlotOptions, []string, error) {
-	o := &export.PlotOptions{Metric: f.metric, Log: f.log, DPI: f.dpi}
+	o := &export.PlotOptions{Log: f.log, DPI: f.dpi}
 	if f.dpi < 10 || f.dpi > 2400 {
 		return nil, nil, usagef("--dpi %d: want 10 to 2400", f.dpi)
+	}
+	switch ms := f.metrics(); {
+	case len(ms) == 1:
+		o.Metric = ms[0]
+	case len(ms) > 1 && !f.several:
+		return nil, nil, usagef("--metric %q: want one metric", f.metric)
 	}
 	var err error
 	if o.Levels, o.VMin, o.VMax, err = parseLevels(f.levels); err != nil {
 		return nil, nil, err
+	}
+	if f.colormap != "" {
+		if o.ColorMap, err = export.ParseColorMap(f.colormap); err != nil {
+			return nil, nil, usageError{fmt.Errorf("--colormap: %w", err)}
+		}
 	}
 	if f.size != "" {
 		ws, hs, ok := strings.Cut(f.size, "x")
@@ -57,8 +89,11 @@ func (f *plotFlags) options() (*export.PlotOptions, []string, error) {
 	var formats []string
 	for _, s := range strings.Split(f.formats, ",") {
 		s = strings.ToLower(strings.TrimSpace(s))
+		if s == "jpeg" {
+			s = "jpg"
+		}
 		if !slices.Contains(export.Formats(), s) {
-			return nil, nil, usagef("--format %q: want png, svg or pdf, comma-separated", f.formats)
+			return nil, nil, usagef("--format %q: want png, svg, pdf or jpg, comma-separated", f.formats)
 		}
 		if !slices.Contains(formats, s) {
 			formats = append(formats, s)
@@ -106,19 +141,20 @@ func parseLevels(s string) (levels []float64, vmin, vmax float64, err error) {
 }
 
 func cmdPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("plot", "SURFACE.parquet --out DIR [flags]", stderr)
-	var pf plotFlags
+	fs := newFlags("plot", "SURFACE.parquet | PATH.csv --out DIR [flags]", stderr)
+	pf := plotFlags{several: true}
 	pf.register(fs)
 	out := fs.String("out", "", "output folder, created if missing")
 	kinds := fs.String("kind", "", "figures to draw, comma-separated: contour, filled, heatmap, 3d (2D surfaces), 1d (1D); default all that suit the surface")
 	paths := fs.String("path", "", "trajectory files (path.csv of 'landscape trajectory'), comma-separated, drawn over the 2D figures")
+	slice := fs.String("slice", "", "draw one grid line of a 2D surface as a 1D curve: y=VALUE, the row nearest it (along x), or x=VALUE, the column")
 	azimuth := fs.Float64("azimuth", 45, "3D view: azimuth in degrees, as matplotlib's view_init (the reference's figures use -60)")
 	elevation := fs.Float64("elevation", 30, "3D view: elevation in degrees")
 	if err := parse(fs, args, 1); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return usagef("want one surface file")
+		return usagef("want one surface file, or a trajectory's path.csv")
 	}
 	if *out == "" {
 		return usagef("--out is required")
@@ -130,6 +166,14 @@ func cmdPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	o.Azimuth, o.Elevation = *azimuth, *elevation
 	if o.Paths, err = landscape.ReadPaths(strings.Split(*paths, ",")...); err != nil {
 		return err
+	}
+	if isPathFile(fs.Arg(0)) {
+		for _, name := range []string{"metric", "kind", "slice", "levels", "log", "colormap", "azimuth", "elevation"} {
+			if flagSet(fs, name) {
+				return usagef("--%s draws surfaces; %s is a trajectory's path", name, fs.Arg(0))
+			}
+		}
+		return runPathPlot(ctx, fs.Arg(0), *out, formats, o, stdout)
 	}
 	if o.Azimuth == 0 && o.Elevation == 0 {
 		o.Elevation = 1e-9 // zero for both means the default view
@@ -144,21 +188,107 @@ func cmdPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			ks = append(ks, kind)
 		}
 	}
-	return runPlot(ctx, fs.Arg(0), *out, ks, formats, o, stdout)
+	if *slice != "" {
+		sl, err := parseSlice(*slice)
+		if err != nil {
+			return err
+		}
+		if slices.ContainsFunc(ks, func(k export.PlotKind) bool { return k != export.CurvePlot }) {
+			return usagef("--slice draws the 1D figure; --kind %q asks for others", *kinds)
+		}
+		o.Slice = &sl
+	}
+	return runPlot(ctx, fs.Arg(0), *out, ks, formats, o, stdout, pf.metrics()...)
+}
+
+// parseSlice parses --slice: y=VALUE or x=VALUE.
+func parseSlice(s string) (export.Slice, error) {
+	name, value, ok := strings.Cut(s, "=")
+	v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+	sl := export.Slice{At: v}
+	switch strings.TrimSpace(name) {
+	case "x":
+		sl.Fixed = export.DimX
+	case "y":
+		sl.Fixed = export.DimY
+	default:
+		ok = false
+	}
+	if !ok || err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return sl, usagef("--slice %q: want y=VALUE or x=VALUE, e.g. y=0", s)
+	}
+	return sl, nil
 }
 
 // runPlot reads the surface in path and writes its figures of the given
-// kinds (nil: all that suit it) in each format to the folder out.
-func runPlot(ctx context.Context, path, out string, kinds []export.PlotKind, formats []string, o *export.PlotOptions, stdout io.Writer) error {
+// kinds (nil: all that suit it) in each format to the folder out: those
+// of each of metrics, or if there are none, of o.Metric, or if that is
+// empty of each metric [export.PlotMetrics] gives. Axes and marks that o
+// leaves to the provenance come from the surface's direction file where
+// it can be read (see [directionLabels]).
+func runPlot(ctx context.Context, path, out string, kinds []export.PlotKind, formats []string, o *export.PlotOptions, stdout io.Writer, metrics ...string) error {
 	s, err := export.ReadParquet(path)
 	if err != nil {
 		return err
 	}
+	for _, m := range metrics {
+		if !slices.Contains(s.Metrics, m) {
+			return fmt.Errorf("%s has no metric %q; it has %s", path, m, strings.Join(s.Metrics, ", "))
+		}
+	}
+	if len(metrics) == 0 {
+		metrics = []string{o.Metric}
+	}
+	opt := *o
+	landscape.Annotate(&opt, s, path)
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
 	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	paths, err := export.WritePlots(out, base, s, kinds, formats, o)
+	for _, m := range metrics {
+		opt.Metric = m
+		paths, err := export.WritePlots(out, base, s, kinds, formats, &opt)
+		for _, p := range paths {
+			fmt.Fprintln(stdout, "wrote", p)
+		}
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// isPathFile reports whether file is a trajectory's path (a .csv file)
+// rather than a surface.
+func isPathFile(file string) bool { return strings.EqualFold(filepath.Ext(file), ".csv") }
+
+// runPathPlot draws the trajectory in the path file (a path.csv that
+// "landscape trajectory" writes) alone, with o.Paths beside it, and writes
+// the figure in each format to the folder out as FOLDER_path.FORMAT,
+// FOLDER being the folder of the file. The checkpoints' names and the
+// axes' come from the direction file in the same folder, if it is there.
+func runPathPlot(ctx context.Context, file, out string, formats []string, o *export.PlotOptions, stdout io.Writer) error {
+	if _, err := os.Stat(file + ".provenance.json"); err == nil {
+		return fmt.Errorf("%s is a surface written by 'landscape convert'; plot its Parquet file", file)
+	}
+	path, err := landscape.ReadPath(file)
+	if err != nil {
+		return err
+	}
+	dir, _ := filepath.Abs(filepath.Dir(file))
+	path.Label = filepath.Base(dir)
+	opt := *o
+	if meta, err := normalize.ReadMeta(filepath.Join(filepath.Dir(file), landscape.DirectionsFile)); err == nil {
+		landscape.NameAxes(&opt, meta)
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	base := path.Label + "_" + strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
+	paths, err := export.WritePathPlots(out, base, append([]export.Path{path}, opt.Paths...), formats, &opt)
 	for _, p := range paths {
 		fmt.Fprintln(stdout, "wrote", p)
 	}

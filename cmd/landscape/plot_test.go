@@ -2,9 +2,13 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"html"
+	"image/jpeg"
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +16,8 @@ import (
 	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/grid"
 	"github.com/landscape-go/landscape/landscape/surface"
+	"github.com/landscape-go/landscape/nets"
+	"github.com/landscape-go/landscape/normalize"
 )
 
 // writeSurface writes a small synthetic surface to dir/name.parquet and
@@ -200,5 +206,230 @@ func TestPlotDrawsTrajectory(t *testing.T) {
 	code, _, stderr := landscapeCLI(t, "plot", surface, "--out", with, "--path", path)
 	if code != 1 || !strings.Contains(stderr, "no x and y columns") {
 		t.Errorf("bad path file: exit %d, %s", code, stderr)
+	}
+}
+
+// bowlWithTest returns the 2D surface of writeSurface with test_loss and
+// test_acc beside train_loss and train_acc.
+func bowlWithTest(t *testing.T, dir string) (*surface.Surface, string) {
+	t.Helper()
+	s, err := export.ReadParquet(writeSurface(t, dir, "surf", "resnet20", false, 0.1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Metrics = append(s.Metrics, "test_loss", "test_acc")
+	for i := range s.Points {
+		s.Points[i].Values = append(s.Points[i].Values, s.Points[i].Values[0]+0.2, s.Points[i].Values[1]-2)
+	}
+	path := filepath.Join(dir, "surf.parquet")
+	if err := export.WriteParquet(path, s); err != nil {
+		t.Fatal(err)
+	}
+	return s, path
+}
+
+var svgTextRE = regexp.MustCompile(`<text[^>]*>([^<]*)</text>`)
+
+// svgTexts returns the texts of the SVG file path, unescaped.
+func svgTexts(t *testing.T, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, m := range svgTextRE.FindAllStringSubmatch(string(b), -1) {
+		texts = append(texts, html.UnescapeString(m[1]))
+	}
+	return texts
+}
+
+// TestPlotMetricsSlicesColourMapsAndJPEG checks the figures of several
+// metrics (by default every loss, or as --metric lists them), the 1D
+// figure of a slice of a 2D surface, a colour map and JPEG output.
+func TestPlotMetricsSlicesColourMapsAndJPEG(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	_, in := bowlWithTest(t, dir)
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--kind", "heatmap"}, []string{"surf_test_loss_2dheat.png", "surf_train_loss_2dheat.png"}},
+		{[]string{"--kind", "heatmap", "--metric", "train_acc, test_acc"}, []string{"surf_test_acc_2dheat.png", "surf_train_acc_2dheat.png"}},
+		{[]string{"--kind", "contour", "--metric", "test_loss", "--colormap", "magma_r", "--format", "jpg,jpeg,png"},
+			[]string{"surf_test_loss_2dcontour.jpg", "surf_test_loss_2dcontour.png"}},
+		{[]string{"--slice", "y=0.25"}, []string{"surf_train_loss_1d_loss_acc_y=0.25.png"}},
+		{[]string{"--slice", "x=0", "--kind", "1d", "--metric", "test_loss", "--log"}, []string{"surf_test_loss_1d_loss_acc_x=0_log.png"}},
+	}
+	for i, tt := range tests {
+		out := filepath.Join(dir, fmt.Sprint(i))
+		args := append([]string{"plot", in, "--out", out, "--format", "png", "--dpi", "20", "--size", "3x2"}, tt.args...)
+		if code, stdout, stderr := landscapeCLI(t, args...); code != 0 {
+			t.Errorf("%v: exit %d\n%s%s", tt.args, code, stdout, stderr)
+			continue
+		}
+		if got := files(t, out); !slices.Equal(got, tt.want) {
+			t.Errorf("%v: wrote %v, want %v", tt.args, got, tt.want)
+		}
+	}
+	f, err := os.Open(filepath.Join(dir, "2", "surf_test_loss_2dcontour.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if img, err := jpeg.Decode(f); err != nil || img.Bounds().Dx() != 60 {
+		t.Errorf("JPEG: %v, %v; want a 3-inch figure at 20 dpi", err, img)
+	}
+}
+
+// writeDirections writes a direction file at path with one tensor per
+// direction, (a, 0) and (0, 1), and the metadata meta, and returns the
+// hash of its values.
+func writeDirections(t *testing.T, path string, a float32, meta normalize.Meta) string {
+	t.Helper()
+	x, y := &nets.StateDict{}, &nets.StateDict{}
+	u, v := nets.NewTensor(2), nets.NewTensor(2)
+	u.Data[0], v.Data[1] = a, 1
+	x.Set("w", u)
+	y.Set("w", v)
+	meta.SHA256 = normalize.Hash(x, y)
+	if err := normalize.WriteFile(path, x, y, meta); err != nil {
+		t.Fatal(err)
+	}
+	return meta.SHA256
+}
+
+// TestPlotNamesAxesAfterDirectionFiles checks that a surface computed on a
+// trajectory's PCA directions has its axes named after the components and
+// their explained variance, one on a plane's has A, B and C marked, and
+// that a direction file that is gone or holds other directions changes
+// nothing.
+func TestPlotNamesAxesAfterDirectionFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s, _ := bowlWithTest(t, dir)
+	pca := filepath.Join(dir, "pca.safetensors")
+	pcaHash := writeDirections(t, pca, 1, normalize.Meta{Kind: "pca", ExplainedVarianceRatio: []float64{0.8179, 0.0912}})
+	plane := filepath.Join(dir, "plane.safetensors")
+	planeHash := writeDirections(t, plane, 2, normalize.Meta{Kind: "plane", Checkpoints: []string{"a.t7", "b.t7", "c.t7"}, Path: [][2]float64{{0, 0}, {0.6, 0}, {0.2, 0.4}}})
+	tests := []struct {
+		name       string
+		file, hash string
+		want, not  []string
+	}{
+		{"pca", pca, pcaHash, []string{"PC1 (81.8%)", "PC2 (9.1%)"}, []string{"A"}},
+		{"pca beside the surface", filepath.Join("elsewhere", "pca.safetensors"), pcaHash, []string{"PC1 (81.8%)"}, nil},
+		{"plane", plane, planeHash, []string{"A", "B", "C", "u (from A towards B)", "v (towards C, orthogonal to u)"}, []string{"PC1 (81.8%)"}},
+		{"other directions", pca, planeHash, []string{"α (x direction)"}, []string{"PC1 (81.8%)"}},
+		{"gone", filepath.Join(dir, "gone.safetensors"), pcaHash, []string{"α (x direction)"}, []string{"PC1 (81.8%)"}},
+	}
+	for i, tt := range tests {
+		s.Provenance.Directions = surface.DirectionsInfo{Kind: "file", File: tt.file, SHA256: tt.hash}
+		in := filepath.Join(dir, fmt.Sprintf("s%d.parquet", i))
+		if err := export.WriteParquet(in, s); err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(dir, fmt.Sprint(i))
+		if code, stdout, stderr := landscapeCLI(t, "plot", in, "--out", out, "--format", "svg", "--kind", "contour,3d", "--metric", "train_loss"); code != 0 {
+			t.Fatalf("%s: exit %d\n%s%s", tt.name, code, stdout, stderr)
+		}
+		texts := svgTexts(t, filepath.Join(out, fmt.Sprintf("s%d_train_loss_2dcontour.svg", i)))
+		for _, w := range tt.want {
+			if !slices.Contains(texts, w) {
+				t.Errorf("%s: the contours lack %q: %q", tt.name, w, texts)
+			}
+		}
+		for _, w := range tt.not {
+			if slices.Contains(texts, w) {
+				t.Errorf("%s: the contours show %q", tt.name, w)
+			}
+		}
+	}
+}
+
+// TestPlotPathAlone draws a trajectory's path.csv without a surface: the
+// checkpoints' names and the axes come from the direction file beside it.
+func TestPlotPathAlone(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	traj := filepath.Join(dir, "sgd")
+	os.MkdirAll(traj, 0o755)
+	csv := "checkpoint,x,y,residual,distance,frozen\n"
+	var ckpts []string
+	for k := range 12 {
+		ckpts = append(ckpts, fmt.Sprintf("run/model_%d.t7", 10*k))
+		csv += fmt.Sprintf("%s,%g,%g,0,0,0\n", ckpts[k], 2-0.2*float64(k), 0.1*math.Sin(float64(k)))
+	}
+	path := filepath.Join(traj, "path.csv")
+	os.WriteFile(path, []byte(csv), 0o644)
+	writeDirections(t, filepath.Join(traj, "directions.safetensors"), 1, normalize.Meta{Kind: "pca", Checkpoints: ckpts, ExplainedVarianceRatio: []float64{0.9, 0.05}})
+	out := filepath.Join(dir, "fig")
+	code, stdout, stderr := landscapeCLI(t, "plot", path, "--out", out, "--format", "svg,png", "--dpi", "30")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	if got := files(t, out); !slices.Equal(got, []string{"sgd_path.png", "sgd_path.svg"}) {
+		t.Errorf("wrote %v", got)
+	}
+	texts := svgTexts(t, filepath.Join(out, "sgd_path.svg"))
+	for _, w := range []string{"model_0", "model_110", "PC1 (90.0%)", "PC2 (5.0%)", "Trajectory: sgd"} {
+		if !slices.Contains(texts, w) {
+			t.Errorf("the path's figure lacks %q: %q", w, texts)
+		}
+	}
+
+	// Without the direction file: default axes, the names from path.csv.
+	os.Remove(filepath.Join(traj, "directions.safetensors"))
+	if code, _, stderr := landscapeCLI(t, "plot", path, "--out", out, "--format", "svg"); code != 0 {
+		t.Fatalf("without directions: exit %d: %s", code, stderr)
+	}
+	if texts := svgTexts(t, filepath.Join(out, "sgd_path.svg")); !slices.Contains(texts, "α (x direction)") || !slices.Contains(texts, "model_0") {
+		t.Errorf("without directions: %q", texts)
+	}
+
+	for _, args := range [][]string{{"--slice", "y=0"}, {"--metric", "train_loss"}, {"--kind", "contour"}, {"--log"}} {
+		code, _, stderr := landscapeCLI(t, append([]string{"plot", path, "--out", out}, args...)...)
+		if code != 2 || !strings.Contains(stderr, args[0]) {
+			t.Errorf("%v with a path: exit %d, %s", args, code, stderr)
+		}
+	}
+	// A surface converted to CSV is not a path.
+	conv := filepath.Join(dir, "s.csv")
+	os.WriteFile(conv, []byte("x,y,i,j,train_loss\n0,0,0,0,1\n"), 0o644)
+	os.WriteFile(conv+".provenance.json", []byte("{}"), 0o644)
+	if code, _, stderr := landscapeCLI(t, "plot", conv, "--out", out); code != 1 || !strings.Contains(stderr, "convert") {
+		t.Errorf("a converted surface: exit %d, %s", code, stderr)
+	}
+}
+
+func TestPlotFlagErrors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	_, in := bowlWithTest(t, dir)
+	out := filepath.Join(dir, "figs")
+	tests := []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"plot", in, "--out", out, "--slice", "z=0"}, 2, "--slice"},
+		{[]string{"plot", in, "--out", out, "--slice", "y=NaN"}, 2, "--slice"},
+		{[]string{"plot", in, "--out", out, "--slice", "y=0", "--kind", "contour"}, 2, "--slice"},
+		{[]string{"plot", in, "--out", out, "--slice", "y=9"}, 1, "outside"},
+		{[]string{"plot", in, "--out", out, "--colormap", "jet"}, 2, "viridis"},
+		{[]string{"plot", in, "--out", out, "--metric", "train_loss,nope"}, 1, "nope"},
+		{[]string{"compare", in, in, "--out", out, "--metric", "train_loss,test_loss"}, 2, "one metric"},
+	}
+	for _, tt := range tests {
+		code, stdout, stderr := landscapeCLI(t, tt.args...)
+		if code != tt.code || !strings.Contains(stderr, tt.msg) {
+			t.Errorf("%v: exit %d, want %d with %q\n%s%s", tt.args[2:], code, tt.code, tt.msg, stdout, stderr)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		if names := files(t, out); len(names) > 0 {
+			t.Errorf("failed runs wrote %v", names)
+		}
 	}
 }
