@@ -1,0 +1,305 @@
+package onnx
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/landscape-go/landscape/nets"
+)
+
+// MaxElements bounds the size of any value the evaluator creates from data
+// (ConstantOfShape, Expand, Range, Tile), so that a small hostile model
+// cannot ask for terabytes.
+const MaxElements = 1 << 31
+
+// opFunc evaluates one node on its inputs (nil for omitted optional ones)
+// and returns one tensor per node output (nil for ones it does not make).
+type opFunc func(c *opCtx, in []*Tensor) ([]*Tensor, error)
+
+// opCtx gives an op its node and the graph's opset.
+type opCtx struct {
+	n     *Node
+	opset int64
+}
+
+// Run evaluates the graph on inputs, given by name, and returns its
+// outputs by name. If weights is not nil, its tensors replace the
+// floating-point initializers of the same name and shape (the points of a
+// loss landscape); other names are an error.
+func (g *Graph) Run(inputs map[string]*Tensor, weights *nets.StateDict) (map[string]*Tensor, error) {
+	if err := g.Check(); err != nil {
+		return nil, fmt.Errorf("onnx: graph %q: %w", g.Name, err)
+	}
+	vals := make(map[string]*Tensor, len(g.Initializers)+len(g.Nodes))
+	for name, t := range g.Initializers {
+		vals[name] = t
+	}
+	if weights != nil {
+		for _, name := range weights.Names() {
+			w, _ := weights.Get(name)
+			t, ok := g.Initializers[name]
+			if !ok || !t.DType.IsFloat() || !slices.Equal(t.Shape, w.Shape) {
+				return nil, fmt.Errorf("onnx: weight %q shape %v does not match a float initializer of the graph: %w", name, w.Shape, nets.ErrMismatch)
+			}
+			vals[name] = &Tensor{DType: t.DType, Shape: t.Shape, F: w.Data}
+		}
+	}
+	for _, v := range g.DataInputs() {
+		t, ok := inputs[v.Name]
+		if !ok {
+			return nil, fmt.Errorf("onnx: input %q not given", v.Name)
+		}
+		if len(t.F)+len(t.I) != t.Len() || (t.DType.IsFloat() && len(t.I) > 0) {
+			return nil, fmt.Errorf("onnx: input %q: shape %v does not match its data", v.Name, t.Shape)
+		}
+		if t.DType != v.DType {
+			return nil, fmt.Errorf("onnx: input %q: element type %v, the graph wants %v", v.Name, t.DType, v.DType)
+		}
+		if v.Shape != nil && len(v.Shape) != len(t.Shape) {
+			return nil, fmt.Errorf("onnx: input %q: shape %v, the graph wants rank %d (%v)", v.Name, t.Shape, len(v.Shape), v.Shape)
+		}
+		for i, d := range v.Shape {
+			if d >= 0 && int(d) != t.Shape[i] {
+				return nil, fmt.Errorf("onnx: input %q: shape %v, the graph wants %v", v.Name, t.Shape, v.Shape)
+			}
+		}
+		vals[v.Name] = t
+	}
+	for _, n := range g.Nodes {
+		in := make([]*Tensor, len(n.Inputs))
+		for i, name := range n.Inputs {
+			if name != "" {
+				in[i] = vals[name]
+			}
+		}
+		out, err := ops[n.OpType](&opCtx{n: n, opset: g.Opset}, in)
+		if err != nil {
+			return nil, fmt.Errorf("onnx: %s: %w", n.label(), err)
+		}
+		for i, name := range n.Outputs {
+			if name == "" {
+				continue
+			}
+			if i >= len(out) || out[i] == nil {
+				return nil, fmt.Errorf("onnx: %s: output %d (%q): %w", n.label(), i, name, ErrUnsupported)
+			}
+			vals[name] = out[i]
+		}
+	}
+	res := make(map[string]*Tensor, len(g.Outputs))
+	for _, v := range g.Outputs {
+		res[v.Name] = vals[v.Name]
+	}
+	return res, nil
+}
+
+// Attribute helpers.
+
+func (c *opCtx) attr(name string, typ AttrType) (*Attr, bool, error) {
+	a, ok := c.n.Attrs[name]
+	if !ok {
+		return nil, false, nil
+	}
+	if a.Type != typ {
+		return nil, false, fmt.Errorf("attribute %s has type %d, want %d: %w", name, a.Type, typ, ErrFormat)
+	}
+	return a, true, nil
+}
+
+func (c *opCtx) int(name string, def int64) (int64, error) {
+	a, ok, err := c.attr(name, AttrInt)
+	if !ok {
+		return def, err
+	}
+	return a.I, nil
+}
+
+func (c *opCtx) float(name string, def float32) (float32, error) {
+	a, ok, err := c.attr(name, AttrFloat)
+	if !ok {
+		return def, err
+	}
+	return a.F, nil
+}
+
+func (c *opCtx) str(name, def string) (string, error) {
+	a, ok, err := c.attr(name, AttrString)
+	if !ok {
+		return def, err
+	}
+	return a.S, nil
+}
+
+func (c *opCtx) ints(name string) ([]int64, bool, error) {
+	a, ok, err := c.attr(name, AttrInts)
+	if !ok {
+		return nil, false, err
+	}
+	return a.Ints, true, nil
+}
+
+// need returns in[i], or an error if the input is missing.
+func need(in []*Tensor, i int) (*Tensor, error) {
+	if i >= len(in) || in[i] == nil {
+		return nil, fmt.Errorf("input %d missing: %w", i, ErrFormat)
+	}
+	return in[i], nil
+}
+
+// opt returns in[i], or nil if omitted.
+func opt(in []*Tensor, i int) *Tensor {
+	if i >= len(in) {
+		return nil
+	}
+	return in[i]
+}
+
+func needFloat(in []*Tensor, i int) (*Tensor, error) {
+	t, err := need(in, i)
+	if err == nil && !t.DType.IsFloat() {
+		err = fmt.Errorf("input %d has element type %v, want a float type: %w", i, t.DType, ErrUnsupported)
+	}
+	return t, err
+}
+
+// intsOf returns the elements of an integer tensor.
+func intsOf(t *Tensor) ([]int64, error) {
+	if t.DType.IsFloat() {
+		return nil, fmt.Errorf("element type %v, want an integer type: %w", t.DType, ErrFormat)
+	}
+	return t.I, nil
+}
+
+// scalar returns the single element of t as float64.
+func scalar(t *Tensor) (float64, error) {
+	if t.Len() != 1 {
+		return 0, fmt.Errorf("shape %v, want one element: %w", t.Shape, ErrFormat)
+	}
+	if t.DType.IsFloat() {
+		return float64(t.F[0]), nil
+	}
+	return float64(t.I[0]), nil
+}
+
+// Shape helpers.
+
+func normAxis(axis int64, rank int) (int, error) {
+	if axis < -int64(rank) || axis >= int64(rank) {
+		return 0, fmt.Errorf("axis %d out of range for rank %d: %w", axis, rank, ErrFormat)
+	}
+	if axis < 0 {
+		axis += int64(rank)
+	}
+	return int(axis), nil
+}
+
+func stridesOf(shape []int) []int {
+	s := make([]int, len(shape))
+	acc := 1
+	for i := len(shape) - 1; i >= 0; i-- {
+		s[i] = acc
+		acc *= shape[i]
+	}
+	return s
+}
+
+func checkElements(shape []int) error {
+	n := int64(1)
+	for _, d := range shape {
+		if d < 0 {
+			return fmt.Errorf("negative dimension in %v: %w", shape, ErrFormat)
+		}
+		n *= int64(d)
+		if n > MaxElements {
+			return fmt.Errorf("shape %v beyond %d elements: %w", shape, int64(MaxElements), ErrTooLarge)
+		}
+	}
+	return nil
+}
+
+// broadcast returns the numpy broadcast of shapes.
+func broadcast(shapes ...[]int) ([]int, error) {
+	rank := 0
+	for _, s := range shapes {
+		rank = max(rank, len(s))
+	}
+	out := make([]int, rank)
+	for i := range out {
+		out[i] = 1
+	}
+	for _, s := range shapes {
+		off := rank - len(s)
+		for i, d := range s {
+			switch {
+			case d == out[off+i] || d == 1:
+			case out[off+i] == 1:
+				out[off+i] = d
+			default:
+				return nil, fmt.Errorf("shapes %v do not broadcast: %w", shapes, ErrFormat)
+			}
+		}
+	}
+	return out, nil
+}
+
+// bcastStrides returns the strides that read a tensor of shape from as if
+// it had the broadcast shape to.
+func bcastStrides(from, to []int) []int {
+	s := make([]int, len(to))
+	fs := stridesOf(from)
+	off := len(to) - len(from)
+	for i, d := range from {
+		if d != 1 {
+			s[off+i] = fs[i]
+		}
+	}
+	return s
+}
+
+// indexes returns, for each element of a value of shape out in row-major
+// order, base plus the dot product of its coordinates with strides.
+func indexes(out []int, base int, strides []int) []int {
+	n := nets.NumElements(out)
+	idx := make([]int, n)
+	if n == 0 {
+		return idx
+	}
+	coord := make([]int, len(out))
+	cur := base
+	for i := range idx {
+		idx[i] = cur
+		for a := len(out) - 1; a >= 0; a-- {
+			coord[a]++
+			cur += strides[a]
+			if coord[a] < out[a] {
+				break
+			}
+			cur -= strides[a] * coord[a]
+			coord[a] = 0
+		}
+	}
+	return idx
+}
+
+// take returns a tensor of t's type and the given shape whose element i is
+// t's element idx[i].
+func take(t *Tensor, shape []int, idx []int) *Tensor {
+	out := &Tensor{DType: t.DType, Shape: shape}
+	if t.DType.IsFloat() {
+		out.F = make([]float32, len(idx))
+		for i, j := range idx {
+			out.F[i] = t.F[j]
+		}
+	} else {
+		out.I = make([]int64, len(idx))
+		for i, j := range idx {
+			out.I[i] = t.I[j]
+		}
+	}
+	return out
+}
+
+// reshaped returns t with a new shape, sharing its data.
+func reshaped(t *Tensor, shape []int) *Tensor {
+	return &Tensor{DType: t.DType, Shape: shape, F: t.F, I: t.I}
+}
