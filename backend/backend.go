@@ -54,6 +54,9 @@ type Evaluator interface {
 	// evaluators with the same arithmetic give the same bits for a point,
 	// others agree to the precision's rounding.
 	Arithmetic() string
+	// BatchSize is the number of samples per forward pass the evaluator
+	// uses: Problem.BatchSize on the CPU, what free memory allows on a GPU.
+	BatchSize() int
 	// Close releases the evaluator's resources.
 	Close() error
 }

@@ -161,10 +161,7 @@ func prepare(in *Input, prov surface.Provenance, opts *Options) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	prov.BatchSize = in.BatchSize
-	if prov.BatchSize <= 0 {
-		prov.BatchSize = 128
-	}
+	prov.BatchSize = ev.BatchSize()
 	prov.Backend, prov.Device, prov.Arithmetic = kind, ev.Describe(), ev.Arithmetic()
 	opts.logf("backend: %s", ev.Describe())
 	return &Job{Input: in, Problem: prob, Evaluator: ev, Provenance: prov, Indices: in.Grid.Indices(in.Shard), opts: opts}, nil

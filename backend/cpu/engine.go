@@ -164,6 +164,9 @@ func (p *fastPlan) winograd() bool {
 	return slices.ContainsFunc(p.steps, func(st fastStep) bool { return st.wino })
 }
 
+// BatchSize implements [backend.Evaluator].
+func (e *Evaluator) BatchSize() int { return e.batch }
+
 // Close releases nothing: buffers belong to the garbage collector.
 func (e *Evaluator) Close() error { return nil }
 

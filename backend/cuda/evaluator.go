@@ -230,6 +230,10 @@ func convOf(st *step, n int) convShape {
 }
 
 // Describe names the device, the libraries and the arithmetic.
+// BatchSize implements [backend.Evaluator]: the largest batch, chosen
+// from free memory.
+func (e *Evaluator) BatchSize() int { return e.batch }
+
 // Arithmetic implements [backend.Evaluator]: how cuDNN's algorithms
 // are chosen and the convolutions' precision.
 func (e *Evaluator) Arithmetic() string {

@@ -22,6 +22,7 @@ func (e *Evaluator) Evaluate(context.Context, []backend.Coord, func(int, []float
 }
 func (e *Evaluator) Describe() string   { return "none" }
 func (e *Evaluator) Arithmetic() string { return "none" }
+func (e *Evaluator) BatchSize() int     { return 0 }
 func (e *Evaluator) Close() error       { return nil }
 
 // Libraries reports that this build loads no CUDA libraries.

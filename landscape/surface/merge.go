@@ -17,13 +17,14 @@ var ErrIncompatible = errors.New("surfaces were computed differently")
 
 // Compatible reports, naming the first field that differs, whether q
 // describes the same computation as p: same model, checkpoint contents,
-// direction values, data (and its content hash, where both record one),
-// grid and batch size. With sameShard the shard and the arithmetic must
-// match too (resuming a part: every point of a part is computed alike);
-// without it the shards may differ and so may the arithmetic, but not
-// its precision (merging parts computed on different nodes, where FP32
-// engines differ in the last bits only). Tool version, device, times and
-// progress may differ.
+// direction values, data (and its content hash, where both record one)
+// and grid. With sameShard the shard, the arithmetic and the batch size
+// must match too (resuming a part: every point of a part is computed
+// alike); without it the shards may differ and so may the arithmetic and
+// the batch size, which change only the order of summation, but not the
+// precision (merging parts computed on different nodes: FP32 engines and
+// batches differ in the last bits only, FP32 and TF32 in the fourth
+// digit). Tool version, device, times and progress may differ.
 func (p Provenance) Compatible(q Provenance, sameShard bool) error {
 	type field struct {
 		name string
@@ -35,7 +36,6 @@ func (p Provenance) Compatible(q Provenance, sameShard bool) error {
 		{"directions SHA-256", p.Directions.SHA256, q.Directions.SHA256},
 		{"data", dataKey(p.Data), dataKey(q.Data)},
 		{"grid", p.Grid, q.Grid},
-		{"batch size", p.BatchSize, q.BatchSize},
 	}
 	if p.Data.SHA256 != "" && q.Data.SHA256 != "" {
 		fields = append(fields, field{"data SHA-256", p.Data.SHA256, q.Data.SHA256})
@@ -48,7 +48,7 @@ func (p Provenance) Compatible(q Provenance, sameShard bool) error {
 		}
 	}
 	if sameShard {
-		fields = append(fields, field{"shard", p.Shard, q.Shard})
+		fields = append(fields, field{"batch size", p.BatchSize, q.BatchSize}, field{"shard", p.Shard, q.Shard})
 	} else {
 		fields = append(fields, field{"shard count", p.Shard.Count, q.Shard.Count})
 	}

@@ -2,6 +2,7 @@ package surface
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -55,5 +56,22 @@ func TestCompatibleArithmetic(t *testing.T) {
 		if (err == nil) != tc.ok {
 			t.Errorf("%s against %s, same shard %v: %v, want compatible %v", base.Arithmetic, tc.other, tc.sameShard, err, tc.ok)
 		}
+	}
+}
+
+// TestCompatibleBatchSize: the batch size changes only the order of
+// summation, so parts computed with different batches (GPUs with
+// different free memory, say) merge, but a part resumes only with its
+// own batch size.
+func TestCompatibleBatchSize(t *testing.T) {
+	t.Parallel()
+	a := Provenance{BatchSize: 128, Arithmetic: "cpu/avx2-direct/fp32"}
+	b := a
+	b.BatchSize = 3392
+	if err := a.Compatible(b, false); err != nil {
+		t.Errorf("merge of batches 128 and 3392: %v", err)
+	}
+	if err := a.Compatible(b, true); err == nil || !strings.Contains(err.Error(), "batch size differs") {
+		t.Errorf("resume with batch 3392 of a part begun with 128: %v", err)
 	}
 }
