@@ -8,14 +8,16 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/landscape-go/landscape/export/view"
 	"github.com/landscape-go/landscape/grid"
 	"github.com/landscape-go/landscape/internal/atomicfile"
 )
 
-// WriteIndex writes the demo's page, path, which shows every picture
-// of the demo (the figures in plots of the surfaces, labelled) with a
-// one-line caption and the comparison table, atomically.
-func WriteIndex(path string, surfaces, labels []string, plots string, samples int, ax grid.Axis) error {
+// WriteIndex writes the demo's page, path, which shows the interactive
+// views of the surfaces (one panel each, in their order), then every
+// picture of the demo (the figures in plots of the surfaces, labelled)
+// with a one-line caption and the comparison table, atomically.
+func WriteIndex(path string, surfaces, labels []string, views []*view.Panel, plots string, samples int, ax grid.Axis) error {
 	type picture struct{ File, Caption string }
 	type section struct {
 		Title    string
@@ -61,8 +63,13 @@ func WriteIndex(path string, surfaces, labels []string, plots string, samples in
 	for _, s := range surfaces {
 		files = append(files, rel(s))
 	}
+	var panels []template.HTML
+	for _, v := range views {
+		panels = append(panels, v.HTML())
+	}
 	var buf bytes.Buffer
 	err := demoPage.Execute(&buf, map[string]any{
+		"Head": view.Head(), "Views": panels, "Footer": view.Footer(),
 		"Labels": labels, "Samples": samples, "Grid": fmt.Sprintf("%d×%d over [%g, %g]²", ax.Num, ax.Num, ax.Min, ax.Max),
 		"Compare": cmp, "Sections": sections, "Table": md, "Files": files, "Size": Size,
 	})
@@ -83,7 +90,8 @@ figure{display:inline-block;margin:0 1em 1.5em 0;vertical-align:top;max-width:56
 img{max-width:100%;border:1px solid #ddd}
 figcaption{font-size:.9em;color:#444}
 pre{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:.85em}
-</style></head><body>
+</style>
+{{.Head}}</head><body>
 <h1>Skip connections and the loss landscape</h1>
 <p>The same network, {{index .Labels 0}} and {{index .Labels 1}}, trained the same way on Fashion-MNIST
 ({{.Size}}×{{.Size}} images), evaluated on {{.Samples}} test images at θ + αu + βv for a {{.Grid}} grid of
@@ -93,7 +101,10 @@ without them the basin is flatter and its outer contours wander: far more grid p
 (see the table). The net without skip connections is also the harder one to train (training loss 0.26 against
 0.01 after the same 15 epochs). These are small networks trained for minutes on 14×14 images, not the paper's
 fully trained CIFAR-10 networks of Fig. 5, so the contrast is milder than there.</p>
-{{range .Compare}}<figure><img src="{{.File}}" alt="{{.Caption}}"><figcaption>{{.Caption}}</figcaption></figure>{{end}}
+{{if .Views}}<p><b>Interactive:</b> drag a 3D surface to turn it, scroll to zoom; hover over the contours to read the loss and
+accuracy at a grid point.</p>
+{{range .Views}}{{.}}{{end}}<h2>Side by side, on one colour scale</h2>
+{{end}}{{range .Compare}}<figure><img src="{{.File}}" alt="{{.Caption}}"><figcaption>{{.Caption}}</figcaption></figure>{{end}}
 <h2>How the two surfaces compare</h2>
 <pre>{{.Table}}</pre>
 {{range .Sections}}<h2>{{.Title}}</h2>
@@ -101,6 +112,7 @@ fully trained CIFAR-10 networks of Fig. 5, so the contrast is milder than there.
 {{end}}{{end}}
 <h2>Data</h2>
 <p>The surfaces, one row per grid point with their provenance, are in {{range .Files}}<code>{{.}}</code> {{end}}(Parquet:
-<code>pandas.read_parquet(f).pivot(index="y", columns="x", values="test_loss")</code>).</p>
-</body></html>
+<code>pandas.read_parquet(f).pivot(index="y", columns="x", values="test_loss")</code>).
+<code>landscape view FILE.parquet</code> writes the interactive view of any surface.</p>
+{{.Footer}}</body></html>
 `))

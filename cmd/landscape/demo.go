@@ -11,6 +11,7 @@ import (
 	"github.com/landscape-go/landscape/data"
 	"github.com/landscape-go/landscape/demo"
 	"github.com/landscape-go/landscape/export"
+	"github.com/landscape-go/landscape/export/view"
 	"github.com/landscape-go/landscape/grid"
 	"github.com/landscape-go/landscape/landscape"
 	"github.com/landscape-go/landscape/nets"
@@ -39,7 +40,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // with and without skip connections, each evaluated on a 2D grid of
 // filter-normalised random directions (biases and BN ignored, BN in eval
 // mode) over Fashion-MNIST test images; then every plot of each surface,
-// the comparison figure and table, and an index.html that shows them.
+// the comparison figure and table, and an index.html that shows them
+// with an interactive view of each surface.
 func runDemo(ctx context.Context, out string, samples int, ax grid.Axis, quiet bool, stdout, stderr io.Writer) error {
 	start := time.Now()
 	assets := filepath.Join(out, ".assets")
@@ -90,8 +92,18 @@ func runDemo(ctx context.Context, out string, samples int, ax grid.Axis, quiet b
 	if err := runCompare(ctx, surfaces, labels, plots, []string{"png"}, &export.PlotOptions{}, &export.SummaryOptions{Radii: []float64{0.25, 0.5, 1}}, stdout); err != nil {
 		return err
 	}
+	ss, err := readSurfaces(ctx, surfaces)
+	if err != nil {
+		return err
+	}
+	views := make([]*view.Panel, len(ss))
+	for i, s := range ss {
+		if views[i], err = view.NewPanel(s, &view.Options{Label: labels[i]}); err != nil {
+			return err
+		}
+	}
 	index := filepath.Join(out, "index.html")
-	if err := demo.WriteIndex(index, surfaces, labels, plots, samples, ax); err != nil {
+	if err := demo.WriteIndex(index, surfaces, labels, views, plots, samples, ax); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s (%.0fs in all): open it in a browser\n", index, time.Since(start).Seconds())

@@ -19,6 +19,7 @@
 //	models      list the architectures of the model zoo
 //	plot        draw contour, filled-contour, heat-map, 3D and 1D figures of a surface
 //	compare     compare surfaces: side-by-side contours and a table of flatness figures
+//	view        write an interactive page of surfaces (rotatable 3D, contours with a readout), and meshes (.obj .ply .glb)
 //	export-vtk  write a surface as VTK PolyData (.vtp) for ParaView
 //	convert     write a surface as CSV or JSON lines, with grid indices and the provenance beside it
 //	version     print the version

@@ -33,6 +33,7 @@ func commands() []command {
 		{"models", "list the architectures of the model zoo", cmdModels},
 		{"plot", "draw contour, filled-contour, heat-map, 3D and 1D figures of a surface (PNG, SVG, PDF)", cmdPlot},
 		{"compare", "compare surfaces: side-by-side contours and a table of flatness figures", cmdCompare},
+		{"view", "write an interactive page of surfaces (rotatable 3D, contours with a readout), and meshes (.obj .ply .glb)", cmdView},
 		{"export-vtk", "write a surface as VTK PolyData (.vtp) for ParaView", cmdExportVTK},
 		{"convert", "write a surface as CSV or JSON lines, with grid indices and the provenance beside it", cmdConvert},
 		{"version", "print the version", cmdVersion},
