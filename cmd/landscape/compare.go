@@ -51,12 +51,9 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		so.Radii = append(so.Radii, v)
 	}
-	var labels []string
-	if *names != "" {
-		labels = strings.Split(*names, ",")
-		if len(labels) != fs.NArg() {
-			return usagef("--names has %d labels for %d surfaces", len(labels), fs.NArg())
-		}
+	labels, err := parseNames(*names, fs.NArg())
+	if err != nil {
+		return err
 	}
 	return runCompare(ctx, fs.Args(), labels, *out, formats, o, so, stdout)
 }
@@ -66,16 +63,9 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // their contours in each format. Labels name the surfaces; nil means
 // [surfaceNames].
 func runCompare(ctx context.Context, paths, labels []string, out string, formats []string, o *export.PlotOptions, so *export.SummaryOptions, stdout io.Writer) error {
-	ss := make([]*surface.Surface, len(paths))
-	for i, p := range paths {
-		s, err := export.ReadParquet(p)
-		if err != nil {
-			return err
-		}
-		ss[i] = s
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+	ss, err := readSurfaces(ctx, paths)
+	if err != nil {
+		return err
 	}
 	if labels == nil {
 		labels = surfaceNames(paths, ss)
