@@ -57,8 +57,13 @@ func Prepare(spec Spec, opts *Options) (*Job, error) {
 	if len(spec.Splits) == 0 {
 		spec.Splits = []string{"train"}
 	}
-	// The checkpoint is read first: it is the likelier input to be wrong,
-	// and data can take a while to load.
+	// The model and the checkpoint are checked first: they are the likelier
+	// inputs to be wrong, and data can take a while to load. The network's
+	// input size comes from the data, so the fit is checked after it.
+	if !slices.Contains(nets.Models(), spec.Model) {
+		_, err := nets.New(spec.Model, spec.ModelConfig) // names the known models
+		return nil, err
+	}
 	sd, _, err := checkpoint.Load(spec.Checkpoint)
 	if err != nil {
 		return nil, err

@@ -244,3 +244,40 @@ func TestAllNaNSurfaceSummary(t *testing.T) {
 		t.Errorf("exit %d, %s%s", code, stdout, stderr)
 	}
 }
+
+// TestModelAndCheckpointAreCheckedBeforeTheData gives a misspelt model
+// and a missing checkpoint with data that does not exist: the error is
+// about the model or the checkpoint, not the data (which can take minutes
+// to load when it does exist).
+func TestModelAndCheckpointAreCheckedBeforeTheData(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "s.parquet")
+	for _, tc := range []struct {
+		model, ckpt, want string
+	}{
+		{"resnet21", filepath.Join(zoo, "resnet20.pt"), `unknown model "resnet21"`},
+		{"resnet20", "nowhere.pt", "nowhere.pt"},
+	} {
+		code, _, stderr := landscapeCLI(t, "surface", "--model", tc.model, "--checkpoint", tc.ckpt, "--data", "cifar10:/no/such/folder",
+			"--quiet", "--out", out)
+		if code != 1 || !strings.Contains(stderr, tc.want) || strings.Contains(stderr, "/no/such/folder") {
+			t.Errorf("%s %s: exit %d, %s; want an error about %q first", tc.model, tc.ckpt, code, stderr, tc.want)
+		}
+	}
+}
+
+// TestRerunWithAnotherGridIsRefused reruns a 1D surface's command as 2D
+// into the same --out: the error says that the grid changed.
+func TestRerunWithAnotherGridIsRefused(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "s.parquet")
+	args := []string{"surface", "--model", "resnet20", "--checkpoint", filepath.Join(zoo, "resnet20.pt"),
+		"--data", "npz:" + filepath.Join(zoo, "resnet20.data.npz"), "--x=-1:1:3", "--batch-size", "8", "--quiet", "--out", out}
+	if code, _, stderr := landscapeCLI(t, args...); code != 0 {
+		t.Fatal(stderr)
+	}
+	code, _, stderr := landscapeCLI(t, append(args, "--y=-1:1:3")...)
+	if code != 1 || !strings.Contains(stderr, "grid differs") || !strings.Contains(stderr, "--overwrite") {
+		t.Errorf("1D then 2D into one --out: exit %d, %s", code, stderr)
+	}
+}

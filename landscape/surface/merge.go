@@ -31,11 +31,13 @@ func (p Provenance) Compatible(q Provenance, sameShard bool) error {
 		a, b any
 	}
 	fields := []field{
+		// The grid first: a 2D rerun of a 1D command differs in its
+		// directions too, but the grid is what the user changed.
+		{"grid", p.Grid, q.Grid},
 		{"model", p.Model, q.Model},
 		{"checkpoint SHA-256", p.Checkpoint.SHA256, q.Checkpoint.SHA256},
 		{"directions SHA-256", p.Directions.SHA256, q.Directions.SHA256},
 		{"data", dataKey(p.Data), dataKey(q.Data)},
-		{"grid", p.Grid, q.Grid},
 	}
 	if p.Data.SHA256 != "" && q.Data.SHA256 != "" {
 		fields = append(fields, field{"data SHA-256", p.Data.SHA256, q.Data.SHA256})
