@@ -14,8 +14,9 @@ import (
 // first surface's default if empty, which o then holds): it computes each
 // one's flatness figures and writes into the folder out the table of them
 // as CSV and Markdown (compare_METRIC.csv, .md) and the figure of their
-// contours side by side in each format (compare_METRIC.png, ...), every
-// file atomically. It returns the summaries and the files written.
+// contours side by side in each format (compare_METRIC.png, ...; none
+// without formats), every file atomically. It returns the summaries and
+// the files written.
 func WriteComparison(out string, ss []*surface.Surface, labels, formats []string, o *PlotOptions, so *SummaryOptions) ([]Summary, []string, error) {
 	if o.Metric == "" {
 		o.Metric = DefaultMetric(ss[0])
@@ -42,6 +43,9 @@ func WriteComparison(out string, ss []*surface.Surface, labels, formats []string
 			return nil, written, err
 		}
 		written = append(written, base+t.ext)
+	}
+	if len(formats) == 0 {
+		return sums, written, nil
 	}
 	fig, err := NewCompareFigure(ss, labels, o)
 	if err != nil {

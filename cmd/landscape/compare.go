@@ -24,6 +24,7 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	rise := fs.Float64("rise", 1, "with no --threshold, the basin level is the centre value plus this")
 	paths := fs.String("path", "", "trajectory files (path.csv of 'landscape trajectory'), comma-separated, drawn over every panel")
 	names := fs.String("names", "", "comma-separated labels for the surfaces (default: their model names, or file names where those repeat)")
+	tableOnly := fs.Bool("table-only", false, "write the tables only, no figure (for scripts that read the flatness figures)")
 	if err := parse(fs, args, 1000); err != nil {
 		return err
 	}
@@ -54,6 +55,9 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	labels, err := parseNames(*names, fs.NArg())
 	if err != nil {
 		return err
+	}
+	if *tableOnly {
+		formats = nil
 	}
 	return runCompare(ctx, fs.Args(), labels, *out, formats, o, so, stdout)
 }

@@ -90,3 +90,20 @@ func TestCompare1D(t *testing.T) {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
 }
+
+// TestCompareTableOnly writes the flatness tables and no figure, for the
+// Python package, which reads them.
+func TestCompareTableOnly(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	a := writeSurface(t, dir, "a", "resnet56", false, 0.1)
+	out := filepath.Join(dir, "cmp")
+	code, stdout, stderr := landscapeCLI(t, "compare", a, "--table-only", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s%s", code, stdout, stderr)
+	}
+	got, _ := filepath.Glob(filepath.Join(out, "*"))
+	if len(got) != 2 || !strings.HasSuffix(got[0], ".csv") || !strings.HasSuffix(got[1], ".md") {
+		t.Errorf("wrote %v, want the CSV and Markdown tables only", got)
+	}
+}

@@ -145,7 +145,7 @@ def compare(surfaces, metric=None, radii=None, threshold=None, rise=None, names=
             raise ValueError("{!r} was not read from a Parquet file; landscape compare reads Parquet".format(s))
         paths.append(os.fspath(p))
     with tempfile.TemporaryDirectory(prefix="landscape-compare-") as tmp:
-        run("compare", *paths, *flags(out=tmp, format="png", metric=metric, radii=radii,
+        run("compare", *paths, *flags(out=tmp, table_only=True, metric=metric, radii=radii,
                                        threshold=threshold, rise=rise, names=names))
         tables = [f for f in os.listdir(tmp) if f.startswith("compare_") and f.endswith(".csv")]
         if len(tables) != 1:
