@@ -236,3 +236,16 @@ func TestPanicExits3(t *testing.T) {
 		t.Errorf("exit %d, %s", code, errOut.String())
 	}
 }
+
+// TestInspectONNX lists an exported network's inputs, operators and
+// weights under their PyTorch names, and says every operator is
+// supported.
+func TestInspectONNX(t *testing.T) {
+	t.Parallel()
+	code, stdout, stderr := landscapeCLI(t, "inspect", filepath.Join("..", "..", "nets", "onnx", "testdata", "small_cnn.onnx"))
+	for _, want := range []string{"opset 13", "Conv×4", "BatchNormalization×3", "block.conv2.weight", "fc.weight", "every operator is supported"} {
+		if code != 0 || !strings.Contains(stdout, want) {
+			t.Errorf("exit %d, output lacks %q:\n%s%s", code, want, stdout, stderr)
+		}
+	}
+}
