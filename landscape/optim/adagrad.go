@@ -29,10 +29,7 @@ var _ Optimizer = (*Adagrad)(nil)
 // NewAdagrad returns an Adagrad optimizer over groups. If c is nil,
 // [DefaultAdagrad] is used.
 func NewAdagrad(groups []*Group, c *AdagradConfig) (*Adagrad, error) {
-	cfg := DefaultAdagrad()
-	if c != nil {
-		cfg = *c
-	}
+	cfg := orDefault(c, DefaultAdagrad())
 	if err := checkNonNeg("adagrad", "lr", cfg.LR, "lr_decay", cfg.LRDecay, "weight_decay", cfg.WeightDecay,
 		"initial_accumulator_value", cfg.InitialAccumulatorValue, "eps", cfg.Eps); err != nil {
 		return nil, err

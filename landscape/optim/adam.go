@@ -54,20 +54,14 @@ var (
 // NewAdam returns an Adam optimizer over groups. If c is nil,
 // [DefaultAdam] is used.
 func NewAdam(groups []*Group, c *AdamConfig) (*Adam, error) {
-	cfg := DefaultAdam()
-	if c != nil {
-		cfg = *c
-	}
+	cfg := orDefault(c, DefaultAdam())
 	return newAdam("adam", groups, cfg, false)
 }
 
 // NewAdamW returns an AdamW optimizer over groups. If c is nil,
 // [DefaultAdamW] is used.
 func NewAdamW(groups []*Group, c *AdamConfig) (*AdamW, error) {
-	cfg := DefaultAdamW()
-	if c != nil {
-		cfg = *c
-	}
+	cfg := orDefault(c, DefaultAdamW())
 	a, err := newAdam("adamw", groups, cfg, true)
 	if err != nil {
 		return nil, err

@@ -38,10 +38,7 @@ var _ Optimizer = (*NAdam)(nil)
 // NewNAdam returns an NAdam optimizer over groups. If c is nil,
 // [DefaultNAdam] is used.
 func NewNAdam(groups []*Group, c *NAdamConfig) (*NAdam, error) {
-	cfg := DefaultNAdam()
-	if c != nil {
-		cfg = *c
-	}
+	cfg := orDefault(c, DefaultNAdam())
 	if err := checkNonNeg("nadam", "momentum_decay", cfg.MomentumDecay); err != nil {
 		return nil, err
 	}

@@ -250,3 +250,12 @@ func checkNonNeg(kind string, vals ...any) error {
 	}
 	return nil
 }
+
+// orDefault returns *c, or def when c is nil: the constructors' "If c is
+// nil, the defaults are used".
+func orDefault[T any](c *T, def T) T {
+	if c == nil {
+		return def
+	}
+	return *c
+}

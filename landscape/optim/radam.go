@@ -30,10 +30,7 @@ var _ Optimizer = (*RAdam)(nil)
 // NewRAdam returns an RAdam optimizer over groups. If c is nil,
 // [DefaultRAdam] is used.
 func NewRAdam(groups []*Group, c *RAdamConfig) (*RAdam, error) {
-	cfg := DefaultRAdam()
-	if c != nil {
-		cfg = *c
-	}
+	cfg := orDefault(c, DefaultRAdam())
 	b, err := newAdamBase("radam", groups, cfg.LR, cfg.Beta1, cfg.Beta2, cfg.Eps, cfg.WeightDecay, "exp_avg", "exp_avg_sq")
 	if err != nil {
 		return nil, err

@@ -30,10 +30,7 @@ var _ Optimizer = (*RMSprop)(nil)
 // NewRMSprop returns an RMSprop optimizer over groups. If c is nil,
 // [DefaultRMSprop] is used.
 func NewRMSprop(groups []*Group, c *RMSpropConfig) (*RMSprop, error) {
-	cfg := DefaultRMSprop()
-	if c != nil {
-		cfg = *c
-	}
+	cfg := orDefault(c, DefaultRMSprop())
 	if err := checkNonNeg("rmsprop", "lr", cfg.LR, "alpha", cfg.Alpha, "eps", cfg.Eps,
 		"weight_decay", cfg.WeightDecay, "momentum", cfg.Momentum); err != nil {
 		return nil, err

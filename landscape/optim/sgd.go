@@ -30,10 +30,7 @@ var _ Optimizer = (*SGD)(nil)
 // NewSGD returns an SGD optimizer over groups. If c is nil the groups must
 // all have a learning rate.
 func NewSGD(groups []*Group, c *SGDConfig) (*SGD, error) {
-	var cfg SGDConfig
-	if c != nil {
-		cfg = *c
-	}
+	cfg := orDefault(c, SGDConfig{})
 	if err := checkNonNeg("sgd", "lr", cfg.LR, "momentum", cfg.Momentum, "weight_decay", cfg.WeightDecay); err != nil {
 		return nil, err
 	}

@@ -114,6 +114,16 @@ func (c *opCtx) int(name string, def int64) (int64, error) {
 	return a.I, nil
 }
 
+// axis returns the "axis" attribute (def if absent) as an index into a
+// shape of the given rank, negative values counting from the end.
+func (c *opCtx) axis(def int64, rank int) (int, error) {
+	a, err := c.int("axis", def)
+	if err != nil {
+		return 0, err
+	}
+	return normAxis(a, rank)
+}
+
 func (c *opCtx) float(name string, def float32) (float32, error) {
 	a, ok, err := c.attr(name, AttrFloat)
 	if !ok {
@@ -193,6 +203,12 @@ func normAxis(axis int64, rank int) (int, error) {
 	return int(axis), nil
 }
 
+// aroundAxis views shape as [outer, n, inner] around axis: n is the axis's
+// length, outer and inner the numbers of elements before and after it.
+func aroundAxis(shape []int, axis int) (outer, n, inner int) {
+	return nets.NumElements(shape[:axis]), shape[axis], nets.NumElements(shape[axis+1:])
+}
+
 func stridesOf(shape []int) []int {
 	s := make([]int, len(shape))
 	acc := 1
@@ -241,6 +257,10 @@ func broadcast(shapes ...[]int) ([]int, error) {
 	}
 	return out, nil
 }
+
+// bcastIndexes returns, for each element of shape to in row-major order,
+// the flat index of the element of shape from that broadcasts to it.
+func bcastIndexes(from, to []int) []int { return indexes(to, 0, bcastStrides(from, to)) }
 
 // bcastStrides returns the strides that read a tensor of shape from as if
 // it had the broadcast shape to.

@@ -158,11 +158,7 @@ func opTopK(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 		}
 		k = kv[0]
 	}
-	a, err := c.int("axis", -1)
-	if err != nil {
-		return nil, err
-	}
-	axis, err := normAxis(a, len(x.Shape))
+	axis, err := c.axis(-1, len(x.Shape))
 	if err != nil {
 		return nil, err
 	}
@@ -170,11 +166,10 @@ func opTopK(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := x.Shape[axis]
+	outer, n, inner := aroundAxis(x.Shape, axis)
 	if k < 0 || k > int64(n) {
 		return nil, fmt.Errorf("k %d for dimension %d: %w", k, n, ErrFormat)
 	}
-	outer, inner := nets.NumElements(x.Shape[:axis]), nets.NumElements(x.Shape[axis+1:])
 	shape := slices.Clone(x.Shape)
 	shape[axis] = int(k)
 	vals, inds := newTensor(x.DType, shape), newTensor(Int64, shape)

@@ -20,8 +20,8 @@ func elementwise(a, b *Tensor, f func(x, y float32) float32, fi func(x, y int64)
 	if err != nil {
 		return nil, err
 	}
-	ia := indexes(shape, 0, bcastStrides(a.Shape, shape))
-	ib := indexes(shape, 0, bcastStrides(b.Shape, shape))
+	ia := bcastIndexes(a.Shape, shape)
+	ib := bcastIndexes(b.Shape, shape)
 	out := &Tensor{DType: a.DType, Shape: shape}
 	if toBool {
 		out.DType = Bool
@@ -378,9 +378,9 @@ func opWhere(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	ic := indexes(shape, 0, bcastStrides(cond.Shape, shape))
-	ix := indexes(shape, 0, bcastStrides(x.Shape, shape))
-	iy := indexes(shape, 0, bcastStrides(y.Shape, shape))
+	ic := bcastIndexes(cond.Shape, shape)
+	ix := bcastIndexes(x.Shape, shape)
+	iy := bcastIndexes(y.Shape, shape)
 	out := newTensor(x.DType, shape)
 	for i := range ic {
 		if cond.I[ic[i]] != 0 {
@@ -428,15 +428,11 @@ func softmax(log bool) opFunc {
 		if c.opset < 13 {
 			def = 1
 		}
-		a, err := c.int("axis", def)
-		if err != nil {
-			return nil, err
-		}
 		rank := len(x.Shape)
 		if rank == 0 {
 			rank = 1
 		}
-		axis, err := normAxis(a, rank)
+		axis, err := c.axis(def, rank)
 		if err != nil {
 			return nil, err
 		}

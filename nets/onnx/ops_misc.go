@@ -172,7 +172,7 @@ func argReduce(isMax bool) opFunc {
 		if err != nil {
 			return nil, err
 		}
-		a, err := c.int("axis", 0)
+		axis, err := c.axis(0, len(x.Shape))
 		if err != nil {
 			return nil, err
 		}
@@ -184,13 +184,7 @@ func argReduce(isMax bool) opFunc {
 		if err != nil {
 			return nil, err
 		}
-		axis, err := normAxis(a, len(x.Shape))
-		if err != nil {
-			return nil, err
-		}
-		outer := nets.NumElements(x.Shape[:axis])
-		n := x.Shape[axis]
-		inner := nets.NumElements(x.Shape[axis+1:])
+		outer, n, inner := aroundAxis(x.Shape, axis)
 		shape := slices.Clone(x.Shape)
 		if keep != 0 {
 			shape[axis] = 1
@@ -246,9 +240,7 @@ func opCumSum(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	outer := nets.NumElements(x.Shape[:axis])
-	n := x.Shape[axis]
-	inner := nets.NumElements(x.Shape[axis+1:])
+	outer, n, inner := aroundAxis(x.Shape, axis)
 	out := newTensor(x.DType, x.Shape)
 	for o := range outer {
 		for j := range inner {
@@ -326,23 +318,7 @@ func opTrilu(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 }
 
 func opGatherElements(c *opCtx, in []*Tensor) ([]*Tensor, error) {
-	x, err := need(in, 0)
-	if err != nil {
-		return nil, err
-	}
-	it, err := need(in, 1)
-	if err != nil {
-		return nil, err
-	}
-	ind, err := intsOf(it)
-	if err != nil {
-		return nil, err
-	}
-	a, err := c.int("axis", 0)
-	if err != nil {
-		return nil, err
-	}
-	axis, err := normAxis(a, len(x.Shape))
+	x, it, ind, axis, err := gatherInputs(c, in)
 	if err != nil {
 		return nil, err
 	}
@@ -520,15 +496,7 @@ func opInstanceNorm(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 	out := newTensor(x.DType, x.Shape)
 	for nc := range x.Shape[0] * C {
 		xs := x.F[nc*inner : (nc+1)*inner]
-		var s, ss float64
-		for _, v := range xs {
-			s += float64(v)
-		}
-		mean := s / float64(inner)
-		for _, v := range xs {
-			ss += (float64(v) - mean) * (float64(v) - mean)
-		}
-		inv := 1 / math.Sqrt(ss/float64(inner)+float64(eps))
+		mean, inv := meanInvStd(xs, eps)
 		ch := nc % C
 		for i, v := range xs {
 			out.F[nc*inner+i] = float32((float64(v)-mean)*inv)*scale.F[ch] + bias.F[ch]

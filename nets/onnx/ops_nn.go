@@ -22,6 +22,59 @@ type window struct {
 	nK     int
 }
 
+// spatialInts reads the ints attribute name of a node over nd spatial axes:
+// n values (nd, or 2*nd for pads), each in [0, 2^20] and not 0 where the
+// default def is 1. If the attribute is absent, it returns n copies of def
+// and ok false.
+func (c *opCtx) spatialInts(name string, def, n, nd int) (vals []int, ok bool, err error) {
+	v, ok, err := c.ints(name)
+	if err != nil {
+		return nil, false, err
+	}
+	out := make([]int, n)
+	for i := range out {
+		out[i] = def
+	}
+	if !ok {
+		return out, false, nil
+	}
+	if len(v) != n {
+		return nil, false, fmt.Errorf("%s %v for %d spatial axes: %w", name, v, nd, ErrFormat)
+	}
+	for i, d := range v {
+		if d < 0 || d > 1<<20 || (def == 1 && d == 0) {
+			return nil, false, fmt.Errorf("%s %v: %w", name, v, ErrFormat)
+		}
+		out[i] = int(d)
+	}
+	return out, true, nil
+}
+
+// slide is how a convolution or pooling window moves over the spatial
+// axes, as a node's strides, dilations, pads and auto_pad attributes say.
+type slide struct {
+	strides, dil []int
+	pads         []int // the begins of the spatial axes, then their ends
+	auto         string
+}
+
+// slide reads the attributes of a window over nd spatial axes.
+func (c *opCtx) slide(nd int) (slide, error) {
+	var s slide
+	var err error
+	if s.strides, _, err = c.spatialInts("strides", 1, nd, nd); err != nil {
+		return s, err
+	}
+	if s.dil, _, err = c.spatialInts("dilations", 1, nd, nd); err != nil {
+		return s, err
+	}
+	if s.pads, _, err = c.spatialInts("pads", 0, 2*nd, nd); err != nil {
+		return s, err
+	}
+	s.auto, err = c.str("auto_pad", "NOTSET")
+	return s, err
+}
+
 // newWindow reads strides, dilations, pads and auto_pad from the node and
 // computes the output size and index table for input spatial size in and
 // kernel size kernel. With ceil, the output size rounds up as ceil_mode
@@ -29,42 +82,11 @@ type window struct {
 // PyTorch does).
 func (c *opCtx) newWindow(in, kernel []int, ceil bool) (*window, error) {
 	nd := len(in)
-	get := func(name string, def int64, n int) ([]int, error) {
-		v, ok, err := c.ints(name)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]int, n)
-		for i := range out {
-			out[i] = int(def)
-			if ok {
-				if len(v) != n {
-					return nil, fmt.Errorf("%s %v for %d spatial axes: %w", name, v, nd, ErrFormat)
-				}
-				if v[i] < 0 || v[i] > 1<<20 || (def == 1 && v[i] == 0) {
-					return nil, fmt.Errorf("%s %v: %w", name, v, ErrFormat)
-				}
-				out[i] = int(v[i])
-			}
-		}
-		return out, nil
-	}
-	strides, err := get("strides", 1, nd)
+	sl, err := c.slide(nd)
 	if err != nil {
 		return nil, err
 	}
-	dil, err := get("dilations", 1, nd)
-	if err != nil {
-		return nil, err
-	}
-	pads, err := get("pads", 0, 2*nd)
-	if err != nil {
-		return nil, err
-	}
-	auto, err := c.str("auto_pad", "NOTSET")
-	if err != nil {
-		return nil, err
-	}
+	strides, dil, pads, auto := sl.strides, sl.dil, sl.pads, sl.auto
 	w := &window{in: in, kernel: kernel, out: make([]int, nd)}
 	pb, pe := pads[:nd], pads[nd:]
 	for i := range nd {
@@ -364,8 +386,8 @@ func opMatMul(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	ia := indexes(batch, 0, bcastStrides(as[:len(as)-2], batch))
-	ib := indexes(batch, 0, bcastStrides(bs[:len(bs)-2], batch))
+	ia := bcastIndexes(as[:len(as)-2], batch)
+	ib := bcastIndexes(bs[:len(bs)-2], batch)
 	shape := slices.Clone(batch)
 	if len(a.Shape) > 1 {
 		shape = append(shape, M)
@@ -433,7 +455,7 @@ func opGemm(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 		if err != nil || !slices.Equal(shape, out.Shape) {
 			return nil, fmt.Errorf("C shape %v for output %v: %w", cc.Shape, out.Shape, ErrFormat)
 		}
-		ic := indexes(out.Shape, 0, bcastStrides(cc.Shape, out.Shape))
+		ic := bcastIndexes(cc.Shape, out.Shape)
 		for i, j := range ic {
 			out.F[i] += beta * cc.F[j]
 		}
@@ -490,6 +512,21 @@ func opBatchNorm(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 	return []*Tensor{out}, nil
 }
 
+// meanInvStd returns the mean of xs and 1/√(var+eps), with the biased
+// variance, both computed in two passes in float64.
+func meanInvStd(xs []float32, eps float32) (mean, inv float64) {
+	var s, ss float64
+	for _, v := range xs {
+		s += float64(v)
+	}
+	mean = s / float64(len(xs))
+	for _, v := range xs {
+		d := float64(v) - mean
+		ss += d * d
+	}
+	return mean, 1 / math.Sqrt(ss/float64(len(xs))+float64(eps))
+}
+
 func opLayerNorm(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 	x, err := needFloat(in, 0)
 	if err != nil {
@@ -500,11 +537,7 @@ func opLayerNorm(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 		return nil, err
 	}
 	bias := opt(in, 2)
-	a, err := c.int("axis", -1)
-	if err != nil {
-		return nil, err
-	}
-	axis, err := normAxis(a, len(x.Shape))
+	axis, err := c.axis(-1, len(x.Shape))
 	if err != nil {
 		return nil, err
 	}
@@ -518,7 +551,7 @@ func opLayerNorm(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 		if err != nil || !slices.Equal(s, norm) || !t.DType.IsFloat() {
 			return nil, fmt.Errorf("shape %v for normalised shape %v: %w", t.Shape, norm, ErrFormat)
 		}
-		return indexes(norm, 0, bcastStrides(t.Shape, norm)), nil
+		return bcastIndexes(t.Shape, norm), nil
 	}
 	is, err := params(scale)
 	if err != nil {
@@ -541,16 +574,7 @@ func opLayerNorm(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 	invT := newTensor(Float, statShape)
 	for o := range outer {
 		xs := x.F[o*n : (o+1)*n]
-		var s, ss float64
-		for _, v := range xs {
-			s += float64(v)
-		}
-		mean := s / float64(n)
-		for _, v := range xs {
-			d := float64(v) - mean
-			ss += d * d
-		}
-		inv := 1 / math.Sqrt(ss/float64(n)+float64(eps))
+		mean, inv := meanInvStd(xs, eps)
 		meanT.F[o], invT.F[o] = float32(mean), float32(inv)
 		for i, v := range xs {
 			y := float32((float64(v)-mean)*inv) * scale.F[is[i]]

@@ -339,11 +339,7 @@ func opConcat(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := c.int("axis", 1)
-	if err != nil {
-		return nil, err
-	}
-	axis, err := normAxis(a, len(first.Shape))
+	axis, err := c.axis(1, len(first.Shape))
 	if err != nil {
 		return nil, err
 	}
@@ -395,11 +391,7 @@ func opSplit(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := c.int("axis", 0)
-	if err != nil {
-		return nil, err
-	}
-	axis, err := normAxis(a, len(x.Shape))
+	axis, err := c.axis(0, len(x.Shape))
 	if err != nil {
 		return nil, err
 	}
@@ -542,31 +534,30 @@ func opSlice(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 	return []*Tensor{take(x, shape, indexes(shape, base, strides))}, nil
 }
 
+// gatherInputs reads what Gather and GatherElements share: the data x, the
+// indices (the tensor it and its values ind) and the "axis" attribute,
+// default 0, as an axis of x.
+func gatherInputs(c *opCtx, in []*Tensor) (x, it *Tensor, ind []int64, axis int, err error) {
+	if x, err = need(in, 0); err != nil {
+		return
+	}
+	if it, err = need(in, 1); err != nil {
+		return
+	}
+	if ind, err = intsOf(it); err != nil {
+		return
+	}
+	axis, err = c.axis(0, len(x.Shape))
+	return
+}
+
 func opGather(c *opCtx, in []*Tensor) ([]*Tensor, error) {
-	x, err := need(in, 0)
-	if err != nil {
-		return nil, err
-	}
-	it, err := need(in, 1)
-	if err != nil {
-		return nil, err
-	}
-	ind, err := intsOf(it)
-	if err != nil {
-		return nil, err
-	}
-	a, err := c.int("axis", 0)
-	if err != nil {
-		return nil, err
-	}
-	axis, err := normAxis(a, len(x.Shape))
+	x, it, ind, axis, err := gatherInputs(c, in)
 	if err != nil {
 		return nil, err
 	}
 	shape := slices.Concat(x.Shape[:axis], it.Shape, x.Shape[axis+1:])
-	outer := nets.NumElements(x.Shape[:axis])
-	inner := nets.NumElements(x.Shape[axis+1:])
-	dim := x.Shape[axis]
+	outer, dim, inner := aroundAxis(x.Shape, axis)
 	idx := make([]int, 0, nets.NumElements(shape))
 	for o := range outer {
 		for _, k := range ind {
@@ -604,7 +595,7 @@ func opExpand(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 	if err := checkElements(shape); err != nil {
 		return nil, err
 	}
-	return []*Tensor{take(x, shape, indexes(shape, 0, bcastStrides(x.Shape, shape)))}, nil
+	return []*Tensor{take(x, shape, bcastIndexes(x.Shape, shape))}, nil
 }
 
 func opTile(c *opCtx, in []*Tensor) ([]*Tensor, error) {

@@ -43,47 +43,16 @@ func opConvTranspose(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 	if b != nil && (!b.DType.IsFloat() || b.Len() != M) {
 		return nil, fmt.Errorf("bias %v for %d channels: %w", b.Shape, M, ErrFormat)
 	}
-	get := func(name string, def, n int) ([]int, bool, error) {
-		v, ok, err := c.ints(name)
-		out := make([]int, n)
-		for i := range out {
-			out[i] = def
-		}
-		if !ok || err != nil {
-			return out, false, err
-		}
-		if len(v) != n {
-			return nil, false, fmt.Errorf("%s %v for %d spatial axes: %w", name, v, nd, ErrFormat)
-		}
-		for i, d := range v {
-			if d < 0 || d > 1<<20 || (def == 1 && d == 0) {
-				return nil, false, fmt.Errorf("%s %v: %w", name, v, ErrFormat)
-			}
-			out[i] = int(d)
-		}
-		return out, true, nil
-	}
-	strides, _, err := get("strides", 1, nd)
+	sl, err := c.slide(nd)
 	if err != nil {
 		return nil, err
 	}
-	dil, _, err := get("dilations", 1, nd)
+	strides, dil, pads, auto := sl.strides, sl.dil, sl.pads, sl.auto
+	outPad, _, err := c.spatialInts("output_padding", 0, nd, nd)
 	if err != nil {
 		return nil, err
 	}
-	pads, _, err := get("pads", 0, 2*nd)
-	if err != nil {
-		return nil, err
-	}
-	outPad, _, err := get("output_padding", 0, nd)
-	if err != nil {
-		return nil, err
-	}
-	outShape, haveOut, err := get("output_shape", 0, nd)
-	if err != nil {
-		return nil, err
-	}
-	auto, err := c.str("auto_pad", "NOTSET")
+	outShape, haveOut, err := c.spatialInts("output_shape", 0, nd, nd)
 	if err != nil {
 		return nil, err
 	}
@@ -291,15 +260,11 @@ func opHardmax(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 	if c.opset < 13 {
 		def = 1
 	}
-	a, err := c.int("axis", def)
+	axis, err := c.axis(def, len(x.Shape))
 	if err != nil {
 		return nil, err
 	}
-	axis, err := normAxis(a, len(x.Shape))
-	if err != nil {
-		return nil, err
-	}
-	outer, n, inner := nets.NumElements(x.Shape[:axis]), x.Shape[axis], nets.NumElements(x.Shape[axis+1:])
+	outer, n, inner := aroundAxis(x.Shape, axis)
 	if c.opset < 13 {
 		n, inner = nets.NumElements(x.Shape[axis:]), 1
 	}
@@ -342,11 +307,7 @@ func opOneHot(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 		return nil, fmt.Errorf("depth %v, values %v: %w", depth, vt.Shape, ErrFormat)
 	}
 	D := int(depth)
-	a, err := c.int("axis", -1)
-	if err != nil {
-		return nil, err
-	}
-	axis, err := normAxis(a, len(it.Shape)+1)
+	axis, err := c.axis(-1, len(it.Shape)+1)
 	if err != nil {
 		return nil, err
 	}
