@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -498,4 +499,40 @@ func toPoint(row parquet.Row, g grid.Grid, values []float64) (surface.Point, err
 	}
 	p.Index = iy*g.X.Num + ix
 	return p, nil
+}
+
+// ReadParquetFiles reads the surface files in order with [ReadParquet].
+func ReadParquetFiles(paths ...string) ([]*surface.Surface, error) {
+	ss := make([]*surface.Surface, len(paths))
+	for i, p := range paths {
+		s, err := ReadParquet(p)
+		if err != nil {
+			return nil, err
+		}
+		ss[i] = s
+	}
+	return ss, nil
+}
+
+// Labels names surfaces read from files for figures and tables: by their
+// model names, with the file name (less its extension) added where a
+// model name repeats, and the file name alone where there is none.
+func Labels(files []string, ss []*surface.Surface) []string {
+	count := map[string]int{}
+	for _, s := range ss {
+		count[s.Provenance.Model.Name]++
+	}
+	names := make([]string, len(ss))
+	for i, s := range ss {
+		file := strings.TrimSuffix(filepath.Base(files[i]), filepath.Ext(files[i]))
+		switch m := s.Provenance.Model.Name; {
+		case m == "":
+			names[i] = file
+		case count[m] > 1:
+			names[i] = m + " (" + file + ")"
+		default:
+			names[i] = m
+		}
+	}
+	return names
 }

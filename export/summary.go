@@ -199,3 +199,24 @@ func WriteSummaryText(w io.Writer, ss []Summary) error {
 	}
 	return nil
 }
+
+// WriteRanges writes a line for each metric of s, for people: its least
+// and greatest value, and how many points are NaN or Inf.
+func WriteRanges(w io.Writer, s *surface.Surface) error {
+	for m, name := range s.Metrics {
+		lo, hi, bad := s.Range(m)
+		var err error
+		switch {
+		case bad == len(s.Points):
+			_, err = fmt.Fprintf(w, "  %-11s every point NaN or Inf\n", name)
+		case bad > 0:
+			_, err = fmt.Fprintf(w, "  %-11s min %.6g  max %.6g  (%d points NaN or Inf)\n", name, lo, hi, bad)
+		default:
+			_, err = fmt.Fprintf(w, "  %-11s min %.6g  max %.6g\n", name, lo, hi)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

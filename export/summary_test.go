@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
 	"github.com/landscape-go/landscape/grid"
+	"github.com/landscape-go/landscape/landscape/surface"
 )
 
 // TestSummaryTablesWriteEveryColumn checks the CSV, Markdown and text tables
@@ -68,5 +70,27 @@ func TestSummaryTablesWriteEveryColumn(t *testing.T) {
 	c := summarize("bowl", bowl, &SummaryOptions{Radii: []float64{1}})
 	if err := WriteSummaryCSV(new(bytes.Buffer), []Summary{a, c}); !errors.Is(err, ErrRadii) {
 		t.Errorf("different radii: %v, want ErrRadii", err)
+	}
+}
+
+// Each metric's line gives its range over the finite points and counts
+// the others; a metric with no finite point says so instead of a range.
+func TestWriteRangesCountsNaNAndInf(t *testing.T) {
+	t.Parallel()
+	nan, inf := math.NaN(), math.Inf(1)
+	s := &surface.Surface{Metrics: []string{"train_loss", "train_acc", "test_loss"}, Points: []surface.Point{
+		{Index: 0, Values: []float64{0.5, 90, nan}},
+		{Index: 1, Values: []float64{inf, 80, inf}},
+		{Index: 2, Values: []float64{2.25, 70, nan}},
+	}}
+	var buf bytes.Buffer
+	if err := WriteRanges(&buf, s); err != nil {
+		t.Fatal(err)
+	}
+	want := "  train_loss  min 0.5  max 2.25  (1 points NaN or Inf)\n" +
+		"  train_acc   min 70  max 90\n" +
+		"  test_loss   every point NaN or Inf\n"
+	if buf.String() != want {
+		t.Errorf("WriteRanges wrote\n%s\nwant\n%s", buf.String(), want)
 	}
 }

@@ -2,9 +2,12 @@ package landscape
 
 import (
 	"encoding/csv"
+	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -137,4 +140,50 @@ type TrajectorySummaryPoint struct {
 	Residual   float64 `json:"residual"`
 	Distance   float64 `json:"distance"`
 	Frozen     float64 `json:"frozen"`
+}
+
+// Report writes what the trajectory found, for people: the variance the
+// plane explains (or the direction file projected on), the path's extent,
+// how far the checkpoints are from the plane and how much of them the
+// directions leave at the final model's values. Projected on a direction
+// file, it names that file: call it before [Trajectory.Write], which
+// points the directions at the copy it writes.
+func (tr *Trajectory) Report(w io.Writer) {
+	res := tr.PCA
+	if tr.Directions.Kind == "file" {
+		fmt.Fprintf(w, "%d checkpoints projected on the directions of %s over %d values (%s mode, ignore %s)\n",
+			len(tr.Points), tr.Directions.File, tr.Values, tr.Options.Mode, tr.Options.Ignore)
+	} else {
+		fmt.Fprintf(w, "PCA of %d checkpoints over %d values (%s mode, ignore %s): PC1 %.2f%%, PC2 %.2f%% of the variance\n",
+			len(tr.Points), tr.Values, tr.Options.Mode, tr.Options.Ignore, 100*res.ExplainedVarianceRatio[0], 100*res.ExplainedVarianceRatio[1])
+	}
+	var xs, ys []float64
+	worst, frozen := 0, 0
+	for i, p := range tr.Points {
+		xs, ys = append(xs, p.X), append(ys, p.Y)
+		if p.Residual > tr.Points[worst].Residual {
+			worst = i
+		}
+		if p.Frozen > tr.Points[frozen].Frozen {
+			frozen = i
+		}
+	}
+	wp := tr.Points[worst]
+	fmt.Fprintf(w, "path: x in [%.4g, %.4g], y in [%.4g, %.4g]; largest residual %.4g (%.1f%% of its distance %.4g) at %s\n",
+		slices.Min(xs), slices.Max(xs), slices.Min(ys), slices.Max(ys), wp.Residual, 100*wp.Residual/math.Max(wp.Distance, 1e-300), wp.Distance, wp.Checkpoint)
+	if fp := tr.Points[frozen]; fp.Frozen > 0 {
+		fmt.Fprintf(w, "entries the directions leave at the final model's values (%s) differ by up to %.4g, at %s; the losses at projected points use the final model's\n",
+			frozenWhat(tr.Options), fp.Frozen, fp.Checkpoint)
+	}
+}
+
+// frozenWhat names the entries a PCA leaves at the final model's values.
+func frozenWhat(o normalize.PCAOptions) string {
+	switch {
+	case o.Ignore == normalize.BiasBN:
+		return "biases, batch-norm parameters and statistics"
+	case o.Mode == normalize.Weights:
+		return "batch-norm running statistics"
+	}
+	return "none"
 }

@@ -2,8 +2,10 @@ package nets
 
 import (
 	"fmt"
+	"io"
 	"slices"
 	"strings"
+	"text/tabwriter"
 )
 
 // StateDict is a set of named tensors that keeps the order in which names
@@ -83,4 +85,20 @@ func (sd *StateDict) NonFinite() []string {
 		}
 	}
 	return bad
+}
+
+// WriteTable writes the tensors of sd for people, one line each in key
+// order (KEY, DTYPE, SHAPE, ELEMENTS), and their total number of elements.
+func (sd *StateDict) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "KEY\tDTYPE\tSHAPE\tELEMENTS\n")
+	total := 0
+	for _, name := range sd.Names() {
+		t, _ := sd.Get(name)
+		n := NumElements(t.Shape)
+		total += n
+		fmt.Fprintf(tw, "%s\t%s\t%v\t%d\n", name, t.DType, t.Shape, n)
+	}
+	fmt.Fprintf(tw, "\ntotal\t\t\t%d\n", total)
+	return tw.Flush()
 }

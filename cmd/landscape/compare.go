@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/landscape"
-	"github.com/landscape-go/landscape/landscape/surface"
 )
 
 func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -65,14 +63,14 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // runCompare reads the surfaces in paths, prints the table of their
 // summaries and writes it as CSV and Markdown to out with the figure of
 // their contours in each format. Labels name the surfaces; nil means
-// [surfaceNames].
+// [export.Labels].
 func runCompare(ctx context.Context, paths, labels []string, out string, formats []string, o *export.PlotOptions, so *export.SummaryOptions, stdout io.Writer) error {
-	ss, err := readSurfaces(ctx, paths)
+	ss, err := export.ReadParquetFiles(paths...)
 	if err != nil {
 		return err
 	}
 	if labels == nil {
-		labels = surfaceNames(paths, ss)
+		labels = export.Labels(paths, ss)
 	}
 	sums, written, err := export.WriteComparison(out, ss, labels, formats, o, so)
 	if err != nil {
@@ -85,26 +83,4 @@ func runCompare(ctx context.Context, paths, labels []string, out string, formats
 		fmt.Fprintln(stdout, "wrote", f)
 	}
 	return nil
-}
-
-// surfaceNames labels surfaces by their model names, adding the file name
-// where a model name is missing or repeats.
-func surfaceNames(paths []string, ss []*surface.Surface) []string {
-	count := map[string]int{}
-	for _, s := range ss {
-		count[s.Provenance.Model.Name]++
-	}
-	names := make([]string, len(ss))
-	for i, s := range ss {
-		file := strings.TrimSuffix(filepath.Base(paths[i]), filepath.Ext(paths[i]))
-		switch m := s.Provenance.Model.Name; {
-		case m == "":
-			names[i] = file
-		case count[m] > 1:
-			names[i] = m + " (" + file + ")"
-		default:
-			names[i] = m
-		}
-	}
-	return names
 }

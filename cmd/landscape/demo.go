@@ -81,7 +81,7 @@ func runDemo(ctx context.Context, out string, samples int, ax grid.Axis, quiet b
 
 	plots := filepath.Join(out, "plots")
 	for _, path := range surfaces {
-		if err := runPlot(ctx, path, plots, nil, []string{"png"}, &export.PlotOptions{}, io.Discard); err != nil {
+		if err := runPlot(path, plots, nil, []string{"png"}, &export.PlotOptions{}, io.Discard); err != nil {
 			return err
 		}
 	}
@@ -92,7 +92,7 @@ func runDemo(ctx context.Context, out string, samples int, ax grid.Axis, quiet b
 	if err := runCompare(ctx, surfaces, labels, plots, []string{"png"}, &export.PlotOptions{}, &export.SummaryOptions{Radii: []float64{0.25, 0.5, 1}}, stdout); err != nil {
 		return err
 	}
-	ss, err := readSurfaces(ctx, surfaces)
+	ss, err := export.ReadParquetFiles(surfaces...)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+
+	"github.com/landscape-go/landscape/internal/suggest"
 )
 
 // command is one subcommand: a name, a one-line summary and a run function
@@ -153,36 +155,10 @@ func withSuggestion(fs *flag.FlagSet, err error) error {
 	if !ok {
 		return err
 	}
-	given = strings.TrimLeft(given, "-")
-	best, bestDist := "", 3 // at most two edits away
-	fs.VisitAll(func(f *flag.Flag) {
-		if d := editDistance(given, f.Name); d < bestDist || d == bestDist && f.Name < best {
-			best, bestDist = f.Name, d
-		}
-	})
-	if best == "" {
-		return err
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	if best, ok := suggest.Closest(strings.TrimLeft(given, "-"), names); ok {
+		return fmt.Errorf("%w (did you mean --%s?)", err, best)
 	}
-	return fmt.Errorf("%w (did you mean --%s?)", err, best)
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
+	return err
 }

@@ -139,42 +139,6 @@ func TestPlotCommandErrors(t *testing.T) {
 	}
 }
 
-func TestParseLevels(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		in         string
-		n          int
-		first      float64
-		last       float64
-		vmin, vmax float64
-		bad        bool
-	}{
-		{in: ""},
-		{in: "0.1:10:0.5", n: 20, first: 0.1, last: 9.6, vmin: 0.1, vmax: 10},
-		{in: "0:1:0.25", n: 4, first: 0, last: 0.75, vmin: 0, vmax: 1},
-		{in: "3, 1,2", n: 3, first: 1, last: 3, vmin: 1, vmax: 3},
-		{in: "2", n: 1, first: 2, last: 2},
-		{in: "0:1:0", bad: true},
-		{in: "0:1e9:1", bad: true},
-		{in: "1:0:1", bad: true},
-		{in: "a:b:c", bad: true},
-		{in: "1,NaN", bad: true},
-	}
-	for _, tt := range tests {
-		l, vmin, vmax, err := parseLevels(tt.in)
-		if (err != nil) != tt.bad {
-			t.Errorf("parseLevels(%q) error %v", tt.in, err)
-			continue
-		}
-		if tt.bad || tt.n == 0 {
-			continue
-		}
-		if len(l) != tt.n || math.Abs(l[0]-tt.first) > 1e-12 || math.Abs(l[len(l)-1]-tt.last) > 1e-12 || vmin != tt.vmin || vmax != tt.vmax {
-			t.Errorf("parseLevels(%q) = %v, %g, %g", tt.in, l, vmin, vmax)
-		}
-	}
-}
-
 // A trajectory file is drawn over the contour plot; a bad one is named.
 func TestPlotDrawsTrajectory(t *testing.T) {
 	t.Parallel()

@@ -12,8 +12,8 @@ import (
 
 	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/grid"
+	"github.com/landscape-go/landscape/internal/progress"
 	"github.com/landscape-go/landscape/landscape"
-	"github.com/landscape-go/landscape/landscape/surface"
 )
 
 // surfaceFlags are the flags of the surface command.
@@ -101,7 +101,7 @@ func runSurface(ctx context.Context, spec landscape.Spec, opts *landscape.Option
 	start := time.Now()
 	if !quiet {
 		opts.Log = stderr
-		opts.Progress = newProgress(stderr, "surface").update
+		opts.Progress = progress.New(stderr, "surface").Update
 	}
 	store, err := export.OpenParquetStore(out)
 	if err != nil {
@@ -134,7 +134,7 @@ func runSurface(ctx context.Context, spec landscape.Spec, opts *landscape.Option
 		fmt.Fprintf(stdout, " (%.1fs to set up, then %.4g points/s on %s)", evalStart.Sub(start).Seconds(), float64(computed)/time.Since(evalStart).Seconds(), job.Provenance.Device)
 	}
 	fmt.Fprintln(stdout)
-	return summarize(stdout, s)
+	return export.WriteRanges(stdout, s)
 }
 
 // partPath names the part file of a shard in folder dir.
@@ -170,25 +170,6 @@ func resolveShard(flagValue string, count int, getenv func(string) string) (grid
 		return s, false, usagef("--shard-count without --shard, SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX")
 	}
 	return s, inArray, nil
-}
-
-// summarize prints the range of each metric, and how many points are NaN
-// or Inf.
-func summarize(w io.Writer, s *surface.Surface) error {
-	for m, name := range s.Metrics {
-		lo, hi, bad := s.Range(m)
-		switch {
-		case bad == len(s.Points):
-			fmt.Fprintf(w, "  %-11s every point NaN or Inf", name)
-		default:
-			fmt.Fprintf(w, "  %-11s min %.6g  max %.6g", name, lo, hi)
-			if bad > 0 {
-				fmt.Fprintf(w, "  (%d points NaN or Inf)", bad)
-			}
-		}
-		fmt.Fprintln(w)
-	}
-	return nil
 }
 
 // config turns the flags into what to compute and how, rejecting bad

@@ -5,13 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/landscape-go/landscape/grid"
+	"github.com/landscape-go/landscape/internal/progress"
 	"github.com/landscape-go/landscape/landscape"
 	"github.com/landscape-go/landscape/normalize"
 )
@@ -84,63 +83,21 @@ func cmdTrajectory(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	if !*quiet {
 		opts.Log = stderr
-		opts.Progress = newProgress(stderr, "trajectory").update
+		opts.Progress = progress.New(stderr, "trajectory").Update
 	}
 	tr, err := landscape.RunTrajectory(ctx, cfg, opts)
 	if err != nil {
 		return err
 	}
+	tr.Report(stdout) // before Write, which points the directions at the file it writes
 	ax, ay := tr.Suggest(sug.margin, sug.num)
 	cmdline := surfaceCommand(model, tr.Final.Path, dataF.args(), *out, ax, ay)
 	if err := tr.Write(*out, landscape.SuggestedGrid{X: ax, Y: ay, Margin: sug.margin, Command: cmdline}); err != nil {
 		return err
 	}
-	report(stdout, tr, *out, cfg)
+	fmt.Fprintf(stdout, "wrote %s, %s and %s to %s\n", landscape.DirectionsFile, landscape.PathFile, landscape.TrajectoryFile, *out)
 	fmt.Fprintf(stdout, "surface around the final model, covering the path:\n  %s\n", cmdline)
 	return nil
-}
-
-// report prints what the trajectory found: the variance the plane
-// explains, the path's extent and how far the checkpoints are from it.
-func report(stdout io.Writer, tr *landscape.Trajectory, out string, cfg landscape.TrajectoryConfig) {
-	res := tr.PCA
-	fmt.Fprintf(stdout, "wrote %s, %s and %s to %s\n", landscape.DirectionsFile, landscape.PathFile, landscape.TrajectoryFile, out)
-	if tr.Directions.Kind == "file" {
-		fmt.Fprintf(stdout, "%d checkpoints projected on the directions of %s over %d values (%s mode, ignore %s)\n",
-			len(tr.Points), cfg.Directions, tr.Values, tr.Options.Mode, tr.Options.Ignore)
-	} else {
-		fmt.Fprintf(stdout, "PCA of %d checkpoints over %d values (%s mode, ignore %s): PC1 %.2f%%, PC2 %.2f%% of the variance\n",
-			len(tr.Points), tr.Values, tr.Options.Mode, tr.Options.Ignore, 100*res.ExplainedVarianceRatio[0], 100*res.ExplainedVarianceRatio[1])
-	}
-	var xs, ys []float64
-	worst, frozen := 0, 0
-	for i, p := range tr.Points {
-		xs, ys = append(xs, p.X), append(ys, p.Y)
-		if p.Residual > tr.Points[worst].Residual {
-			worst = i
-		}
-		if p.Frozen > tr.Points[frozen].Frozen {
-			frozen = i
-		}
-	}
-	wp := tr.Points[worst]
-	fmt.Fprintf(stdout, "path: x in [%.4g, %.4g], y in [%.4g, %.4g]; largest residual %.4g (%.1f%% of its distance %.4g) at %s\n",
-		slices.Min(xs), slices.Max(xs), slices.Min(ys), slices.Max(ys), wp.Residual, 100*wp.Residual/math.Max(wp.Distance, 1e-300), wp.Distance, wp.Checkpoint)
-	if fp := tr.Points[frozen]; fp.Frozen > 0 {
-		fmt.Fprintf(stdout, "entries the directions leave at the final model's values (%s) differ by up to %.4g, at %s; the losses at projected points use the final model's\n",
-			frozenWhat(tr.Options), fp.Frozen, fp.Checkpoint)
-	}
-}
-
-// frozenWhat names the entries a PCA leaves at the final model's values.
-func frozenWhat(o normalize.PCAOptions) string {
-	switch {
-	case o.Ignore == normalize.BiasBN:
-		return "biases, batch-norm parameters and statistics"
-	case o.Mode == normalize.Weights:
-		return "batch-norm running statistics"
-	}
-	return "none"
 }
 
 // surfaceCommand is the surface command line around center on the

@@ -10,7 +10,6 @@ import (
 
 	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/export/view"
-	"github.com/landscape-go/landscape/landscape/surface"
 )
 
 func cmdView(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -33,8 +32,8 @@ func cmdView(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	o := &export.PlotOptions{Metric: *metric, Log: *log}
 	var err error
-	if o.Levels, o.VMin, o.VMax, err = parseLevels(*levels); err != nil {
-		return err
+	if o.Levels, o.VMin, o.VMax, err = export.ParseLevels(*levels); err != nil {
+		return usagef("--%v", err)
 	}
 	labels, err := parseNames(*names, fs.NArg())
 	if err != nil {
@@ -59,14 +58,14 @@ func cmdView(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // their metric o.Metric to out (a .html file, or a folder that gets
 // index.html; "" means the first surface's path with .html for .parquet),
 // then the meshes of the first surface. Labels name the surfaces; nil
-// means [surfaceNames]. The title defaults to the labels.
+// means [export.Labels]. The title defaults to the labels.
 func runView(ctx context.Context, paths, labels []string, out, title string, o *export.PlotOptions, meshes []string, stdout io.Writer) error {
-	ss, err := readSurfaces(ctx, paths)
+	ss, err := export.ReadParquetFiles(paths...)
 	if err != nil {
 		return err
 	}
 	if labels == nil {
-		labels = surfaceNames(paths, ss)
+		labels = export.Labels(paths, ss)
 	}
 	panels := make([]*view.Panel, len(ss))
 	for i, s := range ss {
@@ -74,7 +73,7 @@ func runView(ctx context.Context, paths, labels []string, out, title string, o *
 			return fmt.Errorf("%s: %w", paths[i], err)
 		}
 	}
-	page := viewPath(paths[0], out)
+	page := view.PagePath(paths[0], out)
 	if title == "" {
 		title = "landscape: " + strings.Join(labels, ", ")
 	}
@@ -92,35 +91,6 @@ func runView(ctx context.Context, paths, labels []string, out, title string, o *
 		fmt.Fprintf(stdout, "wrote %s\n", m)
 	}
 	return ctx.Err()
-}
-
-// viewPath returns the page's file: out if it ends in .html or .htm,
-// out/index.html if it is a folder or names none, and surface's path
-// with .html for its extension if out is empty.
-func viewPath(surface, out string) string {
-	switch ext := strings.ToLower(filepath.Ext(out)); {
-	case out == "":
-		return strings.TrimSuffix(surface, filepath.Ext(surface)) + ".html"
-	case ext == ".html" || ext == ".htm":
-		return out
-	}
-	return filepath.Join(out, "index.html")
-}
-
-// readSurfaces reads the surface files in paths, in order.
-func readSurfaces(ctx context.Context, paths []string) ([]*surface.Surface, error) {
-	ss := make([]*surface.Surface, len(paths))
-	for i, p := range paths {
-		s, err := export.ReadParquet(p)
-		if err != nil {
-			return nil, err
-		}
-		ss[i] = s
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-	}
-	return ss, nil
 }
 
 // parseNames parses --names, comma-separated labels for n surfaces; ""

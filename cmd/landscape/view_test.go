@@ -82,18 +82,3 @@ func TestViewCommand(t *testing.T) {
 		}
 	}
 }
-
-func TestViewPath(t *testing.T) {
-	t.Parallel()
-	for _, c := range []struct{ surface, out, want string }{
-		{"d/s.parquet", "", "d/s.html"},
-		{"d/s.parquet", "p.html", "p.html"},
-		{"d/s.parquet", "x/P.HTM", "x/P.HTM"},
-		{"d/s.parquet", "dir", "dir/index.html"},
-		{"d/s.parquet", "dir.v2", "dir.v2/index.html"},
-	} {
-		if got := viewPath(c.surface, c.out); got != filepath.FromSlash(c.want) {
-			t.Errorf("viewPath(%q, %q) = %q, want %q", c.surface, c.out, got, c.want)
-		}
-	}
-}

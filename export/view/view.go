@@ -9,6 +9,7 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -330,3 +331,16 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <h1>{{.Title}}</h1>
 {{range .Panels}}{{.}}{{end}}{{.Footer}}</body></html>
 `))
+
+// PagePath returns the page's file: out if it ends in .html or .htm,
+// out/index.html if it is a folder or names none, and surface's path
+// with .html for its extension if out is empty.
+func PagePath(surface, out string) string {
+	switch ext := strings.ToLower(filepath.Ext(out)); {
+	case out == "":
+		return strings.TrimSuffix(surface, filepath.Ext(surface)) + ".html"
+	case ext == ".html" || ext == ".htm":
+		return out
+	}
+	return filepath.Join(out, "index.html")
+}

@@ -260,3 +260,18 @@ func TestVendoredVersion(t *testing.T) {
 		t.Errorf("js/vis-graph3d.min.js is %v, the lock file pins %q; run scripts/vendor-js.sh", m, want)
 	}
 }
+
+func TestPagePathIsTheFileOrAnIndexInTheFolder(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ surface, out, want string }{
+		{"d/s.parquet", "", "d/s.html"},
+		{"d/s.parquet", "p.html", "p.html"},
+		{"d/s.parquet", "x/P.HTM", "x/P.HTM"},
+		{"d/s.parquet", "dir", "dir/index.html"},
+		{"d/s.parquet", "dir.v2", "dir.v2/index.html"},
+	} {
+		if got := PagePath(c.surface, c.out); got != filepath.FromSlash(c.want) {
+			t.Errorf("PagePath(%q, %q) = %q, want %q", c.surface, c.out, got, c.want)
+		}
+	}
+}

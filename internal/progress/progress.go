@@ -1,4 +1,7 @@
-package main
+// Package progress reports how far a long computation has come: a bar
+// with an ETA on a terminal, and a plain line every few seconds in a
+// batch job's log.
+package progress
 
 import (
 	"fmt"
@@ -10,9 +13,9 @@ import (
 	"golang.org/x/term"
 )
 
-// progress draws a progress bar with an ETA on a terminal, and otherwise
-// prints a plain line every few seconds (for batch-job logs).
-type progress struct {
+// Meter draws a progress bar with an ETA on a terminal, and otherwise
+// prints a plain line every ten seconds (for batch-job logs).
+type Meter struct {
 	w       io.Writer
 	tty     bool
 	label   string
@@ -23,7 +26,9 @@ type progress struct {
 	base    int // points done before this process: a resumed run's
 }
 
-func newProgress(w io.Writer, label string) *progress {
+// New returns a meter that writes to w, each line begun with label. w is
+// taken for a terminal if it is an *os.File on one.
+func New(w io.Writer, label string) *Meter {
 	tty := false
 	if f, ok := w.(*os.File); ok {
 		tty = term.IsTerminal(int(f.Fd()))
@@ -32,13 +37,14 @@ func newProgress(w io.Writer, label string) *progress {
 	if tty {
 		every = 100 * time.Millisecond
 	}
-	return &progress{w: w, tty: tty, label: label, start: time.Now(), every: every}
+	return &Meter{w: w, tty: tty, label: label, start: time.Now(), every: every}
 }
 
-// update reports done of total points. Rates and times count only the
+// Update reports done of total points; its signature is that of
+// landscape.Options.Progress. Rates and times count only the
 // points this process computed, so a resumed run's first line is not
 // inflated by the points it found saved.
-func (p *progress) update(done, total int) {
+func (p *Meter) Update(done, total int) {
 	now := time.Now()
 	if !p.started {
 		p.started, p.base = true, done-1

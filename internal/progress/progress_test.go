@@ -1,4 +1,4 @@
-package main
+package progress
 
 import (
 	"bytes"
@@ -13,9 +13,9 @@ import (
 func TestProgressAfterResumeCountsOnlyNewPoints(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
-	p := newProgress(&buf, "surface")
+	p := New(&buf, "surface")
 	p.start = time.Now().Add(-time.Second)
-	p.update(101, 200)
+	p.Update(101, 200)
 	if got := buf.String(); !strings.Contains(got, "101/200 points, 1.00 points/s, 1m39s left") {
 		t.Errorf("first line after a resume: %q", got)
 	}
