@@ -2,7 +2,6 @@ package nets
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 )
@@ -39,25 +38,22 @@ func New(name string, cfg Config) (*Net, error) {
 	if cfg.InChannels < 1 || cfg.Height < 1 || cfg.Width < 1 || cfg.Classes < 1 {
 		return nil, fmt.Errorf("nets: model %s: input %dx%dx%d with %d classes is not a valid size", name, cfg.InChannels, cfg.Height, cfg.Width, cfg.Classes)
 	}
-	b := &builder{net: &Net{Name: name, Config: cfg}, shapes: [][3]int{{cfg.InChannels, cfg.Height, cfg.Width}}}
+	b := NewBuilder(name, cfg)
 	m.build(b)
-	if b.err != nil {
-		return nil, fmt.Errorf("nets: model %s with %dx%dx%d inputs: %w", name, cfg.InChannels, cfg.Height, cfg.Width, b.err)
-	}
-	return b.net, nil
+	return b.Net()
 }
 
 type model struct {
 	about string
-	build func(*builder)
+	build func(*Builder)
 }
 
 var zoo = map[string]model{}
 
 func init() {
-	cifar := func(depth int, short bool, k int) func(*builder) {
+	cifar := func(depth int, short bool, k int) func(*Builder) {
 		n := (depth - 2) / 6
-		return func(b *builder) { resnetCIFAR(b, n, short, k) }
+		return func(b *Builder) { resnetCIFAR(b, n, short, k) }
 	}
 	for _, d := range []int{20, 56, 110} {
 		zoo[fmt.Sprintf("resnet%d", d)] = model{fmt.Sprintf("CIFAR ResNet-%d (3 stages of %d basic blocks, 16/32/64 channels)", d, (d-2)/6), cifar(d, true, 1)}
@@ -87,7 +83,7 @@ func init() {
 			if !short {
 				name, about = name+"_noshort", about+" without skip connections"
 			}
-			zoo[name] = model{about, func(b *builder) { resnetImageNet(b, r.blocks, r.bottleneck, short) }}
+			zoo[name] = model{about, func(b *Builder) { resnetImageNet(b, r.blocks, r.bottleneck, short) }}
 		}
 	}
 	zoo["vgg9"] = model{"VGG-9 (7 convolutions with bias and batch norm, 2 fully connected layers)", vgg9}
@@ -98,7 +94,7 @@ func init() {
 // stem, three stages of n post-activation basic blocks with 16k, 32k and 64k
 // channels, option-B (1x1 convolution + BN) projections where the shape
 // changes, global average pooling and a linear classifier.
-func resnetCIFAR(b *builder, n int, short bool, k int) {
+func resnetCIFAR(b *Builder, n int, short bool, k int) {
 	x := b.convBNReLU("conv1", "bn1", 0, 16*k, 3, 1, 1)
 	for stage, planes := range []int{16 * k, 32 * k, 64 * k} {
 		for i := range n {
@@ -109,14 +105,14 @@ func resnetCIFAR(b *builder, n int, short bool, k int) {
 			x = b.basicBlock(fmt.Sprintf("layer%d.%d", stage+1, i), x, planes, stride, short)
 		}
 	}
-	x = b.op(Op{Kind: GlobalAvgPool, In: []int{x}})
+	x = b.Op(Op{Kind: GlobalAvgPool, In: []int{x}})
 	b.linear("linear", x, b.net.Config.Classes)
 }
 
 // resnetImageNet builds the reference's ResNet (kuangliu's CIFAR adaptation
 // of the ImageNet ResNets): no max pool after the stem, four stages of
 // 64-512 planes, basic or bottleneck (expansion 4) blocks.
-func resnetImageNet(b *builder, blocks [4]int, bottleneck, short bool) {
+func resnetImageNet(b *Builder, blocks [4]int, bottleneck, short bool) {
 	x := b.convBNReLU("conv1", "bn1", 0, 64, 3, 1, 1)
 	for stage, planes := range []int{64, 128, 256, 512} {
 		for i := range blocks[stage] {
@@ -132,36 +128,36 @@ func resnetImageNet(b *builder, blocks [4]int, bottleneck, short bool) {
 			}
 		}
 	}
-	x = b.op(Op{Kind: GlobalAvgPool, In: []int{x}})
+	x = b.Op(Op{Kind: GlobalAvgPool, In: []int{x}})
 	b.linear("linear", x, b.net.Config.Classes)
 }
 
 // vgg9 builds the reference's VGG('VGG9'): convolutions with bias, each
 // followed by BN and ReLU, ceil-mode 2x2 max pools, then Linear + BN1d +
 // ReLU and the classifier.
-func vgg9(b *builder) {
+func vgg9(b *Builder) {
 	x, idx := 0, 0
 	for _, c := range []int{64, 64, -1, 128, 128, -1, 256, 256, 256, -1} {
 		if c < 0 {
-			x = b.op(Op{Kind: MaxPool, In: []int{x}, Kernel: 2, Stride: 2, Ceil: true})
+			x = b.Op(Op{Kind: MaxPool, In: []int{x}, Kernel: 2, Stride: 2, Ceil: true})
 			idx++
 			continue
 		}
 		x = b.conv(fmt.Sprintf("features.%d", idx), x, c, 3, 1, 1, true)
 		x = b.batchNorm(fmt.Sprintf("features.%d", idx+1), x)
-		x = b.op(Op{Kind: ReLU, In: []int{x}})
+		x = b.Op(Op{Kind: ReLU, In: []int{x}})
 		idx += 3
 	}
 	x = b.linear("fc.0", x, 256)
 	x = b.batchNorm("fc.1", x)
-	x = b.op(Op{Kind: ReLU, In: []int{x}})
+	x = b.Op(Op{Kind: ReLU, In: []int{x}})
 	b.linear("classifier", x, b.net.Config.Classes)
 }
 
 // densenet121 builds the reference's DenseNet(Bottleneck, [6,12,24,16],
 // growth_rate=32): pre-activation bottlenecks whose output is concatenated
 // in front of their input, and transitions halving channels and size.
-func densenet121(b *builder) {
+func densenet121(b *Builder) {
 	const growth = 32
 	planes := 2 * growth
 	x := b.conv("conv1", 0, planes, 3, 1, 1, false)
@@ -172,7 +168,7 @@ func densenet121(b *builder) {
 			y = b.conv(name+".conv1", y, 4*growth, 1, 1, 0, false)
 			y = b.bnReLU(name+".bn2", y)
 			y = b.conv(name+".conv2", y, growth, 3, 1, 1, false)
-			x = b.op(Op{Kind: Concat, In: []int{y, x}})
+			x = b.Op(Op{Kind: Concat, In: []int{y, x}})
 		}
 		planes += n * growth
 		if stage == 3 {
@@ -182,115 +178,53 @@ func densenet121(b *builder) {
 		name := fmt.Sprintf("trans%d", stage+1)
 		y := b.bnReLU(name+".bn", x)
 		y = b.conv(name+".conv", y, planes, 1, 1, 0, false)
-		x = b.op(Op{Kind: AvgPool, In: []int{y}, Kernel: 2, Stride: 2})
+		x = b.Op(Op{Kind: AvgPool, In: []int{y}, Kernel: 2, Stride: 2})
 	}
 	x = b.bnReLU("bn", x)
-	x = b.op(Op{Kind: GlobalAvgPool, In: []int{x}})
+	x = b.Op(Op{Kind: GlobalAvgPool, In: []int{x}})
 	b.linear("linear", x, b.net.Config.Classes)
 }
 
 // builder appends ops and their state-dict entries in PyTorch's
 // registration order, tracking each value's per-sample shape.
-type builder struct {
-	net    *Net
-	shapes [][3]int // C, H, W of each value
-	err    error
-}
-
-func (b *builder) shape(v int) (c, h, w int) { s := b.shapes[v]; return s[0], s[1], s[2] }
-
-func (b *builder) param(name string, kind ParamKind, shape ...int) {
-	b.net.Params = append(b.net.Params, Param{Name: name, Shape: slices.Clone(shape), Kind: kind})
-}
-
-// op appends o, computes its output shape and returns its value number.
-func (b *builder) op(o Op) int {
-	c, h, w := b.shape(o.In[0])
-	switch o.Kind {
-	case Conv:
-		h = (h+2*o.Pad-o.Kernel)/o.Stride + 1
-		w = (w+2*o.Pad-o.Kernel)/o.Stride + 1
-		c = o.C
-	case MaxPool, AvgPool:
-		h, w = poolSize(h, o.Kernel, o.Stride, o.Ceil), poolSize(w, o.Kernel, o.Stride, o.Ceil)
-	case GlobalAvgPool:
-		h, w = 1, 1
-	case Linear:
-		c, h, w = o.C, 1, 1
-	case Concat:
-		c = 0
-		for _, v := range o.In {
-			c += b.shapes[v][0]
-		}
-	}
-	if (h < 1 || w < 1) && b.err == nil {
-		b.err = fmt.Errorf("the input is too small: %s %s leaves a %dx%d feature map", o.Kind, o.Name, h, w)
-	}
-	o.C, o.H, o.W = c, h, w
-	b.net.Ops = append(b.net.Ops, o)
-	b.shapes = append(b.shapes, [3]int{c, h, w})
-	return len(b.shapes) - 1
-}
-
-// poolSize is PyTorch's pooling output size without padding.
-func poolSize(n, k, s int, ceil bool) int {
-	if !ceil {
-		return floorDiv(n-k, s) + 1
-	}
-	out := floorDiv(n-k+s-1, s) + 1
-	if (out-1)*s >= n { // the last window must start inside the input
-		out--
-	}
-	return out
-}
-
-// floorDiv is a/b rounded toward negative infinity, as PyTorch's div_rtn.
-func floorDiv(a, b int) int {
-	q := a / b
-	if a%b != 0 && (a < 0) != (b < 0) {
-		q--
-	}
-	return q
-}
-
-func (b *builder) conv(name string, x, out, k, stride, pad int, bias bool) int {
-	in, _, _ := b.shape(x)
-	b.param(name+".weight", Weight, out, in, k, k)
+func (b *Builder) conv(name string, x, out, k, stride, pad int, bias bool) int {
+	in, _, _ := b.Shape(x)
+	b.Param(name+".weight", Weight, out, in, k, k)
 	if bias {
-		b.param(name+".bias", Weight, out)
+		b.Param(name+".bias", Weight, out)
 	}
-	return b.op(Op{Kind: Conv, Name: name, In: []int{x}, Kernel: k, Stride: stride, Pad: pad, Bias: bias, C: out})
+	return b.Op(Op{Kind: Conv, Name: name, In: []int{x}, Kernel: k, Stride: stride, Pad: pad, Bias: bias, C: out})
 }
 
-func (b *builder) batchNorm(name string, x int) int {
-	c, _, _ := b.shape(x)
-	b.param(name+".weight", Weight, c)
-	b.param(name+".bias", Weight, c)
-	b.param(name+".running_mean", Buffer, c)
-	b.param(name+".running_var", Buffer, c)
-	b.param(name+".num_batches_tracked", Buffer)
-	return b.op(Op{Kind: BatchNorm, Name: name, In: []int{x}})
+func (b *Builder) batchNorm(name string, x int) int {
+	c, _, _ := b.Shape(x)
+	b.Param(name+".weight", Weight, c)
+	b.Param(name+".bias", Weight, c)
+	b.Param(name+".running_mean", Buffer, c)
+	b.Param(name+".running_var", Buffer, c)
+	b.Param(name+".num_batches_tracked", Buffer)
+	return b.Op(Op{Kind: BatchNorm, Name: name, In: []int{x}})
 }
 
-func (b *builder) bnReLU(name string, x int) int {
-	return b.op(Op{Kind: ReLU, In: []int{b.batchNorm(name, x)}})
+func (b *Builder) bnReLU(name string, x int) int {
+	return b.Op(Op{Kind: ReLU, In: []int{b.batchNorm(name, x)}})
 }
 
-func (b *builder) convBNReLU(convName, bnName string, x, out, k, stride, pad int) int {
-	return b.op(Op{Kind: ReLU, In: []int{b.batchNorm(bnName, b.conv(convName, x, out, k, stride, pad, false))}})
+func (b *Builder) convBNReLU(convName, bnName string, x, out, k, stride, pad int) int {
+	return b.Op(Op{Kind: ReLU, In: []int{b.batchNorm(bnName, b.conv(convName, x, out, k, stride, pad, false))}})
 }
 
-func (b *builder) linear(name string, x, out int) int {
-	c, h, w := b.shape(x)
-	b.param(name+".weight", Weight, out, c*h*w)
-	b.param(name+".bias", Weight, out)
-	return b.op(Op{Kind: Linear, Name: name, In: []int{x}, C: out})
+func (b *Builder) linear(name string, x, out int) int {
+	c, h, w := b.Shape(x)
+	b.Param(name+".weight", Weight, out, c*h*w)
+	b.Param(name+".bias", Weight, out)
+	return b.Op(Op{Kind: Linear, Name: name, In: []int{x}, C: out})
 }
 
 // shortcut returns x itself or, where the block changes the shape, an
 // option-B projection: a strided 1x1 convolution and BN.
-func (b *builder) shortcut(name string, x, out, stride int) int {
-	in, _, _ := b.shape(x)
+func (b *Builder) shortcut(name string, x, out, stride int) int {
+	in, _, _ := b.Shape(x)
 	if stride == 1 && in == out {
 		return x
 	}
@@ -299,26 +233,26 @@ func (b *builder) shortcut(name string, x, out, stride int) int {
 
 // basicBlock is the reference's BasicBlock (or BasicBlock_noshortcut):
 // relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)).
-func (b *builder) basicBlock(name string, x, planes, stride int, short bool) int {
+func (b *Builder) basicBlock(name string, x, planes, stride int, short bool) int {
 	y := b.convBNReLU(name+".conv1", name+".bn1", x, planes, 3, stride, 1)
 	y = b.batchNorm(name+".bn2", b.conv(name+".conv2", y, planes, 3, 1, 1, false))
 	if short {
-		y = b.op(Op{Kind: Add, In: []int{y, b.shortcut(name, x, planes, stride)}})
+		y = b.Op(Op{Kind: Add, In: []int{y, b.shortcut(name, x, planes, stride)}})
 	}
-	return b.op(Op{Kind: ReLU, In: []int{y}})
+	return b.Op(Op{Kind: ReLU, In: []int{y}})
 }
 
 // bottleneck is the reference's Bottleneck (expansion 4): 1x1, strided 3x3
 // and 1x1 convolutions, each with BN, the sum with the shortcut and a
 // ReLU. Its Bottleneck_noshortcut ends at the third BN, without a ReLU:
 // a quirk of the reference kept here, since checkpoints were trained so.
-func (b *builder) bottleneck(name string, x, planes, stride int, short bool) int {
+func (b *Builder) bottleneck(name string, x, planes, stride int, short bool) int {
 	y := b.convBNReLU(name+".conv1", name+".bn1", x, planes, 1, 1, 0)
 	y = b.convBNReLU(name+".conv2", name+".bn2", y, planes, 3, stride, 1)
 	y = b.batchNorm(name+".bn3", b.conv(name+".conv3", y, 4*planes, 1, 1, 0, false))
 	if !short {
 		return y
 	}
-	y = b.op(Op{Kind: Add, In: []int{y, b.shortcut(name, x, 4*planes, stride)}})
-	return b.op(Op{Kind: ReLU, In: []int{y}})
+	y = b.Op(Op{Kind: Add, In: []int{y, b.shortcut(name, x, 4*planes, stride)}})
+	return b.Op(Op{Kind: ReLU, In: []int{y}})
 }

@@ -24,8 +24,9 @@ type opCtx struct {
 
 // Run evaluates the graph on inputs, given by name, and returns its
 // outputs by name. If weights is not nil, its tensors replace the
-// floating-point initializers of the same name and shape (the points of a
-// loss landscape); other names are an error.
+// parameters of the same name and shape (the points of a loss landscape):
+// floating-point initializers and the parameters stored as an Identity of
+// one (see [Graph.ParamAliases]); other names are an error.
 func (g *Graph) Run(inputs map[string]*Tensor, weights *nets.StateDict) (map[string]*Tensor, error) {
 	if err := g.Check(); err != nil {
 		return nil, fmt.Errorf("onnx: graph %q: %w", g.Name, err)
@@ -34,14 +35,24 @@ func (g *Graph) Run(inputs map[string]*Tensor, weights *nets.StateDict) (map[str
 	for name, t := range g.Initializers {
 		vals[name] = t
 	}
+	given := map[string]*Tensor{} // parameters stored as an Identity
 	if weights != nil {
+		aliases := g.ParamAliases()
 		for _, name := range weights.Names() {
 			w, _ := weights.Get(name)
-			t, ok := g.Initializers[name]
-			if !ok || !t.DType.IsFloat() || !slices.Equal(t.Shape, w.Shape) {
-				return nil, fmt.Errorf("onnx: weight %q shape %v does not match a float initializer of the graph: %w", name, w.Shape, nets.ErrMismatch)
+			src, isAlias := aliases[name]
+			if !isAlias {
+				src = name
 			}
-			vals[name] = &Tensor{DType: t.DType, Shape: t.Shape, F: w.Data}
+			t, ok := g.Initializers[src]
+			if !ok || !t.DType.IsFloat() || !slices.Equal(t.Shape, w.Shape) {
+				return nil, fmt.Errorf("onnx: weight %q shape %v does not match a float parameter of the graph: %w", name, w.Shape, nets.ErrMismatch)
+			}
+			if isAlias {
+				given[name] = &Tensor{DType: t.DType, Shape: t.Shape, F: w.Data}
+			} else {
+				vals[name] = &Tensor{DType: t.DType, Shape: t.Shape, F: w.Data}
+			}
 		}
 	}
 	for _, v := range g.DataInputs() {
@@ -66,6 +77,10 @@ func (g *Graph) Run(inputs map[string]*Tensor, weights *nets.StateDict) (map[str
 		vals[v.Name] = t
 	}
 	for _, n := range g.Nodes {
+		if t, ok := given[outName(n)]; ok && n.OpType == "Identity" {
+			vals[outName(n)] = t
+			continue
+		}
 		in := make([]*Tensor, len(n.Inputs))
 		for i, name := range n.Inputs {
 			if name != "" {
@@ -322,4 +337,12 @@ func take(t *Tensor, shape []int, idx []int) *Tensor {
 // reshaped returns t with a new shape, sharing its data.
 func reshaped(t *Tensor, shape []int) *Tensor {
 	return &Tensor{DType: t.DType, Shape: shape, F: t.F, I: t.I}
+}
+
+// outName is the name of n's first output, "" if it has none.
+func outName(n *Node) string {
+	if len(n.Outputs) == 0 {
+		return ""
+	}
+	return n.Outputs[0]
 }

@@ -108,8 +108,11 @@ func (g *Graph) DataInputs() []ValueInfo {
 	return in
 }
 
-// Weights returns the floating-point initializers as a state dict, in file
-// order, sharing their data: the parameters a loss landscape moves.
+// Weights returns the model's parameters as a state dict: the
+// floating-point initializers, in file order, sharing their data, then the
+// parameters torch.onnx.export replaced by an Identity node reading an
+// initializer of equal values, each under its own name with its own copy
+// (see [Graph.ParamAliases]).
 func (g *Graph) Weights() *nets.StateDict {
 	sd := &nets.StateDict{}
 	for _, name := range g.InitializerNames {
@@ -117,7 +120,39 @@ func (g *Graph) Weights() *nets.StateDict {
 			sd.Set(name, t.Nets())
 		}
 	}
+	for _, n := range g.Nodes {
+		if src, ok := g.paramAlias(n); ok {
+			t := g.Initializers[src].Nets()
+			t.Data = slices.Clone(t.Data)
+			sd.Set(n.Outputs[0], t)
+		}
+	}
 	return sd
+}
+
+// ParamAliases returns the parameters that torch.onnx.export stored as an
+// Identity of another, by name, with the initializer each reads: the
+// exporter keeps one copy of parameters whose values are equal (an
+// untrained model's batch norms, say), though they are distinct
+// parameters of the model.
+func (g *Graph) ParamAliases() map[string]string {
+	aliases := map[string]string{}
+	for _, n := range g.Nodes {
+		if src, ok := g.paramAlias(n); ok {
+			aliases[n.Outputs[0]] = src
+		}
+	}
+	return aliases
+}
+
+// paramAlias reports whether n is an Identity of a floating-point
+// initializer, and which.
+func (g *Graph) paramAlias(n *Node) (string, bool) {
+	if n.OpType != "Identity" || n.Domain != "" || len(n.Inputs) != 1 || len(n.Outputs) != 1 || n.Outputs[0] == "" {
+		return "", false
+	}
+	t, ok := g.Initializers[n.Inputs[0]]
+	return n.Inputs[0], ok && t.DType.IsFloat()
 }
 
 // Check verifies that the graph can be evaluated: every node's op is

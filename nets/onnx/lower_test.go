@@ -1,0 +1,200 @@
+package onnx
+
+import (
+	"context"
+	"errors"
+	"math"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/landscape-go/landscape/backend"
+	"github.com/landscape-go/landscape/backend/cpu"
+	"github.com/landscape-go/landscape/nets"
+	"github.com/landscape-go/landscape/nets/npz"
+)
+
+// testdata/onnx is made by scripts/fixtures/make_onnx.py.
+func exported(t *testing.T, name string) *Graph {
+	t.Helper()
+	m, err := Read(filepath.Join("..", "..", "testdata", "onnx", name), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.Graph
+}
+
+// The zoo's resnet20 exported by PyTorch lowers to the zoo's own resnet20:
+// the same ops with the same settings, and the same state-dict entries in
+// the same order, so that directions drawn for one are those of the other.
+func TestExportedZooModelLowersToTheZooModel(t *testing.T) {
+	t.Parallel()
+	g := exported(t, "resnet20.onnx")
+	net, sd, err := g.Net("resnet20.onnx", nets.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zoo, err := nets.New("resnet20", nets.Config{InChannels: 1, Height: 28, Width: 28, Classes: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if net.Config != zoo.Config {
+		t.Errorf("config %+v, want %+v", net.Config, zoo.Config)
+	}
+	if !reflect.DeepEqual(net.Ops, zoo.Ops) {
+		for i := range min(len(net.Ops), len(zoo.Ops)) {
+			if !reflect.DeepEqual(net.Ops[i], zoo.Ops[i]) {
+				t.Errorf("op %d: %+v, want %+v", i, net.Ops[i], zoo.Ops[i])
+				break
+			}
+		}
+		t.Fatalf("%d ops, want %d", len(net.Ops), len(zoo.Ops))
+	}
+	if !reflect.DeepEqual(net.Params, zoo.Params) {
+		for i := range min(len(net.Params), len(zoo.Params)) {
+			if !reflect.DeepEqual(net.Params[i], zoo.Params[i]) {
+				t.Errorf("param %d: %+v, want %+v", i, net.Params[i], zoo.Params[i])
+				break
+			}
+		}
+		t.Fatalf("%d params, want %d", len(net.Params), len(zoo.Params))
+	}
+	if err := zoo.Check(sd); err != nil {
+		t.Errorf("the lowered weights do not fit the zoo model: %v", err)
+	}
+	if err := zoo.Check(g.Weights()); err != nil {
+		t.Errorf("the graph's weights do not fit the zoo model: %v", err)
+	}
+}
+
+// The export stores a parameter equal to another as an Identity of it;
+// it is a parameter all the same: Weights lists it, and Run moves it alone.
+func TestParameterStoredAsIdentityIsItsOwn(t *testing.T) {
+	t.Parallel()
+	g := exported(t, "resnet20.onnx")
+	const alias = "layer3.0.shortcut.1.bias"
+	src, ok := g.ParamAliases()[alias]
+	if !ok {
+		t.Fatalf("the export stores no %s as an Identity (aliases %v); remake the fixture's check", alias, g.ParamAliases())
+	}
+	w := g.Weights()
+	a, _ := w.Get(alias)
+	b, _ := w.Get(src)
+	if !slices.Equal(a.Data, b.Data) || &a.Data[0] == &b.Data[0] {
+		t.Fatalf("%s should be an equal copy of %s", alias, src)
+	}
+	x := Floats([]int{2, 1, 28, 28}, make([]float32, 2*28*28))
+	for i := range x.F {
+		x.F[i] = float32(i%17) / 17
+	}
+	run := func() []float32 {
+		out, err := g.Run(map[string]*Tensor{"input": x}, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out["logits"].F
+	}
+	before := run()
+	for i := range a.Data {
+		a.Data[i] += 1
+	}
+	after := run()
+	if slices.Equal(before, after) {
+		t.Errorf("moving %s changed nothing", alias)
+	}
+	if !slices.Equal(b.Data, g.Initializers[src].F) {
+		t.Errorf("moving %s moved %s", alias, src)
+	}
+}
+
+// A net with the other ops the engines run (max and average pooling,
+// concatenation, a view, dropout, a final log_softmax) lowers, and the CPU
+// engine's loss and accuracy on its lowered form are PyTorch's.
+func TestLoweredNetComputesPyTorchsLoss(t *testing.T) {
+	t.Parallel()
+	g := exported(t, "mixed.onnx")
+	net, sd, err := g.Net("mixed", nets.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fix, err := npz.Read(filepath.Join("..", "..", "testdata", "onnx", "mixed.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _ := fix.Get("input")
+	logp, _ := fix.Get("output") // log-probabilities, N x 7
+	n, classes := x.Shape[0], logp.Shape[1]
+	if net.Config != (nets.Config{InChannels: 3, Height: 12, Width: 12, Classes: classes}) {
+		t.Fatalf("config %+v", net.Config)
+	}
+	d := &backend.Data{Name: "test", N: n, C: 3, H: 12, W: 12, X: x.Data, Y: make([]int32, n)}
+	wantLoss, correct := 0.0, 0
+	for i := range n {
+		d.Y[i] = int32(i % classes)
+		row := logp.Data[i*classes : (i+1)*classes]
+		wantLoss -= float64(row[d.Y[i]]) / float64(n)
+		if slices.Index(row, slices.Max(row)) == int(d.Y[i]) {
+			correct++
+		}
+	}
+	ev, err := cpu.New(&backend.Problem{Net: net, Center: sd, X: &nets.StateDict{}, Data: []*backend.Data{d}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ev.Close()
+	var got []float64
+	err = ev.Evaluate(context.Background(), []backend.Coord{{}}, func(_ int, v []float64) { got = slices.Clone(v) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(got[0]-wantLoss) > 1e-5*wantLoss || got[1] != 100*float64(correct)/float64(n) {
+		t.Errorf("engine: loss %.7g, accuracy %g%%; PyTorch: %.7g, %g%%", got[0], got[1], wantLoss, 100*float64(correct)/float64(n))
+	}
+}
+
+// torch.onnx.export's defaults fold batch norm into the convolutions and
+// rename the weights: the error says so and gives the export call that
+// keeps them.
+func TestFoldedExportIsExplained(t *testing.T) {
+	t.Parallel()
+	_, _, err := exported(t, "resnet20_folded.onnx").Net("resnet20_folded", nets.Config{})
+	if !errors.Is(err, ErrNotLowerable) {
+		t.Fatalf("error %v, want ErrNotLowerable", err)
+	}
+	for _, want := range []string{"lost its PyTorch name", "onnx::Conv_", "TrainingMode.PRESERVE", "do_constant_folding=False"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q:\n%v", want, err)
+		}
+	}
+}
+
+// A graph with ops the engines do not run yet gives one error naming the
+// first node at fault and every op type that stands in the way.
+func TestUnlowerableGraphSaysWhatStandsInTheWay(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		file string
+		want []string
+	}{
+		{"small_cnn", []string{`node "/pool/MaxPool" (MaxPool): a padded pool`}},
+		{"tiny_mlp", []string{"(LayerNormalization): the engines do not run LayerNormalization yet", "op types the engines do not run yet: Div×1, Erf×1, HardSwish×1, LayerNormalization×1, Mul×2, Tanh×1"}},
+		{"tiny_transformer", []string{`input "input" has shape [-1 -1 16]`}},
+	} {
+		m, err := Read(filepath.Join("testdata", c.file+".onnx"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = m.Graph.Net(c.file, nets.Config{})
+		if !errors.Is(err, ErrNotLowerable) {
+			t.Errorf("%s: error %v, want ErrNotLowerable", c.file, err)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error does not say %q:\n%v", c.file, w, err)
+			}
+		}
+	}
+}
