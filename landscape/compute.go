@@ -155,7 +155,7 @@ type Job struct {
 func prepare(in *Input, prov surface.Provenance, opts *Options) (*Job, error) {
 	prob := &backend.Problem{Net: in.Net, Center: in.Weights, X: in.X, Y: in.Y, BatchSize: in.BatchSize}
 	for _, d := range in.Data {
-		prob.Data = append(prob.Data, &backend.Data{Name: d.Split, N: d.N, C: d.C, H: d.H, W: d.W, X: d.X, Y: d.Y})
+		prob.Data = append(prob.Data, backendData(in.Net, d))
 	}
 	ev, kind, err := newEvaluator(prob, opts.Device, opts.logf)
 	if err != nil {
@@ -283,4 +283,15 @@ func (j *Job) run(ctx context.Context, start time.Time) (*surface.Surface, error
 		return out, serr
 	}
 	return out, err
+}
+
+// backendData hands a dataset to a backend. A network that takes its
+// images flattened (an MLP exported with an N x F input) gets them as
+// F x 1 x 1 samples: the same values in the same order.
+func backendData(net *nets.Net, d *data.Dataset) *backend.Data {
+	c, h, w := d.C, d.H, d.W
+	if cfg := net.Config; cfg.Height == 1 && cfg.Width == 1 && c*h*w == cfg.InChannels {
+		c, h, w = c*h*w, 1, 1
+	}
+	return &backend.Data{Name: d.Split, N: d.N, C: c, H: h, W: w, X: d.X, Y: d.Y}
 }

@@ -53,17 +53,19 @@ func TestLossMatchesPyTorch(t *testing.T) {
 			for _, format := range c.Formats() {
 				t.Run(c.Name+"/"+format, func(t *testing.T) {
 					parallelOnCPU(t, device)
-					testLossMatchesPyTorch(t, c, c.CheckpointFile(t, format), c.DirectionFile(t), device)
+					testLossMatchesPyTorch(t, c, c.Model, c.CheckpointFile(t, format), c.DirectionFile(t), device)
 				})
 			}
 		}
 	})
 }
 
-func testLossMatchesPyTorch(t *testing.T, c *fixture.Case, file, dirs, device string) {
+// testLossMatchesPyTorch evaluates model (c's architecture, or an export
+// of it) with the weights in file at the points of c.
+func testLossMatchesPyTorch(t *testing.T, c *fixture.Case, model, file, dirs, device string) {
 	ax := grid.Axis{Min: -1, Max: 1, Num: 2}
 	job, err := Prepare(Spec{
-		Model:       c.Model,
+		Model:       model,
 		ModelConfig: c.Config,
 		Checkpoint:  file,
 		Data:        data.Spec{Kind: data.NPZ, Path: c.Data},

@@ -48,6 +48,9 @@ func Prepare(spec Spec, opts *Options) (*Job, error) {
 	if spec.Model == "" {
 		return nil, errors.New("landscape: no model given")
 	}
+	if spec.Checkpoint == "" && IsONNX(spec.Model) {
+		spec.Checkpoint = spec.Model // its parameters are the weights
+	}
 	if spec.Checkpoint == "" {
 		return nil, errors.New("landscape: no checkpoint given: without one the surface would be that of an untrained network")
 	}
@@ -60,7 +63,7 @@ func Prepare(spec Spec, opts *Options) (*Job, error) {
 	// The model and the checkpoint are checked first: they are the likelier
 	// inputs to be wrong, and data can take a while to load. The network's
 	// input size comes from the data, so the fit is checked after it.
-	if !slices.Contains(nets.Models(), spec.Model) {
+	if !slices.Contains(nets.Models(), spec.Model) && !IsONNX(spec.Model) {
 		_, err := nets.New(spec.Model, spec.ModelConfig) // names the known models
 		return nil, err
 	}

@@ -24,13 +24,18 @@ const Version = "0.2.0-dev"
 // How the computation runs is in [Options]. Zero fields mean the
 // documented defaults, which are the reference's recommended settings.
 type Spec struct {
-	// Model is a zoo name (see nets.Models); required.
+	// Model is a zoo name (see nets.Models) or an ONNX file (FILE.onnx,
+	// see [IsONNX]); required.
 	Model string
 	// ModelConfig sets input channels, image size and classes; zero fields
 	// are taken from the dataset, and the classes from the checkpoint's
-	// classifier when the checkpoint has one.
+	// classifier when the checkpoint has one. An ONNX model's own input
+	// size and classes come first; ModelConfig fills only the dimensions
+	// its export left dynamic.
 	ModelConfig nets.Config
-	// Checkpoint is the weights file θ; required.
+	// Checkpoint is the weights file θ; required for a zoo model. For an
+	// ONNX model it defaults to the model file itself, whose parameters
+	// are the weights; a checkpoint given replaces them, key by key.
 	Checkpoint string
 
 	// Data names the dataset; Splits lists the splits evaluated at every

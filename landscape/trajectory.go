@@ -154,7 +154,7 @@ func RunTrajectory(ctx context.Context, cfg TrajectoryConfig, opts *Options) (*T
 	if withData {
 		prob = &backend.Problem{Net: net, Center: finalSD, BatchSize: cfg.BatchSize}
 		for _, d := range sets {
-			prob.Data = append(prob.Data, &backend.Data{Name: d.Split, N: d.N, C: d.C, H: d.H, W: d.W, X: d.X, Y: d.Y})
+			prob.Data = append(prob.Data, backendData(net, d))
 		}
 	}
 	total := len(paths)

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/landscape-go/landscape/internal/clip"
 	"github.com/landscape-go/landscape/landscape/surface"
 	"github.com/landscape-go/landscape/nets"
 	"github.com/landscape-go/landscape/nets/checkpoint"
+	"github.com/landscape-go/landscape/nets/onnx"
 )
 
 // ErrNonFinite is wrapped by the error for weights holding NaN or Inf.
@@ -26,12 +28,12 @@ type Weights struct {
 	File  surface.FileInfo // path and SHA-256
 }
 
-// LoadWeights reads the checkpoint at path for a zoo model and checks it,
-// the one way every command does: the network is built with mc, its
-// classes taken from the checkpoint's classifier when mc.Classes is 0
-// (so a CIFAR-100 checkpoint needs no flag); the weights must fit it
-// exactly (the error says which zoo models they fit instead) and be
-// finite; the file's SHA-256 goes into the provenance.
+// LoadWeights reads the checkpoint at path for a model and checks it, the
+// one way every command does: the network is built with mc (see
+// [NewNet]), a zoo model's classes taken from the checkpoint's classifier
+// when mc.Classes is 0 (so a CIFAR-100 checkpoint needs no flag); the
+// weights must fit it exactly (the error says which zoo models they fit
+// instead) and be finite; the file's SHA-256 goes into the provenance.
 func LoadWeights(path, model string, mc nets.Config) (*Weights, error) {
 	sd, _, err := checkpoint.Load(path)
 	if err != nil {
@@ -43,12 +45,12 @@ func LoadWeights(path, model string, mc nets.Config) (*Weights, error) {
 // CheckWeights builds the network for a checkpoint already read from path
 // and checks the checkpoint as [LoadWeights] does.
 func CheckWeights(path string, sd *nets.StateDict, model string, mc nets.Config) (*Weights, error) {
-	if mc.Classes == 0 {
-		mc.Classes = nets.ClassesOf(model, sd)
-	}
-	net, err := nets.New(model, mc)
+	net, err := NewNet(model, mc, sd)
 	if err != nil {
 		return nil, err
+	}
+	if IsONNX(path) {
+		sd = paramsOf(sd, net)
 	}
 	file, err := checkWeights(path, sd, net)
 	if err != nil {
@@ -64,6 +66,9 @@ func loadWeightsOf(path string, net *nets.Net) (*nets.StateDict, surface.FileInf
 	if err != nil {
 		return nil, surface.FileInfo{}, err
 	}
+	if IsONNX(path) {
+		sd = paramsOf(sd, net)
+	}
 	file, err := checkWeights(path, sd, net)
 	return sd, file, err
 }
@@ -77,6 +82,9 @@ func loadWeightsOf(path string, net *nets.Net) (*nets.StateDict, surface.FileInf
 // scripts do. One that does not fit either way is explained.
 func checkWeights(path string, sd *nets.StateDict, net *nets.Net) (surface.FileInfo, error) {
 	if err := net.Check(sd); err != nil {
+		if IsONNX(net.Name) {
+			return surface.FileInfo{}, fmt.Errorf("landscape: checkpoint %s: %w\n  (the ONNX model's parameters are named as its state dict's keys when exported with %s)", path, err, onnx.ExportAdvice)
+		}
 		if nets.TorchvisionNames(sd) {
 			renamed := nets.RenameTorchvision(sd)
 			if net.Check(renamed) != nil {
@@ -108,4 +116,46 @@ func fileSHA256(path string) (string, error) {
 		return "", fmt.Errorf("landscape: hash %s: %w", path, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// IsONNX reports whether model names an ONNX file (by its extension,
+// .onnx) rather than an architecture of the zoo.
+func IsONNX(model string) bool { return strings.EqualFold(filepath.Ext(model), ".onnx") }
+
+// NewNet builds the network model names: an architecture of the zoo,
+// built with mc, its classes taken from the classifier of sd when
+// mc.Classes is 0; or the graph of an ONNX file lowered onto the engines'
+// ops (see [onnx.Graph.Net]), named after the file, mc filling the input
+// dimensions its export left dynamic.
+func NewNet(model string, mc nets.Config, sd *nets.StateDict) (*nets.Net, error) {
+	if !IsONNX(model) {
+		if mc.Classes == 0 && sd != nil {
+			mc.Classes = nets.ClassesOf(model, sd)
+		}
+		return nets.New(model, mc)
+	}
+	m, err := onnx.Read(model, nil)
+	if err != nil {
+		return nil, err
+	}
+	net, _, err := m.Graph.Net(filepath.Base(model), mc)
+	if err != nil {
+		return nil, fmt.Errorf("landscape: model %s: %w", model, err)
+	}
+	if mc.Classes != 0 && mc.Classes != net.Config.Classes {
+		return nil, fmt.Errorf("landscape: model %s has %d classes, not %d", model, net.Config.Classes, mc.Classes)
+	}
+	return net, nil
+}
+
+// paramsOf returns the entries of sd that are parameters of net: an ONNX
+// file's weights less any floating-point constant its graph holds besides.
+func paramsOf(sd *nets.StateDict, net *nets.Net) *nets.StateDict {
+	out := &nets.StateDict{}
+	for _, p := range net.Params {
+		if t, ok := sd.Get(p.Name); ok {
+			out.Set(p.Name, t)
+		}
+	}
+	return out
 }

@@ -20,8 +20,9 @@ func cmdDirections(_ context.Context, args []string, stdout, stderr io.Writer) e
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
+	*ckpt = model.checkpoint(*ckpt)
 	if model.model == "" || *ckpt == "" || *out == "" {
-		return usagef("--model, --checkpoint and --out are required")
+		return usagef("--model, --checkpoint and --out are required (an ONNX model's checkpoint defaults to its own weights)")
 	}
 	if *dims != 1 && *dims != 2 {
 		return usagef("--dims %d: want 1 or 2", *dims)

@@ -28,7 +28,7 @@ type modelFlags struct {
 }
 
 func (f *modelFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.model, "model", "", "architecture from the zoo (see 'landscape models'), e.g. resnet56")
+	fs.StringVar(&f.model, "model", "", "architecture from the zoo (see 'landscape models'), e.g. resnet56, or a network exported from PyTorch as FILE.onnx (its parameters are the default --checkpoint)")
 	fs.IntVar(&f.channels, "channels", 0, "input channels (default: from the data, else 3)")
 	fs.StringVar(&f.size, "size", "", "input image size HxW or N (default: from the data, else 32)")
 	fs.IntVar(&f.classes, "classes", 0, "number of classes (default: from the checkpoint's classifier, else the data's)")
@@ -54,6 +54,15 @@ func (f *modelFlags) config() (nets.Config, error) {
 		c.Height, c.Width = h, w
 	}
 	return c, nil
+}
+
+// checkpoint returns the checkpoint flag's value, or for an ONNX model
+// given none, the model file, whose parameters are its weights.
+func (f *modelFlags) checkpoint(flagValue string) string {
+	if flagValue == "" && landscape.IsONNX(f.model) {
+		return f.model
+	}
+	return flagValue
 }
 
 // geometryArgs writes back the flags beside --model.

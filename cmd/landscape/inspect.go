@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"strings"
 
 	"github.com/landscape-go/landscape/landscape"
+	"github.com/landscape-go/landscape/nets"
 	"github.com/landscape-go/landscape/nets/checkpoint"
 	"github.com/landscape-go/landscape/nets/onnx"
 )
@@ -28,8 +28,12 @@ func cmdInspect(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	if path == "" {
 		return usagef("no checkpoint file given")
 	}
-	if strings.EqualFold(filepath.Ext(path), ".onnx") {
-		return inspectONNX(path, stdout)
+	if landscape.IsONNX(path) {
+		mc, err := model.config()
+		if err != nil {
+			return err
+		}
+		return inspectONNX(path, mc, stdout)
 	}
 	sd, format, err := checkpoint.Load(path)
 	if err != nil {
@@ -53,9 +57,11 @@ func cmdInspect(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-// inspectONNX describes an ONNX model (see [onnx.Model.Describe]); it
-// fails, listing them, if some operators are unsupported.
-func inspectONNX(path string, stdout io.Writer) error {
+// inspectONNX describes an ONNX model (see [onnx.Model.Describe]) and
+// says how it runs: on the engines, as a network of their ops, or only on
+// the reference evaluator (with why not on the engines), or not at all
+// (an error listing the unsupported operators).
+func inspectONNX(path string, mc nets.Config, stdout io.Writer) error {
 	m, err := onnx.Read(path, nil)
 	if err != nil {
 		return err
@@ -67,6 +73,13 @@ func inspectONNX(path string, stdout io.Writer) error {
 	if err := m.Graph.Check(); err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, "every operator is supported (the reference evaluator; surfaces of ONNX models are to come)")
+	fmt.Fprintln(stdout, "\nevery operator is supported by the reference evaluator")
+	net, _, err := m.Graph.Net(filepath.Base(path), mc)
+	if err != nil {
+		return fmt.Errorf("surfaces need the engines: %w", err)
+	}
+	c := net.Config
+	fmt.Fprintf(stdout, "runs on the CPU and GPU engines: %d ops on %dx%dx%d inputs, %d classes, %d parameters\n",
+		len(net.Ops), c.InChannels, c.Height, c.Width, c.Classes, net.NumParams())
 	return nil
 }

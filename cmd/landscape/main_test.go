@@ -8,11 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/landscape/surface"
+	"github.com/landscape-go/landscape/normalize"
 )
 
 const zoo = "../../testdata/zoo"
@@ -238,14 +240,70 @@ func TestPanicExits3(t *testing.T) {
 }
 
 // TestInspectONNX lists an exported network's inputs, operators and
-// weights under their PyTorch names, and says every operator is
-// supported.
+// weights under their PyTorch names, and says whether it runs on the
+// engines, and if not, why.
 func TestInspectONNX(t *testing.T) {
 	t.Parallel()
-	code, stdout, stderr := landscapeCLI(t, "inspect", filepath.Join("..", "..", "nets", "onnx", "testdata", "small_cnn.onnx"))
-	for _, want := range []string{"opset 13", "Conv×4", "BatchNormalization×3", "block.conv2.weight", "fc.weight", "every operator is supported"} {
+	code, stdout, stderr := landscapeCLI(t, "inspect", filepath.Join("..", "..", "testdata", "onnx", "resnet20.onnx"))
+	for _, want := range []string{"opset 13", "Conv×21", "BatchNormalization×21", "layer1.0.conv2.weight", "linear.weight",
+		"every operator is supported", "runs on the CPU and GPU engines: 72 ops on 1x28x28 inputs, 10 classes, 272186 parameters"} {
 		if code != 0 || !strings.Contains(stdout, want) {
 			t.Errorf("exit %d, output lacks %q:\n%s%s", code, want, stdout, stderr)
 		}
+	}
+	code, stdout, stderr = landscapeCLI(t, "inspect", filepath.Join("..", "..", "nets", "onnx", "testdata", "small_cnn.onnx"))
+	for _, want := range []string{"Conv×4", "fc.weight", "every operator is supported"} {
+		if code != 1 || !strings.Contains(stdout, want) {
+			t.Errorf("exit %d, want 1; output lacks %q:\n%s%s", code, want, stdout, stderr)
+		}
+	}
+	if want := `surfaces need the engines: onnx: graph "torch_jit": not runnable on the engines:`; !strings.Contains(stderr, want) || !strings.Contains(stderr, "a padded pool") {
+		t.Errorf("stderr lacks %q and why:\n%s", want, stderr)
+	}
+}
+
+// An ONNX export runs wherever a model is taken: surface with the export's
+// own weights (no --checkpoint) gives the zoo model's surface, and
+// directions drawn for the export are the zoo model's.
+func TestONNXModelOnTheCommandLine(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	model := filepath.Join("..", "..", "testdata", "onnx", "resnet20.onnx")
+	zooOut, onnxOut := filepath.Join(dir, "zoo.parquet"), filepath.Join(dir, "onnx.parquet")
+	if code, _, stderr := landscapeCLI(t, surfaceArgs(zooOut)...); code != 0 {
+		t.Fatal(stderr)
+	}
+	args := surfaceArgs(onnxOut)
+	args = slices.Delete(args, 1, 5) // --model resnet20 --checkpoint FILE
+	args = append(args, "--model", model)
+	if code, stdout, stderr := landscapeCLI(t, args...); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	a, _ := export.ReadParquet(zooOut)
+	b, err := export.ReadParquet(onnxOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Provenance.Model.Name != "resnet20.onnx" || b.Provenance.Checkpoint.Path != model {
+		t.Errorf("provenance: model %+v, checkpoint %+v", b.Provenance.Model, b.Provenance.Checkpoint)
+	}
+	for i := range a.Points {
+		if !slices.Equal(a.Points[i].Values, b.Points[i].Values) {
+			t.Errorf("point %d: zoo %v, ONNX %v", i, a.Points[i].Values, b.Points[i].Values)
+		}
+	}
+	zooDirs, onnxDirs := filepath.Join(dir, "zoo.safetensors"), filepath.Join(dir, "onnx.safetensors")
+	for _, c := range [][]string{
+		{"--model", "resnet20", "--channels", "1", "--size", "28", "--checkpoint", filepath.Join(zoo, "resnet20.pt"), "--out", zooDirs},
+		{"--model", model, "--out", onnxDirs},
+	} {
+		if code, stdout, stderr := landscapeCLI(t, append([]string{"directions"}, c...)...); code != 0 {
+			t.Fatalf("directions %q: exit %d\n%s%s", c, code, stdout, stderr)
+		}
+	}
+	ma, _ := normalize.ReadMeta(zooDirs)
+	mb, err := normalize.ReadMeta(onnxDirs)
+	if err != nil || ma.SHA256 != mb.SHA256 {
+		t.Errorf("directions differ: zoo %s, ONNX %s (%v)", ma.SHA256, mb.SHA256, err)
 	}
 }

@@ -175,10 +175,10 @@ func resolveShard(flagValue string, count int, getenv func(string) string) (grid
 // config turns the flags into what to compute and how, rejecting bad
 // values with usage errors.
 func (f *surfaceFlags) config(env envSettings) (spec landscape.Spec, opts *landscape.Options, err error) {
-	if f.model.model == "" || f.checkpoint == "" || f.data.data == "" {
-		return spec, nil, usagef("--model, --checkpoint and --data are required")
+	spec.Model, spec.Checkpoint = f.model.model, f.model.checkpoint(f.checkpoint)
+	if spec.Model == "" || spec.Checkpoint == "" || f.data.data == "" {
+		return spec, nil, usagef("--model, --checkpoint and --data are required (an ONNX model's checkpoint defaults to its own weights)")
 	}
-	spec.Model, spec.Checkpoint = f.model.model, f.checkpoint
 	if spec.ModelConfig, err = f.model.config(); err != nil {
 		return spec, nil, err
 	}

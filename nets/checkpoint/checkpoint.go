@@ -12,6 +12,7 @@ import (
 
 	"github.com/landscape-go/landscape/nets"
 	"github.com/landscape-go/landscape/nets/npz"
+	"github.com/landscape-go/landscape/nets/onnx"
 	"github.com/landscape-go/landscape/nets/safetensors"
 	"github.com/landscape-go/landscape/nets/torch"
 )
@@ -26,10 +27,11 @@ const (
 	TorchLegacy        // torch.save before 1.6, or _use_new_zipfile_serialization=False
 	SafeTensors        // safetensors
 	NPZ                // numpy.savez of a state dict
+	ONNX               // an ONNX model: its parameters (see onnx.Graph.Weights)
 )
 
 // String returns the format's name: "torch-zip", "torch-legacy",
-// "safetensors", "npz" or "unknown".
+// "safetensors", "npz", "onnx" or "unknown".
 func (f Format) String() string {
 	switch f {
 	case TorchZip:
@@ -40,6 +42,8 @@ func (f Format) String() string {
 		return "safetensors"
 	case NPZ:
 		return "npz"
+	case ONNX:
+		return "onnx"
 	case Unknown:
 		return "unknown"
 	}
@@ -79,6 +83,11 @@ func Load(path string) (*nets.StateDict, Format, error) {
 		sd, _, err = safetensors.Read(path)
 	case NPZ:
 		sd, err = npz.Read(path)
+	case ONNX:
+		var m *onnx.Model
+		if m, err = onnx.Read(path, nil); err == nil {
+			sd = m.Graph.Weights()
+		}
 	}
 	if err != nil {
 		return nil, format, err
@@ -109,7 +118,9 @@ func StripDataParallel(sd *nets.StateDict) bool {
 //     magic number pickled at protocol 0 or 1 (the decimal text
 //     "L119547037146038801333356L"), is a legacy PyTorch checkpoint;
 //   - an 8-byte little-endian length, within the file, followed by '{' is
-//     safetensors.
+//     safetensors;
+//   - a protobuf that begins as ONNX's ModelProto does (ir_version, a small
+//     number, then another of its fields) is an ONNX model.
 //
 // Anything else is an error wrapping [ErrUnknownFormat] that shows the
 // first bytes.
@@ -127,6 +138,8 @@ func Detect(r io.ReaderAt, size int64) (Format, error) {
 		return TorchLegacy, nil
 	case safetensors.HeaderLooksValid(b, size):
 		return SafeTensors, nil
+	case looksLikeONNX(b):
+		return ONNX, nil
 	case n >= 6 && string(b[:6]) == "\x93NUMPY":
 		return Unknown, fmt.Errorf("a single .npy array, not a state dict: %w", ErrUnknownFormat)
 	}
@@ -154,4 +167,19 @@ func detectZip(r io.ReaderAt, size int64) (Format, error) {
 		return NPZ, nil
 	}
 	return Unknown, fmt.Errorf("zip archive with neither data.pkl nor .npy entries (%s): %w", strings.Join(names, " "), ErrUnknownFormat)
+}
+
+// looksLikeONNX reports whether b begins as an ONNX ModelProto written by
+// protobuf does: field 1 (ir_version, varint) holding a version from 1
+// to 31, then the tag of another field of ModelProto (producer_name,
+// producer_version, domain, model_version, doc_string, graph, opset_import).
+func looksLikeONNX(b []byte) bool {
+	if len(b) < 3 || b[0] != 0x08 || b[1] < 1 || b[1] > 31 {
+		return false
+	}
+	switch b[2] {
+	case 0x12, 0x1a, 0x22, 0x28, 0x32, 0x3a, 0x42:
+		return true
+	}
+	return false
 }

@@ -41,6 +41,9 @@ func TestLoadTellsFormatByContentAndStripsDataParallel(t *testing.T) {
 		// torch.save(..., pickle_protocol=1): no 0x80 at the start.
 		{"../../torch/testdata/protocol1_legacy.pt", TorchLegacy},
 		{"../../safetensors/testdata/mixed.safetensors", SafeTensors},
+		// torch.onnx.export, opsets 13 and 17.
+		{"../../onnx/testdata/small_cnn.onnx", ONNX},
+		{"../../onnx/testdata/tiny_mlp.onnx", ONNX},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -170,7 +173,7 @@ func TestEvilPickleRefused(t *testing.T) {
 // as Format(n).
 func TestFormatStringNamesEachFormat(t *testing.T) {
 	t.Parallel()
-	for f, want := range map[Format]string{Unknown: "unknown", TorchZip: "torch-zip", TorchLegacy: "torch-legacy", SafeTensors: "safetensors", NPZ: "npz", 9: "Format(9)"} {
+	for f, want := range map[Format]string{Unknown: "unknown", TorchZip: "torch-zip", TorchLegacy: "torch-legacy", SafeTensors: "safetensors", NPZ: "npz", ONNX: "onnx", 9: "Format(9)"} {
 		if got := f.String(); got != want {
 			t.Errorf("Format(%d).String() = %q, want %q", int(f), got, want)
 		}
