@@ -107,3 +107,24 @@ func (p *Problem) Validate() error {
 	}
 	return nil
 }
+
+// Differentiator computes derivatives of the mean cross-entropy loss of a
+// problem's network over one dataset, batch norm in eval mode, with
+// respect to a chosen set of its parameters (buffers stay as they are).
+// Vectors are flat float32 slices over those parameters, in the order
+// Params gives.
+type Differentiator interface {
+	// Params lists the differentiated parameters, in vector order; Dim
+	// is the vectors' length.
+	Params() []nets.Param
+	Dim() int
+	// Gradient writes the gradient of the loss at the weights θ + αu + βv
+	// (at = (α, β)) to grad and returns the loss.
+	Gradient(ctx context.Context, at Coord, grad []float32) (float64, error)
+	// HVP writes H·v, H the Hessian of the loss at the same weights, to hv,
+	// exactly (not a difference of gradients), and returns the loss.
+	HVP(ctx context.Context, at Coord, v, hv []float32) (float64, error)
+	// Describe says what computes the derivatives.
+	Describe() string
+	Close() error
+}

@@ -28,6 +28,9 @@ var (
 		b *float32, ldb int32, beta float32, c *float32, ldc int32)
 )
 
+// gonumName names the pure-Go SGEMM.
+const gonumName = "gonum (pure Go)"
+
 type loadedSgemm struct {
 	f    sgemmFunc
 	name string
@@ -42,7 +45,7 @@ func loadSgemm(choice string) (sgemmFunc, string) {
 	if l, ok := blasLoaded[choice]; ok {
 		return l.f, l.name
 	}
-	l := loadedSgemm{gonumSgemm, "gonum (pure Go)"}
+	l := loadedSgemm{gonumSgemm, gonumName}
 	names := openBLASNames
 	if choice != "" {
 		names = []string{choice}
@@ -71,4 +74,23 @@ func openBLASSgemm(m, n, k int, a []float32, lda int, b []float32, ldb int, beta
 	_ = c[(m-1)*ldc+n-1]
 	cblasSgemm(colMajor, noTrans, noTrans, int32(n), int32(m), int32(k), 1,
 		unsafe.SliceData(b), int32(ldb), unsafe.SliceData(a), int32(lda), beta, unsafe.SliceData(c), int32(ldc))
+}
+
+// openBLASSgemmT is sgemmTFunc by OpenBLAS's row-major interface.
+func openBLASSgemmT(tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	const rowMajor, noTrans, trans = 101, 111, 112
+	ta, tb := int32(noTrans), int32(noTrans)
+	ar, ac := m, k // rows and columns of A as stored
+	if tA {
+		ta, ar, ac = trans, k, m
+	}
+	br, bc := k, n
+	if tB {
+		tb, br, bc = trans, n, k
+	}
+	_ = a[(ar-1)*lda+ac-1] // bounds: the library trusts us
+	_ = b[(br-1)*ldb+bc-1]
+	_ = c[(m-1)*ldc+n-1]
+	cblasSgemm(rowMajor, ta, tb, int32(m), int32(n), int32(k), 1,
+		unsafe.SliceData(a), int32(lda), unsafe.SliceData(b), int32(ldb), beta, unsafe.SliceData(c), int32(ldc))
 }

@@ -1,0 +1,279 @@
+package cpu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+
+	"github.com/landscape-go/landscape/backend"
+	"github.com/landscape-go/landscape/nets"
+)
+
+// Differentiator computes the gradient and exact Hessian-vector products
+// of the mean cross-entropy loss of a network over one dataset, on the
+// CPU, batch norm in eval mode: reverse mode through every op of package
+// nets, and Pearlmutter's R-operator (forward over reverse) for H·v, so
+// that H·v is exact, not a difference of gradients.
+//
+// The data is cut into chunks of BatchSize samples, and the chunks are
+// dealt to a fixed number of slices, each summed in chunk order, the
+// slices then in slice order: results are the same bits whatever the
+// number of workers.
+type Differentiator struct {
+	p       *backend.Problem
+	data    *backend.Data
+	gemm    sgemmTFunc
+	blas    string
+	workers int
+	chunk   int
+	params  []nets.Param     // differentiated, in the order of the vectors
+	layout  map[string]span  // every entry of the weights vector
+	dlayout map[string]span  // the differentiated entries of the vectors
+	center  []float32        // θ, every entry
+	dx, dy  []float32        // u and v over every entry; nil if absent
+	pool    sync.Pool        // *tape scratch, reused across calls
+	sizes   []int            // per-sample size of every value
+	mu      sync.Mutex       // serialises calls: they share the scratch
+}
+
+var _ backend.Differentiator = (*Differentiator)(nil)
+
+// diffSlices is the number of partial sums a gradient is accumulated in:
+// the parallelism of a call, and the grain of its fixed summation order.
+const diffSlices = 16
+
+// NewDifferentiator returns a differentiator of p's loss over its first
+// dataset with respect to the parameters named in params (nil: every
+// learnable parameter, the Weight entries; buffers are never
+// differentiated). The vectors of its methods are flat float32 slices over
+// those parameters in net order (see [Differentiator.Params]).
+// p.BatchSize is the chunk size (0 means 32).
+func NewDifferentiator(p *backend.Problem, params []string, opts *Options) (*Differentiator, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if len(p.Data) == 0 {
+		return nil, errors.New("cpu: differentiator without data")
+	}
+	if opts == nil {
+		opts = &Options{}
+	}
+	d := &Differentiator{p: p, data: p.Data[0], workers: opts.Workers, chunk: p.BatchSize, layout: map[string]span{}, dlayout: map[string]span{}}
+	if d.workers <= 0 {
+		d.workers = runtime.GOMAXPROCS(0)
+	}
+	if d.chunk <= 0 {
+		d.chunk = 32
+	}
+	d.gemm, d.blas = loadSgemmT(opts.BLAS)
+	want := map[string]bool{}
+	for _, name := range params {
+		want[name] = true
+	}
+	total, dtotal := 0, 0
+	for _, prm := range p.Net.Params {
+		n := nets.NumElements(prm.Shape)
+		d.layout[prm.Name] = span{total, n}
+		total += n
+		if params == nil && prm.Kind == nets.Weight || want[prm.Name] {
+			if prm.Kind != nets.Weight {
+				return nil, fmt.Errorf("cpu: %s is a buffer, not a parameter: it cannot be differentiated", prm.Name)
+			}
+			delete(want, prm.Name)
+			d.params = append(d.params, prm)
+			d.dlayout[prm.Name] = span{dtotal, n}
+			dtotal += n
+		}
+	}
+	for name := range want {
+		return nil, fmt.Errorf("cpu: model %s has no parameter %s", p.Net.Name, name)
+	}
+	d.center = make([]float32, total)
+	for _, prm := range p.Net.Params {
+		if t, ok := p.Center.Get(prm.Name); ok {
+			copy(d.center[d.layout[prm.Name].off:], t.Data)
+		}
+	}
+	flat := func(sd *nets.StateDict) []float32 {
+		if sd == nil {
+			return nil
+		}
+		v := make([]float32, total)
+		for _, k := range sd.Names() {
+			t, _ := sd.Get(k)
+			copy(v[d.layout[k].off:], t.Data)
+		}
+		return v
+	}
+	d.dx, d.dy = flat(p.X), flat(p.Y)
+	cfg := p.Net.Config
+	d.sizes = append(d.sizes, cfg.InChannels*cfg.Height*cfg.Width)
+	for _, o := range p.Net.Ops {
+		d.sizes = append(d.sizes, o.C*o.H*o.W)
+	}
+	return d, nil
+}
+
+// Params lists the differentiated parameters, in the order of the vectors.
+func (d *Differentiator) Params() []nets.Param { return d.params }
+
+// Dim is the length of the vectors: the number of differentiated scalars.
+func (d *Differentiator) Dim() int {
+	n := 0
+	for _, p := range d.params {
+		n += nets.NumElements(p.Shape)
+	}
+	return n
+}
+
+// Describe says what computes the derivatives.
+func (d *Differentiator) Describe() string {
+	return fmt.Sprintf("cpu: %d workers, %s SGEMM", d.workers, d.blas)
+}
+
+// Close releases nothing: buffers belong to the garbage collector.
+func (d *Differentiator) Close() error { return nil }
+
+// Gradient writes to grad the gradient of the mean loss at the weights
+// θ + at.X·u + at.Y·v and returns the loss.
+func (d *Differentiator) Gradient(ctx context.Context, at backend.Coord, grad []float32) (float64, error) {
+	return d.run(ctx, at, nil, grad, nil)
+}
+
+// HVP writes to hv the product of the Hessian of the mean loss at
+// θ + at.X·u + at.Y·v with v, exactly (Pearlmutter's R-operator), and
+// returns the loss.
+func (d *Differentiator) HVP(ctx context.Context, at backend.Coord, v, hv []float32) (float64, error) {
+	if len(v) != d.Dim() {
+		return 0, fmt.Errorf("cpu: direction of %d values for %d parameters", len(v), d.Dim())
+	}
+	return d.run(ctx, at, v, nil, hv)
+}
+
+// run computes the loss, and the gradient into grad and H·v into hv where
+// they are not nil (v is nil for the gradient alone).
+func (d *Differentiator) run(ctx context.Context, at backend.Coord, v, grad, hv []float32) (float64, error) {
+	dim := d.Dim()
+	if grad != nil && len(grad) != dim || hv != nil && len(hv) != dim {
+		return 0, fmt.Errorf("cpu: output of %d values for %d parameters", max(len(grad), len(hv)), dim)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	w := formWeights(d.center, d.dx, d.dy, at)
+	// The direction over every entry: zero where nothing is differentiated.
+	var vAll []float32
+	if v != nil {
+		vAll = make([]float32, len(d.center))
+		for _, p := range d.params {
+			s, ds := d.layout[p.Name], d.dlayout[p.Name]
+			copy(vAll[s.off:s.off+s.n], v[ds.off:ds.off+ds.n])
+		}
+	}
+	chunks := (d.data.N + d.chunk - 1) / d.chunk
+	slices := min(diffSlices, chunks)
+	type partial struct {
+		loss      float64
+		grad, hvp []float64
+		err       error
+	}
+	parts := make([]partial, slices)
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for range min(d.workers, slices) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := d.tape()
+			defer d.pool.Put(t)
+			for s := range work {
+				pt := &parts[s]
+				g := make([]float32, len(d.center))
+				var r []float32
+				if v != nil {
+					r = make([]float32, len(d.center))
+				}
+				for c := s; c < chunks; c += slices {
+					if err := ctx.Err(); err != nil {
+						pt.err = err
+						break
+					}
+					lo := c * d.chunk
+					hi := min(lo+d.chunk, d.data.N)
+					pt.loss += t.chunk(d, w, vAll, lo, hi, g, r)
+				}
+				pt.grad, pt.hvp = d.differentiated(g), d.differentiated(r)
+			}
+		}()
+	}
+	for s := range slices {
+		work <- s
+	}
+	close(work)
+	wg.Wait()
+	loss := 0.0
+	sumG := make([]float64, dim)
+	sumR := make([]float64, dim)
+	for _, pt := range parts {
+		if pt.err != nil {
+			return 0, pt.err
+		}
+		loss += pt.loss
+		for i, x := range pt.grad {
+			sumG[i] += x
+		}
+		for i, x := range pt.hvp {
+			sumR[i] += x
+		}
+	}
+	for i := range grad {
+		grad[i] = float32(sumG[i])
+	}
+	for i := range hv {
+		hv[i] = float32(sumR[i])
+	}
+	return loss / float64(d.data.N), nil
+}
+
+// differentiated returns the entries of the full vector x that are
+// differentiated, as float64; nil for nil.
+func (d *Differentiator) differentiated(x []float32) []float64 {
+	if x == nil {
+		return nil
+	}
+	out := make([]float64, 0, d.Dim())
+	for _, p := range d.params {
+		s := d.layout[p.Name]
+		for _, v := range x[s.off : s.off+s.n] {
+			out = append(out, float64(v))
+		}
+	}
+	return out
+}
+
+// formWeights returns θ + (α·u + β·v), rounded as the evaluator forms
+// them (see [Evaluator.formTo]), so that derivatives are taken at the
+// weights a surface's point was evaluated at.
+func formWeights(center, dx, dy []float32, at backend.Coord) []float32 {
+	w := make([]float32, len(center))
+	a, b := float32(at.X), float32(at.Y)
+	for k, c := range center {
+		switch {
+		case dx == nil:
+			w[k] = c
+		case dy == nil:
+			w[k] = c + float32(dx[k]*a)
+		default:
+			w[k] = c + (float32(dx[k]*a) + float32(dy[k]*b))
+		}
+	}
+	return w
+}
+
+// bnEps is the epsilon of nets' batch norm.
+const bnEps = 1e-5
+
+// bnStd returns sqrt(var + eps) in float32, as PyTorch computes it.
+func bnStd(v float32) float32 { return float32(math.Sqrt(float64(v + bnEps))) }

@@ -1,0 +1,686 @@
+package cpu
+
+import (
+	"math"
+
+	"github.com/landscape-go/landscape/nets"
+)
+
+// tape is one worker's scratch for a chunk of samples: every value of the
+// forward pass, its gradient, and with a direction their tangents (the
+// R-operator's R{·}), each n × C·H·W in sample-major NCHW order.
+type tape struct {
+	n                        int
+	vals, grads, rvals, rgrs [][]float32
+	argmax                   [][]int32 // per value made by MaxPool: the input index of each output
+	cols, rcols, gcols       []float32 // im2col scratch
+}
+
+// tape returns a worker's scratch, sized for d's chunks.
+func (d *Differentiator) tape() *tape {
+	if t, ok := d.pool.Get().(*tape); ok {
+		return t
+	}
+	t := &tape{}
+	nv := len(d.sizes)
+	t.vals, t.grads, t.rvals, t.rgrs = make([][]float32, nv), make([][]float32, nv), make([][]float32, nv), make([][]float32, nv)
+	t.argmax = make([][]int32, nv)
+	cols := 0
+	for i, o := range d.p.Net.Ops {
+		if o.Kind == nets.Conv {
+			cols = max(cols, d.shape(o.In[0])[0]*o.Kernel*o.Kernel*o.H*o.W)
+		}
+		if o.Kind == nets.MaxPool {
+			t.argmax[i+1] = make([]int32, d.chunk*d.sizes[i+1])
+		}
+	}
+	for v, sz := range d.sizes {
+		t.vals[v] = make([]float32, d.chunk*sz)
+		t.rvals[v] = make([]float32, d.chunk*sz)
+		if v > 0 {
+			t.grads[v] = make([]float32, d.chunk*sz)
+			t.rgrs[v] = make([]float32, d.chunk*sz)
+		}
+	}
+	t.cols, t.rcols, t.gcols = make([]float32, cols), make([]float32, cols), make([]float32, cols)
+	return t
+}
+
+// shape returns C, H, W of value v.
+func (d *Differentiator) shape(v int) [3]int {
+	if v == 0 {
+		c := d.p.Net.Config
+		return [3]int{c.InChannels, c.Height, c.Width}
+	}
+	o := d.p.Net.Ops[v-1]
+	return [3]int{o.C, o.H, o.W}
+}
+
+// chunk runs samples [lo, hi) at weights w: forward, loss, backward,
+// adding the gradient of the sum of their losses divided by the whole
+// dataset's size to g (full layout); with a direction v (full layout,
+// zero where not differentiated) also the R-passes, adding H·v to r. It
+// returns the sum of the chunk's losses.
+func (t *tape) chunk(d *Differentiator, w, v []float32, lo, hi int, g, r []float32) float64 {
+	t.n = hi - lo
+	n := t.n
+	sz0 := d.sizes[0]
+	copy(t.vals[0][:n*sz0], d.data.X[lo*sz0:hi*sz0])
+	tangent := v != nil
+	if tangent {
+		clear(t.rvals[0][:n*sz0]) // the data does not move
+	}
+	ops := d.p.Net.Ops
+	for i := range ops {
+		t.forward(d, i, w, v)
+	}
+	last := len(ops)
+	loss := t.lossGrad(d, lo, last, tangent)
+	for v := 1; v < last; v++ {
+		clear(t.grads[v][:n*d.sizes[v]])
+		if tangent {
+			clear(t.rgrs[v][:n*d.sizes[v]])
+		}
+	}
+	for i := len(ops) - 1; i >= 0; i-- {
+		t.backward(d, i, w, v, g, r)
+	}
+	return loss
+}
+
+// lossGrad computes the cross-entropy of the logits (value last) against
+// the labels of samples lo.., sets their gradient (p − onehot)/N and,
+// with a tangent, its R: p ⊙ (Rz − ⟨p, Rz⟩)/N; it returns the loss sum.
+func (t *tape) lossGrad(d *Differentiator, lo, last int, tangent bool) float64 {
+	k := d.sizes[last]
+	inv := 1 / float64(d.data.N)
+	sum := 0.0
+	p := make([]float64, k)
+	for s := range t.n {
+		z := t.vals[last][s*k : (s+1)*k]
+		m := math.Inf(-1)
+		for _, x := range z {
+			m = math.Max(m, float64(x))
+		}
+		total := 0.0
+		for j, x := range z {
+			p[j] = math.Exp(float64(x) - m)
+			total += p[j]
+		}
+		y := int(d.data.Y[lo+s])
+		sum += math.Log(total) + m - float64(z[y])
+		gz := t.grads[last][s*k : (s+1)*k]
+		for j := range p {
+			p[j] /= total
+			gz[j] = float32(p[j] * inv)
+		}
+		gz[y] -= float32(inv)
+		if tangent {
+			rz := t.rvals[last][s*k : (s+1)*k]
+			dot := 0.0
+			for j := range p {
+				dot += p[j] * float64(rz[j])
+			}
+			rg := t.rgrs[last][s*k : (s+1)*k]
+			for j := range p {
+				rg[j] = float32(p[j] * (float64(rz[j]) - dot) * inv)
+			}
+		}
+	}
+	return sum
+}
+
+// param returns the slice of the full-layout vector x that holds name.
+func (d *Differentiator) param(x []float32, name string) []float32 {
+	s, ok := d.layout[name]
+	if !ok || x == nil {
+		return nil
+	}
+	return x[s.off : s.off+s.n]
+}
+
+// forward computes op i's value, and with a direction v its tangent.
+func (t *tape) forward(d *Differentiator, i int, w, v []float32) {
+	o := &d.p.Net.Ops[i]
+	n, out := t.n, i+1
+	in := o.In[0]
+	x, y := t.vals[in][:n*d.sizes[in]], t.vals[out][:n*d.sizes[out]]
+	var rx, ry []float32
+	if v != nil {
+		rx, ry = t.rvals[in][:n*d.sizes[in]], t.rvals[out][:n*d.sizes[out]]
+	}
+	ci := d.shape(in)
+	switch o.Kind {
+	case nets.Conv:
+		t.convForward(d, o, ci, w, v, x, y, rx, ry)
+	case nets.Linear:
+		t.linearForward(d, o, d.sizes[in], w, v, x, y, rx, ry)
+	case nets.BatchNorm:
+		t.bnForward(d, o, ci, w, v, x, y, rx, ry)
+	case nets.ReLU:
+		for j, a := range x {
+			if a > 0 {
+				y[j] = a
+				if ry != nil {
+					ry[j] = rx[j]
+				}
+			} else {
+				y[j] = 0
+				if ry != nil {
+					ry[j] = 0
+				}
+			}
+		}
+	case nets.Add:
+		b := t.vals[o.In[1]]
+		for j := range y {
+			y[j] = x[j] + b[j]
+		}
+		if ry != nil {
+			rb := t.rvals[o.In[1]]
+			for j := range ry {
+				ry[j] = rx[j] + rb[j]
+			}
+		}
+	case nets.MaxPool:
+		t.maxPoolForward(o, ci, x, y, rx, ry, t.argmax[out])
+	case nets.AvgPool, nets.GlobalAvgPool:
+		k, s := o.Kernel, o.Stride
+		if o.Kind == nets.GlobalAvgPool {
+			k, s = ci[1], 1
+		}
+		avgPoolNCHW(y, x, n*ci[0], ci[1], ci[2], k, s, o.H, o.W, o.Kind == nets.GlobalAvgPool)
+		if ry != nil {
+			avgPoolNCHW(ry, rx, n*ci[0], ci[1], ci[2], k, s, o.H, o.W, o.Kind == nets.GlobalAvgPool)
+		}
+	case nets.Concat:
+		t.concat(d, o, out, false)
+		if v != nil {
+			t.concat(d, o, out, true)
+		}
+	}
+}
+
+// backward adds op i's contributions to the gradients of its inputs and
+// to g (the parameters), and with a direction the R-passes' to r.
+func (t *tape) backward(d *Differentiator, i int, w, v, g, r []float32) {
+	o := &d.p.Net.Ops[i]
+	n, out := t.n, i+1
+	in := o.In[0]
+	gy := t.grads[out][:n*d.sizes[out]]
+	var gx, rx, rgy, rgx []float32
+	x := t.vals[in][:n*d.sizes[in]]
+	if in > 0 {
+		gx = t.grads[in][:n*d.sizes[in]]
+	}
+	if v != nil {
+		rx, rgy = t.rvals[in][:n*d.sizes[in]], t.rgrs[out][:n*d.sizes[out]]
+		if in > 0 {
+			rgx = t.rgrs[in][:n*d.sizes[in]]
+		}
+	}
+	ci := d.shape(in)
+	switch o.Kind {
+	case nets.Conv:
+		t.convBackward(d, o, ci, w, v, g, r, x, rx, gy, rgy, gx, rgx)
+	case nets.Linear:
+		t.linearBackward(d, o, d.sizes[in], w, v, g, r, x, rx, gy, rgy, gx, rgx)
+	case nets.BatchNorm:
+		t.bnBackward(d, o, ci, w, v, g, r, x, rx, gy, rgy, gx, rgx)
+	case nets.ReLU:
+		y := t.vals[out]
+		for j := range gx {
+			if y[j] > 0 {
+				gx[j] += gy[j]
+				if rgx != nil {
+					rgx[j] += rgy[j]
+				}
+			}
+		}
+	case nets.Add:
+		for _, src := range o.In {
+			if src == 0 {
+				continue
+			}
+			addInto(t.grads[src][:len(gy)], gy)
+			if rgy != nil {
+				addInto(t.rgrs[src][:len(gy)], rgy)
+			}
+		}
+	case nets.MaxPool:
+		idx := t.argmax[out][:len(gy)]
+		for j, k := range idx {
+			if gx != nil {
+				gx[k] += gy[j]
+			}
+			if rgx != nil {
+				rgx[k] += rgy[j]
+			}
+		}
+	case nets.AvgPool, nets.GlobalAvgPool:
+		if gx == nil {
+			return
+		}
+		k, s := o.Kernel, o.Stride
+		if o.Kind == nets.GlobalAvgPool {
+			k, s = ci[1], 1
+		}
+		avgPoolBackNCHW(gx, gy, n*ci[0], ci[1], ci[2], k, s, o.H, o.W, o.Kind == nets.GlobalAvgPool)
+		if rgx != nil {
+			avgPoolBackNCHW(rgx, rgy, n*ci[0], ci[1], ci[2], k, s, o.H, o.W, o.Kind == nets.GlobalAvgPool)
+		}
+	case nets.Concat:
+		t.concatBackward(d, o, out, gy, rgy)
+	}
+}
+
+func addInto(dst, src []float32) {
+	for j, x := range src {
+		dst[j] += x
+	}
+}
+
+// convForward: y = W∗x + b; Ry = W∗Rx + V∗x + Vb.
+func (t *tape) convForward(d *Differentiator, o *nets.Op, ci [3]int, w, v, x, y, rx, ry []float32) {
+	k := o.Kernel
+	kk, hw := ci[0]*k*k, o.H*o.W
+	inSz, outSz := ci[0]*ci[1]*ci[2], o.C*hw
+	W, B := d.param(w, o.Name+".weight"), d.param(w, o.Name+".bias")
+	VW, VB := d.param(v, o.Name+".weight"), d.param(v, o.Name+".bias")
+	for s := range t.n {
+		cols := t.im2col(t.cols, x[s*inSz:(s+1)*inSz], ci, o)
+		ys := y[s*outSz : (s+1)*outSz]
+		d.gemm(false, false, o.C, hw, kk, W, kk, cols, hw, 0, ys, hw)
+		addBias(ys, B, hw)
+		if ry == nil {
+			continue
+		}
+		rys := ry[s*outSz : (s+1)*outSz]
+		rcols := t.im2col(t.rcols, rx[s*inSz:(s+1)*inSz], ci, o)
+		d.gemm(false, false, o.C, hw, kk, W, kk, rcols, hw, 0, rys, hw)
+		d.gemm(false, false, o.C, hw, kk, VW, kk, cols, hw, 1, rys, hw)
+		addBias(rys, VB, hw)
+	}
+}
+
+// convBackward: gW += gy·colsᵀ, gb += Σgy, gx += col2im(Wᵀ·gy); and
+// RgW += Rgy·colsᵀ + gy·Rcolsᵀ, Rgb += ΣRgy, Rgx += col2im(Wᵀ·Rgy + Vᵀ·gy).
+func (t *tape) convBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r, x, rx, gy, rgy, gx, rgx []float32) {
+	k := o.Kernel
+	kk, hw := ci[0]*k*k, o.H*o.W
+	inSz, outSz := ci[0]*ci[1]*ci[2], o.C*hw
+	W := d.param(w, o.Name+".weight")
+	VW := d.param(v, o.Name+".weight")
+	GW, GB := d.param(g, o.Name+".weight"), d.param(g, o.Name+".bias")
+	RW, RB := d.param(r, o.Name+".weight"), d.param(r, o.Name+".bias")
+	for s := range t.n {
+		cols := t.im2col(t.cols, x[s*inSz:(s+1)*inSz], ci, o)
+		gys := gy[s*outSz : (s+1)*outSz]
+		d.gemm(false, true, o.C, kk, hw, gys, hw, cols, hw, 1, GW, kk)
+		sumRows(GB, gys, hw)
+		if gx != nil {
+			d.gemm(true, false, kk, hw, o.C, W, kk, gys, hw, 0, t.gcols, hw)
+			t.col2im(gx[s*inSz:(s+1)*inSz], t.gcols, ci, o)
+		}
+		if rgy == nil {
+			continue
+		}
+		rgys := rgy[s*outSz : (s+1)*outSz]
+		rcols := t.im2col(t.rcols, rx[s*inSz:(s+1)*inSz], ci, o)
+		d.gemm(false, true, o.C, kk, hw, rgys, hw, cols, hw, 1, RW, kk)
+		d.gemm(false, true, o.C, kk, hw, gys, hw, rcols, hw, 1, RW, kk)
+		sumRows(RB, rgys, hw)
+		if rgx != nil {
+			d.gemm(true, false, kk, hw, o.C, W, kk, rgys, hw, 0, t.gcols, hw)
+			d.gemm(true, false, kk, hw, o.C, VW, kk, gys, hw, 1, t.gcols, hw)
+			t.col2im(rgx[s*inSz:(s+1)*inSz], t.gcols, ci, o)
+		}
+	}
+}
+
+// addBias adds b[c] to the hw values of every row c of y; nothing for nil.
+func addBias(y, b []float32, hw int) {
+	for c, bc := range b {
+		row := y[c*hw : (c+1)*hw]
+		for j := range row {
+			row[j] += bc
+		}
+	}
+}
+
+// sumRows adds to dst[c] the sum of row c of x (rows of hw values).
+func sumRows(dst, x []float32, hw int) {
+	for c := range dst {
+		s := 0.0
+		for _, a := range x[c*hw : (c+1)*hw] {
+			s += float64(a)
+		}
+		dst[c] += float32(s)
+	}
+}
+
+// im2col lays out one sample's k×k windows of x (C×H×W) as the columns of
+// cols (C·k·k rows, one column per output pixel), zero outside the input;
+// a 1×1 unpadded stride-1 convolution reads x itself.
+func (t *tape) im2col(cols, x []float32, ci [3]int, o *nets.Op) []float32 {
+	k, st, pad := o.Kernel, o.Stride, o.Pad
+	if k == 1 && st == 1 && pad == 0 {
+		return x
+	}
+	h, w, oh, ow := ci[1], ci[2], o.H, o.W
+	row := 0
+	for c := range ci[0] {
+		plane := x[c*h*w : (c+1)*h*w]
+		for ky := range k {
+			for kx := range k {
+				dst := cols[row*oh*ow : (row+1)*oh*ow]
+				for oy := range oh {
+					iy := oy*st - pad + ky
+					line := dst[oy*ow : (oy+1)*ow]
+					if iy < 0 || iy >= h {
+						clear(line)
+						continue
+					}
+					for ox := range ow {
+						ix := ox*st - pad + kx
+						if ix < 0 || ix >= w {
+							line[ox] = 0
+						} else {
+							line[ox] = plane[iy*w+ix]
+						}
+					}
+				}
+				row++
+			}
+		}
+	}
+	return cols[:ci[0]*k*k*oh*ow]
+}
+
+// col2im adds the columns of cols back onto gx (one sample, C×H×W), the
+// adjoint of im2col.
+func (t *tape) col2im(gx, cols []float32, ci [3]int, o *nets.Op) {
+	k, st, pad := o.Kernel, o.Stride, o.Pad
+	if k == 1 && st == 1 && pad == 0 {
+		addInto(gx, cols[:len(gx)])
+		return
+	}
+	h, w, oh, ow := ci[1], ci[2], o.H, o.W
+	row := 0
+	for c := range ci[0] {
+		plane := gx[c*h*w : (c+1)*h*w]
+		for ky := range k {
+			for kx := range k {
+				src := cols[row*oh*ow : (row+1)*oh*ow]
+				for oy := range oh {
+					iy := oy*st - pad + ky
+					if iy < 0 || iy >= h {
+						continue
+					}
+					for ox := range ow {
+						if ix := ox*st - pad + kx; ix >= 0 && ix < w {
+							plane[iy*w+ix] += src[oy*ow+ox]
+						}
+					}
+				}
+				row++
+			}
+		}
+	}
+}
+
+// linearForward: y = x·Wᵀ + b over the flattened input; Ry = Rx·Wᵀ +
+// x·Vᵀ + Vb.
+func (t *tape) linearForward(d *Differentiator, o *nets.Op, in int, w, v, x, y, rx, ry []float32) {
+	n, out := t.n, o.C
+	W, B := d.param(w, o.Name+".weight"), d.param(w, o.Name+".bias")
+	d.gemm(false, true, n, out, in, x, in, W, in, 0, y, out)
+	for s := range n {
+		addInto(y[s*out:(s+1)*out], B)
+	}
+	if ry == nil {
+		return
+	}
+	VW, VB := d.param(v, o.Name+".weight"), d.param(v, o.Name+".bias")
+	d.gemm(false, true, n, out, in, rx, in, W, in, 0, ry, out)
+	d.gemm(false, true, n, out, in, x, in, VW, in, 1, ry, out)
+	for s := range n {
+		addInto(ry[s*out:(s+1)*out], VB)
+	}
+}
+
+// linearBackward: gW += gyᵀ·x, gb += Σgy, gx += gy·W; RgW += Rgyᵀ·x +
+// gyᵀ·Rx, Rgb += ΣRgy, Rgx += Rgy·W + gy·V.
+func (t *tape) linearBackward(d *Differentiator, o *nets.Op, in int, w, v, g, r, x, rx, gy, rgy, gx, rgx []float32) {
+	n, out := t.n, o.C
+	W := d.param(w, o.Name+".weight")
+	GW, GB := d.param(g, o.Name+".weight"), d.param(g, o.Name+".bias")
+	d.gemm(true, false, out, in, n, gy, out, x, in, 1, GW, in)
+	for s := range n {
+		addInto(GB, gy[s*out:(s+1)*out])
+	}
+	if gx != nil {
+		d.gemm(false, false, n, in, out, gy, out, W, in, 1, gx, in)
+	}
+	if rgy == nil {
+		return
+	}
+	VW := d.param(v, o.Name+".weight")
+	RW, RB := d.param(r, o.Name+".weight"), d.param(r, o.Name+".bias")
+	d.gemm(true, false, out, in, n, rgy, out, x, in, 1, RW, in)
+	d.gemm(true, false, out, in, n, gy, out, rx, in, 1, RW, in)
+	for s := range n {
+		addInto(RB, rgy[s*out:(s+1)*out])
+	}
+	if rgx != nil {
+		d.gemm(false, false, n, in, out, rgy, out, W, in, 1, rgx, in)
+		d.gemm(false, false, n, in, out, gy, out, VW, in, 1, rgx, in)
+	}
+}
+
+// bnForward: y = (x − μ)·γ/σ + β (eval mode, σ = √(var + eps));
+// Ry = Rx·γ/σ + (x − μ)/σ·Vγ + Vβ.
+func (t *tape) bnForward(d *Differentiator, o *nets.Op, ci [3]int, w, v, x, y, rx, ry []float32) {
+	gamma, beta := d.param(w, o.Name+".weight"), d.param(w, o.Name+".bias")
+	mean, vr := d.param(w, o.Name+".running_mean"), d.param(w, o.Name+".running_var")
+	var vg, vb []float32
+	if ry != nil {
+		vg, vb = d.param(v, o.Name+".weight"), d.param(v, o.Name+".bias")
+	}
+	hw := ci[1] * ci[2]
+	for s := range t.n {
+		for c := range ci[0] {
+			std := bnStd(vr[c])
+			scale := gamma[c] / std
+			shift := beta[c] - mean[c]*scale
+			off := (s*ci[0] + c) * hw
+			xs, ys := x[off:off+hw], y[off:off+hw]
+			for j, a := range xs {
+				ys[j] = a*scale + shift
+			}
+			if ry == nil {
+				continue
+			}
+			rxs, rys := rx[off:off+hw], ry[off:off+hw]
+			for j, a := range xs {
+				rys[j] = rxs[j]*scale + (a-mean[c])/std*vg[c] + vb[c]
+			}
+		}
+	}
+}
+
+// bnBackward: gx += gy·γ/σ, gγ += Σ gy·(x − μ)/σ, gβ += Σ gy; Rgx +=
+// Rgy·γ/σ + gy·Vγ/σ, Rgγ += Σ Rgy·(x − μ)/σ + gy·Rx/σ, Rgβ += Σ Rgy.
+func (t *tape) bnBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r, x, rx, gy, rgy, gx, rgx []float32) {
+	gamma := d.param(w, o.Name+".weight")
+	mean, vr := d.param(w, o.Name+".running_mean"), d.param(w, o.Name+".running_var")
+	gg, gb := d.param(g, o.Name+".weight"), d.param(g, o.Name+".bias")
+	var vg, rg, rb []float32
+	if rgy != nil {
+		vg = d.param(v, o.Name+".weight")
+		rg, rb = d.param(r, o.Name+".weight"), d.param(r, o.Name+".bias")
+	}
+	hw := ci[1] * ci[2]
+	for c := range ci[0] {
+		std := bnStd(vr[c])
+		scale := gamma[c] / std
+		var sg, sb, rsg, rsb float64
+		for s := range t.n {
+			off := (s*ci[0] + c) * hw
+			xs, gys := x[off:off+hw], gy[off:off+hw]
+			for j, a := range gys {
+				sg += float64(a * (xs[j] - mean[c]) / std)
+				sb += float64(a)
+			}
+			if gx != nil {
+				gxs := gx[off : off+hw]
+				for j, a := range gys {
+					gxs[j] += a * scale
+				}
+			}
+			if rgy == nil {
+				continue
+			}
+			rxs, rgys := rx[off:off+hw], rgy[off:off+hw]
+			for j, a := range rgys {
+				rsg += float64(a*(xs[j]-mean[c])/std + gys[j]*rxs[j]/std)
+				rsb += float64(a)
+			}
+			if rgx != nil {
+				rgxs := rgx[off : off+hw]
+				for j, a := range rgys {
+					rgxs[j] += a*scale + gys[j]*vg[c]/std
+				}
+			}
+		}
+		gg[c] += float32(sg)
+		gb[c] += float32(sb)
+		if rgy != nil {
+			rg[c] += float32(rsg)
+			rb[c] += float32(rsb)
+		}
+	}
+}
+
+// maxPoolForward takes the maximum of each window (the first, in window
+// order, where several are equal, as PyTorch does), records where it
+// was, and carries the tangent from there.
+func (t *tape) maxPoolForward(o *nets.Op, ci [3]int, x, y, rx, ry []float32, idx []int32) {
+	h, w := ci[1], ci[2]
+	k, st := o.Kernel, o.Stride
+	planes := t.n * ci[0]
+	for p := range planes {
+		base := p * h * w
+		for oy := range o.H {
+			for ox := range o.W {
+				best, at := float32(math.Inf(-1)), -1
+				for ky := oy * st; ky < min(oy*st+k, h); ky++ {
+					for kx := ox * st; kx < min(ox*st+k, w); kx++ {
+						if a := x[base+ky*w+kx]; a > best || at < 0 {
+							best, at = a, base+ky*w+kx
+						}
+					}
+				}
+				j := (p*o.H+oy)*o.W + ox
+				y[j], idx[j] = best, int32(at)
+				if ry != nil {
+					ry[j] = rx[at]
+				}
+			}
+		}
+	}
+}
+
+// avgPoolNCHW averages k×k windows with stride s (full windows, divisor
+// k·k), or with global set, each whole plane.
+func avgPoolNCHW(dst, x []float32, planes, h, w, k, s, oh, ow int, global bool) {
+	if global {
+		for p := range planes {
+			sum := float32(0)
+			for _, a := range x[p*h*w : (p+1)*h*w] {
+				sum += a
+			}
+			dst[p] = sum / float32(h*w)
+		}
+		return
+	}
+	inv := 1 / float32(k*k)
+	for p := range planes {
+		for oy := range oh {
+			for ox := range ow {
+				sum := float32(0)
+				for ky := range k {
+					row := x[p*h*w+(oy*s+ky)*w+ox*s:]
+					for kx := range k {
+						sum += row[kx]
+					}
+				}
+				dst[(p*oh+oy)*ow+ox] = sum * inv
+			}
+		}
+	}
+}
+
+// avgPoolBackNCHW adds to gx the adjoint of avgPoolNCHW applied to gy.
+func avgPoolBackNCHW(gx, gy []float32, planes, h, w, k, s, oh, ow int, global bool) {
+	if global {
+		for p := range planes {
+			g := gy[p] / float32(h*w)
+			plane := gx[p*h*w : (p+1)*h*w]
+			for j := range plane {
+				plane[j] += g
+			}
+		}
+		return
+	}
+	inv := 1 / float32(k*k)
+	for p := range planes {
+		for oy := range oh {
+			for ox := range ow {
+				g := gy[(p*oh+oy)*ow+ox] * inv
+				for ky := range k {
+					row := gx[p*h*w+(oy*s+ky)*w+ox*s:]
+					for kx := range k {
+						row[kx] += g
+					}
+				}
+			}
+		}
+	}
+}
+
+// concat joins the inputs' channels, sample by sample (their tangents
+// with tangent set).
+func (t *tape) concat(d *Differentiator, o *nets.Op, out int, tangent bool) {
+	src, dst := t.vals, t.vals[out]
+	if tangent {
+		src, dst = t.rvals, t.rvals[out]
+	}
+	outSz := d.sizes[out]
+	for s := range t.n {
+		off := s * outSz
+		for _, in := range o.In {
+			sz := d.sizes[in]
+			copy(dst[off:off+sz], src[in][s*sz:(s+1)*sz])
+			off += sz
+		}
+	}
+}
+
+// concatBackward hands each input its channels of the output's gradient.
+func (t *tape) concatBackward(d *Differentiator, o *nets.Op, out int, gy, rgy []float32) {
+	outSz := d.sizes[out]
+	for s := range t.n {
+		off := s * outSz
+		for _, in := range o.In {
+			sz := d.sizes[in]
+			if in > 0 {
+				addInto(t.grads[in][s*sz:(s+1)*sz], gy[off:off+sz])
+				if rgy != nil {
+					addInto(t.rgrs[in][s*sz:(s+1)*sz], rgy[off:off+sz])
+				}
+			}
+			off += sz
+		}
+	}
+}
