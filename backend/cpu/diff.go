@@ -50,7 +50,8 @@ const diffSlices = 16
 // learnable parameter, the Weight entries; buffers are never
 // differentiated). The vectors of its methods are flat float32 slices over
 // those parameters in net order (see [Differentiator.Params]).
-// p.BatchSize is the chunk size (0 means 32).
+// p.BatchSize is the chunk size (0 means 32, or less for a dataset of
+// fewer than 512 samples, so that every slice has work).
 func NewDifferentiator(p *backend.Problem, params []string, opts *Options) (*Differentiator, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
@@ -66,7 +67,9 @@ func NewDifferentiator(p *backend.Problem, params []string, opts *Options) (*Dif
 		d.workers = runtime.GOMAXPROCS(0)
 	}
 	if d.chunk <= 0 {
-		d.chunk = 32
+		// Small enough that every slice gets a chunk, so that a small
+		// dataset still spreads over the cores; the data alone decides.
+		d.chunk = min(32, max(1, (d.data.N+diffSlices-1)/diffSlices))
 	}
 	d.gemm, d.blas = loadSgemmT(opts.BLAS)
 	want := map[string]bool{}

@@ -13,7 +13,8 @@ type tape struct {
 	n                        int
 	vals, grads, rvals, rgrs [][]float32
 	argmax                   [][]int32 // per value made by MaxPool: the input index of each output
-	cols, rcols, gcols       []float32 // im2col scratch
+	cols, rcols, gcols       []float32 // im2col scratch, kk × n·hw
+	gy, rgy                  []float32 // a gradient, channel-major
 }
 
 // tape returns a worker's scratch, sized for d's chunks.
@@ -28,7 +29,7 @@ func (d *Differentiator) tape() *tape {
 	cols := 0
 	for i, o := range d.p.Net.Ops {
 		if o.Kind == nets.Conv {
-			cols = max(cols, d.shape(o.In[0])[0]*o.Kernel*o.Kernel*o.H*o.W)
+			cols = max(cols, d.chunk*max(d.shape(o.In[0])[0]*o.Kernel*o.Kernel, o.C)*o.H*o.W)
 		}
 		if o.Kind == nets.MaxPool {
 			t.argmax[i+1] = make([]int32, d.chunk*d.sizes[i+1])
@@ -280,61 +281,114 @@ func addInto(dst, src []float32) {
 	}
 }
 
+// The convolutions run one GEMM per chunk, not per sample: the samples'
+// im2col columns side by side, kk × n·hw, give outputs channel-major,
+// C × n·hw, which toNCHW and fromNCHW turn to and from the tape's
+// sample-major layout.
+
 // convForward: y = W∗x + b; Ry = W∗Rx + V∗x + Vb.
 func (t *tape) convForward(d *Differentiator, o *nets.Op, ci [3]int, w, v, x, y, rx, ry []float32) {
-	k := o.Kernel
-	kk, hw := ci[0]*k*k, o.H*o.W
-	inSz, outSz := ci[0]*ci[1]*ci[2], o.C*hw
+	n, kk, hw := t.n, ci[0]*o.Kernel*o.Kernel, o.H*o.W
 	W, B := d.param(w, o.Name+".weight"), d.param(w, o.Name+".bias")
-	VW, VB := d.param(v, o.Name+".weight"), d.param(v, o.Name+".bias")
-	for s := range t.n {
-		cols := t.im2col(t.cols, x[s*inSz:(s+1)*inSz], ci, o)
-		ys := y[s*outSz : (s+1)*outSz]
-		d.gemm(false, false, o.C, hw, kk, W, kk, cols, hw, 0, ys, hw)
-		addBias(ys, B, hw)
-		if ry == nil {
-			continue
-		}
-		rys := ry[s*outSz : (s+1)*outSz]
-		rcols := t.im2col(t.rcols, rx[s*inSz:(s+1)*inSz], ci, o)
-		d.gemm(false, false, o.C, hw, kk, W, kk, rcols, hw, 0, rys, hw)
-		d.gemm(false, false, o.C, hw, kk, VW, kk, cols, hw, 1, rys, hw)
-		addBias(rys, VB, hw)
+	cols := t.im2colAll(t.cols, x, ci, o)
+	out := t.gcols[:o.C*n*hw]
+	d.gemm(false, false, o.C, n*hw, kk, W, kk, cols, n*hw, 0, out, n*hw)
+	toNCHW(y, out, n, o.C, hw, B)
+	if ry == nil {
+		return
 	}
+	VW, VB := d.param(v, o.Name+".weight"), d.param(v, o.Name+".bias")
+	rcols := t.im2colAll(t.rcols, rx, ci, o)
+	d.gemm(false, false, o.C, n*hw, kk, W, kk, rcols, n*hw, 0, out, n*hw)
+	d.gemm(false, false, o.C, n*hw, kk, VW, kk, cols, n*hw, 1, out, n*hw)
+	toNCHW(ry, out, n, o.C, hw, VB)
 }
 
 // convBackward: gW += gy·colsᵀ, gb += Σgy, gx += col2im(Wᵀ·gy); and
 // RgW += Rgy·colsᵀ + gy·Rcolsᵀ, Rgb += ΣRgy, Rgx += col2im(Wᵀ·Rgy + Vᵀ·gy).
 func (t *tape) convBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r, x, rx, gy, rgy, gx, rgx []float32) {
-	k := o.Kernel
-	kk, hw := ci[0]*k*k, o.H*o.W
-	inSz, outSz := ci[0]*ci[1]*ci[2], o.C*hw
+	n, kk, hw := t.n, ci[0]*o.Kernel*o.Kernel, o.H*o.W
 	W := d.param(w, o.Name+".weight")
-	VW := d.param(v, o.Name+".weight")
 	GW, GB := d.param(g, o.Name+".weight"), d.param(g, o.Name+".bias")
+	cols := t.im2colAll(t.cols, x, ci, o)
+	gyc := fromNCHW(&t.gy, gy, n, o.C, hw)
+	d.gemm(false, true, o.C, kk, n*hw, gyc, n*hw, cols, n*hw, 1, GW, kk)
+	sumRows(GB, gyc, n*hw)
+	if gx != nil {
+		gcols := t.gcols[:kk*n*hw]
+		d.gemm(true, false, kk, n*hw, o.C, W, kk, gyc, n*hw, 0, gcols, n*hw)
+		t.col2imAll(gx, gcols, ci, o)
+	}
+	if rgy == nil {
+		return
+	}
+	VW := d.param(v, o.Name+".weight")
 	RW, RB := d.param(r, o.Name+".weight"), d.param(r, o.Name+".bias")
-	for s := range t.n {
-		cols := t.im2col(t.cols, x[s*inSz:(s+1)*inSz], ci, o)
-		gys := gy[s*outSz : (s+1)*outSz]
-		d.gemm(false, true, o.C, kk, hw, gys, hw, cols, hw, 1, GW, kk)
-		sumRows(GB, gys, hw)
-		if gx != nil {
-			d.gemm(true, false, kk, hw, o.C, W, kk, gys, hw, 0, t.gcols, hw)
-			t.col2im(gx[s*inSz:(s+1)*inSz], t.gcols, ci, o)
+	rgyc := fromNCHW(&t.rgy, rgy, n, o.C, hw)
+	rcols := t.im2colAll(t.rcols, rx, ci, o)
+	d.gemm(false, true, o.C, kk, n*hw, rgyc, n*hw, cols, n*hw, 1, RW, kk)
+	d.gemm(false, true, o.C, kk, n*hw, gyc, n*hw, rcols, n*hw, 1, RW, kk)
+	sumRows(RB, rgyc, n*hw)
+	if rgx != nil {
+		gcols := t.gcols[:kk*n*hw]
+		d.gemm(true, false, kk, n*hw, o.C, W, kk, rgyc, n*hw, 0, gcols, n*hw)
+		d.gemm(true, false, kk, n*hw, o.C, VW, kk, gyc, n*hw, 1, gcols, n*hw)
+		t.col2imAll(rgx, gcols, ci, o)
+	}
+}
+
+// toNCHW copies out (C × n·hw, channel-major) to y (n × C × hw), adding
+// b[c] to channel c if b is not nil.
+func toNCHW(y, out []float32, n, c, hw int, b []float32) {
+	for ch := range c {
+		bias := float32(0)
+		if b != nil {
+			bias = b[ch]
 		}
-		if rgy == nil {
-			continue
+		for s := range n {
+			src := out[(ch*n+s)*hw : (ch*n+s+1)*hw]
+			dst := y[(s*c+ch)*hw : (s*c+ch+1)*hw]
+			for j, a := range src {
+				dst[j] = a + bias
+			}
 		}
-		rgys := rgy[s*outSz : (s+1)*outSz]
-		rcols := t.im2col(t.rcols, rx[s*inSz:(s+1)*inSz], ci, o)
-		d.gemm(false, true, o.C, kk, hw, rgys, hw, cols, hw, 1, RW, kk)
-		d.gemm(false, true, o.C, kk, hw, gys, hw, rcols, hw, 1, RW, kk)
-		sumRows(RB, rgys, hw)
-		if rgx != nil {
-			d.gemm(true, false, kk, hw, o.C, W, kk, rgys, hw, 0, t.gcols, hw)
-			d.gemm(true, false, kk, hw, o.C, VW, kk, gys, hw, 1, t.gcols, hw)
-			t.col2im(rgx[s*inSz:(s+1)*inSz], t.gcols, ci, o)
+	}
+}
+
+// fromNCHW copies y (n × C × hw) into buf, channel-major (C × n·hw),
+// growing it as needed, and returns the copy.
+func fromNCHW(buf *[]float32, y []float32, n, c, hw int) []float32 {
+	if cap(*buf) < len(y) {
+		*buf = make([]float32, len(y))
+	}
+	out := (*buf)[:len(y)]
+	for ch := range c {
+		for s := range n {
+			copy(out[(ch*n+s)*hw:(ch*n+s+1)*hw], y[(s*c+ch)*hw:(s*c+ch+1)*hw])
 		}
+	}
+	return out
+}
+
+// im2colAll lays out the k×k windows of the chunk's samples of x as the
+// columns of cols: kk rows of n·hw, sample s's columns at s·hw.
+func (t *tape) im2colAll(cols, x []float32, ci [3]int, o *nets.Op) []float32 {
+	n, kk, hw := t.n, ci[0]*o.Kernel*o.Kernel, o.H*o.W
+	inSz := ci[0] * ci[1] * ci[2]
+	out := cols[:kk*n*hw]
+	for s := range n {
+		t.im2col(out, x[s*inSz:(s+1)*inSz], ci, o, s*hw, n*hw)
+	}
+	return out
+}
+
+// col2imAll adds the columns of cols (as im2colAll lays them out) back onto
+// the samples of gx.
+func (t *tape) col2imAll(gx, cols []float32, ci [3]int, o *nets.Op) {
+	n, hw := t.n, o.H*o.W
+	inSz := ci[0] * ci[1] * ci[2]
+	for s := range n {
+		t.col2im(gx[s*inSz:(s+1)*inSz], cols, ci, o, s*hw, n*hw)
 	}
 }
 
@@ -359,21 +413,18 @@ func sumRows(dst, x []float32, hw int) {
 	}
 }
 
-// im2col lays out one sample's k×k windows of x (C×H×W) as the columns of
-// cols (C·k·k rows, one column per output pixel), zero outside the input;
-// a 1×1 unpadded stride-1 convolution reads x itself.
-func (t *tape) im2col(cols, x []float32, ci [3]int, o *nets.Op) []float32 {
+// im2col writes one sample's k×k windows of x (C×H×W) into cols, whose
+// rows are ld long: row (c, ky, kx) gets, from column off on, the input
+// pixel under that tap for every output pixel, zero outside the input.
+func (t *tape) im2col(cols, x []float32, ci [3]int, o *nets.Op, off, ld int) {
 	k, st, pad := o.Kernel, o.Stride, o.Pad
-	if k == 1 && st == 1 && pad == 0 {
-		return x
-	}
 	h, w, oh, ow := ci[1], ci[2], o.H, o.W
 	row := 0
 	for c := range ci[0] {
 		plane := x[c*h*w : (c+1)*h*w]
 		for ky := range k {
 			for kx := range k {
-				dst := cols[row*oh*ow : (row+1)*oh*ow]
+				dst := cols[row*ld+off : row*ld+off+oh*ow]
 				for oy := range oh {
 					iy := oy*st - pad + ky
 					line := dst[oy*ow : (oy+1)*ow]
@@ -381,12 +432,12 @@ func (t *tape) im2col(cols, x []float32, ci [3]int, o *nets.Op) []float32 {
 						clear(line)
 						continue
 					}
+					src := plane[iy*w : (iy+1)*w]
 					for ox := range ow {
-						ix := ox*st - pad + kx
-						if ix < 0 || ix >= w {
-							line[ox] = 0
+						if ix := ox*st - pad + kx; ix >= 0 && ix < w {
+							line[ox] = src[ix]
 						} else {
-							line[ox] = plane[iy*w+ix]
+							line[ox] = 0
 						}
 					}
 				}
@@ -394,32 +445,29 @@ func (t *tape) im2col(cols, x []float32, ci [3]int, o *nets.Op) []float32 {
 			}
 		}
 	}
-	return cols[:ci[0]*k*k*oh*ow]
 }
 
-// col2im adds the columns of cols back onto gx (one sample, C×H×W), the
-// adjoint of im2col.
-func (t *tape) col2im(gx, cols []float32, ci [3]int, o *nets.Op) {
+// col2im adds the columns of cols (laid out as im2col writes them) back
+// onto gx, one sample's C×H×W: the adjoint of im2col.
+func (t *tape) col2im(gx, cols []float32, ci [3]int, o *nets.Op, off, ld int) {
 	k, st, pad := o.Kernel, o.Stride, o.Pad
-	if k == 1 && st == 1 && pad == 0 {
-		addInto(gx, cols[:len(gx)])
-		return
-	}
 	h, w, oh, ow := ci[1], ci[2], o.H, o.W
 	row := 0
 	for c := range ci[0] {
 		plane := gx[c*h*w : (c+1)*h*w]
 		for ky := range k {
 			for kx := range k {
-				src := cols[row*oh*ow : (row+1)*oh*ow]
+				src := cols[row*ld+off : row*ld+off+oh*ow]
 				for oy := range oh {
 					iy := oy*st - pad + ky
 					if iy < 0 || iy >= h {
 						continue
 					}
-					for ox := range ow {
+					dst := plane[iy*w : (iy+1)*w]
+					line := src[oy*ow : (oy+1)*ow]
+					for ox, a := range line {
 						if ix := ox*st - pad + kx; ix >= 0 && ix < w {
-							plane[iy*w+ix] += src[oy*ow+ox]
+							dst[ix] += a
 						}
 					}
 				}

@@ -1,0 +1,373 @@
+package landscape
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/landscape-go/landscape/backend"
+	"github.com/landscape-go/landscape/backend/cpu"
+	"github.com/landscape-go/landscape/data"
+	"github.com/landscape-go/landscape/export"
+	"github.com/landscape-go/landscape/landscape/curvature"
+	"github.com/landscape-go/landscape/landscape/surface"
+	"github.com/landscape-go/landscape/nets"
+)
+
+// HessianParams selects the parameters whose Hessian is analysed.
+type HessianParams int
+
+const (
+	// Rank2Params takes every parameter tensor of rank > 1 (convolution
+	// and linear weights): the reference's choice (plot_hessian_eigen.py
+	// with its defaults), which leaves out biases and batch norm.
+	Rank2Params HessianParams = iota
+	// AllParams takes every learnable parameter, as PyHessian does.
+	AllParams
+)
+
+var hessianParamsNames = [...]string{"rank2", "all"}
+
+func (p HessianParams) String() string {
+	if int(p) < len(hessianParamsNames) {
+		return hessianParamsNames[p]
+	}
+	return fmt.Sprintf("HessianParams(%d)", int(p))
+}
+
+// ParseHessianParams parses "rank2" or "all".
+func ParseHessianParams(s string) (HessianParams, error) {
+	if i := slices.Index(hessianParamsNames[:], s); i >= 0 {
+		return HessianParams(i), nil
+	}
+	return 0, fmt.Errorf("landscape: parameters %q: want rank2 (weights of rank > 1, the reference's) or all", s)
+}
+
+// HessianSpec says whose Hessian to analyse and how: that of the mean
+// cross-entropy loss of Model at Checkpoint over one split of Data
+// (batch norm in eval mode), with respect to the parameters Params
+// selects.
+type HessianSpec struct {
+	Model       string
+	ModelConfig nets.Config
+	// Checkpoint is the weights file; for an ONNX model it defaults to
+	// the model file.
+	Checkpoint  string
+	Data        data.Spec
+	Split       string // train (the default) or test
+	DataOptions data.Options
+	Params      HessianParams
+
+	// Top is the number of largest eigenvalues to find (0 means 1); the
+	// smallest is found with the largest, in the same Lanczos run.
+	Top int
+	// TraceSamples caps Hutchinson's samples (0 means 50); the estimate
+	// stops early once its standard error is 1% of it.
+	TraceSamples int
+	// DensityRuns and DensitySteps shape the stochastic Lanczos
+	// quadrature (0 means 1 run of 80 steps); a negative DensityRuns
+	// skips the density.
+	DensityRuns, DensitySteps int
+	// PerLayer adds, for every selected tensor alone, its block's top
+	// eigenvalue and trace (costly: two estimates per tensor).
+	PerLayer bool
+	// Tol is the eigenvalues' relative residual (0 means 1e-4: the
+	// Hessian-vector products are float32, good to about 1e-6).
+	Tol float64
+	// Seed seeds the random start and probe vectors.
+	Seed uint64
+	// BatchSize is the samples per chunk (0 means 32).
+	BatchSize int
+}
+
+// HessianReport is what [Hessian] finds; it is written as hessian.json.
+type HessianReport struct {
+	Tool       string            `json:"tool"`
+	Version    string            `json:"version"`
+	Created    string            `json:"created"`
+	Model      surface.ModelInfo `json:"model"`
+	Checkpoint surface.FileInfo  `json:"checkpoint"`
+	Data       surface.DataInfo  `json:"data"`
+	// Params says which parameters count, and Tensors lists them; Dim is
+	// the number of scalars, the Hessian's size.
+	Params  string   `json:"params"`
+	Tensors []string `json:"tensors"`
+	Dim     int      `json:"dim"`
+	// Loss is the mean loss and GradNorm the gradient's norm at the
+	// checkpoint, over the selected parameters.
+	Loss     float64 `json:"loss"`
+	GradNorm float64 `json:"grad_norm"`
+	// Top holds the largest eigenvalues, largest first; Min the smallest
+	// and Ratio |Min/Top[0]|, the paper's measure of non-convexity.
+	Top   []float64 `json:"top"`
+	Min   float64   `json:"min"`
+	Ratio float64   `json:"ratio"`
+	// Trace is Hutchinson's estimate with its standard error.
+	Trace       float64 `json:"trace"`
+	TraceStdErr float64 `json:"trace_stderr"`
+	TraceSample int     `json:"trace_samples"`
+	// Density is the eigenvalue density by stochastic Lanczos quadrature,
+	// broadened as PyHessian's density_generate, on a grid.
+	Density *Density `json:"density,omitempty"`
+	// Layers holds per-tensor figures with PerLayer.
+	Layers []LayerCurvature `json:"layers,omitempty"`
+	// HVPs counts the Hessian-vector products, each over all the data.
+	HVPs        int     `json:"hvps"`
+	Device      string  `json:"device"`
+	WallSeconds float64 `json:"wall_seconds"`
+}
+
+// Density is a spectral density on a grid, and the quadrature it comes
+// from.
+type Density struct {
+	X       []float64   `json:"x"`
+	Rho     []float64   `json:"rho"`
+	Nodes   [][]float64 `json:"nodes"`
+	Weights [][]float64 `json:"weights"`
+}
+
+// LayerCurvature is the curvature of one parameter tensor's block of the
+// Hessian.
+type LayerCurvature struct {
+	Name        string  `json:"name"`
+	Dim         int     `json:"dim"`
+	Top         float64 `json:"top"`
+	Trace       float64 `json:"trace"`
+	TraceStdErr float64 `json:"trace_stderr"`
+}
+
+// ErrCPUOnly is returned for derivatives asked of a GPU: the CUDA backend
+// has no backward pass yet.
+var ErrCPUOnly = errors.New("derivatives run on the CPU only for now")
+
+// Hessian analyses the Hessian of spec's loss on the CPU: its extreme
+// eigenvalues by Lanczos with full reorthogonalisation (one run gives both
+// ends; more of the top with spec.Top > 1), its trace by Hutchinson's
+// estimator, its eigenvalue density by stochastic Lanczos quadrature, and
+// with PerLayer each tensor's block. opts.Device must be the CPU (or
+// auto); opts.Log and opts.Progress report as for a surface.
+func Hessian(ctx context.Context, spec HessianSpec, opts *Options) (*HessianReport, error) {
+	start := time.Now()
+	if opts == nil {
+		opts = &Options{}
+	}
+	if kind, _, err := ParseDevice(opts.Device.Name); err != nil {
+		return nil, err
+	} else if kind == "cuda" {
+		return nil, fmt.Errorf("landscape: hessian on %s: %w", opts.Device.Name, ErrCPUOnly)
+	}
+	if spec.Checkpoint == "" && IsONNX(spec.Model) {
+		spec.Checkpoint = spec.Model
+	}
+	if spec.Split == "" {
+		spec.Split = "train"
+	}
+	sets, mc, err := loadSets(spec.Data, []string{spec.Split}, &spec.DataOptions, spec.ModelConfig)
+	if err != nil {
+		return nil, err
+	}
+	w, err := LoadWeights(spec.Checkpoint, spec.Model, mc)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, p := range w.Net.Params {
+		if p.Kind == nets.Weight && (spec.Params == AllParams || len(p.Shape) > 1) {
+			names = append(names, p.Name)
+		}
+	}
+	prob := &backend.Problem{Net: w.Net, Center: w.State, BatchSize: spec.BatchSize, Data: []*backend.Data{backendData(w.Net, sets[0])}}
+	diff, err := cpu.NewDifferentiator(prob, names, &opts.Device.CPU)
+	if err != nil {
+		return nil, err
+	}
+	defer diff.Close()
+	in := &Input{Net: w.Net, Data: sets}
+	prov := provenance(in)
+	prov.Data.Path, prov.Data.SampleSeed = spec.Data.Path, spec.DataOptions.SampleSeed
+	rep := &HessianReport{
+		Tool: "landscape", Version: Version, Created: start.UTC().Format(time.RFC3339),
+		Model: prov.Model, Checkpoint: w.File, Data: prov.Data,
+		Params: spec.Params.String(), Tensors: names, Dim: diff.Dim(), Device: diff.Describe(),
+	}
+	opts.logf("hessian: %s, %d tensors (%s), %d parameters, %d samples; %s", w.Net.Name, len(names), spec.Params, rep.Dim, sets[0].N, rep.Device)
+	op := &hessianOperator{d: diff, log: opts.logf}
+	grad := make([]float32, diff.Dim())
+	if rep.Loss, err = diff.Gradient(ctx, backend.Coord{}, grad); err != nil {
+		return nil, err
+	}
+	rep.GradNorm = norm32(grad)
+	if err := hessianFigures(ctx, spec, op, diff.Dim(), rep); err != nil {
+		return rep, err
+	}
+	if spec.PerLayer {
+		off := 0
+		for _, p := range diff.Params() {
+			n := nets.NumElements(p.Shape)
+			block := &blockOperator{op: op, off: off, n: n}
+			l, err := layerCurvature(ctx, spec, block)
+			if err != nil {
+				return rep, fmt.Errorf("landscape: hessian of %s: %w", p.Name, err)
+			}
+			l.Name, l.Dim = p.Name, n
+			rep.Layers = append(rep.Layers, l)
+			opts.logf("hessian: %s: top %.6g, trace %.6g ± %.2g", p.Name, l.Top, l.Trace, l.TraceStdErr)
+			off += n
+		}
+	}
+	rep.HVPs = op.applies
+	rep.WallSeconds = time.Since(start).Seconds()
+	return rep, nil
+}
+
+// HessianFile is the name of the report [HessianReport.Write] writes.
+const HessianFile = "hessian.json"
+
+// Write writes the report to dir, created if missing, as hessian.json and,
+// with a density, its figure density.FORMAT in each format; it returns
+// the files written.
+func (r *HessianReport) Write(dir string, formats []string) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	file := filepath.Join(dir, HessianFile)
+	if err := writeJSON(file, r); err != nil {
+		return nil, err
+	}
+	written := []string{file}
+	if r.Density == nil || len(formats) == 0 {
+		return written, nil
+	}
+	caption := []string{fmt.Sprintf("%s at %s: %d parameters (%s), %d samples of %s; λmax %.4g, λmin %.4g, trace %.4g ± %.2g",
+		r.Model.Name, filepath.Base(r.Checkpoint.Path), r.Dim, r.Params, r.Data.Samples[0], r.Data.Splits[0], r.Top[0], r.Min, r.Trace, r.TraceStdErr)}
+	curves := []export.DensityCurve{{Label: r.Model.Name, X: r.Density.X, Rho: r.Density.Rho}}
+	figs, err := export.WriteDensityPlots(dir, "density", curves, caption, formats, nil)
+	return append(written, figs...), err
+}
+
+// hessianFigures finds the eigenvalues, trace and density of op.
+func hessianFigures(ctx context.Context, spec HessianSpec, op curvature.Operator, dim int, rep *HessianReport) error {
+	tol := spec.Tol
+	if tol == 0 {
+		tol = 1e-4
+	}
+	eo := &curvature.Options{Tol: tol, Seed: spec.Seed, MaxIter: min(dim, 300)}
+	ext, err := curvature.Extremes(ctx, op, eo)
+	if err != nil {
+		return fmt.Errorf("landscape: hessian eigenvalues: %w", err)
+	}
+	rep.Min, rep.Top = ext.Pairs[0].Value, []float64{ext.Pairs[1].Value}
+	if spec.Top > 1 {
+		top, err := curvature.Eigs(ctx, op, spec.Top, curvature.Largest, eo)
+		if err != nil {
+			return fmt.Errorf("landscape: hessian top %d eigenvalues: %w", spec.Top, err)
+		}
+		rep.Top = rep.Top[:0]
+		for _, p := range top.Pairs {
+			rep.Top = append(rep.Top, p.Value)
+		}
+	}
+	rep.Ratio = math.Abs(rep.Min / rep.Top[0])
+	samples := spec.TraceSamples
+	if samples == 0 {
+		samples = 50
+	}
+	tr, err := curvature.Trace(ctx, op, &curvature.TraceOptions{MaxSamples: samples, MinSamples: min(10, samples), Tol: 0.01, Seed: spec.Seed + 1})
+	if err != nil {
+		return fmt.Errorf("landscape: hessian trace: %w", err)
+	}
+	rep.Trace, rep.TraceStdErr, rep.TraceSample = tr.Mean, tr.StdErr, tr.Samples
+	if spec.DensityRuns < 0 {
+		return nil
+	}
+	runs, steps := max(spec.DensityRuns, 1), spec.DensitySteps
+	if steps == 0 {
+		steps = 80
+	}
+	sp, err := curvature.SLQ(ctx, op, &curvature.DensityOptions{Runs: runs, Steps: steps, Seed: spec.Seed + 2})
+	if err != nil {
+		return fmt.Errorf("landscape: hessian density: %w", err)
+	}
+	x, rho := sp.Density(nil) // PyHessian's grid: 10000 points, σ² = 1e-5 of the span
+	rep.Density = &Density{X: x, Rho: rho, Nodes: sp.Nodes, Weights: sp.Weights}
+	return nil
+}
+
+// layerCurvature finds one block's top eigenvalue and trace.
+func layerCurvature(ctx context.Context, spec HessianSpec, op curvature.Operator) (LayerCurvature, error) {
+	top, err := curvature.Eigs(ctx, op, 1, curvature.Largest, &curvature.Options{Tol: 1e-3, Seed: spec.Seed, MaxIter: min(op.Dim(), 100)})
+	if err != nil {
+		return LayerCurvature{}, err
+	}
+	tr, err := curvature.Trace(ctx, op, &curvature.TraceOptions{MaxSamples: 20, MinSamples: min(5, op.Dim()), Tol: 0.02, Seed: spec.Seed + 1})
+	if err != nil {
+		return LayerCurvature{}, err
+	}
+	return LayerCurvature{Top: top.Pairs[0].Value, Trace: tr.Mean, TraceStdErr: tr.StdErr}, nil
+}
+
+// hessianOperator is the Hessian of a differentiator at the centre as a
+// curvature.Operator over float64 vectors.
+type hessianOperator struct {
+	d       backend.Differentiator
+	v, hv   []float32
+	applies int
+	log     func(string, ...any)
+}
+
+func (o *hessianOperator) Dim() int { return o.d.Dim() }
+
+func (o *hessianOperator) Apply(ctx context.Context, dst, v []float64) error {
+	if o.v == nil {
+		o.v, o.hv = make([]float32, o.d.Dim()), make([]float32, o.d.Dim())
+	}
+	for i, x := range v {
+		o.v[i] = float32(x)
+	}
+	if _, err := o.d.HVP(ctx, backend.Coord{}, o.v, o.hv); err != nil {
+		return err
+	}
+	for i, x := range o.hv {
+		dst[i] = float64(x)
+	}
+	o.applies++
+	if o.applies%25 == 0 {
+		o.log("hessian: %d Hessian-vector products", o.applies)
+	}
+	return nil
+}
+
+// blockOperator is the diagonal block of a Hessian for entries
+// [off, off+n) of its vectors.
+type blockOperator struct {
+	op     *hessianOperator
+	off, n int
+	v, hv  []float64
+}
+
+func (b *blockOperator) Dim() int { return b.n }
+
+func (b *blockOperator) Apply(ctx context.Context, dst, v []float64) error {
+	if b.v == nil {
+		b.v, b.hv = make([]float64, b.op.Dim()), make([]float64, b.op.Dim())
+	}
+	copy(b.v[b.off:b.off+b.n], v)
+	if err := b.op.Apply(ctx, b.hv, b.v); err != nil {
+		return err
+	}
+	copy(dst, b.hv[b.off:b.off+b.n])
+	return nil
+}
+
+func norm32(x []float32) float64 {
+	s := 0.0
+	for _, a := range x {
+		s += float64(a) * float64(a)
+	}
+	return math.Sqrt(s)
+}
