@@ -16,6 +16,8 @@ import (
 var pathColors = []color.Color{
 	color.RGBA{R: 220, G: 30, B: 30, A: 255}, color.RGBA{R: 245, G: 130, B: 0, A: 255},
 	color.RGBA{R: 200, G: 0, B: 200, A: 255}, color.RGBA{R: 0, G: 0, B: 0, A: 255},
+	color.RGBA{R: 30, G: 90, B: 220, A: 255}, color.RGBA{R: 20, G: 150, B: 60, A: 255},
+	color.RGBA{R: 140, G: 86, B: 75, A: 255}, color.RGBA{R: 0, G: 170, B: 190, A: 255},
 }
 
 // A path of more than maxPathDots points is drawn as a line without dots,

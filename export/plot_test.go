@@ -521,3 +521,33 @@ func TestLongPathsAreThinned(t *testing.T) {
 			vertices, dots != nil, last, maxPathVertices+1)
 	}
 }
+
+// A density figure renders in every format; bad curves are refused.
+func TestDensityFigure(t *testing.T) {
+	t.Parallel()
+	x := make([]float64, 200)
+	rho := make([]float64, 200)
+	for i := range x {
+		x[i] = -5 + float64(i)*0.5
+		rho[i] = math.Exp(-x[i]*x[i]/2) + 1e-9
+	}
+	dir := t.TempDir()
+	paths, err := WriteDensityPlots(dir, "density", []DensityCurve{{Label: "a", X: x, Rho: rho}, {Label: "b", X: x, Rho: rho[:200]}}, []string{"caption"}, Formats(), nil)
+	if err != nil || len(paths) != len(Formats()) {
+		t.Fatalf("wrote %v, %v", paths, err)
+	}
+	for _, p := range paths {
+		if st, err := os.Stat(p); err != nil || st.Size() < 1000 {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+	for _, bad := range [][]DensityCurve{
+		{{Label: "short", X: x[:1], Rho: rho[:1]}},
+		{{Label: "mismatched", X: x, Rho: rho[:10]}},
+		{{Label: "zero", X: x, Rho: make([]float64, 200)}},
+	} {
+		if _, err := NewDensityFigure(bad, nil, nil); !errors.Is(err, ErrPlot) {
+			t.Errorf("%s: error %v, want ErrPlot", bad[0].Label, err)
+		}
+	}
+}

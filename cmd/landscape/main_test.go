@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/landscape-go/landscape/export"
+	"github.com/landscape-go/landscape/landscape"
 	"github.com/landscape-go/landscape/landscape/surface"
 	"github.com/landscape-go/landscape/normalize"
 )
@@ -305,5 +306,62 @@ func TestONNXModelOnTheCommandLine(t *testing.T) {
 	mb, err := normalize.ReadMeta(onnxDirs)
 	if err != nil || ma.SHA256 != mb.SHA256 {
 		t.Errorf("directions differ: zoo %s, ONNX %s (%v)", ma.SHA256, mb.SHA256, err)
+	}
+}
+
+// hessian writes its report and the density figure, and prints the
+// extreme eigenvalues and the trace.
+func TestHessianCommand(t *testing.T) {
+	t.Parallel()
+	out := t.TempDir()
+	code, stdout, stderr := landscapeCLI(t, "hessian", "--model", "resnet20", "--channels", "1", "--size", "28",
+		"--checkpoint", filepath.Join(zoo, "resnet20.pt"), "--data", "npz:"+filepath.Join(zoo, "resnet20.data.npz"),
+		"--samples", "4", "--trace-samples", "4", "--density-steps", "8", "--format", "png", "--quiet", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"λmax", "λmin", "|λmin/λmax|", "trace", "over 270608 parameters (rank2)", "density.png"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(out, "hessian.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep landscape.HessianReport
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Dim != 270608 || rep.Data.Samples[0] != 4 || !(rep.Top[0] > 0) || !(rep.Min <= rep.Top[0]) || rep.TraceSample != 4 || rep.Density == nil || rep.HVPs < 10 {
+		t.Errorf("report: dim %d, samples %v, top %v, min %g, trace samples %d, density %v, %d HVPs", rep.Dim, rep.Data.Samples, rep.Top, rep.Min, rep.TraceSample, rep.Density != nil, rep.HVPs)
+	}
+	if code, _, stderr := landscapeCLI(t, "hessian", "--model", "resnet20", "--checkpoint", "x.pt", "--data", "npz:x.npz", "--out", out, "--params", "some"); code != 2 || !strings.Contains(stderr, "want rank2") {
+		t.Errorf("--params some: exit %d\n%s", code, stderr)
+	}
+}
+
+// toy races optimizers on a function and draws their paths; a bad
+// optimizer or function is a usage error.
+func TestToyCommand(t *testing.T) {
+	t.Parallel()
+	out := t.TempDir()
+	code, stdout, stderr := landscapeCLI(t, "toy", "--function", "himmelblau", "--optimizers", "sgd,adam:0.05", "--format", "png,svg", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"sgd, lr 0.005", "adam, lr 0.05", "after 200 steps", "himmelblau_loss_2dcontour_log.png", "himmelblau_loss_2dcontour_log.svg"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	for _, c := range [][]string{
+		{"toy", "--optimizers", "lbfgs", "--out", out},
+		{"toy", "--function", "ackley", "--out", out},
+		{"toy", "--optimizers", "adam:fast", "--out", out},
+	} {
+		if code, _, stderr := landscapeCLI(t, c...); code != 2 {
+			t.Errorf("%q: exit %d, want 2\n%s", c, code, stderr)
+		}
 	}
 }

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/landscape-go/landscape/export"
+	"github.com/landscape-go/landscape/landscape/optim"
+	"github.com/landscape-go/landscape/landscape/toy"
+)
+
+func cmdToy(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("toy", "--function F --optimizers sgd,momentum,adam[:LR] --out DIR [flags]", stderr)
+	function := fs.String("function", "rosenbrock", "the function: rosenbrock, himmelblau, saddle or bowl")
+	optimizers := fs.String("optimizers", "sgd,momentum,nesterov,rmsprop,adam", "optimizers to race, comma-separated, each NAME or NAME:LR; names: "+strings.Join(optim.Names(), ", "))
+	lr := fs.Float64("lr", 0, "learning rate of the optimizers given without one (0: each one's PyTorch default; for SGD, one that suits the function)")
+	steps := fs.Int("steps", 0, "steps of each optimizer (default: enough for the function, 40 to 1000)")
+	formats := fs.String("format", "png,svg,pdf", "comma-separated output formats: png, svg, pdf, jpg")
+	out := fs.String("out", "", "output folder, created if missing")
+	if err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	if *out == "" {
+		return usagef("--out is required")
+	}
+	if *steps < 0 || *steps > 1_000_000 || *lr < 0 {
+		return usagef("--steps %d --lr %g: want 1 to 1000000 steps and a learning rate of 0 or more", *steps, *lr)
+	}
+	f, err := toy.Lookup(*function)
+	if err != nil {
+		return usageError{err}
+	}
+	var runs []toy.Run
+	for _, spec := range strings.Split(*optimizers, ",") {
+		name, rate, hasRate := strings.Cut(strings.TrimSpace(spec), ":")
+		r := toy.Run{Optimizer: name, LR: *lr}
+		if hasRate {
+			if r.LR, err = strconv.ParseFloat(rate, 64); err != nil || !(r.LR > 0) {
+				return usagef("--optimizers %q: the learning rate of %s must be a positive number", *optimizers, name)
+			}
+		}
+		runs = append(runs, r)
+	}
+	fmts, err := export.ParseFormats(*formats)
+	if err != nil {
+		return usagef("--%v", err)
+	}
+	paths, err := toy.Race(f, runs, *steps)
+	if err != nil {
+		return usageError{err}
+	}
+	o := &export.PlotOptions{Metric: "loss", Levels: f.Levels, Log: f.Log, XLabel: "x", YLabel: "y",
+		Marks: []export.Mark{{Label: "start", X: f.StartX, Y: f.StartY}}}
+	for _, m := range f.Minima {
+		o.Marks = append(o.Marks, export.Mark{Label: "min", X: m[0], Y: m[1]})
+	}
+	for _, p := range paths {
+		o.Paths = append(o.Paths, export.Path{Label: p.Label, X: p.X, Y: p.Y})
+		fmt.Fprintf(stdout, "%-28s after %d steps at (%.5g, %.5g), loss %.6g\n", p.Label, len(p.X)-1, p.X[len(p.X)-1], p.Y[len(p.Y)-1], p.Final)
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	written, err := export.WritePlots(*out, f.Name, toy.Surface(f), []export.PlotKind{export.ContourPlot}, fmts, o)
+	for _, p := range written {
+		fmt.Fprintln(stdout, "wrote", p)
+	}
+	return err
+}
