@@ -193,8 +193,10 @@ func (d *Differentiator) run(ctx context.Context, at backend.Coord, v, grad, hv 
 			defer d.pool.Put(t)
 			for s := range work {
 				pt := &parts[s]
-				g := make([]float32, len(d.center))
-				var r []float32
+				var g, r []float32
+				if grad != nil {
+					g = make([]float32, len(d.center))
+				}
 				if v != nil {
 					r = make([]float32, len(d.center))
 				}

@@ -298,9 +298,13 @@ func (t *tape) convForward(d *Differentiator, o *nets.Op, ci [3]int, w, v, x, y,
 		return
 	}
 	VW, VB := d.param(v, o.Name+".weight"), d.param(v, o.Name+".bias")
-	rcols := t.im2colAll(t.rcols, rx, ci, o)
-	d.gemm(false, false, o.C, n*hw, kk, W, kk, rcols, n*hw, 0, out, n*hw)
-	d.gemm(false, false, o.C, n*hw, kk, VW, kk, cols, n*hw, 1, out, n*hw)
+	beta := float32(0)
+	if o.In[0] != 0 { // the data's tangent is zero
+		rcols := t.im2colAll(t.rcols, rx, ci, o)
+		d.gemm(false, false, o.C, n*hw, kk, W, kk, rcols, n*hw, 0, out, n*hw)
+		beta = 1
+	}
+	d.gemm(false, false, o.C, n*hw, kk, VW, kk, cols, n*hw, beta, out, n*hw)
 	toNCHW(ry, out, n, o.C, hw, VB)
 }
 
@@ -312,8 +316,10 @@ func (t *tape) convBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r
 	GW, GB := d.param(g, o.Name+".weight"), d.param(g, o.Name+".bias")
 	cols := t.im2colAll(t.cols, x, ci, o)
 	gyc := fromNCHW(&t.gy, gy, n, o.C, hw)
-	d.gemm(false, true, o.C, kk, n*hw, gyc, n*hw, cols, n*hw, 1, GW, kk)
-	sumRows(GB, gyc, n*hw)
+	if GW != nil { // nil when only H·v is wanted
+		d.gemm(false, true, o.C, kk, n*hw, gyc, n*hw, cols, n*hw, 1, GW, kk)
+		sumRows(GB, gyc, n*hw)
+	}
 	if gx != nil {
 		gcols := t.gcols[:kk*n*hw]
 		d.gemm(true, false, kk, n*hw, o.C, W, kk, gyc, n*hw, 0, gcols, n*hw)
@@ -325,9 +331,11 @@ func (t *tape) convBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r
 	VW := d.param(v, o.Name+".weight")
 	RW, RB := d.param(r, o.Name+".weight"), d.param(r, o.Name+".bias")
 	rgyc := fromNCHW(&t.rgy, rgy, n, o.C, hw)
-	rcols := t.im2colAll(t.rcols, rx, ci, o)
 	d.gemm(false, true, o.C, kk, n*hw, rgyc, n*hw, cols, n*hw, 1, RW, kk)
-	d.gemm(false, true, o.C, kk, n*hw, gyc, n*hw, rcols, n*hw, 1, RW, kk)
+	if o.In[0] != 0 { // the data's tangent is zero
+		rcols := t.im2colAll(t.rcols, rx, ci, o)
+		d.gemm(false, true, o.C, kk, n*hw, gyc, n*hw, rcols, n*hw, 1, RW, kk)
+	}
 	sumRows(RB, rgyc, n*hw)
 	if rgx != nil {
 		gcols := t.gcols[:kk*n*hw]
@@ -503,9 +511,11 @@ func (t *tape) linearBackward(d *Differentiator, o *nets.Op, in int, w, v, g, r,
 	n, out := t.n, o.C
 	W := d.param(w, o.Name+".weight")
 	GW, GB := d.param(g, o.Name+".weight"), d.param(g, o.Name+".bias")
-	d.gemm(true, false, out, in, n, gy, out, x, in, 1, GW, in)
-	for s := range n {
-		addInto(GB, gy[s*out:(s+1)*out])
+	if GW != nil {
+		d.gemm(true, false, out, in, n, gy, out, x, in, 1, GW, in)
+		for s := range n {
+			addInto(GB, gy[s*out:(s+1)*out])
+		}
 	}
 	if gx != nil {
 		d.gemm(false, false, n, in, out, gy, out, W, in, 1, gx, in)
@@ -601,8 +611,10 @@ func (t *tape) bnBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r, 
 				}
 			}
 		}
-		gg[c] += float32(sg)
-		gb[c] += float32(sb)
+		if gg != nil {
+			gg[c] += float32(sg)
+			gb[c] += float32(sb)
+		}
 		if rgy != nil {
 			rg[c] += float32(rsg)
 			rb[c] += float32(rsb)
