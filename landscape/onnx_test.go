@@ -2,7 +2,9 @@ package landscape
 
 import (
 	"context"
+	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -10,6 +12,9 @@ import (
 	"github.com/landscape-go/landscape/data"
 	"github.com/landscape-go/landscape/grid"
 	"github.com/landscape-go/landscape/internal/fixture"
+	"github.com/landscape-go/landscape/nets"
+	"github.com/landscape-go/landscape/nets/checkpoint"
+	"github.com/landscape-go/landscape/nets/npz"
 )
 
 // onnxDir holds the networks of scripts/fixtures/make_onnx.py.
@@ -78,7 +83,7 @@ func TestONNXModelRefusesWhatDoesNotFit(t *testing.T) {
 		want        []string
 	}{
 		{"resnet20.onnx", noshort.CheckpointFile(t, "zip"), []string{"missing keys: layer2.0.shortcut.0.weight", "TrainingMode.PRESERVE"}},
-		{"resnet20_folded.onnx", "", []string{"resnet20_folded.onnx", "lost its PyTorch name", "do_constant_folding=False"}},
+		{"resnet20_folded.onnx", "", []string{"resnet20_folded.onnx", "have lost their PyTorch names", "do_constant_folding=False"}},
 	} {
 		_, err := Prepare(Spec{
 			Model: filepath.Join(onnxDir, c.model), Checkpoint: c.ckpt,
@@ -93,6 +98,58 @@ func TestONNXModelRefusesWhatDoesNotFit(t *testing.T) {
 			if !strings.Contains(err.Error(), w) {
 				t.Errorf("%s with %q: error does not say %q:\n%v", c.model, c.ckpt, w, err)
 			}
+		}
+	}
+}
+
+// A graph the engines cannot run (layer norm, GELU, log_softmax) is
+// computed by the reference evaluator: at the centre its loss on the
+// exported samples is PyTorch's, batches of 3 fed to a graph exported for
+// batches of 4, and images of 1x4x5 to its flattened input of 20.
+func TestONNXGraphOffTheEnginesRunsOnTheReferenceEvaluator(t *testing.T) {
+	t.Parallel()
+	model := filepath.Join("..", "nets", "onnx", "testdata", "tiny_mlp.onnx")
+	net, err := NewNet(model, nets.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(net.Ops) != 0 || net.Forward == nil || net.Config != (nets.Config{InChannels: 20, Height: 1, Width: 1, Classes: 5}) {
+		t.Fatalf("net: %d ops, config %+v", len(net.Ops), net.Config)
+	}
+	weights, _, err := checkpoint.Load(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fix, err := npz.Read(filepath.Join("..", "nets", "onnx", "testdata", "tiny_mlp.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _ := fix.Get("input")
+	logp, _ := fix.Get("output")
+	d := &data.Dataset{Name: "npz", Split: "test", N: 4, C: 1, H: 4, W: 5, Classes: 5, X: x.Data, Y: []int32{0, 1, 2, 3}}
+	want, correct := 0.0, 0
+	for i, y := range d.Y {
+		row := logp.Data[i*5 : (i+1)*5]
+		want -= float64(row[y]) / 4
+		if slices.Index(row, slices.Max(row)) == int(y) {
+			correct++
+		}
+	}
+	s, err := Compute(context.Background(), &Input{Net: net, Weights: weights, Data: []*data.Dataset{d},
+		Grid: grid.Grid{X: grid.Axis{Min: -0.5, Max: 0.5, Num: 3}}, BatchSize: 3}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := s.Points[1].Values
+	if math.Abs(got[0]-want) > 1e-5*want || got[1] != 25*float64(correct) {
+		t.Errorf("centre: loss %.7g, accuracy %g%%; PyTorch %.7g, %g%%", got[0], got[1], want, 25*float64(correct))
+	}
+	if s.Provenance.Device == "" || !strings.Contains(s.Provenance.Arithmetic, "reference") {
+		t.Errorf("provenance: device %q, arithmetic %q", s.Provenance.Device, s.Provenance.Arithmetic)
+	}
+	for _, p := range s.Points {
+		if math.IsNaN(p.Values[0]) {
+			t.Errorf("NaN at %g", p.X)
 		}
 	}
 }

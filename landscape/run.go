@@ -83,6 +83,9 @@ func Prepare(spec Spec, opts *Options) (*Job, error) {
 		return nil, err
 	}
 	opts.logf("model: %s, %d parameters, weights from %s", w.Net.Name, w.Net.NumParams(), spec.Checkpoint)
+	if len(w.Net.Ops) == 0 {
+		opts.logf("model: the engines cannot run %s ('landscape inspect %s' says why): the reference evaluator computes it, on the CPU, many times more slowly", w.Net.Name, spec.Model)
+	}
 	x, y, dinfo, err := directions(spec.Directions, spec.Grid.Y != nil, w)
 	if err != nil {
 		return nil, err

@@ -126,7 +126,9 @@ func IsONNX(model string) bool { return strings.EqualFold(filepath.Ext(model), "
 // built with mc, its classes taken from the classifier of sd when
 // mc.Classes is 0; or the graph of an ONNX file lowered onto the engines'
 // ops (see [onnx.Graph.Net]), named after the file, mc filling the input
-// dimensions its export left dynamic.
+// dimensions its export left dynamic, or where the engines cannot run it,
+// a network without ops that the reference evaluator computes (see
+// [onnx.Graph.ReferenceNet]).
 func NewNet(model string, mc nets.Config, sd *nets.StateDict) (*nets.Net, error) {
 	if !IsONNX(model) {
 		if mc.Classes == 0 && sd != nil {
@@ -139,6 +141,10 @@ func NewNet(model string, mc nets.Config, sd *nets.StateDict) (*nets.Net, error)
 		return nil, err
 	}
 	net, _, err := m.Graph.Net(filepath.Base(model), mc)
+	if errors.Is(err, onnx.ErrNotLowerable) {
+		// Not on the engines: the reference evaluator computes it.
+		net, err = m.Graph.ReferenceNet(filepath.Base(model), mc)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("landscape: model %s: %w", model, err)
 	}

@@ -124,6 +124,12 @@ type Net struct {
 	// Ops is the forward pass; the last op's output is the logits,
 	// N x Classes x 1 x 1.
 	Ops []Op
+	// Forward, if not nil, computes the logits instead of Ops, which are
+	// then empty: for a network the engines cannot run (an ONNX graph of
+	// other operators), evaluated by a reference interpreter. It returns
+	// the n × Classes logits of the n samples of x (n × C·H·W values) at
+	// the given weights, and must be safe for concurrent use.
+	Forward func(x []float32, n int, weights *StateDict) ([]float32, error)
 }
 
 // Param returns the description of the named state-dict entry.

@@ -49,6 +49,11 @@ type Evaluator struct {
 	moving  []span       // entries some direction moves
 	moves   map[int]bool // whether the entry at an offset moves
 	bnNames []string     // batch norms, for folding
+
+	// reference is set for a network given by its Forward function, not
+	// ops; forwardErr holds the first error a Forward call returned.
+	reference  bool
+	forwardErr firstError
 }
 
 var _ backend.Evaluator = (*Evaluator)(nil)
@@ -63,21 +68,30 @@ func New(p *backend.Problem, opts *Options) (*Evaluator, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	e := &Evaluator{p: p, plan: compile(p.Net), batch: p.BatchSize, workers: opts.Workers, layout: map[string]span{}, moves: map[int]bool{}}
+	e := &Evaluator{p: p, batch: p.BatchSize, workers: opts.Workers, layout: map[string]span{}, moves: map[int]bool{}}
 	if e.batch <= 0 {
 		e.batch = 128
 	}
 	if e.workers <= 0 {
 		e.workers = runtime.GOMAXPROCS(0)
 	}
-	if !opts.Generic {
+	e.reference = len(p.Net.Ops) == 0
+	if e.reference && p.Net.Forward == nil {
+		return nil, fmt.Errorf("cpu: model %s has neither ops nor a Forward function", p.Net.Name)
+	}
+	if e.reference {
+		e.blas = "the reference evaluator"
+	} else {
+		e.plan = compile(p.Net)
+	}
+	if !opts.Generic && !e.reference {
 		ks := fastKernels
 		if opts.kernels != nil {
 			ks = opts.kernels
 		}
 		e.fast = compileFast(p.Net, ks, fastSub, !opts.NoWinograd)
 	}
-	if e.fast == nil {
+	if e.fast == nil && !e.reference {
 		// Loaded only when used: a loaded OpenBLAS costs the micro-kernels
 		// several per cent of CPU time.
 		e.gemm, e.blas = loadSgemm(opts.BLAS)
@@ -131,6 +145,9 @@ func getOK(sd *nets.StateDict, k string) (*nets.Tensor, bool) {
 
 // Describe says how many workers run and what computes the convolutions.
 func (e *Evaluator) Describe() string {
+	if e.reference {
+		return fmt.Sprintf("cpu: %d workers, the reference evaluator (the engines cannot run this network)", e.workers)
+	}
 	if e.fast != nil {
 		conv := "direct convolutions"
 		if e.fast.winograd() {
@@ -145,6 +162,9 @@ func (e *Evaluator) Describe() string {
 // convolutions (or the SGEMM of the portable engine), in FP32. The number
 // of workers does not change the bits.
 func (e *Evaluator) Arithmetic() string {
+	if e.reference {
+		return "cpu/reference/fp32"
+	}
 	if e.fast != nil {
 		conv := "direct"
 		if e.fast.winograd() {
@@ -247,6 +267,9 @@ func (e *Evaluator) Evaluate(ctx context.Context, coords []backend.Coord, emit f
 		}()
 	}
 	wg.Wait()
+	if err := e.forwardErr.get(); err != nil {
+		return err
+	}
 	return ctx.Err()
 }
 
@@ -261,6 +284,9 @@ type evalWorker interface {
 func (e *Evaluator) newEvalWorker(cache *packCache) evalWorker {
 	if e.fast != nil {
 		return e.newFastWorker(cache)
+	}
+	if e.reference {
+		return e.newForwardWorker()
 	}
 	return e.newWorker()
 }

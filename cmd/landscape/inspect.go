@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -58,9 +59,10 @@ func cmdInspect(_ context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // inspectONNX describes an ONNX model (see [onnx.Model.Describe]) and
-// says how it runs: on the engines, as a network of their ops, or only on
-// the reference evaluator (with why not on the engines), or not at all
-// (an error listing the unsupported operators).
+// says how it runs: on the engines, as a network of their ops, or on the
+// reference evaluator (with why not on the engines), or not at all (an
+// error listing the unsupported operators, or saying what else stands in
+// the way).
 func inspectONNX(path string, mc nets.Config, stdout io.Writer) error {
 	m, err := onnx.Read(path, nil)
 	if err != nil {
@@ -75,8 +77,17 @@ func inspectONNX(path string, mc nets.Config, stdout io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "\nevery operator is supported by the reference evaluator")
 	net, _, err := m.Graph.Net(filepath.Base(path), mc)
+	if errors.Is(err, onnx.ErrNotLowerable) {
+		fmt.Fprintf(stdout, "the engines cannot run it: %v\n", err)
+		if net, err = m.Graph.ReferenceNet(filepath.Base(path), mc); err == nil {
+			c := net.Config
+			fmt.Fprintf(stdout, "the reference evaluator computes it, on the CPU, many times more slowly: %dx%dx%d inputs, %d classes, %d parameters\n",
+				c.InChannels, c.Height, c.Width, c.Classes, net.NumParams())
+			return nil
+		}
+	}
 	if err != nil {
-		return fmt.Errorf("surfaces need the engines: %w", err)
+		return err
 	}
 	c := net.Config
 	fmt.Fprintf(stdout, "runs on the CPU and GPU engines: %d ops on %dx%dx%d inputs, %d classes, %d parameters\n",

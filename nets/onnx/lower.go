@@ -101,19 +101,35 @@ type lowering struct {
 
 // input sets up the builder from the graph's one data input.
 func (l *lowering) input(name string, cfg nets.Config) error {
-	in := l.g.DataInputs()
+	v, cfg, batch, err := l.g.imageInput(cfg)
+	if err != nil {
+		return err
+	}
+	l.batch = max(batch, 1)
+	l.b = nets.NewBuilder(name, cfg)
+	l.flow[v.Name] = flowing{v: 0, rank: len(v.Shape)}
+	return nil
+}
+
+// imageInput checks that g takes one float input, images N x C x H x W or
+// flattened ones N x F, and returns it with cfg's input geometry set from
+// it (cfg filling the dimensions the export left dynamic) and the batch the
+// export fixed (0 if dynamic). Its errors wrap [ErrUnsupported]: neither
+// the engines nor the reference evaluator can feed such a graph images.
+func (g *Graph) imageInput(cfg nets.Config) (ValueInfo, nets.Config, int, error) {
+	in := g.DataInputs()
 	if len(in) != 1 {
-		return fmt.Errorf("onnx: graph %q has %d data inputs; the engines feed one, the images: %w", l.g.Name, len(in), ErrNotLowerable)
+		return ValueInfo{}, cfg, 0, fmt.Errorf("onnx: graph %q has %d data inputs; a loss landscape feeds one, the images: %w", g.Name, len(in), ErrUnsupported)
 	}
 	v := in[0]
 	if v.DType != Float {
-		return fmt.Errorf("onnx: input %q has element type %v; the engines feed float32 images: %w", v.Name, v.DType, ErrNotLowerable)
+		return v, cfg, 0, fmt.Errorf("onnx: input %q has element type %v; a loss landscape feeds float32 images: %w", v.Name, v.DType, ErrUnsupported)
 	}
 	dims := slices.Clone(v.Shape)
 	fill := func(i, from int, what string) error {
 		if dims[i] < 0 {
 			if from <= 0 {
-				return fmt.Errorf("onnx: input %q has shape %v: dimension %d (%s) is dynamic; give it (--channels, --size) or let the data say: %w", v.Name, v.Shape, i, what, ErrNotLowerable)
+				return fmt.Errorf("onnx: input %q has shape %v: dimension %d (%s) is dynamic; give it (--channels, --size) or let the data say: %w", v.Name, v.Shape, i, what, ErrUnsupported)
 			}
 			dims[i] = int64(from)
 		}
@@ -122,24 +138,18 @@ func (l *lowering) input(name string, cfg nets.Config) error {
 	switch len(dims) {
 	case 4:
 		if err := errors.Join(fill(1, cfg.InChannels, "channels"), fill(2, cfg.Height, "height"), fill(3, cfg.Width, "width")); err != nil {
-			return err
+			return v, cfg, 0, err
 		}
 		cfg.InChannels, cfg.Height, cfg.Width = int(dims[1]), int(dims[2]), int(dims[3])
 	case 2:
 		if err := fill(1, cfg.InChannels*max(cfg.Height, 1)*max(cfg.Width, 1), "features"); err != nil {
-			return err
+			return v, cfg, 0, err
 		}
 		cfg.InChannels, cfg.Height, cfg.Width = int(dims[1]), 1, 1
 	default:
-		return fmt.Errorf("onnx: input %q has shape %v; the engines feed images N x C x H x W or flattened N x F: %w", v.Name, v.Shape, ErrNotLowerable)
+		return v, cfg, 0, fmt.Errorf("onnx: input %q has shape %v; a loss landscape feeds images N x C x H x W or flattened N x F (sequence data is to come): %w", v.Name, v.Shape, ErrUnsupported)
 	}
-	l.batch = 1
-	if dims[0] > 0 {
-		l.batch = int(dims[0])
-	}
-	l.b = nets.NewBuilder(name, cfg)
-	l.flow[v.Name] = flowing{v: 0, rank: len(dims)}
-	return nil
+	return v, cfg, int(max(dims[0], 0)), nil
 }
 
 // problem records why node n cannot be lowered.
