@@ -68,6 +68,9 @@ func New(p *backend.Problem, opts *Options) (*Evaluator, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
+	if len(p.Net.Ops) == 0 {
+		return nil, fmt.Errorf("cuda: model %s is not made of the engines' ops; the reference evaluator computes it on the CPU", p.Net.Name)
+	}
 	pl, err := compile(p.Net)
 	if err != nil {
 		return nil, err
