@@ -44,6 +44,10 @@ func NameAxes(o *export.PlotOptions, meta normalize.Meta) {
 		if r := meta.ExplainedVarianceRatio; len(r) >= 2 {
 			x, y = fmt.Sprintf("PC1 (%.1f%%)", 100*r[0]), fmt.Sprintf("PC2 (%.1f%%)", 100*r[1])
 		}
+	case "hessian":
+		if e := meta.Eigenvalues; len(e) >= 2 {
+			x, y = fmt.Sprintf("Hessian eigenvector 1 (λ = %.4g)", e[0]), fmt.Sprintf("Hessian eigenvector 2 (λ = %.4g)", e[1])
+		}
 	case "plane":
 		x, y = "u (from A towards B)", "v (towards C, orthogonal to u)"
 		if o.Marks == nil && len(meta.Path) == 3 {

@@ -14,9 +14,11 @@ import (
 	"github.com/landscape-go/landscape/backend/cpu"
 	"github.com/landscape-go/landscape/data"
 	"github.com/landscape-go/landscape/export"
+	"github.com/landscape-go/landscape/grid"
 	"github.com/landscape-go/landscape/landscape/curvature"
 	"github.com/landscape-go/landscape/landscape/surface"
 	"github.com/landscape-go/landscape/nets"
+	"github.com/landscape-go/landscape/normalize"
 )
 
 // HessianParams selects the parameters whose Hessian is analysed.
@@ -81,6 +83,11 @@ type HessianSpec struct {
 	Tol float64
 	// Seed seeds the random start and probe vectors.
 	Seed uint64
+	// Directions, if set, is a direction file to write the top two
+	// eigenvectors to, as x and y (unit norm over the selected parameters,
+	// the others not moved): the "Hessian plane", with a suggested grid
+	// over which the quadratic model rises by about 2 (--x=auto).
+	Directions string
 	// BatchSize is the samples per chunk (0 means 32).
 	BatchSize int
 }
@@ -120,6 +127,8 @@ type HessianReport struct {
 	HVPs        int     `json:"hvps"`
 	Device      string  `json:"device"`
 	WallSeconds float64 `json:"wall_seconds"`
+
+	vectors []curvature.Pair // the top eigenpairs, for the Hessian plane
 }
 
 // Density is a spectral density on a grid, and the quadrature it comes
@@ -205,6 +214,11 @@ func Hessian(ctx context.Context, spec HessianSpec, opts *Options) (*HessianRepo
 	if err := hessianFigures(ctx, spec, op, diff.Dim(), rep); err != nil {
 		return rep, err
 	}
+	if spec.Directions != "" {
+		if err := writeHessianPlane(spec.Directions, rep, w, diff.Params()); err != nil {
+			return rep, err
+		}
+	}
 	if spec.PerLayer {
 		off := 0
 		for _, p := range diff.Params() {
@@ -250,6 +264,45 @@ func (r *HessianReport) Write(dir string, formats []string) ([]string, error) {
 	return append(written, figs...), err
 }
 
+// writeHessianPlane writes the top two eigenvectors of rep to path as a
+// direction file: x and y over params, in their order.
+func writeHessianPlane(path string, rep *HessianReport, w *Weights, params []nets.Param) error {
+	x, y := &nets.StateDict{}, &nets.StateDict{}
+	off := 0
+	for _, p := range params {
+		n := nets.NumElements(p.Shape)
+		for i, sd := range []*nets.StateDict{x, y} {
+			t := nets.NewTensor(p.Shape...)
+			for j := range t.Data {
+				t.Data[j] = float32(rep.vectors[i].Vector[off+j])
+			}
+			sd.Set(p.Name, t)
+		}
+		off += n
+	}
+	// Over a grid of ±2·√(2/λ1) the quadratic model ½·λ1·α² rises by 4
+	// along x: the region where the plane's picture is interesting.
+	l1, l2 := rep.vectors[0].Value, rep.vectors[1].Value
+	span := func(l float64) float64 {
+		v := 2 * math.Sqrt(2/math.Max(math.Abs(l), 1e-12))
+		p := math.Pow(10, math.Floor(math.Log10(v))-1) // two significant digits
+		return math.Ceil(v/p) * p
+	}
+	sx, sy := span(l1), span(math.Max(l2, l1/100))
+	ignore := normalize.BiasBN // rank2: the rank ≤ 1 tensors do not move
+	if rep.Params == AllParams.String() {
+		ignore = normalize.CopyWeights // "none": every parameter moves
+	}
+	meta := normalize.Meta{
+		Kind: "hessian", Model: w.Net.Name, Checkpoint: w.File.Path, CheckpointSHA256: w.File.SHA256,
+		Norm: "none", Ignore: ignore.String(), Mode: "weights", SHA256: normalize.Hash(x, y),
+		SuggestedX:  grid.Axis{Min: -sx, Max: sx, Num: 51}.String(),
+		SuggestedY:  grid.Axis{Min: -sy, Max: sy, Num: 51}.String(),
+		Eigenvalues: []float64{l1, l2},
+	}
+	return normalize.WriteFile(path, x, y, meta)
+}
+
 // hessianFigures finds the eigenvalues, trace and density of op.
 func hessianFigures(ctx context.Context, spec HessianSpec, op curvature.Operator, dim int, rep *HessianReport) error {
 	tol := spec.Tol
@@ -262,15 +315,20 @@ func hessianFigures(ctx context.Context, spec HessianSpec, op curvature.Operator
 		return fmt.Errorf("landscape: hessian eigenvalues: %w", err)
 	}
 	rep.Min, rep.Top = ext.Pairs[0].Value, []float64{ext.Pairs[1].Value}
-	if spec.Top > 1 {
-		top, err := curvature.Eigs(ctx, op, spec.Top, curvature.Largest, eo)
+	if spec.Top > 1 || spec.Directions != "" {
+		k := max(spec.Top, 1)
+		if spec.Directions != "" {
+			k = max(k, 2)
+		}
+		top, err := curvature.Eigs(ctx, op, k, curvature.Largest, eo)
 		if err != nil {
-			return fmt.Errorf("landscape: hessian top %d eigenvalues: %w", spec.Top, err)
+			return fmt.Errorf("landscape: hessian top %d eigenvalues: %w", k, err)
 		}
 		rep.Top = rep.Top[:0]
-		for _, p := range top.Pairs {
+		for _, p := range top.Pairs[:max(spec.Top, 1)] {
 			rep.Top = append(rep.Top, p.Value)
 		}
+		rep.vectors = top.Pairs
 	}
 	rep.Ratio = math.Abs(rep.Min / rep.Top[0])
 	samples := spec.TraceSamples

@@ -12,8 +12,9 @@ import (
 // nothing.
 type Meta struct {
 	// Kind says how the directions were made: "random" (filter-normalised
-	// draws), "pca" (a training trajectory's principal components) or
-	// "plane" (the plane through three models).
+	// draws), "pca" (a training trajectory's principal components),
+	// "plane" (the plane through three models) or "hessian" (the Hessian's
+	// top two eigenvectors).
 	Kind  string
 	Model string
 	// Checkpoint is the model the directions are centred on: the
@@ -33,15 +34,18 @@ type Meta struct {
 	Path        [][2]float64
 	// The PCA's statistics, as scikit-learn names them.
 	ExplainedVariance, ExplainedVarianceRatio, SingularValues []float64
+	// Eigenvalues are the Hessian's eigenvalues of the directions of a
+	// "hessian" file, x's first.
+	Eigenvalues []float64
 }
 
 // The keys of the fields, as written since the first direction files
 // ("final" and "origin" were the checkpoint of a pca and a plane file).
 var metaKeys = struct {
 	kind, model, checkpoint, checkpointSHA, final, finalSHA, origin, seed, norm, ignore, mode, sha,
-	sugX, sugY, checkpoints, path, points, ev, evr, sv string
+	sugX, sugY, checkpoints, path, points, ev, evr, sv, eig string
 }{"kind", "model", "checkpoint", "checkpoint_sha256", "final", "final_sha256", "origin", "seed", "norm", "ignore", "mode", "sha256",
-	"suggested_x", "suggested_y", "checkpoints", "path", "points", "explained_variance", "explained_variance_ratio", "singular_values"}
+	"suggested_x", "suggested_y", "checkpoints", "path", "points", "explained_variance", "explained_variance_ratio", "singular_values", "eigenvalues"}
 
 // Map returns m as a direction file's metadata, leaving out empty fields.
 func (m Meta) Map() map[string]string {
@@ -76,6 +80,7 @@ func (m Meta) Map() map[string]string {
 	putJSON(k.ev, m.ExplainedVariance, len(m.ExplainedVariance))
 	putJSON(k.evr, m.ExplainedVarianceRatio, len(m.ExplainedVarianceRatio))
 	putJSON(k.sv, m.SingularValues, len(m.SingularValues))
+	putJSON(k.eig, m.Eigenvalues, len(m.Eigenvalues))
 	return out
 }
 
@@ -109,6 +114,7 @@ func ParseMeta(kv map[string]string) (Meta, error) {
 	}{
 		{k.checkpoints, &m.Checkpoints}, {k.path, &m.Path},
 		{k.ev, &m.ExplainedVariance}, {k.evr, &m.ExplainedVarianceRatio}, {k.sv, &m.SingularValues},
+		{k.eig, &m.Eigenvalues},
 	} {
 		if s, ok := kv[f.key]; ok {
 			if err := json.Unmarshal([]byte(s), f.dst); err != nil {

@@ -27,6 +27,7 @@ func cmdHessian(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	steps := fs.Int("density-steps", 80, "Lanczos steps per density run")
 	perLayer := fs.Bool("per-layer", false, "also each tensor's block: its top eigenvalue and trace (two estimates per tensor)")
 	seed := fs.Uint64("seed", 0, "seed of the random start and probe vectors")
+	dirs := fs.String("directions", "", "also write the top two eigenvectors to this direction file: the Hessian plane, for 'landscape surface --directions FILE --x=auto --y=auto'")
 	formats := fs.String("format", "png,svg,pdf", "formats of the density figure")
 	out := fs.String("out", "", "output folder for hessian.json and the density figure")
 	quiet := fs.Bool("quiet", false, "no progress output")
@@ -34,7 +35,7 @@ func cmdHessian(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	spec := landscape.HessianSpec{Model: model.model, Checkpoint: model.checkpoint(*ckpt), Top: *top, TraceSamples: *traceSamples,
-		DensityRuns: *runs, DensitySteps: *steps, PerLayer: *perLayer, Seed: *seed}
+		DensityRuns: *runs, DensitySteps: *steps, PerLayer: *perLayer, Seed: *seed, Directions: *dirs}
 	if spec.Model == "" || spec.Checkpoint == "" || dataF.data == "" || *out == "" {
 		return usagef("--model, --checkpoint, --data and --out are required")
 	}
@@ -89,5 +90,8 @@ func cmdHessian(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	fmt.Fprintf(stdout, "  trace %.6g ± %.2g (%d samples)\n", rep.Trace, rep.TraceStdErr, rep.TraceSample)
 	fmt.Fprintf(stdout, "  %d Hessian-vector products in %.1fs on %s\n", rep.HVPs, rep.WallSeconds, rep.Device)
+	if *dirs != "" {
+		fmt.Fprintf(stdout, "wrote %s: the top two eigenvectors (surface --directions %s --x=auto --y=auto)\n", *dirs, *dirs)
+	}
 	return nil
 }

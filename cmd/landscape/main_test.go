@@ -315,9 +315,29 @@ func TestHessianCommand(t *testing.T) {
 	out := t.TempDir()
 	code, stdout, stderr := landscapeCLI(t, "hessian", "--model", "resnet20", "--channels", "1", "--size", "28",
 		"--checkpoint", filepath.Join(zoo, "resnet20.pt"), "--data", "npz:"+filepath.Join(zoo, "resnet20.data.npz"),
-		"--samples", "4", "--trace-samples", "4", "--density-steps", "8", "--format", "png", "--quiet", "--out", out)
+		"--samples", "4", "--trace-samples", "4", "--density-steps", "8", "--format", "png", "--quiet", "--out", out,
+		"--directions", filepath.Join(out, "plane.safetensors"))
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	// The Hessian plane: a surface on the top two eigenvectors, over the
+	// grid the file suggests, its axes named after them.
+	meta, err := normalize.ReadMeta(filepath.Join(out, "plane.safetensors"))
+	if err != nil || meta.Kind != "hessian" || len(meta.Eigenvalues) != 2 || !(meta.Eigenvalues[0] >= meta.Eigenvalues[1]) || meta.SuggestedX == "" {
+		t.Fatalf("direction file: %+v, %v", meta, err)
+	}
+	surf := filepath.Join(out, "plane.parquet")
+	if code, stdout, stderr := landscapeCLI(t, "surface", "--model", "resnet20", "--channels", "1", "--size", "28",
+		"--checkpoint", filepath.Join(zoo, "resnet20.pt"), "--data", "npz:"+filepath.Join(zoo, "resnet20.data.npz"), "--samples", "4",
+		"--directions", filepath.Join(out, "plane.safetensors"), "--x=auto:3", "--y=auto:3", "--quiet", "--out", surf); code != 0 {
+		t.Fatalf("surface on the Hessian plane: exit %d\n%s%s", code, stdout, stderr)
+	}
+	s, err := export.ReadParquet(surf)
+	if err != nil || s.Provenance.Directions.Kind != "file" || len(s.Points) != 9 {
+		t.Fatalf("surface: %v", err)
+	}
+	if center := s.Points[4].Values[0]; !(s.Points[0].Values[0] > center && s.Points[8].Values[0] > center) {
+		t.Errorf("the Hessian plane's corners are not above its centre: %v", s.Points)
 	}
 	for _, want := range []string{"λmax", "λmin", "|λmin/λmax|", "trace", "over 270608 parameters (rank2)", "density.png"} {
 		if !strings.Contains(stdout, want) {
