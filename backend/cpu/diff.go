@@ -29,14 +29,16 @@ type Differentiator struct {
 	blas    string
 	workers int
 	chunk   int
-	params  []nets.Param     // differentiated, in the order of the vectors
-	layout  map[string]span  // every entry of the weights vector
-	dlayout map[string]span  // the differentiated entries of the vectors
-	center  []float32        // θ, every entry
-	dx, dy  []float32        // u and v over every entry; nil if absent
-	pool    sync.Pool        // *tape scratch, reused across calls
-	sizes   []int            // per-sample size of every value
-	mu      sync.Mutex       // serialises calls: they share the scratch
+	params  []nets.Param    // differentiated, in the order of the vectors
+	layout  map[string]span // every entry of the weights vector
+	dlayout map[string]span // the differentiated entries of the vectors
+	center  []float32       // θ, every entry
+	dx, dy  []float32       // u and v over every entry; nil if absent
+	pool    sync.Pool       // *tape scratch, reused across calls
+	sizes   []int           // per-sample size of every value
+	mu      sync.Mutex      // serialises calls: they share the scratch
+
+	trainTape *tape // TrainStep's scratch, batch norm in training mode
 }
 
 var _ backend.Differentiator = (*Differentiator)(nil)

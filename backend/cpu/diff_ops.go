@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"math"
+	"slices"
 
 	"github.com/landscape-go/landscape/nets"
 )
@@ -11,6 +12,10 @@ import (
 // R-operator's R{·}), each n × C·H·W in sample-major NCHW order.
 type tape struct {
 	n                        int
+	capacity                 int         // samples the buffers hold
+	train                    bool        // batch norm in training mode (see Differentiator.TrainStep)
+	bnMean, bnInvStd         [][]float32 // per value made by a batch norm in training mode
+	cur                      int         // the value of the op being run
 	vals, grads, rvals, rgrs [][]float32
 	argmax                   [][]int32 // per value made by MaxPool: the input index of each output
 	cols, rcols, gcols       []float32 // im2col scratch, kk × n·hw
@@ -22,27 +27,33 @@ func (d *Differentiator) tape() *tape {
 	if t, ok := d.pool.Get().(*tape); ok {
 		return t
 	}
-	t := &tape{}
+	return d.newTape(d.chunk)
+}
+
+// newTape returns scratch for chunks of up to chunk samples.
+func (d *Differentiator) newTape(chunk int) *tape {
+	t := &tape{capacity: chunk}
 	nv := len(d.sizes)
 	t.vals, t.grads, t.rvals, t.rgrs = make([][]float32, nv), make([][]float32, nv), make([][]float32, nv), make([][]float32, nv)
 	t.argmax = make([][]int32, nv)
 	cols := 0
 	for i, o := range d.p.Net.Ops {
 		if o.Kind == nets.Conv {
-			cols = max(cols, d.chunk*max(d.shape(o.In[0])[0]*o.Kernel*o.Kernel, o.C)*o.H*o.W)
+			cols = max(cols, chunk*max(d.shape(o.In[0])[0]*o.Kernel*o.Kernel, o.C)*o.H*o.W)
 		}
 		if o.Kind == nets.MaxPool {
-			t.argmax[i+1] = make([]int32, d.chunk*d.sizes[i+1])
+			t.argmax[i+1] = make([]int32, chunk*d.sizes[i+1])
 		}
 	}
 	for v, sz := range d.sizes {
-		t.vals[v] = make([]float32, d.chunk*sz)
-		t.rvals[v] = make([]float32, d.chunk*sz)
+		t.vals[v] = make([]float32, chunk*sz)
+		t.rvals[v] = make([]float32, chunk*sz)
 		if v > 0 {
-			t.grads[v] = make([]float32, d.chunk*sz)
-			t.rgrs[v] = make([]float32, d.chunk*sz)
+			t.grads[v] = make([]float32, chunk*sz)
+			t.rgrs[v] = make([]float32, chunk*sz)
 		}
 	}
+	t.bnMean, t.bnInvStd = make([][]float32, nv), make([][]float32, nv)
 	t.cols, t.rcols, t.gcols = make([]float32, cols), make([]float32, cols), make([]float32, cols)
 	return t
 }
@@ -63,10 +74,20 @@ func (d *Differentiator) shape(v int) [3]int {
 // zero where not differentiated) also the R-passes, adding H·v to r. It
 // returns the sum of the chunk's losses.
 func (t *tape) chunk(d *Differentiator, w, v []float32, lo, hi int, g, r []float32) float64 {
-	t.n = hi - lo
+	sz0 := d.sizes[0]
+	loss, _ := t.pass(d, w, v, d.data.X[lo*sz0:hi*sz0], d.data.Y[lo:hi], 1/float64(d.data.N), g, r)
+	return loss
+}
+
+// pass runs the samples x with labels y forward and back at weights w,
+// adding to g the gradient of inv times the sum of their losses (and with
+// a direction v, H·v to r), and returns the loss sum and the number of
+// correct predictions.
+func (t *tape) pass(d *Differentiator, w, v, x []float32, y []int32, inv float64, g, r []float32) (float64, int) {
+	t.n = len(y)
 	n := t.n
 	sz0 := d.sizes[0]
-	copy(t.vals[0][:n*sz0], d.data.X[lo*sz0:hi*sz0])
+	copy(t.vals[0][:n*sz0], x)
 	tangent := v != nil
 	if tangent {
 		clear(t.rvals[0][:n*sz0]) // the data does not move
@@ -76,7 +97,7 @@ func (t *tape) chunk(d *Differentiator, w, v []float32, lo, hi int, g, r []float
 		t.forward(d, i, w, v)
 	}
 	last := len(ops)
-	loss := t.lossGrad(d, lo, last, tangent)
+	loss, correct := t.lossGrad(d, y, inv, last, tangent)
 	for v := 1; v < last; v++ {
 		clear(t.grads[v][:n*d.sizes[v]])
 		if tangent {
@@ -86,16 +107,17 @@ func (t *tape) chunk(d *Differentiator, w, v []float32, lo, hi int, g, r []float
 	for i := len(ops) - 1; i >= 0; i-- {
 		t.backward(d, i, w, v, g, r)
 	}
-	return loss
+	return loss, correct
 }
 
 // lossGrad computes the cross-entropy of the logits (value last) against
-// the labels of samples lo.., sets their gradient (p − onehot)/N and,
-// with a tangent, its R: p ⊙ (Rz − ⟨p, Rz⟩)/N; it returns the loss sum.
-func (t *tape) lossGrad(d *Differentiator, lo, last int, tangent bool) float64 {
+// the labels y, sets their gradient (p − onehot)·inv and, with a tangent,
+// its R: p ⊙ (Rz − ⟨p, Rz⟩)·inv; it returns the loss sum and the number of
+// correct (argmax) predictions.
+func (t *tape) lossGrad(d *Differentiator, labels []int32, inv float64, last int, tangent bool) (float64, int) {
 	k := d.sizes[last]
-	inv := 1 / float64(d.data.N)
 	sum := 0.0
+	correct := 0
 	p := make([]float64, k)
 	for s := range t.n {
 		z := t.vals[last][s*k : (s+1)*k]
@@ -108,8 +130,11 @@ func (t *tape) lossGrad(d *Differentiator, lo, last int, tangent bool) float64 {
 			p[j] = math.Exp(float64(x) - m)
 			total += p[j]
 		}
-		y := int(d.data.Y[lo+s])
+		y := int(labels[s])
 		sum += math.Log(total) + m - float64(z[y])
+		if best := slices.Index(z, slices.Max(z)); best == y {
+			correct++
+		}
 		gz := t.grads[last][s*k : (s+1)*k]
 		for j := range p {
 			p[j] /= total
@@ -128,7 +153,7 @@ func (t *tape) lossGrad(d *Differentiator, lo, last int, tangent bool) float64 {
 			}
 		}
 	}
-	return sum
+	return sum, correct
 }
 
 // param returns the slice of the full-layout vector x that holds name.
@@ -144,6 +169,7 @@ func (d *Differentiator) param(x []float32, name string) []float32 {
 func (t *tape) forward(d *Differentiator, i int, w, v []float32) {
 	o := &d.p.Net.Ops[i]
 	n, out := t.n, i+1
+	t.cur = out
 	in := o.In[0]
 	x, y := t.vals[in][:n*d.sizes[in]], t.vals[out][:n*d.sizes[out]]
 	var rx, ry []float32
@@ -207,6 +233,7 @@ func (t *tape) forward(d *Differentiator, i int, w, v []float32) {
 func (t *tape) backward(d *Differentiator, i int, w, v, g, r []float32) {
 	o := &d.p.Net.Ops[i]
 	n, out := t.n, i+1
+	t.cur = out
 	in := o.In[0]
 	gy := t.grads[out][:n*d.sizes[out]]
 	var gx, rx, rgy, rgx []float32
@@ -537,8 +564,12 @@ func (t *tape) linearBackward(d *Differentiator, o *nets.Op, in int, w, v, g, r,
 }
 
 // bnForward: y = (x − μ)·γ/σ + β (eval mode, σ = √(var + eps));
-// Ry = Rx·γ/σ + (x − μ)/σ·Vγ + Vβ.
+// Ry = Rx·γ/σ + (x − μ)/σ·Vγ + Vβ. In training mode, see bnTrainForward.
 func (t *tape) bnForward(d *Differentiator, o *nets.Op, ci [3]int, w, v, x, y, rx, ry []float32) {
+	if t.train {
+		t.bnTrainForward(d, o, ci, w, x, y)
+		return
+	}
 	gamma, beta := d.param(w, o.Name+".weight"), d.param(w, o.Name+".bias")
 	mean, vr := d.param(w, o.Name+".running_mean"), d.param(w, o.Name+".running_var")
 	var vg, vb []float32
@@ -569,7 +600,12 @@ func (t *tape) bnForward(d *Differentiator, o *nets.Op, ci [3]int, w, v, x, y, r
 
 // bnBackward: gx += gy·γ/σ, gγ += Σ gy·(x − μ)/σ, gβ += Σ gy; Rgx +=
 // Rgy·γ/σ + gy·Vγ/σ, Rgγ += Σ Rgy·(x − μ)/σ + gy·Rx/σ, Rgβ += Σ Rgy.
+// In training mode, see bnTrainBackward.
 func (t *tape) bnBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r, x, rx, gy, rgy, gx, rgx []float32) {
+	if t.train {
+		t.bnTrainBackward(d, o, ci, w, g, x, gy, gx)
+		return
+	}
 	gamma := d.param(w, o.Name+".weight")
 	mean, vr := d.param(w, o.Name+".running_mean"), d.param(w, o.Name+".running_var")
 	gg, gb := d.param(g, o.Name+".weight"), d.param(g, o.Name+".bias")

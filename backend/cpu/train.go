@@ -1,0 +1,161 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/landscape-go/landscape/nets"
+)
+
+// This file trains: batch norm in training mode, and one step's gradient.
+
+// bnMomentum is torch.nn.BatchNorm2d's default momentum.
+const bnMomentum = 0.1
+
+// TrainStep runs one training step's passes on the n samples x (n × C·H·W)
+// with labels y, at the weights w (every state-dict entry, flat, in the
+// order of [Differentiator.Flatten]): batch norm in training mode,
+// normalising each channel by the batch's mean and biased variance, and
+// updating the running statistics in w as torch.nn.BatchNorm2d does
+// (momentum 0.1, the unbiased variance, num_batches_tracked + 1). It
+// writes to grad (the same layout; zero for buffers) the gradient of the
+// batch's mean loss, and returns that loss and the number of correct
+// predictions. Sums over a channel are taken in float64, as PyTorch's CPU
+// kernels take them.
+func (d *Differentiator) TrainStep(w, x []float32, y []int32, grad []float32) (loss float64, correct int, err error) {
+	n := len(y)
+	switch {
+	case n == 0:
+		return 0, 0, fmt.Errorf("cpu: training step on no samples")
+	case len(x) != n*d.sizes[0]:
+		return 0, 0, fmt.Errorf("cpu: training step on %d values for %d samples of %d", len(x), n, d.sizes[0])
+	case len(w) != len(d.center) || len(grad) != len(d.center):
+		return 0, 0, fmt.Errorf("cpu: training step with %d weights and %d gradients for %d", len(w), len(grad), len(d.center))
+	}
+	classes := d.p.Net.Config.Classes
+	for i, l := range y {
+		if l < 0 || int(l) >= classes {
+			return 0, 0, fmt.Errorf("cpu: training step: sample %d has label %d, model %s has %d classes", i, l, d.p.Net.Name, classes)
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.trainTape == nil || d.trainTape.capacity < n {
+		d.trainTape = d.newTape(n)
+		d.trainTape.train = true
+	}
+	clear(grad)
+	sum, correct := d.trainTape.pass(d, w, nil, x, y, 1/float64(n), grad, nil)
+	return sum / float64(n), correct, nil
+}
+
+// Flatten lays sd out as the flat weight vector of [Differentiator.TrainStep]:
+// the entries of the network's state dict in order, an entry sd lacks (a
+// num_batches_tracked) zero.
+func (d *Differentiator) Flatten(sd *nets.StateDict) []float32 {
+	w := make([]float32, len(d.center))
+	for _, p := range d.p.Net.Params {
+		if t, ok := sd.Get(p.Name); ok {
+			copy(w[d.layout[p.Name].off:], t.Data)
+		}
+	}
+	return w
+}
+
+// Entry returns the part of the flat vector w that holds the entry name.
+func (d *Differentiator) Entry(w []float32, name string) []float32 { return d.param(w, name) }
+
+// bnTrainForward normalises x by the batch's statistics: μ and the biased
+// variance σ² per channel over the n samples' pixels, y = (x − μ)·γ/√(σ² +
+// eps) + β, and moves the running statistics in w towards μ and the
+// unbiased variance by the momentum.
+func (t *tape) bnTrainForward(d *Differentiator, o *nets.Op, ci [3]int, w, x, y []float32) {
+	gamma, beta := d.param(w, o.Name+".weight"), d.param(w, o.Name+".bias")
+	rmean, rvar := d.param(w, o.Name+".running_mean"), d.param(w, o.Name+".running_var")
+	hw := ci[1] * ci[2]
+	v := t.cur
+	if t.bnMean[v] == nil {
+		t.bnMean[v], t.bnInvStd[v] = make([]float32, ci[0]), make([]float32, ci[0])
+	}
+	count := float64(t.n * hw)
+	for c := range ci[0] {
+		var s float64
+		for smp := range t.n {
+			off := (smp*ci[0] + c) * hw
+			for _, a := range x[off : off+hw] {
+				s += float64(a)
+			}
+		}
+		mean := s / count
+		var ss float64
+		for smp := range t.n {
+			off := (smp*ci[0] + c) * hw
+			for _, a := range x[off : off+hw] {
+				dv := float64(a) - mean
+				ss += dv * dv
+			}
+		}
+		variance := ss / count
+		invstd := 1 / math.Sqrt(variance+bnEps)
+		t.bnMean[v][c], t.bnInvStd[v][c] = float32(mean), float32(invstd)
+		alpha := float32(invstd * float64(gamma[c]))
+		shift := float32(float64(beta[c]) - mean*invstd*float64(gamma[c]))
+		for smp := range t.n {
+			off := (smp*ci[0] + c) * hw
+			ys := y[off : off+hw]
+			for j, a := range x[off : off+hw] {
+				ys[j] = a*alpha + shift
+			}
+		}
+		unbiased := variance
+		if count > 1 {
+			unbiased = ss / (count - 1)
+		}
+		rmean[c] = float32((1-bnMomentum)*float64(rmean[c]) + bnMomentum*mean)
+		rvar[c] = float32((1-bnMomentum)*float64(rvar[c]) + bnMomentum*unbiased)
+	}
+	if nbt := d.param(w, o.Name+".num_batches_tracked"); nbt != nil {
+		nbt[0]++
+	}
+}
+
+// bnTrainBackward is the adjoint of bnTrainForward, the batch statistics
+// depending on x: with x̂ = (x − μ)·s, s = 1/√(σ² + eps) and N the pixels
+// of a channel, gx = γ·s·(gy − Σgy/N − x̂·Σ(gy·x̂)/N), gγ = Σ gy·x̂,
+// gβ = Σ gy.
+func (t *tape) bnTrainBackward(d *Differentiator, o *nets.Op, ci [3]int, w, g, x, gy, gx []float32) {
+	gamma := d.param(w, o.Name+".weight")
+	gg, gb := d.param(g, o.Name+".weight"), d.param(g, o.Name+".bias")
+	v := t.cur
+	hw := ci[1] * ci[2]
+	count := float64(t.n * hw)
+	for c := range ci[0] {
+		mean, invstd := float64(t.bnMean[v][c]), float64(t.bnInvStd[v][c])
+		var sumDy, dotp float64
+		for smp := range t.n {
+			off := (smp*ci[0] + c) * hw
+			xs, gys := x[off:off+hw], gy[off:off+hw]
+			for j, a := range gys {
+				sumDy += float64(a)
+				dotp += float64(a) * (float64(xs[j]) - mean)
+			}
+		}
+		if gg != nil {
+			gg[c] += float32(dotp * invstd)
+			gb[c] += float32(sumDy)
+		}
+		if gx == nil {
+			continue
+		}
+		k := dotp * invstd * invstd / count
+		meanDy := sumDy / count
+		scale := invstd * float64(gamma[c])
+		for smp := range t.n {
+			off := (smp*ci[0] + c) * hw
+			xs, gys, gxs := x[off:off+hw], gy[off:off+hw], gx[off:off+hw]
+			for j, a := range gys {
+				gxs[j] += float32((float64(a) - meanDy - (float64(xs[j])-mean)*k) * scale)
+			}
+		}
+	}
+}
