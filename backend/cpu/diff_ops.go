@@ -16,6 +16,7 @@ type tape struct {
 	train                    bool        // batch norm in training mode (see Differentiator.TrainStep)
 	bnMean, bnInvStd         [][]float32 // per value made by a batch norm in training mode
 	cur                      int         // the value of the op being run
+	gemm                     sgemmTFunc  // d's, or one that splits each product over the workers
 	vals, grads, rvals, rgrs [][]float32
 	argmax                   [][]int32 // per value made by MaxPool: the input index of each output
 	cols, rcols, gcols       []float32 // im2col scratch, kk × n·hw
@@ -32,7 +33,7 @@ func (d *Differentiator) tape() *tape {
 
 // newTape returns scratch for chunks of up to chunk samples.
 func (d *Differentiator) newTape(chunk int) *tape {
-	t := &tape{capacity: chunk}
+	t := &tape{capacity: chunk, gemm: d.gemm}
 	nv := len(d.sizes)
 	t.vals, t.grads, t.rvals, t.rgrs = make([][]float32, nv), make([][]float32, nv), make([][]float32, nv), make([][]float32, nv)
 	t.argmax = make([][]int32, nv)
@@ -319,7 +320,7 @@ func (t *tape) convForward(d *Differentiator, o *nets.Op, ci [3]int, w, v, x, y,
 	W, B := d.param(w, o.Name+".weight"), d.param(w, o.Name+".bias")
 	cols := t.im2colAll(t.cols, x, ci, o)
 	out := t.gcols[:o.C*n*hw]
-	d.gemm(false, false, o.C, n*hw, kk, W, kk, cols, n*hw, 0, out, n*hw)
+	t.gemm(false, false, o.C, n*hw, kk, W, kk, cols, n*hw, 0, out, n*hw)
 	toNCHW(y, out, n, o.C, hw, B)
 	if ry == nil {
 		return
@@ -328,10 +329,10 @@ func (t *tape) convForward(d *Differentiator, o *nets.Op, ci [3]int, w, v, x, y,
 	beta := float32(0)
 	if o.In[0] != 0 { // the data's tangent is zero
 		rcols := t.im2colAll(t.rcols, rx, ci, o)
-		d.gemm(false, false, o.C, n*hw, kk, W, kk, rcols, n*hw, 0, out, n*hw)
+		t.gemm(false, false, o.C, n*hw, kk, W, kk, rcols, n*hw, 0, out, n*hw)
 		beta = 1
 	}
-	d.gemm(false, false, o.C, n*hw, kk, VW, kk, cols, n*hw, beta, out, n*hw)
+	t.gemm(false, false, o.C, n*hw, kk, VW, kk, cols, n*hw, beta, out, n*hw)
 	toNCHW(ry, out, n, o.C, hw, VB)
 }
 
@@ -344,12 +345,12 @@ func (t *tape) convBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r
 	cols := t.im2colAll(t.cols, x, ci, o)
 	gyc := fromNCHW(&t.gy, gy, n, o.C, hw)
 	if GW != nil { // nil when only H·v is wanted
-		d.gemm(false, true, o.C, kk, n*hw, gyc, n*hw, cols, n*hw, 1, GW, kk)
+		t.gemm(false, true, o.C, kk, n*hw, gyc, n*hw, cols, n*hw, 1, GW, kk)
 		sumRows(GB, gyc, n*hw)
 	}
 	if gx != nil {
 		gcols := t.gcols[:kk*n*hw]
-		d.gemm(true, false, kk, n*hw, o.C, W, kk, gyc, n*hw, 0, gcols, n*hw)
+		t.gemm(true, false, kk, n*hw, o.C, W, kk, gyc, n*hw, 0, gcols, n*hw)
 		t.col2imAll(gx, gcols, ci, o)
 	}
 	if rgy == nil {
@@ -358,16 +359,16 @@ func (t *tape) convBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r
 	VW := d.param(v, o.Name+".weight")
 	RW, RB := d.param(r, o.Name+".weight"), d.param(r, o.Name+".bias")
 	rgyc := fromNCHW(&t.rgy, rgy, n, o.C, hw)
-	d.gemm(false, true, o.C, kk, n*hw, rgyc, n*hw, cols, n*hw, 1, RW, kk)
+	t.gemm(false, true, o.C, kk, n*hw, rgyc, n*hw, cols, n*hw, 1, RW, kk)
 	if o.In[0] != 0 { // the data's tangent is zero
 		rcols := t.im2colAll(t.rcols, rx, ci, o)
-		d.gemm(false, true, o.C, kk, n*hw, gyc, n*hw, rcols, n*hw, 1, RW, kk)
+		t.gemm(false, true, o.C, kk, n*hw, gyc, n*hw, rcols, n*hw, 1, RW, kk)
 	}
 	sumRows(RB, rgyc, n*hw)
 	if rgx != nil {
 		gcols := t.gcols[:kk*n*hw]
-		d.gemm(true, false, kk, n*hw, o.C, W, kk, rgyc, n*hw, 0, gcols, n*hw)
-		d.gemm(true, false, kk, n*hw, o.C, VW, kk, gyc, n*hw, 1, gcols, n*hw)
+		t.gemm(true, false, kk, n*hw, o.C, W, kk, rgyc, n*hw, 0, gcols, n*hw)
+		t.gemm(true, false, kk, n*hw, o.C, VW, kk, gyc, n*hw, 1, gcols, n*hw)
 		t.col2imAll(rgx, gcols, ci, o)
 	}
 }
@@ -517,7 +518,7 @@ func (t *tape) col2im(gx, cols []float32, ci [3]int, o *nets.Op, off, ld int) {
 func (t *tape) linearForward(d *Differentiator, o *nets.Op, in int, w, v, x, y, rx, ry []float32) {
 	n, out := t.n, o.C
 	W, B := d.param(w, o.Name+".weight"), d.param(w, o.Name+".bias")
-	d.gemm(false, true, n, out, in, x, in, W, in, 0, y, out)
+	t.gemm(false, true, n, out, in, x, in, W, in, 0, y, out)
 	for s := range n {
 		addInto(y[s*out:(s+1)*out], B)
 	}
@@ -525,8 +526,8 @@ func (t *tape) linearForward(d *Differentiator, o *nets.Op, in int, w, v, x, y, 
 		return
 	}
 	VW, VB := d.param(v, o.Name+".weight"), d.param(v, o.Name+".bias")
-	d.gemm(false, true, n, out, in, rx, in, W, in, 0, ry, out)
-	d.gemm(false, true, n, out, in, x, in, VW, in, 1, ry, out)
+	t.gemm(false, true, n, out, in, rx, in, W, in, 0, ry, out)
+	t.gemm(false, true, n, out, in, x, in, VW, in, 1, ry, out)
 	for s := range n {
 		addInto(ry[s*out:(s+1)*out], VB)
 	}
@@ -539,27 +540,27 @@ func (t *tape) linearBackward(d *Differentiator, o *nets.Op, in int, w, v, g, r,
 	W := d.param(w, o.Name+".weight")
 	GW, GB := d.param(g, o.Name+".weight"), d.param(g, o.Name+".bias")
 	if GW != nil {
-		d.gemm(true, false, out, in, n, gy, out, x, in, 1, GW, in)
+		t.gemm(true, false, out, in, n, gy, out, x, in, 1, GW, in)
 		for s := range n {
 			addInto(GB, gy[s*out:(s+1)*out])
 		}
 	}
 	if gx != nil {
-		d.gemm(false, false, n, in, out, gy, out, W, in, 1, gx, in)
+		t.gemm(false, false, n, in, out, gy, out, W, in, 1, gx, in)
 	}
 	if rgy == nil {
 		return
 	}
 	VW := d.param(v, o.Name+".weight")
 	RW, RB := d.param(r, o.Name+".weight"), d.param(r, o.Name+".bias")
-	d.gemm(true, false, out, in, n, rgy, out, x, in, 1, RW, in)
-	d.gemm(true, false, out, in, n, gy, out, rx, in, 1, RW, in)
+	t.gemm(true, false, out, in, n, rgy, out, x, in, 1, RW, in)
+	t.gemm(true, false, out, in, n, gy, out, rx, in, 1, RW, in)
 	for s := range n {
 		addInto(RB, rgy[s*out:(s+1)*out])
 	}
 	if rgx != nil {
-		d.gemm(false, false, n, in, out, rgy, out, W, in, 1, rgx, in)
-		d.gemm(false, false, n, in, out, gy, out, VW, in, 1, rgx, in)
+		t.gemm(false, false, n, in, out, rgy, out, W, in, 1, rgx, in)
+		t.gemm(false, false, n, in, out, gy, out, VW, in, 1, rgx, in)
 	}
 }
 

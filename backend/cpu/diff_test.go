@@ -197,3 +197,41 @@ func TestDerivativesAreDeterministicAndSymmetric(t *testing.T) {
 		t.Errorf("u·Hv = %.7g, v·Hu = %.7g: not symmetric (scale %.3g)", uHv, vHu, scale)
 	}
 }
+
+// A product split over workers is the same bits as the whole, for every
+// transposition and for splits by columns and by rows.
+func TestSplitGemmIsTheWholeProduct(t *testing.T) {
+	t.Parallel()
+	gemm, _ := loadSgemmT("")
+	split := splitGemm(gemm, 3)
+	for _, c := range []struct{ m, n, k int }{{16, 700, 40}, {700, 16, 40}, {64, 64, 64}, {3, 5, 7}} {
+		for _, tA := range []bool{false, true} {
+			for _, tB := range []bool{false, true} {
+				a := make([]float32, c.m*c.k)
+				b := make([]float32, c.k*c.n)
+				for i := range a {
+					a[i] = float32(i%13) - 6.5
+				}
+				for i := range b {
+					b[i] = float32(i%7)*0.25 - 0.5
+				}
+				lda, ldb := c.k, c.n
+				if tA {
+					lda = c.m
+				}
+				if tB {
+					ldb = c.k
+				}
+				want, got := make([]float32, c.m*c.n), make([]float32, c.m*c.n)
+				for i := range want {
+					want[i], got[i] = float32(i%3), float32(i%3)
+				}
+				gemm(tA, tB, c.m, c.n, c.k, a, lda, b, ldb, 0.5, want, c.n)
+				split(tA, tB, c.m, c.n, c.k, a, lda, b, ldb, 0.5, got, c.n)
+				if !slices.Equal(got, want) {
+					t.Errorf("%dx%dx%d tA %v tB %v: the split product differs", c.m, c.n, c.k, tA, tB)
+				}
+			}
+		}
+	}
+}

@@ -3,6 +3,7 @@ package cpu
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/landscape-go/landscape/nets"
 )
@@ -42,7 +43,8 @@ func (d *Differentiator) TrainStep(w, x []float32, y []int32, grad []float32) (l
 	defer d.mu.Unlock()
 	if d.trainTape == nil || d.trainTape.capacity < n {
 		d.trainTape = d.newTape(n)
-		d.trainTape.train = true
+		// One batch: the products, not the samples, are shared out.
+		d.trainTape.train, d.trainTape.gemm = true, splitGemm(d.gemm, d.workers)
 	}
 	clear(grad)
 	sum, correct := d.trainTape.pass(d, w, nil, x, y, 1/float64(n), grad, nil)
@@ -157,5 +159,45 @@ func (t *tape) bnTrainBackward(d *Differentiator, o *nets.Op, ci [3]int, w, g, x
 				gxs[j] += float32((float64(a) - meanDy - (float64(xs[j])-mean)*k) * scale)
 			}
 		}
+	}
+}
+
+// splitGemm returns a product that computes C = op(A)·op(B) + β·C in
+// parts on up to workers goroutines, each part a block of C's columns (or
+// of its rows, where it has more rows), each by gemm: every element of C
+// is still one sum in one order, so the bits do not depend on the split.
+func splitGemm(gemm sgemmTFunc, workers int) sgemmTFunc {
+	if workers < 2 {
+		return gemm
+	}
+	return func(tA, tB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+		parts := min(workers, max(m, n)/16)
+		if parts < 2 || m*n*k < 1<<16 {
+			gemm(tA, tB, m, n, k, a, lda, b, ldb, beta, c, ldc)
+			return
+		}
+		var wg sync.WaitGroup
+		for p := range parts {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if n >= m { // columns j0..j1 of C: of op(B) too
+					j0, j1 := p*n/parts, (p+1)*n/parts
+					bo := j0
+					if tB {
+						bo = j0 * ldb
+					}
+					gemm(tA, tB, m, j1-j0, k, a, lda, b[bo:], ldb, beta, c[j0:], ldc)
+					return
+				}
+				i0, i1 := p*m/parts, (p+1)*m/parts // rows of C: of op(A) too
+				ao := i0 * lda
+				if tA {
+					ao = i0
+				}
+				gemm(tA, tB, i1-i0, n, k, a[ao:], lda, b, ldb, beta, c[i0*ldc:], ldc)
+			}()
+		}
+		wg.Wait()
 	}
 }
