@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/landscape-go/landscape/backend"
@@ -50,11 +52,9 @@ func ParseHessianParams(s string) (HessianParams, error) {
 	return 0, fmt.Errorf("landscape: parameters %q: want rank2 (weights of rank > 1, the reference's) or all", s)
 }
 
-// HessianSpec says whose Hessian to analyse and how: that of the mean
-// cross-entropy loss of Model at Checkpoint over one split of Data
-// (batch norm in eval mode), with respect to the parameters Params
-// selects.
-type HessianSpec struct {
+// Source is a network at a checkpoint and the split of data its loss is
+// taken over: what [Hessian] and [Train] work on.
+type Source struct {
 	Model       string
 	ModelConfig nets.Config
 	// Checkpoint is the weights file; for an ONNX model it defaults to
@@ -63,7 +63,31 @@ type HessianSpec struct {
 	Data        data.Spec
 	Split       string // train (the default) or test
 	DataOptions data.Options
-	Params      HessianParams
+}
+
+// load loads the split and the checkpoint, checked as [LoadWeights]
+// checks it.
+func (s Source) load() (*data.Dataset, *Weights, error) {
+	if s.Checkpoint == "" && IsONNX(s.Model) {
+		s.Checkpoint = s.Model
+	}
+	if s.Split == "" {
+		s.Split = "train"
+	}
+	sets, mc, err := loadSets(s.Data, []string{s.Split}, &s.DataOptions, s.ModelConfig)
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := LoadWeights(s.Checkpoint, s.Model, mc)
+	return sets[0], w, err
+}
+
+// HessianSpec says whose Hessian to analyse and how: that of the mean
+// cross-entropy loss of the source's network over its data (batch norm in
+// eval mode), with respect to the parameters Params selects.
+type HessianSpec struct {
+	Source
+	Params HessianParams
 
 	// Top is the number of largest eigenvalues to find (0 means 1); the
 	// smallest is found with the largest, in the same Lanczos run.
@@ -170,20 +194,11 @@ func Hessian(ctx context.Context, spec HessianSpec, opts *Options) (*HessianRepo
 	} else if kind == "cuda" {
 		return nil, fmt.Errorf("landscape: hessian on %s: %w", opts.Device.Name, ErrCPUOnly)
 	}
-	if spec.Checkpoint == "" && IsONNX(spec.Model) {
-		spec.Checkpoint = spec.Model
-	}
-	if spec.Split == "" {
-		spec.Split = "train"
-	}
-	sets, mc, err := loadSets(spec.Data, []string{spec.Split}, &spec.DataOptions, spec.ModelConfig)
+	set, w, err := spec.load()
 	if err != nil {
 		return nil, err
 	}
-	w, err := LoadWeights(spec.Checkpoint, spec.Model, mc)
-	if err != nil {
-		return nil, err
-	}
+	sets := []*data.Dataset{set}
 	var names []string
 	for _, p := range w.Net.Params {
 		if p.Kind == nets.Weight && (spec.Params == AllParams || len(p.Shape) > 1) {
@@ -301,6 +316,23 @@ func writeHessianPlane(path string, rep *HessianReport, w *Weights, params []net
 		Eigenvalues: []float64{l1, l2},
 	}
 	return normalize.WriteFile(path, x, y, meta)
+}
+
+// WriteSummary writes the report's figures for people.
+func (r *HessianReport) WriteSummary(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s at %s: loss %.6g, gradient norm %.4g, over %d parameters (%s)\n", r.Model.Name, r.Checkpoint.Path, r.Loss, r.GradNorm, r.Dim, r.Params)
+	fmt.Fprintf(&b, "  λmax %.6g, λmin %.6g, |λmin/λmax| %.4g\n", r.Top[0], r.Min, r.Ratio)
+	if len(r.Top) > 1 {
+		fmt.Fprintf(&b, "  top %d eigenvalues: %.6g\n", len(r.Top), r.Top)
+	}
+	fmt.Fprintf(&b, "  trace %.6g ± %.2g (%d samples)\n", r.Trace, r.TraceStdErr, r.TraceSample)
+	for _, l := range r.Layers {
+		fmt.Fprintf(&b, "  %-30s λmax %.5g, trace %.5g ± %.2g\n", l.Name, l.Top, l.Trace, l.TraceStdErr)
+	}
+	fmt.Fprintf(&b, "  %d Hessian-vector products in %.1fs on %s\n", r.HVPs, r.WallSeconds, r.Device)
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // hessianFigures finds the eigenvalues, trace and density of op.

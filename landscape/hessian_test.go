@@ -37,8 +37,9 @@ func TestHessianMatchesPyTorch(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep, err := Hessian(context.Background(), HessianSpec{
-		Model: c.Model, ModelConfig: c.Config, Checkpoint: c.CheckpointFile(t, "zip"),
-		Data: data.Spec{Kind: data.NPZ, Path: c.Data}, TraceSamples: 20, DensityRuns: -1,
+		Source: Source{Model: c.Model, ModelConfig: c.Config, Checkpoint: c.CheckpointFile(t, "zip"),
+			Data: data.Spec{Kind: data.NPZ, Path: c.Data}},
+		TraceSamples: 20, DensityRuns: -1,
 	}, &Options{Device: Device{Name: "cpu", CPU: cpu.Options{}}})
 	if err != nil {
 		t.Fatal(err)

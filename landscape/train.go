@@ -1,13 +1,18 @@
 package landscape
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/landscape-go/landscape/backend"
 	"github.com/landscape-go/landscape/backend/cpu"
 	"github.com/landscape-go/landscape/data"
 	"github.com/landscape-go/landscape/landscape/optim"
 	"github.com/landscape-go/landscape/nets"
+	"github.com/landscape-go/landscape/nets/safetensors"
+	"github.com/landscape-go/landscape/normalize"
 )
 
 // Trainer trains a network in memory on the CPU, as a PyTorch training
@@ -83,4 +88,136 @@ func (t *Trainer) Weights() *nets.StateDict {
 		sd.Set(p.Name, v)
 	}
 	return sd
+}
+
+// TrainSpec is a training run: the source's network from the weights of
+// its checkpoint (the initialisation) on its data, for Epochs passes over
+// it in batches of BatchSize (the last batch of an epoch may be smaller),
+// shuffled each epoch by Seed unless NoShuffle, with Optimizer at LR.
+type TrainSpec struct {
+	Source
+	Optimizer string
+	LR        float64
+	Epochs    int
+	BatchSize int // 0 means 128
+	Seed      uint64
+	NoShuffle bool
+}
+
+// TrainEpoch is one epoch's mean training loss and accuracy (in percent),
+// over its batches as they were trained on, and the checkpoint written.
+type TrainEpoch struct {
+	Epoch      int
+	Loss, Acc  float64
+	Checkpoint string
+}
+
+// Train runs spec, writing to the folder out model_0.safetensors (the
+// initialisation) and model_E.safetensors after each epoch E, with the
+// optimizer's state beside it (optimizer_E.safetensors), each atomically:
+// a killed run is resumed from the last epoch both were written for, and
+// the checkpoints are a trajectory for [RunTrajectory]. opts.Log and
+// opts.Progress report as for a surface (progress in steps).
+func Train(ctx context.Context, spec TrainSpec, out string, opts *Options) ([]TrainEpoch, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	if spec.BatchSize == 0 {
+		spec.BatchSize = 128
+	}
+	if spec.Epochs < 1 || spec.BatchSize < 1 {
+		return nil, fmt.Errorf("landscape: training for %d epochs in batches of %d", spec.Epochs, spec.BatchSize)
+	}
+	if kind, _, err := ParseDevice(opts.Device.Name); err != nil {
+		return nil, err
+	} else if kind == "cuda" {
+		return nil, fmt.Errorf("landscape: training on %s: %w", opts.Device.Name, ErrCPUOnly)
+	}
+	d, w, err := spec.load()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, err
+	}
+	start, init := 0, w.State
+	for e := spec.Epochs; e >= 1; e-- { // resume from the last epoch written whole
+		ckpt, state := trainFiles(out, e)
+		if sd, _, err := safetensors.Read(ckpt); err == nil {
+			if _, err := os.Stat(state); err == nil {
+				start, init = e, sd
+				break
+			}
+		}
+	}
+	tr, err := NewTrainer(w.Net, init, d, spec.Optimizer, spec.LR, opts)
+	if err != nil {
+		return nil, err
+	}
+	if start > 0 {
+		_, state := trainFiles(out, start)
+		st, _, err := safetensors.Read(state)
+		if err != nil {
+			return nil, err
+		}
+		if err := tr.Optimizer().LoadState(st); err != nil {
+			return nil, fmt.Errorf("landscape: resuming from %s: %w", state, err)
+		}
+		opts.logf("train: resuming after epoch %d from %s", start, out)
+	} else if err := safetensors.Write(filepath.Join(out, "model_0.safetensors"), tr.Weights(), nil); err != nil {
+		return nil, err
+	}
+	opts.logf("train: %s, %d parameters, %s at lr %g, %d samples of %s %s in batches of %d, %d epochs",
+		w.Net.Name, w.Net.NumParams(), spec.Optimizer, tr.Optimizer().Groups()[0].LR, d.N, spec.Data, d.Split, spec.BatchSize, spec.Epochs)
+	per := d.C * d.H * d.W
+	order := make([]int, d.N)
+	x, y := make([]float32, spec.BatchSize*per), make([]int32, spec.BatchSize)
+	batches := (d.N + spec.BatchSize - 1) / spec.BatchSize
+	var epochs []TrainEpoch
+	for e := start + 1; e <= spec.Epochs; e++ {
+		for i := range order {
+			order[i] = i
+		}
+		if !spec.NoShuffle {
+			rng := normalize.NewRand(spec.Seed + uint64(e))
+			rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		}
+		var lossSum float64
+		var hits int
+		for b := range batches {
+			if err := ctx.Err(); err != nil {
+				return epochs, err
+			}
+			idx := order[b*spec.BatchSize : min((b+1)*spec.BatchSize, d.N)]
+			for k, i := range idx {
+				copy(x[k*per:(k+1)*per], d.X[i*per:(i+1)*per])
+				y[k] = d.Y[i]
+			}
+			loss, correct, err := tr.Step(x[:len(idx)*per], y[:len(idx)])
+			if err != nil {
+				return epochs, err
+			}
+			lossSum += loss * float64(len(idx))
+			hits += correct
+			if opts.Progress != nil {
+				opts.Progress((e-start-1)*batches+b+1, (spec.Epochs-start)*batches)
+			}
+		}
+		ckpt, state := trainFiles(out, e)
+		if err := safetensors.Write(ckpt, tr.Weights(), nil); err != nil {
+			return epochs, err
+		}
+		if err := safetensors.Write(state, tr.Optimizer().State(), nil); err != nil {
+			return epochs, err
+		}
+		ep := TrainEpoch{Epoch: e, Loss: lossSum / float64(d.N), Acc: 100 * float64(hits) / float64(d.N), Checkpoint: ckpt}
+		epochs = append(epochs, ep)
+		opts.logf("train: epoch %d: loss %.5g, accuracy %.2f%%", e, ep.Loss, ep.Acc)
+	}
+	return epochs, nil
+}
+
+// trainFiles names the checkpoint and optimizer state after epoch e.
+func trainFiles(dir string, e int) (ckpt, state string) {
+	return filepath.Join(dir, fmt.Sprintf("model_%d.safetensors", e)), filepath.Join(dir, fmt.Sprintf("optimizer_%d.safetensors", e))
 }

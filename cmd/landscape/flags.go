@@ -2,6 +2,8 @@ package main
 
 import (
 	"flag"
+	"io"
+	"os"
 	"strconv"
 	"strings"
 
@@ -9,6 +11,7 @@ import (
 	"github.com/landscape-go/landscape/backend/cuda"
 	"github.com/landscape-go/landscape/data"
 	"github.com/landscape-go/landscape/grid"
+	"github.com/landscape-go/landscape/internal/progress"
 	"github.com/landscape-go/landscape/landscape"
 	"github.com/landscape-go/landscape/nets"
 	"github.com/landscape-go/landscape/normalize"
@@ -239,6 +242,54 @@ func (f *computeFlags) config(env envSettings) (batch int, dev landscape.Device,
 		CUDA: cuda.Options{TF32: f.tf32, Benchmark: env.cudnnBenchmark},
 	}
 	return f.batch, dev, nil
+}
+
+// sourceFlags choose a network at a checkpoint, one split of data, and
+// where to compute: what hessian and train take.
+type sourceFlags struct {
+	model      modelFlags
+	checkpoint string
+	data       dataFlags
+	compute    computeFlags
+	quiet      bool
+}
+
+func (f *sourceFlags) register(fs *flag.FlagSet, checkpointWhat string) {
+	f.model.register(fs)
+	fs.StringVar(&f.checkpoint, "checkpoint", "", checkpointWhat+checkpointHelp)
+	f.data.register(fs)
+	f.compute.register(fs)
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
+}
+
+// config returns the source, the batch size and the options, the progress
+// reported to stderr unless --quiet; cmd names the command in the
+// progress and in errors.
+func (f *sourceFlags) config(cmd string, stderr io.Writer) (src landscape.Source, batch int, opts *landscape.Options, err error) {
+	src = landscape.Source{Model: f.model.model, Checkpoint: f.model.checkpoint(f.checkpoint)}
+	if src.Model == "" || src.Checkpoint == "" || f.data.data == "" {
+		return src, 0, nil, usagef("--model, --checkpoint and --data are required")
+	}
+	if src.ModelConfig, err = f.model.config(); err != nil {
+		return src, 0, nil, err
+	}
+	var splits []string
+	if src.Data, splits, src.DataOptions, err = f.data.config(); err != nil {
+		return src, 0, nil, err
+	}
+	if len(splits) != 1 {
+		return src, 0, nil, usagef("--split %s: %s takes one split", f.data.split, cmd)
+	}
+	src.Split = splits[0]
+	opts = &landscape.Options{}
+	if batch, opts.Device, err = f.compute.config(readEnv(os.Getenv)); err != nil {
+		return src, 0, nil, err
+	}
+	if !f.quiet {
+		opts.Log = stderr
+		opts.Progress = progress.New(stderr, cmd).Update
+	}
+	return src, batch, opts, nil
 }
 
 // gridFlags give the axes of a surface.

@@ -15,6 +15,7 @@ import (
 	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/landscape"
 	"github.com/landscape-go/landscape/landscape/surface"
+	"github.com/landscape-go/landscape/nets/checkpoint"
 	"github.com/landscape-go/landscape/normalize"
 )
 
@@ -382,5 +383,36 @@ func TestToyCommand(t *testing.T) {
 		if code, _, stderr := landscapeCLI(t, c...); code != 2 {
 			t.Errorf("%q: exit %d, want 2\n%s", c, code, stderr)
 		}
+	}
+}
+
+// train writes a checkpoint per epoch, which PyTorch's key layout and
+// the trajectory command read, and resumes a finished run without work.
+func TestTrainCommand(t *testing.T) {
+	t.Parallel()
+	out := t.TempDir()
+	args := []string{"train", "--model", "resnet20", "--channels", "1", "--size", "28", "--checkpoint", filepath.Join(zoo, "resnet20.pt"),
+		"--data", "npz:" + filepath.Join(zoo, "resnet20.data.npz"), "--optimizer", "adam", "--lr", "0.001", "--epochs", "2", "--batch-size", "8", "--quiet", "--out", out}
+	code, stdout, stderr := landscapeCLI(t, args...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"epoch 1: loss", "epoch 2: loss", "model_2.safetensors", "landscape trajectory --model resnet20 --checkpoints"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	sd, _, err := checkpoint.Load(filepath.Join(out, "model_2.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nbt, ok := sd.Get("bn1.num_batches_tracked"); !ok || nbt.DType != "int64" {
+		t.Errorf("num_batches_tracked: %+v", nbt)
+	}
+	if code, stdout, _ := landscapeCLI(t, args...); code != 0 || strings.Contains(stdout, "epoch") {
+		t.Errorf("a finished run trained again: exit %d\n%s", code, stdout)
+	}
+	if code, _, stderr := landscapeCLI(t, "train", "--model", "resnet20", "--checkpoint", "x.pt", "--data", "npz:x.npz", "--out", out, "--optimizer", "lbfgs"); code != 2 || !strings.Contains(stderr, `--optimizer "lbfgs": want one of sgd`) {
+		t.Errorf("--optimizer lbfgs: exit %d\n%s", code, stderr)
 	}
 }

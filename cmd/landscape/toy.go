@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/landscape-go/landscape/export"
@@ -34,16 +33,9 @@ func cmdToy(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
-	var runs []toy.Run
-	for _, spec := range strings.Split(*optimizers, ",") {
-		name, rate, hasRate := strings.Cut(strings.TrimSpace(spec), ":")
-		r := toy.Run{Optimizer: name, LR: *lr}
-		if hasRate {
-			if r.LR, err = strconv.ParseFloat(rate, 64); err != nil || !(r.LR > 0) {
-				return usagef("--optimizers %q: the learning rate of %s must be a positive number", *optimizers, name)
-			}
-		}
-		runs = append(runs, r)
+	runs, err := toy.ParseRuns(*optimizers, *lr)
+	if err != nil {
+		return usageError{err}
 	}
 	fmts, err := export.ParseFormats(*formats)
 	if err != nil {

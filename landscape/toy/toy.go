@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/landscape-go/landscape/grid"
@@ -62,21 +63,21 @@ func Functions() []Function {
 			},
 			StartX: -0.5, StartY: -0.5,
 			Minima: [][2]float64{{3, 2}, {-2.805118, 3.131312}, {-3.779310, -3.283186}, {3.584428, -1.848126}},
-			X: grid.Axis{Min: -5, Max: 5, Num: 201}, Y: grid.Axis{Min: -5, Max: 5, Num: 201},
+			X:      grid.Axis{Min: -5, Max: 5, Num: 201}, Y: grid.Axis{Min: -5, Max: 5, Num: 201},
 			Levels: roundLevels(0.5, 500), Log: true, LR: 5e-3, Steps: 200,
 		},
 		{
 			Name: "saddle", Formula: "x² − y²  (a saddle at 0; the start is almost on its ridge)",
-			F:    func(x, y float64) float64 { return x*x - y*y },
-			Grad: func(x, y float64) (float64, float64) { return 2 * x, -2 * y },
+			F:      func(x, y float64) float64 { return x*x - y*y },
+			Grad:   func(x, y float64) (float64, float64) { return 2 * x, -2 * y },
 			StartX: 1.5, StartY: 1e-3,
 			X: grid.Axis{Min: -2, Max: 2, Num: 201}, Y: grid.Axis{Min: -2, Max: 2, Num: 201},
 			Levels: linLevels(-4, 4, 17), LR: 0.05, Steps: 40,
 		},
 		{
 			Name: "bowl", Formula: "x²/10 + 2·y²  (an elongated bowl: condition number 20)",
-			F:    func(x, y float64) float64 { return x*x/10 + 2*y*y },
-			Grad: func(x, y float64) (float64, float64) { return x / 5, 4 * y },
+			F:      func(x, y float64) float64 { return x*x/10 + 2*y*y },
+			Grad:   func(x, y float64) (float64, float64) { return x / 5, 4 * y },
 			StartX: -4.5, StartY: 1.5, Minima: [][2]float64{{0, 0}},
 			X: grid.Axis{Min: -5, Max: 5, Num: 201}, Y: grid.Axis{Min: -2, Max: 2, Num: 201},
 			Levels: linLevels(0.25, 8, 16), LR: 0.4, Steps: 100,
@@ -127,6 +128,25 @@ func linLevels(lo, hi float64, n int) []float64 {
 type Run struct {
 	Optimizer string
 	LR        float64
+}
+
+// ParseRuns parses a list of runs: comma-separated optimizer names, each
+// NAME or NAME:LR; lr is the learning rate of those without one.
+func ParseRuns(s string, lr float64) ([]Run, error) {
+	var runs []Run
+	for _, spec := range strings.Split(s, ",") {
+		name, rate, hasRate := strings.Cut(strings.TrimSpace(spec), ":")
+		r := Run{Optimizer: name, LR: lr}
+		if hasRate {
+			v, err := strconv.ParseFloat(rate, 64)
+			if err != nil || !(v > 0) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("toy: optimizers %q: the learning rate of %s must be a positive number", s, name)
+			}
+			r.LR = v
+		}
+		runs = append(runs, r)
+	}
+	return runs, nil
 }
 
 // Path is the points a run visited, the start first, and its label.

@@ -223,9 +223,10 @@ func validate(entries []*entry, n int64) error {
 	return nil
 }
 
-// Write writes sd to path as a safetensors file of float32 tensors, in the
-// order of sd.Names(), with meta as its __metadata__ (none if meta is
-// empty). It writes to a temporary file in the same folder and renames it,
+// Write writes sd to path as a safetensors file of float32 tensors (I64
+// for a tensor whose DType is "int64", such as a num_batches_tracked, so
+// that PyTorch reads it back as it saved it), in the order of sd.Names(),
+// with meta as its __metadata__ (none if meta is empty). It writes to a temporary file in the same folder and renames it,
 // so that a failed write never leaves a partial file under path.
 func Write(path string, sd *nets.StateDict, meta map[string]string) error {
 	if err := atomicfile.Write(path, func(w io.Writer) error { return WriteTo(w, sd, meta) }); err != nil {
@@ -273,8 +274,12 @@ func WriteTo(w io.Writer, sd *nets.StateDict, meta map[string]string) error {
 			shape = []int{}
 		}
 		s, _ := json.Marshal(shape)
-		end := off + 4*int64(len(t.Data))
-		fmt.Fprintf(&h, `:{"dtype":"F32","shape":%s,"data_offsets":[%d,%d]}`, s, off, end)
+		dtype, size := "F32", int64(4)
+		if t.DType == "int64" {
+			dtype, size = "I64", 8
+		}
+		end := off + size*int64(len(t.Data))
+		fmt.Fprintf(&h, `:{"dtype":"%s","shape":%s,"data_offsets":[%d,%d]}`, dtype, s, off, end)
 		off = end
 	}
 	h.WriteByte('}')
@@ -295,7 +300,11 @@ func WriteTo(w io.Writer, sd *nets.StateDict, meta map[string]string) error {
 	for _, name := range sd.Names() {
 		t, _ := sd.Get(name)
 		for _, v := range t.Data {
-			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+			if t.DType == "int64" {
+				buf = binary.LittleEndian.AppendUint64(buf, uint64(int64(v)))
+			} else {
+				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+			}
 			if len(buf) == cap(buf) {
 				if _, err := w.Write(buf); err != nil {
 					return fmt.Errorf("safetensors: %w", err)

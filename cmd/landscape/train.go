@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/landscape-go/landscape/landscape"
+	"github.com/landscape-go/landscape/landscape/optim"
+)
+
+func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var src sourceFlags
+	fs := newFlags("train", "--model M --checkpoint INIT --data KIND:PATH --optimizer adam --epochs N --out DIR [flags]", stderr)
+	src.register(fs, "the initial weights: ")
+	optimizer := fs.String("optimizer", "sgd", "optimizer: "+strings.Join(optim.Names(), ", ")+" (torch.optim's update rules and defaults; momentum and nesterov are SGD with momentum 0.9)")
+	lr := fs.Float64("lr", 0.01, "learning rate (0: the optimizer's PyTorch default)")
+	epochs := fs.Int("epochs", 1, "passes over the data")
+	seed := fs.Uint64("shuffle-seed", 0, "seed of each epoch's shuffling")
+	noShuffle := fs.Bool("no-shuffle", false, "batches in file order, every epoch")
+	out := fs.String("out", "", "output folder: model_0.safetensors (the initialisation), model_E.safetensors and optimizer_E.safetensors after each epoch E; a run killed is resumed from it")
+	if err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	spec := landscape.TrainSpec{Optimizer: *optimizer, LR: *lr, Epochs: *epochs, Seed: *seed, NoShuffle: *noShuffle}
+	if *out == "" {
+		return usagef("--out is required")
+	}
+	if !slices.Contains(optim.Names(), *optimizer) {
+		return usagef("--optimizer %q: want one of %s", *optimizer, strings.Join(optim.Names(), ", "))
+	}
+	if *epochs < 1 || *lr < 0 {
+		return usagef("--epochs %d --lr %g: want at least one epoch and a learning rate of 0 or more", *epochs, *lr)
+	}
+	var opts *landscape.Options
+	var err error
+	if spec.Source, spec.BatchSize, opts, err = src.config("train", stderr); err != nil {
+		return err
+	}
+	epochsDone, err := landscape.Train(ctx, spec, *out, opts)
+	for _, e := range epochsDone {
+		fmt.Fprintf(stdout, "epoch %d: loss %.5g, accuracy %.2f%%, wrote %s\n", e.Epoch, e.Loss, e.Acc, e.Checkpoint)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "its trajectory: landscape trajectory --model %s --checkpoints '%s' --out DIR\n",
+		shellQuote(spec.Model), filepath.Join(*out, "model_*.safetensors"))
+	return nil
+}
