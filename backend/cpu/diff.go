@@ -78,11 +78,10 @@ func NewDifferentiator(p *backend.Problem, params []string, opts *Options) (*Dif
 	for _, name := range params {
 		want[name] = true
 	}
-	total, dtotal := 0, 0
+	d.layout, d.center, d.dx, d.dy = flatProblem(p)
+	dtotal := 0
 	for _, prm := range p.Net.Params {
 		n := nets.NumElements(prm.Shape)
-		d.layout[prm.Name] = span{total, n}
-		total += n
 		if params == nil && prm.Kind == nets.Weight || want[prm.Name] {
 			if prm.Kind != nets.Weight {
 				return nil, fmt.Errorf("cpu: %s is a buffer, not a parameter: it cannot be differentiated", prm.Name)
@@ -96,24 +95,7 @@ func NewDifferentiator(p *backend.Problem, params []string, opts *Options) (*Dif
 	for name := range want {
 		return nil, fmt.Errorf("cpu: model %s has no parameter %s", p.Net.Name, name)
 	}
-	d.center = make([]float32, total)
-	for _, prm := range p.Net.Params {
-		if t, ok := p.Center.Get(prm.Name); ok {
-			copy(d.center[d.layout[prm.Name].off:], t.Data)
-		}
-	}
-	flat := func(sd *nets.StateDict) []float32 {
-		if sd == nil {
-			return nil
-		}
-		v := make([]float32, total)
-		for _, k := range sd.Names() {
-			t, _ := sd.Get(k)
-			copy(v[d.layout[k].off:], t.Data)
-		}
-		return v
-	}
-	d.dx, d.dy = flat(p.X), flat(p.Y)
+
 	cfg := p.Net.Config
 	d.sizes = append(d.sizes, cfg.InChannels*cfg.Height*cfg.Width)
 	for _, o := range p.Net.Ops {

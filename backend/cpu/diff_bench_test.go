@@ -46,3 +46,35 @@ func BenchmarkHVP(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTrainStep times one training step's passes (batch norm in
+// training mode) of resnet20 on a batch of 128 samples of 1x28x28 (its
+// fixture's 20, repeated), on all cores; bench/train.py compares it with
+// PyTorch's forward, backward and SGD step.
+func BenchmarkTrainStep(b *testing.B) {
+	c := fixture.Load(b, "resnet20")
+	ds, err := data.Load(data.Spec{Kind: data.NPZ, Path: c.Data}, "train", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n = 128
+	per := ds.C * ds.H * ds.W
+	x, y := make([]float32, n*per), make([]int32, n)
+	for i := range n {
+		copy(x[i*per:(i+1)*per], ds.X[(i%ds.N)*per:])
+		y[i] = ds.Y[i%ds.N]
+	}
+	p := &backend.Problem{Net: c.Net(b), Center: c.Weights(b),
+		Data: []*backend.Data{{Name: "train", N: n, C: ds.C, H: ds.H, W: ds.W, X: x, Y: y}}}
+	d, err := NewDifferentiator(p, nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := d.Flatten(p.Center)
+	grad := make([]float32, len(w))
+	for b.Loop() {
+		if _, _, err := d.TrainStep(w, x, y, grad); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

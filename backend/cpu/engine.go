@@ -96,30 +96,7 @@ func New(p *backend.Problem, opts *Options) (*Evaluator, error) {
 		// several per cent of CPU time.
 		e.gemm, e.blas = loadSgemm(opts.BLAS)
 	}
-	total := 0
-	for _, prm := range p.Net.Params {
-		n := nets.NumElements(prm.Shape)
-		e.layout[prm.Name] = span{total, n}
-		total += n
-	}
-	e.center = make([]float32, total)
-	for _, prm := range p.Net.Params {
-		if t, ok := p.Center.Get(prm.Name); ok { // a missing num_batches_tracked stays 0
-			copy(e.center[e.layout[prm.Name].off:], t.Data)
-		}
-	}
-	flat := func(sd *nets.StateDict) []float32 {
-		if sd == nil {
-			return nil
-		}
-		v := make([]float32, total)
-		for _, k := range sd.Names() {
-			t, _ := sd.Get(k)
-			copy(v[e.layout[k].off:], t.Data)
-		}
-		return v
-	}
-	e.dx, e.dy = flat(p.X), flat(p.Y)
+	e.layout, e.center, e.dx, e.dy = flatProblem(p)
 	for _, prm := range p.Net.Params {
 		_, inX := getOK(p.X, prm.Name)
 		_, inY := getOK(p.Y, prm.Name)
@@ -500,4 +477,32 @@ func (w *worker) linear(st *step, x, out []float32, n int) {
 		}
 	}
 	w.e.gemm(o.C, n, f, weight, f, b, n, 0, out, n)
+}
+
+// flatProblem lays the state-dict entries of p's network out one after
+// the other in its order, and returns where each is, the centre θ (a
+// missing num_batches_tracked 0) and the directions u and v (zero where
+// absent; nil without a direction) as flat vectors.
+func flatProblem(p *backend.Problem) (layout map[string]span, center, dx, dy []float32) {
+	layout = map[string]span{}
+	total := 0
+	for _, prm := range p.Net.Params {
+		n := nets.NumElements(prm.Shape)
+		layout[prm.Name] = span{total, n}
+		total += n
+	}
+	flat := func(sd *nets.StateDict) []float32 {
+		if sd == nil {
+			return nil
+		}
+		v := make([]float32, total)
+		for _, k := range sd.Names() {
+			if s, ok := layout[k]; ok {
+				t, _ := sd.Get(k)
+				copy(v[s.off:], t.Data)
+			}
+		}
+		return v
+	}
+	return layout, flat(p.Center), flat(p.X), flat(p.Y)
 }

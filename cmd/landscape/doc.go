@@ -6,6 +6,9 @@
 //
 //	landscape <command> [flags]
 //
+// A model is an architecture of the zoo (landscape models) or a network
+// exported from PyTorch as FILE.onnx.
+//
 // The commands:
 //
 //	surface     compute a 1D or 2D loss surface and write it as Parquet
@@ -14,7 +17,8 @@
 //	directions  draw filter-normalised random directions and write them to a file
 //	trajectory  PCA directions of a training trajectory, and the path projected on them
 //	plane       directions of the plane through three checkpoints (Gram-Schmidt), and their coordinates
-//	inspect     list the tensors of a checkpoint file
+//	hessian     curvature at a checkpoint: extreme eigenvalues of the Hessian, its trace and eigenvalue density
+//	inspect     list the tensors of a checkpoint file, or an ONNX model's graph
 //	devices     report the CPU (and its BLAS) and the NVIDIA GPUs this machine offers
 //	models      list the architectures of the model zoo
 //	plot        draw contour, filled-contour, heat-map, 3D and 1D figures of a surface
@@ -22,6 +26,8 @@
 //	view        write an interactive page of surfaces (rotatable 3D, contours with a readout), and meshes (.obj .ply .glb)
 //	export-vtk  write a surface as VTK PolyData (.vtp) for ParaView
 //	convert     write a surface as CSV or JSON lines, with grid indices and the provenance beside it
+//	train       train a network on the CPU with one of torch.optim's optimizers, a checkpoint per epoch
+//	toy         race optimizers on a function of two variables and draw their paths
 //	version     print the version
 //
 // Run "landscape <command> -h" for a command's flags. A flag means the

@@ -1,0 +1,89 @@
+#!/usr/bin/python3
+"""Time training steps: landscape's (batch norm in training mode, forward and
+backward on the CPU) against PyTorch's, on this machine, in one run.
+
+Both train resnet20 (the zoo fixture's weights, 1x28x28) on a batch of 128
+samples (the fixture's 20, repeated), float32, on all cores:
+
+  landscape  go test -bench BenchmarkTrainStep ./backend/cpu (forward and
+             backward of one batch per iteration, its ns/op; the optimizer
+             step, a few element-wise passes over the weights, is left out)
+  pytorch    net.train(); loss = cross_entropy(net(x), y); loss.backward();
+             torch.set_num_threads(cores)
+
+Rounds alternate the two; the table gives the median steps per second of
+each and their ratio (landscape / PyTorch).
+
+    /usr/bin/python3 bench/train.py [--rounds 3]
+"""
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, 'scripts', 'fixtures'))
+import fixlib  # noqa: E402
+import zoo  # noqa: E402
+
+ZOO = os.path.join(ROOT, 'testdata', 'zoo')
+
+
+def pytorch_rate(reps):
+    d = json.load(open(os.path.join(ZOO, 'resnet20.json')))
+    sd = fixlib.load_checkpoint(os.path.join(ZOO, d['checkpoints'][sorted(d['checkpoints'])[0]]))
+    net = zoo.build('resnet20', 1, 10, 28, 28)
+    net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in sd.items()}, strict=False)
+    with np.load(os.path.join(ZOO, d['data'])) as z:
+        x, y = torch.from_numpy(z['x']), torch.from_numpy(z['y'])
+    idx = torch.arange(128) % len(y)
+    x, y = x[idx], y[idx]
+    net.train()
+
+    def step():
+        net.zero_grad()
+        torch.nn.functional.cross_entropy(net(x), y).backward()
+
+    step()
+    t = time.perf_counter()
+    for _ in range(reps):
+        step()
+    return reps / (time.perf_counter() - t)
+
+
+def landscape_rate(reps):
+    out = subprocess.run(['go', 'test', '-run', 'XXX', '-bench', 'BenchmarkTrainStep$', '-benchtime', '%dx' % reps,
+                          './backend/cpu'], cwd=ROOT, capture_output=True, text=True, check=True,
+                         env=dict(os.environ, CGO_ENABLED='0'))
+    m = re.search(r'BenchmarkTrainStep\S*\s+\d+\s+(\d+) ns/op', out.stdout)
+    if not m:
+        sys.exit('no benchmark result in:\n' + out.stdout + out.stderr)
+    return 1e9 / int(m.group(1))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--rounds', type=int, default=3)
+    ap.add_argument('--reps', type=int, default=5, help='steps per timing')
+    args = ap.parse_args()
+    torch.set_num_threads(os.cpu_count())
+    ours, theirs = [], []
+    for _ in range(args.rounds):
+        ours.append(landscape_rate(args.reps))
+        theirs.append(pytorch_rate(args.reps))
+    a, b = statistics.median(ours), statistics.median(theirs)
+    print('| model | batch | landscape steps/s | PyTorch steps/s | ratio |')
+    print('|---|---|---|---|---|')
+    print('| resnet20 (1x28x28) | 128 | %.3g | %.3g | %.2fx |' % (a, b, a / b))
+
+
+if __name__ == '__main__':
+    main()
