@@ -147,6 +147,9 @@ type HessianReport struct {
 	Density *Density `json:"density,omitempty"`
 	// Layers holds per-tensor figures with PerLayer.
 	Layers []LayerCurvature `json:"layers,omitempty"`
+	// Warnings says which eigenvalues did not reach their tolerance within
+	// the iterations allowed: they are the best estimates found.
+	Warnings []string `json:"warnings,omitempty"`
 	// HVPs counts the Hessian-vector products, each over all the data.
 	HVPs        int     `json:"hvps"`
 	Device      string  `json:"device"`
@@ -239,7 +242,7 @@ func Hessian(ctx context.Context, spec HessianSpec, opts *Options) (*HessianRepo
 		for _, p := range diff.Params() {
 			n := nets.NumElements(p.Shape)
 			block := &blockOperator{op: op, off: off, n: n}
-			l, err := layerCurvature(ctx, spec, block)
+			l, err := layerCurvature(ctx, spec, block, rep)
 			if err != nil {
 				return rep, fmt.Errorf("landscape: hessian of %s: %w", p.Name, err)
 			}
@@ -277,6 +280,17 @@ func (r *HessianReport) Write(dir string, formats []string) ([]string, error) {
 	curves := []export.DensityCurve{{Label: r.Model.Name, X: r.Density.X, Rho: r.Density.Rho}}
 	figs, err := export.WriteDensityPlots(dir, "density", curves, caption, formats, nil)
 	return append(written, figs...), err
+}
+
+// unconverged turns an eigen-solver's ErrNotConverged into a warning in
+// r when its result still holds the k pairs wanted: a long computation's
+// best estimates, flagged, are worth more than an error.
+func (r *HessianReport) unconverged(err error, res *curvature.Result, k int) error {
+	if errors.Is(err, curvature.ErrNotConverged) && res != nil && len(res.Pairs) >= k {
+		r.Warnings = append(r.Warnings, err.Error())
+		return nil
+	}
+	return err
 }
 
 // writeHessianPlane writes the top two eigenvectors of rep to path as a
@@ -331,6 +345,9 @@ func (r *HessianReport) WriteSummary(w io.Writer) error {
 		fmt.Fprintf(&b, "  %-30s λmax %.5g, trace %.5g ± %.2g\n", l.Name, l.Top, l.Trace, l.TraceStdErr)
 	}
 	fmt.Fprintf(&b, "  %d Hessian-vector products in %.1fs on %s\n", r.HVPs, r.WallSeconds, r.Device)
+	for _, w := range r.Warnings {
+		fmt.Fprintf(&b, "  warning: %s\n", w)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -343,7 +360,7 @@ func hessianFigures(ctx context.Context, spec HessianSpec, op curvature.Operator
 	}
 	eo := &curvature.Options{Tol: tol, Seed: spec.Seed, MaxIter: min(dim, 300)}
 	ext, err := curvature.Extremes(ctx, op, eo)
-	if err != nil {
+	if err = rep.unconverged(err, ext, 2); err != nil {
 		return fmt.Errorf("landscape: hessian eigenvalues: %w", err)
 	}
 	rep.Min, rep.Top = ext.Pairs[0].Value, []float64{ext.Pairs[1].Value}
@@ -353,7 +370,7 @@ func hessianFigures(ctx context.Context, spec HessianSpec, op curvature.Operator
 			k = max(k, 2)
 		}
 		top, err := curvature.Eigs(ctx, op, k, curvature.Largest, eo)
-		if err != nil {
+		if err = rep.unconverged(err, top, k); err != nil {
 			return fmt.Errorf("landscape: hessian top %d eigenvalues: %w", k, err)
 		}
 		rep.Top = rep.Top[:0]
@@ -389,9 +406,9 @@ func hessianFigures(ctx context.Context, spec HessianSpec, op curvature.Operator
 }
 
 // layerCurvature finds one block's top eigenvalue and trace.
-func layerCurvature(ctx context.Context, spec HessianSpec, op curvature.Operator) (LayerCurvature, error) {
+func layerCurvature(ctx context.Context, spec HessianSpec, op curvature.Operator, rep *HessianReport) (LayerCurvature, error) {
 	top, err := curvature.Eigs(ctx, op, 1, curvature.Largest, &curvature.Options{Tol: 1e-3, Seed: spec.Seed, MaxIter: min(op.Dim(), 100)})
-	if err != nil {
+	if err = rep.unconverged(err, top, 1); err != nil {
 		return LayerCurvature{}, err
 	}
 	tr, err := curvature.Trace(ctx, op, &curvature.TraceOptions{MaxSamples: 20, MinSamples: min(5, op.Dim()), Tol: 0.02, Seed: spec.Seed + 1})

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/landscape-go/landscape/backend/cpu"
@@ -60,4 +61,37 @@ func TestHessianMatchesPyTorch(t *testing.T) {
 	}
 	t.Logf("λmax %.7g (PyTorch %.7g), λmin %.7g (%.7g), trace %.6g ± %.3g (%.6g ± %.3g), %d HVPs in %.1fs",
 		rep.Top[0], want.Max, rep.Min, want.Min, rep.Trace, rep.TraceStdErr, want.Trace, want.TraceStderr, rep.HVPs, rep.WallSeconds)
+}
+
+// Per tensor, each block of the Hessian of an MLP: a block's top
+// eigenvalue is at most the whole Hessian's (it is a principal
+// submatrix's), and the blocks' traces add up to the whole trace.
+func TestHessianPerLayerBlocks(t *testing.T) {
+	t.Parallel()
+	c := fixture.Load(t, "resnet20") // its 1x28x28 images
+	rep, err := Hessian(context.Background(), HessianSpec{
+		Source:       Source{Model: filepath.Join("..", "testdata", "train", "mlp.onnx"), Data: data.Spec{Kind: data.NPZ, Path: c.Data}},
+		TraceSamples: 200, DensityRuns: -1, PerLayer: true,
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Layers) != 2 || rep.Layers[0].Name != "fc1.weight" || rep.Layers[1].Name != "fc2.weight" || rep.Dim != 784*64+64*10 {
+		t.Fatalf("layers %+v over %d parameters", rep.Layers, rep.Dim)
+	}
+	sum, se := 0.0, rep.TraceStdErr*rep.TraceStdErr
+	for _, l := range rep.Layers {
+		if l.Top > rep.Top[0]*(1+1e-3) {
+			t.Errorf("%s: block top %.6g above the whole Hessian's %.6g", l.Name, l.Top, rep.Top[0])
+		}
+		sum += l.Trace
+		se += l.TraceStdErr * l.TraceStdErr
+	}
+	if math.Abs(sum-rep.Trace) > 4*math.Sqrt(se) {
+		t.Errorf("blocks' traces add to %.6g, the whole trace is %.6g (standard errors %.3g)", sum, rep.Trace, math.Sqrt(se))
+	}
+	var summary strings.Builder
+	if err := rep.WriteSummary(&summary); err != nil || !strings.Contains(summary.String(), "fc2.weight") {
+		t.Errorf("summary: %v\n%s", err, summary.String())
+	}
 }
