@@ -206,3 +206,40 @@ func TestTrainResumesWhereItStopped(t *testing.T) {
 		t.Errorf("trajectory of %d points, want 5", len(tr.Points))
 	}
 }
+
+// A race trains each optimizer from the same weights, so every path starts
+// at one point; the first run's path ends at the centre of the surface,
+// which covers every path.
+func TestRaceDrawsEveryRunOnOneSurface(t *testing.T) {
+	t.Parallel()
+	c := fixture.Load(t, "resnet20")
+	out := t.TempDir()
+	res, err := Race(context.Background(), RaceSpec{
+		Source: Source{Model: c.Model, ModelConfig: c.Config, Checkpoint: c.CheckpointFile(t, "zip"), Data: data.Spec{Kind: data.NPZ, Path: c.Data}},
+		Runs:   []RaceRun{{"sgd", 0.05}, {"adam", 0.001}}, Epochs: 2, BatchSize: 10, Num: 5,
+	}, out, []string{"png"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Paths) != 2 || res.Paths[1].Label != "adam, lr 0.001" || len(res.Paths[0].X) != 3 || len(res.Paths[1].X) != 3 {
+		t.Fatalf("paths %+v", res.Paths)
+	}
+	a, b := res.Paths[0], res.Paths[1]
+	if math.Abs(a.X[0]-b.X[0]) > 1e-9 || math.Abs(a.Y[0]-b.Y[0]) > 1e-9 {
+		t.Errorf("the paths start at (%g, %g) and (%g, %g)", a.X[0], a.Y[0], b.X[0], b.Y[0])
+	}
+	if math.Hypot(a.X[2], a.Y[2]) > 1e-6 {
+		t.Errorf("the first run ends at (%g, %g), not the centre", a.X[2], a.Y[2])
+	}
+	g := res.Surface.Provenance.Grid
+	for _, p := range res.Paths {
+		for k := range p.X {
+			if p.X[k] < g.X.Min || p.X[k] > g.X.Max || p.Y[k] < g.Y.Min || p.Y[k] > g.Y.Max {
+				t.Errorf("%s point %d (%g, %g) outside the grid %v × %v", p.Label, k, p.X[k], p.Y[k], g.X, *g.Y)
+			}
+		}
+	}
+	if len(res.Surface.Points) != 25 || len(res.Files) != 2 {
+		t.Errorf("%d points, files %v", len(res.Surface.Points), res.Files)
+	}
+}

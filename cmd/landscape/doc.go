@@ -27,6 +27,7 @@
 //	export-vtk  write a surface as VTK PolyData (.vtp) for ParaView
 //	convert     write a surface as CSV or JSON lines, with grid indices and the provenance beside it
 //	train       train a network on the CPU with one of torch.optim's optimizers, a checkpoint per epoch
+//	race        train with several optimizers from one initialisation and draw their paths on one surface
 //	toy         race optimizers on a function of two variables and draw their paths
 //	version     print the version
 //

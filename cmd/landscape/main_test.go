@@ -416,3 +416,24 @@ func TestTrainCommand(t *testing.T) {
 		t.Errorf("--optimizer lbfgs: exit %d\n%s", code, stderr)
 	}
 }
+
+// race trains each run, writes the surface and the figure, and refuses a
+// bad run list.
+func TestRaceCommand(t *testing.T) {
+	t.Parallel()
+	out := t.TempDir()
+	code, stdout, stderr := landscapeCLI(t, "race", "--model", "resnet20", "--channels", "1", "--size", "28", "--checkpoint", filepath.Join(zoo, "resnet20.pt"),
+		"--data", "npz:"+filepath.Join(zoo, "resnet20.data.npz"), "--optimizers", "sgd:0.05,adam:0.001", "--epochs", "2", "--batch-size", "10",
+		"--num", "3", "--format", "png", "--quiet", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"trained " + filepath.Join(out, "sgd_lr0.05"), "trained " + filepath.Join(out, "adam_lr0.001"), "race.parquet", "race_train_loss_2dcontour.png"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if code, _, stderr := landscapeCLI(t, "race", "--model", "resnet20", "--checkpoint", "x.pt", "--data", "npz:x.npz", "--out", out, "--optimizers", "adam:fast"); code != 2 {
+		t.Errorf("--optimizers adam:fast: exit %d\n%s", code, stderr)
+	}
+}

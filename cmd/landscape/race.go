@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/landscape-go/landscape/export"
+	"github.com/landscape-go/landscape/landscape"
+	"github.com/landscape-go/landscape/landscape/toy"
+)
+
+func cmdRace(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var src sourceFlags
+	fs := newFlags("race", "--model M --checkpoint INIT --data KIND:PATH --optimizers sgd:0.1,adam:0.001 --epochs N --out DIR [flags]", stderr)
+	src.register(fs, "the initial weights, every run's: ")
+	optimizers := fs.String("optimizers", "sgd:0.05,momentum:0.05,adam:0.001", "the runs, comma-separated, each NAME or NAME:LR (one optimizer at several rates, or several optimizers)")
+	epochs := fs.Int("epochs", 2, "epochs of each run")
+	seed := fs.Uint64("shuffle-seed", 0, "seed of each epoch's shuffling, the same for every run")
+	num := fs.Int("num", 21, "points per axis of the surface")
+	margin := fs.Float64("margin", 0.2, "widen the range of the paths by this fraction of it on each side")
+	formats := fs.String("format", "png,svg,pdf", "formats of the figure")
+	out := fs.String("out", "", "output folder: a folder of checkpoints per run, plane/ (the first run's PCA), race.parquet and its figure")
+	if err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	if *out == "" {
+		return usagef("--out is required")
+	}
+	if *epochs < 2 || *num < 2 || !(*margin >= 0) {
+		return usagef("--epochs %d --num %d --margin %g: want two epochs or more (the plane is a PCA of three checkpoints or more), two points and a margin of 0 or more", *epochs, *num, *margin)
+	}
+	runs, err := toy.ParseRuns(*optimizers, 0)
+	if err != nil {
+		return usageError{err}
+	}
+	fmts, err := export.ParseFormats(*formats)
+	if err != nil {
+		return usagef("--%v", err)
+	}
+	spec := landscape.RaceSpec{Epochs: *epochs, Seed: *seed, Num: *num, Margin: *margin}
+	for _, r := range runs {
+		spec.Runs = append(spec.Runs, landscape.RaceRun{Optimizer: r.Optimizer, LR: r.LR})
+	}
+	var opts *landscape.Options
+	if spec.Source, spec.BatchSize, opts, err = src.config("race", stderr); err != nil {
+		return err
+	}
+	res, err := landscape.Race(ctx, spec, *out, fmts, opts)
+	for _, dir := range res.Runs {
+		fmt.Fprintln(stdout, "trained", dir)
+	}
+	for _, f := range res.Files {
+		fmt.Fprintln(stdout, "wrote", f)
+	}
+	return err
+}

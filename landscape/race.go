@@ -1,0 +1,158 @@
+package landscape
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/landscape-go/landscape/export"
+	"github.com/landscape-go/landscape/grid"
+	"github.com/landscape-go/landscape/landscape/surface"
+	"github.com/landscape-go/landscape/normalize"
+)
+
+// RaceRun is one contestant of a race: an optimizer and its learning rate
+// (0: its default).
+type RaceRun struct {
+	Optimizer string
+	LR        float64
+}
+
+// RaceSpec is a race of optimizers from one initialisation, the source's
+// checkpoint: each run trains for Epochs in batches of BatchSize (the
+// batches of every run in the same order, shuffled by Seed), and the
+// surface is drawn over a Num × Num grid that covers every path with a
+// Margin.
+type RaceSpec struct {
+	Source
+	Runs      []RaceRun
+	Epochs    int
+	BatchSize int
+	Seed      uint64
+	Num       int     // 0 means 21
+	Margin    float64 // 0 means 0.2
+}
+
+// RaceResult is what [Race] wrote: each run's checkpoints and its path on
+// the plane, the surface and its figures.
+type RaceResult struct {
+	Runs    []string      // each run's folder
+	Paths   []export.Path // on the plane of the first run's PCA
+	Surface *surface.Surface
+	Files   []string // the surface file and the figures
+}
+
+// Race trains every run into out/NAME (see [Train]), fits the PCA of the
+// first run's checkpoints (its final model the centre), projects every
+// run's checkpoints on those directions, computes the loss surface over a
+// grid covering all the paths, and draws the paths on its contours, each
+// labelled with its optimizer: out/race.parquet and out/race_*.FORMAT.
+func Race(ctx context.Context, spec RaceSpec, out string, formats []string, opts *Options) (*RaceResult, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	if len(spec.Runs) == 0 || spec.Epochs < 2 {
+		return nil, fmt.Errorf("landscape: a race of %d runs of %d epochs: want a run or more, of two epochs or more (the plane is a PCA of three checkpoints or more)", len(spec.Runs), spec.Epochs)
+	}
+	num, margin := spec.Num, spec.Margin
+	if num == 0 {
+		num = 21
+	}
+	if margin == 0 {
+		margin = 0.2
+	}
+	res := &RaceResult{}
+	var runs [][]string
+	for _, r := range spec.Runs {
+		dir := filepath.Join(out, raceName(r))
+		if _, err := Train(ctx, TrainSpec{Source: spec.Source, Optimizer: r.Optimizer, LR: r.LR, Epochs: spec.Epochs,
+			BatchSize: spec.BatchSize, Seed: spec.Seed}, dir, opts); err != nil {
+			return res, fmt.Errorf("landscape: race: %s: %w", raceName(r), err)
+		}
+		files, err := GlobCheckpoints(filepath.Join(dir, "model_*.safetensors"))
+		if err != nil {
+			return res, err
+		}
+		res.Runs, runs = append(res.Runs, dir), append(runs, files)
+	}
+	// The paths need no losses: the surface shows them.
+	base := TrajectoryConfig{Model: spec.Model, ModelConfig: spec.ModelConfig}
+	first := base
+	first.Checkpoints = runs[0]
+	tr, err := RunTrajectory(ctx, first, opts)
+	if err != nil {
+		return res, err
+	}
+	plane := filepath.Join(out, "plane")
+	if err := tr.Write(plane, SuggestedGrid{}); err != nil {
+		return res, err
+	}
+	dirs := filepath.Join(plane, DirectionsFile)
+	var xs, ys []float64
+	for i, files := range runs {
+		t := tr
+		if i > 0 {
+			cfg := base
+			cfg.Checkpoints, cfg.Final, cfg.Directions = files, tr.Final.Path, dirs
+			if t, err = RunTrajectory(ctx, cfg, opts); err != nil {
+				return res, err
+			}
+		}
+		p := export.Path{Label: raceLabel(spec.Runs[i])}
+		for _, pt := range t.Points {
+			if i > 0 && pt.Checkpoint == tr.Final.Path {
+				continue // the first run's final model, the centre, added to the others
+			}
+			p.X, p.Y = append(p.X, pt.X), append(p.Y, pt.Y)
+		}
+		xs, ys = append(xs, p.X...), append(ys, p.Y...)
+		res.Paths = append(res.Paths, p)
+	}
+	ax, ay := AxesCovering(xs, ys, margin, num)
+	split := spec.Split
+	if split == "" {
+		split = "train"
+	}
+	s, err := Run(ctx, Spec{
+		Model: spec.Model, ModelConfig: spec.ModelConfig, Checkpoint: tr.Final.Path,
+		Data: spec.Data, Splits: []string{split}, DataOptions: spec.DataOptions,
+		Directions: Directions{File: dirs}, Grid: grid.Grid{X: ax, Y: &ay},
+	}, opts)
+	if err != nil {
+		return res, err
+	}
+	res.Surface = s
+	file := filepath.Join(out, "race.parquet")
+	if err := export.WriteParquet(file, s); err != nil {
+		return res, err
+	}
+	res.Files = append(res.Files, file)
+	po := &export.PlotOptions{Paths: res.Paths}
+	if meta, err := normalize.ReadMeta(dirs); err == nil {
+		NameAxes(po, meta)
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return res, err
+	}
+	figs, err := export.WritePlots(out, "race", s, []export.PlotKind{export.ContourPlot}, formats, po)
+	res.Files = append(res.Files, figs...)
+	return res, err
+}
+
+// raceLabel is a run's legend entry.
+func raceLabel(r RaceRun) string {
+	if r.LR == 0 {
+		return r.Optimizer
+	}
+	return fmt.Sprintf("%s, lr %g", r.Optimizer, r.LR)
+}
+
+// raceName names a run's folder by its optimizer and learning rate.
+func raceName(r RaceRun) string {
+	if r.LR == 0 {
+		return strings.ToLower(r.Optimizer)
+	}
+	return fmt.Sprintf("%s_lr%g", strings.ToLower(r.Optimizer), r.LR)
+}
