@@ -11,7 +11,9 @@ import (
 	"github.com/landscape-go/landscape/data"
 	"github.com/landscape-go/landscape/landscape/optim"
 	"github.com/landscape-go/landscape/nets"
+	"github.com/landscape-go/landscape/nets/checkpoint"
 	"github.com/landscape-go/landscape/nets/safetensors"
+	"github.com/landscape-go/landscape/nets/torch"
 	"github.com/landscape-go/landscape/normalize"
 )
 
@@ -102,6 +104,9 @@ type TrainSpec struct {
 	BatchSize int // 0 means 128
 	Seed      uint64
 	NoShuffle bool
+	// Torch writes the checkpoints in torch.save's zip format, model_E.pt,
+	// which torch.load reads, instead of safetensors.
+	Torch bool
 }
 
 // TrainEpoch is one epoch's mean training loss and accuracy (in percent),
@@ -113,8 +118,9 @@ type TrainEpoch struct {
 }
 
 // Train runs spec, writing to the folder out model_0.safetensors (the
-// initialisation) and model_E.safetensors after each epoch E, with the
-// optimizer's state beside it (optimizer_E.safetensors), each atomically:
+// initialisation) and model_E.safetensors after each epoch E (.pt with
+// spec.Torch), with the optimizer's state beside it
+// (optimizer_E.safetensors), each atomically:
 // a killed run is resumed from the last epoch both were written for, and
 // the checkpoints are a trajectory for [RunTrajectory]. opts.Log and
 // opts.Progress report as for a surface (progress in steps).
@@ -142,8 +148,8 @@ func Train(ctx context.Context, spec TrainSpec, out string, opts *Options) ([]Tr
 	}
 	start, init := 0, w.State
 	for e := spec.Epochs; e >= 1; e-- { // resume from the last epoch written whole
-		ckpt, state := trainFiles(out, e)
-		if sd, _, err := safetensors.Read(ckpt); err == nil {
+		ckpt, state := trainFiles(out, e, spec.Torch)
+		if sd, _, err := checkpoint.Load(ckpt); err == nil {
 			if _, err := os.Stat(state); err == nil {
 				start, init = e, sd
 				break
@@ -155,7 +161,7 @@ func Train(ctx context.Context, spec TrainSpec, out string, opts *Options) ([]Tr
 		return nil, err
 	}
 	if start > 0 {
-		_, state := trainFiles(out, start)
+		_, state := trainFiles(out, start, spec.Torch)
 		st, _, err := safetensors.Read(state)
 		if err != nil {
 			return nil, err
@@ -164,7 +170,7 @@ func Train(ctx context.Context, spec TrainSpec, out string, opts *Options) ([]Tr
 			return nil, fmt.Errorf("landscape: resuming from %s: %w", state, err)
 		}
 		opts.logf("train: resuming after epoch %d from %s", start, out)
-	} else if err := safetensors.Write(filepath.Join(out, "model_0.safetensors"), tr.Weights(), nil); err != nil {
+	} else if err := writeTrained(out, 0, spec.Torch, tr.Weights()); err != nil {
 		return nil, err
 	}
 	opts.logf("train: %s, %d parameters, %s at lr %g, %d samples of %s %s in batches of %d, %d epochs",
@@ -203,8 +209,8 @@ func Train(ctx context.Context, spec TrainSpec, out string, opts *Options) ([]Tr
 				opts.Progress((e-start-1)*batches+b+1, (spec.Epochs-start)*batches)
 			}
 		}
-		ckpt, state := trainFiles(out, e)
-		if err := safetensors.Write(ckpt, tr.Weights(), nil); err != nil {
+		ckpt, state := trainFiles(out, e, spec.Torch)
+		if err := writeTrained(out, e, spec.Torch, tr.Weights()); err != nil {
 			return epochs, err
 		}
 		if err := safetensors.Write(state, tr.Optimizer().State(), nil); err != nil {
@@ -218,6 +224,19 @@ func Train(ctx context.Context, spec TrainSpec, out string, opts *Options) ([]Tr
 }
 
 // trainFiles names the checkpoint and optimizer state after epoch e.
-func trainFiles(dir string, e int) (ckpt, state string) {
-	return filepath.Join(dir, fmt.Sprintf("model_%d.safetensors", e)), filepath.Join(dir, fmt.Sprintf("optimizer_%d.safetensors", e))
+func trainFiles(dir string, e int, torchFormat bool) (ckpt, state string) {
+	ext := ".safetensors"
+	if torchFormat {
+		ext = ".pt"
+	}
+	return filepath.Join(dir, fmt.Sprintf("model_%d%s", e, ext)), filepath.Join(dir, fmt.Sprintf("optimizer_%d.safetensors", e))
+}
+
+// writeTrained writes the checkpoint after epoch e.
+func writeTrained(dir string, e int, torchFormat bool, sd *nets.StateDict) error {
+	ckpt, _ := trainFiles(dir, e, torchFormat)
+	if torchFormat {
+		return torch.Write(ckpt, sd)
+	}
+	return safetensors.Write(ckpt, sd, nil)
 }

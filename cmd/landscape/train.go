@@ -21,11 +21,12 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	epochs := fs.Int("epochs", 1, "passes over the data")
 	seed := fs.Uint64("shuffle-seed", 0, "seed of each epoch's shuffling")
 	noShuffle := fs.Bool("no-shuffle", false, "batches in file order, every epoch")
+	torchFormat := fs.Bool("torch", false, "write the checkpoints in torch.save's zip format (model_E.pt), which torch.load reads, instead of safetensors")
 	out := fs.String("out", "", "output folder: model_0.safetensors (the initialisation), model_E.safetensors and optimizer_E.safetensors after each epoch E; a run killed is resumed from it")
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
-	spec := landscape.TrainSpec{Optimizer: *optimizer, LR: *lr, Epochs: *epochs, Seed: *seed, NoShuffle: *noShuffle}
+	spec := landscape.TrainSpec{Optimizer: *optimizer, LR: *lr, Epochs: *epochs, Seed: *seed, NoShuffle: *noShuffle, Torch: *torchFormat}
 	if *out == "" {
 		return usagef("--out is required")
 	}
@@ -47,7 +48,11 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	ext := ".safetensors"
+	if spec.Torch {
+		ext = ".pt"
+	}
 	fmt.Fprintf(stdout, "its trajectory: landscape trajectory --model %s --checkpoints '%s' --out DIR\n",
-		shellQuote(spec.Model), filepath.Join(*out, "model_*.safetensors"))
+		shellQuote(spec.Model), filepath.Join(*out, "model_*"+ext))
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/landscape-go/landscape/internal/pickle"
+	"github.com/landscape-go/landscape/nets"
 )
 
 type wantTensor struct {
@@ -445,5 +446,37 @@ func TestPyTorch211FilesReadAsPyTorch113Files(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A state dict written in torch.save's zip format reads back the same:
+// names in order, shapes, values, and int64 kept as int64.
+func TestWriteRoundTrip(t *testing.T) {
+	t.Parallel()
+	sd := &nets.StateDict{}
+	w := nets.NewTensor(2, 3)
+	for i := range w.Data {
+		w.Data[i] = float32(i)*0.5 - 1
+	}
+	sd.Set("fc.weight", w)
+	sd.Set("fc.bias", &nets.Tensor{Shape: []int{2}, Data: []float32{0.25, -3}, DType: "float32"})
+	sd.Set("bn.num_batches_tracked", &nets.Tensor{Shape: []int{}, Data: []float32{42}, DType: "int64"})
+	path := filepath.Join(t.TempDir(), "m.pt")
+	if err := Write(path, sd); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Names(), sd.Names()) {
+		t.Fatalf("names %v, want %v", got.Names(), sd.Names())
+	}
+	for _, n := range sd.Names() {
+		a, _ := sd.Get(n)
+		b, _ := got.Get(n)
+		if !slices.Equal(a.Shape, b.Shape) || !slices.Equal(a.Data, b.Data) || a.DType != b.DType {
+			t.Errorf("%s: %v %v %s, want %v %v %s", n, b.Shape, b.Data, b.DType, a.Shape, a.Data, a.DType)
+		}
 	}
 }
