@@ -107,12 +107,17 @@ type TrainSpec struct {
 	// Torch writes the checkpoints in torch.save's zip format, model_E.pt,
 	// which torch.load reads, instead of safetensors.
 	Torch bool
+	// Schedule is the learning-rate schedule, stepped once an epoch (see
+	// optim.ParseSchedule): "" (constant), "cosine", "step:N:GAMMA",
+	// "warmup:N" or "warmup:N,cosine".
+	Schedule string
 }
 
 // TrainEpoch is one epoch's mean training loss and accuracy (in percent),
 // over its batches as they were trained on, and the checkpoint written.
 type TrainEpoch struct {
 	Epoch      int
+	LR         float64 // the learning rate of the epoch
 	Loss, Acc  float64
 	Checkpoint string
 }
@@ -160,6 +165,15 @@ func Train(ctx context.Context, spec TrainSpec, out string, opts *Options) ([]Tr
 	if err != nil {
 		return nil, err
 	}
+	sched, err := optim.ParseSchedule(spec.Schedule, tr.Optimizer(), spec.Epochs)
+	if err != nil {
+		return nil, err
+	}
+	for range start { // the schedule where the run stopped
+		if sched != nil {
+			sched.Step()
+		}
+	}
 	if start > 0 {
 		_, state := trainFiles(out, start, spec.Torch)
 		st, _, err := safetensors.Read(state)
@@ -190,6 +204,7 @@ func Train(ctx context.Context, spec TrainSpec, out string, opts *Options) ([]Tr
 		}
 		var lossSum float64
 		var hits int
+		lr := tr.Optimizer().Groups()[0].LR
 		for b := range batches {
 			if err := ctx.Err(); err != nil {
 				return epochs, err
@@ -216,9 +231,12 @@ func Train(ctx context.Context, spec TrainSpec, out string, opts *Options) ([]Tr
 		if err := safetensors.Write(state, tr.Optimizer().State(), nil); err != nil {
 			return epochs, err
 		}
-		ep := TrainEpoch{Epoch: e, Loss: lossSum / float64(d.N), Acc: 100 * float64(hits) / float64(d.N), Checkpoint: ckpt}
+		if sched != nil {
+			sched.Step()
+		}
+		ep := TrainEpoch{Epoch: e, LR: lr, Loss: lossSum / float64(d.N), Acc: 100 * float64(hits) / float64(d.N), Checkpoint: ckpt}
 		epochs = append(epochs, ep)
-		opts.logf("train: epoch %d: loss %.5g, accuracy %.2f%%", e, ep.Loss, ep.Acc)
+		opts.logf("train: epoch %d: lr %.4g, loss %.5g, accuracy %.2f%%", e, ep.LR, ep.Loss, ep.Acc)
 	}
 	return epochs, nil
 }

@@ -151,13 +151,13 @@ func TestTrainingFollowsPyTorch(t *testing.T) {
 }
 
 // A run stopped after two epochs and started again for four gives the
-// checkpoints of a run of four, bit for bit; the checkpoints are a
-// trajectory.
+// checkpoints of a run of four, bit for bit, its learning-rate schedule
+// included; the checkpoints are a trajectory.
 func TestTrainResumesWhereItStopped(t *testing.T) {
 	t.Parallel()
 	c := fixture.Load(t, "resnet20")
 	spec := TrainSpec{Source: Source{Model: c.Model, ModelConfig: c.Config, Checkpoint: c.CheckpointFile(t, "zip"),
-		Data: data.Spec{Kind: data.NPZ, Path: c.Data}}, Optimizer: "momentum", LR: 0.01, BatchSize: 8, Seed: 3}
+		Data: data.Spec{Kind: data.NPZ, Path: c.Data}}, Optimizer: "momentum", LR: 0.01, BatchSize: 8, Seed: 3, Schedule: "warmup:1,cosine"}
 	whole, parts := t.TempDir(), t.TempDir()
 	spec.Epochs = 4
 	if _, err := Train(context.Background(), spec, whole, nil); err != nil {
@@ -174,6 +174,11 @@ func TestTrainResumesWhereItStopped(t *testing.T) {
 	}
 	if len(eps) != 2 || eps[0].Epoch != 3 {
 		t.Fatalf("the second run trained epochs %+v, want 3 and 4", eps)
+	}
+	// The schedule resumes too: epoch 1 warms up, epochs 2 to 4 anneal
+	// over 3, so epoch 3 is the cosine's second.
+	if want := 0.01 * 0.5 * (1 + math.Cos(math.Pi/3)); math.Abs(eps[0].LR-want) > 1e-12 {
+		t.Errorf("epoch 3 at lr %g, want %g", eps[0].LR, want)
 	}
 	a, _, err := checkpoint.Load(filepath.Join(whole, "model_4.safetensors"))
 	if err != nil {

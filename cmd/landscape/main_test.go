@@ -397,7 +397,7 @@ func TestTrainCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
-	for _, want := range []string{"epoch 1: loss", "epoch 2: loss", "model_2.safetensors", "landscape trajectory --model resnet20 --checkpoints"} {
+	for _, want := range []string{"epoch 1: lr 0.001, loss", "epoch 2: lr 0.001, loss", "model_2.safetensors", "landscape trajectory --model resnet20 --checkpoints"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}

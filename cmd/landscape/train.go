@@ -21,12 +21,13 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	epochs := fs.Int("epochs", 1, "passes over the data")
 	seed := fs.Uint64("shuffle-seed", 0, "seed of each epoch's shuffling")
 	noShuffle := fs.Bool("no-shuffle", false, "batches in file order, every epoch")
+	schedule := fs.String("schedule", "constant", "learning-rate schedule, stepped each epoch: constant, cosine, step:N:GAMMA, warmup:N or warmup:N,cosine (torch.optim.lr_scheduler's)")
 	torchFormat := fs.Bool("torch", false, "write the checkpoints in torch.save's zip format (model_E.pt), which torch.load reads, instead of safetensors")
 	out := fs.String("out", "", "output folder: model_0.safetensors (the initialisation), model_E.safetensors and optimizer_E.safetensors after each epoch E; a run killed is resumed from it")
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
-	spec := landscape.TrainSpec{Optimizer: *optimizer, LR: *lr, Epochs: *epochs, Seed: *seed, NoShuffle: *noShuffle, Torch: *torchFormat}
+	spec := landscape.TrainSpec{Optimizer: *optimizer, LR: *lr, Epochs: *epochs, Seed: *seed, NoShuffle: *noShuffle, Torch: *torchFormat, Schedule: *schedule}
 	if *out == "" {
 		return usagef("--out is required")
 	}
@@ -43,7 +44,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	epochsDone, err := landscape.Train(ctx, spec, *out, opts)
 	for _, e := range epochsDone {
-		fmt.Fprintf(stdout, "epoch %d: loss %.5g, accuracy %.2f%%, wrote %s\n", e.Epoch, e.Loss, e.Acc, e.Checkpoint)
+		fmt.Fprintf(stdout, "epoch %d: lr %.4g, loss %.5g, accuracy %.2f%%, wrote %s\n", e.Epoch, e.LR, e.Loss, e.Acc, e.Checkpoint)
 	}
 	if err != nil {
 		return err

@@ -2,6 +2,8 @@ package optim
 
 import (
 	"errors"
+	"math"
+	"strings"
 	"testing"
 )
 
@@ -34,5 +36,58 @@ func TestNewMakesEveryOptimizerByName(t *testing.T) {
 	}
 	if _, err := New("sgd", []*Group{{Params: []Param{{Data: []float32{1}, Grad: []float32{1}}}}}, 0); !errors.Is(err, ErrConfig) {
 		t.Errorf("sgd without a learning rate: %v", err)
+	}
+}
+
+// Each schedule's rate after every epoch is torch.optim.lr_scheduler's for
+// the same settings; bad schedules are refused by name.
+func TestParseScheduleMakesTorchsSchedules(t *testing.T) {
+	t.Parallel()
+	rates := func(s string, epochs int) []float64 {
+		p := Param{Data: []float32{1}, Grad: []float32{0}}
+		o, err := New("sgd", []*Group{{Params: []Param{p}}}, 0.1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc, err := ParseSchedule(s, o, epochs)
+		if err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+		var lr []float64
+		for range epochs {
+			lr = append(lr, o.Groups()[0].LR)
+			o.Step()
+			if sc != nil {
+				sc.Step()
+			}
+		}
+		return lr
+	}
+	near := func(a, b []float64) bool {
+		for i := range a {
+			if math.Abs(a[i]-b[i]) > 1e-12 {
+				return false
+			}
+		}
+		return len(a) == len(b)
+	}
+	for s, want := range map[string][]float64{
+		// torch: [0.1] * 4; CosineAnnealingLR(T_max=4): 0.1, 0.0853553, 0.05, 0.0146447;
+		// StepLR(2, 0.5): 0.1, 0.1, 0.05, 0.05; LinearLR(0.1, 1, 2): 0.01, 0.055, 0.1, 0.1.
+		"constant":        {0.1, 0.1, 0.1, 0.1},
+		"cosine":          {0.1, 0.05 * (1 + math.Cos(math.Pi/4)), 0.05, 0.05 * (1 + math.Cos(3*math.Pi/4))},
+		"step:2:0.5":      {0.1, 0.1, 0.05, 0.05},
+		"warmup:2":        {0.01, 0.055, 0.1, 0.1},
+		"warmup:2,cosine": {0.01, 0.055, 0.1, 0.05},
+	} {
+		if got := rates(s, 4); !near(got, want) {
+			t.Errorf("%s: %v, want %v", s, got, want)
+		}
+	}
+	o, _ := New("sgd", []*Group{{Params: []Param{{Data: []float32{1}, Grad: []float32{0}}}}}, 0.1)
+	for _, bad := range []string{"linear", "step:0:0.5", "step:2", "warmup:x", "warmup:4,cosine", "warmup:1,step"} {
+		if _, err := ParseSchedule(bad, o, 4); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), bad) {
+			t.Errorf("%q: %v", bad, err)
+		}
 	}
 }

@@ -1,0 +1,59 @@
+package optim
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// ParseSchedule makes the learning-rate schedule a training run of epochs
+// epochs names, to be stepped once an epoch, or nil for a constant rate:
+//
+//	"" or "constant"   no schedule
+//	"cosine"           CosineAnnealingLR over the epochs, down to 0
+//	"step:N:GAMMA"     StepLR: the rate times GAMMA every N epochs
+//	"warmup:N"         LinearLR from 0.1 of the rate up to it over N epochs
+//	"warmup:N,cosine"  the warm-up, then cosine annealing over the epochs left
+//
+// Errors name the schedule.
+func ParseSchedule(s string, opt Optimizer, epochs int) (Scheduler, error) {
+	bad := func(why string) (Scheduler, error) {
+		return nil, fmt.Errorf("optim: schedule %q: %s: %w", s, why, ErrConfig)
+	}
+	parts := strings.Split(s, ",")
+	head := strings.Split(strings.TrimSpace(parts[0]), ":")
+	switch {
+	case s == "" || s == "constant":
+		return nil, nil
+	case s == "cosine":
+		return NewCosineAnnealingLR(opt, epochs, 0)
+	case head[0] == "step" && len(parts) == 1:
+		if len(head) != 3 {
+			return bad("want step:N:GAMMA")
+		}
+		n, err1 := strconv.Atoi(head[1])
+		gamma, err2 := strconv.ParseFloat(head[2], 64)
+		if err1 != nil || err2 != nil || n < 1 || !(gamma > 0) {
+			return bad("want step:N:GAMMA, N epochs ≥ 1 and GAMMA > 0")
+		}
+		return NewStepLR(opt, n, gamma)
+	case head[0] == "warmup":
+		if len(head) != 2 || len(parts) > 2 || len(parts) == 2 && strings.TrimSpace(parts[1]) != "cosine" {
+			return bad("want warmup:N or warmup:N,cosine")
+		}
+		n, err := strconv.Atoi(head[1])
+		if err != nil || n < 1 || len(parts) == 2 && n >= epochs {
+			return bad("want a warm-up of 1 epoch or more, shorter than the run before cosine")
+		}
+		warm, err := NewLinearLR(opt, 0.1, 1, n)
+		if err != nil || len(parts) == 1 {
+			return warm, err
+		}
+		cos, err := NewCosineAnnealingLR(opt, epochs-n, 0)
+		if err != nil {
+			return nil, err
+		}
+		return NewSequentialLR(opt, []Scheduler{warm, cos}, []int{n})
+	}
+	return bad("want constant, cosine, step:N:GAMMA, warmup:N or warmup:N,cosine")
+}
