@@ -2,6 +2,7 @@ package landscape
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"github.com/landscape-go/landscape/data"
 	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/grid"
+	"github.com/landscape-go/landscape/internal/atomicfile"
 	"github.com/landscape-go/landscape/landscape/curvature"
 	"github.com/landscape-go/landscape/landscape/surface"
 	"github.com/landscape-go/landscape/nets"
@@ -350,6 +352,53 @@ func (r *HessianReport) WriteSummary(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// ReadHessianReport reads a hessian.json written by [HessianReport.Write].
+func ReadHessianReport(path string) (*HessianReport, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r HessianReport
+	if err := json.Unmarshal(b, &r); err != nil || r.Tool != "landscape" || len(r.Top) == 0 {
+		return nil, fmt.Errorf("landscape: %s is not a report of 'landscape hessian' (hessian.json)", path)
+	}
+	return &r, nil
+}
+
+// CompareHessians writes, side by side, the curvature of several
+// networks (the paper's comparison: the same net with and without skip
+// connections) to the folder out: their eigenvalue densities on one
+// figure, hessian_density.FORMAT, and a Markdown table of λmax, λmin,
+// |λmin/λmax| and the trace, hessian.md, which it also returns. Labels
+// name the reports.
+func CompareHessians(out string, reps []*HessianReport, labels, formats []string) (table string, written []string, err error) {
+	var b strings.Builder
+	b.WriteString("| network | parameters | λmax | λmin | \\|λmin/λmax\\| | trace |\n|---|---|---|---|---|---|\n")
+	var curves []export.DensityCurve
+	for i, r := range reps {
+		fmt.Fprintf(&b, "| %s | %d (%s) | %.5g | %.5g | %.4g | %.5g ± %.2g |\n", labels[i], r.Dim, r.Params, r.Top[0], r.Min, r.Ratio, r.Trace, r.TraceStdErr)
+		if r.Density != nil {
+			curves = append(curves, export.DensityCurve{Label: labels[i], X: r.Density.X, Rho: r.Density.Rho})
+		}
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return "", nil, err
+	}
+	file := filepath.Join(out, "hessian.md")
+	if err := atomicfile.Write(file, func(w io.Writer) error { _, err := io.WriteString(w, b.String()); return err }); err != nil {
+		return "", nil, err
+	}
+	written = append(written, file)
+	if len(curves) > 0 && len(formats) > 0 {
+		figs, err := export.WriteDensityPlots(out, "hessian_density", curves, nil, formats, nil)
+		written = append(written, figs...)
+		if err != nil {
+			return b.String(), written, err
+		}
+	}
+	return b.String(), written, nil
 }
 
 // hessianFigures finds the eigenvalues, trace and density of op.

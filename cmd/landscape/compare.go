@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -13,7 +14,7 @@ import (
 )
 
 func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("compare", "A.parquet B.parquet [...] --out DIR [flags]", stderr)
+	fs := newFlags("compare", "A.parquet B.parquet [...] | A/hessian.json B/hessian.json [...] --out DIR [flags]", stderr)
 	var pf plotFlags
 	pf.register(fs)
 	out := fs.String("out", "", "output folder for the figure and the tables, created if missing")
@@ -36,6 +37,16 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	labels, err := parseNames(*names, fs.NArg())
+	if err != nil {
+		return err
+	}
+	if *tableOnly {
+		formats = nil
+	}
+	if strings.EqualFold(filepath.Ext(fs.Arg(0)), ".json") {
+		return compareHessians(fs.Args(), labels, *out, formats, stdout)
+	}
 	if o.Paths, err = landscape.ReadPaths(strings.Split(*paths, ",")...); err != nil {
 		return err
 	}
@@ -49,13 +60,6 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return usagef("--radii %q: want positive numbers, comma-separated", *radii)
 		}
 		so.Radii = append(so.Radii, v)
-	}
-	labels, err := parseNames(*names, fs.NArg())
-	if err != nil {
-		return err
-	}
-	if *tableOnly {
-		formats = nil
 	}
 	return runCompare(ctx, fs.Args(), labels, *out, formats, o, so, stdout)
 }
@@ -83,4 +87,27 @@ func runCompare(ctx context.Context, paths, labels []string, out string, formats
 		fmt.Fprintln(stdout, "wrote", f)
 	}
 	return nil
+}
+
+// compareHessians compares the reports of 'landscape hessian' in files
+// (see [landscape.CompareHessians]), labelled by labels or their models.
+func compareHessians(files, labels []string, out string, formats []string, stdout io.Writer) error {
+	reps := make([]*landscape.HessianReport, len(files))
+	given := labels != nil
+	for i, f := range files {
+		r, err := landscape.ReadHessianReport(f)
+		if err != nil {
+			return err
+		}
+		reps[i] = r
+		if !given {
+			labels = append(labels, r.Model.Name)
+		}
+	}
+	table, written, err := landscape.CompareHessians(out, reps, labels, formats)
+	fmt.Fprint(stdout, table)
+	for _, f := range written {
+		fmt.Fprintln(stdout, "wrote", f)
+	}
+	return err
 }

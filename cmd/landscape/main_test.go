@@ -437,3 +437,32 @@ func TestRaceCommand(t *testing.T) {
 		t.Errorf("--optimizers adam:fast: exit %d\n%s", code, stderr)
 	}
 }
+
+// compare takes the reports of 'landscape hessian' too: a table of their
+// curvature and their densities on one figure.
+func TestCompareHessians(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	model := filepath.Join("..", "..", "testdata", "train", "mlp.onnx")
+	var reports []string
+	for _, seed := range []string{"1", "2"} {
+		out := filepath.Join(dir, "h"+seed)
+		if code, stdout, stderr := landscapeCLI(t, "hessian", "--model", model, "--data", "npz:"+filepath.Join(zoo, "resnet20.data.npz"),
+			"--trace-samples", "5", "--density-steps", "10", "--seed", seed, "--format", "png", "--quiet", "--out", out); code != 0 {
+			t.Fatalf("hessian: exit %d\n%s%s", code, stdout, stderr)
+		}
+		reports = append(reports, filepath.Join(out, "hessian.json"))
+	}
+	code, stdout, stderr := landscapeCLI(t, append([]string{"compare", "--names", "seed 1,seed 2", "--format", "png", "--out", dir}, reports...)...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"| seed 1 | 50816 (rank2) |", "| seed 2 |", "hessian.md", "hessian_density.png"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if code, _, stderr := landscapeCLI(t, "compare", "--out", dir, filepath.Join(zoo, "resnet20.json")); code != 1 || !strings.Contains(stderr, "is not a report of 'landscape hessian'") {
+		t.Errorf("a JSON that is no report: exit %d\n%s", code, stderr)
+	}
+}
