@@ -70,18 +70,20 @@ type Source struct {
 // load loads the split and the checkpoint, checked as [LoadWeights]
 // checks it.
 func (s Source) load() (*data.Dataset, *Weights, error) {
-	if s.Checkpoint == "" && IsONNX(s.Model) {
-		s.Checkpoint = s.Model
-	}
-	if s.Split == "" {
-		s.Split = "train"
-	}
-	sets, mc, err := loadSets(s.Data, []string{s.Split}, &s.DataOptions, s.ModelConfig)
+	sets, mc, err := loadSets(s.Data, []string{s.split()}, &s.DataOptions, s.ModelConfig)
 	if err != nil {
 		return nil, nil, err
 	}
-	w, err := LoadWeights(s.Checkpoint, s.Model, mc)
+	w, err := LoadWeights(CheckpointFor(s.Model, s.Checkpoint), s.Model, mc)
 	return sets[0], w, err
+}
+
+// split returns the source's split, train if none is given.
+func (s Source) split() string {
+	if s.Split == "" {
+		return "train"
+	}
+	return s.Split
 }
 
 // HessianSpec says whose Hessian to analyse and how: that of the mean
@@ -183,6 +185,16 @@ type LayerCurvature struct {
 // has no backward pass yet.
 var ErrCPUOnly = errors.New("derivatives run on the CPU only for now")
 
+// cpuOnly refuses a device that names a GPU for what, which needs
+// derivatives; auto means the CPU.
+func cpuOnly(d Device, what string) error {
+	kind, _, err := ParseDevice(d.Name)
+	if err == nil && kind == "cuda" {
+		err = fmt.Errorf("landscape: %s on %s: %w", what, d.Name, ErrCPUOnly)
+	}
+	return err
+}
+
 // Hessian analyses the Hessian of spec's loss on the CPU: its extreme
 // eigenvalues by Lanczos with full reorthogonalisation (one run gives both
 // ends; more of the top with spec.Top > 1), its trace by Hutchinson's
@@ -194,10 +206,8 @@ func Hessian(ctx context.Context, spec HessianSpec, opts *Options) (*HessianRepo
 	if opts == nil {
 		opts = &Options{}
 	}
-	if kind, _, err := ParseDevice(opts.Device.Name); err != nil {
+	if err := cpuOnly(opts.Device, "hessian"); err != nil {
 		return nil, err
-	} else if kind == "cuda" {
-		return nil, fmt.Errorf("landscape: hessian on %s: %w", opts.Device.Name, ErrCPUOnly)
 	}
 	set, w, err := spec.load()
 	if err != nil {

@@ -111,13 +111,9 @@ func Race(ctx context.Context, spec RaceSpec, out string, formats []string, opts
 		res.Paths = append(res.Paths, p)
 	}
 	ax, ay := AxesCovering(xs, ys, margin, num)
-	split := spec.Split
-	if split == "" {
-		split = "train"
-	}
 	s, err := Run(ctx, Spec{
 		Model: spec.Model, ModelConfig: spec.ModelConfig, Checkpoint: tr.Final.Path,
-		Data: spec.Data, Splits: []string{split}, DataOptions: spec.DataOptions,
+		Data: spec.Data, Splits: []string{spec.split()}, DataOptions: spec.DataOptions,
 		Directions: Directions{File: dirs}, Grid: grid.Grid{X: ax, Y: &ay},
 	}, opts)
 	if err != nil {

@@ -48,9 +48,7 @@ func Prepare(spec Spec, opts *Options) (*Job, error) {
 	if spec.Model == "" {
 		return nil, errors.New("landscape: no model given")
 	}
-	if spec.Checkpoint == "" && IsONNX(spec.Model) {
-		spec.Checkpoint = spec.Model // its parameters are the weights
-	}
+	spec.Checkpoint = CheckpointFor(spec.Model, spec.Checkpoint)
 	if spec.Checkpoint == "" {
 		return nil, errors.New("landscape: no checkpoint given: without one the surface would be that of an untrained network")
 	}

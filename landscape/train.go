@@ -139,10 +139,8 @@ func Train(ctx context.Context, spec TrainSpec, out string, opts *Options) ([]Tr
 	if spec.Epochs < 1 || spec.BatchSize < 1 {
 		return nil, fmt.Errorf("landscape: training for %d epochs in batches of %d", spec.Epochs, spec.BatchSize)
 	}
-	if kind, _, err := ParseDevice(opts.Device.Name); err != nil {
+	if err := cpuOnly(opts.Device, "training"); err != nil {
 		return nil, err
-	} else if kind == "cuda" {
-		return nil, fmt.Errorf("landscape: training on %s: %w", opts.Device.Name, ErrCPUOnly)
 	}
 	d, w, err := spec.load()
 	if err != nil {

@@ -118,6 +118,16 @@ func fileSHA256(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// CheckpointFor returns the checkpoint a model's weights come from:
+// checkpoint, or where it is empty and model is an ONNX file, the model
+// file itself, whose parameters are its weights.
+func CheckpointFor(model, checkpoint string) string {
+	if checkpoint == "" && IsONNX(model) {
+		return model
+	}
+	return checkpoint
+}
+
 // IsONNX reports whether model names an ONNX file (by its extension,
 // .onnx) rather than an architecture of the zoo.
 func IsONNX(model string) bool { return strings.EqualFold(filepath.Ext(model), ".onnx") }

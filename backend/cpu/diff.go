@@ -261,8 +261,5 @@ func formWeights(center, dx, dy []float32, at backend.Coord) []float32 {
 	return w
 }
 
-// bnEps is the epsilon of nets' batch norm.
-const bnEps = 1e-5
-
 // bnStd returns sqrt(var + eps) in float32, as PyTorch computes it.
 func bnStd(v float32) float32 { return float32(math.Sqrt(float64(v + bnEps))) }

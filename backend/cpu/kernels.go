@@ -147,13 +147,15 @@ func epilogue(x []float32, c, rowLen int, bias, scale, shift []float32, relu boo
 	}
 }
 
+// bnEps is the epsilon of nets' batch norm, BatchNorm2d's default.
+const bnEps = 1e-5
+
 // bnScaleShift computes eval-mode batch norm as a per-channel scale and
 // shift, the way PyTorch's CPU inference kernel does in float32:
 // scale = weight / sqrt(var + eps), shift = bias − mean·scale.
 func bnScaleShift(scale, shift, weight, bias, mean, variance []float32) {
-	const eps = 1e-5
 	for i := range scale {
-		invstd := 1 / float32(math.Sqrt(float64(variance[i]+eps)))
+		invstd := 1 / float32(math.Sqrt(float64(variance[i]+bnEps)))
 		scale[i] = weight[i] * invstd
 		shift[i] = bias[i] - mean[i]*scale[i]
 	}

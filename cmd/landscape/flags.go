@@ -62,10 +62,7 @@ func (f *modelFlags) config() (nets.Config, error) {
 // checkpoint returns the checkpoint flag's value, or for an ONNX model
 // given none, the model file, whose parameters are its weights.
 func (f *modelFlags) checkpoint(flagValue string) string {
-	if flagValue == "" && landscape.IsONNX(f.model) {
-		return f.model
-	}
-	return flagValue
+	return landscape.CheckpointFor(f.model, flagValue)
 }
 
 // geometryArgs writes back the flags beside --model.

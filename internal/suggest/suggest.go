@@ -1,6 +1,6 @@
 // Package suggest finds, for a name that is not known, the known name it
-// was most likely meant to be: "did you mean --samples?" for a flag, the
-// state-dict key closest to one that does not map.
+// was most likely meant to be: "did you mean --samples?" for a mistyped
+// flag.
 package suggest
 
 // Closest returns the candidate at the least edit distance from given, if

@@ -15,6 +15,11 @@ import (
 // that uses an operator, or a setting of one, that the engines do not run.
 var ErrNotLowerable = errors.New("not runnable on the engines")
 
+// exporterNamed reports whether an initializer's name is one
+// torch.onnx.export made up ("onnx::Conv_212"): a tensor it folded or
+// renamed, not a parameter of the model under its state-dict name.
+func exporterNamed(name string) bool { return strings.HasPrefix(name, "onnx::") }
+
 // ExportAdvice is the torch.onnx.export call that keeps what a loss
 // landscape needs: every parameter under its state-dict name, and batch
 // norm as BatchNormalization with its running statistics. The defaults
@@ -349,7 +354,7 @@ func (l *lowering) param(n *Node, i int, suffix string) (name, prefix string, t 
 	case !known || !t.DType.IsFloat() || !isInit && !isAlias:
 		l.problem(n, "input %d (%s) is computed, not a parameter of the model", i, name)
 		return "", "", nil, false
-	case strings.HasPrefix(name, "onnx::") || !strings.HasSuffix(name, suffix):
+	case exporterNamed(name) || !strings.HasSuffix(name, suffix):
 		l.problem(n, "weight %s has lost its PyTorch name (want one ending %s): the export folded or renamed parameters; export with %s", name, suffix, ExportAdvice)
 		return "", "", nil, false
 	}

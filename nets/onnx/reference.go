@@ -48,7 +48,7 @@ func (g *Graph) ReferenceNet(name string, cfg nets.Config) (*nets.Net, error) {
 	for _, k := range all.Names() {
 		t, _ := all.Get(k)
 		switch {
-		case !strings.HasPrefix(k, "onnx::"):
+		case !exporterNamed(k):
 			weights.Set(k, t)
 		case len(t.Shape) > 0:
 			lost = append(lost, k)
