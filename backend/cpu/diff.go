@@ -34,11 +34,14 @@ type Differentiator struct {
 	dlayout map[string]span // the differentiated entries of the vectors
 	center  []float32       // θ, every entry
 	dx, dy  []float32       // u and v over every entry; nil if absent
-	pool    sync.Pool       // *tape scratch, reused across calls
+	tapes   []*tape         // the workers' scratch, kept from call to call
 	sizes   []int           // per-sample size of every value
 	mu      sync.Mutex      // serialises calls: they share the scratch
 
 	trainTape *tape // TrainStep's scratch, batch norm in training mode
+	// partG and partR hold each slice's sums of the gradient and of H·v
+	// over every entry, reused from call to call.
+	partG, partR [][]float32
 }
 
 var _ backend.Differentiator = (*Differentiator)(nil)
@@ -52,8 +55,8 @@ const diffSlices = 16
 // learnable parameter, the Weight entries; buffers are never
 // differentiated). The vectors of its methods are flat float32 slices over
 // those parameters in net order (see [Differentiator.Params]).
-// p.BatchSize is the chunk size (0 means 32, or less for a dataset of
-// fewer than 512 samples, so that every slice has work).
+// p.BatchSize bounds the chunk size (0 means 32); a dataset of fewer than
+// 16 chunks' samples is cut in smaller chunks, so that every slice has work.
 func NewDifferentiator(p *backend.Problem, params []string, opts *Options) (*Differentiator, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
@@ -64,15 +67,17 @@ func NewDifferentiator(p *backend.Problem, params []string, opts *Options) (*Dif
 	if opts == nil {
 		opts = &Options{}
 	}
-	d := &Differentiator{p: p, data: p.Data[0], workers: opts.Workers, chunk: p.BatchSize, layout: map[string]span{}, dlayout: map[string]span{}}
+	d := &Differentiator{p: p, data: p.Data[0], workers: opts.Workers, chunk: p.BatchSize, dlayout: map[string]span{}}
 	if d.workers <= 0 {
 		d.workers = runtime.GOMAXPROCS(0)
 	}
+	// Chunks of at most BatchSize (32 by default), and small enough that
+	// every slice gets one, so that a small dataset still spreads over
+	// the cores: the data and BatchSize alone decide, not the workers.
 	if d.chunk <= 0 {
-		// Small enough that every slice gets a chunk, so that a small
-		// dataset still spreads over the cores; the data alone decides.
-		d.chunk = min(32, max(1, (d.data.N+diffSlices-1)/diffSlices))
+		d.chunk = 32
 	}
+	d.chunk = min(d.chunk, max(1, (d.data.N+diffSlices-1)/diffSlices))
 	d.gemm, d.blas = loadSgemmT(opts.BLAS)
 	want := map[string]bool{}
 	for _, name := range params {
@@ -161,39 +166,35 @@ func (d *Differentiator) run(ctx context.Context, at backend.Coord, v, grad, hv 
 	}
 	chunks := (d.data.N + d.chunk - 1) / d.chunk
 	slices := min(diffSlices, chunks)
-	type partial struct {
-		loss      float64
-		grad, hvp []float64
-		err       error
-	}
-	parts := make([]partial, slices)
+	// Each slice's sums over every entry, kept from call to call (calls
+	// are serialised): a Lanczos run of hundreds of products would
+	// otherwise allocate them hundreds of times.
+	partG, partR := d.partials(&d.partG, grad != nil, slices), d.partials(&d.partR, v != nil, slices)
+	losses := make([]float64, slices)
+	errs := make([]error, slices)
 	var wg sync.WaitGroup
 	work := make(chan int)
-	for range min(d.workers, slices) {
+	for _, t := range d.workerTapes(min(d.workers, slices)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			t := d.tape()
-			defer d.pool.Put(t)
 			for s := range work {
-				pt := &parts[s]
 				var g, r []float32
-				if grad != nil {
-					g = make([]float32, len(d.center))
+				if partG != nil {
+					g = partG[s]
 				}
-				if v != nil {
-					r = make([]float32, len(d.center))
+				if partR != nil {
+					r = partR[s]
 				}
 				for c := s; c < chunks; c += slices {
 					if err := ctx.Err(); err != nil {
-						pt.err = err
+						errs[s] = err
 						break
 					}
 					lo := c * d.chunk
 					hi := min(lo+d.chunk, d.data.N)
-					pt.loss += t.chunk(d, w, vAll, lo, hi, g, r)
+					losses[s] += t.chunk(d, w, vAll, lo, hi, g, r)
 				}
-				pt.grad, pt.hvp = d.differentiated(g), d.differentiated(r)
 			}
 		}()
 	}
@@ -203,43 +204,49 @@ func (d *Differentiator) run(ctx context.Context, at backend.Coord, v, grad, hv 
 	close(work)
 	wg.Wait()
 	loss := 0.0
-	sumG := make([]float64, dim)
-	sumR := make([]float64, dim)
-	for _, pt := range parts {
-		if pt.err != nil {
-			return 0, pt.err
+	for s := range slices {
+		if errs[s] != nil {
+			return 0, errs[s]
 		}
-		loss += pt.loss
-		for i, x := range pt.grad {
-			sumG[i] += x
-		}
-		for i, x := range pt.hvp {
-			sumR[i] += x
-		}
+		loss += losses[s]
 	}
-	for i := range grad {
-		grad[i] = float32(sumG[i])
-	}
-	for i := range hv {
-		hv[i] = float32(sumR[i])
-	}
+	d.sumSlices(grad, partG)
+	d.sumSlices(hv, partR)
 	return loss / float64(d.data.N), nil
 }
 
-// differentiated returns the entries of the full vector x that are
-// differentiated, as float64; nil for nil.
-func (d *Differentiator) differentiated(x []float32) []float64 {
-	if x == nil {
+// partials returns slices zeroed vectors over every entry, kept in *keep
+// and grown as needed, or nil if they are not wanted.
+func (d *Differentiator) partials(keep *[][]float32, wanted bool, slices int) [][]float32 {
+	if !wanted {
 		return nil
 	}
-	out := make([]float64, 0, d.Dim())
+	for len(*keep) < slices {
+		*keep = append(*keep, make([]float32, len(d.center)))
+	}
+	parts := (*keep)[:slices]
+	for _, p := range parts {
+		clear(p)
+	}
+	return parts
+}
+
+// sumSlices writes to out the differentiated entries of the slices' sums
+// parts, added in slice order in float64; nothing if out is nil.
+func (d *Differentiator) sumSlices(out []float32, parts [][]float32) {
+	if out == nil {
+		return
+	}
 	for _, p := range d.params {
-		s := d.layout[p.Name]
-		for _, v := range x[s.off : s.off+s.n] {
-			out = append(out, float64(v))
+		s, ds := d.layout[p.Name], d.dlayout[p.Name]
+		for i := range s.n {
+			sum := 0.0
+			for _, part := range parts {
+				sum += float64(part[s.off+i])
+			}
+			out[ds.off+i] = float32(sum)
 		}
 	}
-	return out
 }
 
 // formWeights returns θ + (α·u + β·v), rounded as the evaluator forms

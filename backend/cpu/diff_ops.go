@@ -23,12 +23,15 @@ type tape struct {
 	gy, rgy                  []float32 // a gradient, channel-major
 }
 
-// tape returns a worker's scratch, sized for d's chunks.
-func (d *Differentiator) tape() *tape {
-	if t, ok := d.pool.Get().(*tape); ok {
-		return t
+// workerTapes returns n workers' scratch, sized for d's chunks: made
+// once and kept, since calls are serialised and a Lanczos run makes
+// hundreds (a sync.Pool would drop them at every collection and make them
+// anew).
+func (d *Differentiator) workerTapes(n int) []*tape {
+	for len(d.tapes) < n {
+		d.tapes = append(d.tapes, d.newTape(d.chunk))
 	}
-	return d.newTape(d.chunk)
+	return d.tapes[:n]
 }
 
 // newTape returns scratch for chunks of up to chunk samples.

@@ -68,7 +68,7 @@ func New(p *backend.Problem, opts *Options) (*Evaluator, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	e := &Evaluator{p: p, batch: p.BatchSize, workers: opts.Workers, layout: map[string]span{}, moves: map[int]bool{}}
+	e := &Evaluator{p: p, batch: p.BatchSize, workers: opts.Workers, moves: map[int]bool{}}
 	if e.batch <= 0 {
 		e.batch = 128
 	}
