@@ -20,6 +20,18 @@ var openBLASNames = []string{
 	"/usr/local/opt/openblas/lib/libopenblas.dylib",
 }
 
+// openBLASCore is the OpenBLAS kernel family this CPU's instruction set
+// allows ("" where none is known). OpenBLAS picks its kernels by the CPU's
+// model number, and a model it does not know (a virtual machine's generic
+// "Intel Xeon Processor", a CPU newer than the library) gets its oldest,
+// SSE3 kernels, four times slower than its AVX-512 ones on the same
+// machine (OpenBLAS 0.3.21: 20 against 87 GFLOP/s on one core). The
+// engine says so in its description rather than choosing for the user:
+// the kernels sum in other orders, and the training fixture's MLP run
+// with NAdam leaves PyTorch's path at step 39 with every kernel but the
+// SSE3 one (the notes have the measurements).
+var openBLASCore string
+
 var (
 	blasMu     sync.Mutex
 	blasLoaded = map[string]loadedSgemm{} // by choice

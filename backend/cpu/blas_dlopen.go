@@ -3,6 +3,7 @@
 package cpu
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/ebitengine/purego"
@@ -34,5 +35,17 @@ func openOpenBLAS(name string) (f sgemmFunc, desc string, ok bool) {
 			desc = fields[0] + " " + fields[1]
 		}
 	}
+	if _, err := purego.Dlsym(h, "openblas_get_corename"); err == nil {
+		var core func() string
+		purego.RegisterLibFunc(&core, h, "openblas_get_corename")
+		desc += " (" + core() + ")"
+		if legacyCores[core()] && openBLASCore != "" {
+			desc += fmt.Sprintf(": OpenBLAS does not know this CPU and runs its SSE3 kernels; OPENBLAS_CORETYPE=%s selects its faster ones", openBLASCore)
+		}
+	}
 	return openBLASSgemm, desc, true
 }
+
+// legacyCores are the OpenBLAS kernel families older than AVX that it
+// falls back to on a CPU it does not recognise.
+var legacyCores = map[string]bool{"Prescott": true, "Core2": true, "Penryn": true, "Dunnington": true, "Nehalem": true, "Atom": true}

@@ -19,8 +19,9 @@ type tape struct {
 	gemm                     sgemmTFunc  // d's, or one that splits each product over the workers
 	vals, grads, rvals, rgrs [][]float32
 	argmax                   [][]int32 // per value made by MaxPool: the input index of each output
-	cols, rcols, gcols       []float32 // im2col scratch, kk × n·hw
-	gy, rgy                  []float32 // a gradient, channel-major
+	parts                    []*convPart
+	flipW, flipV             []float32 // a convolution's flipped weights and direction (see flipped)
+	workers                  int       // goroutines the parts run on
 }
 
 // workerTapes returns n workers' scratch, sized for d's chunks: made
@@ -29,21 +30,26 @@ type tape struct {
 // anew).
 func (d *Differentiator) workerTapes(n int) []*tape {
 	for len(d.tapes) < n {
-		d.tapes = append(d.tapes, d.newTape(d.chunk))
+		d.tapes = append(d.tapes, d.newTape(d.chunk, 1, 1))
 	}
 	return d.tapes[:n]
 }
 
-// newTape returns scratch for chunks of up to chunk samples.
-func (d *Differentiator) newTape(chunk int) *tape {
-	t := &tape{capacity: chunk, gemm: d.gemm}
+// newTape returns scratch for chunks of up to chunk samples whose
+// convolutions are cut into parts run on workers goroutines.
+func (d *Differentiator) newTape(chunk, parts, workers int) *tape {
+	t := &tape{capacity: chunk, gemm: d.gemm, workers: workers}
 	nv := len(d.sizes)
 	t.vals, t.grads, t.rvals, t.rgrs = make([][]float32, nv), make([][]float32, nv), make([][]float32, nv), make([][]float32, nv)
 	t.argmax = make([][]int32, nv)
-	cols := 0
+	var cols, weights, channels int
 	for i, o := range d.p.Net.Ops {
 		if o.Kind == nets.Conv {
-			cols = max(cols, chunk*max(d.shape(o.In[0])[0]*o.Kernel*o.Kernel, o.C)*o.H*o.W)
+			cin := d.shape(o.In[0])[0]
+			// The columns of the input, or of the output's gradient
+			// (see flipped).
+			cols = max(cols, max(cin, o.C)*o.Kernel*o.Kernel*o.H*o.W)
+			weights, channels = max(weights, o.C*cin*o.Kernel*o.Kernel), max(channels, o.C)
 		}
 		if o.Kind == nets.MaxPool {
 			t.argmax[i+1] = make([]int32, chunk*d.sizes[i+1])
@@ -58,7 +64,10 @@ func (d *Differentiator) newTape(chunk int) *tape {
 		}
 	}
 	t.bnMean, t.bnInvStd = make([][]float32, nv), make([][]float32, nv)
-	t.cols, t.rcols, t.gcols = make([]float32, cols), make([]float32, cols), make([]float32, cols)
+	for range parts {
+		t.parts = append(t.parts, newConvPart(cols, weights, channels))
+	}
+	t.flipW, t.flipV = make([]float32, weights), make([]float32, weights)
 	return t
 }
 
@@ -189,30 +198,17 @@ func (t *tape) forward(d *Differentiator, i int, w, v []float32) {
 	case nets.BatchNorm:
 		t.bnForward(d, o, ci, w, v, x, y, rx, ry)
 	case nets.ReLU:
-		for j, a := range x {
-			if a > 0 {
-				y[j] = a
-				if ry != nil {
-					ry[j] = rx[j]
-				}
-			} else {
-				y[j] = 0
-				if ry != nil {
-					ry[j] = 0
-				}
-			}
-		}
+		t.split(len(y), func(lo, hi int) {
+			reluForward(y[lo:hi], x[lo:hi], span32(ry, lo, hi), span32(rx, lo, hi))
+		})
 	case nets.Add:
-		b := t.vals[o.In[1]]
-		for j := range y {
-			y[j] = x[j] + b[j]
-		}
-		if ry != nil {
-			rb := t.rvals[o.In[1]]
-			for j := range ry {
-				ry[j] = rx[j] + rb[j]
+		b, rb := t.vals[o.In[1]], t.rvals[o.In[1]]
+		t.split(len(y), func(lo, hi int) {
+			sumInto(y[lo:hi], x[lo:hi], b[lo:hi])
+			if ry != nil {
+				sumInto(ry[lo:hi], rx[lo:hi], rb[lo:hi])
 			}
-		}
+		})
 	case nets.MaxPool:
 		t.maxPoolForward(o, ci, x, y, rx, ry, t.argmax[out])
 	case nets.AvgPool, nets.GlobalAvgPool:
@@ -261,24 +257,21 @@ func (t *tape) backward(d *Differentiator, i int, w, v, g, r []float32) {
 		t.bnBackward(d, o, ci, w, v, g, r, x, rx, gy, rgy, gx, rgx)
 	case nets.ReLU:
 		y := t.vals[out]
-		for j := range gx {
-			if y[j] > 0 {
-				gx[j] += gy[j]
-				if rgx != nil {
-					rgx[j] += rgy[j]
+		t.split(len(gx), func(lo, hi int) {
+			reluBackward(gx[lo:hi], gy[lo:hi], y[lo:hi], span32(rgx, lo, hi), span32(rgy, lo, hi))
+		})
+	case nets.Add:
+		t.split(len(gy), func(lo, hi int) {
+			for _, src := range o.In {
+				if src == 0 {
+					continue
+				}
+				addInto(t.grads[src][lo:hi], gy[lo:hi])
+				if rgy != nil {
+					addInto(t.rgrs[src][lo:hi], rgy[lo:hi])
 				}
 			}
-		}
-	case nets.Add:
-		for _, src := range o.In {
-			if src == 0 {
-				continue
-			}
-			addInto(t.grads[src][:len(gy)], gy)
-			if rgy != nil {
-				addInto(t.rgrs[src][:len(gy)], rgy)
-			}
-		}
+		})
 	case nets.MaxPool:
 		idx := t.argmax[out][:len(gy)]
 		for j, k := range idx {
@@ -306,213 +299,58 @@ func (t *tape) backward(d *Differentiator, i int, w, v, g, r []float32) {
 	}
 }
 
+// reluForward: y = max(x, 0), Ry = Rx where y ≠ 0 (ry nil: no tangent).
+// NaN stays NaN. The loops have no branches: the signs of activations are
+// a coin toss the branch predictor would lose, five times slower.
+func reluForward(y, x, ry, rx []float32) {
+	for j, a := range x {
+		y[j] = max(a, 0)
+	}
+	if ry != nil {
+		for j, a := range y {
+			ry[j] = math.Float32frombits(math.Float32bits(rx[j]) & nonZero(a))
+		}
+	}
+}
+
+// reluBackward: gx += gy where y ≠ 0 (y > 0 or NaN), and Rgx += Rgy
+// there.
+func reluBackward(gx, gy, y, rgx, rgy []float32) {
+	for j, a := range y {
+		gx[j] += math.Float32frombits(math.Float32bits(gy[j]) & nonZero(a))
+	}
+	if rgx != nil {
+		for j, a := range y {
+			rgx[j] += math.Float32frombits(math.Float32bits(rgy[j]) & nonZero(a))
+		}
+	}
+}
+
+// nonZero returns all ones where the bits of a are not all zero, and zero
+// where a is +0: a ReLU's output is +0 exactly where it cut its input.
+func nonZero(a float32) uint32 {
+	b := math.Float32bits(a)
+	return uint32(int32(b|-b) >> 31)
+}
+
+// span32 returns s[lo:hi], or nil for a nil s.
+func span32(s []float32, lo, hi int) []float32 {
+	if s == nil {
+		return nil
+	}
+	return s[lo:hi]
+}
+
+// sumInto sets dst = a + b.
+func sumInto(dst, a, b []float32) {
+	for j := range dst {
+		dst[j] = a[j] + b[j]
+	}
+}
+
 func addInto(dst, src []float32) {
 	for j, x := range src {
 		dst[j] += x
-	}
-}
-
-// The convolutions run one GEMM per chunk, not per sample: the samples'
-// im2col columns side by side, kk × n·hw, give outputs channel-major,
-// C × n·hw, which toNCHW and fromNCHW turn to and from the tape's
-// sample-major layout.
-
-// convForward: y = W∗x + b; Ry = W∗Rx + V∗x + Vb.
-func (t *tape) convForward(d *Differentiator, o *nets.Op, ci [3]int, w, v, x, y, rx, ry []float32) {
-	n, kk, hw := t.n, ci[0]*o.Kernel*o.Kernel, o.H*o.W
-	W, B := d.param(w, o.Name+".weight"), d.param(w, o.Name+".bias")
-	cols := t.im2colAll(t.cols, x, ci, o)
-	out := t.gcols[:o.C*n*hw]
-	t.gemm(false, false, o.C, n*hw, kk, W, kk, cols, n*hw, 0, out, n*hw)
-	toNCHW(y, out, n, o.C, hw, B)
-	if ry == nil {
-		return
-	}
-	VW, VB := d.param(v, o.Name+".weight"), d.param(v, o.Name+".bias")
-	beta := float32(0)
-	if o.In[0] != 0 { // the data's tangent is zero
-		rcols := t.im2colAll(t.rcols, rx, ci, o)
-		t.gemm(false, false, o.C, n*hw, kk, W, kk, rcols, n*hw, 0, out, n*hw)
-		beta = 1
-	}
-	t.gemm(false, false, o.C, n*hw, kk, VW, kk, cols, n*hw, beta, out, n*hw)
-	toNCHW(ry, out, n, o.C, hw, VB)
-}
-
-// convBackward: gW += gy·colsᵀ, gb += Σgy, gx += col2im(Wᵀ·gy); and
-// RgW += Rgy·colsᵀ + gy·Rcolsᵀ, Rgb += ΣRgy, Rgx += col2im(Wᵀ·Rgy + Vᵀ·gy).
-func (t *tape) convBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r, x, rx, gy, rgy, gx, rgx []float32) {
-	n, kk, hw := t.n, ci[0]*o.Kernel*o.Kernel, o.H*o.W
-	W := d.param(w, o.Name+".weight")
-	GW, GB := d.param(g, o.Name+".weight"), d.param(g, o.Name+".bias")
-	cols := t.im2colAll(t.cols, x, ci, o)
-	gyc := fromNCHW(&t.gy, gy, n, o.C, hw)
-	if GW != nil { // nil when only H·v is wanted
-		t.gemm(false, true, o.C, kk, n*hw, gyc, n*hw, cols, n*hw, 1, GW, kk)
-		sumRows(GB, gyc, n*hw)
-	}
-	if gx != nil {
-		gcols := t.gcols[:kk*n*hw]
-		t.gemm(true, false, kk, n*hw, o.C, W, kk, gyc, n*hw, 0, gcols, n*hw)
-		t.col2imAll(gx, gcols, ci, o)
-	}
-	if rgy == nil {
-		return
-	}
-	VW := d.param(v, o.Name+".weight")
-	RW, RB := d.param(r, o.Name+".weight"), d.param(r, o.Name+".bias")
-	rgyc := fromNCHW(&t.rgy, rgy, n, o.C, hw)
-	t.gemm(false, true, o.C, kk, n*hw, rgyc, n*hw, cols, n*hw, 1, RW, kk)
-	if o.In[0] != 0 { // the data's tangent is zero
-		rcols := t.im2colAll(t.rcols, rx, ci, o)
-		t.gemm(false, true, o.C, kk, n*hw, gyc, n*hw, rcols, n*hw, 1, RW, kk)
-	}
-	sumRows(RB, rgyc, n*hw)
-	if rgx != nil {
-		gcols := t.gcols[:kk*n*hw]
-		t.gemm(true, false, kk, n*hw, o.C, W, kk, rgyc, n*hw, 0, gcols, n*hw)
-		t.gemm(true, false, kk, n*hw, o.C, VW, kk, gyc, n*hw, 1, gcols, n*hw)
-		t.col2imAll(rgx, gcols, ci, o)
-	}
-}
-
-// toNCHW copies out (C × n·hw, channel-major) to y (n × C × hw), adding
-// b[c] to channel c if b is not nil.
-func toNCHW(y, out []float32, n, c, hw int, b []float32) {
-	for ch := range c {
-		bias := float32(0)
-		if b != nil {
-			bias = b[ch]
-		}
-		for s := range n {
-			src := out[(ch*n+s)*hw : (ch*n+s+1)*hw]
-			dst := y[(s*c+ch)*hw : (s*c+ch+1)*hw]
-			for j, a := range src {
-				dst[j] = a + bias
-			}
-		}
-	}
-}
-
-// fromNCHW copies y (n × C × hw) into buf, channel-major (C × n·hw),
-// growing it as needed, and returns the copy.
-func fromNCHW(buf *[]float32, y []float32, n, c, hw int) []float32 {
-	if cap(*buf) < len(y) {
-		*buf = make([]float32, len(y))
-	}
-	out := (*buf)[:len(y)]
-	for ch := range c {
-		for s := range n {
-			copy(out[(ch*n+s)*hw:(ch*n+s+1)*hw], y[(s*c+ch)*hw:(s*c+ch+1)*hw])
-		}
-	}
-	return out
-}
-
-// im2colAll lays out the k×k windows of the chunk's samples of x as the
-// columns of cols: kk rows of n·hw, sample s's columns at s·hw.
-func (t *tape) im2colAll(cols, x []float32, ci [3]int, o *nets.Op) []float32 {
-	n, kk, hw := t.n, ci[0]*o.Kernel*o.Kernel, o.H*o.W
-	inSz := ci[0] * ci[1] * ci[2]
-	out := cols[:kk*n*hw]
-	for s := range n {
-		t.im2col(out, x[s*inSz:(s+1)*inSz], ci, o, s*hw, n*hw)
-	}
-	return out
-}
-
-// col2imAll adds the columns of cols (as im2colAll lays them out) back onto
-// the samples of gx.
-func (t *tape) col2imAll(gx, cols []float32, ci [3]int, o *nets.Op) {
-	n, hw := t.n, o.H*o.W
-	inSz := ci[0] * ci[1] * ci[2]
-	for s := range n {
-		t.col2im(gx[s*inSz:(s+1)*inSz], cols, ci, o, s*hw, n*hw)
-	}
-}
-
-// addBias adds b[c] to the hw values of every row c of y; nothing for nil.
-func addBias(y, b []float32, hw int) {
-	for c, bc := range b {
-		row := y[c*hw : (c+1)*hw]
-		for j := range row {
-			row[j] += bc
-		}
-	}
-}
-
-// sumRows adds to dst[c] the sum of row c of x (rows of hw values).
-func sumRows(dst, x []float32, hw int) {
-	for c := range dst {
-		s := 0.0
-		for _, a := range x[c*hw : (c+1)*hw] {
-			s += float64(a)
-		}
-		dst[c] += float32(s)
-	}
-}
-
-// im2col writes one sample's k×k windows of x (C×H×W) into cols, whose
-// rows are ld long: row (c, ky, kx) gets, from column off on, the input
-// pixel under that tap for every output pixel, zero outside the input.
-func (t *tape) im2col(cols, x []float32, ci [3]int, o *nets.Op, off, ld int) {
-	k, st, pad := o.Kernel, o.Stride, o.Pad
-	h, w, oh, ow := ci[1], ci[2], o.H, o.W
-	row := 0
-	for c := range ci[0] {
-		plane := x[c*h*w : (c+1)*h*w]
-		for ky := range k {
-			for kx := range k {
-				dst := cols[row*ld+off : row*ld+off+oh*ow]
-				for oy := range oh {
-					iy := oy*st - pad + ky
-					line := dst[oy*ow : (oy+1)*ow]
-					if iy < 0 || iy >= h {
-						clear(line)
-						continue
-					}
-					src := plane[iy*w : (iy+1)*w]
-					for ox := range ow {
-						if ix := ox*st - pad + kx; ix >= 0 && ix < w {
-							line[ox] = src[ix]
-						} else {
-							line[ox] = 0
-						}
-					}
-				}
-				row++
-			}
-		}
-	}
-}
-
-// col2im adds the columns of cols (laid out as im2col writes them) back
-// onto gx, one sample's C×H×W: the adjoint of im2col.
-func (t *tape) col2im(gx, cols []float32, ci [3]int, o *nets.Op, off, ld int) {
-	k, st, pad := o.Kernel, o.Stride, o.Pad
-	h, w, oh, ow := ci[1], ci[2], o.H, o.W
-	row := 0
-	for c := range ci[0] {
-		plane := gx[c*h*w : (c+1)*h*w]
-		for ky := range k {
-			for kx := range k {
-				src := cols[row*ld+off : row*ld+off+oh*ow]
-				for oy := range oh {
-					iy := oy*st - pad + ky
-					if iy < 0 || iy >= h {
-						continue
-					}
-					dst := plane[iy*w : (iy+1)*w]
-					line := src[oy*ow : (oy+1)*ow]
-					for ox, a := range line {
-						if ix := ox*st - pad + kx; ix >= 0 && ix < w {
-							dst[ix] += a
-						}
-					}
-				}
-				row++
-			}
-		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -232,6 +233,52 @@ func TestSplitGemmIsTheWholeProduct(t *testing.T) {
 					t.Errorf("%dx%dx%d tA %v tB %v: the split product differs", c.m, c.n, c.k, tA, tB)
 				}
 			}
+		}
+	}
+}
+
+// TestSampleIm2colAndItsAdjoint holds the differentiator's im2col to its
+// definition and col2im to its adjoint, ⟨im2col x, c⟩ = ⟨x, col2im c⟩,
+// over strides, paddings and inputs smaller than the kernel.
+func TestSampleIm2colAndItsAdjoint(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(2, 2))
+	for _, tc := range []struct{ c, h, w, k, stride, pad int }{
+		{3, 5, 4, 3, 1, 1}, {2, 7, 7, 3, 2, 1}, {4, 6, 6, 1, 2, 0}, {1, 1, 1, 3, 1, 1}, {1, 1, 1, 3, 2, 1},
+		{2, 4, 3, 3, 1, 0}, {1, 6, 5, 5, 1, 2}, {2, 2, 9, 5, 3, 2}, {1, 8, 8, 7, 2, 3},
+		{1, 1, 1, 5, 1, 2}, {2, 2, 2, 5, 1, 2}, {1, 3, 2, 7, 1, 3}, {3, 9, 9, 3, 1, 1},
+	} {
+		oh, ow := (tc.h+2*tc.pad-tc.k)/tc.stride+1, (tc.w+2*tc.pad-tc.k)/tc.stride+1
+		o := &nets.Op{Kind: nets.Conv, Kernel: tc.k, Stride: tc.stride, Pad: tc.pad, H: oh, W: ow}
+		ci := [3]int{tc.c, tc.h, tc.w}
+		x := make([]float32, tc.c*tc.h*tc.w)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		want := naiveIm2col(x, tc.c, 1, tc.h, tc.w, tc.k, tc.stride, tc.pad, oh, ow, 0, oh)
+		got := make([]float32, len(want))
+		for i := range got {
+			got[i] = 99 // stale contents must be overwritten
+		}
+		im2col(got, x, ci, o)
+		if !slices.Equal(got, want) {
+			t.Errorf("%+v: im2col differs from its definition", tc)
+		}
+		c := make([]float32, len(want))
+		for i := range c {
+			c[i] = float32(rng.NormFloat64())
+		}
+		back := make([]float32, len(x))
+		col2im(back, c, ci, o)
+		var lhs, rhs float64
+		for i := range c {
+			lhs += float64(want[i]) * float64(c[i])
+		}
+		for i := range x {
+			rhs += float64(x[i]) * float64(back[i])
+		}
+		if math.Abs(lhs-rhs) > 1e-4*(1+math.Abs(lhs)) {
+			t.Errorf("%+v: ⟨im2col x, c⟩ = %g, ⟨x, col2im c⟩ = %g", tc, lhs, rhs)
 		}
 	}
 }

@@ -15,9 +15,13 @@ func init() {
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		kernelSets = append(kernelSets, avx2)
 		fastKernels = avx2
+		openBLASCore = "Haswell"
 	}
 	if cpu.X86.HasAVX512F {
 		kernelSets = append(kernelSets, avx512)
 		fastKernels = avx512
+	}
+	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512CD {
+		openBLASCore = "SkylakeX"
 	}
 }

@@ -13,6 +13,12 @@ import (
 // bnMomentum is torch.nn.BatchNorm2d's default momentum.
 const bnMomentum = 0.1
 
+// trainParts is the number of parts a training batch's convolutions are
+// cut into, each summing its samples' share of the weights' gradient: the
+// grain of the parallelism and of the summation order, fixed so that the
+// bits do not depend on the number of cores.
+const trainParts = 8
+
 // TrainStep runs one training step's passes on the n samples x (n × C·H·W)
 // with labels y, at the weights w (every state-dict entry, flat, in the
 // order of [Differentiator.Flatten]): batch norm in training mode,
@@ -42,8 +48,9 @@ func (d *Differentiator) TrainStep(w, x []float32, y []int32, grad []float32) (l
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.trainTape == nil || d.trainTape.capacity < n {
-		d.trainTape = d.newTape(n)
-		// One batch: the products, not the samples, are shared out.
+		// One batch: its convolutions' samples and its other products are
+		// shared out over the workers.
+		d.trainTape = d.newTape(n, trainParts, d.workers)
 		d.trainTape.train, d.trainTape.gemm = true, splitGemm(d.gemm, d.workers)
 	}
 	clear(grad)
@@ -80,42 +87,44 @@ func (t *tape) bnTrainForward(d *Differentiator, o *nets.Op, ci [3]int, w, x, y 
 		t.bnMean[v], t.bnInvStd[v] = make([]float32, ci[0]), make([]float32, ci[0])
 	}
 	count := float64(t.n * hw)
-	for c := range ci[0] {
-		var s float64
-		for smp := range t.n {
-			off := (smp*ci[0] + c) * hw
-			for _, a := range x[off : off+hw] {
-				s += float64(a)
+	t.split(ci[0], func(c0, c1 int) {
+		for c := c0; c < c1; c++ {
+			var s float64
+			for smp := range t.n {
+				off := (smp*ci[0] + c) * hw
+				for _, a := range x[off : off+hw] {
+					s += float64(a)
+				}
 			}
-		}
-		mean := s / count
-		var ss float64
-		for smp := range t.n {
-			off := (smp*ci[0] + c) * hw
-			for _, a := range x[off : off+hw] {
-				dv := float64(a) - mean
-				ss += dv * dv
+			mean := s / count
+			var ss float64
+			for smp := range t.n {
+				off := (smp*ci[0] + c) * hw
+				for _, a := range x[off : off+hw] {
+					dv := float64(a) - mean
+					ss += dv * dv
+				}
 			}
-		}
-		variance := ss / count
-		invstd := 1 / math.Sqrt(variance+bnEps)
-		t.bnMean[v][c], t.bnInvStd[v][c] = float32(mean), float32(invstd)
-		alpha := float32(invstd * float64(gamma[c]))
-		shift := float32(float64(beta[c]) - mean*invstd*float64(gamma[c]))
-		for smp := range t.n {
-			off := (smp*ci[0] + c) * hw
-			ys := y[off : off+hw]
-			for j, a := range x[off : off+hw] {
-				ys[j] = a*alpha + shift
+			variance := ss / count
+			invstd := 1 / math.Sqrt(variance+bnEps)
+			t.bnMean[v][c], t.bnInvStd[v][c] = float32(mean), float32(invstd)
+			alpha := float32(invstd * float64(gamma[c]))
+			shift := float32(float64(beta[c]) - mean*invstd*float64(gamma[c]))
+			for smp := range t.n {
+				off := (smp*ci[0] + c) * hw
+				ys := y[off : off+hw]
+				for j, a := range x[off : off+hw] {
+					ys[j] = a*alpha + shift
+				}
 			}
+			unbiased := variance
+			if count > 1 {
+				unbiased = ss / (count - 1)
+			}
+			rmean[c] = float32((1-bnMomentum)*float64(rmean[c]) + bnMomentum*mean)
+			rvar[c] = float32((1-bnMomentum)*float64(rvar[c]) + bnMomentum*unbiased)
 		}
-		unbiased := variance
-		if count > 1 {
-			unbiased = ss / (count - 1)
-		}
-		rmean[c] = float32((1-bnMomentum)*float64(rmean[c]) + bnMomentum*mean)
-		rvar[c] = float32((1-bnMomentum)*float64(rvar[c]) + bnMomentum*unbiased)
-	}
+	})
 	if nbt := d.param(w, o.Name+".num_batches_tracked"); nbt != nil {
 		nbt[0]++
 	}
@@ -131,35 +140,37 @@ func (t *tape) bnTrainBackward(d *Differentiator, o *nets.Op, ci [3]int, w, g, x
 	v := t.cur
 	hw := ci[1] * ci[2]
 	count := float64(t.n * hw)
-	for c := range ci[0] {
-		mean, invstd := float64(t.bnMean[v][c]), float64(t.bnInvStd[v][c])
-		var sumDy, dotp float64
-		for smp := range t.n {
-			off := (smp*ci[0] + c) * hw
-			xs, gys := x[off:off+hw], gy[off:off+hw]
-			for j, a := range gys {
-				sumDy += float64(a)
-				dotp += float64(a) * (float64(xs[j]) - mean)
+	t.split(ci[0], func(c0, c1 int) {
+		for c := c0; c < c1; c++ {
+			mean, invstd := float64(t.bnMean[v][c]), float64(t.bnInvStd[v][c])
+			var sumDy, dotp float64
+			for smp := range t.n {
+				off := (smp*ci[0] + c) * hw
+				xs, gys := x[off:off+hw], gy[off:off+hw]
+				for j, a := range gys {
+					sumDy += float64(a)
+					dotp += float64(a) * (float64(xs[j]) - mean)
+				}
+			}
+			if gg != nil {
+				gg[c] += float32(dotp * invstd)
+				gb[c] += float32(sumDy)
+			}
+			if gx == nil {
+				continue
+			}
+			k := dotp * invstd * invstd / count
+			meanDy := sumDy / count
+			scale := invstd * float64(gamma[c])
+			for smp := range t.n {
+				off := (smp*ci[0] + c) * hw
+				xs, gys, gxs := x[off:off+hw], gy[off:off+hw], gx[off:off+hw]
+				for j, a := range gys {
+					gxs[j] += float32((float64(a) - meanDy - (float64(xs[j])-mean)*k) * scale)
+				}
 			}
 		}
-		if gg != nil {
-			gg[c] += float32(dotp * invstd)
-			gb[c] += float32(sumDy)
-		}
-		if gx == nil {
-			continue
-		}
-		k := dotp * invstd * invstd / count
-		meanDy := sumDy / count
-		scale := invstd * float64(gamma[c])
-		for smp := range t.n {
-			off := (smp*ci[0] + c) * hw
-			xs, gys, gxs := x[off:off+hw], gy[off:off+hw], gx[off:off+hw]
-			for j, a := range gys {
-				gxs[j] += float32((float64(a) - meanDy - (float64(xs[j])-mean)*k) * scale)
-			}
-		}
-	}
+	})
 }
 
 // splitGemm returns a product that computes C = op(A)·op(B) + β·C in

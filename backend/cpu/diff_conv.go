@@ -1,0 +1,377 @@
+package cpu
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/landscape-go/landscape/nets"
+)
+
+// The differentiator's convolutions run sample by sample: one sample's
+// im2col columns (kk × hw, a few hundred kilobytes) stay in the core's
+// cache between the im2col and the GEMMs that read them, and its output
+// (C × hw) is already the tape's layout. A whole chunk's columns side by
+// side would be tens of megabytes, streamed through memory three times.
+//
+// A chunk's samples are cut into parts; each part sums its samples'
+// shares of the weights' gradient (and H·v) on its own, and the parts are
+// added in part order, so a training batch's parts can run on several
+// cores with bits that do not depend on their number.
+
+// convPart is the scratch of one part of a chunk's samples.
+type convPart struct {
+	cols, rcols, gcols []float32 // one sample's columns, kk × hw
+	gw, gb, rw, rb     []float32 // the part's sums for a weight and a bias
+}
+
+func newConvPart(cols, weights, channels int) *convPart {
+	return &convPart{
+		cols: make([]float32, cols), rcols: make([]float32, cols), gcols: make([]float32, cols),
+		gw: make([]float32, weights), gb: make([]float32, channels),
+		rw: make([]float32, weights), rb: make([]float32, channels),
+	}
+}
+
+// eachPart calls fn with each part and its range of the chunk's samples,
+// on up to t.workers goroutines.
+func (t *tape) eachPart(fn func(p *convPart, lo, hi int)) {
+	k := len(t.parts)
+	t.spread(k, func(i int) { fn(t.parts[i], i*t.n/k, (i+1)*t.n/k) })
+}
+
+// split calls fn with t.workers ranges that cover [0, n), on as many
+// goroutines: for work whose results do not depend on how it is cut.
+func (t *tape) split(n int, fn func(lo, hi int)) {
+	k := max(1, min(t.workers, n))
+	t.spread(k, func(i int) { fn(i*n/k, (i+1)*n/k) })
+}
+
+// spread calls fn(i) for every i < k, on up to t.workers goroutines.
+func (t *tape) spread(k int, fn func(i int)) {
+	if k == 1 || t.workers < 2 {
+		for i := range k {
+			fn(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range min(t.workers, k) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < k; i = int(next.Add(1) - 1) {
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// pointwise reports whether o is a 1×1 convolution of stride 1 without
+// padding, whose columns are its input as it is.
+func pointwise(o *nets.Op) bool { return o.Kernel == 1 && o.Stride == 1 && o.Pad == 0 }
+
+// columns returns the columns of sample x (C×H×W) for o: x itself for a
+// pointwise convolution, else its im2col in buf.
+func columns(buf, x []float32, ci [3]int, o *nets.Op) []float32 {
+	if pointwise(o) {
+		return x
+	}
+	cols := buf[:ci[0]*o.Kernel*o.Kernel*o.H*o.W]
+	im2col(cols, x, ci, o)
+	return cols
+}
+
+// convForward: y = W∗x + b; Ry = W∗Rx + V∗x + Vb.
+func (t *tape) convForward(d *Differentiator, o *nets.Op, ci [3]int, w, v, x, y, rx, ry []float32) {
+	kk, hw := ci[0]*o.Kernel*o.Kernel, o.H*o.W
+	inSz, outSz := ci[0]*ci[1]*ci[2], o.C*hw
+	W, B := d.param(w, o.Name+".weight"), d.param(w, o.Name+".bias")
+	VW, VB := d.param(v, o.Name+".weight"), d.param(v, o.Name+".bias")
+	dataTangent := ry != nil && o.In[0] != 0 // the data's tangent is zero
+	t.eachPart(func(p *convPart, lo, hi int) {
+		for s := lo; s < hi; s++ {
+			cols := columns(p.cols, x[s*inSz:(s+1)*inSz], ci, o)
+			ys := y[s*outSz : (s+1)*outSz]
+			d.gemm(false, false, o.C, hw, kk, W, kk, cols, hw, 0, ys, hw)
+			addBias(ys, B, hw)
+			if ry == nil {
+				continue
+			}
+			rys := ry[s*outSz : (s+1)*outSz]
+			beta := float32(0)
+			if dataTangent {
+				rcols := columns(p.rcols, rx[s*inSz:(s+1)*inSz], ci, o)
+				d.gemm(false, false, o.C, hw, kk, W, kk, rcols, hw, 0, rys, hw)
+				beta = 1
+			}
+			d.gemm(false, false, o.C, hw, kk, VW, kk, cols, hw, beta, rys, hw)
+			addBias(rys, VB, hw)
+		}
+	})
+}
+
+// convBackward: gW += gy·colsᵀ, gb += Σgy, gx += col2im(Wᵀ·gy); and
+// RgW += Rgy·colsᵀ + gy·Rcolsᵀ, Rgb += ΣRgy, Rgx += col2im(Wᵀ·Rgy + Vᵀ·gy).
+func (t *tape) convBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r, x, rx, gy, rgy, gx, rgx []float32) {
+	kk, hw := ci[0]*o.Kernel*o.Kernel, o.H*o.W
+	inSz, outSz := ci[0]*ci[1]*ci[2], o.C*hw
+	W, VW := d.param(w, o.Name+".weight"), d.param(v, o.Name+".weight")
+	GW, GB := d.param(g, o.Name+".weight"), d.param(g, o.Name+".bias")
+	RW, RB := d.param(r, o.Name+".weight"), d.param(r, o.Name+".bias")
+	dataTangent := rgy != nil && o.In[0] != 0
+	var fW, fV []float32
+	if gx != nil {
+		fW, fV = flipped(t.flipW, W, o, ci), flipped(t.flipV, VW, o, ci)
+	}
+	t.eachPart(func(p *convPart, lo, hi int) {
+		gw, gb, rw, rb := p.gw[:len(GW)], p.gb[:len(GB)], p.rw[:len(RW)], p.rb[:len(RB)]
+		clear(gw)
+		clear(gb)
+		clear(rw)
+		clear(rb)
+		for s := lo; s < hi; s++ {
+			cols := columns(p.cols, x[s*inSz:(s+1)*inSz], ci, o)
+			gys := gy[s*outSz : (s+1)*outSz]
+			if GW != nil { // nil when only H·v is wanted
+				d.gemm(false, true, o.C, kk, hw, gys, hw, cols, hw, 1, gw, kk)
+				sumRows(gb, gys, hw)
+			}
+			if gx != nil {
+				transposedConv(d, o, ci, W, gys, nil, nil, fW, nil, p.gcols, nil, gx[s*inSz:(s+1)*inSz])
+			}
+			if rgy == nil {
+				continue
+			}
+			rgys := rgy[s*outSz : (s+1)*outSz]
+			d.gemm(false, true, o.C, kk, hw, rgys, hw, cols, hw, 1, rw, kk)
+			if dataTangent {
+				rcols := columns(p.rcols, rx[s*inSz:(s+1)*inSz], ci, o)
+				d.gemm(false, true, o.C, kk, hw, gys, hw, rcols, hw, 1, rw, kk)
+			}
+			sumRows(rb, rgys, hw)
+			if rgx != nil {
+				transposedConv(d, o, ci, W, rgys, VW, gys, fW, fV, p.gcols, p.rcols, rgx[s*inSz:(s+1)*inSz])
+			}
+		}
+	})
+	for _, p := range t.parts {
+		addInto(GW, p.gw[:len(GW)])
+		addInto(GB, p.gb[:len(GB)])
+		addInto(RW, p.rw[:len(RW)])
+		addInto(RB, p.rb[:len(RB)])
+	}
+}
+
+// transposedConv adds Wᵀ∗a (and Vᵀ∗b where V is not nil) to one sample's
+// input gradient gx: straight into gx for a pointwise convolution; as the
+// convolution of a with the flipped weights fW (and of b with fV) for a
+// stride-1 convolution as large as its input (see [flipped]); by way of
+// the columns' gradient, in buf, for any other.
+func transposedConv(d *Differentiator, o *nets.Op, ci [3]int, W, a, V, b, fW, fV, buf, buf2, gx []float32) {
+	kk, hw := ci[0]*o.Kernel*o.Kernel, o.H*o.W
+	switch {
+	case pointwise(o):
+		d.gemm(true, false, kk, hw, o.C, W, kk, a, hw, 1, gx, hw)
+		if V != nil {
+			d.gemm(true, false, kk, hw, o.C, V, kk, b, hw, 1, gx, hw)
+		}
+	case fW != nil:
+		co := [3]int{o.C, o.H, o.W}
+		kt := o.C * o.Kernel * o.Kernel
+		d.gemm(false, false, ci[0], hw, kt, fW, kt, columns(buf, a, co, o), hw, 1, gx, hw)
+		if V != nil {
+			d.gemm(false, false, ci[0], hw, kt, fV, kt, columns(buf2, b, co, o), hw, 1, gx, hw)
+		}
+	default:
+		gcols := buf[:kk*hw]
+		d.gemm(true, false, kk, hw, o.C, W, kk, a, hw, 0, gcols, hw)
+		if V != nil {
+			d.gemm(true, false, kk, hw, o.C, V, kk, b, hw, 1, gcols, hw)
+		}
+		col2im(gx, gcols, ci, o)
+	}
+}
+
+// flipped writes to dst the weights W of o (Cout × Cin × k × k) as those of
+// its transpose where that is a convolution of the same shape: for stride
+// 1 and padding (k−1)/2, so that output and input are as large, the input
+// gradient of y = W∗x is gx = W'∗gy with W'[ci][co][ky][kx] =
+// W[co][ci][k−1−ky][k−1−kx]. This turns the column-to-image scatter of
+// the gradient into im2col's copies and one better-shaped product. It
+// returns nil, doing nothing, for any other convolution (and for
+// pointwise ones, which need no columns) or a nil W.
+func flipped(dst, W []float32, o *nets.Op, ci [3]int) []float32 {
+	k := o.Kernel
+	if W == nil || pointwise(o) || o.Stride != 1 || k != 2*o.Pad+1 || o.H != ci[1] || o.W != ci[2] {
+		return nil
+	}
+	cin, kk := ci[0], k*k
+	dst = dst[:len(W)]
+	for co := range o.C {
+		for c := range cin {
+			src := W[(co*cin+c)*kk : (co*cin+c+1)*kk]
+			out := dst[(c*o.C+co)*kk : (c*o.C+co+1)*kk]
+			for j, a := range src {
+				out[kk-1-j] = a
+			}
+		}
+	}
+	return dst
+}
+
+// addBias adds b[c] to the hw values of every row c of y; nothing for nil.
+func addBias(y, b []float32, hw int) {
+	for c, bc := range b {
+		row := y[c*hw : (c+1)*hw]
+		for j := range row {
+			row[j] += bc
+		}
+	}
+}
+
+// sumRows adds to dst[c] the sum of row c of x (rows of hw values).
+func sumRows(dst, x []float32, hw int) {
+	for c := range dst {
+		s := 0.0
+		for _, a := range x[c*hw : (c+1)*hw] {
+			s += float64(a)
+		}
+		dst[c] += float32(s)
+	}
+}
+
+// im2col writes one sample's k×k windows of x (C×H×W) into cols, kk rows
+// of hw: row (c, ky, kx) gets the input pixel under that tap for every
+// output pixel, zero outside the input.
+func im2col(cols, x []float32, ci [3]int, o *nets.Op) {
+	k, st, pad := o.Kernel, o.Stride, o.Pad
+	h, w, oh, ow := ci[1], ci[2], o.H, o.W
+	row := 0
+	for c := range ci[0] {
+		plane := x[c*h*w : (c+1)*h*w]
+		for ky := range k {
+			for kx := range k {
+				dst := cols[row*oh*ow : (row+1)*oh*ow]
+				x0, x1 := inside(ow, w, st, pad-kx)
+				row++
+				if x0 == x1 { // the tap is off the input for every output column
+					clear(dst)
+					continue
+				}
+				if st == 1 && ow == w {
+					shiftedPlane(dst, plane, oh, h, w, ky-pad, kx-pad, x0, x1)
+					continue
+				}
+				for oy := range oh {
+					iy := oy*st - pad + ky
+					line := dst[oy*ow : (oy+1)*ow]
+					if iy < 0 || iy >= h {
+						clear(line)
+						continue
+					}
+					src := plane[iy*w : (iy+1)*w]
+					clear(line[:x0])
+					clear(line[x1:])
+					if st == 1 {
+						copy(line[x0:x1], src[x0-pad+kx:])
+						continue
+					}
+					for ox := x0; ox < x1; ox++ {
+						line[ox] = src[ox*st-pad+kx]
+					}
+				}
+			}
+		}
+	}
+}
+
+// shiftedPlane writes to dst (oh rows of w) the plane (h rows of w)
+// shifted by dy rows and dx columns, dst[oy][ox] = plane[oy+dy][ox+dx],
+// zero outside the plane; columns [x0, x1) are the ones inside. It is
+// im2col's row of one tap of a stride-1 convolution as wide as its input:
+// one copy of the whole block, then the few pixels that wrapped around a
+// row's end set to zero.
+func shiftedPlane(dst, plane []float32, oh, h, w, dy, dx, x0, x1 int) {
+	y0, y1 := min(oh, max(0, -dy)), max(0, min(oh, h-dy))
+	y1 = max(y0, y1)
+	clear(dst[:y0*w])
+	clear(dst[y1*w:])
+	if y0 == y1 {
+		return
+	}
+	lo, hi := y0*w, y1*w // dst's span of rows inside
+	src := (y0+dy)*w + dx
+	if src < 0 { // the first row's first pixels: left of the plane
+		lo, src = lo-src, 0
+	}
+	end := (y1+dy)*w + dx
+	if over := end - len(plane); over > 0 { // the last row's last pixels: right of it
+		hi -= over
+	}
+	if lo < hi {
+		copy(dst[lo:hi], plane[src:])
+	}
+	if x0 == 0 && x1 == w { // nothing wrapped
+		return
+	}
+	for base := y0 * w; base < y1*w; base += w {
+		line := dst[base : base+w : base+w]
+		for ox := range x0 { // a pixel or two: clear's call would cost more
+			line[ox] = 0
+		}
+		for ox := x1; ox < w; ox++ {
+			line[ox] = 0
+		}
+	}
+}
+
+// inside returns the range [lo, hi) of the out output columns whose tap,
+// at input column ox·st − shift, lands inside an input of w columns.
+func inside(out, w, st, shift int) (lo, hi int) {
+	if shift > 0 {
+		lo = (shift + st - 1) / st
+	}
+	if last := w - 1 + shift; last >= 0 {
+		hi = last/st + 1
+	}
+	lo = min(lo, out)
+	return lo, max(lo, min(hi, out))
+}
+
+// col2im adds the columns of cols (laid out as im2col writes them) back
+// onto gx, one sample's C×H×W: the adjoint of im2col.
+func col2im(gx, cols []float32, ci [3]int, o *nets.Op) {
+	k, st, pad := o.Kernel, o.Stride, o.Pad
+	h, w, oh, ow := ci[1], ci[2], o.H, o.W
+	row := 0
+	for c := range ci[0] {
+		plane := gx[c*h*w : (c+1)*h*w]
+		for ky := range k {
+			for kx := range k {
+				src := cols[row*oh*ow : (row+1)*oh*ow]
+				x0, x1 := inside(ow, w, st, pad-kx)
+				row++
+				if x0 == x1 {
+					continue
+				}
+				for oy := range oh {
+					iy := oy*st - pad + ky
+					if iy < 0 || iy >= h {
+						continue
+					}
+					dst := plane[iy*w : (iy+1)*w]
+					line := src[oy*ow : (oy+1)*ow]
+					if st == 1 {
+						addInto(dst[x0-pad+kx:x1-pad+kx], line[x0:x1])
+						continue
+					}
+					for ox := x0; ox < x1; ox++ {
+						dst[ox*st-pad+kx] += line[ox]
+					}
+				}
+			}
+		}
+	}
+}
