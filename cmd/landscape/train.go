@@ -27,6 +27,9 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
+	// Names are case-blind, as optim.New's are; the lower-case one is
+	// recorded, so that a resumed run matches whatever case it was given.
+	*optimizer = strings.ToLower(*optimizer)
 	spec := landscape.TrainSpec{Optimizer: *optimizer, LR: *lr, Epochs: *epochs, Seed: *seed, NoShuffle: *noShuffle, Torch: *torchFormat, Schedule: *schedule}
 	if *out == "" {
 		return usagef("--out is required")
