@@ -26,10 +26,10 @@ var openBLASNames = []string{
 // "Intel Xeon Processor", a CPU newer than the library) gets its oldest,
 // SSE3 kernels, four times slower than its AVX-512 ones on the same
 // machine (OpenBLAS 0.3.21: 20 against 87 GFLOP/s on one core). The
-// engine says so in its description rather than choosing for the user:
-// the kernels sum in other orders, and the training fixture's MLP run
-// with NAdam leaves PyTorch's path at step 39 with every kernel but the
-// SSE3 one (the notes have the measurements).
+// library's advice ([Differentiator.Advice]) says so rather than choosing
+// for the user: the kernels sum in other orders, and the training
+// fixture's MLP run with NAdam leaves PyTorch's path at step 39 with every
+// kernel but the SSE3 one (the notes have the measurements).
 var openBLASCore string
 
 var (
@@ -44,8 +44,8 @@ var (
 const gonumName = "gonum (pure Go)"
 
 type loadedSgemm struct {
-	f    sgemmFunc
-	name string
+	f            sgemmFunc
+	name, advice string
 }
 
 // loadSgemm returns the SGEMM the engine calls for a choice of
@@ -57,7 +57,7 @@ func loadSgemm(choice string) (sgemmFunc, string) {
 	if l, ok := blasLoaded[choice]; ok {
 		return l.f, l.name
 	}
-	l := loadedSgemm{gonumSgemm, gonumName}
+	l := loadedSgemm{f: gonumSgemm, name: gonumName}
 	names := openBLASNames
 	if choice != "" {
 		names = []string{choice}
@@ -66,13 +66,21 @@ func loadSgemm(choice string) (sgemmFunc, string) {
 		if choice == "gonum" {
 			break
 		}
-		if f, desc, ok := openOpenBLAS(name); ok {
-			l = loadedSgemm{f, desc}
+		if f, desc, advice, ok := openOpenBLAS(name); ok {
+			l = loadedSgemm{f, desc, advice}
 			break
 		}
 	}
 	blasLoaded[choice] = l
 	return l.f, l.name
+}
+
+// sgemmAdvice returns the advice of the library a choice of Options.BLAS
+// loaded (see openBLASCore), "" if there is none or it is not loaded.
+func sgemmAdvice(choice string) string {
+	blasMu.Lock()
+	defer blasMu.Unlock()
+	return blasLoaded[choice].advice
 }
 
 // openBLASSgemm computes the row-major C = A·B as the column-major

@@ -10,14 +10,15 @@ import (
 )
 
 // openOpenBLAS loads the SGEMM of the OpenBLAS library name and sets it to
-// one thread.
-func openOpenBLAS(name string) (f sgemmFunc, desc string, ok bool) {
+// one thread. Its description names the kernels OpenBLAS chose; advice
+// says how to get faster ones where it fell back to SSE3.
+func openOpenBLAS(name string) (f sgemmFunc, desc, advice string, ok bool) {
 	h, err := purego.Dlopen(name, purego.RTLD_NOW|purego.RTLD_GLOBAL)
 	if err != nil {
-		return nil, "", false
+		return nil, "", "", false
 	}
 	if _, err := purego.Dlsym(h, "cblas_sgemm"); err != nil {
-		return nil, "", false
+		return nil, "", "", false
 	}
 	purego.RegisterLibFunc(&cblasSgemm, h, "cblas_sgemm")
 	// The engine runs one GEMM per worker goroutine: OpenBLAS's own threads
@@ -36,14 +37,15 @@ func openOpenBLAS(name string) (f sgemmFunc, desc string, ok bool) {
 		}
 	}
 	if _, err := purego.Dlsym(h, "openblas_get_corename"); err == nil {
-		var core func() string
-		purego.RegisterLibFunc(&core, h, "openblas_get_corename")
-		desc += " (" + core() + ")"
-		if legacyCores[core()] && openBLASCore != "" {
-			desc += fmt.Sprintf(": OpenBLAS does not know this CPU and runs its SSE3 kernels; OPENBLAS_CORETYPE=%s selects its faster ones", openBLASCore)
+		var corename func() string
+		purego.RegisterLibFunc(&corename, h, "openblas_get_corename")
+		core := corename()
+		desc += " (" + core + ")"
+		if legacyCores[core] && openBLASCore != "" {
+			advice = fmt.Sprintf("OpenBLAS does not know this CPU and runs its SSE3 (%s) kernels; OPENBLAS_CORETYPE=%s selects its faster ones (README: OpenBLAS's kernels)", core, openBLASCore)
 		}
 	}
-	return openBLASSgemm, desc, true
+	return openBLASSgemm, desc, advice, true
 }
 
 // legacyCores are the OpenBLAS kernel families older than AVX that it
