@@ -36,19 +36,19 @@ func newConvPart(cols, weights, channels int) *convPart {
 // on up to t.workers goroutines.
 func (t *tape) eachPart(fn func(p *convPart, lo, hi int)) {
 	k := len(t.parts)
-	t.spread(k, func(i int) { fn(t.parts[i], i*t.n/k, (i+1)*t.n/k) })
+	spread(t.workers, k, func(i int) { fn(t.parts[i], i*t.n/k, (i+1)*t.n/k) })
 }
 
 // split calls fn with t.workers ranges that cover [0, n), on as many
 // goroutines: for work whose results do not depend on how it is cut.
 func (t *tape) split(n int, fn func(lo, hi int)) {
 	k := max(1, min(t.workers, n))
-	t.spread(k, func(i int) { fn(i*n/k, (i+1)*n/k) })
+	spread(t.workers, k, func(i int) { fn(i*n/k, (i+1)*n/k) })
 }
 
-// spread calls fn(i) for every i < k, on up to t.workers goroutines.
-func (t *tape) spread(k int, fn func(i int)) {
-	if k == 1 || t.workers < 2 {
+// spread calls fn(i) for every i < k, on up to workers goroutines.
+func spread(workers, k int, fn func(i int)) {
+	if k == 1 || workers < 2 {
 		for i := range k {
 			fn(i)
 		}
@@ -56,7 +56,7 @@ func (t *tape) spread(k int, fn func(i int)) {
 	}
 	var wg sync.WaitGroup
 	var next atomic.Int64
-	for range min(t.workers, k) {
+	for range min(workers, k) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -212,13 +212,10 @@ func (t *tape) forward(d *Differentiator, i int, w, v []float32) {
 	case nets.MaxPool:
 		t.maxPoolForward(o, ci, x, y, rx, ry, t.argmax[out])
 	case nets.AvgPool, nets.GlobalAvgPool:
-		k, s := o.Kernel, o.Stride
-		if o.Kind == nets.GlobalAvgPool {
-			k, s = ci[1], 1
-		}
-		avgPoolNCHW(y, x, n*ci[0], ci[1], ci[2], k, s, o.H, o.W, o.Kind == nets.GlobalAvgPool)
+		global := o.Kind == nets.GlobalAvgPool
+		avgPoolNCHW(y, x, n*ci[0], ci[1], ci[2], o.Kernel, o.Stride, o.H, o.W, global)
 		if ry != nil {
-			avgPoolNCHW(ry, rx, n*ci[0], ci[1], ci[2], k, s, o.H, o.W, o.Kind == nets.GlobalAvgPool)
+			avgPoolNCHW(ry, rx, n*ci[0], ci[1], ci[2], o.Kernel, o.Stride, o.H, o.W, global)
 		}
 	case nets.Concat:
 		t.concat(d, o, out, false)
@@ -286,13 +283,10 @@ func (t *tape) backward(d *Differentiator, i int, w, v, g, r []float32) {
 		if gx == nil {
 			return
 		}
-		k, s := o.Kernel, o.Stride
-		if o.Kind == nets.GlobalAvgPool {
-			k, s = ci[1], 1
-		}
-		avgPoolBackNCHW(gx, gy, n*ci[0], ci[1], ci[2], k, s, o.H, o.W, o.Kind == nets.GlobalAvgPool)
+		global := o.Kind == nets.GlobalAvgPool
+		avgPoolBackNCHW(gx, gy, n*ci[0], ci[1], ci[2], o.Kernel, o.Stride, o.H, o.W, global)
 		if rgx != nil {
-			avgPoolBackNCHW(rgx, rgy, n*ci[0], ci[1], ci[2], k, s, o.H, o.W, o.Kind == nets.GlobalAvgPool)
+			avgPoolBackNCHW(rgx, rgy, n*ci[0], ci[1], ci[2], o.Kernel, o.Stride, o.H, o.W, global)
 		}
 	case nets.Concat:
 		t.concatBackward(d, o, out, gy, rgy)
@@ -530,7 +524,7 @@ func (t *tape) maxPoolForward(o *nets.Op, ci [3]int, x, y, rx, ry []float32, idx
 }
 
 // avgPoolNCHW averages k×k windows with stride s (full windows, divisor
-// k·k), or with global set, each whole plane.
+// k·k), or with global set, each whole plane (k and s unused).
 func avgPoolNCHW(dst, x []float32, planes, h, w, k, s, oh, ow int, global bool) {
 	if global {
 		for p := range planes {

@@ -3,7 +3,6 @@ package cpu
 import (
 	"fmt"
 	"math"
-	"sync"
 
 	"github.com/landscape-go/landscape/nets"
 )
@@ -187,28 +186,22 @@ func splitGemm(gemm sgemmTFunc, workers int) sgemmTFunc {
 			gemm(tA, tB, m, n, k, a, lda, b, ldb, beta, c, ldc)
 			return
 		}
-		var wg sync.WaitGroup
-		for p := range parts {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if n >= m { // columns j0..j1 of C: of op(B) too
-					j0, j1 := p*n/parts, (p+1)*n/parts
-					bo := j0
-					if tB {
-						bo = j0 * ldb
-					}
-					gemm(tA, tB, m, j1-j0, k, a, lda, b[bo:], ldb, beta, c[j0:], ldc)
-					return
+		spread(workers, parts, func(p int) {
+			if n >= m { // columns j0..j1 of C: of op(B) too
+				j0, j1 := p*n/parts, (p+1)*n/parts
+				bo := j0
+				if tB {
+					bo = j0 * ldb
 				}
-				i0, i1 := p*m/parts, (p+1)*m/parts // rows of C: of op(A) too
-				ao := i0 * lda
-				if tA {
-					ao = i0
-				}
-				gemm(tA, tB, i1-i0, n, k, a[ao:], lda, b, ldb, beta, c[i0*ldc:], ldc)
-			}()
-		}
-		wg.Wait()
+				gemm(tA, tB, m, j1-j0, k, a, lda, b[bo:], ldb, beta, c[j0:], ldc)
+				return
+			}
+			i0, i1 := p*m/parts, (p+1)*m/parts // rows of C: of op(A) too
+			ao := i0 * lda
+			if tA {
+				ao = i0
+			}
+			gemm(tA, tB, i1-i0, n, k, a[ao:], lda, b, ldb, beta, c[i0*ldc:], ldc)
+		})
 	}
 }
