@@ -3,7 +3,6 @@ package landscape
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -128,9 +127,6 @@ func Race(ctx context.Context, spec RaceSpec, out string, formats []string, opts
 	po := &export.PlotOptions{Paths: res.Paths}
 	if meta, err := normalize.ReadMeta(dirs); err == nil {
 		NameAxes(po, meta)
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return res, err
 	}
 	figs, err := export.WritePlots(out, "race", s, []export.PlotKind{export.ContourPlot}, formats, po)
 	res.Files = append(res.Files, figs...)

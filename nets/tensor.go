@@ -1,7 +1,9 @@
 package nets
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -15,8 +17,19 @@ type Tensor struct {
 	Shape []int
 	Data  []float32
 	// DType is the element type the tensor had in its file ("float32",
-	// "float16", "int64", ...). It is informational only.
+	// "float16", "int64", ...). The writers keep "int64" and write every
+	// other type as float32 (see [Tensor.AppendValue]).
 	DType string
+}
+
+// AppendValue appends v to b as the checkpoint writers store a value of t,
+// little-endian: an int64 where t.DType is "int64" (a num_batches_tracked,
+// which PyTorch keeps as one), a float32 otherwise.
+func (t *Tensor) AppendValue(b []byte, v float32) []byte {
+	if t.DType == "int64" {
+		return binary.LittleEndian.AppendUint64(b, uint64(int64(v)))
+	}
+	return binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
 }
 
 // NewTensor returns a zero tensor of the given shape with DType "float32".

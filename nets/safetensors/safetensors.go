@@ -300,12 +300,8 @@ func WriteTo(w io.Writer, sd *nets.StateDict, meta map[string]string) error {
 	for _, name := range sd.Names() {
 		t, _ := sd.Get(name)
 		for _, v := range t.Data {
-			if t.DType == "int64" {
-				buf = binary.LittleEndian.AppendUint64(buf, uint64(int64(v)))
-			} else {
-				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
-			}
-			if len(buf) == cap(buf) {
+			buf = t.AppendValue(buf, v)
+			if len(buf) > cap(buf)-8 { // the next value might not fit: an int64 after float32s
 				if _, err := w.Write(buf); err != nil {
 					return fmt.Errorf("safetensors: %w", err)
 				}

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 
 	"github.com/landscape-go/landscape/internal/atomicfile"
@@ -45,11 +44,7 @@ func WriteTo(w io.Writer, sd *nets.StateDict) error {
 		}
 		var b []byte
 		for _, v := range t.Data {
-			if t.DType == "int64" {
-				b = binary.LittleEndian.AppendUint64(b, uint64(int64(v)))
-			} else {
-				b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
-			}
+			b = t.AppendValue(b, v)
 		}
 		if err := store("data/"+strconv.Itoa(i), b); err != nil {
 			return err
