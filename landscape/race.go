@@ -8,16 +8,10 @@ import (
 
 	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/grid"
+	"github.com/landscape-go/landscape/landscape/optim"
 	"github.com/landscape-go/landscape/landscape/surface"
 	"github.com/landscape-go/landscape/normalize"
 )
-
-// RaceRun is one contestant of a race: an optimizer and its learning rate
-// (0: its default).
-type RaceRun struct {
-	Optimizer string
-	LR        float64
-}
 
 // RaceSpec is a race of optimizers from one initialisation, the source's
 // checkpoint: each run trains for Epochs in batches of BatchSize (the
@@ -26,7 +20,7 @@ type RaceRun struct {
 // Margin.
 type RaceSpec struct {
 	Source
-	Runs      []RaceRun
+	Runs      []optim.Run // the contestants
 	Epochs    int
 	BatchSize int
 	Seed      uint64
@@ -134,7 +128,7 @@ func Race(ctx context.Context, spec RaceSpec, out string, formats []string, opts
 }
 
 // raceLabel is a run's legend entry.
-func raceLabel(r RaceRun) string {
+func raceLabel(r optim.Run) string {
 	if r.LR == 0 {
 		return r.Optimizer
 	}
@@ -142,7 +136,7 @@ func raceLabel(r RaceRun) string {
 }
 
 // raceName names a run's folder by its optimizer and learning rate.
-func raceName(r RaceRun) string {
+func raceName(r optim.Run) string {
 	if r.LR == 0 {
 		return strings.ToLower(r.Optimizer)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/landscape-go/landscape/data"
 	"github.com/landscape-go/landscape/internal/fixture"
+	"github.com/landscape-go/landscape/landscape/optim"
 	"github.com/landscape-go/landscape/nets"
 	"github.com/landscape-go/landscape/nets/checkpoint"
 )
@@ -221,7 +222,7 @@ func TestRaceDrawsEveryRunOnOneSurface(t *testing.T) {
 	out := t.TempDir()
 	res, err := Race(context.Background(), RaceSpec{
 		Source: Source{Model: c.Model, ModelConfig: c.Config, Checkpoint: c.CheckpointFile(t, "zip"), Data: data.Spec{Kind: data.NPZ, Path: c.Data}},
-		Runs:   []RaceRun{{"sgd", 0.05}, {"adam", 0.001}}, Epochs: 2, BatchSize: 10, Num: 5,
+		Runs:   []optim.Run{{Optimizer: "sgd", LR: 0.05}, {Optimizer: "adam", LR: 0.001}}, Epochs: 2, BatchSize: 10, Num: 5,
 	}, out, []string{"png"}, nil)
 	if err != nil {
 		t.Fatal(err)

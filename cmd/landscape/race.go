@@ -7,7 +7,7 @@ import (
 
 	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/landscape"
-	"github.com/landscape-go/landscape/landscape/toy"
+	"github.com/landscape-go/landscape/landscape/optim"
 )
 
 func cmdRace(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -30,7 +30,7 @@ func cmdRace(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *epochs < 2 || *num < 2 || !(*margin >= 0) {
 		return usagef("--epochs %d --num %d --margin %g: want two epochs or more (the plane is a PCA of three checkpoints or more), two points and a margin of 0 or more", *epochs, *num, *margin)
 	}
-	runs, err := toy.ParseRuns(*optimizers, 0)
+	runs, err := optim.ParseRuns(*optimizers, 0)
 	if err != nil {
 		return usageError{err}
 	}
@@ -38,10 +38,7 @@ func cmdRace(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return usagef("--%v", err)
 	}
-	spec := landscape.RaceSpec{Epochs: *epochs, Seed: *seed, Num: *num, Margin: *margin}
-	for _, r := range runs {
-		spec.Runs = append(spec.Runs, landscape.RaceRun{Optimizer: r.Optimizer, LR: r.LR})
-	}
+	spec := landscape.RaceSpec{Runs: runs, Epochs: *epochs, Seed: *seed, Num: *num, Margin: *margin}
 	var opts *landscape.Options
 	if spec.Source, spec.BatchSize, opts, err = src.config("race", stderr); err != nil {
 		return err

@@ -33,7 +33,7 @@ func cmdToy(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
-	runs, err := toy.ParseRuns(*optimizers, *lr)
+	runs, err := optim.ParseRuns(*optimizers, *lr)
 	if err != nil {
 		return usageError{err}
 	}

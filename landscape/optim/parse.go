@@ -2,6 +2,7 @@ package optim
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -56,4 +57,31 @@ func ParseSchedule(s string, opt Optimizer, epochs int) (Scheduler, error) {
 		return NewSequentialLR(opt, []Scheduler{warm, cos}, []int{n})
 	}
 	return bad("want constant, cosine, step:N:GAMMA, warmup:N or warmup:N,cosine")
+}
+
+// Run is one training run of a race: an optimizer's name for [New] and
+// its learning rate (0: the optimizer's default; a toy function's own for
+// SGD).
+type Run struct {
+	Optimizer string
+	LR        float64
+}
+
+// ParseRuns parses a list of runs: comma-separated optimizer names, each
+// NAME or NAME:LR; lr is the learning rate of those without one.
+func ParseRuns(s string, lr float64) ([]Run, error) {
+	var runs []Run
+	for _, spec := range strings.Split(s, ",") {
+		name, rate, hasRate := strings.Cut(strings.TrimSpace(spec), ":")
+		r := Run{Optimizer: name, LR: lr}
+		if hasRate {
+			v, err := strconv.ParseFloat(rate, 64)
+			if err != nil || !(v > 0) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("optim: optimizers %q: the learning rate of %s must be a positive number", s, name)
+			}
+			r.LR = v
+		}
+		runs = append(runs, r)
+	}
+	return runs, nil
 }

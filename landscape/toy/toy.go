@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/landscape-go/landscape/grid"
@@ -123,32 +122,6 @@ func linLevels(lo, hi float64, n int) []float64 {
 	return l
 }
 
-// Run is one optimizer's run: its name for [optim.New], its learning rate
-// (0: the optimizer's default, or the function's for SGD).
-type Run struct {
-	Optimizer string
-	LR        float64
-}
-
-// ParseRuns parses a list of runs: comma-separated optimizer names, each
-// NAME or NAME:LR; lr is the learning rate of those without one.
-func ParseRuns(s string, lr float64) ([]Run, error) {
-	var runs []Run
-	for _, spec := range strings.Split(s, ",") {
-		name, rate, hasRate := strings.Cut(strings.TrimSpace(spec), ":")
-		r := Run{Optimizer: name, LR: lr}
-		if hasRate {
-			v, err := strconv.ParseFloat(rate, 64)
-			if err != nil || !(v > 0) || math.IsInf(v, 0) {
-				return nil, fmt.Errorf("toy: optimizers %q: the learning rate of %s must be a positive number", s, name)
-			}
-			r.LR = v
-		}
-		runs = append(runs, r)
-	}
-	return runs, nil
-}
-
 // Path is the points a run visited, the start first, and its label.
 type Path struct {
 	Label string
@@ -161,7 +134,7 @@ type Path struct {
 // function's start, in float32 as torch.optim would on a two-element
 // parameter, and returns their paths. A run whose point leaves the finite
 // numbers stops there.
-func Race(f Function, runs []Run, steps int) ([]Path, error) {
+func Race(f Function, runs []optim.Run, steps int) ([]Path, error) {
 	if steps == 0 {
 		steps = f.Steps
 	}

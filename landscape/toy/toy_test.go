@@ -3,6 +3,8 @@ package toy
 import (
 	"math"
 	"testing"
+
+	"github.com/landscape-go/landscape/landscape/optim"
 )
 
 // Every gradient is the function's: central differences agree to 1e-6 of
@@ -37,7 +39,7 @@ func TestGradientDescentFollowsTheClosedForm(t *testing.T) {
 		t.Fatal(err)
 	}
 	const lr = 0.1
-	paths, err := Race(f, []Run{{Optimizer: "sgd", LR: lr}}, 50)
+	paths, err := Race(f, []optim.Run{{Optimizer: "sgd", LR: lr}}, 50)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +64,7 @@ func TestMomentumBeatsGradientDescentOnRosenbrock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	paths, err := Race(f, []Run{{Optimizer: "sgd"}, {Optimizer: "momentum"}, {Optimizer: "sgd", LR: 0.1}}, 0)
+	paths, err := Race(f, []optim.Run{{Optimizer: "sgd"}, {Optimizer: "momentum"}, {Optimizer: "sgd", LR: 0.1}}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +78,7 @@ func TestMomentumBeatsGradientDescentOnRosenbrock(t *testing.T) {
 	if p := paths[2]; p.Label != "sgd, lr 0.1 (diverged)" || len(p.X) > 100 {
 		t.Errorf("lr 0.1: %q after %d points", p.Label, len(p.X))
 	}
-	if _, err := Race(f, []Run{{Optimizer: "lbfgs"}}, 1); err == nil {
+	if _, err := Race(f, []optim.Run{{Optimizer: "lbfgs"}}, 1); err == nil {
 		t.Error("an unknown optimizer raced")
 	}
 }
