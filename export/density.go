@@ -38,15 +38,15 @@ func NewDensityFigure(curves []DensityCurve, caption []string, o *PlotOptions) (
 	}
 	lo, hi := top*1e-6, top*2
 	lay := layout{title: "Hessian eigenvalue density", caption: caption}
+	styles := make([]draw.LineStyle, len(curves))
 	for i, c := range curves {
-		st := draw.LineStyle{Color: pathColors[i%len(pathColors)], Width: 1.5}
-		lay.legend = append(lay.legend, legendItem{text: c.Label, line: &st})
+		styles[i] = draw.LineStyle{Color: pathColors[i%len(pathColors)], Width: 1.5}
+		lay.legend = append(lay.legend, legendItem{text: c.Label, line: &styles[i]})
 	}
 	lay.body = func(cv draw.Canvas) {
 		p := newPlot(txt(cv, "eigenvalue"), txt(cv, "density"))
 		for i, c := range curves {
-			st := draw.LineStyle{Color: pathColors[i%len(pathColors)], Width: 1.5}
-			addRuns(p, c.X, c.Rho, st, func(v float64) bool { return v >= lo && finite(v) }, func(v float64) float64 { return v })
+			addRuns(p, c.X, c.Rho, styles[i], func(v float64) bool { return v >= lo && finite(v) }, func(v float64) float64 { return v })
 		}
 		p.X.Min, p.X.Max = x0, x1
 		logY(p, lo, hi)(cv)
