@@ -246,7 +246,7 @@ func Hessian(ctx context.Context, spec HessianSpec, opts *Options) (*HessianRepo
 		return rep, err
 	}
 	if spec.Directions != "" {
-		if err := writeHessianPlane(spec.Directions, rep, w, diff.Params()); err != nil {
+		if err := writeHessianPlane(spec.Directions, rep, spec.Params, w, diff.Params()); err != nil {
 			return rep, err
 		}
 	}
@@ -307,8 +307,9 @@ func (r *HessianReport) unconverged(err error, res *curvature.Result, k int) err
 }
 
 // writeHessianPlane writes the top two eigenvectors of rep to path as a
-// direction file: x and y over params, in their order.
-func writeHessianPlane(path string, rep *HessianReport, w *Weights, params []nets.Param) error {
+// direction file: x and y over params (those which selects), in their
+// order.
+func writeHessianPlane(path string, rep *HessianReport, which HessianParams, w *Weights, params []nets.Param) error {
 	x, y := &nets.StateDict{}, &nets.StateDict{}
 	off := 0
 	for _, p := range params {
@@ -332,7 +333,7 @@ func writeHessianPlane(path string, rep *HessianReport, w *Weights, params []net
 	}
 	sx, sy := span(l1), span(math.Max(l2, l1/100))
 	ignore := normalize.BiasBN // rank2: the rank ≤ 1 tensors do not move
-	if rep.Params == AllParams.String() {
+	if which == AllParams {
 		ignore = normalize.CopyWeights // "none": every parameter moves
 	}
 	meta := normalize.Meta{
