@@ -5,24 +5,36 @@ import (
 	"testing"
 
 	"github.com/landscape-go/landscape/internal/fixture"
+	"github.com/landscape-go/landscape/nets"
 )
 
 // torchvision's architectures, exported by torch.onnx.export as the README
 // advises (scripts/fixtures/make_torchvision.py: seeded weights, external
 // data), run as a user's own models: at every point of the fixture the
 // loss is PyTorch's within 1e-4 relative and the accuracy is PyTorch's.
-// Graphs the engines run take their fast kernels; the others (layer norm,
-// GELU, attention, channel shuffles, hard-swish...) the reference
-// evaluator.
+// Graphs the engines run take their fast kernels, on the CPU and on the
+// GPU; the others (grouped convolutions, layer norm, GELU, attention,
+// channel shuffles, hard-swish...) the reference evaluator, on the CPU
+// only.
 func TestTorchvisionModelsMatchPyTorch(t *testing.T) {
 	t.Parallel()
 	for _, name := range fixture.Torchvision(t) {
 		c := fixture.Load(t, name)
 		t.Run(filepath.Base(name), func(t *testing.T) {
-			forEachDevice(t, func(t *testing.T, device string) {
+			model := c.ModelFile(t)
+			run := func(t *testing.T, device string) {
 				parallelOnCPU(t, device)
-				testLossMatchesPyTorch(t, c, c.ModelFile(t), "", c.DirectionFile(t), device)
-			})
+				testLossMatchesPyTorch(t, c, model, "", c.DirectionFile(t), device)
+			}
+			net, err := NewNet(model, nets.Config{}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(net.Ops) == 0 {
+				t.Run("cpu", func(t *testing.T) { run(t, "cpu") })
+				return
+			}
+			forEachDevice(t, run)
 		})
 	}
 }

@@ -40,7 +40,7 @@ func (b *Builder) Op(o Op) int {
 		w = (w+2*o.Pad-o.Kernel)/o.Stride + 1
 		c = o.C
 	case MaxPool, AvgPool:
-		h, w = poolSize(h, o.Kernel, o.Stride, o.Ceil), poolSize(w, o.Kernel, o.Stride, o.Ceil)
+		h, w = poolSize(h, o.Kernel, o.Stride, o.Pad, o.Ceil), poolSize(w, o.Kernel, o.Stride, o.Pad, o.Ceil)
 	case GlobalAvgPool:
 		h, w = 1, 1
 	case Linear:
@@ -70,13 +70,13 @@ func (b *Builder) Net() (*Net, error) {
 	return b.net, nil
 }
 
-// poolSize is PyTorch's pooling output size without padding.
-func poolSize(n, k, s int, ceil bool) int {
+// poolSize is PyTorch's pooling output size (pooling_output_shape, dilation 1).
+func poolSize(n, k, s, p int, ceil bool) int {
 	if !ceil {
-		return floorDiv(n-k, s) + 1
+		return floorDiv(n+2*p-k, s) + 1
 	}
-	out := floorDiv(n-k+s-1, s) + 1
-	if (out-1)*s >= n { // the last window must start inside the input
+	out := floorDiv(n+2*p-k+s-1, s) + 1
+	if (out-1)*s >= n+p { // the last window must start inside the input or its left padding
 		out--
 	}
 	return out

@@ -68,11 +68,12 @@ const (
 	// Add is the element-wise sum of its two inputs.
 	Add
 	// MaxPool takes the maximum over Kernel x Kernel windows with stride
-	// Stride; with Ceil the output size rounds up, as PyTorch's ceil_mode,
-	// and edge windows cover only the valid part of the input.
+	// Stride, the input padded by Pad on every side (padding never wins,
+	// as PyTorch's -inf padding); with Ceil the output size rounds up, as
+	// PyTorch's ceil_mode. Windows cover only the valid part of the input.
 	MaxPool
 	// AvgPool averages over Kernel x Kernel windows with stride Stride,
-	// rounding the output size down.
+	// rounding the output size down, without padding.
 	AvgPool
 	// GlobalAvgPool averages each channel over the whole feature map,
 	// giving an N x C x 1 x 1 value.

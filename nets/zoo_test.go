@@ -86,19 +86,22 @@ func TestTooSmallInputAndUnknownModelAreErrors(t *testing.T) {
 }
 
 // poolSize gives the output sizes of PyTorch's pooling layers, in floor
-// and in ceil mode.
+// and in ceil mode, with and without padding.
 func TestPoolSizeMatchesPyTorch(t *testing.T) {
 	t.Parallel()
-	// nn.MaxPool2d(2, 2, ceil_mode=True) / F.avg_pool2d(x, 2) output sizes.
+	// nn.MaxPool2d(k, s, p, ceil_mode=ceil)(torch.zeros(1, 1, n, n)) output sizes.
 	for _, tt := range []struct {
-		n, k, s int
-		ceil    bool
-		want    int
+		n, k, s, p int
+		ceil       bool
+		want       int
 	}{
-		{32, 2, 2, true, 16}, {7, 2, 2, true, 4}, {7, 2, 2, false, 3}, {1, 2, 2, true, 1}, {2, 3, 2, true, 1}, {1, 2, 2, false, 0}, {5, 3, 2, true, 2}, {6, 3, 2, true, 3},
+		{32, 2, 2, 0, true, 16}, {7, 2, 2, 0, true, 4}, {7, 2, 2, 0, false, 3}, {1, 2, 2, 0, true, 1}, {2, 3, 2, 0, true, 1},
+		{1, 2, 2, 0, false, 0}, {5, 3, 2, 0, true, 2}, {6, 3, 2, 0, true, 3},
+		{32, 3, 2, 1, false, 16}, {32, 3, 2, 1, true, 17}, {7, 3, 2, 1, true, 4}, {6, 3, 2, 1, true, 4},
+		{5, 2, 2, 1, true, 3}, {1, 3, 2, 1, true, 1}, {8, 3, 3, 1, true, 3}, {4, 2, 2, 1, false, 3},
 	} {
-		if got := poolSize(tt.n, tt.k, tt.s, tt.ceil); got != tt.want {
-			t.Errorf("poolSize(%d, k=%d, s=%d, ceil=%v) = %d, want %d", tt.n, tt.k, tt.s, tt.ceil, got, tt.want)
+		if got := poolSize(tt.n, tt.k, tt.s, tt.p, tt.ceil); got != tt.want {
+			t.Errorf("poolSize(%d, k=%d, s=%d, p=%d, ceil=%v) = %d, want %d", tt.n, tt.k, tt.s, tt.p, tt.ceil, got, tt.want)
 		}
 	}
 }

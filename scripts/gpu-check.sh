@@ -13,7 +13,8 @@
 #   2. the cuda package's tests: every step of small networks of every op
 #      kind against the plan run on the host;
 #   3. the backend conformance suite: the CUDA backend against PyTorch on the
-#      zoo fixtures and on all 29 architectures (synthetic weights), against
+#      zoo fixtures, on all 29 architectures (synthetic weights) and on the
+#      torchvision exports the engines run (testdata/torchvision), against
 #      the CPU backend over a grid, determinism, TF32;
 #   4. bench/gpu.py: the CLI against PyTorch's reference loop on ResNet-56,
 #      10,000 samples of 3x32x32 (BENCH_ARGS adds or overrides options).
@@ -50,7 +51,7 @@ run)
 	step "$dir/landscape" devices
 	step bash -c "cd backend/cuda && '$dir/cuda.test' -test.v -test.run 'TestProbe|TestGPU|TestPlanFuses'"
 	fx=${FIXTURES:-.*}
-	step bash -c "cd landscape && '$dir/landscape.test' -test.v -test.run 'TestGPU|TestLossMatchesPyTorch/cuda/$fx/|TestEveryZooModelMatchesPyTorch/cuda'"
+	step bash -c "cd landscape && '$dir/landscape.test' -test.v -test.run 'TestGPU|TestLossMatchesPyTorch/cuda/$fx/|TestEveryZooModelMatchesPyTorch/cuda|TestTorchvisionModelsMatchPyTorch/.*/cuda'"
 	# shellcheck disable=SC2086
 	step python3 bench/gpu.py --bin "$dir/landscape" ${BENCH_ARGS:-}
 	exit $status

@@ -499,15 +499,16 @@ func (t *tape) bnBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r, 
 // was, and carries the tangent from there.
 func (t *tape) maxPoolForward(o *nets.Op, ci [3]int, x, y, rx, ry []float32, idx []int32) {
 	h, w := ci[1], ci[2]
-	k, st := o.Kernel, o.Stride
 	planes := t.n * ci[0]
 	for p := range planes {
 		base := p * h * w
 		for oy := range o.H {
+			y0, y1 := window(oy, o.Kernel, o.Stride, o.Pad, h)
 			for ox := range o.W {
+				x0, x1 := window(ox, o.Kernel, o.Stride, o.Pad, w)
 				best, at := float32(math.Inf(-1)), -1
-				for ky := oy * st; ky < min(oy*st+k, h); ky++ {
-					for kx := ox * st; kx < min(ox*st+k, w); kx++ {
+				for ky := y0; ky < y1; ky++ {
+					for kx := x0; kx < x1; kx++ {
 						if a := x[base+ky*w+kx]; a > best || at < 0 {
 							best, at = a, base+ky*w+kx
 						}

@@ -282,3 +282,62 @@ func TestSampleIm2colAndItsAdjoint(t *testing.T) {
 		}
 	}
 }
+
+// Max pooling with padding and ceil mode, as torchvision's stems and
+// densenet's pool0 export it, follows its definition: the maximum over
+// the window of the input padded with -inf. The engines' kernel gives it,
+// and the differentiator's forward gives it with the index of the
+// element it came from (which the backward pass routes gradients to).
+func TestPaddedMaxPoolIsItsDefinition(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, tc := range []struct {
+		c, h, w, k, stride, pad int
+		ceil                    bool
+	}{
+		{2, 8, 8, 3, 2, 1, false}, {1, 7, 7, 3, 2, 1, true}, {3, 6, 5, 3, 2, 1, true}, {1, 1, 1, 3, 2, 1, true},
+		{2, 5, 5, 2, 2, 1, true}, {1, 9, 4, 5, 3, 2, false}, {2, 4, 4, 2, 2, 0, true},
+	} {
+		b := nets.NewBuilder("pool", nets.Config{InChannels: tc.c, Height: tc.h, Width: tc.w})
+		b.Op(nets.Op{Kind: nets.MaxPool, In: []int{0}, Kernel: tc.k, Stride: tc.stride, Pad: tc.pad, Ceil: tc.ceil})
+		net, err := b.Net()
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := net.Ops[0]
+		x := make([]float32, tc.c*tc.h*tc.w)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		want := make([]float32, tc.c*o.H*o.W)
+		for p := range tc.c {
+			for oy := range o.H {
+				for ox := range o.W {
+					m := float32(math.Inf(-1))
+					for ky := range tc.k {
+						for kx := range tc.k {
+							y, xx := oy*tc.stride-tc.pad+ky, ox*tc.stride-tc.pad+kx
+							if y >= 0 && y < tc.h && xx >= 0 && xx < tc.w {
+								m = max(m, x[(p*tc.h+y)*tc.w+xx])
+							}
+						}
+					}
+					want[(p*o.H+oy)*o.W+ox] = m
+				}
+			}
+		}
+		got := make([]float32, len(want))
+		maxPool(got, x, tc.c, tc.h, tc.w, tc.k, tc.stride, tc.pad, o.H, o.W)
+		if !slices.Equal(got, want) {
+			t.Errorf("%+v: engine %v, definition %v", tc, got, want)
+		}
+		tp := &tape{n: 1}
+		idx := make([]int32, len(want))
+		tp.maxPoolForward(&o, [3]int{tc.c, tc.h, tc.w}, x, got, nil, nil, idx)
+		for j, k := range idx {
+			if got[j] != want[j] || x[k] != want[j] {
+				t.Errorf("%+v: output %d: differentiator %v from input %d (%v), definition %v", tc, j, got[j], k, x[k], want[j])
+			}
+		}
+	}
+}

@@ -410,7 +410,7 @@ func (w *worker) run(st *step, n int) {
 			epilogue(out, o.C, n*o.H*o.W, nil, nil, nil, true)
 		}
 	case nets.MaxPool:
-		maxPool(out, x, st.inC[0]*n, st.inH, st.inW, o.Kernel, o.Stride, o.H, o.W)
+		maxPool(out, x, st.inC[0]*n, st.inH, st.inW, o.Kernel, o.Stride, o.Pad, o.H, o.W)
 	case nets.AvgPool:
 		avgPool(out, x, st.inC[0]*n, st.inH, st.inW, o.Kernel, o.Stride, o.H, o.W)
 	case nets.GlobalAvgPool:

@@ -409,9 +409,9 @@ func (w *fastWorker) pool(st *fastStep, n int) {
 	c := ig.c
 	for s := range n {
 		for oy := range og.h {
-			y0, y1 := oy*o.Stride, min(oy*o.Stride+o.Kernel, ig.h)
+			y0, y1 := window(oy, o.Kernel, o.Stride, o.Pad, ig.h)
 			for ox := range og.w {
-				x0, x1 := ox*o.Stride, min(ox*o.Stride+o.Kernel, ig.w)
+				x0, x1 := window(ox, o.Kernel, o.Stride, o.Pad, ig.w)
 				dst := out[og.at(s, oy, ox):][:c]
 				if st.kind == fMaxPool {
 					for ch := range dst {

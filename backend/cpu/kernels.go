@@ -169,16 +169,16 @@ func addTo(dst, a, b []float32) {
 }
 
 // maxPool pools each of the planes (c·n of them, h×w) of x into oh×ow
-// planes of dst; windows that reach past the input (ceil mode) cover only
-// its valid part.
-func maxPool(dst, x []float32, planes, h, w, k, stride, oh, ow int) {
+// planes of dst; windows that reach past the input (padding, ceil mode)
+// cover only its valid part.
+func maxPool(dst, x []float32, planes, h, w, k, stride, pad, oh, ow int) {
 	for p := range planes {
 		src := x[p*h*w:][:h*w]
 		out := dst[p*oh*ow:][:oh*ow]
 		for oy := range oh {
-			y0, y1 := oy*stride, min(oy*stride+k, h)
+			y0, y1 := window(oy, k, stride, pad, h)
 			for ox := range ow {
-				x0, x1 := ox*stride, min(ox*stride+k, w)
+				x0, x1 := window(ox, k, stride, pad, w)
 				m := float32(math.Inf(-1))
 				for y := y0; y < y1; y++ {
 					for _, v := range src[y*w+x0 : y*w+x1] {
@@ -191,6 +191,14 @@ func maxPool(dst, x []float32, planes, h, w, k, stride, oh, ow int) {
 			}
 		}
 	}
+}
+
+// window returns the valid input rows (or columns) [lo, hi) of the
+// pooling window at output position o: kernel k, stride s, padding p,
+// input size n.
+func window(o, k, s, p, n int) (lo, hi int) {
+	lo = o*s - p
+	return max(lo, 0), min(lo+k, n)
 }
 
 // avgPool averages k×k windows (floor mode, no padding, so every window

@@ -405,9 +405,14 @@ func (e *Evaluator) forward(dd deviceData, lo int) error {
 			}
 			x = y
 		case nets.BatchNorm, nets.ReLU, nets.Add:
-		case nets.MaxPool, nets.AvgPool:
-			name := map[nets.OpKind]string{nets.MaxPool: "maxpool", nets.AvgPool: "avgpool"}[o.Kind]
-			if err := g.launch(name, values, y, x, int64(n*in[0]), int32(in[1]), int32(in[2]), int32(o.Kernel), int32(o.Stride),
+		case nets.MaxPool:
+			if err := g.launch("maxpool", values, y, x, int64(n*in[0]), int32(in[1]), int32(in[2]), int32(o.Kernel), int32(o.Stride),
+				int32(o.Pad), int32(st.outShape[1]), int32(st.outShape[2])); err != nil {
+				return err
+			}
+			epilogue = false
+		case nets.AvgPool:
+			if err := g.launch("avgpool", values, y, x, int64(n*in[0]), int32(in[1]), int32(in[2]), int32(o.Kernel), int32(o.Stride),
 				int32(st.outShape[1]), int32(st.outShape[2])); err != nil {
 				return err
 			}

@@ -66,18 +66,20 @@ extern "C" __global__ void epilogue(float* y, const float* x, const float* r, co
 }
 
 // maxpool takes the maximum over k×k windows with stride s of each of
-// the planes (h×w) of x; windows reaching past the input (ceil mode)
-// cover its valid part. NaN wins, as in PyTorch.
-extern "C" __global__ void maxpool(float* y, const float* x, i64 planes, int h, int w, int k, int s, int oh, int ow) {
+// the planes (h×w) of x, padded by p on every side; windows reaching past
+// the input (padding, ceil mode) cover its valid part. NaN wins, as in
+// PyTorch.
+extern "C" __global__ void maxpool(float* y, const float* x, i64 planes, int h, int w, int k, int s, int p, int oh, int ow) {
 	FOR_EACH(i, planes * oh * ow) {
 		int ox = (int)(i % ow);
 		i64 t = i / ow;
 		int oy = (int)(t % oh);
 		const float* src = x + (t / oh) * h * w;
-		int y1 = imin(oy * s + k, h), x1 = imin(ox * s + k, w);
+		int y0 = oy * s - p, x0 = ox * s - p;
+		int y1 = imin(y0 + k, h), x1 = imin(x0 + k, w);
 		float m = __int_as_float(0xff800000);
-		for (int yy = oy * s; yy < y1; yy++) {
-			for (int xx = ox * s; xx < x1; xx++) {
+		for (int yy = y0 > 0 ? y0 : 0; yy < y1; yy++) {
+			for (int xx = x0 > 0 ? x0 : 0; xx < x1; xx++) {
 				float v = src[yy * w + xx];
 				if (v > m || v != v) {
 					m = v;

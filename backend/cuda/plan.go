@@ -128,7 +128,8 @@ func compile(n *nets.Net) (*plan, error) {
 			}
 		case nets.ReLU:
 			f.st.relu = true
-		case nets.MaxPool, nets.AvgPool:
+		case nets.MaxPool:
+		case nets.AvgPool:
 			if o.Pad != 0 {
 				return nil, fmt.Errorf("cuda: %v with padding %d", o.Kind, o.Pad)
 			}

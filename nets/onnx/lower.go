@@ -38,7 +38,8 @@ const ExportAdvice = "torch.onnx.export(model.eval(), x, FILE, training=torch.on
 // one output, the logits N x classes. Its nodes must map onto nets' ops:
 // Conv (one group, square kernel, equal strides and pads, no dilation),
 // BatchNormalization (eval mode, eps 1e-5), Relu, Add of two computed
-// values, MaxPool and AveragePool (square, unpadded), GlobalAveragePool or
+// values, MaxPool (square, padded by at most half its window) and
+// AveragePool (square, unpadded), GlobalAveragePool or
 // ReduceMean over H and W, Gemm as nn.Linear exports it, Concat of
 // channels, and the reshaping a view, flatten or squeeze exports (with
 // the Shape, Gather, Unsqueeze and Concat arithmetic around it, folded
@@ -520,14 +521,23 @@ func (l *lowering) pool(n *Node, c *opCtx, x flowing) {
 	}
 	ceil, err1 := c.int("ceil_mode", 0)
 	order, err2 := c.int("storage_order", 0)
-	if err := errors.Join(err1, err2); err != nil || p != 0 || order != 0 || len(n.Outputs) > 1 && n.Outputs[1] != "" {
-		l.problem(n, "a padded pool, or one giving indices; the engines pool unpadded windows")
+	if err := errors.Join(err1, err2); err != nil || order != 0 || len(n.Outputs) > 1 && n.Outputs[1] != "" {
+		l.problem(n, "a pool giving indices; the engines give the maxima only")
+		return
+	}
+	if 2*p > k {
+		// PyTorch's own limit: a window would be all padding.
+		l.problem(n, "padding %d of a %dx%d window; the engines pad at most half a window", p, k, k)
 		return
 	}
 	_, h, w := l.b.Shape(x.v)
 	kind := nets.MaxPool
 	if n.OpType == "AveragePool" {
 		kind = nets.AvgPool
+		if p != 0 {
+			l.problem(n, "a padded average pool; the engines average unpadded windows")
+			return
+		}
 		if k == h && k == w {
 			// One window over the whole map: the global average.
 			l.op(n, x, nets.Op{Kind: nets.GlobalAvgPool, In: []int{x.v}})
@@ -538,7 +548,7 @@ func (l *lowering) pool(n *Node, c *opCtx, x flowing) {
 			return
 		}
 	}
-	l.op(n, x, nets.Op{Kind: kind, In: []int{x.v}, Kernel: k, Stride: s, Ceil: ceil != 0})
+	l.op(n, x, nets.Op{Kind: kind, In: []int{x.v}, Kernel: k, Stride: s, Pad: p, Ceil: ceil != 0})
 }
 
 func (l *lowering) reduceMean(n *Node, c *opCtx, x flowing) {
