@@ -197,7 +197,7 @@ func PlotMetrics(s *surface.Surface) []string { return plotMetrics(s.Metrics, s.
 func plotMetrics(metrics []string, oneD bool) []string {
 	var out, shown []string
 	for _, m := range metrics {
-		if !strings.HasSuffix(m, "_loss") || slices.Contains(shown, m) {
+		if !(strings.HasSuffix(m, "_loss") || strings.HasSuffix(m, "_lambda_ratio")) || slices.Contains(shown, m) {
 			continue
 		}
 		out = append(out, m)

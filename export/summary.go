@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/landscape-go/landscape/landscape/surface"
 )
@@ -203,16 +204,20 @@ func WriteSummaryText(w io.Writer, ss []Summary) error {
 // WriteRanges writes a line for each metric of s, for people: its least
 // and greatest value, and how many points are NaN or Inf.
 func WriteRanges(w io.Writer, s *surface.Surface) error {
+	width := 11
+	for _, name := range s.Metrics {
+		width = max(width, utf8.RuneCountInString(name))
+	}
 	for m, name := range s.Metrics {
 		lo, hi, bad := s.Range(m)
 		var err error
 		switch {
 		case bad == len(s.Points):
-			_, err = fmt.Fprintf(w, "  %-11s every point NaN or Inf\n", name)
+			_, err = fmt.Fprintf(w, "  %-*s every point NaN or Inf\n", width, name)
 		case bad > 0:
-			_, err = fmt.Fprintf(w, "  %-11s min %.6g  max %.6g  (%d points NaN or Inf)\n", name, lo, hi, bad)
+			_, err = fmt.Fprintf(w, "  %-*s min %.6g  max %.6g  (%d points NaN or Inf)\n", width, name, lo, hi, bad)
 		default:
-			_, err = fmt.Fprintf(w, "  %-11s min %.6g  max %.6g\n", name, lo, hi)
+			_, err = fmt.Fprintf(w, "  %-*s min %.6g  max %.6g\n", width, name, lo, hi)
 		}
 		if err != nil {
 			return err

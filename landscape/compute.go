@@ -35,10 +35,11 @@ type Input struct {
 	X, Y       *nets.StateDict
 	Seed       uint64
 	Directions normalize.Options
-	// Grid, Shard and BatchSize are as in [Spec].
+	// Grid, Shard, BatchSize and Curvature are as in [Spec].
 	Grid      grid.Grid
 	Shard     grid.Shard
 	BatchSize int
+	Curvature *Curvature
 }
 
 // Compute computes the surface of in, with its provenance: the weights
@@ -157,9 +158,26 @@ func prepare(in *Input, prov surface.Provenance, opts *Options) (*Job, error) {
 	for _, d := range in.Data {
 		prob.Data = append(prob.Data, backendData(in.Net, d))
 	}
-	ev, kind, err := newEvaluator(prob, opts.Device, opts.logf)
+	device := opts.Device
+	if in.Curvature != nil {
+		// Derivatives run on the CPU only: there the whole map runs.
+		if err := cpuOnly(device, "a curvature map"); err != nil {
+			return nil, err
+		}
+		device.Name = "cpu"
+		prov.Curvature = in.Curvature.info(in.Data[0].Split)
+	}
+	ev, kind, err := newEvaluator(prob, device, opts.logf)
 	if err != nil {
 		return nil, err
+	}
+	if in.Curvature != nil {
+		cev, err := newCurvatureEvaluator(ev, prob, in.Curvature, prov.Curvature, device, opts.logf)
+		if err != nil {
+			ev.Close()
+			return nil, err
+		}
+		ev = cev
 	}
 	prov.BatchSize = ev.BatchSize()
 	prov.Backend, prov.Device, prov.Arithmetic = kind, ev.Describe(), ev.Arithmetic()
@@ -174,7 +192,11 @@ func prepare(in *Input, prov surface.Provenance, opts *Options) (*Job, error) {
 // be meaningless.
 func (j *Job) logCentre(ctx context.Context) error {
 	var values []float64
-	err := j.Evaluator.Evaluate(ctx, []backend.Coord{{}}, func(_ int, v []float64) { values = v })
+	ev := j.Evaluator
+	if c, ok := ev.(*curvatureEvaluator); ok {
+		ev = c.Evaluator // the loss alone, not the centre's curvature too
+	}
+	err := ev.Evaluate(ctx, []backend.Coord{{}}, func(_ int, v []float64) { values = v })
 	if err != nil {
 		return err
 	}
@@ -214,7 +236,7 @@ func (j *Job) run(ctx context.Context, start time.Time) (*surface.Surface, error
 			return nil, err
 		}
 	}
-	s := &surface.Surface{Metrics: surface.Metrics(j.Provenance.Data.Splits), Provenance: j.Provenance}
+	s := &surface.Surface{Metrics: j.Provenance.Metrics(), Provenance: j.Provenance}
 	s.Provenance.Created = start.UTC().Format(time.RFC3339)
 	var earlier float64
 	have := map[int]bool{}

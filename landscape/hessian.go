@@ -214,12 +214,7 @@ func Hessian(ctx context.Context, spec HessianSpec, opts *Options) (*HessianRepo
 		return nil, err
 	}
 	sets := []*data.Dataset{set}
-	var names []string
-	for _, p := range w.Net.Params {
-		if p.Kind == nets.Weight && (spec.Params == AllParams || len(p.Shape) > 1) {
-			names = append(names, p.Name)
-		}
-	}
+	names := hessianParams(w.Net, spec.Params)
 	prob := &backend.Problem{Net: w.Net, Center: w.State, BatchSize: spec.BatchSize, Data: []*backend.Data{backendData(w.Net, sets[0])}}
 	diff, err := cpu.NewDifferentiator(prob, names, &opts.Device.CPU)
 	if err != nil {
@@ -479,10 +474,12 @@ func layerCurvature(ctx context.Context, spec HessianSpec, op curvature.Operator
 	return LayerCurvature{Top: top.Pairs[0].Value, Trace: tr.Mean, TraceStdErr: tr.StdErr}, nil
 }
 
-// hessianOperator is the Hessian of a differentiator at the centre as a
-// curvature.Operator over float64 vectors.
+// hessianOperator is the Hessian of a differentiator at the point at (the
+// centre, for a checkpoint's analysis) as a curvature.Operator over
+// float64 vectors.
 type hessianOperator struct {
 	d       backend.Differentiator
+	at      backend.Coord
 	v, hv   []float32
 	applies int
 	log     func(string, ...any)
@@ -497,7 +494,7 @@ func (o *hessianOperator) Apply(ctx context.Context, dst, v []float64) error {
 	for i, x := range v {
 		o.v[i] = float32(x)
 	}
-	if _, err := o.d.HVP(ctx, backend.Coord{}, o.v, o.hv); err != nil {
+	if _, err := o.d.HVP(ctx, o.at, o.v, o.hv); err != nil {
 		return err
 	}
 	for i, x := range o.hv {

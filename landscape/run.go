@@ -88,7 +88,7 @@ func Prepare(spec Spec, opts *Options) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	in := &Input{Net: w.Net, Weights: w.State, Data: sets, X: x, Y: y, Grid: spec.Grid, Shard: spec.Shard, BatchSize: spec.BatchSize}
+	in := &Input{Net: w.Net, Weights: w.State, Data: sets, X: x, Y: y, Grid: spec.Grid, Shard: spec.Shard, BatchSize: spec.BatchSize, Curvature: spec.Curvature}
 	prov := provenance(in)
 	prov.Checkpoint = w.File
 	prov.Directions = dinfo
@@ -213,8 +213,8 @@ func resume(opts *Options, prov surface.Provenance, total int) (*surface.Surface
 	if err := prev.Provenance.Compatible(prov, true); err != nil {
 		return nil, fmt.Errorf("%s %w: %w", opts.Store, ErrOtherComputation, err)
 	}
-	if !slices.Equal(prev.Metrics, surface.Metrics(prov.Data.Splits)) {
-		return nil, fmt.Errorf("%s %w: it has metrics %v, this run %v", opts.Store, ErrOtherComputation, prev.Metrics, surface.Metrics(prov.Data.Splits))
+	if !slices.Equal(prev.Metrics, prov.Metrics()) {
+		return nil, fmt.Errorf("%s %w: it has metrics %v, this run %v", opts.Store, ErrOtherComputation, prev.Metrics, prov.Metrics())
 	}
 	opts.logf("resuming %s: %d of %d points already computed", opts.Store, len(prev.Points), total)
 	return prev, nil

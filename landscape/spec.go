@@ -56,6 +56,9 @@ type Spec struct {
 	// It changes only the order of summation. A GPU chooses its own from
 	// free memory.
 	BatchSize int
+
+	// Curvature, if set, adds a curvature map (computed on the CPU).
+	Curvature *Curvature
 }
 
 // Directions says how the directions u and v are made: read from File if

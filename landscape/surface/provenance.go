@@ -27,12 +27,44 @@ type Provenance struct {
 	// arithmetic agree to the bit. A run resumes only with the arithmetic
 	// it began with; shards computed with different ones merge when their
 	// precision is the same.
-	Arithmetic  string  `json:"arithmetic,omitempty"`
-	WallSeconds float64 `json:"wall_seconds"`
+	Arithmetic string `json:"arithmetic,omitempty"`
+	// Curvature, if set, says how the curvature columns were computed
+	// (see [CurvatureMetrics]).
+	Curvature   *CurvatureInfo `json:"curvature,omitempty"`
+	WallSeconds float64        `json:"wall_seconds"`
 	// Progress says how many of the shard's points the file holds; a file
 	// left by an interrupted run has Done < Total and is resumed by running
 	// the same command again.
 	Progress Progress `json:"progress"`
+}
+
+// CurvatureInfo says how a surface's curvature columns were computed: the
+// extreme eigenvalues of the Hessian of the mean loss over the data of
+// Split with respect to the parameters Params names, by Lanczos from a
+// start vector seeded with Seed, to relative residual Tol.
+type CurvatureInfo struct {
+	Split  string  `json:"split"`
+	Params string  `json:"params"`
+	Tol    float64 `json:"tol"`
+	Seed   uint64  `json:"seed"`
+}
+
+// Metrics returns the metric columns of a surface made as p says: the
+// loss and accuracy of every split, then the curvature columns if any.
+func (p Provenance) Metrics() []string {
+	m := Metrics(p.Data.Splits)
+	if p.Curvature != nil {
+		m = append(m, CurvatureMetrics(p.Curvature.Split)...)
+	}
+	return m
+}
+
+// CurvatureMetrics returns the curvature columns for split:
+// <split>_lambda_max and <split>_lambda_min, the largest and smallest
+// eigenvalues of the Hessian, and <split>_lambda_ratio, |λmin/λmax|, the
+// measure of non-convexity Li et al. (2018) map in their Fig. 7.
+func CurvatureMetrics(split string) []string {
+	return []string{split + "_lambda_max", split + "_lambda_min", split + "_lambda_ratio"}
 }
 
 // Progress counts the points of a shard that are computed.
