@@ -33,8 +33,16 @@ type Data struct {
 	Name       string    // e.g. "train"
 	N, C, H, W int       // samples and per-sample shape
 	X          []float32 // N*C*H*W values, NCHW order
-	Y          []int32   // N labels
+	Y          []int32   // the labels: one per sample, or Seq
+	// Seq is, for token data (X holding token ids, 1 x 1 x Seq a
+	// sample), the targets of a sample: its next tokens, Y holding
+	// N*Seq of them. The loss and accuracy are then the mean over all
+	// targets. 0 means one label per sample.
+	Seq int
 }
+
+// Targets returns the number of labels per sample: 1, or Seq.
+func (d *Data) Targets() int { return max(d.Seq, 1) }
 
 // Coord is a grid point (α, β): the weights there are θ + αu + βv.
 type Coord struct{ X, Y float64 }
@@ -96,7 +104,9 @@ func (p *Problem) Validate() error {
 			return fmt.Errorf("backend: dataset %s is empty", d.Name)
 		case d.C != cfg.InChannels || d.H != cfg.Height || d.W != cfg.Width:
 			return fmt.Errorf("backend: dataset %s has %dx%dx%d samples, model %s takes %dx%dx%d", d.Name, d.C, d.H, d.W, p.Net.Name, cfg.InChannels, cfg.Height, cfg.Width)
-		case len(d.X) != d.N*d.C*d.H*d.W || len(d.Y) != d.N:
+		case d.Seq != cfg.Seq:
+			return fmt.Errorf("backend: dataset %s has %d targets per sample, model %s predicts %d", d.Name, d.Targets(), p.Net.Name, max(cfg.Seq, 1))
+		case len(d.X) != d.N*d.C*d.H*d.W || len(d.Y) != d.N*d.Targets():
 			return fmt.Errorf("backend: dataset %s: %d values and %d labels for %d samples", d.Name, len(d.X), len(d.Y), d.N)
 		}
 		for i, y := range d.Y {

@@ -21,6 +21,12 @@ largest share of the machine other processes used during a run.
 
     /usr/bin/python3 bench/surface.py                       # resnet20 and resnet56, 4x4 grid, 3 rounds
     /usr/bin/python3 bench/surface.py --models resnet20 --grid 5 --rounds 5
+    /usr/bin/python3 bench/surface.py --models tv:resnet18,tv:mobilenet_v2 --size 224 --samples 100
+
+A model named tv:NAME is torchvision's NAME (python3-torchvision, num_classes=10, the library's
+initialisation, the same running statistics), given to landscape as the ONNX file
+torch.onnx.export writes as the README advises (--model NAME.onnx, its own weights) and to
+PyTorch as the nn.Module; --size sets the images' side (32 by default).
 
 Files go to bench/out/ (ignored by git). On a shared machine other processes disturb PyTorch far
 more than landscape (its threads wait for each other at every layer, so a busy core stalls both),
@@ -47,51 +53,87 @@ def log(*a):
     print(*a, file=sys.stderr, flush=True)
 
 
-def make_data(out, samples, seed):
+def make_data(out, samples, seed, size=32):
     """CIFAR-like data (random pixels, CIFAR-10 normalisation, random labels),
     written once; returns the npz path."""
     import numpy as np
-    data = os.path.join(out, 'data%d-seed%d.npz' % (samples, seed))
+    data = os.path.join(out, 'data%d-seed%d%s.npz' % (samples, seed, '' if size == 32 else '-%d' % size))
     if not os.path.exists(data):
         rng = np.random.default_rng(seed)
-        img = rng.integers(0, 256, size=(samples, 3, 32, 32), dtype=np.uint8).astype(np.float32) / 255
+        img = rng.integers(0, 256, size=(samples, 3, size, size), dtype=np.uint8).astype(np.float32) / 255
         x = (img - np.array(MEAN, np.float32)[:, None, None]) / np.array(STD, np.float32)[:, None, None]
         y = rng.integers(0, 10, size=samples).astype(np.int64)
         np.savez(data, x=x.astype(np.float32), y=y)
     return data
 
 
-def fresh_net(model, seed):
-    """The model with the reference's initialisation, its batch norms set to
-    gather running statistics as a cumulative average: run it in train mode
-    over the data and eval-mode activations have the scale they have after
-    training."""
+def build(model, size=32):
+    """The network: a zoo model, or torchvision's for tv:NAME."""
+    if model.startswith('tv:'):
+        import torchvision.models as tvm
+        kw = {'num_classes': 10}
+        if model.startswith('tv:vit_'):
+            kw['image_size'] = size
+        return getattr(tvm, model[3:])(**kw)
+    import zoo
+    return zoo.build(model)
+
+
+def fresh_net(model, seed, size=32):
+    """The model with the reference's initialisation (torchvision's own for
+    tv:NAME), its batch norms set to gather running statistics as a
+    cumulative average: run it in train mode over the data and eval-mode
+    activations have the scale they have after training."""
     import torch
     import zoo
     torch.manual_seed(seed)
-    net = zoo.build(model)
-    zoo.init_params(net)
+    net = build(model, size)
+    if not model.startswith('tv:'):
+        zoo.init_params(net)
+    else:
+        # torchvision starts every norm at weight 1 and bias 0, and the
+        # exporter merges initializers of equal values (one for all of
+        # them, the others lost); a trained network has no such twins.
+        with torch.no_grad():
+            for p in net.parameters():
+                if p.dim() <= 1:
+                    p.add_(0.01 * torch.randn_like(p))
     for m in net.modules():
         if isinstance(m, torch.nn.BatchNorm2d):
             m.momentum = None
     return net
 
 
-def make_inputs(out, model, samples, seed):
-    """Checkpoint and data for model, written once."""
+def make_inputs(out, model, samples, seed, size=32):
+    """Checkpoint and data for model, written once; for tv:NAME also its
+    ONNX export (returned as the model landscape takes)."""
     import numpy as np
     import torch
-    ckpt = os.path.join(out, '%s-seed%d.pt' % (model, seed))
-    data = make_data(out, samples, seed)
+    stem = '%s-seed%d-%d' % (model.replace('tv:', 'tv-'), seed, size)
+    ckpt = os.path.join(out, stem + '.pt')
+    data = make_data(out, samples, seed, size)
     if not os.path.exists(ckpt):
-        net = fresh_net(model, seed)
+        net = fresh_net(model, seed, size)
         x = torch.from_numpy(np.load(data)['x'])
         net.train()
         with torch.no_grad():
             for i in range(0, len(x), 250):
                 net(x[i:i + 250])
         torch.save({'state_dict': net.state_dict(), 'acc': 0.0, 'epoch': 0}, ckpt)
-    return ckpt, data
+    if not model.startswith('tv:'):
+        return model, ckpt, data
+    onnx_file = os.path.join(out, stem + '.onnx')
+    if not os.path.exists(onnx_file):
+        import warnings
+        net = build(model, size)
+        net.load_state_dict(torch.load(ckpt)['state_dict'])
+        net.eval()
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            torch.onnx.export(net, torch.zeros(1, 3, size, size), onnx_file, training=torch.onnx.TrainingMode.PRESERVE,
+                              do_constant_folding=False, input_names=['input'], output_names=['logits'],
+                              dynamic_axes={'input': {0: 'batch'}, 'logits': {0: 'batch'}})
+    return onnx_file, ckpt, data
 
 
 def read_safetensors(path):
@@ -120,9 +162,8 @@ def torch_worker(args):
     """One timed PyTorch run; prints JSON with the surface and the loop time."""
     import numpy as np
     import torch
-    import zoo
     torch.set_num_threads(args.threads)
-    net = zoo.build(args.model)
+    net = build(args.model, args.size)
     sd = torch.load(args.checkpoint)['state_dict']
     net.load_state_dict(sd)
     dirs = read_safetensors(args.directions)
@@ -204,11 +245,10 @@ def timed(cmd, env=None):
         return r
 
 
-def conv_flops(model):
-    """FLOPs (2 per multiply-add) of the convolutions and linear layers for one 3x32x32 image."""
+def conv_flops(model, size=32):
+    """FLOPs (2 per multiply-add) of the convolutions and linear layers for one 3 x size x size image."""
     import torch
-    import zoo
-    net = zoo.build(model).eval()
+    net = build(model, size).eval()
     total = [0]
 
     def hook(m, inp, out):
@@ -220,7 +260,7 @@ def conv_flops(model):
     for m in net.modules():
         m.register_forward_hook(hook)
     with torch.no_grad():
-        net(torch.zeros(1, 3, 32, 32))
+        net(torch.zeros(1, 3, size, size))
     return total[0]
 
 
@@ -229,6 +269,7 @@ def main():
     ap.add_argument('--models', default='resnet20,resnet56')
     ap.add_argument('--grid', type=int, default=4, help='points per axis (the grid is NxN over [-1,1]^2)')
     ap.add_argument('--samples', type=int, default=1000)
+    ap.add_argument('--size', type=int, default=32, help='image side of the tv: models (the zoo takes 32)')
     ap.add_argument('--rounds', type=int, default=3, help='alternating runs of each side; medians are quoted')
     ap.add_argument('--threads', type=int, default=os.cpu_count(), help='PyTorch threads (default: all cores)')
     ap.add_argument('--seed', type=int, default=1)
@@ -250,8 +291,10 @@ def main():
         return torch_worker(args)
     if args.prepare:
         import torch
-        ckpt, data = make_inputs(args.out, args.model, args.samples, args.seed)
-        print(json.dumps({'checkpoint': ckpt, 'data': data, 'flops': conv_flops(args.model), 'torch': torch.__version__}))
+        size = args.size if args.model.startswith('tv:') else 32
+        landscape_model, ckpt, data = make_inputs(args.out, args.model, args.samples, args.seed, size)
+        print(json.dumps({'model': landscape_model, 'checkpoint': ckpt, 'data': data, 'size': size,
+                          'flops': conv_flops(args.model, size), 'torch': torch.__version__}))
         return
 
     os.makedirs(args.out, exist_ok=True)
@@ -268,18 +311,23 @@ def main():
     rows = []
     for model in args.models.split(','):
         prep = json.loads(timed([sys.executable, os.path.abspath(__file__), '--prepare', '--model', model, '--samples',
-                                 str(args.samples), '--seed', str(args.seed), '--out', args.out]).out)
-        ckpt, data = prep['checkpoint'], prep['data']
+                                 str(args.samples), '--seed', str(args.seed), '--size', str(args.size),
+                                 '--out', args.out]).out)
+        ckpt, data, lmodel = prep['checkpoint'], prep['data'], prep['model']
+        # An ONNX export is its own checkpoint: its initializers are the weights.
+        lckpt = [] if lmodel.endswith('.onnx') else ['--checkpoint', ckpt]
         log('pytorch %s, %d threads' % (prep['torch'], args.threads))
-        dirs = os.path.join(args.out, '%s-seed%d.dirs.safetensors' % (model, args.seed))
+        stem = os.path.splitext(os.path.basename(ckpt))[0]
+        dirs = os.path.join(args.out, stem + '.dirs.safetensors')
         if not os.path.exists(dirs):
-            timed([binary, 'directions', '--model', model, '--checkpoint', ckpt, '--seed', '7', '--out', dirs])
-        surface = os.path.join(args.out, model + '.parquet')
+            timed([binary, 'directions', '--model', lmodel] + lckpt + ['--seed', '7', '--out', dirs])
+        surface = os.path.join(args.out, stem + '.parquet')
         lim = '-1:1:%d' % args.grid
-        go_cmd = [binary, 'surface', '--model', model, '--checkpoint', ckpt, '--data', 'npz:' + data,
+        go_cmd = [binary, 'surface', '--model', lmodel] + lckpt + ['--data', 'npz:' + data,
                   '--classes', '10', '--directions', dirs, '--x=' + lim, '--y=' + lim, '--out', surface, '--quiet']
         py_cmd = [sys.executable, os.path.abspath(__file__), '--torch-worker', '--model', model, '--checkpoint', ckpt,
-                  '--data', data, '--directions', dirs, '--grid', str(args.grid), '--threads', str(args.threads)]
+                  '--data', data, '--directions', dirs, '--grid', str(args.grid), '--threads', str(args.threads),
+                  '--size', str(prep['size'])]
         go_t, py_t, go_rss, py_rss, go_cpu, py_cpu, others = [], [], [], [], [], [], []
         torch_points = None
         for r in range(args.rounds):
@@ -314,7 +362,8 @@ def main():
         flops = prep['flops'] * args.samples * npts
         go_med, py_med = statistics.median(go_t), statistics.median(py_t)
         rows.append({
-            'model': model, 'points': npts, 'samples': args.samples,
+            'model': model if prep['size'] == 32 else '%s (%dx%d)' % (model, prep['size'], prep['size']),
+            'points': npts, 'samples': args.samples,
             'go_pps': npts / go_med, 'py_pps': npts / py_med, 'ratio': py_med / go_med,
             'go_gflops': flops / go_med / 1e9, 'py_gflops': flops / py_med / 1e9,
             'go_rss': max(go_rss), 'py_rss': max(py_rss),

@@ -18,7 +18,7 @@ const (
 	CIFAR100                     // CIFAR-100 fine labels, binary or Python layout, 3×32×32, 100 classes
 	MNIST                        // MNIST IDX files, 1×28×28, 10 classes
 	FashionMNIST                 // Fashion-MNIST IDX files, 1×28×28, 10 classes
-	NPZ                          // a NumPy .npz archive holding arrays x and y
+	NPZ                          // a NumPy .npz archive holding arrays x and y, or token ids (.npz or .npy)
 )
 
 var kindNames = [...]string{
@@ -133,6 +133,12 @@ type Dataset struct {
 	// [0,1] units. Both are nil for float images from an npz file, which are
 	// taken as already normalised.
 	Mean, Std []float64
+
+	// Seq is, for token data (an npz of integer ids N x T), the positions
+	// of a sample: X holds N x Seq token ids (as float32, exact below
+	// 2^24), a sample being 1 x 1 x Seq, and Y the N x Seq next-token
+	// targets; Classes is the vocabulary. It is 0 for images.
+	Seq int
 }
 
 // SampleLen returns the number of float32 values of one image, C·H·W.

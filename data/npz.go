@@ -1,6 +1,7 @@
 package data
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -11,13 +12,25 @@ import (
 )
 
 // loadNPZ reads an NPZ dataset: arrays x_<split> and y_<split> if the
-// archive has them (the layout of Keras' mnist.npz), else x and y.
+// archive has them (the layout of Keras' mnist.npz), else x and y; or a
+// .npy file of token ids (see [readTokens]).
 func loadNPZ(spec Spec, split string, opts *Options) (*Dataset, error) {
 	f, err := os.Open(spec.Path)
 	if err != nil {
 		return nil, fmt.Errorf("data: %w", err)
 	}
 	defer f.Close()
+	if strings.HasSuffix(strings.ToLower(spec.Path), ".npy") {
+		r := bufio.NewReader(f)
+		h, err := npy.ReadHeader(r)
+		if err != nil {
+			return nil, fmt.Errorf("data: %s: %w", spec.Path, err)
+		}
+		if len(h.Shape) != 2 || !isInteger(h.DType) {
+			return nil, fmt.Errorf("data: %s: %w: a .npy dataset is token ids, integers N x T, not %s %v", spec.Path, ErrFormat, h.DType, h.Shape)
+		}
+		return readTokens(h, r, nil, false, spec.Path, split, "the array", "", opts)
+	}
 	st, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("data: %w", err)
@@ -49,7 +62,15 @@ func readNPZ(r io.ReaderAt, size int64, file, split string, opts *Options) (*Dat
 		xe, okx = byName[xName]
 		ye, oky = byName[yName]
 	}
-	if !okx || !oky {
+	if !okx {
+		// Token ids need no y: their targets are the next tokens.
+		xName, yName = "x_"+split, "y_"+split
+		if xe, okx = byName[xName]; !okx {
+			xName, yName = "x", "y"
+			xe, okx = byName[xName]
+		}
+	}
+	if !okx {
 		return nil, fmt.Errorf("data: %s: %w: want arrays x and y (or x_%s and y_%s), have %s",
 			file, ErrFormat, split, split, strings.Join(names, ", "))
 	}
@@ -58,6 +79,13 @@ func readNPZ(r io.ReaderAt, size int64, file, split string, opts *Options) (*Dat
 		return nil, fmt.Errorf("data: %s: %s: %w", file, xe.File.Name, err)
 	}
 	defer xr.Close()
+	if len(x.Shape) == 2 && isInteger(x.DType) {
+		return readTokens(x, xr, ye.File, oky, file, split, xName, yName, opts)
+	}
+	if !oky {
+		return nil, fmt.Errorf("data: %s: %w: want arrays x and y (or x_%s and y_%s), have %s",
+			file, ErrFormat, split, split, strings.Join(names, ", "))
+	}
 	y, yr, err := npy.OpenEntry(ye.File)
 	if err != nil {
 		return nil, fmt.Errorf("data: %s: %s: %w", file, ye.File.Name, err)

@@ -315,5 +315,5 @@ func backendData(net *nets.Net, d *data.Dataset) *backend.Data {
 	if cfg := net.Config; cfg.Height == 1 && cfg.Width == 1 && c*h*w == cfg.InChannels {
 		c, h, w = c*h*w, 1, 1
 	}
-	return &backend.Data{Name: d.Split, N: d.N, C: c, H: h, W: w, X: d.X, Y: d.Y}
+	return &backend.Data{Name: d.Split, N: d.N, C: c, H: h, W: w, X: d.X, Y: d.Y, Seq: d.Seq}
 }

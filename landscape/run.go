@@ -74,10 +74,17 @@ func Prepare(spec Spec, opts *Options) (*Job, error) {
 		return nil, err
 	}
 	for _, d := range sets {
+		if d.Seq > 0 {
+			opts.logf("data: %s %s, %d sequences of %d tokens and their next tokens, ids below %d", spec.Data, d.Split, d.N, d.Seq, d.Classes)
+			continue
+		}
 		opts.logf("data: %s %s, %d samples of %dx%dx%d%s", spec.Data, d.Split, d.N, d.C, d.H, d.W, normalisation(d))
 	}
 	w, err := CheckWeights(spec.Checkpoint, sd, spec.Model, mc)
 	if err != nil {
+		return nil, err
+	}
+	if err := fitsData(w.Net, sets[0], spec.Data); err != nil {
 		return nil, err
 	}
 	opts.logf("model: %s, %d parameters, weights from %s", w.Net.Name, w.Net.NumParams(), spec.Checkpoint)
@@ -180,6 +187,21 @@ func loadSets(spec data.Spec, splits []string, opts *data.Options, mc nets.Confi
 	return sets, fillFromData(mc, sets[0]), nil
 }
 
+// fitsData checks that net takes what d holds: images or token ids, and
+// sequences of its length.
+func fitsData(net *nets.Net, d *data.Dataset, spec data.Spec) error {
+	seq := net.Config.Seq
+	switch {
+	case d.Seq > 0 && seq == 0:
+		return fmt.Errorf("landscape: data %s holds token ids (sequences of %d), but model %s takes images; a language model is an ONNX file whose input is token ids N x T", spec, d.Seq, net.Name)
+	case d.Seq == 0 && seq > 0:
+		return fmt.Errorf("landscape: model %s is a language model (token ids N x %d), but data %s holds images; give it integer token ids N x T in an npz", net.Name, seq, spec)
+	case d.Seq != seq:
+		return fmt.Errorf("landscape: data %s holds sequences of %d tokens (and their next tokens), but model %s takes %d", spec, d.Seq, net.Name, seq)
+	}
+	return nil
+}
+
 // fillFromData fills the zero input geometry of mc from the shape of d.
 // The classes are left to the checkpoint's classifier (see
 // [CheckWeights]): labels beyond them are then reported as such.
@@ -192,6 +214,9 @@ func fillFromData(mc nets.Config, d *data.Dataset) nets.Config {
 	}
 	if mc.Width == 0 {
 		mc.Width = d.W
+	}
+	if mc.Seq == 0 {
+		mc.Seq = d.Seq
 	}
 	return mc
 }

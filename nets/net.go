@@ -16,10 +16,17 @@ type Config struct {
 	Height     int
 	Width      int
 	Classes    int
+	// Seq is, for a language model (an ONNX graph taking token ids
+	// N x Seq and giving logits N x Seq x Classes, the vocabulary), the
+	// positions of a sample, each predicting its own next token; its input
+	// is then 1 x 1 x Seq. It is 0 for an image classifier.
+	Seq int
 }
 
-// withDefaults returns c with zero fields set to the CIFAR-10 defaults.
+// withDefaults returns c with zero fields set to the CIFAR-10 defaults,
+// and no sequence: the zoo's networks are image classifiers.
 func (c Config) withDefaults() Config {
+	c.Seq = 0
 	if c.InChannels == 0 {
 		c.InChannels = 3
 	}

@@ -79,6 +79,9 @@ func New(p *backend.Problem, opts *Options) (*Evaluator, error) {
 	if e.reference && p.Net.Forward == nil {
 		return nil, fmt.Errorf("cpu: model %s has neither ops nor a Forward function", p.Net.Name)
 	}
+	if !e.reference && p.Net.Config.Seq > 0 {
+		return nil, fmt.Errorf("cpu: model %s: the engines run image classifiers, not language models", p.Net.Name)
+	}
 	if e.reference {
 		e.blas = "the reference evaluator"
 	} else {
@@ -209,7 +212,8 @@ func (e *Evaluator) Evaluate(ctx context.Context, coords []backend.Coord, emit f
 				hits += correct[k]
 				k++
 			}
-			values = append(values, loss/float64(d.N), 100*float64(hits)/float64(d.N))
+			n := float64(d.N * d.Targets())
+			values = append(values, loss/n, 100*float64(hits)/n)
 		}
 		emitMu.Lock()
 		defer emitMu.Unlock()

@@ -37,11 +37,12 @@ func (w *forwardWorker) setPoint(i int, c backend.Coord) { w.form(i, c) }
 // forward runs samples [lo, hi) through the Forward function; an error is
 // kept for Evaluate to return, and the batch's loss is NaN.
 func (w *forwardWorker) forward(d *backend.Data, lo, hi int) (float64, int) {
-	n, per := hi-lo, d.C*d.H*d.W
+	per, targets := d.C*d.H*d.W, d.Targets()
 	classes := w.e.p.Net.Config.Classes
-	out, err := w.e.p.Net.Forward(d.X[lo*per:hi*per], n, w.sd)
+	out, err := w.e.p.Net.Forward(d.X[lo*per:hi*per], hi-lo, w.sd)
+	n := (hi - lo) * targets // rows of logits: a sample's, or each of its positions'
 	if err == nil && len(out) != n*classes {
-		err = fmt.Errorf("cpu: model %s gave %d logits for %d samples of %d classes", w.e.p.Net.Name, len(out), n, classes)
+		err = fmt.Errorf("cpu: model %s gave %d logits for %d samples of %d targets of %d classes", w.e.p.Net.Name, len(out), hi-lo, targets, classes)
 	}
 	if err != nil {
 		w.e.forwardErr.set(err)
@@ -57,7 +58,7 @@ func (w *forwardWorker) forward(d *backend.Data, lo, hi int) (float64, int) {
 			t[c*n+s] = out[s*classes+c]
 		}
 	}
-	return crossEntropy(t, classes, n, d.Y[lo:hi])
+	return crossEntropy(t, classes, n, d.Y[lo*targets:hi*targets])
 }
 
 // firstError keeps the first error set.

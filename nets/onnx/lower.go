@@ -111,6 +111,9 @@ func (l *lowering) input(name string, cfg nets.Config) error {
 	if err != nil {
 		return err
 	}
+	if cfg.Seq > 0 {
+		return fmt.Errorf("onnx: graph %q takes token ids %q; the engines run image classifiers (the reference evaluator runs language models): %w", l.g.Name, v.Name, ErrNotLowerable)
+	}
 	l.batch = max(batch, 1)
 	l.b = nets.NewBuilder(name, cfg)
 	l.flow[v.Name] = flowing{v: 0, rank: len(v.Shape)}
@@ -118,20 +121,34 @@ func (l *lowering) input(name string, cfg nets.Config) error {
 }
 
 // imageInput checks that g takes one float input, images N x C x H x W or
-// flattened ones N x F, and returns it with cfg's input geometry set from
-// it (cfg filling the dimensions the export left dynamic) and the batch the
-// export fixed (0 if dynamic). Its errors wrap [ErrUnsupported]: neither
-// the engines nor the reference evaluator can feed such a graph images.
+// flattened ones N x F, or one integer input, token ids N x T (a language
+// model: cfg.Seq is then set), and returns it with cfg's input geometry
+// set from it (cfg filling the dimensions the export left dynamic) and the
+// batch the export fixed (0 if dynamic). Its errors wrap
+// [ErrUnsupported]: neither the engines nor the reference evaluator can
+// feed such a graph.
 func (g *Graph) imageInput(cfg nets.Config) (ValueInfo, nets.Config, int, error) {
 	in := g.DataInputs()
 	if len(in) != 1 {
-		return ValueInfo{}, cfg, 0, fmt.Errorf("onnx: graph %q has %d data inputs; a loss landscape feeds one, the images: %w", g.Name, len(in), ErrUnsupported)
+		return ValueInfo{}, cfg, 0, fmt.Errorf("onnx: graph %q has %d data inputs; a loss landscape feeds one, the images or the token ids: %w", g.Name, len(in), ErrUnsupported)
 	}
 	v := in[0]
-	if v.DType != Float {
-		return v, cfg, 0, fmt.Errorf("onnx: input %q has element type %v; a loss landscape feeds float32 images: %w", v.Name, v.DType, ErrUnsupported)
-	}
 	dims := slices.Clone(v.Shape)
+	if (v.DType == Int64 || v.DType == Int32) && len(dims) == 2 {
+		if dims[1] < 0 {
+			if cfg.Seq <= 0 {
+				return v, cfg, 0, fmt.Errorf("onnx: input %q has shape %v: the sequence length is dynamic; let the data say: %w", v.Name, v.Shape, ErrUnsupported)
+			}
+			dims[1] = int64(cfg.Seq)
+		}
+		cfg.InChannels, cfg.Height, cfg.Width, cfg.Seq = 1, 1, int(dims[1]), int(dims[1])
+		return v, cfg, int(max(dims[0], 0)), nil
+	}
+	if v.DType != Float {
+		return v, cfg, 0, fmt.Errorf("onnx: input %q has element type %v and shape %v; a loss landscape feeds float32 images, or token ids N x T: %w", v.Name, v.DType, v.Shape, ErrUnsupported)
+	}
+	cfg.Seq = 0
+	dims = slices.Clone(v.Shape)
 	fill := func(i, from int, what string) error {
 		if dims[i] < 0 {
 			if from <= 0 {
@@ -153,7 +170,7 @@ func (g *Graph) imageInput(cfg nets.Config) (ValueInfo, nets.Config, int, error)
 		}
 		cfg.InChannels, cfg.Height, cfg.Width = int(dims[1]), 1, 1
 	default:
-		return v, cfg, 0, fmt.Errorf("onnx: input %q has shape %v; a loss landscape feeds images N x C x H x W or flattened N x F (sequence data is to come): %w", v.Name, v.Shape, ErrUnsupported)
+		return v, cfg, 0, fmt.Errorf("onnx: input %q has shape %v; a loss landscape feeds images N x C x H x W or flattened N x F: %w", v.Name, v.Shape, ErrUnsupported)
 	}
 	return v, cfg, int(max(dims[0], 0)), nil
 }

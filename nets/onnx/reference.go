@@ -21,7 +21,10 @@ import (
 // running the graph once on zeros, which also shows that it runs.
 //
 // A graph whose export fixed the batch is fed batches of that size, the
-// last one padded.
+// last one padded. A language model (token ids N x T in, logits
+// N x T x vocabulary out; cfg.Seq set) is fed the ids as the integers its
+// input declares, and its Forward returns a row of logits per position:
+// n·T rows of the vocabulary's size.
 func (g *Graph) ReferenceNet(name string, cfg nets.Config) (*nets.Net, error) {
 	if err := g.Check(); err != nil {
 		return nil, fmt.Errorf("onnx: graph %q: %w", g.Name, err)
@@ -73,10 +76,14 @@ func (g *Graph) ReferenceNet(name string, cfg nets.Config) (*nets.Net, error) {
 		}
 	}
 	shape := []int{0, cfg.InChannels, cfg.Height, cfg.Width}
-	if len(in.Shape) == 2 {
+	switch {
+	case cfg.Seq > 0:
+		shape = []int{0, cfg.Seq}
+	case len(in.Shape) == 2:
 		shape = shape[:2]
 	}
 	per := cfg.InChannels * cfg.Height * cfg.Width
+	rows := max(cfg.Seq, 1) // rows of logits per sample
 	run := func(x []float32, n int, w *nets.StateDict) ([]float32, int, error) {
 		b := n
 		if batch > 0 {
@@ -86,20 +93,37 @@ func (g *Graph) ReferenceNet(name string, cfg nets.Config) (*nets.Net, error) {
 		classes := 0
 		for lo := 0; lo < n; lo += b {
 			m := min(b, n-lo)
-			feed := make([]float32, b*per)
-			copy(feed, x[lo*per:(lo+m)*per])
 			sh := slices.Clone(shape)
 			sh[0] = b
-			res, err := g.Run(map[string]*Tensor{in.Name: Floats(sh, feed)}, w)
+			var feed *Tensor
+			if cfg.Seq > 0 {
+				// Token ids, exact in the float32 values the data holds
+				// (data.Load checks they are below 2^24).
+				ids := make([]int64, b*per)
+				for i, v := range x[lo*per : (lo+m)*per] {
+					ids[i] = int64(v)
+				}
+				feed = &Tensor{DType: in.DType, Shape: sh, I: ids}
+			} else {
+				f := make([]float32, b*per)
+				copy(f, x[lo*per:(lo+m)*per])
+				feed = Floats(sh, f)
+			}
+			res, err := g.Run(map[string]*Tensor{in.Name: feed}, w)
 			if err != nil {
 				return nil, 0, err
 			}
 			y := res[g.Outputs[0].Name]
-			if len(y.Shape) < 2 || y.Shape[0] != b || !y.DType.IsFloat() || y.Len() != b*y.Shape[len(y.Shape)-1] {
-				return nil, 0, fmt.Errorf("onnx: graph %q gives %v %v, not logits %d x classes: %w", g.Name, y.DType, y.Shape, b, ErrUnsupported)
+			if len(y.Shape) < 2 || y.Shape[0] != b || !y.DType.IsFloat() || y.Len() != b*rows*y.Shape[len(y.Shape)-1] ||
+				cfg.Seq > 0 && (len(y.Shape) != 3 || y.Shape[1] != cfg.Seq) {
+				want := fmt.Sprintf("logits %d x classes", b)
+				if cfg.Seq > 0 {
+					want = fmt.Sprintf("next-token logits %d x %d x vocabulary", b, cfg.Seq)
+				}
+				return nil, 0, fmt.Errorf("onnx: graph %q gives %v %v, not %s: %w", g.Name, y.DType, y.Shape, want, ErrUnsupported)
 			}
 			classes = y.Shape[len(y.Shape)-1]
-			out = append(out, y.F[:m*classes]...)
+			out = append(out, y.F[:m*rows*classes]...)
 		}
 		return out, classes, nil
 	}
