@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/landscape-go/landscape/internal/clip"
@@ -81,6 +83,9 @@ func loadWeightsOf(path string, net *nets.Net) (*nets.StateDict, surface.FileInf
 // same network written in torchvision's style, as many CIFAR training
 // scripts do. One that does not fit either way is explained.
 func checkWeights(path string, sd *nets.StateDict, net *nets.Net) (surface.FileInfo, error) {
+	if IsONNX(net.Name) {
+		dropTied(sd, net)
+	}
 	if err := net.Check(sd); err != nil {
 		if IsONNX(net.Name) {
 			return surface.FileInfo{}, fmt.Errorf("landscape: checkpoint %s: %w\n  (the ONNX model's parameters are named as its state dict's keys when exported with %s)", path, err, onnx.ExportAdvice)
@@ -104,6 +109,29 @@ func checkWeights(path string, sd *nets.StateDict, net *nets.Net) (surface.FileI
 	sum, err := fileSHA256(path)
 	return surface.FileInfo{Path: path, SHA256: sum}, err
 }
+
+// dropTied deletes from sd the second names of tied parameters: keys the
+// network does not have whose tensor is, in shape and every bit, that of
+// a key it has. A PyTorch state dict lists a tied parameter (a language
+// model's output projection shared with its embedding) under each of its
+// names; net.parameters(), directions and an ONNX export hold it once.
+func dropTied(sd *nets.StateDict, net *nets.Net) {
+	for _, k := range slices.Clone(sd.Names()) {
+		if _, ok := net.Param(k); ok {
+			continue
+		}
+		t, _ := sd.Get(k)
+		for _, p := range net.Params {
+			if u, ok := sd.Get(p.Name); ok && slices.Equal(u.Shape, t.Shape) && slices.EqualFunc(u.Data, t.Data, sameBits) {
+				sd.Delete(k)
+				break
+			}
+		}
+	}
+}
+
+// sameBits reports whether a and b are the same float32, bit for bit.
+func sameBits(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) }
 
 func fileSHA256(path string) (string, error) {
 	f, err := os.Open(path)
