@@ -47,6 +47,13 @@ const (
 	// two cores.
 	DefaultSamples = 200
 	DefaultGrid    = "-1:1:21"
+	// CurvatureGrid and CurvatureSamples size the curvature maps of
+	// "landscape demo --curvature": minutes each on two cores.
+	CurvatureGrid    = "-1:1:7"
+	CurvatureSamples = 32
+	// CurvatureSuffix ends the names of the curvature maps' files:
+	// resnet56_curvature.parquet, resnet56_curvature_test_lambda_ratio_2dheat.png.
+	CurvatureSuffix = "_curvature"
 )
 
 // Extract writes the embedded assets into dir (created if needed) and

@@ -48,6 +48,19 @@ func WriteIndex(path string, surfaces, labels []string, views []*view.Panel, plo
 			sections = append(sections, s)
 		}
 	}
+	// The curvature maps of "landscape demo --curvature", if made.
+	var curv section
+	for i, sp := range surfaces {
+		base := filepath.Base(sp[:len(sp)-len(filepath.Ext(sp))])
+		m := filepath.Join(plots, base+CurvatureSuffix+"_test_lambda_ratio_2dheat.png")
+		if _, err := os.Stat(m); err == nil {
+			curv.Pictures = append(curv.Pictures, picture{rel(m), labels[i] + ": |λmin/λmax| of the Hessian of the test loss at every point of a coarser grid on the same plane"})
+		}
+	}
+	if len(curv.Pictures) > 0 {
+		curv.Title = "Curvature: |λmin/λmax| of the Hessian, as the paper's Fig. 7 maps it (near 0: locally convex; large: strong negative curvature)"
+		sections = append([]section{curv}, sections...)
+	}
 	compare, _ := filepath.Glob(filepath.Join(plots, "compare_*.png"))
 	table, _ := filepath.Glob(filepath.Join(plots, "compare_*.md"))
 	var md string

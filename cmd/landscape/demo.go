@@ -23,6 +23,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	samples := fs.Int("samples", demo.DefaultSamples, fmt.Sprintf("test images to average over (at most %d are embedded)", demo.Images))
 	axis := fs.String("grid", demo.DefaultGrid, "the x and y axes, min:max:num")
 	quiet := fs.Bool("quiet", false, "no progress output")
+	curvature := fs.Bool("curvature", false, "also map |λmin/λmax| of the Hessian over a coarser grid for both networks (the paper's Fig. 7; minutes each on two cores)")
+	curvAxis := fs.String("curvature-grid", demo.CurvatureGrid, "the curvature maps' x and y axes, min:max:num")
+	curvSamples := fs.Int("curvature-samples", demo.CurvatureSamples, "test images the curvature maps' Hessian averages over")
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -30,10 +33,25 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return usagef("--grid: %v", err)
 	}
-	if *samples < 1 || *samples > demo.Images {
-		return usagef("--samples %d: want 1 to %d", *samples, demo.Images)
+	for _, n := range []int{*samples, *curvSamples} {
+		if n < 1 || n > demo.Images {
+			return usagef("--samples %d: want 1 to %d", n, demo.Images)
+		}
 	}
-	return runDemo(ctx, *out, *samples, ax, *quiet, stdout, stderr)
+	var curv *demoCurvature
+	if *curvature {
+		curv = &demoCurvature{samples: *curvSamples}
+		if curv.axis, err = grid.ParseAxis(*curvAxis); err != nil {
+			return usagef("--curvature-grid: %v", err)
+		}
+	}
+	return runDemo(ctx, *out, *samples, ax, curv, *quiet, stdout, stderr)
+}
+
+// demoCurvature is the demo's curvature maps: their grid axis and samples.
+type demoCurvature struct {
+	axis    grid.Axis
+	samples int
 }
 
 // runDemo is the showcase: the embedded networks, the same architecture
@@ -42,7 +60,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // mode) over Fashion-MNIST test images; then every plot of each surface,
 // the comparison figure and table, and an index.html that shows them
 // with an interactive view of each surface.
-func runDemo(ctx context.Context, out string, samples int, ax grid.Axis, quiet bool, stdout, stderr io.Writer) error {
+func runDemo(ctx context.Context, out string, samples int, ax grid.Axis, curv *demoCurvature, quiet bool, stdout, stderr io.Writer) error {
 	start := time.Now()
 	assets := filepath.Join(out, ".assets")
 	dataDir, err := demo.Extract(assets)
@@ -58,9 +76,8 @@ func runDemo(ctx context.Context, out string, samples int, ax grid.Axis, quiet b
 	if err != nil {
 		return err
 	}
-	var surfaces []string
-	for i, m := range demo.Showcase() {
-		spec := landscape.Spec{
+	spec := func(m demo.Model, ax grid.Axis, samples int) landscape.Spec {
+		return landscape.Spec{
 			Model:       m.Model,
 			ModelConfig: nets.Config{InChannels: 1, Height: demo.Size, Width: demo.Size, Classes: 10},
 			Checkpoint:  filepath.Join(assets, m.Checkpoint),
@@ -70,10 +87,13 @@ func runDemo(ctx context.Context, out string, samples int, ax grid.Axis, quiet b
 			Directions:  landscape.Directions{Seed: 123},
 			Grid:        grid.Grid{X: ax, Y: &ax},
 		}
+	}
+	var surfaces []string
+	for i, m := range demo.Showcase() {
 		path := filepath.Join(out, m.Model+".parquet")
 		fmt.Fprintf(stdout, "[%d/%d] %s\n", i+1, len(demo.Showcase()), m.Label)
 		opts := &landscape.Options{Device: dev, Overwrite: true}
-		if err := runSurface(ctx, spec, opts, path, quiet, stdout, stderr); err != nil {
+		if err := runSurface(ctx, spec(m, ax, samples), opts, path, quiet, stdout, stderr); err != nil {
 			return err
 		}
 		surfaces = append(surfaces, path)
@@ -83,6 +103,22 @@ func runDemo(ctx context.Context, out string, samples int, ax grid.Axis, quiet b
 	for _, path := range surfaces {
 		if err := runPlot(path, plots, nil, []string{"png"}, &export.PlotOptions{}, io.Discard); err != nil {
 			return err
+		}
+	}
+	if curv != nil {
+		// The curvature maps: the same directions, a coarser grid, the
+		// Hessian's extreme eigenvalues at every point.
+		for i, m := range demo.Showcase() {
+			s := spec(m, curv.axis, curv.samples)
+			s.Curvature = &landscape.Curvature{}
+			path := filepath.Join(out, m.Model+demo.CurvatureSuffix+".parquet")
+			fmt.Fprintf(stdout, "[%d/%d] %s: curvature map, %dx%d grid, %d test images\n", i+1, len(demo.Showcase()), m.Label, curv.axis.Num, curv.axis.Num, curv.samples)
+			if err := runSurface(ctx, s, &landscape.Options{Device: dev, Overwrite: true}, path, quiet, stdout, stderr); err != nil {
+				return err
+			}
+			if err := runPlot(path, plots, []export.PlotKind{export.HeatmapPlot, export.FilledContourPlot}, []string{"png"}, &export.PlotOptions{}, io.Discard, "test_lambda_ratio"); err != nil {
+				return err
+			}
 		}
 	}
 	labels := make([]string, len(demo.Showcase()))

@@ -53,7 +53,7 @@ func (f *surfaceFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.shardCount, "shard-count", 0, "number of shards, for Kubernetes Indexed Jobs (JOB_COMPLETION_INDEX) or to override Slurm's count")
 	fs.BoolVar(&f.curvature, "curvature", false, "a curvature map: add the Hessian's λmax, λmin and |λmin/λmax| of the first split's loss at every point (CPU; dozens of Hessian-vector products a point)")
 	fs.StringVar(&f.curvatureParams, "curvature-params", "rank2", "parameters of the curvature map's Hessian: rank2 (weights of rank > 1, the reference's) or all")
-	fs.Float64Var(&f.curvatureTol, "curvature-tol", landscape.DefaultCurvatureTol, "relative residual of the curvature map's eigenvalues (the reference's eigsh: 1e-2)")
+	fs.Float64Var(&f.curvatureTol, "curvature-tol", landscape.DefaultCurvatureTol, "relative residual of the curvature map's eigenvalues (the reference's eigsh takes 1e-2, at which λmin can stop short in the bulk near 0)")
 	fs.Uint64Var(&f.curvatureSeed, "curvature-seed", 0, "seed of the Lanczos start vector, the same at every point")
 }
 
