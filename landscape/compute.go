@@ -35,10 +35,11 @@ type Input struct {
 	X, Y       *nets.StateDict
 	Seed       uint64
 	Directions normalize.Options
-	// Grid, Shard, BatchSize and Curvature are as in [Spec].
+	// Grid, Shard, BatchSize, GradNorm and Curvature are as in [Spec].
 	Grid      grid.Grid
 	Shard     grid.Shard
 	BatchSize int
+	GradNorm  *GradNorm
 	Curvature *Curvature
 }
 
@@ -159,25 +160,32 @@ func prepare(in *Input, prov surface.Provenance, opts *Options) (*Job, error) {
 		prob.Data = append(prob.Data, backendData(in.Net, d))
 	}
 	device := opts.Device
-	if in.Curvature != nil {
-		// Derivatives run on the CPU only: there the whole map runs.
-		if err := cpuOnly(device, "a curvature map"); err != nil {
+	derivatives := in.GradNorm != nil || in.Curvature != nil
+	if derivatives {
+		// Derivatives run on the CPU only: there the whole surface runs.
+		if err := cpuOnly(device, "a surface with derivatives (--grad-norm, --curvature)"); err != nil {
 			return nil, err
 		}
 		device.Name = "cpu"
-		prov.Curvature = in.Curvature.info(in.Data[0].Split)
+		split := in.Data[0].Split
+		if in.GradNorm != nil {
+			prov.GradNorm = &surface.GradNormInfo{Split: split, Params: in.GradNorm.Params.String()}
+		}
+		if in.Curvature != nil {
+			prov.Curvature = in.Curvature.info(split)
+		}
 	}
 	ev, kind, err := newEvaluator(prob, device, opts.logf)
 	if err != nil {
 		return nil, err
 	}
-	if in.Curvature != nil {
-		cev, err := newCurvatureEvaluator(ev, prob, in.Curvature, prov.Curvature, device, opts.logf)
+	if derivatives {
+		dev, err := newDerivativeEvaluator(ev, prob, in.GradNorm, in.Curvature, prov, device, opts.logf)
 		if err != nil {
 			ev.Close()
 			return nil, err
 		}
-		ev = cev
+		ev = dev
 	}
 	prov.BatchSize = ev.BatchSize()
 	prov.Backend, prov.Device, prov.Arithmetic = kind, ev.Describe(), ev.Arithmetic()
@@ -193,8 +201,8 @@ func prepare(in *Input, prov surface.Provenance, opts *Options) (*Job, error) {
 func (j *Job) logCentre(ctx context.Context) error {
 	var values []float64
 	ev := j.Evaluator
-	if c, ok := ev.(*curvatureEvaluator); ok {
-		ev = c.Evaluator // the loss alone, not the centre's curvature too
+	if d, ok := ev.(*derivativeEvaluator); ok {
+		ev = d.Evaluator // the loss alone, not the centre's derivatives too
 	}
 	err := ev.Evaluate(ctx, []backend.Coord{{}}, func(_ int, v []float64) { values = v })
 	if err != nil {

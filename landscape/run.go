@@ -95,7 +95,7 @@ func Prepare(spec Spec, opts *Options) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	in := &Input{Net: w.Net, Weights: w.State, Data: sets, X: x, Y: y, Grid: spec.Grid, Shard: spec.Shard, BatchSize: spec.BatchSize, Curvature: spec.Curvature}
+	in := &Input{Net: w.Net, Weights: w.State, Data: sets, X: x, Y: y, Grid: spec.Grid, Shard: spec.Shard, BatchSize: spec.BatchSize, GradNorm: spec.GradNorm, Curvature: spec.Curvature}
 	prov := provenance(in)
 	prov.Checkpoint = w.File
 	prov.Directions = dinfo

@@ -57,7 +57,9 @@ type Spec struct {
 	// free memory.
 	BatchSize int
 
-	// Curvature, if set, adds a curvature map (computed on the CPU).
+	// GradNorm and Curvature, if set, add the gradient's norm and a
+	// curvature map (computed on the CPU).
+	GradNorm  *GradNorm
 	Curvature *Curvature
 }
 

@@ -30,6 +30,7 @@ type surfaceFlags struct {
 	shard              string
 	shardCount         int
 	saveEvery          time.Duration
+	gradNorm           bool
 	curvature          bool
 	curvatureParams    string
 	curvatureTol       float64
@@ -51,6 +52,7 @@ func (f *surfaceFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.shard, "shard", "", "compute only shard i/n of the points, into OUT/part-0000i-of-0000n.parquet (default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)")
 	fs.DurationVar(&f.saveEvery, "save-every", 5*time.Second, "save the points done this often while running, so that a killed run resumes where it was")
 	fs.IntVar(&f.shardCount, "shard-count", 0, "number of shards, for Kubernetes Indexed Jobs (JOB_COMPLETION_INDEX) or to override Slurm's count")
+	fs.BoolVar(&f.gradNorm, "grad-norm", false, "add the norm of the gradient of the first split's loss at every point (CPU; its parameters are --curvature-params')")
 	fs.BoolVar(&f.curvature, "curvature", false, "a curvature map: add the Hessian's λmax, λmin and |λmin/λmax| of the first split's loss at every point (CPU; dozens of Hessian-vector products a point)")
 	fs.StringVar(&f.curvatureParams, "curvature-params", "rank2", "parameters of the curvature map's Hessian: rank2 (weights of rank > 1, the reference's) or all")
 	fs.Float64Var(&f.curvatureTol, "curvature-tol", landscape.DefaultCurvatureTol, "relative residual of the curvature map's eigenvalues (the reference's eigsh takes 1e-2, at which λmin can stop short in the bulk near 0)")
@@ -210,15 +212,18 @@ func (f *surfaceFlags) config(env envSettings) (spec landscape.Spec, opts *lands
 	if f.saveEvery <= 0 {
 		return spec, nil, usagef("--save-every %v: want a positive duration", f.saveEvery)
 	}
+	params, err := landscape.ParseHessianParams(f.curvatureParams)
+	if err != nil {
+		return spec, nil, usagef("--curvature-params: %v", err)
+	}
+	if f.gradNorm {
+		spec.GradNorm = &landscape.GradNorm{Params: params}
+	}
 	if f.curvature {
-		c := &landscape.Curvature{Tol: f.curvatureTol, Seed: f.curvatureSeed}
-		if c.Params, err = landscape.ParseHessianParams(f.curvatureParams); err != nil {
-			return spec, nil, usagef("--curvature-params: %v", err)
-		}
 		if !(f.curvatureTol > 0 && f.curvatureTol < 1) {
 			return spec, nil, usagef("--curvature-tol %g: want a number between 0 and 1", f.curvatureTol)
 		}
-		spec.Curvature = c
+		spec.Curvature = &landscape.Curvature{Params: params, Tol: f.curvatureTol, Seed: f.curvatureSeed}
 	}
 	return spec, opts, nil
 }

@@ -38,6 +38,7 @@ func (p Provenance) Compatible(q Provenance, sameShard bool) error {
 		{"checkpoint SHA-256", p.Checkpoint.SHA256, q.Checkpoint.SHA256},
 		{"directions SHA-256", p.Directions.SHA256, q.Directions.SHA256},
 		{"data", dataKey(p.Data), dataKey(q.Data)},
+		{"gradient norm", p.GradNorm, q.GradNorm},
 		{"curvature", p.Curvature, q.Curvature},
 	}
 	if p.Data.SHA256 != "" && q.Data.SHA256 != "" {

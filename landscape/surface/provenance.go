@@ -28,8 +28,9 @@ type Provenance struct {
 	// it began with; shards computed with different ones merge when their
 	// precision is the same.
 	Arithmetic string `json:"arithmetic,omitempty"`
-	// Curvature, if set, says how the curvature columns were computed
-	// (see [CurvatureMetrics]).
+	// GradNorm and Curvature, if set, say how the gradient-norm and the
+	// curvature columns were computed (see [Provenance.Metrics]).
+	GradNorm    *GradNormInfo  `json:"grad_norm,omitempty"`
 	Curvature   *CurvatureInfo `json:"curvature,omitempty"`
 	WallSeconds float64        `json:"wall_seconds"`
 	// Progress says how many of the shard's points the file holds; a file
@@ -49,10 +50,22 @@ type CurvatureInfo struct {
 	Seed   uint64  `json:"seed"`
 }
 
+// GradNormInfo says how a surface's gradient-norm column was computed:
+// the norm of the gradient of the mean loss over the data of Split with
+// respect to the parameters Params names.
+type GradNormInfo struct {
+	Split  string `json:"split"`
+	Params string `json:"params"`
+}
+
 // Metrics returns the metric columns of a surface made as p says: the
-// loss and accuracy of every split, then the curvature columns if any.
+// loss and accuracy of every split, then <split>_grad_norm and the
+// curvature columns if they were asked for.
 func (p Provenance) Metrics() []string {
 	m := Metrics(p.Data.Splits)
+	if p.GradNorm != nil {
+		m = append(m, p.GradNorm.Split+"_grad_norm")
+	}
 	if p.Curvature != nil {
 		m = append(m, CurvatureMetrics(p.Curvature.Split)...)
 	}

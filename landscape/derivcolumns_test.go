@@ -15,13 +15,13 @@ import (
 	"github.com/landscape-go/landscape/nets"
 )
 
-// A curvature map adds λmax, λmin and |λmin/λmax| to a surface's columns,
-// leaving the loss and accuracy bit for bit as they are. At a point
-// (α, β) they are the extreme eigenvalues of the Hessian of the network
-// moved there: the same as an analysis of the weights θ + αu + βv formed
-// outside and taken as the centre. Its provenance records how it was
-// computed, so that a plain surface's points are never resumed into it.
-func TestCurvatureMapIsTheHessianAtEveryPoint(t *testing.T) {
+// A surface with derivatives adds the gradient's norm, λmax, λmin and
+// |λmin/λmax| to its columns, leaving the loss and accuracy bit for bit as
+// they are. At a point (α, β) they are those of the network moved there:
+// the same as for the weights θ + αu + βv formed outside and taken as the
+// centre. Its provenance records how they were computed, so that a plain
+// surface's points are never resumed into it.
+func TestDerivativeColumnsAreThoseOfTheNetworkAtEveryPoint(t *testing.T) {
 	t.Parallel()
 	c := fixture.Load(t, "resnet20") // its 1x28x28 images
 	spec := Spec{
@@ -33,7 +33,7 @@ func TestCurvatureMapIsTheHessianAtEveryPoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec.Curvature = &Curvature{Tol: 1e-6}
+	spec.GradNorm, spec.Curvature = &GradNorm{}, &Curvature{Tol: 1e-6}
 	job, err := Prepare(spec, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -43,12 +43,15 @@ func TestCurvatureMapIsTheHessianAtEveryPoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := append(surface.Metrics([]string{"train"}), "train_lambda_max", "train_lambda_min", "train_lambda_ratio")
+	want := append(surface.Metrics([]string{"train"}), "train_grad_norm", "train_lambda_max", "train_lambda_min", "train_lambda_ratio")
 	if !slices.Equal(s.Metrics, want) || len(s.Points) != 4 {
 		t.Fatalf("metrics %v and %d points, want %v and 4", s.Metrics, len(s.Points), want)
 	}
 	if info := s.Provenance.Curvature; info == nil || *info != (surface.CurvatureInfo{Split: "train", Params: "rank2", Tol: 1e-6}) {
 		t.Errorf("provenance records the curvature as %+v", info)
+	}
+	if info := s.Provenance.GradNorm; info == nil || *info != (surface.GradNormInfo{Split: "train", Params: "rank2"}) {
+		t.Errorf("provenance records the gradient norm as %+v", info)
 	}
 	if err := s.Provenance.Compatible(plain.Provenance, true); !errors.Is(err, surface.ErrIncompatible) {
 		t.Errorf("a plain surface is compatible with the map: %v", err)
@@ -57,9 +60,9 @@ func TestCurvatureMapIsTheHessianAtEveryPoint(t *testing.T) {
 		if !slices.Equal(p.Values[:2], plain.Points[k].Values) {
 			t.Errorf("point %d: loss and accuracy %v, the plain surface's %v", p.Index, p.Values[:2], plain.Points[k].Values)
 		}
-		lmax, lmin, ratio := p.Values[2], p.Values[3], p.Values[4]
-		if !(lmax > 0 && lmin < lmax && ratio == math.Abs(lmin/lmax)) {
-			t.Errorf("point %d: λmax %g, λmin %g, ratio %g", p.Index, lmax, lmin, ratio)
+		grad, lmax, lmin, ratio := p.Values[2], p.Values[3], p.Values[4], p.Values[5]
+		if !(grad > 0 && lmax > 0 && lmin < lmax && ratio == math.Abs(lmin/lmax)) {
+			t.Errorf("point %d: gradient norm %g, λmax %g, λmin %g, ratio %g", p.Index, grad, lmax, lmin, ratio)
 		}
 	}
 
@@ -81,11 +84,11 @@ func TestCurvatureMapIsTheHessianAtEveryPoint(t *testing.T) {
 	}
 	centre := grid.Axis{Min: 0, Max: 0, Num: 1}
 	there, err := Compute(context.Background(), &Input{Net: in.Net, Weights: moved, Data: in.Data, X: in.X, Y: in.Y,
-		Grid: grid.Grid{X: centre, Y: &centre}, Curvature: &Curvature{Tol: 1e-6}}, nil)
+		Grid: grid.Grid{X: centre, Y: &centre}, GradNorm: &GradNorm{}, Curvature: &Curvature{Tol: 1e-6}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for k, what := range []string{"loss", "accuracy", "λmax", "λmin", "ratio"} {
+	for k, what := range []string{"loss", "accuracy", "gradient norm", "λmax", "λmin", "ratio"} {
 		got, want := at.Values[k], there.Points[0].Values[k]
 		if math.Abs(got-want) > 1e-5*math.Abs(want) {
 			t.Errorf("at (%g, %g): %s %.9g, the moved weights' %.9g", at.X, at.Y, what, got, want)

@@ -68,45 +68,87 @@ func hessianParams(net *nets.Net, p HessianParams) []string {
 	return names
 }
 
-// curvatureEvaluator adds a curvature map's columns to the values of the
-// evaluator it wraps: each point's loss and accuracy first, then its
-// extreme eigenvalues, so that a point is emitted, and saved, whole.
-type curvatureEvaluator struct {
-	backend.Evaluator
-	diff *cpu.Differentiator
-	opts curvature.Options
-	logf func(string, ...any)
+// GradNorm asks a surface for the norm of the gradient of the first
+// split's mean loss at every point, with respect to the parameters Params
+// selects (the zero value is Rank2Params, as for [Curvature]): where the
+// surface is steep, and how far a point is from stationary.
+type GradNorm struct {
+	Params HessianParams
 }
 
-// newCurvatureEvaluator wraps ev, the evaluator of p, with the curvature
-// map c asks for, computed on the CPU.
-func newCurvatureEvaluator(ev backend.Evaluator, p *backend.Problem, c *Curvature, info *surface.CurvatureInfo, d Device, logf func(string, ...any)) (*curvatureEvaluator, error) {
-	names := hessianParams(p.Net, c.Params)
-	// The Hessian of the first split's loss alone.
+// derivativeEvaluator adds the columns computed from derivatives, the
+// gradient norm and the curvature, to the values of the evaluator it
+// wraps: each point's loss and accuracy first, then the gradient's norm,
+// then the Hessian's extreme eigenvalues, so that a point is emitted, and
+// saved, whole.
+type derivativeEvaluator struct {
+	backend.Evaluator
+	grad, hess *cpu.Differentiator // nil where the column is not asked for; the same if they can be
+	grad32     []float32
+	opts       curvature.Options
+	logf       func(string, ...any)
+}
+
+// newDerivativeEvaluator wraps ev, the evaluator of p, with the columns
+// g and c ask for (either may be nil), computed on the CPU from the first
+// split's loss.
+func newDerivativeEvaluator(ev backend.Evaluator, p *backend.Problem, g *GradNorm, c *Curvature, prov surface.Provenance, d Device, logf func(string, ...any)) (*derivativeEvaluator, error) {
 	q := *p
 	q.Data = p.Data[:1]
-	diff, err := cpu.NewDifferentiator(&q, names, &d.CPU)
-	if err != nil {
-		return nil, fmt.Errorf("landscape: curvature map: %w", err)
+	e := &derivativeEvaluator{Evaluator: ev, logf: logf}
+	differentiator := func(params HessianParams) (*cpu.Differentiator, error) {
+		diff, err := cpu.NewDifferentiator(&q, hessianParams(p.Net, params), &d.CPU)
+		if err != nil {
+			return nil, fmt.Errorf("landscape: derivatives at every point: %w", err)
+		}
+		return diff, nil
 	}
-	logf("curvature: λmax, λmin and |λmin/λmax| of the Hessian of the %s loss at every point, %d tensors (%s), %d parameters, Lanczos to %g; %s",
-		info.Split, len(names), info.Params, diff.Dim(), info.Tol, diff.Describe())
-	return &curvatureEvaluator{Evaluator: ev, diff: diff, opts: curvature.Options{Tol: info.Tol, Seed: info.Seed}, logf: logf}, nil
+	var err error
+	if g != nil {
+		if e.grad, err = differentiator(g.Params); err != nil {
+			return nil, err
+		}
+		e.grad32 = make([]float32, e.grad.Dim())
+		logf("gradient norm at every point: of the %s loss, %s parameters (%d); %s", prov.GradNorm.Split, prov.GradNorm.Params, e.grad.Dim(), e.grad.Describe())
+	}
+	if c != nil {
+		e.hess = e.grad
+		if g == nil || g.Params != c.Params {
+			if e.hess, err = differentiator(c.Params); err != nil {
+				e.Close()
+				return nil, err
+			}
+		}
+		info := prov.Curvature
+		e.opts = curvature.Options{Tol: info.Tol, Seed: info.Seed}
+		logf("curvature: λmax, λmin and |λmin/λmax| of the Hessian of the %s loss at every point, %s parameters (%d), Lanczos to %g; %s",
+			info.Split, info.Params, e.hess.Dim(), info.Tol, e.hess.Describe())
+	}
+	return e, nil
 }
 
 // Evaluate evaluates the points one at a time: the wrapped evaluator's
-// values, then the curvature, appended.
-func (e *curvatureEvaluator) Evaluate(ctx context.Context, coords []backend.Coord, emit func(i int, values []float64)) error {
+// values, then the derivatives' columns, appended.
+func (e *derivativeEvaluator) Evaluate(ctx context.Context, coords []backend.Coord, emit func(i int, values []float64)) error {
 	for k, at := range coords {
 		var values []float64
 		if err := e.Evaluator.Evaluate(ctx, coords[k:k+1], func(_ int, v []float64) { values = v }); err != nil {
 			return err
 		}
-		lmax, lmin, err := e.extremes(ctx, at)
-		if err != nil {
-			return err
+		if e.grad != nil {
+			if _, err := e.grad.Gradient(ctx, at, e.grad32); err != nil {
+				return fmt.Errorf("landscape: gradient at (%g, %g): %w", at.X, at.Y, err)
+			}
+			values = append(values, norm32(e.grad32))
 		}
-		emit(k, append(values, lmax, lmin, math.Abs(lmin/lmax)))
+		if e.hess != nil {
+			lmax, lmin, err := e.extremes(ctx, at)
+			if err != nil {
+				return err
+			}
+			values = append(values, lmax, lmin, math.Abs(lmin/lmax))
+		}
+		emit(k, values)
 	}
 	return nil
 }
@@ -115,8 +157,8 @@ func (e *curvatureEvaluator) Evaluate(ctx context.Context, coords []backend.Coor
 // the point at. Estimates that miss the tolerance within the iterations
 // allowed are kept, with a warning naming the point: one slow point
 // should not cost the map.
-func (e *curvatureEvaluator) extremes(ctx context.Context, at backend.Coord) (lmax, lmin float64, err error) {
-	op := &hessianOperator{d: e.diff, at: at, log: func(string, ...any) {}}
+func (e *derivativeEvaluator) extremes(ctx context.Context, at backend.Coord) (lmax, lmin float64, err error) {
+	op := &hessianOperator{d: e.hess, at: at, log: func(string, ...any) {}}
 	res, err := curvature.Extremes(ctx, op, &e.opts)
 	if errors.Is(err, curvature.ErrNotConverged) && len(res.Pairs) == 2 {
 		e.logf("warning: curvature at (%g, %g): %v; the map keeps the estimates", at.X, at.Y, err)
@@ -128,12 +170,23 @@ func (e *curvatureEvaluator) extremes(ctx context.Context, at backend.Coord) (lm
 	return res.Pairs[1].Value, res.Pairs[0].Value, nil
 }
 
-// Describe names both computations.
-func (e *curvatureEvaluator) Describe() string {
-	return e.Evaluator.Describe() + "; curvature: " + e.diff.Describe()
+// Describe names every computation.
+func (e *derivativeEvaluator) Describe() string {
+	d := e.hess
+	if d == nil {
+		d = e.grad
+	}
+	return e.Evaluator.Describe() + "; derivatives: " + d.Describe()
 }
 
-// Close releases both.
-func (e *curvatureEvaluator) Close() error {
-	return errors.Join(e.Evaluator.Close(), e.diff.Close())
+// Close releases everything.
+func (e *derivativeEvaluator) Close() error {
+	errs := []error{e.Evaluator.Close()}
+	if e.grad != nil {
+		errs = append(errs, e.grad.Close())
+	}
+	if e.hess != nil && e.hess != e.grad {
+		errs = append(errs, e.hess.Close())
+	}
+	return errors.Join(errs...)
 }
