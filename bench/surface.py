@@ -23,6 +23,8 @@ largest share of the machine other processes used during a run.
     /usr/bin/python3 bench/surface.py --models resnet20 --grid 5 --rounds 5
     /usr/bin/python3 bench/surface.py --models tv:resnet18,tv:mobilenet_v2 --size 224 --samples 100
 
+The model lm is scripts/fixtures/make_lm.py's causal transformer language model (vocabulary 50,
+width 32, two blocks, 15 positions) on random token ids, its loss the next-token cross-entropy.
 A model named tv:NAME is torchvision's NAME (python3-torchvision, num_classes=10, the library's
 initialisation, the same running statistics), given to landscape as the ONNX file
 torch.onnx.export writes as the README advises (--model NAME.onnx, its own weights) and to
@@ -68,7 +70,10 @@ def make_data(out, samples, seed, size=32):
 
 
 def build(model, size=32):
-    """The network: a zoo model, or torchvision's for tv:NAME."""
+    """The network: a zoo model, torchvision's for tv:NAME, or the language model."""
+    if model == 'lm':
+        import make_lm
+        return make_lm.CausalLM()
     if model.startswith('tv:'):
         import torchvision.models as tvm
         kw = {'num_classes': 10}
@@ -111,6 +116,8 @@ def make_inputs(out, model, samples, seed, size=32):
     import torch
     stem = '%s-seed%d-%d' % (model.replace('tv:', 'tv-'), seed, size)
     ckpt = os.path.join(out, stem + '.pt')
+    if model == 'lm':
+        return make_lm_inputs(out, stem, samples, seed)
     data = make_data(out, samples, seed, size)
     if not os.path.exists(ckpt):
         net = fresh_net(model, seed, size)
@@ -133,6 +140,30 @@ def make_inputs(out, model, samples, seed, size=32):
             torch.onnx.export(net, torch.zeros(1, 3, size, size), onnx_file, training=torch.onnx.TrainingMode.PRESERVE,
                               do_constant_folding=False, input_names=['input'], output_names=['logits'],
                               dynamic_axes={'input': {0: 'batch'}, 'logits': {0: 'batch'}})
+    return onnx_file, ckpt, data
+
+
+def make_lm_inputs(out, stem, samples, seed):
+    """The language model's checkpoint, ONNX export and random token ids
+    (samples x 16: 15 inputs and their next tokens), written once."""
+    import warnings
+    import numpy as np
+    import torch
+    import make_lm
+    ckpt, onnx_file = os.path.join(out, stem + '.pt'), os.path.join(out, stem + '.onnx')
+    data = os.path.join(out, 'tokens%d-seed%d.npz' % (samples, seed))
+    if not os.path.exists(data):
+        rng = np.random.default_rng(seed)
+        np.savez(data, x=rng.integers(0, make_lm.VOCAB, size=(samples, make_lm.T + 1), dtype=np.int64))
+    if not os.path.exists(onnx_file):
+        torch.manual_seed(seed)
+        net = make_lm.CausalLM().eval()
+        torch.save({'state_dict': net.state_dict()}, ckpt)
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            torch.onnx.export(net, torch.zeros(1, make_lm.T, dtype=torch.int64), onnx_file,
+                              training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False,
+                              input_names=['ids'], output_names=['logits'], dynamic_axes={'ids': {0: 'batch'}, 'logits': {0: 'batch'}})
     return onnx_file, ckpt, data
 
 
@@ -172,7 +203,10 @@ def torch_worker(args):
     dx = [torch.from_numpy(dirs['x.' + k]) if 'x.' + k in dirs else torch.zeros_like(w) for k, w in zip(names, w0)]
     dy = [torch.from_numpy(dirs['y.' + k]) if 'y.' + k in dirs else torch.zeros_like(w) for k, w in zip(names, w0)]
     d = np.load(args.data)
-    ds = torch.utils.data.TensorDataset(torch.from_numpy(d['x']), torch.from_numpy(d['y']))
+    if args.model == 'lm':  # inputs and their next tokens
+        ds = torch.utils.data.TensorDataset(torch.from_numpy(d['x'][:, :-1]), torch.from_numpy(d['x'][:, 1:]))
+    else:
+        ds = torch.utils.data.TensorDataset(torch.from_numpy(d['x']), torch.from_numpy(d['y']))
     loader = torch.utils.data.DataLoader(ds, batch_size=128, shuffle=False)
     criterion = torch.nn.CrossEntropyLoss()
     xs, ys = axis(-1, 1, args.grid), axis(-1, 1, args.grid)
@@ -187,9 +221,11 @@ def torch_worker(args):
             total, total_loss, correct = 0, 0.0, 0
             with torch.no_grad():
                 for inputs, targets in loader:
-                    n = inputs.size(0)
-                    total += n
                     outputs = net(inputs)
+                    if args.model == 'lm':  # every position predicts its next token
+                        outputs, targets = outputs.reshape(-1, outputs.size(-1)), targets.reshape(-1)
+                    n = targets.size(0)
+                    total += n
                     total_loss += criterion(outputs, targets).item() * n
                     correct += outputs.max(1)[1].eq(targets).sum().item()
             points.append({'x': a, 'y': b, 'loss': total_loss / total, 'acc': 100.0 * correct / total})
@@ -260,7 +296,11 @@ def conv_flops(model, size=32):
     for m in net.modules():
         m.register_forward_hook(hook)
     with torch.no_grad():
-        net(torch.zeros(1, 3, size, size))
+        if model == 'lm':
+            import make_lm
+            net(torch.zeros(1, make_lm.T, dtype=torch.int64))
+        else:
+            net(torch.zeros(1, 3, size, size))
     return total[0]
 
 
@@ -323,8 +363,9 @@ def main():
             timed([binary, 'directions', '--model', lmodel] + lckpt + ['--seed', '7', '--out', dirs])
         surface = os.path.join(args.out, stem + '.parquet')
         lim = '-1:1:%d' % args.grid
-        go_cmd = [binary, 'surface', '--model', lmodel] + lckpt + ['--data', 'npz:' + data,
-                  '--classes', '10', '--directions', dirs, '--x=' + lim, '--y=' + lim, '--out', surface, '--quiet']
+        classes = [] if model == 'lm' else ['--classes', '10']
+        go_cmd = [binary, 'surface', '--model', lmodel] + lckpt + ['--data', 'npz:' + data] + classes + [
+                  '--directions', dirs, '--x=' + lim, '--y=' + lim, '--out', surface, '--quiet']
         py_cmd = [sys.executable, os.path.abspath(__file__), '--torch-worker', '--model', model, '--checkpoint', ckpt,
                   '--data', data, '--directions', dirs, '--grid', str(args.grid), '--threads', str(args.threads),
                   '--size', str(prep['size'])]
