@@ -96,9 +96,9 @@ def fresh_net(model, seed, size=32):
     if not model.startswith('tv:'):
         zoo.init_params(net)
     else:
-        # torchvision starts every norm at weight 1 and bias 0, and the
-        # exporter merges initializers of equal values (one for all of
-        # them, the others lost); a trained network has no such twins.
+        # torchvision starts every norm at weight 1 and bias 0, which the
+        # exporter merges into shared initializers; a trained network,
+        # what the bench stands for, has no such twins.
         with torch.no_grad():
             for p in net.parameters():
                 if p.dim() <= 1:
