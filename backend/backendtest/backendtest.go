@@ -75,6 +75,11 @@ func Problem(tb testing.TB, model string, cfg nets.Config, n int, withDirs bool)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return ProblemFor(net, n, withDirs)
+}
+
+// ProblemFor is [Problem] for a network built otherwise (nets.Builder).
+func ProblemFor(net *nets.Net, n int, withDirs bool) *backend.Problem {
 	rng := rand.New(rand.NewPCG(1, 2))
 	random := func(sd *nets.StateDict, scale float64, weightsOnly bool) {
 		for _, p := range net.Params {

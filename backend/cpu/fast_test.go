@@ -105,3 +105,61 @@ func TestFastForwardAllocatesNothing(t *testing.T) {
 		t.Errorf("a batch allocates %g times", n)
 	}
 }
+
+// A stem as torchvision's (a 7x7 convolution padded by 3, a padded max
+// pool) and a dense block (concatenation, average pooling, and a
+// concatenation of global average pools, as torchvision's densenet121
+// makes at 32x32) run on the micro-kernels, whose zero border is then 3
+// pixels wide, as on the generic engine.
+func TestFastEngineTakesWideBorders(t *testing.T) {
+	t.Parallel()
+	if fastKernels == nil {
+		t.Skip("no micro-kernels on this machine")
+	}
+	b := nets.NewBuilder("stem", nets.Config{InChannels: 3, Height: 32, Width: 32, Classes: 5})
+	conv := func(name string, in, c, k, s, p int) int {
+		ci, _, _ := b.Shape(in)
+		b.Param(name+".weight", nets.Weight, c, ci, k, k)
+		return b.Op(nets.Op{Kind: nets.Conv, Name: name, In: []int{in}, C: c, Kernel: k, Stride: s, Pad: p})
+	}
+	bnRelu := func(name string, in int) int {
+		c, _, _ := b.Shape(in)
+		for _, s := range []string{".weight", ".bias"} {
+			b.Param(name+s, nets.Weight, c)
+		}
+		for _, s := range []string{".running_mean", ".running_var"} {
+			b.Param(name+s, nets.Buffer, c)
+		}
+		return b.Op(nets.Op{Kind: nets.ReLU, In: []int{b.Op(nets.Op{Kind: nets.BatchNorm, Name: name, In: []int{in}})}})
+	}
+	x := bnRelu("bn0", conv("conv0", 0, 16, 7, 2, 3))
+	x = b.Op(nets.Op{Kind: nets.MaxPool, In: []int{x}, Kernel: 3, Stride: 2, Pad: 1})
+	y := conv("conv2", bnRelu("bn1", conv("conv1", bnRelu("bn1a", x), 16, 1, 1, 0)), 8, 3, 1, 1)
+	x = b.Op(nets.Op{Kind: nets.Concat, In: []int{x, y}})
+	x = conv("conv3", bnRelu("bn3", x), 16, 5, 1, 2)
+	x = b.Op(nets.Op{Kind: nets.AvgPool, In: []int{x}, Kernel: 2, Stride: 2})
+	g := b.Op(nets.Op{Kind: nets.GlobalAvgPool, In: []int{x}})
+	x = b.Op(nets.Op{Kind: nets.Concat, In: []int{g, g}}) // of flat values, as densenet121's at 32x32
+	b.Param("fc.weight", nets.Weight, 5, 32)
+	b.Param("fc.bias", nets.Weight, 5)
+	b.Op(nets.Op{Kind: nets.Linear, Name: "fc", In: []int{x}, C: 5})
+	net, err := b.Net()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := backendtest.ProblemFor(net, 7, true)
+	p.BatchSize = 3
+	coords := []backend.Coord{{X: 0, Y: 0}, {X: 0.5, Y: -0.25}, {X: -1, Y: 1}}
+	fast, err := New(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fast.fast == nil {
+		t.Fatal("the micro-kernels do not take the network")
+	}
+	generic, err := New(p, &Options{Generic: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	backendtest.Compare(t, coords, evaluate(t, fast, coords), evaluate(t, generic, coords))
+}

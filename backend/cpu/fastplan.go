@@ -5,36 +5,39 @@ import (
 	"github.com/landscape-go/landscape/nets"
 )
 
-// The fast engine stores values channels-last with a one-pixel zero border
-// shared between neighbours, which lets a convolution read its taps as
-// fixed offsets from the output pixel, with no im2col matrix:
+// The fast engine stores values channels-last with a zero border of b
+// pixels shared between neighbours, which lets a convolution read its taps
+// as fixed offsets from the output pixel, with no im2col matrix:
 //
-//	lead | image 0: H rows of (W pixels + 1 zero pixel), 1 zero row of W+1 | image 1 ...
+//	lead | image 0: H rows of (W pixels + b zero pixels), b zero rows of W+b | image 1 ...
 //
 // Each pixel holds cp floats, the c channels and zeros up to a multiple of
-// 16 for values a kernel writes. Pixel (s, y, x) is valid for -1 ≤ y ≤ H and
-// -1 ≤ x ≤ W: the zero pixel ending row y-1 is the left border of row y, and
-// the zero row ending image s-1 (or the lead) is the top border of image s.
-// Values of one pixel (pooled features, logits) are flat: [n][cp].
+// 16 for values a kernel writes. Pixel (s, y, x) is valid for -b ≤ y < H+b
+// and -b ≤ x < W+b: the zero pixels ending row y-1 are the left border of
+// row y, and the zero rows ending image s-1 (or the lead) are the top
+// border of image s. b is the plan's largest convolution padding, 1 for
+// most networks (3 where a 7x7 stem pads by 3, as torchvision's). Values
+// of one pixel (pooled features, logits) are flat: [n][cp].
 type geom struct {
 	c, h, w, cp int
+	b           int // the zero border, in pixels
 	flat        bool
 }
 
-func (g geom) rowStride() int { return (g.w + 1) * g.cp }
+func (g geom) rowStride() int { return (g.w + g.b) * g.cp }
 
 func (g geom) imageStride() int {
 	if g.flat {
 		return g.cp
 	}
-	return (g.h + 1) * g.rowStride()
+	return (g.h + g.b) * g.rowStride()
 }
 
 func (g geom) lead() int {
 	if g.flat {
 		return 0
 	}
-	return g.rowStride() + g.cp
+	return g.b * (g.rowStride() + g.cp)
 }
 
 // size is the number of floats a batch of n samples takes.
@@ -116,7 +119,7 @@ type fastPlan struct {
 func fastSupported(o nets.Op) bool {
 	switch o.Kind {
 	case nets.Conv:
-		return o.Pad <= 1 && o.Kernel >= 1 && o.Stride >= 1
+		return o.Pad < o.Kernel && o.Kernel >= 1 && o.Stride >= 1
 	case nets.BatchNorm, nets.ReLU, nets.Add, nets.MaxPool, nets.AvgPool, nets.GlobalAvgPool, nets.Linear, nets.Concat:
 		return true
 	}
@@ -139,6 +142,12 @@ func compileFast(n *nets.Net, ks *kernelSet, sub int, wino bool) *fastPlan {
 	ops := n.Ops
 	nv := len(ops) + 1
 	cfg := n.Config
+	border := 1
+	for _, o := range ops {
+		if o.Kind == nets.Conv {
+			border = max(border, o.Pad)
+		}
+	}
 	g := make([]geom, nv)
 	g[0] = geom{c: cfg.InChannels, h: cfg.Height, w: cfg.Width, cp: cfg.InChannels}
 	for i, o := range ops {
@@ -155,6 +164,9 @@ func compileFast(n *nets.Net, ks *kernelSet, sub int, wino bool) *fastPlan {
 		default: // BatchNorm, ReLU, Add, pools keep the channel layout
 			g[i+1] = geom{c: in.c, h: o.H, w: o.W, cp: in.cp, flat: in.flat}
 		}
+	}
+	for i := range g {
+		g[i].b = border // one border for all: element-wise steps share offsets
 	}
 	readers, onlyReaderIs := soleReader(ops)
 

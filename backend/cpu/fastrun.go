@@ -166,9 +166,11 @@ func zeroPads(buf []float32, g geom, n int) {
 	clear(buf[:g.lead()])
 	for s := range n {
 		for y := range g.h - 1 {
-			clear(buf[g.at(s, y, g.w):][:g.cp])
+			clear(buf[g.at(s, y, g.w):][:g.b*g.cp])
 		}
-		clear(buf[g.at(s, g.h-1, g.w):][:(g.w+2)*g.cp])
+		// The last row's border pixels and the image's border rows, up to
+		// the next image's first pixel.
+		clear(buf[g.at(s, g.h-1, g.w):][:(g.b+1)*g.rowStride()-g.w*g.cp])
 	}
 }
 
@@ -236,11 +238,15 @@ func (w *fastWorker) run(st *fastStep, n int) {
 		off := 0
 		for k, slot := range st.in {
 			in, ig := w.slots[slot], st.inG[k]
-			forPixels(og, n, func(o int) {
-				// og and ig differ only in cp: find the pixel's index.
-				px := (o - og.lead()) / og.cp
-				copy(out[o+off:][:ig.c], in[ig.lead()+px*ig.cp:][:ig.c])
-			})
+			// Pixel by pixel: an input may be flat (a global average
+			// pool's 1x1 output) where the concatenation is not.
+			for s := range n {
+				for y := range og.h {
+					for x := range og.w {
+						copy(out[og.at(s, y, x)+off:][:ig.c], in[ig.at(s, y, x):][:ig.c])
+					}
+				}
+			}
 			off += ig.c
 		}
 		zeroPads(out, og, n)
@@ -304,7 +310,7 @@ func (w *fastWorker) conv(st *fastStep, n int) {
 	}
 	for s := range n {
 		if st.same {
-			call(ig.at(s, 0, 0), og.at(s, 0, 0), (og.h-1)*(og.w+1)+og.w)
+			call(ig.at(s, 0, 0), og.at(s, 0, 0), (og.h-1)*(og.w+og.b)+og.w)
 			continue
 		}
 		for y := range og.h {
