@@ -105,7 +105,7 @@ func (p *Problem) Validate() error {
 		case d.C != cfg.InChannels || d.H != cfg.Height || d.W != cfg.Width:
 			return fmt.Errorf("backend: dataset %s has %dx%dx%d samples, model %s takes %dx%dx%d", d.Name, d.C, d.H, d.W, p.Net.Name, cfg.InChannels, cfg.Height, cfg.Width)
 		case d.Seq != cfg.Seq:
-			return fmt.Errorf("backend: dataset %s has %d targets per sample, model %s predicts %d", d.Name, d.Targets(), p.Net.Name, max(cfg.Seq, 1))
+			return fmt.Errorf("backend: dataset %s has %d targets per sample, model %s predicts %d", d.Name, d.Targets(), p.Net.Name, cfg.Targets())
 		case len(d.X) != d.N*d.C*d.H*d.W || len(d.Y) != d.N*d.Targets():
 			return fmt.Errorf("backend: dataset %s: %d values and %d labels for %d samples", d.Name, len(d.X), len(d.Y), d.N)
 		}

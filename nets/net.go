@@ -23,6 +23,10 @@ type Config struct {
 	Seq int
 }
 
+// Targets returns the rows of logits, and labels, per sample: 1 for an
+// image classifier, Seq for a language model.
+func (c Config) Targets() int { return max(c.Seq, 1) }
+
 // withDefaults returns c with zero fields set to the CIFAR-10 defaults,
 // and no sequence: the zoo's networks are image classifiers.
 func (c Config) withDefaults() Config {

@@ -33,9 +33,12 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return usagef("--grid: %v", err)
 	}
-	for _, n := range []int{*samples, *curvSamples} {
-		if n < 1 || n > demo.Images {
-			return usagef("--samples %d: want 1 to %d", n, demo.Images)
+	for _, f := range []struct {
+		flag string
+		n    int
+	}{{"samples", *samples}, {"curvature-samples", *curvSamples}} {
+		if f.n < 1 || f.n > demo.Images {
+			return usagef("--%s %d: want 1 to %d", f.flag, f.n, demo.Images)
 		}
 	}
 	var curv *demoCurvature

@@ -148,7 +148,6 @@ func (g *Graph) imageInput(cfg nets.Config) (ValueInfo, nets.Config, int, error)
 		return v, cfg, 0, fmt.Errorf("onnx: input %q has element type %v and shape %v; a loss landscape feeds float32 images, or token ids N x T: %w", v.Name, v.DType, v.Shape, ErrUnsupported)
 	}
 	cfg.Seq = 0
-	dims = slices.Clone(v.Shape)
 	fill := func(i, from int, what string) error {
 		if dims[i] < 0 {
 			if from <= 0 {

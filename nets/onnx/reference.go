@@ -83,7 +83,7 @@ func (g *Graph) ReferenceNet(name string, cfg nets.Config) (*nets.Net, error) {
 		shape = shape[:2]
 	}
 	per := cfg.InChannels * cfg.Height * cfg.Width
-	rows := max(cfg.Seq, 1) // rows of logits per sample
+	rows := cfg.Targets()
 	run := func(x []float32, n int, w *nets.StateDict) ([]float32, int, error) {
 		b := n
 		if batch > 0 {
