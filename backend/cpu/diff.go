@@ -65,6 +65,9 @@ func NewDifferentiator(p *backend.Problem, params []string, opts *Options) (*Dif
 	if len(p.Data) == 0 {
 		return nil, errors.New("cpu: differentiator without data")
 	}
+	if err := differentiable(p.Net); err != nil {
+		return nil, err
+	}
 	if opts == nil {
 		opts = &Options{}
 	}
@@ -109,6 +112,21 @@ func NewDifferentiator(p *backend.Problem, params []string, opts *Options) (*Dif
 		d.sizes = append(d.sizes, o.C*o.H*o.W)
 	}
 	return d, nil
+}
+
+// differentiable reports, as an error, why the differentiator cannot run
+// n: it differentiates the engines' ops, and a network the engines cannot
+// run (evaluated by its Forward function) has none.
+func differentiable(n *nets.Net) error {
+	if len(n.Ops) == 0 {
+		return fmt.Errorf("cpu: model %s: gradients and Hessians are computed on the engines' ops, and the engines cannot run this network (only its loss is computed, by the reference evaluator)", n.Name)
+	}
+	for _, o := range n.Ops {
+		if !diffSupported(o.Kind) {
+			return fmt.Errorf("cpu: model %s: op %v (%s) cannot be differentiated", n.Name, o.Kind, o.Name)
+		}
+	}
+	return nil
 }
 
 // Params lists the differentiated parameters, in the order of the vectors.

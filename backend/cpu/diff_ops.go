@@ -178,6 +178,16 @@ func (d *Differentiator) param(x []float32, name string) []float32 {
 	return x[s.off : s.off+s.n]
 }
 
+// diffSupported reports whether forward and backward below implement op
+// kind k: an op they skipped would give a wrong gradient, not an error.
+func diffSupported(k nets.OpKind) bool {
+	switch k {
+	case nets.Conv, nets.Linear, nets.BatchNorm, nets.ReLU, nets.Add, nets.MaxPool, nets.AvgPool, nets.GlobalAvgPool, nets.Concat:
+		return true
+	}
+	return false
+}
+
 // forward computes op i's value, and with a direction v its tangent.
 func (t *tape) forward(d *Differentiator, i int, w, v []float32) {
 	o := &d.p.Net.Ops[i]

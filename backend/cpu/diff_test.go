@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/landscape-go/landscape/backend"
@@ -339,5 +340,30 @@ func TestPaddedMaxPoolIsItsDefinition(t *testing.T) {
 				t.Errorf("%+v: output %d: differentiator %v from input %d (%v), definition %v", tc, j, got[j], k, x[k], want[j])
 			}
 		}
+	}
+}
+
+// A network the engines cannot run (given by its Forward function alone,
+// as an ONNX language model is) has no ops to differentiate: the
+// differentiator refuses it by name instead of differentiating nothing
+// (it used to panic in the loss).
+func TestDifferentiatorRefusesNetworksWithoutOps(t *testing.T) {
+	t.Parallel()
+	c := fixture.Load(t, "resnet20")
+	ds, err := data.Load(data.Spec{Kind: data.NPZ, Path: c.Data}, "train", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net := *c.Net(t)
+	net.Name = "opaque"
+	net.Ops = nil
+	net.Forward = func(x []float32, n int, w *nets.StateDict) ([]float32, error) {
+		return make([]float32, n*net.Config.Classes), nil
+	}
+	p := &backend.Problem{Net: &net, Center: c.Weights(t),
+		Data: []*backend.Data{{Name: "train", N: ds.N, C: ds.C, H: ds.H, W: ds.W, X: ds.X, Y: ds.Y}}}
+	_, err = NewDifferentiator(p, nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "opaque") || !strings.Contains(err.Error(), "engines cannot run") {
+		t.Fatalf("NewDifferentiator(network without ops) = %v, want an error naming the model and why", err)
 	}
 }
