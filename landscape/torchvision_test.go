@@ -13,9 +13,8 @@ import (
 // data), run as a user's own models: at every point of the fixture the
 // loss is PyTorch's within 1e-4 relative and the accuracy is PyTorch's.
 // Graphs the engines run take their fast kernels, on the CPU and on the
-// GPU; the others (grouped convolutions, layer norm, GELU, attention,
-// channel shuffles, hard-swish...) the reference evaluator, on the CPU
-// only.
+// GPU; the others (layer norm, GELU, attention, channel shuffles) the
+// reference evaluator, on the CPU only.
 func TestTorchvisionModelsMatchPyTorch(t *testing.T) {
 	t.Parallel()
 	for _, name := range fixture.Torchvision(t) {

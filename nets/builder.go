@@ -36,6 +36,9 @@ func (b *Builder) Op(o Op) int {
 	c, h, w := b.Shape(o.In[0])
 	switch o.Kind {
 	case Conv:
+		if (c%o.Group() != 0 || o.C%o.Group() != 0) && b.err == nil {
+			b.err = fmt.Errorf("conv %s: %d groups do not divide its %d input and %d output channels", o.Name, o.Group(), c, o.C)
+		}
 		h = (h+2*o.Pad-o.Kernel)/o.Stride + 1
 		w = (w+2*o.Pad-o.Kernel)/o.Stride + 1
 		c = o.C

@@ -67,12 +67,15 @@ type Param struct {
 type OpKind int
 
 const (
-	// Conv is a 2D convolution with weight Name+".weight" [O, I, K, K],
+	// Conv is a 2D convolution with weight Name+".weight" [O, I/G, K, K],
 	// stride Stride, zero padding Pad, and a bias Name+".bias" if Bias.
+	// With G = Groups > 1 it is grouped: output channels [g·O/G, (g+1)·O/G)
+	// read input channels [g·I/G, (g+1)·I/G) alone; G = I is depthwise.
 	Conv OpKind = iota
 	// BatchNorm is batch normalisation in eval mode over the channel axis
 	// (BatchNorm2d on NCHW values, BatchNorm1d on NC values) with
-	// Name+".weight", ".bias", ".running_mean", ".running_var" and eps 1e-5.
+	// Name+".weight", ".bias", ".running_mean", ".running_var" and epsilon
+	// [Op.BNEps].
 	BatchNorm
 	// ReLU is max(x, 0).
 	ReLU
@@ -95,9 +98,24 @@ const (
 	// Concat joins its inputs along the channel axis in the order given,
 	// as torch.cat(inputs, 1).
 	Concat
+	// Clip is min(max(x, Lo), Hi), NaN passing: nn.ReLU6 is Clip(0, 6),
+	// nn.Hardtanh Clip(-1, 1).
+	Clip
+	// Sigmoid is 1/(1+exp(-x)); nn.SiLU exports as x·Sigmoid(x), a Mul.
+	Sigmoid
+	// HardSigmoid is PyTorch's hardsigmoid, min(max(x+3, 0), 6)/6.
+	HardSigmoid
+	// HardSwish is PyTorch's hardswish, x·min(max(x+3, 0), 6)/6, rounded
+	// in that order.
+	HardSwish
+	// Mul is the element-wise product of its two inputs. The second has
+	// the shape of the first, or is C x 1 x 1 and scales every pixel of
+	// its channel (squeeze-and-excitation).
+	Mul
 )
 
-var opNames = [...]string{"conv", "batchnorm", "relu", "add", "maxpool", "avgpool", "globalavgpool", "linear", "concat"}
+var opNames = [...]string{"conv", "batchnorm", "relu", "add", "maxpool", "avgpool", "globalavgpool", "linear", "concat",
+	"clip", "sigmoid", "hardsigmoid", "hardswish", "mul"}
 
 func (k OpKind) String() string {
 	if int(k) < len(opNames) {
@@ -122,9 +140,32 @@ type Op struct {
 	Ceil bool
 	// Bias says whether a Conv has a bias.
 	Bias bool
+	// Groups is the number of groups of a Conv; 0 and 1 mean one.
+	Groups int
+	// Eps is a BatchNorm's epsilon; 0 means BatchNorm2d's default, 1e-5
+	// (see [Op.BNEps]).
+	Eps float32
+	// Lo and Hi are the bounds of a Clip.
+	Lo, Hi float32
 	// C, H, W is the shape of the op's output for one sample.
 	C, H, W int
 }
+
+// DefaultEps is BatchNorm2d's default epsilon, that of a BatchNorm whose
+// Eps is 0.
+const DefaultEps = 1e-5
+
+// BNEps is the epsilon of a BatchNorm op, as the float32 PyTorch's kernels
+// add to the running variance.
+func (o *Op) BNEps() float32 {
+	if o.Eps == 0 {
+		return DefaultEps
+	}
+	return o.Eps
+}
+
+// Group returns the number of groups of a Conv, at least 1.
+func (o *Op) Group() int { return max(o.Groups, 1) }
 
 // Net is an architecture: its state-dict layout and its forward pass. A Net
 // holds no weights; backends combine it with a [StateDict].

@@ -121,9 +121,13 @@ func differentiable(n *nets.Net) error {
 	if len(n.Ops) == 0 {
 		return fmt.Errorf("cpu: model %s: gradients and Hessians are computed on the engines' ops, and the engines cannot run this network (only its loss is computed, by the reference evaluator)", n.Name)
 	}
-	for _, o := range n.Ops {
-		if !diffSupported(o.Kind) {
-			return fmt.Errorf("cpu: model %s: op %v (%s) cannot be differentiated", n.Name, o.Kind, o.Name)
+	for i := range n.Ops {
+		if o := &n.Ops[i]; !diffSupported(o) {
+			what := o.Kind.String()
+			if o.Group() > 1 {
+				what = fmt.Sprintf("grouped %v", o.Kind)
+			}
+			return fmt.Errorf("cpu: model %s: op %d, %s %s, cannot be differentiated yet", n.Name, i, what, o.Name)
 		}
 	}
 	return nil
@@ -294,4 +298,4 @@ func formWeights(center, dx, dy []float32, at backend.Coord) []float32 {
 }
 
 // bnStd returns sqrt(var + eps) in float32, as PyTorch computes it.
-func bnStd(v float32) float32 { return float32(math.Sqrt(float64(v + bnEps))) }
+func bnStd(v, eps float32) float32 { return float32(math.Sqrt(float64(v + eps))) }

@@ -179,10 +179,12 @@ func (d *Differentiator) param(x []float32, name string) []float32 {
 }
 
 // diffSupported reports whether forward and backward below implement op
-// kind k: an op they skipped would give a wrong gradient, not an error.
-func diffSupported(k nets.OpKind) bool {
-	switch k {
-	case nets.Conv, nets.Linear, nets.BatchNorm, nets.ReLU, nets.Add, nets.MaxPool, nets.AvgPool, nets.GlobalAvgPool, nets.Concat:
+// o: an op they skipped would give a wrong gradient, not an error.
+func diffSupported(o *nets.Op) bool {
+	switch o.Kind {
+	case nets.Conv:
+		return o.Group() == 1
+	case nets.Linear, nets.BatchNorm, nets.ReLU, nets.Add, nets.MaxPool, nets.AvgPool, nets.GlobalAvgPool, nets.Concat:
 		return true
 	}
 	return false
@@ -425,7 +427,7 @@ func (t *tape) bnForward(d *Differentiator, o *nets.Op, ci [3]int, w, v, x, y, r
 	hw := ci[1] * ci[2]
 	for s := range t.n {
 		for c := range ci[0] {
-			std := bnStd(vr[c])
+			std := bnStd(vr[c], o.BNEps())
 			scale := gamma[c] / std
 			shift := beta[c] - mean[c]*scale
 			off := (s*ci[0] + c) * hw
@@ -462,7 +464,7 @@ func (t *tape) bnBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r, 
 	}
 	hw := ci[1] * ci[2]
 	for c := range ci[0] {
-		std := bnStd(vr[c])
+		std := bnStd(vr[c], o.BNEps())
 		scale := gamma[c] / std
 		var sg, sb, rsg, rsb float64
 		for s := range t.n {

@@ -43,12 +43,12 @@ type Evaluator struct {
 	gemm    sgemmFunc
 	blas    string
 
-	layout  map[string]span // where each state-dict entry lives in a flat weight vector
-	center  []float32
-	dx, dy  []float32    // directions, flat, zero where absent; dy nil in 1D
-	moving  []span       // entries some direction moves
-	moves   map[int]bool // whether the entry at an offset moves
-	bnNames []string     // batch norms, for folding
+	layout map[string]span // where each state-dict entry lives in a flat weight vector
+	center []float32
+	dx, dy []float32          // directions, flat, zero where absent; dy nil in 1D
+	moving []span             // entries some direction moves
+	moves  map[int]bool       // whether the entry at an offset moves
+	bnEps  map[string]float32 // the batch norms by name, with their epsilon, for folding
 
 	// reference is set for a network given by its Forward function, not
 	// ops; forwardErr holds the first error a Forward call returned.
@@ -108,9 +108,10 @@ func New(p *backend.Problem, opts *Options) (*Evaluator, error) {
 			e.moves[e.layout[prm.Name].off] = true
 		}
 	}
+	e.bnEps = map[string]float32{}
 	for _, o := range p.Net.Ops {
 		if o.Kind == nets.BatchNorm {
-			e.bnNames = append(e.bnNames, o.Name)
+			e.bnEps[o.Name] = o.BNEps()
 		}
 	}
 	return e, nil
@@ -337,7 +338,7 @@ type worker struct {
 
 func (e *Evaluator) newWorker() *worker {
 	w := &worker{pointWeights: e.newPointWeights(), scale: map[string][]float32{}, shift: map[string][]float32{}}
-	for _, name := range e.bnNames {
+	for name := range e.bnEps {
 		c := e.layout[name+".weight"].n
 		w.scale[name], w.shift[name] = make([]float32, c), make([]float32, c)
 	}
@@ -356,9 +357,9 @@ func (w *worker) setPoint(i int, c backend.Coord) {
 		return
 	}
 	e := w.e
-	for _, name := range e.bnNames {
+	for name, eps := range e.bnEps {
 		bnScaleShift(w.scale[name], w.shift[name], w.param(name+".weight"), w.param(name+".bias"),
-			w.param(name+".running_mean"), w.param(name+".running_var"))
+			w.param(name+".running_mean"), w.param(name+".running_var"), eps)
 	}
 }
 
@@ -426,6 +427,11 @@ func (w *worker) run(st *step, n int) {
 			copy(out[off:off+m], w.slots[s][:m])
 			off += m
 		}
+	case nets.Clip, nets.Sigmoid, nets.HardSigmoid, nets.HardSwish:
+		activate(out, x[:len(out)], o)
+	case nets.Mul:
+		// CNHW: a per-channel scale of each sample is one value per plane.
+		mulTo(out, x[:len(out)], w.slots[st.in[1]][:st.inC[1]*n*st.inH1*st.inW1], o.H*o.W/(st.inH1*st.inW1))
 	default:
 		panic(fmt.Sprintf("cpu: op %v not implemented", o.Kind))
 	}
@@ -434,16 +440,35 @@ func (w *worker) run(st *step, n int) {
 // colBudget bounds the im2col buffer (in floats) so it stays in cache.
 const colBudget = 1 << 18
 
-// conv computes a convolution as GEMMs over chunks of output rows.
+// conv computes a convolution as GEMMs over chunks of output rows, one
+// group after the other (a group's channels are consecutive rows of CNHW
+// values), and a depthwise one directly.
 func (w *worker) conv(st *step, x, out []float32, n int) {
 	o := &st.op
-	ci, h, wd := st.inC[0], st.inH, st.inW
+	g := o.Group()
+	ci, co, h, wd := st.inC[0]/g, o.C/g, st.inH, st.inW
 	k := o.Kernel
 	kk := ci * k * k
 	weight := w.param(o.Name + ".weight")
 	cols := n * o.H * o.W
+	if ci == 1 && co == 1 {
+		depthwise(out, x, weight, g*n, h, wd, k, o.Stride, o.Pad, o.H, o.W, n)
+		return
+	}
+	for j := range g {
+		w.convGroup(st, x[j*ci*n*h*wd:], weight[j*co*kk:], out[j*co*cols:], n, ci, co)
+	}
+}
+
+// convGroup computes co output channels from ci input channels.
+func (w *worker) convGroup(st *step, x, weight, out []float32, n, ci, co int) {
+	o := &st.op
+	h, wd := st.inH, st.inW
+	k := o.Kernel
+	kk := ci * k * k
+	cols := n * o.H * o.W
 	if k == 1 && o.Stride == 1 && o.Pad == 0 {
-		w.e.gemm(o.C, cols, kk, weight, kk, x, cols, 0, out, cols)
+		w.e.gemm(co, cols, kk, weight, kk, x, cols, 0, out, cols)
 		return
 	}
 	rows := n * o.H // (sample, output row) pairs, o.W columns each
@@ -455,7 +480,7 @@ func (w *worker) conv(st *step, x, out []float32, n int) {
 		r1 := min(rows, r0+chunk)
 		nc := (r1 - r0) * o.W
 		im2colRows(w.col, x, ci, n, h, wd, k, o.Stride, o.Pad, o.H, o.W, r0, r1)
-		w.e.gemm(o.C, nc, kk, weight, kk, w.col[:kk*nc], nc, 0, out[r0*o.W:], cols)
+		w.e.gemm(co, nc, kk, weight, kk, w.col[:kk*nc], nc, 0, out[r0*o.W:], cols)
 	}
 }
 

@@ -119,7 +119,7 @@ type fastPlan struct {
 func fastSupported(o nets.Op) bool {
 	switch o.Kind {
 	case nets.Conv:
-		return o.Pad < o.Kernel && o.Kernel >= 1 && o.Stride >= 1
+		return o.Pad < o.Kernel && o.Kernel >= 1 && o.Stride >= 1 && o.Group() == 1
 	case nets.BatchNorm, nets.ReLU, nets.Add, nets.MaxPool, nets.AvgPool, nets.GlobalAvgPool, nets.Linear, nets.Concat:
 		return true
 	}

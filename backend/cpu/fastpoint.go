@@ -111,7 +111,7 @@ func (pp *pointPack) prepare(c backend.Coord) {
 	for name := range pp.scale {
 		pp.used = 0
 		bnScaleShift(pp.scale[name], pp.shift[name], pp.param(name+".weight"), pp.param(name+".bias"),
-			pp.param(name+".running_mean"), pp.param(name+".running_var"))
+			pp.param(name+".running_mean"), pp.param(name+".running_var"), pp.e.bnEps[name])
 	}
 	steps := pp.e.fast.steps
 	for k := range steps {

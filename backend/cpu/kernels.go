@@ -1,7 +1,10 @@
 package cpu
 
 import (
+	"fmt"
 	"math"
+
+	"github.com/landscape-go/landscape/nets"
 )
 
 // Values are stored channel-major across the batch, [C][N][H][W] (CNHW):
@@ -147,15 +150,12 @@ func epilogue(x []float32, c, rowLen int, bias, scale, shift []float32, relu boo
 	}
 }
 
-// bnEps is the epsilon of nets' batch norm, BatchNorm2d's default.
-const bnEps = 1e-5
-
 // bnScaleShift computes eval-mode batch norm as a per-channel scale and
 // shift, the way PyTorch's CPU inference kernel does in float32:
 // scale = weight / sqrt(var + eps), shift = bias − mean·scale.
-func bnScaleShift(scale, shift, weight, bias, mean, variance []float32) {
+func bnScaleShift(scale, shift, weight, bias, mean, variance []float32, eps float32) {
 	for i := range scale {
-		invstd := 1 / float32(math.Sqrt(float64(variance[i]+bnEps)))
+		invstd := 1 / float32(math.Sqrt(float64(variance[i]+eps)))
 		scale[i] = weight[i] * invstd
 		shift[i] = bias[i] - mean[i]*scale[i]
 	}
@@ -256,4 +256,87 @@ func crossEntropy(logits []float32, classes, n int, y []int32) (loss float64, co
 		}
 	}
 	return loss, correct
+}
+
+// activate sets dst to o's element-wise function of x: Clip, Sigmoid,
+// HardSigmoid or HardSwish, each rounded as PyTorch's CPU kernels round
+// it (the sigmoid correctly rounded, from float64). NaN stays NaN.
+func activate(dst, x []float32, o *nets.Op) {
+	switch o.Kind {
+	case nets.Clip:
+		lo, hi := o.Lo, o.Hi
+		for i, v := range x {
+			if v < lo {
+				v = lo
+			} else if v > hi {
+				v = hi
+			}
+			dst[i] = v
+		}
+	case nets.Sigmoid:
+		for i, v := range x {
+			dst[i] = sigmoid(v)
+		}
+	case nets.HardSigmoid:
+		for i, v := range x {
+			dst[i] = min(max(v+3, 0), 6) / 6
+		}
+	case nets.HardSwish:
+		for i, v := range x {
+			dst[i] = v * min(max(v+3, 0), 6) / 6
+		}
+	default:
+		panic(fmt.Sprintf("cpu: %v is not an activation", o.Kind))
+	}
+}
+
+func sigmoid(v float32) float32 { return float32(1 / (1 + math.Exp(-float64(v)))) }
+
+// mulTo sets dst = a·b, where b holds one value per run of `each`
+// consecutive values of a (each = 1: the same shape; the pixels of a plane:
+// a per-channel scale).
+func mulTo(dst, a, b []float32, each int) {
+	if each == 1 {
+		for i := range dst {
+			dst[i] = a[i] * b[i]
+		}
+		return
+	}
+	for p, s := range b {
+		row := a[p*each:][:each]
+		out := dst[p*each:][:each]
+		for i, v := range row {
+			out[i] = v * s
+		}
+	}
+}
+
+// depthwise computes a depthwise convolution (one input and one output
+// channel per group) of planes h×w into oh×ow planes: plane p uses the
+// k×k filter of channel p/n (planes are channel-major, n per channel).
+func depthwise(dst, x, weight []float32, planes, h, w, k, stride, pad, oh, ow, n int) {
+	for p := range planes {
+		f := weight[(p/n)*k*k:][:k*k]
+		src := x[p*h*w:][:h*w]
+		out := dst[p*oh*ow:][:oh*ow]
+		clear(out)
+		for ky := range k {
+			for oy := range oh {
+				iy := oy*stride - pad + ky
+				if iy < 0 || iy >= h {
+					continue
+				}
+				row := src[iy*w:][:w]
+				orow := out[oy*ow:][:ow]
+				for kx := range k {
+					c := f[ky*k+kx]
+					// ix = ox·stride - pad + kx within [0, w).
+					lo, hi := inside(ow, w, stride, pad-kx)
+					for ox := lo; ox < hi; ox++ {
+						orow[ox] += c * row[ox*stride-pad+kx]
+					}
+				}
+			}
+		}
+	}
 }

@@ -10,14 +10,16 @@ import (
 // ReLU are applied to the GEMM's output rows instead of in separate passes,
 // which is what lets BN be folded into a per-channel scale and shift.
 type step struct {
-	op   nets.Op
-	in   []int // slots of the inputs
-	inC  []int // per-sample channel counts of the inputs
-	inH  int   // input height and width (of the first input)
-	inW  int
-	out  int    // slot of the output
-	bn   string // name of a batch norm applied after the op, or ""
-	relu bool   // whether a ReLU follows
+	op  nets.Op
+	in  []int // slots of the inputs
+	inC []int // per-sample channel counts of the inputs
+	inH int   // input height and width (of the first input)
+	inW int
+	// inH1 and inW1 are the second input's (a Mul's scale may be 1x1).
+	inH1, inW1 int
+	out        int    // slot of the output
+	bn         string // name of a batch norm applied after the op, or ""
+	relu       bool   // whether a ReLU follows
 }
 
 // plan is a forward pass compiled for the CPU: fused steps and a static
@@ -100,6 +102,9 @@ func compile(n *nets.Net) *plan {
 			st.inC = append(st.inC, shape[v][0])
 		}
 		st.inH, st.inW = shape[st.op.In[0]][1], shape[st.op.In[0]][2]
+		if len(st.op.In) > 1 {
+			st.inH1, st.inW1 = shape[st.op.In[1]][1], shape[st.op.In[1]][2]
+		}
 		st.op.C, st.op.H, st.op.W = shape[f.result][0], shape[f.result][1], shape[f.result][2]
 		for _, v := range st.op.In {
 			if lastRead[v] == si {

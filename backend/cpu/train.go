@@ -105,7 +105,7 @@ func (t *tape) bnTrainForward(d *Differentiator, o *nets.Op, ci [3]int, w, x, y 
 				}
 			}
 			variance := ss / count
-			invstd := 1 / math.Sqrt(variance+bnEps)
+			invstd := 1 / math.Sqrt(variance+float64(o.BNEps()))
 			t.bnMean[v][c], t.bnInvStd[v][c] = float32(mean), float32(invstd)
 			alpha := float32(invstd * float64(gamma[c]))
 			shift := float32(float64(beta[c]) - mean*invstd*float64(gamma[c]))

@@ -24,6 +24,7 @@ type convShape struct {
 	n, c, h, w  int // input
 	k, size     int // output channels, kernel size
 	stride, pad int
+	groups      int
 	oh, ow      int
 }
 
@@ -64,8 +65,9 @@ func (e *Evaluator) convDesc(s convShape) (*convDesc, error) {
 	}
 	err = first(
 		a.cudnn("cudnnSetTensor4dDescriptor x", a.cudnnSetTensor4dDescriptor(d.x, cudnnTensorNCHW, cudnnDataFloat, int32(s.n), int32(s.c), int32(s.h), int32(s.w))),
-		a.cudnn("cudnnSetFilter4dDescriptor", a.cudnnSetFilter4dDescriptor(d.w, cudnnDataFloat, cudnnTensorNCHW, int32(s.k), int32(s.c), int32(s.size), int32(s.size))),
+		a.cudnn("cudnnSetFilter4dDescriptor", a.cudnnSetFilter4dDescriptor(d.w, cudnnDataFloat, cudnnTensorNCHW, int32(s.k), int32(s.c/s.groups), int32(s.size), int32(s.size))),
 		a.cudnn("cudnnSetConvolution2dDescriptor", a.cudnnSetConvolution2dDescriptor(d.conv, int32(s.pad), int32(s.pad), int32(s.stride), int32(s.stride), 1, 1, cudnnCrossCorrelation, cudnnDataFloat)),
+		a.cudnn("cudnnSetConvolutionGroupCount", a.cudnnSetConvolutionGroupCount(d.conv, int32(s.groups))),
 		a.cudnn("cudnnSetConvolutionMathType", a.cudnnSetConvolutionMathType(d.conv, math)),
 		a.cudnn("cudnnSetTensor4dDescriptor y", a.cudnnSetTensor4dDescriptor(d.y, cudnnTensorNCHW, cudnnDataFloat, int32(s.n), int32(s.k), int32(s.oh), int32(s.ow))),
 	)

@@ -229,8 +229,11 @@ func roundUp(n, m int) int { return (n + m - 1) / m * m }
 func convOf(st *step, n int) convShape {
 	in := st.inShape[0]
 	return convShape{n: n, c: in[0], h: in[1], w: in[2], k: st.outShape[0], size: st.op.Kernel,
-		stride: st.op.Stride, pad: st.op.Pad, oh: st.outShape[1], ow: st.outShape[2]}
+		stride: st.op.Stride, pad: st.op.Pad, groups: st.op.Group(), oh: st.outShape[1], ow: st.outShape[2]}
 }
+
+// activation numbers the element-wise functions of kernels.cu's activate.
+var activation = map[nets.OpKind]int32{nets.Clip: 1, nets.Sigmoid: 2, nets.HardSigmoid: 3, nets.HardSwish: 4}
 
 // Describe names the device, the libraries and the arithmetic.
 // BatchSize implements [backend.Evaluator]: the largest batch, chosen
@@ -320,7 +323,7 @@ func (e *Evaluator) point(c backend.Coord) ([]float64, error) {
 		return nil, err
 	}
 	for _, f := range e.plan.folds {
-		args := []any{e.scale + ptr(4*f.off), e.shift + ptr(4*f.off), int32(f.channels), ptr(0), ptr(0), ptr(0), ptr(0), ptr(0)}
+		args := []any{e.scale + ptr(4*f.off), e.shift + ptr(4*f.off), int32(f.channels), ptr(0), ptr(0), ptr(0), ptr(0), ptr(0), f.eps}
 		if f.bias != "" {
 			args[3] = e.param(f.bias)
 		}
@@ -419,6 +422,17 @@ func (e *Evaluator) forward(dd deviceData, lo int) error {
 			epilogue = false
 		case nets.GlobalAvgPool:
 			if err := g.launch("gavgpool", values, y, x, int64(n*in[0]), int32(in[1]*in[2])); err != nil {
+				return err
+			}
+			epilogue = false
+		case nets.Clip, nets.Sigmoid, nets.HardSigmoid, nets.HardSwish:
+			if err := g.launch("activate", values, y, x, values, activation[o.Kind], o.Lo, o.Hi); err != nil {
+				return err
+			}
+			epilogue = false
+		case nets.Mul:
+			b := st.inShape[1]
+			if err := g.launch("mul", values, y, x, at(st.in[1]), values, int32(hw/(b[1]*b[2]))); err != nil {
 				return err
 			}
 			epilogue = false

@@ -40,21 +40,29 @@ func requireGPU(t *testing.T) {
 // that a wrong kernel or call is named by the first step it spoils.
 func TestGPUStepsMatchHost(t *testing.T) {
 	requireGPU(t)
-	for _, name := range []string{"resnet20", "resnet20_noshort", "vgg9", "densenet121", "resnet18", "resnet50"} {
+	for _, name := range []string{"resnet20", "resnet20_noshort", "vgg9", "densenet121", "resnet18", "resnet50", "mobile.onnx"} {
 		t.Run(name, func(t *testing.T) {
-			const size, n, classes = 8, 5, 7
-			net, err := nets.New(name, nets.Config{InChannels: 3, Height: size, Width: size, Classes: classes})
-			if err != nil {
-				t.Fatal(err)
+			const n = 5
+			var net *nets.Net
+			var sd *nets.StateDict
+			if name == "mobile.onnx" { // grouped convolutions, ReLU6, SiLU, hard-swish...
+				net, sd = mobileNet(t)
+			} else {
+				var err error
+				net, err = nets.New(name, nets.Config{InChannels: 3, Height: 8, Width: 8, Classes: 7})
+				if err != nil {
+					t.Fatal(err)
+				}
+				sd = randomWeights(net, 11)
 			}
-			sd := randomWeights(net, 11)
+			cfg := net.Config
 			r := rand.New(rand.NewPCG(5, 6))
-			x := make([]float32, n*3*size*size)
+			x := make([]float32, n*cfg.InChannels*cfg.Height*cfg.Width)
 			for i := range x {
 				x[i] = float32(r.NormFloat64())
 			}
 			labels := []int32{0, 1, 2, 3, 6}
-			p := &backend.Problem{Net: net, Center: sd, X: sd, Data: []*backend.Data{{Name: "x", N: n, C: 3, H: size, W: size, X: x, Y: labels}}}
+			p := &backend.Problem{Net: net, Center: sd, X: sd, Data: []*backend.Data{{Name: "x", N: n, C: cfg.InChannels, H: cfg.Height, W: cfg.Width, X: x, Y: labels}}}
 			e, err := New(p, nil)
 			if err != nil {
 				t.Fatal(err)

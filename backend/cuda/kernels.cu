@@ -28,7 +28,7 @@ extern "C" __global__ void form_weights(float* w, const float* c, const float* u
 // (gamma, beta, mean, var; null gamma for none):
 // a = gamma/sqrt(var + eps), b = bias·a + (beta − mean·a).
 extern "C" __global__ void fold(float* a, float* b, int C, const float* bias, const float* gamma, const float* beta,
-                                const float* mean, const float* var) {
+                                const float* mean, const float* var, float eps) {
 	int c = blockIdx.x * blockDim.x + threadIdx.x;
 	if (c >= C) {
 		return;
@@ -36,7 +36,7 @@ extern "C" __global__ void fold(float* a, float* b, int C, const float* bias, co
 	float s = 1.0f;
 	float t = bias ? bias[c] : 0.0f;
 	if (gamma) {
-		float invstd = 1.0f / (float)sqrt((double)(var[c] + 1e-5f));
+		float invstd = 1.0f / (float)sqrt((double)(var[c] + eps));
 		s = gamma[c] * invstd;
 		t = t * s + (beta[c] - mean[c] * s);
 	}
@@ -62,6 +62,50 @@ extern "C" __global__ void epilogue(float* y, const float* x, const float* r, co
 			v = 0.0f;
 		}
 		y[i] = v;
+	}
+}
+
+// clamp is min(max(v, lo), hi), NaN passing (fminf and fmaxf would drop it).
+static __device__ float clamp(float v, float lo, float hi) {
+	if (v < lo) {
+		return lo;
+	}
+	if (v > hi) {
+		return hi;
+	}
+	return v;
+}
+
+// activate applies an element-wise function to n values: kind 1 clips to
+// [lo, hi], 2 is the sigmoid (from float64, correctly rounded, as the CPU
+// backend), 3 PyTorch's hardsigmoid, 4 its hardswish, rounded as there.
+extern "C" __global__ void activate(float* y, const float* x, i64 n, int kind, float lo, float hi) {
+	FOR_EACH(i, n) {
+		float v = x[i];
+		switch (kind) {
+		case 1:
+			v = clamp(v, lo, hi);
+			break;
+		case 2:
+			v = (float)(1.0 / (1.0 + exp(-(double)v)));
+			break;
+		case 3:
+			v = clamp(v + 3.0f, 0.0f, 6.0f) / 6.0f;
+			break;
+		case 4:
+			v = v * clamp(v + 3.0f, 0.0f, 6.0f) / 6.0f;
+			break;
+		}
+		y[i] = v;
+	}
+}
+
+// mul sets y = a·b over n values, b holding one value per run of each
+// consecutive values of a: 1 for equal shapes, the pixels of a plane for
+// a per-channel scale (squeeze-and-excitation).
+extern "C" __global__ void mul(float* y, const float* a, const float* b, i64 n, int each) {
+	FOR_EACH(i, n) {
+		y[i] = a[i] * b[i / each];
 	}
 }
 

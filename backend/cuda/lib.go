@@ -186,6 +186,7 @@ type api struct {
 	cudnnCreateConvolutionDescriptor        func(d *uintptr) int32
 	cudnnSetConvolution2dDescriptor         func(d uintptr, padH, padW, strideH, strideW, dilH, dilW, mode, dtype int32) int32
 	cudnnSetConvolutionMathType             func(d uintptr, math int32) int32
+	cudnnSetConvolutionGroupCount           func(d uintptr, groups int32) int32
 	cudnnDestroyConvolutionDescriptor       func(d uintptr) int32
 	cudnnGetConvolution2dForwardOutputDim   func(conv, x, w uintptr, n, c, h, wd *int32) int32
 	cudnnFindConvolutionForwardAlgorithm    func(h, x, w, conv, y uintptr, requested int32, returned *int32, perf *convAlgoPerf) int32
@@ -301,6 +302,7 @@ func openAPI() (*api, error) {
 	bind(dn, &a.cudnnCreateConvolutionDescriptor, "cudnnCreateConvolutionDescriptor")
 	bind(dn, &a.cudnnSetConvolution2dDescriptor, "cudnnSetConvolution2dDescriptor")
 	bind(dn, &a.cudnnSetConvolutionMathType, "cudnnSetConvolutionMathType")
+	bind(dn, &a.cudnnSetConvolutionGroupCount, "cudnnSetConvolutionGroupCount")
 	bind(dn, &a.cudnnDestroyConvolutionDescriptor, "cudnnDestroyConvolutionDescriptor")
 	bind(dn, &a.cudnnGetConvolution2dForwardOutputDim, "cudnnGetConvolution2dForwardOutputDim")
 	bind(dn, &a.cudnnFindConvolutionForwardAlgorithm, "cudnnFindConvolutionForwardAlgorithm")

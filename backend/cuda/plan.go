@@ -35,6 +35,7 @@ const inputSlot = -1
 // state-dict prefix bn (or "").
 type fold struct {
 	bias, bn string
+	eps      float32 // the batch norm's
 	channels int
 	off      int // offset in the evaluator's scale and shift buffers
 }
@@ -107,7 +108,7 @@ func compile(n *nets.Net) (*plan, error) {
 				fd.bias = o.Name + ".bias"
 			}
 			if j := soleReader(f.result); j >= 0 && ops[j].Kind == nets.BatchNorm {
-				fd.bn = ops[j].Name
+				fd.bn, fd.eps = ops[j].Name, ops[j].BNEps()
 				absorb(j)
 			}
 			if fd.bias != "" || fd.bn != "" {
@@ -115,7 +116,7 @@ func compile(n *nets.Net) (*plan, error) {
 			}
 			elementwise = true
 		case nets.BatchNorm:
-			f.st.fold = p.addFold(fold{bn: o.Name, channels: o.C})
+			f.st.fold = p.addFold(fold{bn: o.Name, eps: o.BNEps(), channels: o.C})
 			elementwise = true
 		case nets.Add:
 			if len(o.In) != 2 {
@@ -133,7 +134,7 @@ func compile(n *nets.Net) (*plan, error) {
 			if o.Pad != 0 {
 				return nil, fmt.Errorf("cuda: %v with padding %d", o.Kind, o.Pad)
 			}
-		case nets.GlobalAvgPool, nets.Concat:
+		case nets.GlobalAvgPool, nets.Concat, nets.Clip, nets.Sigmoid, nets.HardSigmoid, nets.HardSwish, nets.Mul:
 		default:
 			return nil, fmt.Errorf("cuda: op %v not implemented", o.Kind)
 		}

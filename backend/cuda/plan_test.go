@@ -4,12 +4,14 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/landscape-go/landscape/backend"
 	"github.com/landscape-go/landscape/backend/cpu"
 	"github.com/landscape-go/landscape/nets"
+	"github.com/landscape-go/landscape/nets/onnx"
 )
 
 // The plan decides what the GPU computes: which ops fuse, in which order the
@@ -45,7 +47,7 @@ func hostRun(p *plan, w func(string) []float32, x []float32, n int, after func(s
 				b = w(f.bias)[c]
 			}
 			if f.bn != "" {
-				invstd := 1 / float32(math.Sqrt(float64(w(f.bn + ".running_var")[c]+1e-5)))
+				invstd := 1 / float32(math.Sqrt(float64(w(f.bn + ".running_var")[c]+f.eps)))
 				a = w(f.bn + ".weight")[c] * invstd
 				b = b*a + (w(f.bn + ".bias")[c] - w(f.bn + ".running_mean")[c]*a)
 			}
@@ -62,12 +64,14 @@ func hostRun(p *plan, w func(string) []float32, x []float32, n int, after func(s
 		case nets.Conv:
 			wt := w(o.Name + ".weight")
 			k := o.Kernel
+			ci, co := in[0]/o.Group(), C/o.Group() // per group
 			for s := range n {
 				for oc := range C {
 					for oy := range OH {
 						for ox := range OW {
 							var sum float32
-							for ic := range in[0] {
+							for j := range ci {
+								ic := oc/co*ci + j
 								for ky := range k {
 									iy := oy*o.Stride - o.Pad + ky
 									if iy < 0 || iy >= in[1] {
@@ -78,7 +82,7 @@ func hostRun(p *plan, w func(string) []float32, x []float32, n int, after func(s
 										if ix < 0 || ix >= in[2] {
 											continue
 										}
-										sum += x[((s*in[0]+ic)*in[1]+iy)*in[2]+ix] * wt[((oc*in[0]+ic)*k+ky)*k+kx]
+										sum += x[((s*in[0]+ic)*in[1]+iy)*in[2]+ix] * wt[((oc*ci+j)*k+ky)*k+kx]
 									}
 								}
 							}
@@ -123,6 +127,28 @@ func hostRun(p *plan, w func(string) []float32, x []float32, n int, after func(s
 						y[(pl*OH+oy)*OW+ox] = m
 					}
 				}
+			}
+			epilogue = false
+		case nets.Clip, nets.Sigmoid, nets.HardSigmoid, nets.HardSwish:
+			for i := range n * C * OH * OW {
+				v := x[i]
+				switch o.Kind {
+				case nets.Clip:
+					v = min(max(v, o.Lo), o.Hi)
+				case nets.Sigmoid:
+					v = float32(1 / (1 + math.Exp(-float64(v))))
+				case nets.HardSigmoid:
+					v = min(max(v+3, 0), 6) / 6
+				case nets.HardSwish:
+					v = v * min(max(v+3, 0), 6) / 6
+				}
+				y[i] = v
+			}
+			epilogue = false
+		case nets.Mul:
+			b, each := at(st.in[1]), OH*OW/(st.inShape[1][1]*st.inShape[1][2])
+			for i := range n * C * OH * OW {
+				y[i] = x[i] * b[i/each]
 			}
 			epilogue = false
 		case nets.Concat:
@@ -205,42 +231,78 @@ func TestPlanMatchesCPUOnEveryModel(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sd := randomWeights(net, 7)
-			const n = 3
-			x := make([]float32, n*3*size*size)
-			r := rand.New(rand.NewPCG(3, 4))
-			for i := range x {
-				x[i] = float32(r.NormFloat64())
-			}
-			labels := []int32{0, 3, 6}
-			logits := hostRun(p, func(k string) []float32 { t, _ := sd.Get(k); return t.Data }, x, n, nil)
-			var loss float64
-			for s := range n {
-				z := logits[s*7 : (s+1)*7]
-				m := math.Inf(-1)
-				for _, v := range z {
-					m = math.Max(m, float64(v))
-				}
-				var e float64
-				for _, v := range z {
-					e += math.Exp(float64(v) - m)
-				}
-				loss += (m + math.Log(e) - float64(z[labels[s]])) / n
-			}
-			prob := &backend.Problem{Net: net, Center: sd, BatchSize: n,
-				Data: []*backend.Data{{Name: "x", N: n, C: 3, H: size, W: size, X: x, Y: labels}}}
-			ev, err := cpu.New(prob, &cpu.Options{Workers: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var want []float64
-			if err := ev.Evaluate(context.Background(), []backend.Coord{{}}, func(_ int, v []float64) { want = v }); err != nil {
-				t.Fatal(err)
-			}
-			if d := math.Abs(loss - want[0]); !(d <= 1e-4*math.Max(1, want[0])) {
-				t.Errorf("plan on the host: loss %.7g, CPU backend %.7g", loss, want[0])
-			}
+			planMatchesCPU(t, p, net, randomWeights(net, 7))
 		})
+	}
+}
+
+// The ops of mobile networks (grouped and depthwise convolutions, batch
+// norm with eps 1e-3, ReLU6, hard-swish, SiLU, squeeze-and-excitation...),
+// in a net exported from PyTorch (scripts/fixtures/make_onnx.py), run on
+// the host as the GPU runs them give the CPU backend's loss.
+func TestPlanMatchesCPUOnMobileOps(t *testing.T) {
+	t.Parallel()
+	net, sd := mobileNet(t)
+	p, err := compile(net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	planMatchesCPU(t, p, net, sd)
+}
+
+// mobileNet is testdata/onnx/mobile.onnx lowered onto nets' ops, with its
+// weights.
+func mobileNet(t *testing.T) (*nets.Net, *nets.StateDict) {
+	t.Helper()
+	m, err := onnx.Read(filepath.Join("..", "..", "testdata", "onnx", "mobile.onnx"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, sd, err := m.Graph.Net("mobile", nets.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net, sd
+}
+
+// planMatchesCPU runs plan p of net on the host for three random samples
+// and compares its loss with the CPU backend's.
+func planMatchesCPU(t *testing.T, p *plan, net *nets.Net, sd *nets.StateDict) {
+	t.Helper()
+	const n = 3
+	cfg := net.Config
+	x := make([]float32, n*cfg.InChannels*cfg.Height*cfg.Width)
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	labels := []int32{0, 3, int32(cfg.Classes - 1)}
+	logits := hostRun(p, func(k string) []float32 { t, _ := sd.Get(k); return t.Data }, x, n, nil)
+	var loss float64
+	for s := range n {
+		z := logits[s*cfg.Classes : (s+1)*cfg.Classes]
+		m := math.Inf(-1)
+		for _, v := range z {
+			m = math.Max(m, float64(v))
+		}
+		var e float64
+		for _, v := range z {
+			e += math.Exp(float64(v) - m)
+		}
+		loss += (m + math.Log(e) - float64(z[labels[s]])) / n
+	}
+	prob := &backend.Problem{Net: net, Center: sd, BatchSize: n,
+		Data: []*backend.Data{{Name: "x", N: n, C: cfg.InChannels, H: cfg.Height, W: cfg.Width, X: x, Y: labels}}}
+	ev, err := cpu.New(prob, &cpu.Options{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []float64
+	if err := ev.Evaluate(context.Background(), []backend.Coord{{}}, func(_ int, v []float64) { want = v }); err != nil {
+		t.Fatal(err)
+	}
+	if d := math.Abs(loss - want[0]); !(d <= 1e-4*math.Max(1, want[0])) {
+		t.Errorf("plan on the host: loss %.7g, CPU backend %.7g", loss, want[0])
 	}
 }
 

@@ -36,9 +36,11 @@ const ExportAdvice = "torch.onnx.export(model.eval(), x, FILE, training=torch.on
 // is the batch, whatever the export fixed it to; other dimensions the
 // export left dynamic come from cfg), or flattened images N x F, and give
 // one output, the logits N x classes. Its nodes must map onto nets' ops:
-// Conv (one group, square kernel, equal strides and pads, no dilation),
-// BatchNormalization (eval mode, eps 1e-5), Relu, Add of two computed
-// values, MaxPool (square, padded by at most half its window) and
+// Conv (grouped or not, square kernel, equal strides and pads, no
+// dilation), BatchNormalization (eval mode), Relu, Clip to constants
+// (ReLU6), Sigmoid, HardSigmoid and HardSwish as PyTorch's, Add of two
+// computed values, Mul of two (SiLU) or of a map by a per-channel scale
+// (squeeze-and-excitation), MaxPool (square, padded by at most half its window) and
 // AveragePool (square, unpadded), GlobalAveragePool or
 // ReduceMean over H and W, Gemm as nn.Linear exports it, Concat of
 // channels, and the reshaping a view, flatten or squeeze exports (with
@@ -248,7 +250,7 @@ func (l *lowering) shapeOf(n *Node) {
 func (l *lowering) lower(n *Node, flows []flowing) {
 	c := &opCtx{n: n, opset: l.g.Opset}
 	x := flows[0]
-	if x.flat && !slices.Contains([]string{"Gemm", "Relu", "Identity", "Dropout", "LogSoftmax"}, n.OpType) {
+	if x.flat && !slices.Contains([]string{"Gemm", "Relu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "Mul", "Identity", "Dropout", "LogSoftmax"}, n.OpType) {
 		l.problem(n, "reads a flattened feature map; the engines keep it as a map, so only Gemm and element-wise ops may read it")
 		return
 	}
@@ -264,6 +266,16 @@ func (l *lowering) lower(n *Node, flows []flowing) {
 		same()
 	case "Relu":
 		l.op(n, x, nets.Op{Kind: nets.ReLU, In: []int{x.v}})
+	case "Sigmoid":
+		l.op(n, x, nets.Op{Kind: nets.Sigmoid, In: []int{x.v}})
+	case "HardSwish":
+		l.op(n, x, nets.Op{Kind: nets.HardSwish, In: []int{x.v}})
+	case "HardSigmoid":
+		l.hardSigmoid(n, c, x)
+	case "Clip":
+		l.clip(n, c, x)
+	case "Mul":
+		l.mul(n, flows)
 	case "Add", "Sum":
 		if len(flows) != 2 || len(n.Inputs) != 2 {
 			l.problem(n, "adds a constant (a bias outside a convolution or Gemm?); the engines add two computed values")
@@ -455,13 +467,14 @@ func (l *lowering) conv(n *Node, c *opCtx, x flowing) {
 	if !ok {
 		return
 	}
-	if group, _ := c.int("group", 1); group != 1 {
-		l.problem(n, "a grouped convolution (%d groups); the engines run one group", group)
+	group, err := c.int("group", 1)
+	inC, _, _ := l.b.Shape(x.v)
+	if err != nil || group < 1 || int64(inC)%group != 0 {
+		l.problem(n, "%d groups for %d input channels", group, inC)
 		return
 	}
-	inC, _, _ := l.b.Shape(x.v)
-	if len(w.Shape) != 4 || w.Shape[1] != inC || w.Shape[2] != w.Shape[3] {
-		l.problem(n, "weight %s of shape %v for %d input channels", wName, w.Shape, inC)
+	if len(w.Shape) != 4 || w.Shape[1]*int(group) != inC || w.Shape[0]%int(group) != 0 || w.Shape[2] != w.Shape[3] {
+		l.problem(n, "weight %s of shape %v for %d input channels in %d groups", wName, w.Shape, inC, group)
 		return
 	}
 	k, s, p, ok := l.window(n, c, int64(w.Shape[2]))
@@ -486,21 +499,22 @@ func (l *lowering) conv(n *Node, c *opCtx, x flowing) {
 		params = append(params, nets.Param{Name: bName, Shape: b.Shape, Kind: nets.Weight})
 	}
 	l.addGroup(params...)
-	l.op(n, x, nets.Op{Kind: nets.Conv, Name: prefix, In: []int{x.v}, Kernel: k, Stride: s, Pad: p, Bias: hasBias, C: w.Shape[0]})
+	op := nets.Op{Kind: nets.Conv, Name: prefix, In: []int{x.v}, Kernel: k, Stride: s, Pad: p, Bias: hasBias, C: w.Shape[0]}
+	if group > 1 {
+		op.Groups = int(group)
+	}
+	l.op(n, x, op)
 }
 
-// bnEps is the epsilon of nets' batch norm, BatchNorm2d's default.
-const bnEps = 1e-5
-
 func (l *lowering) batchNorm(n *Node, c *opCtx, x flowing) {
-	eps, err1 := c.float("epsilon", bnEps)
+	eps, err1 := c.float("epsilon", nets.DefaultEps)
 	training, err2 := c.int("training_mode", 0)
 	if err := errors.Join(err1, err2); err != nil {
 		l.problem(n, "%v", err)
 		return
 	}
-	if math.Abs(float64(eps)-bnEps) > 1e-9 || training != 0 || slices.ContainsFunc(n.Outputs[1:], func(s string) bool { return s != "" }) {
-		l.problem(n, "batch norm with eps %g or in training mode; the engines run eval mode with eps 1e-5", eps)
+	if !(eps > 0) || training != 0 || slices.ContainsFunc(n.Outputs[1:], func(s string) bool { return s != "" }) {
+		l.problem(n, "batch norm with eps %g or in training mode; the engines run eval mode with a positive eps", eps)
 		return
 	}
 	ch, _, _ := l.b.Shape(x.v)
@@ -524,7 +538,77 @@ func (l *lowering) batchNorm(n *Node, c *opCtx, x flowing) {
 	}
 	params = append(params, nets.Param{Name: prefix + ".num_batches_tracked", Kind: nets.Buffer})
 	l.addGroup(params...)
-	l.op(n, x, nets.Op{Kind: nets.BatchNorm, Name: prefix, In: []int{x.v}})
+	op := nets.Op{Kind: nets.BatchNorm, Name: prefix, In: []int{x.v}}
+	if eps != nets.DefaultEps {
+		op.Eps = eps
+	}
+	l.op(n, x, op)
+}
+
+// clip lowers Clip with constant bounds (ReLU6, Hardtanh); a bound left
+// out is infinite.
+func (l *lowering) clip(n *Node, c *opCtx, x flowing) {
+	lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
+	var err error
+	if l.g.Opset < 11 {
+		lo, err = c.float("min", lo)
+		if err == nil {
+			hi, err = c.float("max", hi)
+		}
+	} else {
+		for i, bound := range []*float32{&lo, &hi} {
+			if i+1 >= len(n.Inputs) || n.Inputs[i+1] == "" {
+				continue
+			}
+			t, ok := l.consts[n.Inputs[i+1]]
+			if !ok {
+				l.problem(n, "Clip with a bound computed from data; the engines clip to constants")
+				return
+			}
+			v, e := scalar(t)
+			*bound, err = float32(v), errors.Join(err, e)
+		}
+	}
+	if err != nil || !(lo <= hi) {
+		l.problem(n, "Clip to [%g, %g]: %v", lo, hi, err)
+		return
+	}
+	l.op(n, x, nets.Op{Kind: nets.Clip, In: []int{x.v}, Lo: lo, Hi: hi})
+}
+
+// hardSigmoid lowers PyTorch's hardsigmoid, which exports as HardSigmoid
+// with alpha 1/6 and beta 1/2; the engines compute PyTorch's form of it.
+func (l *lowering) hardSigmoid(n *Node, c *opCtx, x flowing) {
+	alpha, err1 := c.float("alpha", 0.2)
+	beta, err2 := c.float("beta", 0.5)
+	if errors.Join(err1, err2) != nil || alpha != float32(1.0/6) || beta != 0.5 {
+		l.problem(n, "HardSigmoid with alpha %g and beta %g; the engines run PyTorch's hardsigmoid (alpha 1/6, beta 1/2)", alpha, beta)
+		return
+	}
+	l.op(n, x, nets.Op{Kind: nets.HardSigmoid, In: []int{x.v}})
+}
+
+// mul lowers the product of two computed values of one shape (SiLU's
+// x·sigmoid(x)) or of a map and a per-channel scale N x C x 1 x 1
+// (squeeze-and-excitation), the scale going second.
+func (l *lowering) mul(n *Node, flows []flowing) {
+	if len(flows) != 2 || len(n.Inputs) != 2 {
+		l.problem(n, "multiplies by a constant; the engines multiply two computed values")
+		return
+	}
+	a, b := flows[0], flows[1]
+	sa, sb := l.shape3(a), l.shape3(b)
+	if sa[1]*sa[2] < sb[1]*sb[2] {
+		a, b, sa, sb = b, a, sb, sa
+	}
+	switch {
+	case sa == sb && a.rank == b.rank:
+	case a.rank == 4 && b.rank == 4 && sb == [3]int{sa[0], 1, 1}:
+	default:
+		l.problem(n, "multiplies values of shapes %v and %v; the engines multiply equal shapes, or a map by a per-channel scale", sa, sb)
+		return
+	}
+	l.op(n, a, nets.Op{Kind: nets.Mul, In: []int{a.v, b.v}})
 }
 
 func (l *lowering) pool(n *Node, c *opCtx, x flowing) {
@@ -747,9 +831,9 @@ func (l *lowering) finish() (*nets.Net, *nets.StateDict, error) {
 
 // lowerable lists the op types the lowering maps onto nets' ops (with
 // some settings) or folds away.
-var lowerable = []string{"Add", "AveragePool", "BatchNormalization", "Concat", "Constant", "Conv", "Dropout",
-	"Flatten", "Gather", "Gemm", "GlobalAveragePool", "Identity", "LogSoftmax", "MaxPool", "Pad",
-	"ReduceMean", "Relu", "Reshape", "Shape", "Squeeze", "Sum", "Unsqueeze"}
+var lowerable = []string{"Add", "AveragePool", "BatchNormalization", "Clip", "Concat", "Constant", "Conv", "Dropout",
+	"Flatten", "Gather", "Gemm", "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LogSoftmax", "MaxPool",
+	"Mul", "Pad", "ReduceMean", "Relu", "Reshape", "Shape", "Sigmoid", "Squeeze", "Sum", "Unsqueeze"}
 
 // otherOpTypes adds to the problems, which name the first node that does
 // not lower on each path, the op types of the graph that never lower, so
