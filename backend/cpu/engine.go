@@ -399,20 +399,20 @@ func (w *worker) run(st *step, n int) {
 		if o.Bias {
 			bias = w.param(o.Name + ".bias")
 		}
-		epilogue(out, o.C, n*o.H*o.W, bias, scale, shift, st.relu)
+		epilogue(out, o.C, n*o.H*o.W, bias, scale, shift, st.clamp)
 	case nets.Linear:
 		w.linear(st, x, out, n)
-		epilogue(out, o.C, n, w.param(o.Name+".bias"), scale, shift, st.relu)
+		epilogue(out, o.C, n, w.param(o.Name+".bias"), scale, shift, st.clamp)
 	case nets.BatchNorm:
 		copy(out, x[:len(out)])
-		epilogue(out, o.C, n*o.H*o.W, nil, w.scale[o.Name], w.shift[o.Name], st.relu)
+		epilogue(out, o.C, n*o.H*o.W, nil, w.scale[o.Name], w.shift[o.Name], st.clamp)
 	case nets.ReLU:
 		copy(out, x[:len(out)])
-		epilogue(out, o.C, n*o.H*o.W, nil, nil, nil, true)
+		epilogue(out, o.C, n*o.H*o.W, nil, nil, nil, &relu)
 	case nets.Add:
 		addTo(out, x[:len(out)], w.slots[st.in[1]][:len(out)])
-		if st.relu {
-			epilogue(out, o.C, n*o.H*o.W, nil, nil, nil, true)
+		if st.clamp != nil {
+			epilogue(out, o.C, n*o.H*o.W, nil, nil, nil, st.clamp)
 		}
 	case nets.MaxPool:
 		maxPool(out, x, st.inC[0]*n, st.inH, st.inW, o.Kernel, o.Stride, o.Pad, o.H, o.W)

@@ -117,11 +117,17 @@ func abs(a int) int {
 	return a
 }
 
+// clamp is the bounds of a ReLU, [0, +Inf], or of a Clip.
+type clamp struct{ lo, hi float32 }
+
+var relu = clamp{0, float32(math.Inf(1))}
+
 // epilogue applies, in place to each of the c rows of x (each rowLen long),
 // the conv or linear bias, then the batch norm's y = x·scale + shift, then
-// a ReLU, in one pass; nil slices and relu=false skip a stage.
-func epilogue(x []float32, c, rowLen int, bias, scale, shift []float32, relu bool) {
-	if bias == nil && scale == nil && !relu {
+// a ReLU or Clip, in one pass; nil slices and a nil clamp skip a stage.
+// NaN passes the clamp, as in PyTorch.
+func epilogue(x []float32, c, rowLen int, bias, scale, shift []float32, cl *clamp) {
+	if bias == nil && scale == nil && cl == nil {
 		return
 	}
 	for ch := range c {
@@ -134,13 +140,18 @@ func epilogue(x []float32, c, rowLen int, bias, scale, shift []float32, relu boo
 		}
 		row := x[ch*rowLen:][:rowLen]
 		switch {
-		case relu && a == 1 && b == 0:
+		case cl == &relu && a == 1 && b == 0:
 			for i, v := range row {
 				row[i] = max(v, 0)
 			}
-		case relu:
+		case cl == &relu:
 			for i, v := range row {
 				row[i] = max(v*a+b, 0)
+			}
+		case cl != nil:
+			lo, hi := cl.lo, cl.hi
+			for i, v := range row {
+				row[i] = min(max(v*a+b, lo), hi)
 			}
 		default:
 			for i, v := range row {
@@ -266,12 +277,7 @@ func activate(dst, x []float32, o *nets.Op) {
 	case nets.Clip:
 		lo, hi := o.Lo, o.Hi
 		for i, v := range x {
-			if v < lo {
-				v = lo
-			} else if v > hi {
-				v = hi
-			}
-			dst[i] = v
+			dst[i] = min(max(v, lo), hi)
 		}
 	case nets.Sigmoid:
 		for i, v := range x {
@@ -314,29 +320,81 @@ func mulTo(dst, a, b []float32, each int) {
 // depthwise computes a depthwise convolution (one input and one output
 // channel per group) of planes h×w into oh×ow planes: plane p uses the
 // k×k filter of channel p/n (planes are channel-major, n per channel).
+// Each output is summed over its taps in filter order, the ones outside
+// the input skipped, in a register: pixels whose window lies inside the
+// input take every tap at fixed offsets, the others check each.
 func depthwise(dst, x, weight []float32, planes, h, w, k, stride, pad, oh, ow, n int) {
+	offs := make([]int, k*k)
+	for ky := range k {
+		for kx := range k {
+			offs[ky*k+kx] = ky*w + kx
+		}
+	}
+	// Output columns [x0, x1) have windows inside the input's columns.
+	x0 := min(ow, (pad+stride-1)/stride)
+	x1 := x0
+	if last := w - k + pad; last >= 0 {
+		x1 = max(x0, min(ow, last/stride+1))
+	}
 	for p := range planes {
 		f := weight[(p/n)*k*k:][:k*k]
 		src := x[p*h*w:][:h*w]
 		out := dst[p*oh*ow:][:oh*ow]
-		clear(out)
-		for ky := range k {
-			for oy := range oh {
-				iy := oy*stride - pad + ky
-				if iy < 0 || iy >= h {
-					continue
+		for oy := range oh {
+			iy := oy*stride - pad
+			orow := out[oy*ow:][:ow]
+			if iy < 0 || iy+k > h {
+				depthwiseEdge(orow, src, f, 0, ow, iy, h, w, k, stride, pad)
+				continue
+			}
+			depthwiseEdge(orow, src, f, 0, x0, iy, h, w, k, stride, pad)
+			if k == 3 {
+				f0, f1, f2, f3, f4, f5, f6, f7, f8 := f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8]
+				r0, r1, r2 := src[iy*w:][:w], src[(iy+1)*w:][:w], src[(iy+2)*w:][:w]
+				for ox := x0; ox < x1; ox++ {
+					ix := ox*stride - pad
+					a, b, c := r0[ix:ix+3], r1[ix:ix+3], r2[ix:ix+3]
+					var s float32
+					s += f0 * a[0]
+					s += f1 * a[1]
+					s += f2 * a[2]
+					s += f3 * b[0]
+					s += f4 * b[1]
+					s += f5 * b[2]
+					s += f6 * c[0]
+					s += f7 * c[1]
+					s += f8 * c[2]
+					orow[ox] = s
 				}
-				row := src[iy*w:][:w]
-				orow := out[oy*ow:][:ow]
-				for kx := range k {
-					c := f[ky*k+kx]
-					// ix = ox·stride - pad + kx within [0, w).
-					lo, hi := inside(ow, w, stride, pad-kx)
-					for ox := lo; ox < hi; ox++ {
-						orow[ox] += c * row[ox*stride-pad+kx]
+			} else {
+				for ox := x0; ox < x1; ox++ {
+					win := src[iy*w+ox*stride-pad:]
+					var s float32
+					for t, off := range offs {
+						s += f[t] * win[off]
 					}
+					orow[ox] = s
 				}
 			}
+			depthwiseEdge(orow, src, f, x1, ow, iy, h, w, k, stride, pad)
 		}
+	}
+}
+
+// depthwiseEdge computes output columns [lo, hi) of the output row whose
+// window starts at input row iy, skipping taps outside the input.
+func depthwiseEdge(orow, src, f []float32, lo, hi, iy, h, w, k, stride, pad int) {
+	ky0, ky1 := max(0, -iy), min(k, h-iy)
+	for ox := lo; ox < hi; ox++ {
+		ix := ox*stride - pad
+		kx0, kx1 := max(0, -ix), min(k, w-ix)
+		var s float32
+		for ky := ky0; ky < ky1; ky++ {
+			row, fr := src[(iy+ky)*w:][:w], f[ky*k:][:k]
+			for kx := kx0; kx < kx1; kx++ {
+				s += fr[kx] * row[ix+kx]
+			}
+		}
+		orow[ox] = s
 	}
 }

@@ -58,3 +58,58 @@ func TestIm2colMatchesDefinition(t *testing.T) {
 		}
 	}
 }
+
+// The depthwise convolution is its definition, to the bit (each output
+// summed over its taps in filter order), for every kernel size, stride
+// and padding PyTorch allows, on maps down to 1x1, stale output overwritten.
+func TestDepthwiseMatchesDefinition(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(2, 3))
+	for k := 1; k <= 5; k++ {
+		for stride := 1; stride <= 3; stride++ {
+			for pad := 0; 2*pad <= k; pad++ {
+				for _, hw := range [][2]int{{1, 1}, {2, 3}, {5, 4}, {9, 7}} {
+					h, w := hw[0], hw[1]
+					oh, ow := (h+2*pad-k)/stride+1, (w+2*pad-k)/stride+1
+					if h+2*pad < k || w+2*pad < k {
+						continue
+					}
+					const c, n = 3, 2
+					x := make([]float32, c*n*h*w)
+					f := make([]float32, c*k*k)
+					for i := range x {
+						x[i] = float32(rng.NormFloat64())
+					}
+					for i := range f {
+						f[i] = float32(rng.NormFloat64())
+					}
+					want := make([]float32, c*n*oh*ow)
+					for p := range c * n {
+						for oy := range oh {
+							for ox := range ow {
+								var s float32
+								for ky := range k {
+									for kx := range k {
+										iy, ix := oy*stride-pad+ky, ox*stride-pad+kx
+										if iy >= 0 && iy < h && ix >= 0 && ix < w {
+											s += f[(p/n)*k*k+ky*k+kx] * x[(p*h+iy)*w+ix]
+										}
+									}
+								}
+								want[(p*oh+oy)*ow+ox] = s
+							}
+						}
+					}
+					got := make([]float32, len(want))
+					for i := range got {
+						got[i] = 99
+					}
+					depthwise(got, x, f, c*n, h, w, k, stride, pad, oh, ow, n)
+					if !slices.Equal(got, want) {
+						t.Errorf("k %d, stride %d, pad %d, %dx%d: differs from the definition", k, stride, pad, h, w)
+					}
+				}
+			}
+		}
+	}
+}

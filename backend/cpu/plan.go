@@ -7,8 +7,9 @@ import (
 
 // step is one kernel call of a compiled forward pass. Conv and Linear steps
 // carry an epilogue: the bias, a following eval-mode batch norm and a
-// ReLU are applied to the GEMM's output rows instead of in separate passes,
-// which is what lets BN be folded into a per-channel scale and shift.
+// ReLU or Clip are applied to the GEMM's output rows instead of in
+// separate passes, which is what lets BN be folded into a per-channel
+// scale and shift.
 type step struct {
 	op  nets.Op
 	in  []int // slots of the inputs
@@ -19,7 +20,7 @@ type step struct {
 	inH1, inW1 int
 	out        int    // slot of the output
 	bn         string // name of a batch norm applied after the op, or ""
-	relu       bool   // whether a ReLU follows
+	clamp      *clamp // a ReLU or Clip that follows, or nil
 }
 
 // plan is a forward pass compiled for the CPU: fused steps and a static
@@ -33,7 +34,8 @@ type plan struct {
 	classes               int
 }
 
-// compile fuses conv/linear + BN + ReLU chains, BN + ReLU and add + ReLU,
+// compile fuses conv/linear + BN + ReLU (or Clip) chains, BN + ReLU and
+// add + ReLU,
 // then assigns buffers so that a value's buffer is reused once its last
 // reader has run.
 func compile(n *nets.Net) *plan {
@@ -58,9 +60,14 @@ func compile(n *nets.Net) *plan {
 			}
 			fallthrough
 		case nets.BatchNorm, nets.Add:
-			if onlyReaderIs(v, i+1, nets.ReLU) {
+			switch {
+			case onlyReaderIs(v, i+1, nets.ReLU):
 				i++
-				st.relu = true
+				st.clamp = &relu
+				v = i + 1
+			case onlyReaderIs(v, i+1, nets.Clip):
+				i++
+				st.clamp = &clamp{ops[i].Lo, ops[i].Hi}
 				v = i + 1
 			}
 		}
