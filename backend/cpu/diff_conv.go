@@ -83,47 +83,104 @@ func columns(buf, x []float32, ci [3]int, o *nets.Op) []float32 {
 	return cols
 }
 
-// convForward: y = W∗x + b; Ry = W∗Rx + V∗x + Vb.
+// convGroups describes the groups of convolution o on inputs ci: each is
+// the convolution op of its in channels of every sample to its op.C
+// output channels, gIn, gOut and gW floats into a sample's input, output
+// and the weights apart. A convolution of one group is its only group.
+type convGroups struct {
+	op            nets.Op
+	in            [3]int
+	n             int
+	gIn, gOut, gW int
+	inSz, outSz   int
+	kk, hw        int
+}
+
+func groupsOf(o *nets.Op, ci [3]int) convGroups {
+	n := o.Group()
+	op := *o
+	op.C, op.Groups = o.C/n, 0
+	in := [3]int{ci[0] / n, ci[1], ci[2]}
+	kk, hw := in[0]*o.Kernel*o.Kernel, o.H*o.W
+	return convGroups{op: op, in: in, n: n, gIn: in[0] * ci[1] * ci[2], gOut: op.C * hw, gW: op.C * kk,
+		inSz: ci[0] * ci[1] * ci[2], outSz: o.C * hw, kk: kk, hw: hw}
+}
+
+// sample returns group j of sample s of values x laid out as the inputs
+// (in) or the outputs; nil for nil.
+func (c *convGroups) sample(x []float32, s, j int, in bool) []float32 {
+	if in {
+		return span32(x, s*c.inSz+j*c.gIn, s*c.inSz+(j+1)*c.gIn)
+	}
+	return span32(x, s*c.outSz+j*c.gOut, s*c.outSz+(j+1)*c.gOut)
+}
+
+// weights returns group j's part of a weight (w true) or bias; nil for
+// none (nil or empty: a part's sums for a bias the convolution lacks).
+func (c *convGroups) weights(x []float32, j int, w bool) []float32 {
+	if len(x) == 0 {
+		return nil
+	}
+	if w {
+		return span32(x, j*c.gW, (j+1)*c.gW)
+	}
+	return span32(x, j*c.op.C, (j+1)*c.op.C)
+}
+
+// convForward: y = W∗x + b; Ry = W∗Rx + V∗x + Vb, group by group.
 func (t *tape) convForward(d *Differentiator, o *nets.Op, ci [3]int, w, v, x, y, rx, ry []float32) {
-	kk, hw := ci[0]*o.Kernel*o.Kernel, o.H*o.W
-	inSz, outSz := ci[0]*ci[1]*ci[2], o.C*hw
+	c := groupsOf(o, ci)
+	og, kk, hw := &c.op, c.kk, c.hw
 	W, B := d.param(w, o.Name+".weight"), d.param(w, o.Name+".bias")
 	VW, VB := d.param(v, o.Name+".weight"), d.param(v, o.Name+".bias")
 	dataTangent := ry != nil && o.In[0] != 0 // the data's tangent is zero
 	t.eachPart(func(p *convPart, lo, hi int) {
 		for s := lo; s < hi; s++ {
-			cols := columns(p.cols, x[s*inSz:(s+1)*inSz], ci, o)
-			ys := y[s*outSz : (s+1)*outSz]
-			d.gemm(false, false, o.C, hw, kk, W, kk, cols, hw, 0, ys, hw)
-			addBias(ys, B, hw)
-			if ry == nil {
-				continue
+			for j := range c.n {
+				Wj := c.weights(W, j, true)
+				cols := columns(p.cols, c.sample(x, s, j, true), c.in, og)
+				ys := c.sample(y, s, j, false)
+				d.gemm(false, false, og.C, hw, kk, Wj, kk, cols, hw, 0, ys, hw)
+				addBias(ys, c.weights(B, j, false), hw)
+				if ry == nil {
+					continue
+				}
+				rys := c.sample(ry, s, j, false)
+				beta := float32(0)
+				if dataTangent {
+					rcols := columns(p.rcols, c.sample(rx, s, j, true), c.in, og)
+					d.gemm(false, false, og.C, hw, kk, Wj, kk, rcols, hw, 0, rys, hw)
+					beta = 1
+				}
+				d.gemm(false, false, og.C, hw, kk, c.weights(VW, j, true), kk, cols, hw, beta, rys, hw)
+				addBias(rys, c.weights(VB, j, false), hw)
 			}
-			rys := ry[s*outSz : (s+1)*outSz]
-			beta := float32(0)
-			if dataTangent {
-				rcols := columns(p.rcols, rx[s*inSz:(s+1)*inSz], ci, o)
-				d.gemm(false, false, o.C, hw, kk, W, kk, rcols, hw, 0, rys, hw)
-				beta = 1
-			}
-			d.gemm(false, false, o.C, hw, kk, VW, kk, cols, hw, beta, rys, hw)
-			addBias(rys, VB, hw)
 		}
 	})
 }
 
 // convBackward: gW += gy·colsᵀ, gb += Σgy, gx += col2im(Wᵀ·gy); and
-// RgW += Rgy·colsᵀ + gy·Rcolsᵀ, Rgb += ΣRgy, Rgx += col2im(Wᵀ·Rgy + Vᵀ·gy).
+// RgW += Rgy·colsᵀ + gy·Rcolsᵀ, Rgb += ΣRgy, Rgx += col2im(Wᵀ·Rgy + Vᵀ·gy),
+// group by group.
 func (t *tape) convBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r, x, rx, gy, rgy, gx, rgx []float32) {
-	kk, hw := ci[0]*o.Kernel*o.Kernel, o.H*o.W
-	inSz, outSz := ci[0]*ci[1]*ci[2], o.C*hw
+	c := groupsOf(o, ci)
+	og, kk, hw := &c.op, c.kk, c.hw
 	W, VW := d.param(w, o.Name+".weight"), d.param(v, o.Name+".weight")
 	GW, GB := d.param(g, o.Name+".weight"), d.param(g, o.Name+".bias")
 	RW, RB := d.param(r, o.Name+".weight"), d.param(r, o.Name+".bias")
 	dataTangent := rgy != nil && o.In[0] != 0
-	var fW, fV []float32
+	var fW, fV []float32 // each group's flipped weights, one after the other
 	if gx != nil {
-		fW, fV = flipped(t.flipW, W, o, ci), flipped(t.flipV, VW, o, ci)
+		for j := range c.n {
+			fW = flipped(t.flipW[j*c.gW:], c.weights(W, j, true), og, c.in)
+			fV = flipped(t.flipV[j*c.gW:], c.weights(VW, j, true), og, c.in)
+		}
+		if fW != nil {
+			fW = t.flipW[:c.n*c.gW]
+		}
+		if fV != nil {
+			fV = t.flipV[:c.n*c.gW]
+		}
 	}
 	t.eachPart(func(p *convPart, lo, hi int) {
 		gw, gb, rw, rb := p.gw[:len(GW)], p.gb[:len(GB)], p.rw[:len(RW)], p.rb[:len(RB)]
@@ -132,27 +189,31 @@ func (t *tape) convBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r
 		clear(rw)
 		clear(rb)
 		for s := lo; s < hi; s++ {
-			cols := columns(p.cols, x[s*inSz:(s+1)*inSz], ci, o)
-			gys := gy[s*outSz : (s+1)*outSz]
-			if GW != nil { // nil when only H·v is wanted
-				d.gemm(false, true, o.C, kk, hw, gys, hw, cols, hw, 1, gw, kk)
-				sumRows(gb, gys, hw)
-			}
-			if gx != nil {
-				transposedConv(d, o, ci, W, gys, nil, nil, fW, nil, p.gcols, nil, gx[s*inSz:(s+1)*inSz])
-			}
-			if rgy == nil {
-				continue
-			}
-			rgys := rgy[s*outSz : (s+1)*outSz]
-			d.gemm(false, true, o.C, kk, hw, rgys, hw, cols, hw, 1, rw, kk)
-			if dataTangent {
-				rcols := columns(p.rcols, rx[s*inSz:(s+1)*inSz], ci, o)
-				d.gemm(false, true, o.C, kk, hw, gys, hw, rcols, hw, 1, rw, kk)
-			}
-			sumRows(rb, rgys, hw)
-			if rgx != nil {
-				transposedConv(d, o, ci, W, rgys, VW, gys, fW, fV, p.gcols, p.rcols, rgx[s*inSz:(s+1)*inSz])
+			for j := range c.n {
+				Wj, gxs := c.weights(W, j, true), c.sample(gx, s, j, true)
+				fWj, fVj := c.weights(fW, j, true), c.weights(fV, j, true)
+				cols := columns(p.cols, c.sample(x, s, j, true), c.in, og)
+				gys := c.sample(gy, s, j, false)
+				if GW != nil { // nil when only H·v is wanted
+					d.gemm(false, true, og.C, kk, hw, gys, hw, cols, hw, 1, c.weights(gw, j, true), kk)
+					sumRows(c.weights(gb, j, false), gys, hw)
+				}
+				if gx != nil {
+					transposedConv(d, og, c.in, Wj, gys, nil, nil, fWj, nil, p.gcols, nil, gxs)
+				}
+				if rgy == nil {
+					continue
+				}
+				rgys := c.sample(rgy, s, j, false)
+				d.gemm(false, true, og.C, kk, hw, rgys, hw, cols, hw, 1, c.weights(rw, j, true), kk)
+				if dataTangent {
+					rcols := columns(p.rcols, c.sample(rx, s, j, true), c.in, og)
+					d.gemm(false, true, og.C, kk, hw, gys, hw, rcols, hw, 1, c.weights(rw, j, true), kk)
+				}
+				sumRows(c.weights(rb, j, false), rgys, hw)
+				if rgx != nil {
+					transposedConv(d, og, c.in, Wj, rgys, c.weights(VW, j, true), gys, fWj, fVj, p.gcols, p.rcols, c.sample(rgx, s, j, true))
+				}
 			}
 		}
 	})

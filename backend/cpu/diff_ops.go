@@ -182,9 +182,8 @@ func (d *Differentiator) param(x []float32, name string) []float32 {
 // o: an op they skipped would give a wrong gradient, not an error.
 func diffSupported(o *nets.Op) bool {
 	switch o.Kind {
-	case nets.Conv:
-		return o.Group() == 1
-	case nets.Linear, nets.BatchNorm, nets.ReLU, nets.Add, nets.MaxPool, nets.AvgPool, nets.GlobalAvgPool, nets.Concat:
+	case nets.Conv, nets.Linear, nets.BatchNorm, nets.ReLU, nets.Add, nets.MaxPool, nets.AvgPool, nets.GlobalAvgPool, nets.Concat,
+		nets.Clip, nets.Sigmoid, nets.HardSigmoid, nets.HardSwish, nets.Mul:
 		return true
 	}
 	return false
@@ -234,6 +233,15 @@ func (t *tape) forward(d *Differentiator, i int, w, v []float32) {
 		if v != nil {
 			t.concat(d, o, out, true)
 		}
+	case nets.Clip, nets.Sigmoid, nets.HardSigmoid, nets.HardSwish:
+		t.split(len(y), func(lo, hi int) {
+			activationForward(o, y[lo:hi], x[lo:hi], span32(ry, lo, hi), span32(rx, lo, hi))
+		})
+	case nets.Mul:
+		b, rb := t.vals[o.In[1]][:n*d.sizes[o.In[1]]], t.rvals[o.In[1]]
+		t.split(len(b), func(lo, hi int) {
+			mulForward(y, x, b, ry, rx, rb, len(y)/len(b), lo, hi)
+		})
 	}
 }
 
@@ -302,6 +310,30 @@ func (t *tape) backward(d *Differentiator, i int, w, v, g, r []float32) {
 		}
 	case nets.Concat:
 		t.concatBackward(d, o, out, gy, rgy)
+	case nets.Clip, nets.Sigmoid, nets.HardSigmoid, nets.HardSwish:
+		if gx == nil {
+			return
+		}
+		y := t.vals[out]
+		t.split(len(gx), func(lo, hi int) {
+			activationBackward(o, gx[lo:hi], gy[lo:hi], x[lo:hi], y[lo:hi], span32(rx, lo, hi), span32(rgx, lo, hi), span32(rgy, lo, hi))
+		})
+	case nets.Mul:
+		bv := o.In[1]
+		b := t.vals[bv][:n*d.sizes[bv]]
+		var gb, rb, rgb []float32
+		if bv > 0 {
+			gb = t.grads[bv]
+		}
+		if v != nil {
+			rb = t.rvals[bv]
+			if bv > 0 {
+				rgb = t.rgrs[bv]
+			}
+		}
+		t.split(len(b), func(lo, hi int) {
+			mulBackward(gx, gb, gy, x, b, rx, rb, rgx, rgb, rgy, len(gy)/len(b), lo, hi)
+		})
 	}
 }
 

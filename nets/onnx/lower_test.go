@@ -122,7 +122,7 @@ func TestLoweredNetComputesPyTorchsLoss(t *testing.T) {
 		ops  []nets.OpKind // kinds the lowered net must have
 	}{
 		{"mixed", []nets.OpKind{nets.MaxPool, nets.AvgPool, nets.Concat, nets.Linear}},
-		{"mobile", []nets.OpKind{nets.Clip, nets.Sigmoid, nets.HardSigmoid, nets.Mul, nets.GlobalAvgPool}},
+		{"mobile", []nets.OpKind{nets.Clip, nets.Sigmoid, nets.HardSigmoid, nets.HardSwish, nets.Mul, nets.GlobalAvgPool}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
