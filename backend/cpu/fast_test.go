@@ -163,3 +163,70 @@ func TestFastEngineTakesWideBorders(t *testing.T) {
 	}
 	backendtest.Compare(t, coords, evaluate(t, fast, coords), evaluate(t, generic, coords))
 }
+
+// The micro-kernel engine runs mobile networks' ops as the generic engine
+// does: depthwise convolutions (strided, 5x5, with batch norm and ReLU6
+// or ReLU fused, with a bias), hard-swish, squeeze-and-excitation (SiLU
+// on a 1x1 value, hard-sigmoid, a per-channel product), a sigmoid gate
+// and a Clip standing alone.
+func TestFastEngineRunsMobileOps(t *testing.T) {
+	t.Parallel()
+	if fastKernels == nil {
+		t.Skip("no micro-kernels on this machine")
+	}
+	b := nets.NewBuilder("mobile", nets.Config{InChannels: 3, Height: 16, Width: 16, Classes: 5})
+	conv := func(name string, in, c, k, s, p, groups int, bias bool) int {
+		ci, _, _ := b.Shape(in)
+		b.Param(name+".weight", nets.Weight, c, ci/max(groups, 1), k, k)
+		if bias {
+			b.Param(name+".bias", nets.Weight, c)
+		}
+		return b.Op(nets.Op{Kind: nets.Conv, Name: name, In: []int{in}, C: c, Kernel: k, Stride: s, Pad: p, Groups: groups, Bias: bias})
+	}
+	bn := func(name string, in int, eps float32) int {
+		c, _, _ := b.Shape(in)
+		for _, s := range []string{".weight", ".bias"} {
+			b.Param(name+s, nets.Weight, c)
+		}
+		for _, s := range []string{".running_mean", ".running_var"} {
+			b.Param(name+s, nets.Buffer, c)
+		}
+		return b.Op(nets.Op{Kind: nets.BatchNorm, Name: name, In: []int{in}, Eps: eps})
+	}
+	op := func(k nets.OpKind, in ...int) int { return b.Op(nets.Op{Kind: k, In: in}) }
+	clip := func(in int, lo, hi float32) int { return b.Op(nets.Op{Kind: nets.Clip, In: []int{in}, Lo: lo, Hi: hi}) }
+
+	x := op(nets.HardSwish, bn("bn0", conv("stem", 0, 16, 3, 1, 1, 1, false), 1e-3))
+	x = clip(bn("bn1", conv("dw1", x, 16, 3, 2, 1, 16, false), 1e-3), 0, 6)
+	s := conv("se1", op(nets.GlobalAvgPool, x), 8, 1, 1, 0, 1, true)
+	s = op(nets.Mul, s, op(nets.Sigmoid, s))
+	s = op(nets.HardSigmoid, conv("se2", s, 16, 1, 1, 0, 1, true))
+	x = op(nets.Mul, x, s)
+	x = conv("pw", x, 24, 1, 1, 0, 1, false)
+	x = op(nets.ReLU, conv("dw2", x, 24, 5, 1, 2, 24, true))
+	x = op(nets.Mul, x, op(nets.Sigmoid, x))
+	x = clip(x, -1, 1)
+	x = op(nets.GlobalAvgPool, x)
+	b.Param("fc.weight", nets.Weight, 5, 24)
+	b.Param("fc.bias", nets.Weight, 5)
+	b.Op(nets.Op{Kind: nets.Linear, Name: "fc", In: []int{x}, C: 5})
+	net, err := b.Net()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := backendtest.ProblemFor(net, 7, true)
+	p.BatchSize = 3
+	coords := []backend.Coord{{X: 0, Y: 0}, {X: 0.5, Y: -0.25}, {X: -1, Y: 1}}
+	fast, err := New(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fast.fast == nil {
+		t.Fatal("the micro-kernels do not take the network")
+	}
+	generic, err := New(p, &Options{Generic: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	backendtest.Compare(t, coords, evaluate(t, fast, coords), evaluate(t, generic, coords))
+}

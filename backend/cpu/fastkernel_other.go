@@ -4,3 +4,15 @@ package cpu
 
 // There are no micro-kernels for this architecture yet: the SGEMM engine
 // runs.
+
+// depthwiseUnits computes no channel: the caller's loops compute them all.
+func depthwiseUnits(dst, in, pack, bias []float32, centre int, offs []int64, cp, c int, lo, hi float32) int {
+	return 0
+}
+
+// clampTo sets dst = min(max(src, lo), hi), NaN staying NaN.
+func clampTo(dst, src []float32, lo, hi float32) {
+	for i, v := range src[:len(dst)] {
+		dst[i] = min(max(v, lo), hi)
+	}
+}

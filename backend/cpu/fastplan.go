@@ -60,6 +60,9 @@ const (
 	fAvgPool
 	fGAP
 	fConcat
+	fDepthwise // a depthwise convolution, in Go
+	fAct       // Clip, Sigmoid, HardSigmoid or HardSwish
+	fMul
 )
 
 // fastStep is one step of the fast engine. Conv and Linear steps run the
@@ -71,11 +74,13 @@ type fastStep struct {
 	op   nets.Op
 	bn   string // batch norm folded into a Conv or Linear, or applied by fBN
 	relu bool
-	in   []int // slots
-	inG  []geom
-	res  int // slot of the residual added by a Conv or Linear, or -1
-	out  int
-	outG geom
+	// clamp is a ReLU or Clip ending a depthwise convolution, or nil.
+	clamp *clamp
+	in    []int // slots
+	inG   []geom
+	res   int // slot of the residual added by a Conv or Linear, or -1
+	out   int
+	outG  geom
 
 	// Conv and Linear.
 	same   bool      // stride-1 convolution keeping the size: rows run over whole images
@@ -115,15 +120,24 @@ type fastPlan struct {
 	classes  int
 }
 
-// fastSupported reports whether the fast engine can run op o.
-func fastSupported(o nets.Op) bool {
+// fastSupported reports whether the fast engine can run op o, whose
+// first input has inC channels: dense and depthwise convolutions, not
+// other grouped ones.
+func fastSupported(o nets.Op, inC int) bool {
 	switch o.Kind {
 	case nets.Conv:
-		return o.Pad < o.Kernel && o.Kernel >= 1 && o.Stride >= 1 && o.Group() == 1
-	case nets.BatchNorm, nets.ReLU, nets.Add, nets.MaxPool, nets.AvgPool, nets.GlobalAvgPool, nets.Linear, nets.Concat:
+		return o.Pad < o.Kernel && o.Kernel >= 1 && o.Stride >= 1 && (o.Group() == 1 || depthwiseOp(o, inC))
+	case nets.BatchNorm, nets.ReLU, nets.Add, nets.MaxPool, nets.AvgPool, nets.GlobalAvgPool, nets.Linear, nets.Concat,
+		nets.Clip, nets.Sigmoid, nets.HardSigmoid, nets.HardSwish, nets.Mul:
 		return true
 	}
 	return false
+}
+
+// depthwiseOp reports whether o is a depthwise convolution of inC
+// channels: one input and one output channel per group.
+func depthwiseOp(o nets.Op, inC int) bool {
+	return o.Kind == nets.Conv && o.Group() > 1 && o.Group() == inC && o.C == inC
 }
 
 // compileFast compiles n for the micro-kernels ks with sub samples per pass,
@@ -134,14 +148,20 @@ func compileFast(n *nets.Net, ks *kernelSet, sub int, wino bool) *fastPlan {
 	if ks == nil {
 		return nil
 	}
-	for _, o := range n.Ops {
-		if !fastSupported(o) {
-			return nil
-		}
-	}
 	ops := n.Ops
 	nv := len(ops) + 1
 	cfg := n.Config
+	channels := func(v int) int {
+		if v == 0 {
+			return cfg.InChannels
+		}
+		return ops[v-1].C
+	}
+	for _, o := range ops {
+		if !fastSupported(o, channels(o.In[0])) {
+			return nil
+		}
+	}
 	border := 1
 	for _, o := range ops {
 		if o.Kind == nets.Conv {
@@ -184,10 +204,27 @@ func compileFast(n *nets.Net, ks *kernelSet, sub int, wino bool) *fastPlan {
 		o := ops[i]
 		st := fastStep{op: o, res: -1}
 		v := i + 1
-		switch o.Kind {
-		case nets.Conv, nets.Linear:
+		switch k := o.Kind; {
+		case k == nets.Conv && depthwiseOp(o, channels(o.In[0])):
+			st.kind = fDepthwise
+			if onlyReaderIs(v, i+1, nets.BatchNorm) {
+				i++
+				st.bn = ops[i].Name
+				v = i + 1
+			}
+			switch {
+			case onlyReaderIs(v, i+1, nets.ReLU):
+				i++
+				st.clamp = &relu
+				v = i + 1
+			case onlyReaderIs(v, i+1, nets.Clip):
+				i++
+				st.clamp = &clamp{ops[i].Lo, ops[i].Hi}
+				v = i + 1
+			}
+		case k == nets.Conv, k == nets.Linear:
 			st.kind = fConv
-			if o.Kind == nets.Linear {
+			if k == nets.Linear {
 				st.kind = fLinear
 			}
 			if onlyReaderIs(v, i+1, nets.BatchNorm) {
@@ -200,9 +237,9 @@ func compileFast(n *nets.Net, ks *kernelSet, sub int, wino bool) *fastPlan {
 				st.relu = true
 				v = i + 1
 			}
-		case nets.BatchNorm, nets.Add:
+		case k == nets.BatchNorm, k == nets.Add:
 			st.kind = fBN
-			if o.Kind == nets.Add {
+			if k == nets.Add {
 				st.kind = fAdd
 			} else {
 				st.bn = o.Name
@@ -212,16 +249,20 @@ func compileFast(n *nets.Net, ks *kernelSet, sub int, wino bool) *fastPlan {
 				st.relu = true
 				v = i + 1
 			}
-		case nets.ReLU:
+		case k == nets.ReLU:
 			st.kind = fReLU
-		case nets.MaxPool:
+		case k == nets.MaxPool:
 			st.kind = fMaxPool
-		case nets.AvgPool:
+		case k == nets.AvgPool:
 			st.kind = fAvgPool
-		case nets.GlobalAvgPool:
+		case k == nets.GlobalAvgPool:
 			st.kind = fGAP
-		case nets.Concat:
+		case k == nets.Concat:
 			st.kind = fConcat
+		case k == nets.Clip, k == nets.Sigmoid, k == nets.HardSigmoid, k == nets.HardSwish:
+			st.kind = fAct
+		case k == nets.Mul:
+			st.kind = fMul
 		}
 		fs = append(fs, fused{st: st, inV: o.In, resV: -1, result: v, resultRead: readers[v]})
 	}
@@ -307,9 +348,13 @@ func compileFast(n *nets.Net, ks *kernelSet, sub int, wino bool) *fastPlan {
 		if f.resV >= 0 {
 			st.res = slotOf[f.resV]
 		}
-		if st.kind == fConv || st.kind == fLinear {
+		switch st.kind {
+		case fConv, fLinear:
 			st.pack = len(p.packs)
 			p.packs = append(p.packs, prepareGEMM(&st, sub, wino, len(ks.gemm)-1))
+		case fDepthwise:
+			st.pack = len(p.packs)
+			p.packs = append(p.packs, prepareDepthwise(&st))
 		}
 		for _, v := range f.inV {
 			release(v, k)
@@ -326,6 +371,19 @@ func compileFast(n *nets.Net, ks *kernelSet, sub int, wino bool) *fastPlan {
 		return nil // logits that are not one pixel: leave it to the SGEMM engine
 	}
 	return p
+}
+
+// prepareDepthwise sets a depthwise convolution's tap offsets, in bytes
+// from the window's centre pixel (y·stride, x·stride), and returns the
+// number of floats its packed weights take: cp per tap.
+func prepareDepthwise(st *fastStep) int {
+	o, in := &st.op, st.inG[0]
+	for kh := range o.Kernel {
+		for kw := range o.Kernel {
+			st.offs = append(st.offs, int64(4*((kh-o.Pad)*in.rowStride()+(kw-o.Pad)*in.cp)))
+		}
+	}
+	return len(st.offs) * st.outG.cp
 }
 
 // prepareGEMM sets a Conv or Linear step's tap offsets and output blocks

@@ -93,11 +93,12 @@ func (e *Evaluator) newPointPack() *pointPack {
 			pp.scale[st.bn], pp.shift[st.bn] = make([]float32, c), make([]float32, c)
 			arena = max(arena, 4*c)
 		}
-		if st.kind == fConv || st.kind == fLinear {
+		if st.kind == fConv || st.kind == fLinear || st.kind == fDepthwise {
 			arena = max(arena, e.layout[st.op.Name+".weight"].n+e.layout[st.op.Name+".bias"].n)
 		}
-		// The Winograd output transform always adds a bias.
-		if st.kind == fLinear || (st.kind == fConv && (st.bn != "" || st.op.Bias || st.wino)) {
+		// The Winograd output transform always adds a bias, and so does
+		// the depthwise convolution.
+		if st.kind == fLinear || st.kind == fDepthwise || (st.kind == fConv && (st.bn != "" || st.op.Bias || st.wino)) {
 			pp.biases[st.pack] = kernelBuffer(st.outG.cp)
 		}
 	}
@@ -115,9 +116,13 @@ func (pp *pointPack) prepare(c backend.Coord) {
 	}
 	steps := pp.e.fast.steps
 	for k := range steps {
-		if st := &steps[k]; st.kind == fConv || st.kind == fLinear {
+		switch st := &steps[k]; st.kind {
+		case fConv, fLinear:
 			pp.used = 0
 			pp.pack(st)
+		case fDepthwise:
+			pp.used = 0
+			pp.packDepthwise(st)
 		}
 	}
 }
@@ -209,6 +214,45 @@ func (pp *pointPack) pack(st *fastStep) {
 			}
 			bv[co] = b
 		}
+	}
+}
+
+// packDepthwise writes a depthwise convolution's weights, times the
+// folded batch norm's scale, tap by tap ([tap][cp], channels contiguous),
+// and its bias (the conv's bias times the scale, plus the shift).
+func (pp *pointPack) packDepthwise(st *fastStep) {
+	o := &st.op
+	weight := pp.param(o.Name + ".weight")
+	var scale, shift, bias []float32
+	if st.bn != "" {
+		scale, shift = pp.scale[st.bn], pp.shift[st.bn]
+	}
+	if o.Bias {
+		bias = pp.param(o.Name + ".bias")
+	}
+	c, cp, taps := st.outG.c, st.outG.cp, len(st.offs)
+	dst := pp.packs[st.pack][:taps*cp]
+	clear(dst)
+	for ch := range c {
+		for t := range taps {
+			v := weight[ch*taps+t]
+			if scale != nil {
+				v *= scale[ch]
+			}
+			dst[t*cp+ch] = v
+		}
+	}
+	bv := pp.biases[st.pack]
+	clear(bv)
+	for ch := range c {
+		var b float32
+		if bias != nil {
+			b = bias[ch]
+		}
+		if scale != nil {
+			b = b*scale[ch] + shift[ch]
+		}
+		bv[ch] = b
 	}
 }
 

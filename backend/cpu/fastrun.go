@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/landscape-go/landscape/backend"
+	"github.com/landscape-go/landscape/nets"
 )
 
 // fastWorker runs the fast plan: one goroutine's activation buffers and
@@ -216,6 +217,22 @@ func (w *fastWorker) run(st *fastStep, n int) {
 		}
 	case fMaxPool, fAvgPool:
 		w.pool(st, n)
+	case fDepthwise:
+		w.depthwise(st, n)
+	case fAct:
+		in, c := w.slots[st.in[0]], st.inG[0].c
+		if st.op.Kind == nets.Clip {
+			// The whole buffer at once: values past a pixel's channels
+			// are not read, and the border is cleared below.
+			clampTo(out[:og.size(n)], in[:og.size(n)], st.op.Lo, st.op.Hi)
+		} else {
+			forPixels(og, n, func(o int) {
+				activate(out[o:][:c], in[o:][:c], &st.op)
+			})
+		}
+		zeroPads(out, og, n)
+	case fMul:
+		w.mul(st, n)
 	case fGAP:
 		in, ig := w.slots[st.in[0]], st.inG[0]
 		inv := 1 / float32(ig.h*ig.w)
@@ -251,6 +268,63 @@ func (w *fastWorker) run(st *fastStep, n int) {
 		}
 		zeroPads(out, og, n)
 	}
+}
+
+// depthwise runs a depthwise convolution: each output pixel is the sum
+// over the taps of the packed weights (the batch norm's scale folded in)
+// times the input pixel under the tap, channel by channel, then the bias
+// and the clamp. The input's zero border stands for the padding.
+func (w *fastWorker) depthwise(st *fastStep, n int) {
+	in, out := w.slots[st.in[0]], w.slots[st.out]
+	ig, og := st.inG[0], st.outG
+	pack, bias := w.pp.packs[st.pack], w.pp.biases[st.pack]
+	c, cp, stride := og.c, og.cp, st.op.Stride
+	lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
+	if st.clamp != nil {
+		lo, hi = st.clamp.lo, st.clamp.hi
+	}
+	for s := range n {
+		for y := range og.h {
+			for x := range og.w {
+				centre := ig.at(s, y*stride, x*stride)
+				dst := out[og.at(s, y, x):][:c]
+				// Units of 16 channels in vector registers, the rest one
+				// by one; each summed over the taps in order.
+				for ch := depthwiseUnits(dst, in, pack, bias, centre, st.offs, cp, c, lo, hi); ch < c; ch++ {
+					var a float32
+					for t, off := range st.offs {
+						a += pack[t*cp+ch] * in[centre+int(off/4)+ch]
+					}
+					dst[ch] = min(max(a+bias[ch], lo), hi)
+				}
+			}
+		}
+	}
+	zeroPads(out, og, n)
+}
+
+// mul multiplies two values pixel by pixel, the second of the first's
+// geometry or one pixel per sample (a per-channel scale).
+func (w *fastWorker) mul(st *fastStep, n int) {
+	a, b, out := w.slots[st.in[0]], w.slots[st.in[1]], w.slots[st.out]
+	ag, bg, og := st.inG[0], st.inG[1], st.outG
+	bcast := bg.h*bg.w == 1 && og.h*og.w > 1
+	c := og.c
+	for s := range n {
+		for y := range og.h {
+			for x := range og.w {
+				o, q := og.at(s, y, x), bg.at(s, 0, 0)
+				if !bcast {
+					q = bg.at(s, y, x)
+				}
+				src, sc, dst := a[ag.at(s, y, x):][:c], b[q:][:c], out[o:][:c]
+				for ch, v := range src {
+					dst[ch] = v * sc[ch]
+				}
+			}
+		}
+	}
+	zeroPads(out, og, n)
 }
 
 // forPixels calls f with the offset of every valid pixel of n samples.

@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -110,6 +111,27 @@ func TestDepthwiseMatchesDefinition(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// clampTo is min(max(v, lo), hi) with NaN staying NaN, in its vector body
+// and its tail alike.
+func TestClampKeepsNaN(t *testing.T) {
+	t.Parallel()
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	src := []float32{-7, -0.5, 0, 0.5, 5.99, 6, 6.01, nan, inf, -inf, 3, nan, -1e30, 1e30, 2, 1, nan, -2, 7}
+	dst := make([]float32, len(src))
+	clampTo(dst, src, 0, 6)
+	for i, v := range src {
+		want := v
+		if v < 0 {
+			want = 0
+		} else if v > 6 {
+			want = 6
+		}
+		if got := dst[i]; !(got == want || got != got && v != v) {
+			t.Errorf("clamp(%g) to [0, 6] = %g, want %g", v, got, want)
 		}
 	}
 }
