@@ -16,3 +16,13 @@ func clampTo(dst, src []float32, lo, hi float32) {
 		dst[i] = min(max(v, lo), hi)
 	}
 }
+
+// sigmoidTo sets dst to the sigmoid of src, or with silu to src times it.
+func sigmoidTo(dst, src []float32, silu bool) {
+	for i, v := range src[:len(dst)] {
+		dst[i] = sigmoid(v)
+		if silu {
+			dst[i] *= v
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package cpu
 
 import (
+	"slices"
+
 	"github.com/landscape-go/landscape/backend/internal/slot"
 	"github.com/landscape-go/landscape/nets"
 )
@@ -76,6 +78,9 @@ type fastStep struct {
 	relu bool
 	// clamp is a ReLU or Clip ending a depthwise convolution, or nil.
 	clamp *clamp
+	// silu says that a Sigmoid step multiplies by its input: the Mul of
+	// x·sigmoid(x) (nn.SiLU's export) fused into it.
+	silu bool
 	in    []int // slots
 	inG   []geom
 	res   int // slot of the residual added by a Conv or Linear, or -1
@@ -261,6 +266,14 @@ func compileFast(n *nets.Net, ks *kernelSet, sub int, wino bool) *fastPlan {
 			st.kind = fConcat
 		case k == nets.Clip, k == nets.Sigmoid, k == nets.HardSigmoid, k == nets.HardSwish:
 			st.kind = fAct
+			if k == nets.Sigmoid && i+1 < len(ops) && readers[v] == 1 {
+				if m := ops[i+1]; m.Kind == nets.Mul && g[m.In[0]] == g[m.In[1]] &&
+					(slices.Equal(m.In, []int{o.In[0], v}) || slices.Equal(m.In, []int{v, o.In[0]})) {
+					i++
+					st.silu = true
+					v = i + 1
+				}
+			}
 		case k == nets.Mul:
 			st.kind = fMul
 		}

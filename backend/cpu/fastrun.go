@@ -221,11 +221,14 @@ func (w *fastWorker) run(st *fastStep, n int) {
 		w.depthwise(st, n)
 	case fAct:
 		in, c := w.slots[st.in[0]], st.inG[0].c
-		if st.op.Kind == nets.Clip {
-			// The whole buffer at once: values past a pixel's channels
-			// are not read, and the border is cleared below.
-			clampTo(out[:og.size(n)], in[:og.size(n)], st.op.Lo, st.op.Hi)
-		} else {
+		// Clip and Sigmoid a row of pixels at a time, all cp values of
+		// each (those past its channels are not read).
+		switch st.op.Kind {
+		case nets.Clip:
+			forRows(og, n, func(o, m int) { clampTo(out[o:][:m], in[o:][:m], st.op.Lo, st.op.Hi) })
+		case nets.Sigmoid:
+			forRows(og, n, func(o, m int) { sigmoidTo(out[o:][:m], in[o:][:m], st.silu) })
+		default:
 			forPixels(og, n, func(o int) {
 				activate(out[o:][:c], in[o:][:c], &st.op)
 			})
@@ -325,6 +328,20 @@ func (w *fastWorker) mul(st *fastStep, n int) {
 		}
 	}
 	zeroPads(out, og, n)
+}
+
+// forRows calls f with the offset and length of every row of valid
+// pixels of n samples (all of them at once for flat values).
+func forRows(g geom, n int, f func(o, m int)) {
+	if g.flat {
+		f(0, n*g.cp)
+		return
+	}
+	for s := range n {
+		for y := range g.h {
+			f(g.at(s, y, 0), g.w*g.cp)
+		}
+	}
 }
 
 // forPixels calls f with the offset of every valid pixel of n samples.

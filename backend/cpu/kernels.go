@@ -296,7 +296,16 @@ func activate(dst, x []float32, o *nets.Op) {
 	}
 }
 
-func sigmoid(v float32) float32 { return float32(1 / (1 + math.Exp(-float64(v)))) }
+// sigmoid is correctly rounded, and 0 for v ≤ -87 (below 1.7e-38, near
+// the smallest normal float): denormal values would slow every later
+// operation on them many times, and the vectorised sigmoid flushes them
+// too.
+func sigmoid(v float32) float32 {
+	if v <= -87 {
+		return 0
+	}
+	return float32(1 / (1 + math.Exp(-float64(v))))
+}
 
 // mulTo sets dst = a·b, where b holds one value per run of `each`
 // consecutive values of a (each = 1: the same shape; the pixels of a plane:

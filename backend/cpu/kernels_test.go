@@ -135,3 +135,38 @@ func TestClampKeepsNaN(t *testing.T) {
 		}
 	}
 }
+
+// The vectorised sigmoid of the micro-kernel engine is within 2 units in
+// the last place of the correctly rounded sigmoid, flushes it to 0 from
+// -87 down (where it nears the denormal floats), saturates to 1, and
+// keeps NaN.
+func TestSigmoidIsAccurate(t *testing.T) {
+	t.Parallel()
+	var src []float32
+	for x := -88.0; x <= 100; x += 0.0137 {
+		src = append(src, float32(x))
+	}
+	nan := float32(math.NaN())
+	src = append(src, 0, float32(math.Copysign(0, -1)), 1e-30, -1e-30, 1e30, float32(math.Inf(1)), nan, float32(math.Inf(-1)),
+		-87.5, -90, -200, -1e30)
+	got := make([]float32, len(src))
+	sigmoidTo(got, src, false)
+	for i, x := range src {
+		want := float32(1 / (1 + math.Exp(-float64(x))))
+		switch {
+		case x != x:
+			if got[i] == got[i] {
+				t.Errorf("sigmoid(NaN) = %g", got[i])
+			}
+		case x <= -87:
+			if got[i] != 0 {
+				t.Errorf("sigmoid(%g) = %g, want it flushed to 0", x, got[i])
+			}
+		default:
+			ulp := math.Abs(float64(math.Nextafter32(want, 2) - want))
+			if d := math.Abs(float64(got[i] - want)); d > 2*ulp {
+				t.Errorf("sigmoid(%g) = %.9g, want %.9g (%.1f ulp)", x, got[i], want, d/ulp)
+			}
+		}
+	}
+}

@@ -77,8 +77,9 @@ static __device__ float clamp(float v, float lo, float hi) {
 }
 
 // activate applies an element-wise function to n values: kind 1 clips to
-// [lo, hi], 2 is the sigmoid (from float64, correctly rounded, as the CPU
-// backend), 3 PyTorch's hardsigmoid, 4 its hardswish, rounded as there.
+// [lo, hi], 2 is the sigmoid (from float64, correctly rounded, and 0 from
+// -87 down, as the CPU backend: no denormal values), 3 PyTorch's
+// hardsigmoid, 4 its hardswish, rounded as there.
 extern "C" __global__ void activate(float* y, const float* x, i64 n, int kind, float lo, float hi) {
 	FOR_EACH(i, n) {
 		float v = x[i];
@@ -87,7 +88,7 @@ extern "C" __global__ void activate(float* y, const float* x, i64 n, int kind, f
 			v = clamp(v, lo, hi);
 			break;
 		case 2:
-			v = (float)(1.0 / (1.0 + exp(-(double)v)));
+			v = v <= -87.0f ? 0.0f : (float)(1.0 / (1.0 + exp(-(double)v)));
 			break;
 		case 3:
 			v = clamp(v + 3.0f, 0.0f, 6.0f) / 6.0f;

@@ -136,7 +136,11 @@ func hostRun(p *plan, w func(string) []float32, x []float32, n int, after func(s
 				case nets.Clip:
 					v = min(max(v, o.Lo), o.Hi)
 				case nets.Sigmoid:
-					v = float32(1 / (1 + math.Exp(-float64(v))))
+					if v <= -87 {
+						v = 0
+					} else {
+						v = float32(1 / (1 + math.Exp(-float64(v))))
+					}
 				case nets.HardSigmoid:
 					v = min(max(v+3, 0), 6) / 6
 				case nets.HardSwish:

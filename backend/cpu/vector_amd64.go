@@ -56,3 +56,27 @@ func clampTo(dst, src []float32, lo, hi float32) {
 		dst[i] = min(max(src[i], lo), hi)
 	}
 }
+
+//go:noescape
+func sigmoidAVX2(dst, src *float32, n, silu int64)
+
+// sigmoidTo sets dst to the sigmoid of src, or with silu to src times it,
+// in float32 with a vectorised exponential (within 2 units in the last
+// place), NaN staying NaN.
+func sigmoidTo(dst, src []float32, silu bool) {
+	n := len(dst) &^ 7
+	if n > 0 {
+		_ = src[n-1]
+		flag := int64(0)
+		if silu {
+			flag = 1
+		}
+		sigmoidAVX2(&dst[0], &src[0], int64(n), flag)
+	}
+	for i := n; i < len(dst); i++ {
+		dst[i] = sigmoid(src[i])
+		if silu {
+			dst[i] *= src[i]
+		}
+	}
+}
