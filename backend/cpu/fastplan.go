@@ -89,6 +89,10 @@ type fastStep struct {
 
 	// Conv and Linear.
 	same   bool      // stride-1 convolution keeping the size: rows run over whole images
+	// across says that each kernel call takes one output pixel of every
+	// sample of a pass (rows an image apart), not a run of pixels of one
+	// image: on small maps it loads the weights fewer times.
+	across bool
 	offs   []int64   // tap offsets in bytes from the centre tap
 	blocks []coBlock // output channels in kernel-sized blocks
 	pack   int       // index of the step's packed weights in a worker
@@ -364,7 +368,19 @@ func compileFast(n *nets.Net, ks *kernelSet, sub int, wino bool) *fastPlan {
 		switch st.kind {
 		case fConv, fLinear:
 			st.pack = len(p.packs)
-			p.packs = append(p.packs, prepareGEMM(&st, sub, wino, len(ks.gemm)-1))
+			size := prepareGEMM(&st, sub, wino, len(ks.gemm)-1)
+			if st.kind == fConv && !st.wino && acrossSamples(&st, sub, len(ks.gemm[st.blocks[0].v])-1) {
+				// Blocks narrow enough for a kernel to take every sample
+				// of a pass at once, where the kernel set has them.
+				v := len(ks.gemm) - 1
+				for v > 1 && len(ks.gemm[v])-1 < sub {
+					v--
+				}
+				st.offs, st.blocks = nil, nil
+				size = prepareGEMM(&st, sub, wino, v)
+				st.across = true
+			}
+			p.packs = append(p.packs, size)
 		case fDepthwise:
 			st.pack = len(p.packs)
 			p.packs = append(p.packs, prepareDepthwise(&st))
@@ -397,6 +413,20 @@ func prepareDepthwise(st *fastStep) int {
 		}
 	}
 	return len(st.offs) * st.outG.cp
+}
+
+// acrossSamples reports whether convolution step st takes fewer kernel
+// calls (each loading its weights) running an output pixel of every one of
+// sub samples at a time than running rows of one image, kernels taking up
+// to maxR rows.
+func acrossSamples(st *fastStep, sub, maxR int) bool {
+	og := st.outG
+	calls := func(rows int) int { return (rows + maxR - 1) / maxR }
+	byImage := sub * og.h * calls(og.w)
+	if st.same {
+		byImage = sub * calls((og.h-1)*(og.w+og.b)+og.w)
+	}
+	return og.h*og.w*calls(sub) < byImage
 }
 
 // prepareGEMM sets a Conv or Linear step's tap offsets and output blocks

@@ -171,8 +171,11 @@ func (pp *pointPack) pack(st *fastStep) {
 		src = func(co, _, k int) float32 { return weight[co*kn+(k%in.c)*hw+k/in.c] }
 	}
 	dst := pp.packs[st.pack]
+	if st.kind == fConv && !st.wino {
+		packConv(dst, weight, scale, st.blocks, taps, in.c, cout)
+	}
 	for _, b := range st.blocks {
-		if st.wino {
+		if st.wino || st.kind == fConv {
 			break
 		}
 		lanes := 16 * b.v
@@ -253,6 +256,32 @@ func (pp *pointPack) packDepthwise(st *fastStep) {
 			b = b*scale[ch] + shift[ch]
 		}
 		bv[ch] = b
+	}
+}
+
+// packConv writes a convolution's weights [cout][cin][taps], times scale
+// (nil: 1), in the kernels' order: per block, [tap][cin][16·v lanes], the
+// lanes past cout zero. It reads an input channel of a block's filters
+// at a time, their taps in cache, and writes whole runs of lanes.
+func packConv(dst, weight, scale []float32, blocks []coBlock, taps, cin, cout int) {
+	for _, b := range blocks {
+		lanes := 16 * b.v
+		out := dst[b.bOff:][:taps*cin*lanes]
+		co0 := 16 * b.vOff
+		live := max(0, min(lanes, cout-co0)) // lanes with an output channel
+		for ci := range cin {
+			for t := range taps {
+				row := out[(t*cin+ci)*lanes:][:lanes]
+				for l := range live {
+					v := weight[((co0+l)*cin+ci)*taps+t]
+					if scale != nil {
+						v *= scale[co0+l]
+					}
+					row[l] = v
+				}
+				clear(row[live:])
+			}
+		}
 	}
 }
 

@@ -399,6 +399,16 @@ func (w *fastWorker) conv(st *fastStep, n int) {
 		zeroPads(out, og, n)
 		return
 	}
+	if st.across {
+		args.aStride, args.cStride = int64(4*ig.imageStride()), int64(4*og.imageStride())
+		for y := range og.h {
+			for x := range og.w {
+				call(ig.at(0, y*o.Stride, x*o.Stride), og.at(0, y, x), n)
+			}
+		}
+		zeroPads(out, og, n)
+		return
+	}
 	for s := range n {
 		if st.same {
 			call(ig.at(s, 0, 0), og.at(s, 0, 0), (og.h-1)*(og.w+og.b)+og.w)
