@@ -13,7 +13,7 @@ import (
 // data), run as a user's own models: at every point of the fixture the
 // loss is PyTorch's within 1e-4 relative and the accuracy is PyTorch's.
 // Graphs the engines run take their fast kernels, on the CPU and on the
-// GPU; the others (layer norm, GELU, attention, channel shuffles) the
+// GPU; the others (layer norm, GELU, attention: convnext_tiny, vit_b_16) the
 // reference evaluator, on the CPU only.
 func TestTorchvisionModelsMatchPyTorch(t *testing.T) {
 	t.Parallel()

@@ -53,6 +53,15 @@ func (b *Builder) Op(o Op) int {
 		for _, v := range o.In {
 			c += b.shapes[v][0]
 		}
+	case ChannelShuffle:
+		if (o.Groups < 1 || c%o.Groups != 0) && b.err == nil {
+			b.err = fmt.Errorf("channel shuffle of %d channels in %d groups", c, o.Groups)
+		}
+	case Slice:
+		if !(0 <= o.From && o.From < o.To && o.To <= c) && b.err == nil {
+			b.err = fmt.Errorf("slice of channels [%d, %d) of %d", o.From, o.To, c)
+		}
+		c = o.To - o.From
 	}
 	if (h < 1 || w < 1) && b.err == nil {
 		b.err = fmt.Errorf("the input is too small: %s %s leaves a %dx%d feature map", o.Kind, o.Name, h, w)

@@ -112,10 +112,18 @@ const (
 	// the shape of the first, or is C x 1 x 1 and scales every pixel of
 	// its channel (squeeze-and-excitation).
 	Mul
+	// ChannelShuffle interleaves Groups groups of channels: output channel
+	// j is input channel (j mod G)·(C/G) + j div G, as
+	// x.view(N, G, C/G, H, W).transpose(1, 2).reshape(N, C, H, W) does
+	// (ShuffleNet).
+	ChannelShuffle
+	// Slice keeps channels [From, To) of its input, as x[:, From:To] and
+	// torch.chunk do.
+	Slice
 )
 
 var opNames = [...]string{"conv", "batchnorm", "relu", "add", "maxpool", "avgpool", "globalavgpool", "linear", "concat",
-	"clip", "sigmoid", "hardsigmoid", "hardswish", "mul"}
+	"clip", "sigmoid", "hardsigmoid", "hardswish", "mul", "channelshuffle", "slice"}
 
 func (k OpKind) String() string {
 	if int(k) < len(opNames) {
@@ -140,8 +148,11 @@ type Op struct {
 	Ceil bool
 	// Bias says whether a Conv has a bias.
 	Bias bool
-	// Groups is the number of groups of a Conv; 0 and 1 mean one.
+	// Groups is the number of groups of a Conv (0 and 1 mean one) or of
+	// a ChannelShuffle.
 	Groups int
+	// From and To are the channels a Slice keeps, [From, To).
+	From, To int
 	// Eps is a BatchNorm's epsilon; 0 means BatchNorm2d's default, 1e-5
 	// (see [Op.BNEps]).
 	Eps float32

@@ -117,3 +117,26 @@ func mulBackward(ga, gb, gy, a, b, ra, rb, rga, rgb, rgy []float32, each, lo, hi
 		}
 	}
 }
+
+// channelsForward sets y, n samples of a ChannelShuffle's or Slice's
+// output, from x (ci: C, H, W of an input sample): each output plane is
+// an input plane.
+func channelsForward(o *nets.Op, ci [3]int, n int, y, x []float32) {
+	hw := ci[1] * ci[2]
+	for s := range n {
+		for j := range o.C {
+			copy(y[(s*o.C+j)*hw:][:hw], x[(s*ci[0]+sourceChannel(o, j))*hw:][:hw])
+		}
+	}
+}
+
+// channelsBackward adds each output plane's gradient gy to its input
+// plane's gx.
+func channelsBackward(o *nets.Op, ci [3]int, n int, gx, gy []float32) {
+	hw := ci[1] * ci[2]
+	for s := range n {
+		for j := range o.C {
+			addInto(gx[(s*ci[0]+sourceChannel(o, j))*hw:][:hw], gy[(s*o.C+j)*hw:][:hw])
+		}
+	}
+}

@@ -183,7 +183,7 @@ func (d *Differentiator) param(x []float32, name string) []float32 {
 func diffSupported(o *nets.Op) bool {
 	switch o.Kind {
 	case nets.Conv, nets.Linear, nets.BatchNorm, nets.ReLU, nets.Add, nets.MaxPool, nets.AvgPool, nets.GlobalAvgPool, nets.Concat,
-		nets.Clip, nets.Sigmoid, nets.HardSigmoid, nets.HardSwish, nets.Mul:
+		nets.Clip, nets.Sigmoid, nets.HardSigmoid, nets.HardSwish, nets.Mul, nets.ChannelShuffle, nets.Slice:
 		return true
 	}
 	return false
@@ -237,6 +237,11 @@ func (t *tape) forward(d *Differentiator, i int, w, v []float32) {
 		t.split(len(y), func(lo, hi int) {
 			activationForward(o, y[lo:hi], x[lo:hi], span32(ry, lo, hi), span32(rx, lo, hi))
 		})
+	case nets.ChannelShuffle, nets.Slice:
+		channelsForward(o, ci, n, y, x)
+		if ry != nil {
+			channelsForward(o, ci, n, ry, rx)
+		}
 	case nets.Mul:
 		b, rb := t.vals[o.In[1]][:n*d.sizes[o.In[1]]], t.rvals[o.In[1]]
 		t.split(len(b), func(lo, hi int) {
@@ -318,6 +323,14 @@ func (t *tape) backward(d *Differentiator, i int, w, v, g, r []float32) {
 		t.split(len(gx), func(lo, hi int) {
 			activationBackward(o, gx[lo:hi], gy[lo:hi], x[lo:hi], y[lo:hi], span32(rx, lo, hi), span32(rgx, lo, hi), span32(rgy, lo, hi))
 		})
+	case nets.ChannelShuffle, nets.Slice:
+		if gx == nil {
+			return
+		}
+		channelsBackward(o, ci, n, gx, gy)
+		if rgx != nil {
+			channelsBackward(o, ci, n, rgx, rgy)
+		}
 	case nets.Mul:
 		bv := o.In[1]
 		b := t.vals[bv][:n*d.sizes[bv]]

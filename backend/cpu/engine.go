@@ -429,6 +429,12 @@ func (w *worker) run(st *step, n int) {
 		}
 	case nets.Clip, nets.Sigmoid, nets.HardSigmoid, nets.HardSwish:
 		activate(out, x[:len(out)], o)
+	case nets.ChannelShuffle, nets.Slice:
+		// CNHW: a channel of the batch is one block of n·h·w values.
+		block := n * o.H * o.W
+		for j := range o.C {
+			copy(out[j*block:][:block], x[sourceChannel(o, j)*block:][:block])
+		}
 	case nets.Mul:
 		// CNHW: a per-channel scale of each sample is one value per plane.
 		mulTo(out, x[:len(out)], w.slots[st.in[1]][:st.inC[1]*n*st.inH1*st.inW1], o.H*o.W/(st.inH1*st.inW1))

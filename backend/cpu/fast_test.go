@@ -167,8 +167,8 @@ func TestFastEngineTakesWideBorders(t *testing.T) {
 // The micro-kernel engine runs mobile networks' ops as the generic engine
 // does: depthwise convolutions (strided, 5x5, with batch norm and ReLU6
 // or ReLU fused, with a bias), hard-swish, squeeze-and-excitation (SiLU
-// on a 1x1 value, hard-sigmoid, a per-channel product), a sigmoid gate
-// and a Clip standing alone.
+// on a 1x1 value, hard-sigmoid, a per-channel product), ShuffleNet's
+// chunk and channel shuffle, a sigmoid gate and a Clip standing alone.
 func TestFastEngineRunsMobileOps(t *testing.T) {
 	t.Parallel()
 	if fastKernels == nil {
@@ -203,6 +203,11 @@ func TestFastEngineRunsMobileOps(t *testing.T) {
 	s = op(nets.HardSigmoid, conv("se2", s, 16, 1, 1, 0, 1, true))
 	x = op(nets.Mul, x, s)
 	x = conv("pw", x, 24, 1, 1, 0, 1, false)
+	// ShuffleNet's unit: a chunk through a branch, the halves joined and
+	// shuffled.
+	half := b.Op(nets.Op{Kind: nets.Slice, In: []int{x}, From: 12, To: 24})
+	x = b.Op(nets.Op{Kind: nets.Concat, In: []int{b.Op(nets.Op{Kind: nets.Slice, In: []int{x}, From: 0, To: 12}), conv("branch", half, 12, 1, 1, 0, 1, true)}})
+	x = b.Op(nets.Op{Kind: nets.ChannelShuffle, In: []int{x}, Groups: 2})
 	x = op(nets.ReLU, conv("dw2", x, 24, 5, 1, 2, 24, true))
 	x = op(nets.Mul, x, op(nets.Sigmoid, x))
 	x = clip(x, -1, 1)

@@ -65,6 +65,7 @@ const (
 	fDepthwise // a depthwise convolution, in Go
 	fAct       // Clip, Sigmoid, HardSigmoid or HardSwish
 	fMul
+	fChannels // ChannelShuffle or Slice
 )
 
 // fastStep is one step of the fast engine. Conv and Linear steps run the
@@ -81,14 +82,17 @@ type fastStep struct {
 	// silu says that a Sigmoid step multiplies by its input: the Mul of
 	// x·sigmoid(x) (nn.SiLU's export) fused into it.
 	silu bool
-	in    []int // slots
-	inG   []geom
-	res   int // slot of the residual added by a Conv or Linear, or -1
-	out   int
-	outG  geom
+	// src is, for a ChannelShuffle or Slice, the input channel of each
+	// output channel.
+	src  []int
+	in   []int // slots
+	inG  []geom
+	res  int // slot of the residual added by a Conv or Linear, or -1
+	out  int
+	outG geom
 
 	// Conv and Linear.
-	same   bool      // stride-1 convolution keeping the size: rows run over whole images
+	same bool // stride-1 convolution keeping the size: rows run over whole images
 	// across says that each kernel call takes one output pixel of every
 	// sample of a pass (rows an image apart), not a run of pixels of one
 	// image: on small maps it loads the weights fewer times.
@@ -137,7 +141,7 @@ func fastSupported(o nets.Op, inC int) bool {
 	case nets.Conv:
 		return o.Pad < o.Kernel && o.Kernel >= 1 && o.Stride >= 1 && (o.Group() == 1 || depthwiseOp(o, inC))
 	case nets.BatchNorm, nets.ReLU, nets.Add, nets.MaxPool, nets.AvgPool, nets.GlobalAvgPool, nets.Linear, nets.Concat,
-		nets.Clip, nets.Sigmoid, nets.HardSigmoid, nets.HardSwish, nets.Mul:
+		nets.Clip, nets.Sigmoid, nets.HardSigmoid, nets.HardSwish, nets.Mul, nets.ChannelShuffle, nets.Slice:
 		return true
 	}
 	return false
@@ -190,6 +194,8 @@ func compileFast(n *nets.Net, ks *kernelSet, sub int, wino bool) *fastPlan {
 			g[i+1] = geom{c: in.c, h: 1, w: 1, cp: in.cp, flat: true}
 		case nets.Concat:
 			g[i+1] = geom{c: o.C, h: o.H, w: o.W, cp: roundUp16(o.C)}
+		case nets.Slice:
+			g[i+1] = geom{c: o.C, h: o.H, w: o.W, cp: roundUp16(o.C), flat: in.flat}
 		default: // BatchNorm, ReLU, Add, pools keep the channel layout
 			g[i+1] = geom{c: in.c, h: o.H, w: o.W, cp: in.cp, flat: in.flat}
 		}
@@ -280,6 +286,11 @@ func compileFast(n *nets.Net, ks *kernelSet, sub int, wino bool) *fastPlan {
 			}
 		case k == nets.Mul:
 			st.kind = fMul
+		case k == nets.ChannelShuffle, k == nets.Slice:
+			st.kind = fChannels
+			for j := range o.C {
+				st.src = append(st.src, sourceChannel(&o, j))
+			}
 		}
 		fs = append(fs, fused{st: st, inV: o.In, resV: -1, result: v, resultRead: readers[v]})
 	}

@@ -236,6 +236,19 @@ func (w *fastWorker) run(st *fastStep, n int) {
 		zeroPads(out, og, n)
 	case fMul:
 		w.mul(st, n)
+	case fChannels:
+		in, ig := w.slots[st.in[0]], st.inG[0]
+		for s := range n {
+			for y := range og.h {
+				for x := range og.w {
+					src, dst := in[ig.at(s, y, x):][:ig.c], out[og.at(s, y, x):][:og.c]
+					for j, k := range st.src {
+						dst[j] = src[k]
+					}
+				}
+			}
+		}
+		zeroPads(out, og, n)
 	case fGAP:
 		in, ig := w.slots[st.in[0]], st.inG[0]
 		inv := 1 / float32(ig.h*ig.w)

@@ -407,3 +407,13 @@ func depthwiseEdge(orow, src, f []float32, lo, hi, iy, h, w, k, stride, pad int)
 		orow[ox] = s
 	}
 }
+
+// sourceChannel is the input channel that output channel j of a
+// ChannelShuffle or Slice copies.
+func sourceChannel(o *nets.Op, j int) int {
+	if o.Kind == nets.Slice {
+		return o.From + j
+	}
+	g := o.Groups
+	return j%g*(o.C/g) + j/g
+}

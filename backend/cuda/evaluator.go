@@ -430,6 +430,15 @@ func (e *Evaluator) forward(dd deviceData, lo int) error {
 				return err
 			}
 			epilogue = false
+		case nets.ChannelShuffle, nets.Slice:
+			groups := int32(0)
+			if o.Kind == nets.ChannelShuffle {
+				groups = int32(o.Groups)
+			}
+			if err := g.launch("channels", values, y, x, values, int32(st.outShape[0]), int32(in[0]), int32(hw), groups, int32(o.From)); err != nil {
+				return err
+			}
+			epilogue = false
 		case nets.Mul:
 			b := st.inShape[1]
 			if err := g.launch("mul", values, y, x, at(st.in[1]), values, int32(hw/(b[1]*b[2]))); err != nil {

@@ -163,7 +163,7 @@ func (g *gpu) compile() error {
 	if err := a.cu("cuModuleLoadData", a.cuModuleLoadData(&g.module, unsafe.Pointer(&ptx[0]))); err != nil {
 		return err
 	}
-	for _, name := range []string{"form_weights", "fold", "epilogue", "activate", "mul", "maxpool", "avgpool", "gavgpool", "place", "xent", "total"} {
+	for _, name := range []string{"form_weights", "fold", "epilogue", "activate", "mul", "channels", "maxpool", "avgpool", "gavgpool", "place", "xent", "total"} {
 		var f uintptr
 		if err := a.cu("cuModuleGetFunction "+name, a.cuModuleGetFunction(&f, g.module, name)); err != nil {
 			return err

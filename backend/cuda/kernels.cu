@@ -110,6 +110,21 @@ extern "C" __global__ void mul(float* y, const float* a, const float* b, i64 n, 
 	}
 }
 
+// channels copies to each of the C output channels of y (n samples of
+// hw values, total = n·C·hw) an input channel of x, which has Cin: for a
+// slice (groups 0), channel from + j; for a channel shuffle of groups
+// groups, channel (j mod groups)·(C/groups) + j div groups.
+extern "C" __global__ void channels(float* y, const float* x, i64 total, int C, int Cin, int hw, int groups, int from) {
+	FOR_EACH(i, total) {
+		int p = (int)(i % hw);
+		i64 t = i / hw;
+		int j = (int)(t % C);
+		i64 s = t / C;
+		int src = groups > 0 ? j % groups * (C / groups) + j / groups : from + j;
+		y[i] = x[(s * Cin + src) * hw + p];
+	}
+}
+
 // maxpool takes the maximum over k×k windows with stride s of each of
 // the planes (h×w) of x, padded by p on every side; windows reaching past
 // the input (padding, ceil mode) cover its valid part. NaN wins, as in

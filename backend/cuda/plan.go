@@ -134,7 +134,8 @@ func compile(n *nets.Net) (*plan, error) {
 			if o.Pad != 0 {
 				return nil, fmt.Errorf("cuda: %v with padding %d", o.Kind, o.Pad)
 			}
-		case nets.GlobalAvgPool, nets.Concat, nets.Clip, nets.Sigmoid, nets.HardSigmoid, nets.HardSwish, nets.Mul:
+		case nets.GlobalAvgPool, nets.Concat, nets.Clip, nets.Sigmoid, nets.HardSigmoid, nets.HardSwish, nets.Mul,
+			nets.ChannelShuffle, nets.Slice:
 		default:
 			return nil, fmt.Errorf("cuda: op %v not implemented", o.Kind)
 		}

@@ -149,6 +149,17 @@ func hostRun(p *plan, w func(string) []float32, x []float32, n int, after func(s
 				y[i] = v
 			}
 			epilogue = false
+		case nets.ChannelShuffle, nets.Slice:
+			hw := OH * OW
+			for i := range n * C * hw {
+				s, j, q := i/(C*hw), i/hw%C, i%hw
+				src := o.From + j
+				if o.Kind == nets.ChannelShuffle {
+					src = j%o.Groups*(C/o.Groups) + j/o.Groups
+				}
+				y[i] = x[(s*in[0]+src)*hw+q]
+			}
+			epilogue = false
 		case nets.Mul:
 			b, each := at(st.in[1]), OH*OW/(st.inShape[1][1]*st.inShape[1][2])
 			for i := range n * C * OH * OW {

@@ -85,6 +85,12 @@ type flowing struct {
 	v    int
 	rank int
 	flat bool
+	// A rank-5 value is value v's channels viewed as groups x C/groups
+	// (ShuffleNet's x.view(N, G, C/G, H, W)), swapped to C/groups x
+	// groups if shuffled: only a Transpose swapping them, then a Reshape
+	// back to N x C x H x W (a ChannelShuffle), may read it.
+	groups   int
+	shuffled bool
 }
 
 // paramGroup is the parameters of one op, in the op's order; groups are
@@ -234,6 +240,10 @@ func (l *lowering) fold(n *Node) {
 // export fixed (1 if dynamic), which only reshaping reads.
 func (l *lowering) shapeOf(n *Node) {
 	f := l.flow[n.Inputs[0]]
+	if f.rank == 5 {
+		l.problem(n, "Shape of channels viewed as %d groups", f.groups)
+		return
+	}
 	c, h, w := l.b.Shape(f.v)
 	dims := []int64{int64(l.batch), int64(c), int64(h), int64(w)}
 	if f.rank == 2 {
@@ -252,6 +262,10 @@ func (l *lowering) lower(n *Node, flows []flowing) {
 	x := flows[0]
 	if x.flat && !slices.Contains([]string{"Gemm", "Relu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "Mul", "Identity", "Dropout", "LogSoftmax"}, n.OpType) {
 		l.problem(n, "reads a flattened feature map; the engines keep it as a map, so only Gemm and element-wise ops may read it")
+		return
+	}
+	if x.rank == 5 && n.OpType != "Transpose" && n.OpType != "Reshape" {
+		l.problem(n, "reads channels viewed as %d groups; the engines shuffle channels (a view, transpose(1, 2) and reshape) only", x.groups)
 		return
 	}
 	same := func() { l.flow[n.Outputs[0]] = x }
@@ -306,6 +320,10 @@ func (l *lowering) lower(n *Node, flows []flowing) {
 		l.flatten(n, x)
 	case "Reshape":
 		l.reshape(n, x)
+	case "Transpose":
+		l.transpose(n, c, x)
+	case "Slice":
+		l.slice(n, c, x)
 	case "Squeeze", "Unsqueeze":
 		l.squeeze(n, c, x)
 	case "Gemm":
@@ -690,9 +708,16 @@ func (l *lowering) reshape(n *Node, x flowing) {
 	to := l.constInts(n, 1)
 	c, h, w := l.b.Shape(x.v)
 	rest := to[min(1, len(to)):]
+	hw := []int64{int64(h), int64(w)}
 	switch {
 	case to == nil:
 		l.problem(n, "a reshape to a shape computed from data")
+	case x.rank == 5 && x.shuffled && len(to) == 4 && (rest[0] == -1 || rest[0] == int64(c)) && slices.Equal(rest[1:], hw):
+		l.op(n, flowing{v: x.v, rank: 4}, nets.Op{Kind: nets.ChannelShuffle, In: []int{x.v}, Groups: x.groups})
+	case x.rank == 4 && len(to) == 5 && rest[0] > 1 && int64(c)%rest[0] == 0 && (rest[1] == -1 || rest[0]*rest[1] == int64(c)) && slices.Equal(rest[2:], hw):
+		l.flow[n.Outputs[0]] = flowing{v: x.v, rank: 5, groups: int(rest[0])}
+	case x.rank == 5:
+		l.problem(n, "a reshape to %v of channels viewed as %d groups; the engines shuffle channels (a view, transpose(1, 2) and reshape) only", to, x.groups)
 	case len(to) == 2 && (rest[0] == -1 || rest[0] == int64(c*h*w)):
 		l.flatten(n, x)
 	case len(to) == 4 && x.rank == 4 && slices.Equal(rest, []int64{int64(c), int64(h), int64(w)}):
@@ -702,6 +727,59 @@ func (l *lowering) reshape(n *Node, x flowing) {
 	default:
 		l.problem(n, "a reshape to %v of a %dx%dx%d value; the engines flatten (view(N, -1)) only", to, c, h, w)
 	}
+}
+
+// transpose lowers the swap of a channel view's two axes (ShuffleNet's
+// transpose(1, 2)), the middle of a channel shuffle.
+func (l *lowering) transpose(n *Node, c *opCtx, x flowing) {
+	perm, _, err := c.ints("perm")
+	if err != nil || x.rank != 5 || x.shuffled || !slices.Equal(perm, []int64{0, 2, 1, 3, 4}) {
+		l.problem(n, "Transpose %v of a rank-%d value; the engines transpose only the channel groups of a channel shuffle", perm, x.rank)
+		return
+	}
+	x.shuffled = true
+	l.flow[n.Outputs[0]] = x
+}
+
+// slice lowers a Slice of channels (torch.chunk, x[:, a:b]) with constant
+// bounds and step 1.
+func (l *lowering) slice(n *Node, c *opCtx, x flowing) {
+	if l.g.Opset < 10 || x.rank != 4 {
+		l.problem(n, "Slice of a rank-%d value (opset %d); the engines slice the channels of a feature map", x.rank, l.g.Opset)
+		return
+	}
+	starts, ends, axes, steps := l.constInts(n, 1), l.constInts(n, 2), l.constInts(n, 3), l.constInts(n, 4)
+	if len(n.Inputs) > 3 && n.Inputs[3] != "" && axes == nil || len(n.Inputs) > 4 && n.Inputs[4] != "" && steps == nil {
+		l.problem(n, "Slice with axes or steps computed from data")
+		return
+	}
+	if axes == nil {
+		axes = []int64{0, 1, 2, 3}[:min(len(starts), 4)]
+	}
+	ch, _, _ := l.b.Shape(x.v)
+	if starts == nil || ends == nil || len(starts) != 1 || len(ends) != 1 || len(axes) != 1 || !(axes[0] == 1 || axes[0] == -3) ||
+		steps != nil && !slices.Equal(steps, []int64{1}) {
+		l.problem(n, "Slice of starts %v, ends %v, axes %v, steps %v; the engines slice channels (axis 1), step 1", starts, ends, axes, steps)
+		return
+	}
+	// ONNX's bounds: negative ones count from the end, and both are
+	// clamped to the axis.
+	bound := func(b int64) int {
+		if b < 0 {
+			b += int64(ch)
+		}
+		return int(min(max(b, 0), int64(ch)))
+	}
+	from, to := bound(starts[0]), bound(ends[0])
+	if from >= to {
+		l.problem(n, "Slice keeps no channel ([%d, %d) of %d)", from, to, ch)
+		return
+	}
+	if from == 0 && to == ch {
+		l.flow[n.Outputs[0]] = x
+		return
+	}
+	l.op(n, x, nets.Op{Kind: nets.Slice, In: []int{x.v}, From: from, To: to})
 }
 
 // squeeze lowers the (un)squeezing of the unit H and W axes, which
@@ -833,7 +911,7 @@ func (l *lowering) finish() (*nets.Net, *nets.StateDict, error) {
 // some settings) or folds away.
 var lowerable = []string{"Add", "AveragePool", "BatchNormalization", "Clip", "Concat", "Constant", "Conv", "Dropout",
 	"Flatten", "Gather", "Gemm", "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LogSoftmax", "MaxPool",
-	"Mul", "Pad", "ReduceMean", "Relu", "Reshape", "Shape", "Sigmoid", "Squeeze", "Sum", "Unsqueeze"}
+	"Mul", "Pad", "ReduceMean", "Relu", "Reshape", "Shape", "Sigmoid", "Slice", "Squeeze", "Sum", "Transpose", "Unsqueeze"}
 
 // otherOpTypes adds to the problems, which name the first node that does
 // not lower on each path, the op types of the graph that never lower, so

@@ -114,7 +114,8 @@ func TestParameterStoredAsIdentityIsItsOwn(t *testing.T) {
 // and average pooling, concatenation, a view, dropout and a final
 // log_softmax; "mobile" the ops of mobile networks (grouped and depthwise
 // convolutions, batch norm with eps 1e-3, ReLU6, Hardtanh, SiLU, sigmoid,
-// hard-swish, hard-sigmoid, squeeze-and-excitation's per-channel product).
+// hard-swish, hard-sigmoid, squeeze-and-excitation's per-channel product,
+// ShuffleNet's chunk and channel shuffle).
 func TestLoweredNetComputesPyTorchsLoss(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
@@ -122,7 +123,7 @@ func TestLoweredNetComputesPyTorchsLoss(t *testing.T) {
 		ops  []nets.OpKind // kinds the lowered net must have
 	}{
 		{"mixed", []nets.OpKind{nets.MaxPool, nets.AvgPool, nets.Concat, nets.Linear}},
-		{"mobile", []nets.OpKind{nets.Clip, nets.Sigmoid, nets.HardSigmoid, nets.HardSwish, nets.Mul, nets.GlobalAvgPool}},
+		{"mobile", []nets.OpKind{nets.Clip, nets.Sigmoid, nets.HardSigmoid, nets.HardSwish, nets.Mul, nets.GlobalAvgPool, nets.Slice, nets.ChannelShuffle}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
