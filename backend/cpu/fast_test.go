@@ -168,7 +168,8 @@ func TestFastEngineTakesWideBorders(t *testing.T) {
 // does: depthwise convolutions (strided, 5x5, with batch norm and ReLU6
 // or ReLU fused, with a bias), hard-swish, squeeze-and-excitation (SiLU
 // on a 1x1 value, hard-sigmoid, a per-channel product), ShuffleNet's
-// chunk and channel shuffle, a sigmoid gate and a Clip standing alone.
+// chunk and channel shuffle, a grouped convolution, a sigmoid gate and a
+// Clip standing alone.
 func TestFastEngineRunsMobileOps(t *testing.T) {
 	t.Parallel()
 	if fastKernels == nil {
@@ -208,6 +209,7 @@ func TestFastEngineRunsMobileOps(t *testing.T) {
 	half := b.Op(nets.Op{Kind: nets.Slice, In: []int{x}, From: 12, To: 24})
 	x = b.Op(nets.Op{Kind: nets.Concat, In: []int{b.Op(nets.Op{Kind: nets.Slice, In: []int{x}, From: 0, To: 12}), conv("branch", half, 12, 1, 1, 0, 1, true)}})
 	x = b.Op(nets.Op{Kind: nets.ChannelShuffle, In: []int{x}, Groups: 2})
+	x = op(nets.ReLU, bn("bn3", conv("grouped", x, 24, 3, 1, 1, 3, false), 0)) // 8 channels a group: blocks span groups
 	x = op(nets.ReLU, conv("dw2", x, 24, 5, 1, 2, 24, true))
 	x = op(nets.Mul, x, op(nets.Sigmoid, x))
 	x = clip(x, -1, 1)

@@ -111,13 +111,15 @@ type fastStep struct {
 // winogradOK reports whether a convolution from in runs as Winograd
 // F(4x4, 3x3): 3x3, stride 1, padding 1, sizes that are multiples of 4.
 func winogradOK(o nets.Op, in geom) bool {
-	return o.Kind == nets.Conv && o.Kernel == 3 && o.Stride == 1 && o.Pad == 1 && !in.flat &&
+	return o.Kind == nets.Conv && o.Group() == 1 && o.Kernel == 3 && o.Stride == 1 && o.Pad == 1 && !in.flat &&
 		in.h%4 == 0 && in.w%4 == 0 && in.cp%16 == 0 && in.c >= 8
 }
 
 // coBlock is v vectors of 16 output channels from vector vOff, whose packed
-// weights start at float bOff.
-type coBlock struct{ v, vOff, bOff int }
+// weights start at float bOff and which read k input values per tap from
+// channel cin: all of them, or for a grouped convolution those of the
+// groups the block's outputs belong to (their weights zero across groups).
+type coBlock struct{ v, vOff, bOff, cin, k int }
 
 // fastPlan is a forward pass compiled for the micro-kernels.
 type fastPlan struct {
@@ -133,13 +135,11 @@ type fastPlan struct {
 	classes  int
 }
 
-// fastSupported reports whether the fast engine can run op o, whose
-// first input has inC channels: dense and depthwise convolutions, not
-// other grouped ones.
-func fastSupported(o nets.Op, inC int) bool {
+// fastSupported reports whether the fast engine can run op o.
+func fastSupported(o nets.Op) bool {
 	switch o.Kind {
 	case nets.Conv:
-		return o.Pad < o.Kernel && o.Kernel >= 1 && o.Stride >= 1 && (o.Group() == 1 || depthwiseOp(o, inC))
+		return o.Pad < o.Kernel && o.Kernel >= 1 && o.Stride >= 1
 	case nets.BatchNorm, nets.ReLU, nets.Add, nets.MaxPool, nets.AvgPool, nets.GlobalAvgPool, nets.Linear, nets.Concat,
 		nets.Clip, nets.Sigmoid, nets.HardSigmoid, nets.HardSwish, nets.Mul, nets.ChannelShuffle, nets.Slice:
 		return true
@@ -171,7 +171,7 @@ func compileFast(n *nets.Net, ks *kernelSet, sub int, wino bool) *fastPlan {
 		return ops[v-1].C
 	}
 	for _, o := range ops {
-		if !fastSupported(o, channels(o.In[0])) {
+		if !fastSupported(o) {
 			return nil
 		}
 	}
@@ -475,6 +475,12 @@ func prepareGEMM(st *fastStep, sub int, wino bool, maxV int) int {
 		k = in.c * in.h * in.w
 		st.offs = []int64{0}
 	}
+	g := o.Group()
+	if g > 1 {
+		// Blocks as wide as a group at most: a block reads the inputs of
+		// every group it spans, multiplying most of them by zero.
+		maxV = max(1, min(maxV, o.C/g/16))
+	}
 	vecs := st.outG.cp / 16
 	nb := (vecs + maxV - 1) / maxV
 	off, vOff := 0, 0
@@ -483,8 +489,14 @@ func prepareGEMM(st *fastStep, sub int, wino bool, maxV int) int {
 		if b < vecs%nb {
 			v++
 		}
-		st.blocks = append(st.blocks, coBlock{v: v, vOff: vOff, bOff: off})
-		off += taps * k * 16 * v
+		blk := coBlock{v: v, vOff: vOff, bOff: off, k: k}
+		if g > 1 {
+			ci, co := in.c/g, o.C/g
+			g0, g1 := 16*vOff/co, min(o.C, 16*(vOff+v))-1
+			blk.cin, blk.k = g0*ci, (g1/co-g0+1)*ci
+		}
+		st.blocks = append(st.blocks, blk)
+		off += taps * blk.k * 16 * v
 		vOff += v
 	}
 	return off

@@ -172,7 +172,7 @@ func (pp *pointPack) pack(st *fastStep) {
 	}
 	dst := pp.packs[st.pack]
 	if st.kind == fConv && !st.wino {
-		packConv(dst, weight, scale, st.blocks, taps, in.c, cout)
+		packConv(dst, weight, scale, st.blocks, taps, in.c/o.Group(), cout, cout/o.Group())
 	}
 	for _, b := range st.blocks {
 		if st.wino || st.kind == fConv {
@@ -259,23 +259,31 @@ func (pp *pointPack) packDepthwise(st *fastStep) {
 	}
 }
 
-// packConv writes a convolution's weights [cout][cin][taps], times scale
-// (nil: 1), in the kernels' order: per block, [tap][cin][16·v lanes], the
-// lanes past cout zero. It reads an input channel of a block's filters
-// at a time, their taps in cache, and writes whole runs of lanes.
-func packConv(dst, weight, scale []float32, blocks []coBlock, taps, cin, cout int) {
+// packConv writes a convolution's weights [cout][cin][taps] (cin per
+// group, cout/coG groups), times scale (nil: 1), in the kernels' order:
+// per block, [tap][k][16·v lanes] over the block's k input channels from
+// b.cin, zero where a lane has no output channel or the input channel is
+// of another group. It reads an input channel of a block's filters at a
+// time, their taps in cache, and writes whole runs of lanes.
+func packConv(dst, weight, scale []float32, blocks []coBlock, taps, cin, cout, coG int) {
 	for _, b := range blocks {
 		lanes := 16 * b.v
-		out := dst[b.bOff:][:taps*cin*lanes]
+		out := dst[b.bOff:][:taps*b.k*lanes]
 		co0 := 16 * b.vOff
 		live := max(0, min(lanes, cout-co0)) // lanes with an output channel
-		for ci := range cin {
+		for k := range b.k {
+			c := b.cin + k // an input channel, of group c/cin
+			cg := c % cin  // its index in its group
 			for t := range taps {
-				row := out[(t*cin+ci)*lanes:][:lanes]
+				row := out[(t*b.k+k)*lanes:][:lanes]
 				for l := range live {
-					v := weight[((co0+l)*cin+ci)*taps+t]
-					if scale != nil {
-						v *= scale[co0+l]
+					co := co0 + l
+					var v float32
+					if coG == cout || co/coG == c/cin {
+						v = weight[(co*cin+cg)*taps+t]
+						if scale != nil {
+							v *= scale[co]
+						}
 					}
 					row[l] = v
 				}

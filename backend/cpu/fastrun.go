@@ -395,7 +395,8 @@ func (w *fastWorker) conv(st *fastStep, n int) {
 	args.setOffs(st.offs)
 	call := func(a, c, rows int) {
 		for _, b := range st.blocks {
-			args.a = ptr(in, a)
+			args.a = ptr(in, a+b.cin)
+			args.k = int64(b.k)
 			args.b = ptr(pack, b.bOff)
 			args.c = ptr(out, c+16*b.vOff)
 			if bias != nil {
