@@ -262,7 +262,7 @@ func Target(net *nets.Net, center, target *nets.StateDict, mode Mode) (*nets.Sta
 // equal directions; it is stored in every output's provenance.
 func Hash(x, y *nets.StateDict) string {
 	h := sha256.New()
-	var buf [8]byte
+	buf := make([]byte, 0, 1<<16) // the values' bytes go to the hash a buffer at a time
 	for _, d := range []struct {
 		axis string
 		sd   *nets.StateDict
@@ -274,9 +274,14 @@ func Hash(x, y *nets.StateDict) string {
 			t, _ := d.sd.Get(name)
 			fmt.Fprintf(h, "%s.%s%v\n", d.axis, name, t.Shape)
 			for _, v := range t.Data {
-				binary.LittleEndian.PutUint32(buf[:4], math.Float32bits(v))
-				h.Write(buf[:4])
+				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+				if len(buf) == cap(buf) {
+					h.Write(buf)
+					buf = buf[:0]
+				}
 			}
+			h.Write(buf)
+			buf = buf[:0]
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))
