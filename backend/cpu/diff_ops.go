@@ -203,6 +203,10 @@ func (t *tape) forward(d *Differentiator, i int, w, v []float32) {
 	ci := d.shape(in)
 	switch o.Kind {
 	case nets.Conv:
+		if depthwiseOf(o, ci) {
+			t.depthwiseForward(d, o, ci, w, v, x, y, rx, ry)
+			break
+		}
 		t.convForward(d, o, ci, w, v, x, y, rx, ry)
 	case nets.Linear:
 		t.linearForward(d, o, d.sizes[in], w, v, x, y, rx, ry)
@@ -272,6 +276,10 @@ func (t *tape) backward(d *Differentiator, i int, w, v, g, r []float32) {
 	ci := d.shape(in)
 	switch o.Kind {
 	case nets.Conv:
+		if depthwiseOf(o, ci) {
+			t.depthwiseBackward(d, o, ci, w, v, g, r, x, rx, gy, rgy, gx, rgx)
+			break
+		}
 		t.convBackward(d, o, ci, w, v, g, r, x, rx, gy, rgy, gx, rgx)
 	case nets.Linear:
 		t.linearBackward(d, o, d.sizes[in], w, v, g, r, x, rx, gy, rgy, gx, rgx)
