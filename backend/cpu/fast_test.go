@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 
@@ -230,6 +231,63 @@ func TestFastEngineRunsMobileOps(t *testing.T) {
 	}
 	if fast.fast == nil {
 		t.Fatal("the micro-kernels do not take the network")
+	}
+	generic, err := New(p, &Options{Generic: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	backendtest.Compare(t, coords, evaluate(t, fast, coords), evaluate(t, generic, coords))
+}
+
+// On small maps the micro-kernel engine runs a convolution a pixel at a
+// time across the samples, over the taps inside the image only (one on a
+// 1x1 map, four to six on 2x2): with batch norm, residual additions and
+// ReLUs, strided and not, its losses are the generic engine's.
+func TestFastEngineSmallMaps(t *testing.T) {
+	t.Parallel()
+	if fastKernels == nil {
+		t.Skip("no micro-kernels on this machine")
+	}
+	b := nets.NewBuilder("small", nets.Config{InChannels: 3, Height: 4, Width: 4, Classes: 5})
+	conv := func(name string, in, c, s int) int {
+		ci, _, _ := b.Shape(in)
+		b.Param(name+".weight", nets.Weight, c, ci, 3, 3)
+		return b.Op(nets.Op{Kind: nets.Conv, Name: name, In: []int{in}, C: c, Kernel: 3, Stride: s, Pad: 1})
+	}
+	bn := func(name string, in int) int {
+		c, _, _ := b.Shape(in)
+		for _, s := range []string{".weight", ".bias"} {
+			b.Param(name+s, nets.Weight, c)
+		}
+		for _, s := range []string{".running_mean", ".running_var"} {
+			b.Param(name+s, nets.Buffer, c)
+		}
+		return b.Op(nets.Op{Kind: nets.BatchNorm, Name: name, In: []int{in}})
+	}
+	relu := func(in int) int { return b.Op(nets.Op{Kind: nets.ReLU, In: []int{in}}) }
+	add := func(a, c int) int { return b.Op(nets.Op{Kind: nets.Add, In: []int{a, c}}) }
+	x := relu(bn("bn0", conv("c0", 0, 16, 1)))        // 4x4
+	x = relu(bn("bn1", conv("c1", x, 32, 2)))         // 2x2
+	x = relu(add(bn("bn2", conv("c2", x, 32, 1)), x)) // 2x2, residual
+	x = relu(bn("bn3", conv("c3", x, 64, 2)))         // 1x1
+	x = relu(add(bn("bn4", conv("c4", x, 64, 1)), x)) // 1x1, residual
+	x = b.Op(nets.Op{Kind: nets.GlobalAvgPool, In: []int{x}})
+	b.Param("fc.weight", nets.Weight, 5, 64)
+	b.Param("fc.bias", nets.Weight, 5)
+	b.Op(nets.Op{Kind: nets.Linear, Name: "fc", In: []int{x}, C: 5})
+	net, err := b.Net()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := backendtest.ProblemFor(net, 11, true)
+	p.BatchSize = 20 // passes of 8, 8 and 4 samples
+	coords := []backend.Coord{{X: 0, Y: 0}, {X: 0.5, Y: -0.25}, {X: -1, Y: 1}}
+	fast, err := New(p, &Options{NoWinograd: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fast.fast == nil || !slices.ContainsFunc(fast.fast.steps, func(st fastStep) bool { return st.across }) {
+		t.Fatal("no convolution runs across the samples")
 	}
 	generic, err := New(p, &Options{Generic: true})
 	if err != nil {

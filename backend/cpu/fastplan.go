@@ -95,8 +95,10 @@ type fastStep struct {
 	same bool // stride-1 convolution keeping the size: rows run over whole images
 	// across says that each kernel call takes one output pixel of every
 	// sample of a pass (rows an image apart), not a run of pixels of one
-	// image: on small maps it loads the weights fewer times.
+	// image: on small maps it loads the weights fewer times. It reads only
+	// the taps inside the image, those marked in used.
 	across bool
+	used   []bool
 	offs   []int64   // tap offsets in bytes from the centre tap
 	blocks []coBlock // output channels in kernel-sized blocks
 	pack   int       // index of the step's packed weights in a worker
@@ -390,6 +392,7 @@ func compileFast(n *nets.Net, ks *kernelSet, sub int, wino bool) *fastPlan {
 				st.offs, st.blocks = nil, nil
 				size = prepareGEMM(&st, sub, wino, v)
 				st.across = true
+				st.used = usedTaps(&st.op, st.inG[0])
 			}
 			p.packs = append(p.packs, size)
 		case fDepthwise:
@@ -424,6 +427,28 @@ func prepareDepthwise(st *fastStep) int {
 		}
 	}
 	return len(st.offs) * st.outG.cp
+}
+
+// usedTaps marks the taps of convolution o from in that some output
+// pixel's window has inside the image: on a 1x1 map with padding, the
+// centre alone.
+func usedTaps(o *nets.Op, in geom) []bool {
+	k := o.Kernel
+	inside := func(t, size, out int) bool {
+		for y := range out {
+			if i := y*o.Stride - o.Pad + t; i >= 0 && i < size {
+				return true
+			}
+		}
+		return false
+	}
+	used := make([]bool, k*k)
+	for ky := range k {
+		for kx := range k {
+			used[ky*k+kx] = inside(ky, in.h, o.H) && inside(kx, in.w, o.W)
+		}
+	}
+	return used
 }
 
 // acrossSamples reports whether convolution step st takes fewer kernel

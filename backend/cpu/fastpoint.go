@@ -172,7 +172,7 @@ func (pp *pointPack) pack(st *fastStep) {
 	}
 	dst := pp.packs[st.pack]
 	if st.kind == fConv && !st.wino {
-		packConv(dst, weight, scale, st.blocks, taps, in.c/o.Group(), cout, cout/o.Group())
+		packConv(dst, weight, scale, st.blocks, st.used, taps, in.c/o.Group(), cout, cout/o.Group())
 	}
 	for _, b := range st.blocks {
 		if st.wino || st.kind == fConv {
@@ -263,9 +263,10 @@ func (pp *pointPack) packDepthwise(st *fastStep) {
 // group, cout/coG groups), times scale (nil: 1), in the kernels' order:
 // per block, [tap][k][16·v lanes] over the block's k input channels from
 // b.cin, zero where a lane has no output channel or the input channel is
-// of another group. It reads an input channel of a block's filters at a
+// of another group; only the taps marked in used (nil: all), the others
+// never being read. It reads an input channel of a block's filters at a
 // time, their taps in cache, and writes whole runs of lanes.
-func packConv(dst, weight, scale []float32, blocks []coBlock, taps, cin, cout, coG int) {
+func packConv(dst, weight, scale []float32, blocks []coBlock, used []bool, taps, cin, cout, coG int) {
 	for _, b := range blocks {
 		lanes := 16 * b.v
 		out := dst[b.bOff:][:taps*b.k*lanes]
@@ -275,6 +276,9 @@ func packConv(dst, weight, scale []float32, blocks []coBlock, taps, cin, cout, c
 			c := b.cin + k // an input channel, of group c/cin
 			cg := c % cin  // its index in its group
 			for t := range taps {
+				if used != nil && !used[t] {
+					continue
+				}
 				row := out[(t*b.k+k)*lanes:][:lanes]
 				for l := range live {
 					co := co0 + l

@@ -414,12 +414,7 @@ func (w *fastWorker) conv(st *fastStep, n int) {
 		return
 	}
 	if st.across {
-		args.aStride, args.cStride = int64(4*ig.imageStride()), int64(4*og.imageStride())
-		for y := range og.h {
-			for x := range og.w {
-				call(ig.at(0, y*o.Stride, x*o.Stride), og.at(0, y, x), n)
-			}
-		}
+		w.convAcross(st, n, in, out, res, pack, bias)
 		zeroPads(out, og, n)
 		return
 	}
@@ -433,6 +428,56 @@ func (w *fastWorker) conv(st *fastStep, n int) {
 		}
 	}
 	zeroPads(out, og, n)
+}
+
+// convAcross runs a convolution on a small map one output pixel at a
+// time, every sample of the pass in one kernel call (rows an image apart),
+// and only over the taps whose input pixels are inside the image: on a 1x1
+// map a 3x3 convolution's centre tap alone, and its weights alone read.
+// Each row of valid taps is a run of consecutive taps, and so of packed
+// weights; the runs after the first add to the output, and the last
+// applies the bias, the residual and the ReLU.
+func (w *fastWorker) convAcross(st *fastStep, n int, in, out, res, pack, bias []float32) {
+	ig, og := st.inG[0], st.outG
+	o := &st.op
+	k := o.Kernel
+	args := &w.args
+	args.aStride, args.cStride = int64(4*ig.imageStride()), int64(4*og.imageStride())
+	relu := args.relu
+	for y := range og.h {
+		ky0, ky1 := max(0, o.Pad-y*o.Stride), min(k, ig.h+o.Pad-y*o.Stride)
+		for x := range og.w {
+			kx0, kx1 := max(0, o.Pad-x*o.Stride), min(k, ig.w+o.Pad-x*o.Stride)
+			a, c := ig.at(0, y*o.Stride, x*o.Stride), og.at(0, y, x)
+			for ky := ky0; ky < ky1; ky++ {
+				t0, t1 := ky*k+kx0, ky*k+kx1
+				last := ky == ky1-1
+				args.setOffs(st.offs[t0:t1])
+				args.accum, args.relu = 0, 0
+				if ky > ky0 {
+					args.accum = 1
+				}
+				if last {
+					args.relu = relu
+				}
+				for _, b := range st.blocks {
+					args.a = ptr(in, a+b.cin)
+					args.k = int64(b.k)
+					args.b = ptr(pack, b.bOff+t0*b.k*16*b.v)
+					args.c = ptr(out, c+16*b.vOff)
+					args.bias, args.res = nil, nil
+					if last && bias != nil {
+						args.bias = ptr(bias, 16*b.vOff)
+					}
+					if last && res != nil {
+						args.res = ptr(res, c+16*b.vOff)
+					}
+					runRows(w.p.ks, args, n, b.v)
+				}
+			}
+		}
+	}
+	args.accum = 0
 }
 
 // winograd runs a 3x3 convolution as Winograd F(4x4, 3x3), a chunk of
