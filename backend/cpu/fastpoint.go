@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/landscape-go/landscape/backend"
 )
@@ -9,19 +10,29 @@ import (
 // pointPack holds the weights of one grid point for the fast plan: each
 // Conv and Linear step's weights θ + αu + βv packed for the kernels, with
 // the batch norm that follows folded in, and the scale and shift of the
-// batch norms. Workers at the same point share one.
+// batch norms. Workers at the same point share one, and the workers that
+// want it while it is prepared pack its steps together.
 type pointPack struct {
-	e      *Evaluator
-	coord  backend.Coord // the point, while preparing
-	arena  []float32     // the tensors a step is packed from, formed at the point
-	used   int           // floats of arena in use
-	holds  int           // the point it holds or is being prepared for, -1 for none; guarded by packCache.mu
-	users  int           // workers holding it; guarded by packCache.mu
-	ready  chan struct{} // closed once prepared
-	packs  [][]float32   // per Conv/Linear step: weights [block][tap][k][16·v]
-	biases [][]float32   // per Conv/Linear step: cp floats, or nil
-	scale  map[string][]float32
-	shift  map[string][]float32
+	e       *Evaluator
+	coord   backend.Coord // the point, while preparing
+	arenas  []*arena      // one per worker that may help prepare
+	holds   int           // the point it holds or is being prepared for, -1 for none; guarded by packCache.mu
+	users   int           // workers holding it; guarded by packCache.mu
+	helpers int           // workers that have joined its preparation; guarded by packCache.mu
+	ready   chan struct{} // closed once prepared
+	tasks   []int         // the steps with weights to pack, by index
+	next    atomic.Int32  // the next task to take
+	done    atomic.Int32  // tasks finished
+	packs   [][]float32   // per Conv/Linear step: weights [block][tap][k][16·v]
+	biases  [][]float32   // per Conv/Linear step: cp floats, or nil
+	scale   map[string][]float32
+	shift   map[string][]float32
+}
+
+// arena holds the tensors a step is packed from, formed at the point.
+type arena struct {
+	buf  []float32
+	used int // floats in use
 }
 
 // packCache prepares each point's weights once, in the first worker that
@@ -48,7 +59,15 @@ func (c *packCache) acquire(i int, coord backend.Coord) *pointPack {
 	for _, pp := range c.slots {
 		if pp.holds == i {
 			pp.users++
+			helper := -1
+			if pp.helpers < len(pp.arenas) {
+				helper = pp.helpers
+				pp.helpers++
+			}
 			c.mu.Unlock()
+			if helper >= 0 {
+				pp.help(helper)
+			}
 			<-pp.ready
 			return pp
 		}
@@ -60,14 +79,14 @@ func (c *packCache) acquire(i int, coord backend.Coord) *pointPack {
 		if len(c.slots) >= c.max {
 			panic("cpu: more points held than workers")
 		}
-		free = c.e.newPointPack()
+		free = c.e.newPointPack(c.max)
 		c.slots = append(c.slots, free)
 	}
-	free.holds, free.users = i, 1
-	free.ready = make(chan struct{})
+	free.holds, free.users, free.helpers = i, 1, 1
+	free.begin(coord) // the batch norms, before any helper packs a step
 	c.mu.Unlock()
-	free.prepare(coord) // others asking for point i wait for ready
-	close(free.ready)
+	free.help(0) // others asking for point i help, then wait for ready
+	<-free.ready
 	return free
 }
 
@@ -78,7 +97,10 @@ func (c *packCache) release(pp *pointPack) {
 	c.mu.Unlock()
 }
 
-func (e *Evaluator) newPointPack() *pointPack {
+// newPointPack returns buffers for a point's weights, prepared by up to
+// workers goroutines (by one where a tensor is large: each needs an arena
+// as large as the largest).
+func (e *Evaluator) newPointPack(workers int) *pointPack {
 	p := e.fast
 	pp := &pointPack{e: e, holds: -1, scale: map[string][]float32{}, shift: map[string][]float32{}}
 	pp.packs = make([][]float32, len(p.packs))
@@ -86,15 +108,16 @@ func (e *Evaluator) newPointPack() *pointPack {
 	for i, n := range p.packs {
 		pp.packs[i] = kernelBuffer(n)
 	}
-	arena := 0
-	for _, st := range p.steps {
+	largest := 0 // floats of the largest tensors a step is packed from
+	for i, st := range p.steps {
 		if st.bn != "" {
 			c := e.layout[st.bn+".weight"].n
 			pp.scale[st.bn], pp.shift[st.bn] = make([]float32, c), make([]float32, c)
-			arena = max(arena, 4*c)
+			largest = max(largest, 4*c)
 		}
 		if st.kind == fConv || st.kind == fLinear || st.kind == fDepthwise {
-			arena = max(arena, e.layout[st.op.Name+".weight"].n+e.layout[st.op.Name+".bias"].n)
+			largest = max(largest, e.layout[st.op.Name+".weight"].n+e.layout[st.op.Name+".bias"].n)
+			pp.tasks = append(pp.tasks, i)
 		}
 		// The Winograd output transform always adds a bias, and so does
 		// the depthwise convolution.
@@ -102,37 +125,63 @@ func (e *Evaluator) newPointPack() *pointPack {
 			pp.biases[st.pack] = kernelBuffer(st.outG.cp)
 		}
 	}
-	pp.arena = make([]float32, arena)
+	helpers := 1
+	if largest <= 1<<22 { // 16 MB an arena
+		helpers = max(1, workers)
+	}
+	for range helpers {
+		pp.arenas = append(pp.arenas, &arena{buf: make([]float32, largest)})
+	}
 	return pp
 }
 
-// prepare packs the weights at point c, a tensor at a time.
-func (pp *pointPack) prepare(c backend.Coord) {
+// begin starts preparing the weights at point c: it folds the batch norms
+// and opens the steps to pack to the helpers.
+func (pp *pointPack) begin(c backend.Coord) {
 	pp.coord = c
+	pp.ready = make(chan struct{})
+	pp.next.Store(0)
+	pp.done.Store(0)
+	ar := pp.arenas[0]
 	for name := range pp.scale {
-		pp.used = 0
-		bnScaleShift(pp.scale[name], pp.shift[name], pp.param(name+".weight"), pp.param(name+".bias"),
-			pp.param(name+".running_mean"), pp.param(name+".running_var"), pp.e.bnEps[name])
+		ar.used = 0
+		bnScaleShift(pp.scale[name], pp.shift[name], pp.param(ar, name+".weight"), pp.param(ar, name+".bias"),
+			pp.param(ar, name+".running_mean"), pp.param(ar, name+".running_var"), pp.e.bnEps[name])
 	}
+	if len(pp.tasks) == 0 {
+		close(pp.ready)
+	}
+}
+
+// help packs steps of the point being prepared, in arena number slot,
+// until none is left; whoever finishes the last closes ready.
+func (pp *pointPack) help(slot int) {
+	ar := pp.arenas[slot]
 	steps := pp.e.fast.steps
-	for k := range steps {
-		switch st := &steps[k]; st.kind {
-		case fConv, fLinear:
-			pp.used = 0
-			pp.pack(st)
-		case fDepthwise:
-			pp.used = 0
-			pp.packDepthwise(st)
+	for {
+		t := int(pp.next.Add(1) - 1)
+		if t >= len(pp.tasks) {
+			return
+		}
+		st := &steps[pp.tasks[t]]
+		ar.used = 0
+		if st.kind == fDepthwise {
+			pp.packDepthwise(ar, st)
+		} else {
+			pp.pack(ar, st)
+		}
+		if int(pp.done.Add(1)) == len(pp.tasks) {
+			close(pp.ready)
 		}
 	}
 }
 
 // param returns the named tensor at the point being prepared, formed in
-// the arena: θ + αu + βv.
-func (pp *pointPack) param(name string) []float32 {
+// arena ar: θ + αu + βv.
+func (pp *pointPack) param(ar *arena, name string) []float32 {
 	s := pp.e.layout[name]
-	dst := pp.arena[pp.used:][:s.n]
-	pp.used += s.n
+	dst := ar.buf[ar.used:][:s.n]
+	ar.used += s.n
 	pp.e.formTo(dst, s, pp.coord)
 	return dst
 }
@@ -140,16 +189,16 @@ func (pp *pointPack) param(name string) []float32 {
 // pack writes a Conv or Linear step's weights, times the folded batch
 // norm's scale, in the kernels' order, and its bias (the conv's bias times
 // the scale, plus the shift).
-func (pp *pointPack) pack(st *fastStep) {
+func (pp *pointPack) pack(ar *arena, st *fastStep) {
 	o := &st.op
 	in := st.inG[0]
-	weight := pp.param(o.Name + ".weight")
+	weight := pp.param(ar, o.Name+".weight")
 	var scale, shift, bias []float32
 	if st.bn != "" {
 		scale, shift = pp.scale[st.bn], pp.shift[st.bn]
 	}
 	if o.Bias || st.kind == fLinear {
-		bias = pp.param(o.Name + ".bias")
+		bias = pp.param(ar, o.Name+".bias")
 	}
 	cout := st.outG.c
 	if st.wino {
@@ -223,15 +272,15 @@ func (pp *pointPack) pack(st *fastStep) {
 // packDepthwise writes a depthwise convolution's weights, times the
 // folded batch norm's scale, tap by tap ([tap][cp], channels contiguous),
 // and its bias (the conv's bias times the scale, plus the shift).
-func (pp *pointPack) packDepthwise(st *fastStep) {
+func (pp *pointPack) packDepthwise(ar *arena, st *fastStep) {
 	o := &st.op
-	weight := pp.param(o.Name + ".weight")
+	weight := pp.param(ar, o.Name+".weight")
 	var scale, shift, bias []float32
 	if st.bn != "" {
 		scale, shift = pp.scale[st.bn], pp.shift[st.bn]
 	}
 	if o.Bias {
-		bias = pp.param(o.Name + ".bias")
+		bias = pp.param(ar, o.Name+".bias")
 	}
 	c, cp, taps := st.outG.c, st.outG.cp, len(st.offs)
 	dst := pp.packs[st.pack][:taps*cp]
