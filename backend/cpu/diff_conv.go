@@ -32,6 +32,17 @@ func newConvPart(cols, weights, channels int) *convPart {
 	}
 }
 
+// sums returns the part's sums for a weight and a bias, as long as their
+// gradients and H·v (empty where those are nil), cleared.
+func (p *convPart) sums(GW, GB, RW, RB []float32) (gw, gb, rw, rb []float32) {
+	gw, gb, rw, rb = p.gw[:len(GW)], p.gb[:len(GB)], p.rw[:len(RW)], p.rb[:len(RB)]
+	clear(gw)
+	clear(gb)
+	clear(rw)
+	clear(rb)
+	return gw, gb, rw, rb
+}
+
 // eachPart calls fn with each part and its range of the chunk's samples,
 // on up to t.workers goroutines.
 func (t *tape) eachPart(fn func(p *convPart, lo, hi int)) {
@@ -183,11 +194,7 @@ func (t *tape) convBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r
 		}
 	}
 	t.eachPart(func(p *convPart, lo, hi int) {
-		gw, gb, rw, rb := p.gw[:len(GW)], p.gb[:len(GB)], p.rw[:len(RW)], p.rb[:len(RB)]
-		clear(gw)
-		clear(gb)
-		clear(rw)
-		clear(rb)
+		gw, gb, rw, rb := p.sums(GW, GB, RW, RB)
 		for s := lo; s < hi; s++ {
 			for j := range c.n {
 				Wj, gxs := c.weights(W, j, true), c.sample(gx, s, j, true)
@@ -217,6 +224,12 @@ func (t *tape) convBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r
 			}
 		}
 	})
+	t.addParts(GW, GB, RW, RB)
+}
+
+// addParts adds the parts' sums for a weight and a bias, in part order, to
+// their gradients and H·v (nil where not wanted).
+func (t *tape) addParts(GW, GB, RW, RB []float32) {
 	for _, p := range t.parts {
 		addInto(GW, p.gw[:len(GW)])
 		addInto(GB, p.gb[:len(GB)])

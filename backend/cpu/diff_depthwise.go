@@ -51,11 +51,7 @@ func (t *tape) depthwiseBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v,
 	RW, RB := d.param(r, o.Name+".weight"), d.param(r, o.Name+".bias")
 	dataTangent := rgy != nil && o.In[0] != 0
 	t.eachPart(func(p *convPart, lo, hi int) {
-		gw, gb, rw, rb := p.gw[:len(GW)], p.gb[:len(GB)], p.rw[:len(RW)], p.rb[:len(RB)]
-		clear(gw)
-		clear(gb)
-		clear(rw)
-		clear(rb)
+		gw, gb, rw, rb := p.sums(GW, GB, RW, RB)
 		for s := lo; s < hi; s++ {
 			xs, gys := x[s*inSz:][:inSz], gy[s*outSz:][:outSz]
 			if GW != nil { // nil when only H·v is wanted
@@ -80,12 +76,7 @@ func (t *tape) depthwiseBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v,
 			}
 		}
 	})
-	for _, p := range t.parts {
-		addInto(GW, p.gw[:len(GW)])
-		addInto(GB, p.gb[:len(GB)])
-		addInto(RW, p.rw[:len(RW)])
-		addInto(RB, p.rb[:len(RB)])
-	}
+	t.addParts(GW, GB, RW, RB)
 }
 
 // depthwiseFilterGrad adds to gw[c][ky][kx] the sum over one sample's

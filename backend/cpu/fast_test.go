@@ -117,22 +117,9 @@ func TestFastEngineTakesWideBorders(t *testing.T) {
 	if fastKernels == nil {
 		t.Skip("no micro-kernels on this machine")
 	}
-	b := nets.NewBuilder("stem", nets.Config{InChannels: 3, Height: 32, Width: 32, Classes: 5})
-	conv := func(name string, in, c, k, s, p int) int {
-		ci, _, _ := b.Shape(in)
-		b.Param(name+".weight", nets.Weight, c, ci, k, k)
-		return b.Op(nets.Op{Kind: nets.Conv, Name: name, In: []int{in}, C: c, Kernel: k, Stride: s, Pad: p})
-	}
-	bnRelu := func(name string, in int) int {
-		c, _, _ := b.Shape(in)
-		for _, s := range []string{".weight", ".bias"} {
-			b.Param(name+s, nets.Weight, c)
-		}
-		for _, s := range []string{".running_mean", ".running_var"} {
-			b.Param(name+s, nets.Buffer, c)
-		}
-		return b.Op(nets.Op{Kind: nets.ReLU, In: []int{b.Op(nets.Op{Kind: nets.BatchNorm, Name: name, In: []int{in}})}})
-	}
+	b := newTestNet("stem", 3, 32, 5)
+	conv := func(name string, in, c, k, s, p int) int { return b.conv(name, in, c, k, s, p, 1, false) }
+	bnRelu := func(name string, in int) int { return b.op(nets.ReLU, b.bn(name, in, 0)) }
 	x := bnRelu("bn0", conv("conv0", 0, 16, 7, 2, 3))
 	x = b.Op(nets.Op{Kind: nets.MaxPool, In: []int{x}, Kernel: 3, Stride: 2, Pad: 1})
 	y := conv("conv2", bnRelu("bn1", conv("conv1", bnRelu("bn1a", x), 16, 1, 1, 0)), 8, 3, 1, 1)
@@ -144,25 +131,7 @@ func TestFastEngineTakesWideBorders(t *testing.T) {
 	b.Param("fc.weight", nets.Weight, 5, 32)
 	b.Param("fc.bias", nets.Weight, 5)
 	b.Op(nets.Op{Kind: nets.Linear, Name: "fc", In: []int{x}, C: 5})
-	net, err := b.Net()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := backendtest.ProblemFor(net, 7, true)
-	p.BatchSize = 3
-	coords := []backend.Coord{{X: 0, Y: 0}, {X: 0.5, Y: -0.25}, {X: -1, Y: 1}}
-	fast, err := New(p, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fast.fast == nil {
-		t.Fatal("the micro-kernels do not take the network")
-	}
-	generic, err := New(p, &Options{Generic: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	backendtest.Compare(t, coords, evaluate(t, fast, coords), evaluate(t, generic, coords))
+	compareFastWithGeneric(t, b, 7, 3, nil, nil)
 }
 
 // The micro-kernel engine runs mobile networks' ops as the generic engine
@@ -176,26 +145,8 @@ func TestFastEngineRunsMobileOps(t *testing.T) {
 	if fastKernels == nil {
 		t.Skip("no micro-kernels on this machine")
 	}
-	b := nets.NewBuilder("mobile", nets.Config{InChannels: 3, Height: 16, Width: 16, Classes: 5})
-	conv := func(name string, in, c, k, s, p, groups int, bias bool) int {
-		ci, _, _ := b.Shape(in)
-		b.Param(name+".weight", nets.Weight, c, ci/max(groups, 1), k, k)
-		if bias {
-			b.Param(name+".bias", nets.Weight, c)
-		}
-		return b.Op(nets.Op{Kind: nets.Conv, Name: name, In: []int{in}, C: c, Kernel: k, Stride: s, Pad: p, Groups: groups, Bias: bias})
-	}
-	bn := func(name string, in int, eps float32) int {
-		c, _, _ := b.Shape(in)
-		for _, s := range []string{".weight", ".bias"} {
-			b.Param(name+s, nets.Weight, c)
-		}
-		for _, s := range []string{".running_mean", ".running_var"} {
-			b.Param(name+s, nets.Buffer, c)
-		}
-		return b.Op(nets.Op{Kind: nets.BatchNorm, Name: name, In: []int{in}, Eps: eps})
-	}
-	op := func(k nets.OpKind, in ...int) int { return b.Op(nets.Op{Kind: k, In: in}) }
+	b := newTestNet("mobile", 3, 16, 5)
+	conv, bn, op := b.conv, b.bn, b.op
 	clip := func(in int, lo, hi float32) int { return b.Op(nets.Op{Kind: nets.Clip, In: []int{in}, Lo: lo, Hi: hi}) }
 
 	x := op(nets.HardSwish, bn("bn0", conv("stem", 0, 16, 3, 1, 1, 1, false), 1e-3))
@@ -218,25 +169,7 @@ func TestFastEngineRunsMobileOps(t *testing.T) {
 	b.Param("fc.weight", nets.Weight, 5, 24)
 	b.Param("fc.bias", nets.Weight, 5)
 	b.Op(nets.Op{Kind: nets.Linear, Name: "fc", In: []int{x}, C: 5})
-	net, err := b.Net()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := backendtest.ProblemFor(net, 7, true)
-	p.BatchSize = 3
-	coords := []backend.Coord{{X: 0, Y: 0}, {X: 0.5, Y: -0.25}, {X: -1, Y: 1}}
-	fast, err := New(p, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fast.fast == nil {
-		t.Fatal("the micro-kernels do not take the network")
-	}
-	generic, err := New(p, &Options{Generic: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	backendtest.Compare(t, coords, evaluate(t, fast, coords), evaluate(t, generic, coords))
+	compareFastWithGeneric(t, b, 7, 3, nil, nil)
 }
 
 // On small maps the micro-kernel engine runs a convolution a pixel at a
@@ -248,24 +181,11 @@ func TestFastEngineSmallMaps(t *testing.T) {
 	if fastKernels == nil {
 		t.Skip("no micro-kernels on this machine")
 	}
-	b := nets.NewBuilder("small", nets.Config{InChannels: 3, Height: 4, Width: 4, Classes: 5})
-	conv := func(name string, in, c, s int) int {
-		ci, _, _ := b.Shape(in)
-		b.Param(name+".weight", nets.Weight, c, ci, 3, 3)
-		return b.Op(nets.Op{Kind: nets.Conv, Name: name, In: []int{in}, C: c, Kernel: 3, Stride: s, Pad: 1})
-	}
-	bn := func(name string, in int) int {
-		c, _, _ := b.Shape(in)
-		for _, s := range []string{".weight", ".bias"} {
-			b.Param(name+s, nets.Weight, c)
-		}
-		for _, s := range []string{".running_mean", ".running_var"} {
-			b.Param(name+s, nets.Buffer, c)
-		}
-		return b.Op(nets.Op{Kind: nets.BatchNorm, Name: name, In: []int{in}})
-	}
-	relu := func(in int) int { return b.Op(nets.Op{Kind: nets.ReLU, In: []int{in}}) }
-	add := func(a, c int) int { return b.Op(nets.Op{Kind: nets.Add, In: []int{a, c}}) }
+	b := newTestNet("small", 3, 4, 5)
+	conv := func(name string, in, c, s int) int { return b.conv(name, in, c, 3, s, 1, 1, false) }
+	bn := func(name string, in int) int { return b.bn(name, in, 0) }
+	relu := func(in int) int { return b.op(nets.ReLU, in) }
+	add := func(a, c int) int { return b.op(nets.Add, a, c) }
 	x := relu(bn("bn0", conv("c0", 0, 16, 1)))        // 4x4
 	x = relu(bn("bn1", conv("c1", x, 32, 2)))         // 2x2
 	x = relu(add(bn("bn2", conv("c2", x, 32, 1)), x)) // 2x2, residual
@@ -275,19 +195,67 @@ func TestFastEngineSmallMaps(t *testing.T) {
 	b.Param("fc.weight", nets.Weight, 5, 64)
 	b.Param("fc.bias", nets.Weight, 5)
 	b.Op(nets.Op{Kind: nets.Linear, Name: "fc", In: []int{x}, C: 5})
+	// 20 samples: passes of 8, 8 and 4. Winograd would take the 4x4 maps.
+	compareFastWithGeneric(t, b, 20, 20, &Options{NoWinograd: true}, func(p *fastPlan) {
+		if !slices.ContainsFunc(p.steps, func(st fastStep) bool { return st.across }) {
+			t.Error("no convolution runs across the samples")
+		}
+	})
+}
+
+// testNet builds networks for the engines' tests: each method adds an op
+// and the state-dict entries it reads.
+type testNet struct{ *nets.Builder }
+
+func newTestNet(name string, channels, size, classes int) testNet {
+	return testNet{nets.NewBuilder(name, nets.Config{InChannels: channels, Height: size, Width: size, Classes: classes})}
+}
+
+func (b testNet) conv(name string, in, c, k, s, p, groups int, bias bool) int {
+	ci, _, _ := b.Shape(in)
+	b.Param(name+".weight", nets.Weight, c, ci/max(groups, 1), k, k)
+	if bias {
+		b.Param(name+".bias", nets.Weight, c)
+	}
+	return b.Op(nets.Op{Kind: nets.Conv, Name: name, In: []int{in}, C: c, Kernel: k, Stride: s, Pad: p, Groups: groups, Bias: bias})
+}
+
+func (b testNet) bn(name string, in int, eps float32) int {
+	c, _, _ := b.Shape(in)
+	for _, s := range []string{".weight", ".bias"} {
+		b.Param(name+s, nets.Weight, c)
+	}
+	for _, s := range []string{".running_mean", ".running_var"} {
+		b.Param(name+s, nets.Buffer, c)
+	}
+	return b.Op(nets.Op{Kind: nets.BatchNorm, Name: name, In: []int{in}, Eps: eps})
+}
+
+func (b testNet) op(k nets.OpKind, in ...int) int { return b.Op(nets.Op{Kind: k, In: in}) }
+
+// compareFastWithGeneric evaluates b's network (backendtest's weights,
+// directions and samples, batches of batch) at three points on the
+// micro-kernels (with opts) and on the generic engine, and holds the two
+// to the same losses and accuracies; check, if not nil, looks at the
+// micro-kernels' plan.
+func compareFastWithGeneric(t *testing.T, b testNet, samples, batch int, opts *Options, check func(*fastPlan)) {
+	t.Helper()
 	net, err := b.Net()
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := backendtest.ProblemFor(net, 11, true)
-	p.BatchSize = 20 // passes of 8, 8 and 4 samples
+	p := backendtest.ProblemFor(net, samples, true)
+	p.BatchSize = batch
 	coords := []backend.Coord{{X: 0, Y: 0}, {X: 0.5, Y: -0.25}, {X: -1, Y: 1}}
-	fast, err := New(p, &Options{NoWinograd: true})
+	fast, err := New(p, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fast.fast == nil || !slices.ContainsFunc(fast.fast.steps, func(st fastStep) bool { return st.across }) {
-		t.Fatal("no convolution runs across the samples")
+	if fast.fast == nil {
+		t.Fatal("the micro-kernels do not take the network")
+	}
+	if check != nil {
+		check(fast.fast)
 	}
 	generic, err := New(p, &Options{Generic: true})
 	if err != nil {

@@ -229,14 +229,8 @@ func compileFast(n *nets.Net, ks *kernelSet, sub int, wino bool) *fastPlan {
 				st.bn = ops[i].Name
 				v = i + 1
 			}
-			switch {
-			case onlyReaderIs(v, i+1, nets.ReLU):
+			if st.clamp = clampAfter(ops, v, onlyReaderIs); st.clamp != nil {
 				i++
-				st.clamp = &relu
-				v = i + 1
-			case onlyReaderIs(v, i+1, nets.Clip):
-				i++
-				st.clamp = &clamp{ops[i].Lo, ops[i].Hi}
 				v = i + 1
 			}
 		case k == nets.Conv, k == nets.Linear:

@@ -60,14 +60,8 @@ func compile(n *nets.Net) *plan {
 			}
 			fallthrough
 		case nets.BatchNorm, nets.Add:
-			switch {
-			case onlyReaderIs(v, i+1, nets.ReLU):
+			if st.clamp = clampAfter(ops, v, onlyReaderIs); st.clamp != nil {
 				i++
-				st.clamp = &relu
-				v = i + 1
-			case onlyReaderIs(v, i+1, nets.Clip):
-				i++
-				st.clamp = &clamp{ops[i].Lo, ops[i].Hi}
 				v = i + 1
 			}
 		}
@@ -123,6 +117,18 @@ func compile(n *nets.Net) *plan {
 	p.logitsSlot = p.steps[len(p.steps)-1].out
 	p.slotSize = slots.Size
 	return p
+}
+
+// clampAfter returns the clamp of the ReLU or Clip that alone reads value
+// v, if that is the next op, or nil.
+func clampAfter(ops []nets.Op, v int, onlyReaderIs func(v, j int, kind nets.OpKind) bool) *clamp {
+	switch {
+	case onlyReaderIs(v, v, nets.ReLU):
+		return &relu
+	case onlyReaderIs(v, v, nets.Clip):
+		return &clamp{ops[v].Lo, ops[v].Hi}
+	}
+	return nil
 }
 
 // soleReader counts the readers of each value (value 0 the input, op i's
