@@ -22,6 +22,7 @@ type fastWorker struct {
 	wgV   []float32 // Winograd: transformed input tiles of a chunk, [tile][36][cp]
 	wgM   []float32 // Winograd: their products with the weights, [tile][36][cp]
 	sum   []float32 // per-channel sums of a pooling step
+	offs  []int64   // a max pool window's pixels, bytes from its first
 	args  kernelArgs
 	wg    wgArgs
 }
@@ -29,6 +30,11 @@ type fastWorker struct {
 func (e *Evaluator) newFastWorker(cache *packCache) *fastWorker {
 	p := e.fast
 	w := &fastWorker{p: p, cache: cache}
+	for _, st := range p.steps {
+		if st.kind == fMaxPool {
+			w.offs = make([]int64, 0, max(cap(w.offs), st.op.Kernel*st.op.Kernel))
+		}
+	}
 	w.slots = make([][]float32, len(p.slotSize))
 	for i, n := range p.slotSize {
 		w.slots[i] = kernelBuffer(n)
@@ -580,17 +586,23 @@ func (w *fastWorker) pool(st *fastStep, n int) {
 				x0, x1 := window(ox, o.Kernel, o.Stride, o.Pad, ig.w)
 				dst := out[og.at(s, oy, ox):][:c]
 				if st.kind == fMaxPool {
-					for ch := range dst {
-						dst[ch] = float32(math.Inf(-1))
-					}
+					// The window's pixels as offsets from its first, in
+					// bytes; whole units of 16 channels in vector registers.
+					base, offs := ig.at(s, y0, x0), w.offs[:0]
 					for y := y0; y < y1; y++ {
 						for x := x0; x < x1; x++ {
-							for ch, v := range in[ig.at(s, y, x):][:c] {
-								if v > dst[ch] || v != v { // NaN propagates, as in PyTorch
-									dst[ch] = v
-								}
+							offs = append(offs, int64(4*(ig.at(s, y, x)-base)))
+						}
+					}
+					w.offs = offs
+					for ch := maxWindowUnits(dst, in, base, offs, c); ch < c; ch++ {
+						m := float32(math.Inf(-1))
+						for _, off := range offs {
+							if v := in[base+int(off/4)+ch]; v > m || v != v { // NaN propagates, as in PyTorch
+								m = v
 							}
 						}
+						dst[ch] = m
 					}
 					continue
 				}

@@ -170,3 +170,48 @@ func TestSigmoidIsAccurate(t *testing.T) {
 		}
 	}
 }
+
+// The max pool's window maximum is NaN in every channel where a pixel of
+// the window holds NaN, whichever pixel it is, and the maximum elsewhere,
+// -Inf included; in its vector units and its scalar channels alike.
+func TestMaxWindowKeepsNaN(t *testing.T) {
+	t.Parallel()
+	const c, taps = 40, 3 // two units of 16 and 8 channels one by one
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	in := make([]float32, taps*c)
+	rng := rand.New(rand.NewPCG(4, 5))
+	for i := range in {
+		in[i] = float32(rng.NormFloat64())
+	}
+	for _, i := range []int{0*c + 1, 1*c + 17, 2*c + 33, 2*c + 3, 0*c + 39} {
+		in[i] = nan
+	}
+	in[1*c+5], in[0*c+6], in[1*c+6], in[2*c+6] = inf, -inf, -inf, -inf
+	offs := []int64{0, 4 * c, 8 * c}
+	dst := make([]float32, c)
+	for i := range dst {
+		dst[i] = 99
+	}
+	units := maxWindowUnits(dst, in, 0, offs, c)
+	if fastKernels != nil && units != 32 {
+		t.Fatalf("%d channels set, want the 32 of two units", units)
+	}
+	for ch := range c {
+		want, anyNaN := float32(math.Inf(-1)), false
+		for tp := range taps {
+			v := in[tp*c+ch]
+			anyNaN = anyNaN || v != v
+			want = max(want, v)
+		}
+		switch got := dst[ch]; {
+		case ch >= units:
+			if got != 99 {
+				t.Errorf("channel %d, past the units, was set to %g", ch, got)
+			}
+		case anyNaN && got == got:
+			t.Errorf("channel %d: %g, want NaN", ch, got)
+		case !anyNaN && got != want:
+			t.Errorf("channel %d: %g, want %g", ch, got, want)
+		}
+	}
+}

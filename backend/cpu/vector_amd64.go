@@ -80,3 +80,23 @@ func sigmoidTo(dst, src []float32, silu bool) {
 		}
 	}
 }
+
+//go:noescape
+func maxWindowAVX2(dst, in *float32, offs *int64, taps, blocks int64)
+
+// maxWindowUnits sets the first channels of dst, whole units of 16 of its
+// c, to their maximum over the pixels of in at offs (bytes from base),
+// NaN winning, and returns how many it set.
+func maxWindowUnits(dst, in []float32, base int, offs []int64, c int) int {
+	blocks := c / 16
+	if blocks == 0 || len(offs) == 0 {
+		return 0
+	}
+	n := 16 * blocks
+	_ = dst[n-1]
+	for _, off := range offs {
+		_, _ = in[base+int(off/4)], in[base+int(off/4)+n-1]
+	}
+	maxWindowAVX2(&dst[0], &in[base], &offs[0], int64(len(offs)), int64(blocks))
+	return n
+}

@@ -189,3 +189,56 @@ sstore:
 sdone:
 	VZEROUPPER
 	RET
+
+// func maxWindowAVX2(dst, in *float32, offs *int64, taps, blocks int64)
+//
+// For blocks units of 16 channels: dst[16j:16j+16] = the maximum over the
+// taps of in[offs[t]+16j:...] (offsets in bytes). A NaN under any tap
+// makes that channel's maximum NaN, as PyTorch's max pooling: an
+// unordered comparison marks it, and the mark (all ones, a NaN) is ORed
+// into the result.
+TEXT ·maxWindowAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ in+8(FP), SI
+	MOVQ offs+16(FP), R8
+	MOVQ taps+24(FP), R9
+	MOVQ blocks+32(FP), R10
+	MOVL $0xff800000, AX // -Inf
+	MOVL AX, X6
+	VBROADCASTSS X6, Y6
+	TESTQ R10, R10
+	JZ    mdone
+
+mblock:
+	VMOVAPS Y6, Y0
+	VMOVAPS Y6, Y1
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	XORQ    R13, R13
+
+mtap:
+	MOVQ    (R8)(R13*8), R14
+	VMOVUPS (SI)(R14*1), Y2
+	VMOVUPS 32(SI)(R14*1), Y3
+	VCMPPS  $3, Y2, Y2, Y7 // unordered: NaN
+	VORPS   Y7, Y4, Y4
+	VCMPPS  $3, Y3, Y3, Y7
+	VORPS   Y7, Y5, Y5
+	VMAXPS  Y2, Y0, Y0
+	VMAXPS  Y3, Y1, Y1
+	INCQ    R13
+	CMPQ    R13, R9
+	JLT     mtap
+
+	VORPS   Y4, Y0, Y0
+	VORPS   Y5, Y1, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    $64, DI
+	ADDQ    $64, SI
+	DECQ    R10
+	JNZ     mblock
+
+mdone:
+	VZEROUPPER
+	RET
