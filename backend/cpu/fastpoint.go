@@ -201,71 +201,64 @@ func (pp *pointPack) pack(ar *arena, st *fastStep) {
 		bias = pp.param(ar, o.Name+".bias")
 	}
 	cout := st.outG.c
-	if st.wino {
-		pp.packWinograd(st, weight, scale)
-	}
-	// src(co, t, k) is the weight of output co for tap t and input value k,
-	// in the order the kernels read A.
-	var src func(co, t, k int) float32
-	taps, kn := 1, in.c
-	if st.kind == fConv {
-		kk := o.Kernel * o.Kernel
-		taps = kk
-		src = func(co, t, ci int) float32 { return weight[(co*in.c+ci)*kk+t] }
-	} else {
-		hw := in.h * in.w
-		kn = in.c * hw
-		// A holds features pixel by pixel (k = p·c + ch); PyTorch's
-		// view(N, -1) orders them channel by channel (ch·hw + p).
-		src = func(co, _, k int) float32 { return weight[co*kn+(k%in.c)*hw+k/in.c] }
-	}
 	dst := pp.packs[st.pack]
-	if st.kind == fConv && !st.wino {
-		packConv(dst, weight, scale, st.blocks, st.used, taps, in.c/o.Group(), cout, cout/o.Group())
+	switch {
+	case st.wino:
+		pp.packWinograd(st, weight, scale)
+	case st.kind == fConv:
+		packConv(dst, weight, scale, st.blocks, st.used, o.Kernel*o.Kernel, in.c/o.Group(), cout, cout/o.Group())
+	default:
+		packLinear(dst, weight, scale, st.blocks, in, cout)
 	}
-	for _, b := range st.blocks {
-		if st.wino || st.kind == fConv {
-			break
-		}
+	foldBias(pp.biases[st.pack], bias, scale, shift, cout)
+}
+
+// packLinear writes a Linear layer's weights [cout][in.c·h·w], times scale
+// (nil: 1), in the kernels' order: per block, [k][16·v lanes], the lanes
+// past cout zero. A holds the features pixel by pixel (k = p·c + ch);
+// PyTorch's view(N, -1) orders them channel by channel (ch·hw + p).
+func packLinear(dst, weight, scale []float32, blocks []coBlock, in geom, cout int) {
+	hw := in.h * in.w
+	kn := in.c * hw
+	for _, b := range blocks {
 		lanes := 16 * b.v
-		out := dst[b.bOff:][:taps*kn*lanes]
+		out := dst[b.bOff:][:kn*lanes]
 		for l := range lanes {
 			co := 16*b.vOff + l
 			if co >= cout {
-				for t := range taps {
-					for k := range kn {
-						out[(t*kn+k)*lanes+l] = 0
-					}
+				for k := range kn {
+					out[k*lanes+l] = 0
 				}
 				continue
 			}
-			s := float32(1)
-			if scale != nil {
-				s = scale[co]
-			}
-			for t := range taps {
-				for k := range kn {
-					v := src(co, t, k)
-					if scale != nil {
-						v *= s
-					}
-					out[(t*kn+k)*lanes+l] = v
+			for k := range kn {
+				v := weight[co*kn+(k%in.c)*hw+k/in.c]
+				if scale != nil {
+					v *= scale[co]
 				}
+				out[k*lanes+l] = v
 			}
 		}
 	}
-	if bv := pp.biases[st.pack]; bv != nil {
-		clear(bv)
-		for co := range cout {
-			var b float32
-			if bias != nil {
-				b = bias[co]
-			}
-			if scale != nil {
-				b = b*scale[co] + shift[co]
-			}
-			bv[co] = b
+}
+
+// foldBias sets bv (nil: none wanted) to the bias of c output channels
+// with the batch norm's scale and shift folded in: bias·scale + shift,
+// bias nil meaning 0 and scale nil no batch norm.
+func foldBias(bv, bias, scale, shift []float32, c int) {
+	if bv == nil {
+		return
+	}
+	clear(bv)
+	for co := range c {
+		var b float32
+		if bias != nil {
+			b = bias[co]
 		}
+		if scale != nil {
+			b = b*scale[co] + shift[co]
+		}
+		bv[co] = b
 	}
 }
 
@@ -294,18 +287,7 @@ func (pp *pointPack) packDepthwise(ar *arena, st *fastStep) {
 			dst[t*cp+ch] = v
 		}
 	}
-	bv := pp.biases[st.pack]
-	clear(bv)
-	for ch := range c {
-		var b float32
-		if bias != nil {
-			b = bias[ch]
-		}
-		if scale != nil {
-			b = b*scale[ch] + shift[ch]
-		}
-		bv[ch] = b
-	}
+	foldBias(pp.biases[st.pack], bias, scale, shift, c)
 }
 
 // packConv writes a convolution's weights [cout][cin][taps] (cin per
