@@ -424,22 +424,20 @@ func prepareDepthwise(st *fastStep) int {
 }
 
 // usedTaps marks the taps of convolution o from in that some output
-// pixel's window has inside the image: on a 1x1 map with padding, the
-// centre alone.
+// pixel's window has inside the image, as convAcross reads them: on a 1x1
+// map with padding, the centre alone.
 func usedTaps(o *nets.Op, in geom) []bool {
 	k := o.Kernel
-	inside := func(t, size, out int) bool {
-		for y := range out {
-			if i := y*o.Stride - o.Pad + t; i >= 0 && i < size {
-				return true
-			}
-		}
-		return false
-	}
 	used := make([]bool, k*k)
-	for ky := range k {
-		for kx := range k {
-			used[ky*k+kx] = inside(ky, in.h, o.H) && inside(kx, in.w, o.W)
+	for y := range o.H {
+		ky0, ky1 := windowTaps(y, k, o.Stride, o.Pad, in.h)
+		for x := range o.W {
+			kx0, kx1 := windowTaps(x, k, o.Stride, o.Pad, in.w)
+			for ky := ky0; ky < ky1; ky++ {
+				for kx := kx0; kx < kx1; kx++ {
+					used[ky*k+kx] = true
+				}
+			}
 		}
 	}
 	return used

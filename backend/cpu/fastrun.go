@@ -451,9 +451,9 @@ func (w *fastWorker) convAcross(st *fastStep, n int, in, out, res, pack, bias []
 	args.aStride, args.cStride = int64(4*ig.imageStride()), int64(4*og.imageStride())
 	relu := args.relu
 	for y := range og.h {
-		ky0, ky1 := max(0, o.Pad-y*o.Stride), min(k, ig.h+o.Pad-y*o.Stride)
+		ky0, ky1 := windowTaps(y, k, o.Stride, o.Pad, ig.h)
 		for x := range og.w {
-			kx0, kx1 := max(0, o.Pad-x*o.Stride), min(k, ig.w+o.Pad-x*o.Stride)
+			kx0, kx1 := windowTaps(x, k, o.Stride, o.Pad, ig.w)
 			a, c := ig.at(0, y*o.Stride, x*o.Stride), og.at(0, y, x)
 			for ky := ky0; ky < ky1; ky++ {
 				t0, t1 := ky*k+kx0, ky*k+kx1

@@ -212,6 +212,14 @@ func window(o, k, s, p, n int) (lo, hi int) {
 	return max(lo, 0), min(lo+k, n)
 }
 
+// windowTaps returns the taps [lo, hi) of the window at output position o
+// (kernel k, stride s, padding p) that fall inside an input of size n.
+func windowTaps(o, k, s, p, n int) (lo, hi int) {
+	start := o*s - p
+	lo, hi = window(o, k, s, p, n)
+	return lo - start, hi - start
+}
+
 // avgPool averages k×k windows (floor mode, no padding, so every window
 // is whole) of each plane.
 func avgPool(dst, x []float32, planes, h, w, k, stride, oh, ow int) {
