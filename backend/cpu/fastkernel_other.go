@@ -11,21 +11,10 @@ func depthwiseUnits(dst, in, pack, bias []float32, centre int, offs []int64, cp,
 }
 
 // clampTo sets dst = min(max(src, lo), hi), NaN staying NaN.
-func clampTo(dst, src []float32, lo, hi float32) {
-	for i, v := range src[:len(dst)] {
-		dst[i] = min(max(v, lo), hi)
-	}
-}
+func clampTo(dst, src []float32, lo, hi float32) { clampScalar(dst, src, lo, hi) }
 
 // sigmoidTo sets dst to the sigmoid of src, or with silu to src times it.
-func sigmoidTo(dst, src []float32, silu bool) {
-	for i, v := range src[:len(dst)] {
-		dst[i] = sigmoid(v)
-		if silu {
-			dst[i] *= v
-		}
-	}
-}
+func sigmoidTo(dst, src []float32, silu bool) { sigmoidScalar(dst, src, silu) }
 
 // maxWindowUnits sets no channel: the caller's loops set them all.
 func maxWindowUnits(dst, in []float32, base int, offs []int64, c int) int { return 0 }

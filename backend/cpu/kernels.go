@@ -283,14 +283,9 @@ func crossEntropy(logits []float32, classes, n int, y []int32) (loss float64, co
 func activate(dst, x []float32, o *nets.Op) {
 	switch o.Kind {
 	case nets.Clip:
-		lo, hi := o.Lo, o.Hi
-		for i, v := range x {
-			dst[i] = min(max(v, lo), hi)
-		}
+		clampScalar(dst, x, o.Lo, o.Hi)
 	case nets.Sigmoid:
-		for i, v := range x {
-			dst[i] = sigmoid(v)
-		}
+		sigmoidScalar(dst, x, false)
 	case nets.HardSigmoid:
 		for i, v := range x {
 			dst[i] = min(max(v+3, 0), 6) / 6
@@ -301,6 +296,26 @@ func activate(dst, x []float32, o *nets.Op) {
 		}
 	default:
 		panic(fmt.Sprintf("cpu: %v is not an activation", o.Kind))
+	}
+}
+
+// clampScalar sets dst = min(max(src, lo), hi), NaN staying NaN, a value
+// at a time (clampTo's tail, or all of it where there is no vector code).
+func clampScalar(dst, src []float32, lo, hi float32) {
+	for i, v := range src[:len(dst)] {
+		dst[i] = min(max(v, lo), hi)
+	}
+}
+
+// sigmoidScalar sets dst to the sigmoid of src, or with silu to src times
+// it, a value at a time (sigmoidTo's tail, or all of it where there is no
+// vector code).
+func sigmoidScalar(dst, src []float32, silu bool) {
+	for i, v := range src[:len(dst)] {
+		dst[i] = sigmoid(v)
+		if silu {
+			dst[i] *= v
+		}
 	}
 }
 

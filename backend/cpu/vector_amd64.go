@@ -52,9 +52,7 @@ func clampTo(dst, src []float32, lo, hi float32) {
 		_ = src[n-1]
 		clampAVX2(&dst[0], &src[0], int64(n), lo, hi)
 	}
-	for i := n; i < len(dst); i++ {
-		dst[i] = min(max(src[i], lo), hi)
-	}
+	clampScalar(dst[n:], src[n:], lo, hi)
 }
 
 //go:noescape
@@ -73,12 +71,7 @@ func sigmoidTo(dst, src []float32, silu bool) {
 		}
 		sigmoidAVX2(&dst[0], &src[0], int64(n), flag)
 	}
-	for i := n; i < len(dst); i++ {
-		dst[i] = sigmoid(src[i])
-		if silu {
-			dst[i] *= src[i]
-		}
-	}
+	sigmoidScalar(dst[n:], src[n:], silu)
 }
 
 //go:noescape
