@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 	"strings"
 
@@ -563,35 +562,27 @@ func (l *lowering) batchNorm(n *Node, c *opCtx, x flowing) {
 	l.op(n, x, op)
 }
 
-// clip lowers Clip with constant bounds (ReLU6, Hardtanh); a bound left
-// out is infinite.
+// clip lowers Clip with constant bounds (ReLU6, Hardtanh), read as the
+// reference evaluator reads them.
 func (l *lowering) clip(n *Node, c *opCtx, x flowing) {
-	lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
-	var err error
-	if l.g.Opset < 11 {
-		lo, err = c.float("min", lo)
-		if err == nil {
-			hi, err = c.float("max", hi)
+	in := make([]*Tensor, len(n.Inputs))
+	for i, name := range n.Inputs[1:] {
+		if name == "" {
+			continue
 		}
-	} else {
-		for i, bound := range []*float32{&lo, &hi} {
-			if i+1 >= len(n.Inputs) || n.Inputs[i+1] == "" {
-				continue
-			}
-			t, ok := l.consts[n.Inputs[i+1]]
-			if !ok {
-				l.problem(n, "Clip with a bound computed from data; the engines clip to constants")
-				return
-			}
-			v, e := scalar(t)
-			*bound, err = float32(v), errors.Join(err, e)
+		t, ok := l.consts[name]
+		if !ok {
+			l.problem(n, "Clip with a bound computed from data; the engines clip to constants")
+			return
 		}
+		in[i+1] = t
 	}
+	lo, hi, err := clipBounds(c, in)
 	if err != nil || !(lo <= hi) {
 		l.problem(n, "Clip to [%g, %g]: %v", lo, hi, err)
 		return
 	}
-	l.op(n, x, nets.Op{Kind: nets.Clip, In: []int{x.v}, Lo: lo, Hi: hi})
+	l.op(n, x, nets.Op{Kind: nets.Clip, In: []int{x.v}, Lo: float32(lo), Hi: float32(hi)})
 }
 
 // hardSigmoid lowers PyTorch's hardsigmoid, which exports as HardSigmoid

@@ -261,33 +261,37 @@ func elu(c *opCtx) (func(float32) float32, error) {
 	}, err
 }
 
+// clipBounds returns Clip's bounds: attributes before opset 11, inputs 1
+// and 2 (nil where absent) from it on; a bound left out is infinite.
+func clipBounds(c *opCtx, in []*Tensor) (lo, hi float64, err error) {
+	lo, hi = math.Inf(-1), math.Inf(1)
+	if c.opset < 11 {
+		l, err := c.float("min", float32(lo))
+		if err != nil {
+			return lo, hi, err
+		}
+		h, err := c.float("max", float32(hi))
+		return float64(l), float64(h), err
+	}
+	if t := opt(in, 1); t != nil {
+		if lo, err = scalar(t); err != nil {
+			return lo, hi, err
+		}
+	}
+	if t := opt(in, 2); t != nil {
+		hi, err = scalar(t)
+	}
+	return lo, hi, err
+}
+
 func opClip(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 	x, err := need(in, 0)
 	if err != nil {
 		return nil, err
 	}
-	lo, hi := math.Inf(-1), math.Inf(1)
-	if c.opset < 11 {
-		l, err := c.float("min", float32(math.Inf(-1)))
-		if err != nil {
-			return nil, err
-		}
-		h, err := c.float("max", float32(math.Inf(1)))
-		if err != nil {
-			return nil, err
-		}
-		lo, hi = float64(l), float64(h)
-	} else {
-		if t := opt(in, 1); t != nil {
-			if lo, err = scalar(t); err != nil {
-				return nil, err
-			}
-		}
-		if t := opt(in, 2); t != nil {
-			if hi, err = scalar(t); err != nil {
-				return nil, err
-			}
-		}
+	lo, hi, err := clipBounds(c, in)
+	if err != nil {
+		return nil, err
 	}
 	out := newTensor(x.DType, x.Shape)
 	if x.DType.IsFloat() {
