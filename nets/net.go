@@ -178,6 +178,12 @@ func (o *Op) BNEps() float32 {
 // Group returns the number of groups of a Conv, at least 1.
 func (o *Op) Group() int { return max(o.Groups, 1) }
 
+// Depthwise reports whether o is a depthwise convolution of inC input
+// channels: grouped, one input and one output channel per group.
+func (o *Op) Depthwise(inC int) bool {
+	return o.Kind == Conv && o.Group() > 1 && o.Group() == inC && o.C == inC
+}
+
 // Net is an architecture: its state-dict layout and its forward pass. A Net
 // holds no weights; backends combine it with a [StateDict].
 type Net struct {

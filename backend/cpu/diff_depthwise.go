@@ -7,12 +7,6 @@ import "github.com/landscape-go/landscape/nets"
 // with direct loops: as grouped convolutions they would be a product of a
 // 1 x k² matrix per channel and sample, the GEMMs' worst shape.
 
-// depthwiseOf reports whether o, reading values of shape ci, is a
-// depthwise convolution.
-func depthwiseOf(o *nets.Op, ci [3]int) bool {
-	return o.Kind == nets.Conv && o.Group() > 1 && o.Group() == ci[0] && o.C == ci[0]
-}
-
 // depthwiseForward: y = W∗x + b; Ry = V∗x + W∗Rx + Vb.
 func (t *tape) depthwiseForward(d *Differentiator, o *nets.Op, ci [3]int, w, v, x, y, rx, ry []float32) {
 	c, h, wd, k := ci[0], ci[1], ci[2], o.Kernel

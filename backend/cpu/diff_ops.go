@@ -203,7 +203,7 @@ func (t *tape) forward(d *Differentiator, i int, w, v []float32) {
 	ci := d.shape(in)
 	switch o.Kind {
 	case nets.Conv:
-		if depthwiseOf(o, ci) {
+		if o.Depthwise(ci[0]) {
 			t.depthwiseForward(d, o, ci, w, v, x, y, rx, ry)
 			break
 		}
@@ -276,7 +276,7 @@ func (t *tape) backward(d *Differentiator, i int, w, v, g, r []float32) {
 	ci := d.shape(in)
 	switch o.Kind {
 	case nets.Conv:
-		if depthwiseOf(o, ci) {
+		if o.Depthwise(ci[0]) {
 			t.depthwiseBackward(d, o, ci, w, v, g, r, x, rx, gy, rgy, gx, rgx)
 			break
 		}

@@ -457,7 +457,7 @@ func (w *worker) conv(st *step, x, out []float32, n int) {
 	kk := ci * k * k
 	weight := w.param(o.Name + ".weight")
 	cols := n * o.H * o.W
-	if ci == 1 && co == 1 {
+	if o.Depthwise(st.inC[0]) {
 		depthwise(out, x, weight, g*n, h, wd, k, o.Stride, o.Pad, o.H, o.W, n)
 		return
 	}

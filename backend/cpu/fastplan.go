@@ -149,12 +149,6 @@ func fastSupported(o nets.Op) bool {
 	return false
 }
 
-// depthwiseOp reports whether o is a depthwise convolution of inC
-// channels: one input and one output channel per group.
-func depthwiseOp(o nets.Op, inC int) bool {
-	return o.Kind == nets.Conv && o.Group() > 1 && o.Group() == inC && o.C == inC
-}
-
 // compileFast compiles n for the micro-kernels ks with sub samples per pass,
 // the 3x3 convolutions that allow it as Winograd F(4x4, 3x3) if wino, or
 // returns nil if this machine has no kernels or n has an op they do not
@@ -222,7 +216,7 @@ func compileFast(n *nets.Net, ks *kernelSet, sub int, wino bool) *fastPlan {
 		st := fastStep{op: o, res: -1}
 		v := i + 1
 		switch k := o.Kind; {
-		case k == nets.Conv && depthwiseOp(o, channels(o.In[0])):
+		case o.Depthwise(channels(o.In[0])):
 			st.kind = fDepthwise
 			if onlyReaderIs(v, i+1, nets.BatchNorm) {
 				i++
