@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/landscape-go/landscape/backend"
+	"github.com/landscape-go/landscape/backend/backendtest"
 	"github.com/landscape-go/landscape/backend/cpu"
 	"github.com/landscape-go/landscape/internal/npy"
 	"github.com/landscape-go/landscape/nets"
@@ -148,16 +149,7 @@ func TestEveryZooModelMatchesPyTorch(t *testing.T) {
 				for k, label := range labels {
 					var want float64
 					for i := range n {
-						z := logits[i*c.Classes : (i+1)*c.Classes]
-						m := math.Inf(-1)
-						for _, v := range z {
-							m = math.Max(m, float64(v))
-						}
-						var s float64
-						for _, v := range z {
-							s += math.Exp(float64(v) - m)
-						}
-						want += (m + math.Log(s) - float64(z[label])) / float64(n)
+						want += backendtest.CrossEntropy(logits[i*c.Classes:(i+1)*c.Classes], label) / float64(n)
 					}
 					if diff := math.Abs(got[2*k] - want); diff > 1e-4*max(1, math.Abs(want), spread) {
 						t.Errorf("label %d: loss %.9g, from PyTorch's logits %.9g", label, got[2*k], want)

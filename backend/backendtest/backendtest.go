@@ -262,3 +262,15 @@ func Compare(t *testing.T, coords []backend.Coord, got, want [][]float64) {
 func sameBits(a, b []float64) bool {
 	return slices.EqualFunc(a, b, func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) })
 }
+
+// CrossEntropy is the cross-entropy of logits z against label y,
+// -log_softmax(z)[y], in float64: the loss the tests recompute from
+// logits.
+func CrossEntropy(z []float32, y int) float64 {
+	m := float64(slices.Max(z))
+	var sum float64
+	for _, v := range z {
+		sum += math.Exp(float64(v) - m)
+	}
+	return m + math.Log(sum) - float64(z[y])
+}

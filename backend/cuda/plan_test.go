@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/landscape-go/landscape/backend"
+	"github.com/landscape-go/landscape/backend/backendtest"
 	"github.com/landscape-go/landscape/backend/cpu"
 	"github.com/landscape-go/landscape/nets"
 	"github.com/landscape-go/landscape/nets/onnx"
@@ -295,16 +296,7 @@ func planMatchesCPU(t *testing.T, p *plan, net *nets.Net, sd *nets.StateDict) {
 	logits := hostRun(p, func(k string) []float32 { t, _ := sd.Get(k); return t.Data }, x, n, nil)
 	var loss float64
 	for s := range n {
-		z := logits[s*cfg.Classes : (s+1)*cfg.Classes]
-		m := math.Inf(-1)
-		for _, v := range z {
-			m = math.Max(m, float64(v))
-		}
-		var e float64
-		for _, v := range z {
-			e += math.Exp(float64(v) - m)
-		}
-		loss += (m + math.Log(e) - float64(z[labels[s]])) / n
+		loss += backendtest.CrossEntropy(logits[s*cfg.Classes:(s+1)*cfg.Classes], int(labels[s])) / n
 	}
 	prob := &backend.Problem{Net: net, Center: sd, BatchSize: n,
 		Data: []*backend.Data{{Name: "x", N: n, C: cfg.InChannels, H: cfg.Height, W: cfg.Width, X: x, Y: labels}}}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/landscape-go/landscape/backend"
+	"github.com/landscape-go/landscape/backend/backendtest"
 	"github.com/landscape-go/landscape/backend/cpu"
 	"github.com/landscape-go/landscape/nets"
 	"github.com/landscape-go/landscape/nets/npz"
@@ -151,7 +152,7 @@ func TestLoweredNetComputesPyTorchsLoss(t *testing.T) {
 			for i := range n {
 				d.Y[i] = int32(i % classes)
 				row := out.Data[i*classes : (i+1)*classes]
-				wantLoss += crossEntropy64(row, int(d.Y[i])) / float64(n)
+				wantLoss += backendtest.CrossEntropy(row, int(d.Y[i])) / float64(n)
 				if slices.Index(row, slices.Max(row)) == int(d.Y[i]) {
 					correct++
 				}
@@ -173,16 +174,6 @@ func TestLoweredNetComputesPyTorchsLoss(t *testing.T) {
 			}
 		})
 	}
-}
-
-// crossEntropy64 is -log_softmax(z)[y], in float64.
-func crossEntropy64(z []float32, y int) float64 {
-	m := float64(slices.Max(z))
-	sum := 0.0
-	for _, v := range z {
-		sum += math.Exp(float64(v) - m)
-	}
-	return m + math.Log(sum) - float64(z[y])
 }
 
 // torch.onnx.export's defaults fold batch norm into the convolutions and
