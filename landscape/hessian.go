@@ -230,7 +230,6 @@ func Hessian(ctx context.Context, spec HessianSpec, opts *Options) (*HessianRepo
 		Params: spec.Params.String(), Tensors: names, Dim: diff.Dim(), Device: diff.Describe(),
 	}
 	opts.logf("hessian: %s, %d tensors (%s), %d parameters, %d samples; %s", w.Net.Name, len(names), spec.Params, rep.Dim, sets[0].N, rep.Device)
-	logAdvice(opts, diff)
 	op := &hessianOperator{d: diff, log: opts.logf}
 	grad := make([]float32, diff.Dim())
 	if rep.Loss, err = diff.Gradient(ctx, backend.Coord{}, grad); err != nil {

@@ -103,13 +103,6 @@ func (o *Options) logf(format string, a ...any) {
 	}
 }
 
-// logAdvice logs the differentiator's advice on its speed, if it has any.
-func logAdvice(o *Options, d *cpu.Differentiator) {
-	if a := d.Advice(); a != "" {
-		o.logf("note: %s", a)
-	}
-}
-
 // Store keeps the points of a surface while it is computed, so that a run
 // that is killed or interrupted resumes where it was.
 // export.ParquetStore keeps them in the output Parquet file.

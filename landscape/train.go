@@ -185,9 +185,9 @@ func Train(ctx context.Context, spec TrainSpec, out string, opts *Options) ([]Tr
 	} else if err := writeTrained(out, 0, spec.Torch, tr.Weights()); err != nil {
 		return nil, err
 	}
-	opts.logf("train: %s, %d parameters, %s at lr %g, %d samples of %s %s in batches of %d, %d epochs",
-		w.Net.Name, w.Net.NumParams(), spec.Optimizer, tr.Optimizer().Groups()[0].LR, d.N, spec.Data, d.Split, spec.BatchSize, spec.Epochs)
-	logAdvice(opts, tr.d)
+	opts.logf("train: %s, %d parameters, %s at lr %g, %d samples of %s %s in batches of %d, %d epochs; %s",
+		w.Net.Name, w.Net.NumParams(), spec.Optimizer, tr.Optimizer().Groups()[0].LR, d.N, spec.Data, d.Split, spec.BatchSize, spec.Epochs,
+		tr.d.Describe())
 	per := d.C * d.H * d.W
 	order := make([]int, d.N)
 	x, y := make([]float32, spec.BatchSize*per), make([]int32, spec.BatchSize)

@@ -25,11 +25,10 @@ var openBLASNames = []string{
 // model number, and a model it does not know (a virtual machine's generic
 // "Intel Xeon Processor", a CPU newer than the library) gets its oldest,
 // SSE3 kernels, four times slower than its AVX-512 ones on the same
-// machine (OpenBLAS 0.3.21: 20 against 87 GFLOP/s on one core). The
-// library's advice ([Differentiator.Advice]) says so rather than choosing
-// for the user: the kernels sum in other orders, and the training
-// fixture's MLP run with NAdam leaves PyTorch's path at step 39 with every
-// kernel but the SSE3 one (the notes have the measurements).
+// machine (OpenBLAS 0.3.21: 20 against 87 GFLOP/s on one core). So
+// landscape names the family itself while the library loads
+// (OPENBLAS_CORETYPE), unless the user has: every machine of one
+// instruction set then runs the same kernels, which sum in the same order.
 var openBLASCore string
 
 var (
@@ -44,8 +43,8 @@ var (
 const gonumName = "gonum (pure Go)"
 
 type loadedSgemm struct {
-	f            sgemmFunc
-	name, advice string
+	f    sgemmFunc
+	name string
 }
 
 // loadSgemm returns the SGEMM the engine calls for a choice of
@@ -66,21 +65,13 @@ func loadSgemm(choice string) (sgemmFunc, string) {
 		if choice == "gonum" {
 			break
 		}
-		if f, desc, advice, ok := openOpenBLAS(name); ok {
-			l = loadedSgemm{f, desc, advice}
+		if f, desc, ok := openOpenBLAS(name); ok {
+			l = loadedSgemm{f, desc}
 			break
 		}
 	}
 	blasLoaded[choice] = l
 	return l.f, l.name
-}
-
-// sgemmAdvice returns the advice of the library a choice of Options.BLAS
-// loaded (see openBLASCore), "" if there is none or it is not loaded.
-func sgemmAdvice(choice string) string {
-	blasMu.Lock()
-	defer blasMu.Unlock()
-	return blasLoaded[choice].advice
 }
 
 // openBLASSgemm computes the row-major C = A·B as the column-major

@@ -3,22 +3,27 @@
 package cpu
 
 import (
-	"fmt"
+	"os"
 	"strings"
 
 	"github.com/ebitengine/purego"
 )
 
-// openOpenBLAS loads the SGEMM of the OpenBLAS library name and sets it to
-// one thread. Its description names the kernels OpenBLAS chose; advice
-// says how to get faster ones where it fell back to SSE3.
-func openOpenBLAS(name string) (f sgemmFunc, desc, advice string, ok bool) {
+// openOpenBLAS loads the SGEMM of the OpenBLAS library name, with the
+// kernels of openBLASCore unless the user chose others, and sets it to one
+// thread. Its description names the kernels that run.
+func openOpenBLAS(name string) (f sgemmFunc, desc string, ok bool) {
+	if _, chosen := os.LookupEnv("OPENBLAS_CORETYPE"); !chosen && openBLASCore != "" {
+		// OpenBLAS reads it once, in its constructor, which dlopen runs.
+		os.Setenv("OPENBLAS_CORETYPE", openBLASCore)
+		defer os.Unsetenv("OPENBLAS_CORETYPE")
+	}
 	h, err := purego.Dlopen(name, purego.RTLD_NOW|purego.RTLD_GLOBAL)
 	if err != nil {
-		return nil, "", "", false
+		return nil, "", false
 	}
 	if _, err := purego.Dlsym(h, "cblas_sgemm"); err != nil {
-		return nil, "", "", false
+		return nil, "", false
 	}
 	purego.RegisterLibFunc(&cblasSgemm, h, "cblas_sgemm")
 	// The engine runs one GEMM per worker goroutine: OpenBLAS's own threads
@@ -39,15 +44,7 @@ func openOpenBLAS(name string) (f sgemmFunc, desc, advice string, ok bool) {
 	if _, err := purego.Dlsym(h, "openblas_get_corename"); err == nil {
 		var corename func() string
 		purego.RegisterLibFunc(&corename, h, "openblas_get_corename")
-		core := corename()
-		desc += " (" + core + ")"
-		if legacyCores[core] && openBLASCore != "" {
-			advice = fmt.Sprintf("OpenBLAS does not know this CPU and runs its SSE3 (%s) kernels; OPENBLAS_CORETYPE=%s selects its faster ones (README: OpenBLAS's kernels)", core, openBLASCore)
-		}
+		desc += " (" + corename() + ")"
 	}
-	return openBLASSgemm, desc, advice, true
+	return openBLASSgemm, desc, true
 }
-
-// legacyCores are the OpenBLAS kernel families older than AVX that it
-// falls back to on a CPU it does not recognise.
-var legacyCores = map[string]bool{"Prescott": true, "Core2": true, "Penryn": true, "Dunnington": true, "Nehalem": true, "Atom": true}

@@ -4,4 +4,4 @@ package cpu
 
 // openOpenBLAS finds nothing where purego cannot load libraries: gonum's
 // SGEMM runs.
-func openOpenBLAS(string) (sgemmFunc, string, string, bool) { return nil, "", "", false }
+func openOpenBLAS(string) (sgemmFunc, string, bool) { return nil, "", false }

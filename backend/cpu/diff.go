@@ -27,7 +27,6 @@ type Differentiator struct {
 	data    *backend.Data
 	gemm    sgemmTFunc
 	blas    string
-	advice  string // see Advice
 	workers int
 	chunk   int
 	params  []nets.Param    // differentiated, in the order of the vectors
@@ -83,7 +82,6 @@ func NewDifferentiator(p *backend.Problem, params []string, opts *Options) (*Dif
 	}
 	d.chunk = min(d.chunk, max(1, (d.data.N+diffSlices-1)/diffSlices))
 	d.gemm, d.blas = loadSgemmT(opts.BLAS)
-	d.advice = sgemmAdvice(opts.BLAS)
 	want := map[string]bool{}
 	for _, name := range params {
 		want[name] = true
@@ -149,11 +147,6 @@ func (d *Differentiator) Dim() int {
 func (d *Differentiator) Describe() string {
 	return fmt.Sprintf("cpu: %d workers, %s SGEMM", d.workers, d.blas)
 }
-
-// Advice is a note for the user on making the derivatives faster, "" if
-// there is none: that OpenBLAS runs its SSE3 kernels on a CPU it does not
-// know, and how to choose its faster ones.
-func (d *Differentiator) Advice() string { return d.advice }
 
 // Close releases nothing: buffers belong to the garbage collector.
 func (d *Differentiator) Close() error { return nil }
