@@ -39,6 +39,9 @@ type Differentiator struct {
 	mu      sync.Mutex      // serialises calls: they share the scratch
 
 	trainTape *tape // TrainStep's scratch, batch norm in training mode
+	// flipW and flipV hold, per op, a convolution's flipped weights and
+	// direction (see flipped), made once a call for every chunk.
+	flipW, flipV [][]float32
 	// partG and partR hold each slice's sums of the gradient and of H·v
 	// over every entry, reused from call to call.
 	partG, partR [][]float32
@@ -186,6 +189,7 @@ func (d *Differentiator) run(ctx context.Context, at backend.Coord, v, grad, hv 
 			copy(vAll[s.off:s.off+s.n], v[ds.off:ds.off+ds.n])
 		}
 	}
+	d.flipAll(w, vAll)
 	chunks := (d.data.N + d.chunk - 1) / d.chunk
 	slices := min(diffSlices, chunks)
 	// Each slice's sums over every entry, kept from call to call (calls

@@ -182,16 +182,7 @@ func (t *tape) convBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r
 	dataTangent := rgy != nil && o.In[0] != 0
 	var fW, fV []float32 // each group's flipped weights, one after the other
 	if gx != nil {
-		for j := range c.n {
-			fW = flipped(t.flipW[j*c.gW:], c.weights(W, j, true), og, c.in)
-			fV = flipped(t.flipV[j*c.gW:], c.weights(VW, j, true), og, c.in)
-		}
-		if fW != nil {
-			fW = t.flipW[:c.n*c.gW]
-		}
-		if fV != nil {
-			fV = t.flipV[:c.n*c.gW]
-		}
+		fW, fV = d.flipW[t.cur-1], d.flipV[t.cur-1]
 	}
 	t.eachPart(func(p *convPart, lo, hi int) {
 		gw, gb, rw, rb := p.sums(GW, GB, RW, RB)
@@ -266,6 +257,46 @@ func transposedConv(d *Differentiator, o *nets.Op, ci [3]int, W, a, V, b, fW, fV
 		}
 		col2im(gx, gcols, ci, o)
 	}
+}
+
+// flipAll sets d.flipW and d.flipV to the flipped weights w and direction
+// v (nil: none) of every convolution whose input gradient is a
+// convolution, each group's after the other; nil for any other op, or
+// where v is nil.
+func (d *Differentiator) flipAll(w, v []float32) {
+	ops := d.p.Net.Ops
+	if d.flipW == nil {
+		d.flipW, d.flipV = make([][]float32, len(ops)), make([][]float32, len(ops))
+	}
+	for i := range ops {
+		o := &ops[i]
+		ci := d.shape(o.In[0])
+		if o.Kind != nets.Conv || o.Depthwise(ci[0]) {
+			continue
+		}
+		c := groupsOf(o, ci)
+		d.flipW[i] = flipGroups(d.flipW[i], &c, d.param(w, o.Name+".weight"))
+		d.flipV[i] = flipGroups(d.flipV[i], &c, d.param(v, o.Name+".weight"))
+	}
+}
+
+// flipGroups returns the flipped weights W of every group of c in buf
+// (grown as needed), nil where W is nil or its transpose is no
+// convolution (see flipped).
+func flipGroups(buf []float32, c *convGroups, W []float32) []float32 {
+	if W == nil {
+		return nil
+	}
+	if cap(buf) < len(W) {
+		buf = make([]float32, len(W))
+	}
+	buf = buf[:len(W)]
+	for j := range c.n {
+		if flipped(buf[j*c.gW:], c.weights(W, j, true), &c.op, c.in) == nil {
+			return nil
+		}
+	}
+	return buf
 }
 
 // flipped writes to dst the weights W of o (Cout × Cin × k × k) as those of

@@ -20,8 +20,7 @@ type tape struct {
 	vals, grads, rvals, rgrs [][]float32
 	argmax                   [][]int32 // per value made by MaxPool: the input index of each output
 	parts                    []*convPart
-	flipW, flipV             []float32 // a convolution's flipped weights and direction (see flipped)
-	workers                  int       // goroutines the parts run on
+	workers                  int // goroutines the parts run on
 }
 
 // workerTapes returns n workers' scratch, sized for d's chunks: made
@@ -67,7 +66,6 @@ func (d *Differentiator) newTape(chunk, parts, workers int) *tape {
 	for range parts {
 		t.parts = append(t.parts, newConvPart(cols, weights, channels))
 	}
-	t.flipW, t.flipV = make([]float32, weights), make([]float32, weights)
 	return t
 }
 
@@ -492,8 +490,9 @@ func (t *tape) bnForward(d *Differentiator, o *nets.Op, ci [3]int, w, v, x, y, r
 				continue
 			}
 			rxs, rys := rx[off:off+hw], ry[off:off+hw]
+			m, k, b := mean[c], vg[c]/std, vb[c]
 			for j, a := range xs {
-				rys[j] = rxs[j]*scale + (a-mean[c])/std*vg[c] + vb[c]
+				rys[j] = rxs[j]*scale + (a-m)*k + b
 			}
 		}
 	}
@@ -516,19 +515,20 @@ func (t *tape) bnBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r, 
 		rg, rb = d.param(r, o.Name+".weight"), d.param(r, o.Name+".bias")
 	}
 	hw := ci[1] * ci[2]
+	// The sums over x − μ are divided by σ once, at the end: no division
+	// per value.
 	for c := range ci[0] {
 		std := bnStd(vr[c], o.BNEps())
-		scale := gamma[c] / std
+		scale, m := gamma[c]/std, mean[c]
 		var sg, sb, rsg, rsb float64
 		for s := range t.n {
 			off := (s*ci[0] + c) * hw
-			xs, gys := x[off:off+hw], gy[off:off+hw]
-			for j, a := range gys {
-				sg += float64(a * (xs[j] - mean[c]) / std)
-				sb += float64(a)
-			}
+			xs, gys := x[off:off+hw:off+hw], gy[off:off+hw:off+hw]
+			dot, sum := centredDot64(gys, xs, m, nil, nil)
+			sg += dot
+			sb += sum
 			if gx != nil {
-				gxs := gx[off : off+hw]
+				gxs := gx[off : off+hw : off+hw]
 				for j, a := range gys {
 					gxs[j] += a * scale
 				}
@@ -536,27 +536,58 @@ func (t *tape) bnBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r, 
 			if rgy == nil {
 				continue
 			}
-			rxs, rgys := rx[off:off+hw], rgy[off:off+hw]
-			for j, a := range rgys {
-				rsg += float64(a*(xs[j]-mean[c])/std + gys[j]*rxs[j]/std)
-				rsb += float64(a)
-			}
+			rxs, rgys := rx[off:off+hw:off+hw], rgy[off:off+hw:off+hw]
+			dot, sum = centredDot64(rgys, xs, m, gys, rxs)
+			rsg += dot
+			rsb += sum
 			if rgx != nil {
-				rgxs := rgx[off : off+hw]
+				rgxs, k := rgx[off:off+hw:off+hw], vg[c]/std
 				for j, a := range rgys {
-					rgxs[j] += a*scale + gys[j]*vg[c]/std
+					rgxs[j] += a*scale + gys[j]*k
 				}
 			}
 		}
 		if gg != nil {
-			gg[c] += float32(sg)
+			gg[c] += float32(sg / float64(std))
 			gb[c] += float32(sb)
 		}
 		if rgy != nil {
-			rg[c] += float32(rsg)
+			rg[c] += float32(rsg / float64(std))
 			rb[c] += float32(rsb)
 		}
 	}
+}
+
+// centredDot64 returns Σ a[j]·(x[j] − m) (+ g[j]·r[j] where g is not
+// nil), each term in float32, and Σ a[j], summed in float64 in four
+// running sums each: one sum's additions wait on each other, four
+// overlap.
+func centredDot64(a, x []float32, m float32, g, r []float32) (dot, sum float64) {
+	x = x[:len(a)]
+	if g != nil {
+		g, r = g[:len(a)], r[:len(a)]
+	}
+	var d, s [4]float64
+	j := 0
+	for ; j+4 <= len(a); j += 4 {
+		for l := range 4 {
+			t := a[j+l] * (x[j+l] - m)
+			if g != nil {
+				t += g[j+l] * r[j+l]
+			}
+			d[l] += float64(t)
+			s[l] += float64(a[j+l])
+		}
+	}
+	for ; j < len(a); j++ {
+		t := a[j] * (x[j] - m)
+		if g != nil {
+			t += g[j] * r[j]
+		}
+		d[0] += float64(t)
+		s[0] += float64(a[j])
+	}
+	return (d[0] + d[1]) + (d[2] + d[3]), (s[0] + s[1]) + (s[2] + s[3])
 }
 
 // maxPoolForward takes the maximum of each window (the first, in window

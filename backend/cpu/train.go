@@ -53,6 +53,7 @@ func (d *Differentiator) TrainStep(w, x []float32, y []int32, grad []float32) (l
 		d.trainTape.train, d.trainTape.gemm = true, splitGemm(d.gemm, d.workers)
 	}
 	clear(grad)
+	d.flipAll(w, nil)
 	sum, correct := d.trainTape.pass(d, w, nil, x, y, 1/float64(n), grad, nil)
 	return sum / float64(n), correct, nil
 }
