@@ -356,33 +356,6 @@ func (t *tape) backward(d *Differentiator, i int, w, v, g, r []float32) {
 	}
 }
 
-// reluForward: y = max(x, 0), Ry = Rx where y ≠ 0 (ry nil: no tangent).
-// NaN stays NaN. The loops have no branches: the signs of activations are
-// a coin toss the branch predictor would lose, five times slower.
-func reluForward(y, x, ry, rx []float32) {
-	for j, a := range x {
-		y[j] = max(a, 0)
-	}
-	if ry != nil {
-		for j, a := range y {
-			ry[j] = math.Float32frombits(math.Float32bits(rx[j]) & nonZero(a))
-		}
-	}
-}
-
-// reluBackward: gx += gy where y ≠ 0 (y > 0 or NaN), and Rgx += Rgy
-// there.
-func reluBackward(gx, gy, y, rgx, rgy []float32) {
-	for j, a := range y {
-		gx[j] += math.Float32frombits(math.Float32bits(gy[j]) & nonZero(a))
-	}
-	if rgx != nil {
-		for j, a := range y {
-			rgx[j] += math.Float32frombits(math.Float32bits(rgy[j]) & nonZero(a))
-		}
-	}
-}
-
 // nonZero returns all ones where the bits of a are not all zero, and zero
 // where a is +0: a ReLU's output is +0 exactly where it cut its input.
 func nonZero(a float32) uint32 {
@@ -396,19 +369,6 @@ func span32(s []float32, lo, hi int) []float32 {
 		return nil
 	}
 	return s[lo:hi]
-}
-
-// sumInto sets dst = a + b.
-func sumInto(dst, a, b []float32) {
-	for j := range dst {
-		dst[j] = a[j] + b[j]
-	}
-}
-
-func addInto(dst, src []float32) {
-	for j, x := range src {
-		dst[j] += x
-	}
 }
 
 // linearForward: y = x·Wᵀ + b over the flattened input; Ry = Rx·Wᵀ +
@@ -482,17 +442,10 @@ func (t *tape) bnForward(d *Differentiator, o *nets.Op, ci [3]int, w, v, x, y, r
 			scale := gamma[c] / std
 			shift := beta[c] - mean[c]*scale
 			off := (s*ci[0] + c) * hw
-			xs, ys := x[off:off+hw], y[off:off+hw]
-			for j, a := range xs {
-				ys[j] = a*scale + shift
-			}
-			if ry == nil {
-				continue
-			}
-			rxs, rys := rx[off:off+hw], ry[off:off+hw]
-			m, k, b := mean[c], vg[c]/std, vb[c]
-			for j, a := range xs {
-				rys[j] = rxs[j]*scale + (a-m)*k + b
+			xs := x[off : off+hw]
+			affineTo(y[off:off+hw], xs, scale, shift)
+			if ry != nil {
+				bnTangentTo(ry[off:off+hw], rx[off:off+hw], xs, scale, mean[c], vg[c]/std, vb[c])
 			}
 		}
 	}
@@ -528,10 +481,7 @@ func (t *tape) bnBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r, 
 			sg += dot
 			sb += sum
 			if gx != nil {
-				gxs := gx[off : off+hw : off+hw]
-				for j, a := range gys {
-					gxs[j] += a * scale
-				}
+				axpyTo(gx[off:off+hw], gys, scale)
 			}
 			if rgy == nil {
 				continue
@@ -541,10 +491,7 @@ func (t *tape) bnBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r, 
 			rsg += dot
 			rsb += sum
 			if rgx != nil {
-				rgxs, k := rgx[off:off+hw:off+hw], vg[c]/std
-				for j, a := range rgys {
-					rgxs[j] += a*scale + gys[j]*k
-				}
+				axpy2To(rgx[off:off+hw], rgys, gys, scale, vg[c]/std)
 			}
 		}
 		if gg != nil {
@@ -556,38 +503,6 @@ func (t *tape) bnBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r, 
 			rb[c] += float32(rsb)
 		}
 	}
-}
-
-// centredDot64 returns Σ a[j]·(x[j] − m) (+ g[j]·r[j] where g is not
-// nil), each term in float32, and Σ a[j], summed in float64 in four
-// running sums each: one sum's additions wait on each other, four
-// overlap.
-func centredDot64(a, x []float32, m float32, g, r []float32) (dot, sum float64) {
-	x = x[:len(a)]
-	if g != nil {
-		g, r = g[:len(a)], r[:len(a)]
-	}
-	var d, s [4]float64
-	j := 0
-	for ; j+4 <= len(a); j += 4 {
-		for l := range 4 {
-			t := a[j+l] * (x[j+l] - m)
-			if g != nil {
-				t += g[j+l] * r[j+l]
-			}
-			d[l] += float64(t)
-			s[l] += float64(a[j+l])
-		}
-	}
-	for ; j < len(a); j++ {
-		t := a[j] * (x[j] - m)
-		if g != nil {
-			t += g[j] * r[j]
-		}
-		d[0] += float64(t)
-		s[0] += float64(a[j])
-	}
-	return (d[0] + d[1]) + (d[2] + d[3]), (s[0] + s[1]) + (s[2] + s[3])
 }
 
 // maxPoolForward takes the maximum of each window (the first, in window
