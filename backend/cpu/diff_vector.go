@@ -121,3 +121,61 @@ func centredDot64(a, x []float32, m float32, g, r []float32) (dot, sum float64) 
 	}
 	return dot, sum
 }
+
+// The passes of batch norm in training mode compute in float64, as
+// PyTorch's CPU kernels do; their sums run as centredDot64's.
+
+// moments64 returns Σ x[j], or with centred Σ (x[j] − mean)², in float64.
+func moments64(x []float32, mean float64, centred bool) float64 {
+	var s [8]float64
+	j := moments64Vec(x, mean, centred, &s)
+	term := func(a float32) float64 {
+		if centred {
+			d := float64(a) - mean
+			return d * d
+		}
+		return float64(a)
+	}
+	for ; j+8 <= len(x); j += 8 {
+		for l := range 8 {
+			s[l] += term(x[j+l])
+		}
+	}
+	sum := ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]))
+	for ; j < len(x); j++ {
+		sum += term(x[j])
+	}
+	return sum
+}
+
+// bnTrainSums returns Σ gy[j] and Σ gy[j]·(x[j] − mean), in float64.
+func bnTrainSums(gy, x []float32, mean float64) (sum, dot float64) {
+	x = x[:len(gy)]
+	var s [16]float64 // the running sums of gy, then of the products
+	j := bnTrainSumsVec(gy, x, mean, &s)
+	for ; j+8 <= len(gy); j += 8 {
+		for l := range 8 {
+			a := float64(gy[j+l])
+			s[l] += a
+			s[8+l] += a * (float64(x[j+l]) - mean)
+		}
+	}
+	sum = ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]))
+	dot = ((s[8] + s[12]) + (s[9] + s[13])) + ((s[10] + s[14]) + (s[11] + s[15]))
+	for ; j < len(gy); j++ {
+		a := float64(gy[j])
+		sum += a
+		dot += a * (float64(x[j]) - mean)
+	}
+	return sum, dot
+}
+
+// bnTrainGrad adds float32(((gy − meanDy) − (x − mean)·k)·scale), computed
+// in float64, to gx.
+func bnTrainGrad(gx, gy, x []float32, meanDy, mean, k, scale float64) {
+	gy, x = gy[:len(gx)], x[:len(gx)]
+	c := [4]float64{meanDy, mean, k, scale}
+	for j := bnTrainGradVec(gx, gy, x, &c); j < len(gx); j++ {
+		gx[j] += float32((float64(gy[j]) - meanDy - (float64(x[j])-mean)*k) * scale)
+	}
+}

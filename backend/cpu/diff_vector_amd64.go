@@ -115,3 +115,40 @@ func centredDotVec(a, x []float32, m float32, g, r []float32, sums *[16]float64)
 	}
 	return n
 }
+
+//go:noescape
+func moments64AVX2(x *float32, n int64, mean float64, sums *[8]float64, centred int64)
+
+//go:noescape
+func bnTrainSumsAVX2(gy, x *float32, n int64, mean float64, sums *[16]float64)
+
+//go:noescape
+func bnTrainGradAVX2(gx, gy, x *float32, n int64, c *[4]float64)
+
+func moments64Vec(x []float32, mean float64, centred bool, sums *[8]float64) int {
+	n := vecBody(len(x))
+	if n > 0 {
+		flag := int64(0)
+		if centred {
+			flag = 1
+		}
+		moments64AVX2(&x[0], int64(n), mean, sums, flag)
+	}
+	return n
+}
+
+func bnTrainSumsVec(gy, x []float32, mean float64, sums *[16]float64) int {
+	n := vecBody(len(gy))
+	if n > 0 {
+		bnTrainSumsAVX2(&gy[0], &x[0], int64(n), mean, sums)
+	}
+	return n
+}
+
+func bnTrainGradVec(gx, gy, x []float32, c *[4]float64) int {
+	n := vecBody(len(gx))
+	if n > 0 {
+		bnTrainGradAVX2(&gx[0], &gy[0], &x[0], int64(n), c)
+	}
+	return n
+}

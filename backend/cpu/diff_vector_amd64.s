@@ -289,3 +289,140 @@ cddone:
 	VMOVUPD Y11, 96(DI)
 	VZEROUPPER
 	RET
+
+// func moments64AVX2(x *float32, n int64, mean float64, sums *[8]float64, centred int64)
+//
+// Adds to the eight running sums x[i] in float64 (centred 0), or
+// (x[i] − mean)² in float64 (centred not 0): term i goes to sum i mod 8.
+TEXT ·moments64AVX2(SB), NOSPLIT, $0-40
+	MOVQ         x+0(FP), SI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSD mean+16(FP), Y5
+	MOVQ         sums+24(FP), DI
+	MOVQ         centred+32(FP), BX
+	VMOVUPD      0(DI), Y8
+	VMOVUPD      32(DI), Y9
+	SHRQ         $3, CX
+	JZ           modone
+	TESTQ        BX, BX
+	JNZ          mocen
+
+moloop:
+	VCVTPS2PD 0(SI), Y0
+	VCVTPS2PD 16(SI), Y1
+	VADDPD    Y0, Y8, Y8
+	VADDPD    Y1, Y9, Y9
+	ADDQ      $32, SI
+	DECQ      CX
+	JNZ       moloop
+	JMP       modone
+
+mocen:
+	VCVTPS2PD 0(SI), Y0
+	VCVTPS2PD 16(SI), Y1
+	VSUBPD    Y5, Y0, Y0
+	VSUBPD    Y5, Y1, Y1
+	VMULPD    Y0, Y0, Y0
+	VMULPD    Y1, Y1, Y1
+	VADDPD    Y0, Y8, Y8
+	VADDPD    Y1, Y9, Y9
+	ADDQ      $32, SI
+	DECQ      CX
+	JNZ       mocen
+
+modone:
+	VMOVUPD Y8, 0(DI)
+	VMOVUPD Y9, 32(DI)
+	VZEROUPPER
+	RET
+
+// func bnTrainSumsAVX2(gy, x *float32, n int64, mean float64, sums *[16]float64)
+//
+// Adds to the eight running sums sums[0:8] gy[i] in float64, and to
+// sums[8:16] gy[i]·(x[i] − mean), all in float64: term i goes to sum i
+// mod 8.
+TEXT ·bnTrainSumsAVX2(SB), NOSPLIT, $0-40
+	MOVQ         gy+0(FP), SI
+	MOVQ         x+8(FP), DX
+	MOVQ         n+16(FP), CX
+	VBROADCASTSD mean+24(FP), Y5
+	MOVQ         sums+32(FP), DI
+	VMOVUPD      0(DI), Y8
+	VMOVUPD      32(DI), Y9
+	VMOVUPD      64(DI), Y10
+	VMOVUPD      96(DI), Y11
+	SHRQ         $3, CX
+	JZ           tsdone
+
+tsloop:
+	VCVTPS2PD 0(SI), Y0
+	VCVTPS2PD 16(SI), Y1
+	VADDPD    Y0, Y8, Y8
+	VADDPD    Y1, Y9, Y9
+	VCVTPS2PD 0(DX), Y2
+	VCVTPS2PD 16(DX), Y3
+	VSUBPD    Y5, Y2, Y2
+	VSUBPD    Y5, Y3, Y3
+	VMULPD    Y2, Y0, Y0
+	VMULPD    Y3, Y1, Y1
+	VADDPD    Y0, Y10, Y10
+	VADDPD    Y1, Y11, Y11
+	ADDQ      $32, SI
+	ADDQ      $32, DX
+	DECQ      CX
+	JNZ       tsloop
+
+tsdone:
+	VMOVUPD Y8, 0(DI)
+	VMOVUPD Y9, 32(DI)
+	VMOVUPD Y10, 64(DI)
+	VMOVUPD Y11, 96(DI)
+	VZEROUPPER
+	RET
+
+// func bnTrainGradAVX2(gx, gy, x *float32, n int64, c *[4]float64)
+//
+// gx[i] += float32(((gy[i] − c[0]) − (x[i] − c[1])·c[2])·c[3]), computed
+// in float64 (c: the mean of gy, the mean of x, k, the scale).
+TEXT ·bnTrainGradAVX2(SB), NOSPLIT, $0-40
+	MOVQ         gx+0(FP), DI
+	MOVQ         gy+8(FP), SI
+	MOVQ         x+16(FP), DX
+	MOVQ         n+24(FP), CX
+	MOVQ         c+32(FP), BX
+	VBROADCASTSD 0(BX), Y4
+	VBROADCASTSD 8(BX), Y5
+	VBROADCASTSD 16(BX), Y6
+	VBROADCASTSD 24(BX), Y7
+	SHRQ         $3, CX
+	JZ           tgdone
+
+tgloop:
+	VCVTPS2PD 0(SI), Y0
+	VCVTPS2PD 16(SI), Y1
+	VSUBPD    Y4, Y0, Y0
+	VSUBPD    Y4, Y1, Y1
+	VCVTPS2PD 0(DX), Y2
+	VCVTPS2PD 16(DX), Y3
+	VSUBPD    Y5, Y2, Y2
+	VSUBPD    Y5, Y3, Y3
+	VMULPD    Y6, Y2, Y2
+	VMULPD    Y6, Y3, Y3
+	VSUBPD    Y2, Y0, Y0
+	VSUBPD    Y3, Y1, Y1
+	VMULPD    Y7, Y0, Y0
+	VMULPD    Y7, Y1, Y1
+	VCVTPD2PSY Y0, X0
+	VCVTPD2PSY Y1, X1
+	VINSERTF128 $1, X1, Y0, Y0
+	VADDPS    (DI), Y0, Y0
+	VMOVUPS   Y0, (DI)
+	ADDQ      $32, SI
+	ADDQ      $32, DX
+	ADDQ      $32, DI
+	DECQ      CX
+	JNZ       tgloop
+
+tgdone:
+	VZEROUPPER
+	RET

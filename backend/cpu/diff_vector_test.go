@@ -21,10 +21,16 @@ func vectorOperand(rng *rand.Rand, n int) []float32 {
 	return x
 }
 
+// same64 reports whether a and b are the same float64: the same bits, or
+// both NaN (which NaN an operation on NaNs returns is no contract).
+func same64(a, b float64) bool {
+	return math.Float64bits(a) == math.Float64bits(b) || a != a && b != b
+}
+
 func sameBits(t *testing.T, pass string, n int, got, want []float32) {
 	t.Helper()
 	for i := range want {
-		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+		if !same64(float64(got[i]), float64(want[i])) {
 			t.Fatalf("%s, %d values: [%d] = %v (%#x), the scalar loop's %v (%#x)", pass, n, i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
 		}
 	}
@@ -113,6 +119,59 @@ func TestElementwisePassesAreTheirScalarLoops(t *testing.T) {
 		sameBits(t, "reluBackward", n, got, want)
 		sameBits(t, "reluBackward's tangent", n, g2, w2)
 
+		for _, centred := range []bool{false, true} {
+			var s [8]float64
+			term := func(a float32) float64 {
+				if centred {
+					d := float64(a) - m
+					return d * d
+				}
+				return float64(a)
+			}
+			j := 0
+			for ; j+8 <= n; j += 8 {
+				for l := range 8 {
+					s[l] += term(x[j+l])
+				}
+			}
+			want := ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]))
+			for ; j < n; j++ {
+				want += term(x[j])
+			}
+			if got := moments64(x, m, centred); !same64(got, want) {
+				t.Fatalf("moments64 (centred %v), %d values: %v, want %v", centred, n, got, want)
+			}
+		}
+
+		{
+			var s [16]float64
+			j := 0
+			for ; j+8 <= n; j += 8 {
+				for l := range 8 {
+					s[l] += float64(x[j+l])
+					s[8+l] += float64(x[j+l]) * (float64(y[j+l]) - m)
+				}
+			}
+			ws := ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]))
+			wd := ((s[8] + s[12]) + (s[9] + s[13])) + ((s[10] + s[14]) + (s[11] + s[15]))
+			for ; j < n; j++ {
+				ws += float64(x[j])
+				wd += float64(x[j]) * (float64(y[j]) - m)
+			}
+			sum, dot := bnTrainSums(x, y, m)
+			if !same64(sum, ws) || !same64(dot, wd) {
+				t.Fatalf("bnTrainSums, %d values: %v, %v; want %v, %v", n, sum, dot, ws, wd)
+			}
+		}
+
+		copy(got, z)
+		copy(want, z)
+		bnTrainGrad(got, x, y, 0.1, m, k, 1.3)
+		for j := range want {
+			want[j] += float32((float64(x[j]) - 0.1 - (float64(y[j])-m)*k) * 1.3)
+		}
+		sameBits(t, "bnTrainGrad", n, got, want)
+
 		for _, tangent := range []bool{false, true} {
 			var gs, rs []float32
 			if tangent {
@@ -141,7 +200,7 @@ func TestElementwisePassesAreTheirScalarLoops(t *testing.T) {
 				wd += float64(term)
 				ws += float64(x[j])
 			}
-			if math.Float64bits(dot) != math.Float64bits(wd) || math.Float64bits(sum) != math.Float64bits(ws) {
+			if !same64(dot, wd) || !same64(sum, ws) {
 				t.Fatalf("centredDot64 (tangent %v), %d values: %v, %v; want %v, %v", tangent, n, dot, sum, wd, ws)
 			}
 		}

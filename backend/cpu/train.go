@@ -92,18 +92,13 @@ func (t *tape) bnTrainForward(d *Differentiator, o *nets.Op, ci [3]int, w, x, y 
 			var s float64
 			for smp := range t.n {
 				off := (smp*ci[0] + c) * hw
-				for _, a := range x[off : off+hw] {
-					s += float64(a)
-				}
+				s += moments64(x[off:off+hw], 0, false)
 			}
 			mean := s / count
 			var ss float64
 			for smp := range t.n {
 				off := (smp*ci[0] + c) * hw
-				for _, a := range x[off : off+hw] {
-					dv := float64(a) - mean
-					ss += dv * dv
-				}
+				ss += moments64(x[off:off+hw], mean, true)
 			}
 			variance := ss / count
 			invstd := 1 / math.Sqrt(variance+float64(o.BNEps()))
@@ -112,10 +107,7 @@ func (t *tape) bnTrainForward(d *Differentiator, o *nets.Op, ci [3]int, w, x, y 
 			shift := float32(float64(beta[c]) - mean*invstd*float64(gamma[c]))
 			for smp := range t.n {
 				off := (smp*ci[0] + c) * hw
-				ys := y[off : off+hw]
-				for j, a := range x[off : off+hw] {
-					ys[j] = a*alpha + shift
-				}
+				affineTo(y[off:off+hw], x[off:off+hw], alpha, shift)
 			}
 			unbiased := variance
 			if count > 1 {
@@ -146,11 +138,9 @@ func (t *tape) bnTrainBackward(d *Differentiator, o *nets.Op, ci [3]int, w, g, x
 			var sumDy, dotp float64
 			for smp := range t.n {
 				off := (smp*ci[0] + c) * hw
-				xs, gys := x[off:off+hw], gy[off:off+hw]
-				for j, a := range gys {
-					sumDy += float64(a)
-					dotp += float64(a) * (float64(xs[j]) - mean)
-				}
+				sum, dot := bnTrainSums(gy[off:off+hw], x[off:off+hw], mean)
+				sumDy += sum
+				dotp += dot
 			}
 			if gg != nil {
 				gg[c] += float32(dotp * invstd)
@@ -164,10 +154,7 @@ func (t *tape) bnTrainBackward(d *Differentiator, o *nets.Op, ci [3]int, w, g, x
 			scale := invstd * float64(gamma[c])
 			for smp := range t.n {
 				off := (smp*ci[0] + c) * hw
-				xs, gys, gxs := x[off:off+hw], gy[off:off+hw], gx[off:off+hw]
-				for j, a := range gys {
-					gxs[j] += float32((float64(a) - meanDy - (float64(xs[j])-mean)*k) * scale)
-				}
+				bnTrainGrad(gx[off:off+hw], gy[off:off+hw], x[off:off+hw], meanDy, mean, k, scale)
 			}
 		}
 	})
