@@ -29,14 +29,15 @@ type tape struct {
 // anew).
 func (d *Differentiator) workerTapes(n int) []*tape {
 	for len(d.tapes) < n {
-		d.tapes = append(d.tapes, d.newTape(d.chunk, 1, 1))
+		d.tapes = append(d.tapes, d.newTape(d.chunk, 1, 1, true))
 	}
 	return d.tapes[:n]
 }
 
 // newTape returns scratch for chunks of up to chunk samples whose
-// convolutions are cut into parts run on workers goroutines.
-func (d *Differentiator) newTape(chunk, parts, workers int) *tape {
+// convolutions are cut into parts run on workers goroutines; with tangent,
+// for the R-passes' tangents too (half its memory).
+func (d *Differentiator) newTape(chunk, parts, workers int, tangent bool) *tape {
 	t := &tape{capacity: chunk, gemm: d.gemm, workers: workers}
 	nv := len(d.sizes)
 	t.vals, t.grads, t.rvals, t.rgrs = make([][]float32, nv), make([][]float32, nv), make([][]float32, nv), make([][]float32, nv)
@@ -56,9 +57,14 @@ func (d *Differentiator) newTape(chunk, parts, workers int) *tape {
 	}
 	for v, sz := range d.sizes {
 		t.vals[v] = make([]float32, chunk*sz)
-		t.rvals[v] = make([]float32, chunk*sz)
 		if v > 0 {
 			t.grads[v] = make([]float32, chunk*sz)
+		}
+		if !tangent {
+			continue
+		}
+		t.rvals[v] = make([]float32, chunk*sz)
+		if v > 0 {
 			t.rgrs[v] = make([]float32, chunk*sz)
 		}
 	}

@@ -49,7 +49,7 @@ func (d *Differentiator) TrainStep(w, x []float32, y []int32, grad []float32) (l
 	if d.trainTape == nil || d.trainTape.capacity < n {
 		// One batch: its convolutions' samples and its other products are
 		// shared out over the workers.
-		d.trainTape = d.newTape(n, trainParts, d.workers)
+		d.trainTape = d.newTape(n, trainParts, d.workers, false)
 		d.trainTape.train, d.trainTape.gemm = true, splitGemm(d.gemm, d.workers)
 	}
 	clear(grad)
