@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/landscape-go/landscape/internal/npy"
 	"github.com/landscape-go/landscape/nets"
 )
 
@@ -273,6 +274,10 @@ func Hash(x, y *nets.StateDict) string {
 		for _, name := range d.sd.Names() {
 			t, _ := d.sd.Get(name)
 			fmt.Fprintf(h, "%s.%s%v\n", d.axis, name, t.Shape)
+			if b, ok := npy.LittleEndianBytes(t.Data); ok {
+				h.Write(b)
+				continue
+			}
 			for _, v := range t.Data {
 				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
 				if len(buf) == cap(buf) {

@@ -1,6 +1,10 @@
 package normalize
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
 	"math"
 	"path/filepath"
 	"strings"
@@ -135,5 +139,38 @@ func TestNormIgnoreAndModeNamesParseBack(t *testing.T) {
 	}
 	if m, err := ParseMode("states"); err != nil || m != States {
 		t.Errorf("ParseMode(states) = %v, %v", m, err)
+	}
+}
+
+// TestHashIsItsDefinition holds Hash to the bytes its doc names: for x,
+// then y, each tensor's "axis.name[shape]\n" and its values as
+// little-endian float32, whatever the machine's byte order.
+func TestHashIsItsDefinition(t *testing.T) {
+	x, y := &nets.StateDict{}, &nets.StateDict{}
+	a, b := nets.NewTensor(2, 3), nets.NewTensor(70000) // b spans buffers of the old chunked writer
+	for i := range a.Data {
+		a.Data[i] = float32(i) - 2.5
+	}
+	for i := range b.Data {
+		b.Data[i] = float32(math.Sin(float64(i)))
+	}
+	x.Set("conv.weight", a)
+	x.Set("fc.bias", b)
+	y.Set("conv.weight", b)
+	h := sha256.New()
+	for _, d := range []struct {
+		axis string
+		sd   *nets.StateDict
+	}{{"x", x}, {"y", y}} {
+		for _, name := range d.sd.Names() {
+			tn, _ := d.sd.Get(name)
+			fmt.Fprintf(h, "%s.%s%v\n", d.axis, name, tn.Shape)
+			for _, v := range tn.Data {
+				h.Write(binary.LittleEndian.AppendUint32(nil, math.Float32bits(v)))
+			}
+		}
+	}
+	if got, want := Hash(x, y), hex.EncodeToString(h.Sum(nil)); got != want {
+		t.Errorf("Hash = %s, its definition %s", got, want)
 	}
 }
