@@ -11,7 +11,6 @@ import (
 	"github.com/landscape-go/landscape/grid"
 	"github.com/landscape-go/landscape/landscape/surface"
 	"github.com/landscape-go/landscape/nets"
-	"github.com/landscape-go/landscape/nets/checkpoint"
 	"github.com/landscape-go/landscape/normalize"
 )
 
@@ -65,7 +64,7 @@ func Prepare(spec Spec, opts *Options) (*Job, error) {
 		_, err := nets.New(spec.Model, spec.ModelConfig) // names the known models
 		return nil, err
 	}
-	sd, _, err := checkpoint.Load(spec.Checkpoint)
+	sd, decoded, err := readCheckpoint(spec.Checkpoint)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +79,7 @@ func Prepare(spec Spec, opts *Options) (*Job, error) {
 		}
 		opts.logf("data: %s %s, %d samples of %dx%dx%d%s", spec.Data, d.Split, d.N, d.C, d.H, d.W, normalisation(d))
 	}
-	w, err := CheckWeights(spec.Checkpoint, sd, spec.Model, mc)
+	w, err := checkWeightsOf(spec.Checkpoint, sd, decoded, spec.Model, mc)
 	if err != nil {
 		return nil, err
 	}
