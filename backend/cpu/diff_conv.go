@@ -284,7 +284,7 @@ func (d *Differentiator) flipAll(w, v []float32) {
 // (grown as needed), nil where W is nil or its transpose is no
 // convolution (see flipped).
 func flipGroups(buf []float32, c *convGroups, W []float32) []float32 {
-	if W == nil {
+	if W == nil || !flippable(&c.op, c.in) {
 		return nil
 	}
 	if cap(buf) < len(W) {
@@ -292,11 +292,16 @@ func flipGroups(buf []float32, c *convGroups, W []float32) []float32 {
 	}
 	buf = buf[:len(W)]
 	for j := range c.n {
-		if flipped(buf[j*c.gW:], c.weights(W, j, true), &c.op, c.in) == nil {
-			return nil
-		}
+		flipped(buf[j*c.gW:], c.weights(W, j, true), &c.op, c.in)
 	}
 	return buf
+}
+
+// flippable reports whether the input gradient of convolution o on
+// inputs ci is a convolution of the same shape (see flipped).
+func flippable(o *nets.Op, ci [3]int) bool {
+	k := o.Kernel
+	return !pointwise(o) && o.Stride == 1 && k == 2*o.Pad+1 && o.H == ci[1] && o.W == ci[2]
 }
 
 // flipped writes to dst the weights W of o (Cout × Cin × k × k) as those of
@@ -308,11 +313,10 @@ func flipGroups(buf []float32, c *convGroups, W []float32) []float32 {
 // returns nil, doing nothing, for any other convolution (and for
 // pointwise ones, which need no columns) or a nil W.
 func flipped(dst, W []float32, o *nets.Op, ci [3]int) []float32 {
-	k := o.Kernel
-	if W == nil || pointwise(o) || o.Stride != 1 || k != 2*o.Pad+1 || o.H != ci[1] || o.W != ci[2] {
+	if W == nil || !flippable(o, ci) {
 		return nil
 	}
-	cin, kk := ci[0], k*k
+	cin, kk := ci[0], o.Kernel*o.Kernel
 	dst = dst[:len(W)]
 	for co := range o.C {
 		for c := range cin {
