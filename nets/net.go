@@ -198,8 +198,17 @@ type Net struct {
 	// then empty: for a network the engines cannot run (an ONNX graph of
 	// other operators), evaluated by a reference interpreter. It returns
 	// the n × Classes logits of the n samples of x (n × C·H·W values) at
-	// the given weights, and must be safe for concurrent use.
-	Forward func(x []float32, n int, weights *StateDict) ([]float32, error)
+	// the given weights, using the backend's kernels k where it can (nil:
+	// its own loops), and must be safe for concurrent use.
+	Forward func(x []float32, n int, weights *StateDict, k *Kernels) ([]float32, error)
+}
+
+// Kernels are a backend's fast routines, lent to a [Net.Forward]
+// interpreter for the work it would otherwise do in plain loops.
+type Kernels struct {
+	// MatMul, if not nil, adds a·b to c: row-major float32 matrices, a
+	// m×k, b k×n, c m×n. One goroutine's: a caller runs it on its own.
+	MatMul func(m, n, k int, a, b, c []float32)
 }
 
 // Param returns the description of the named state-dict entry.

@@ -359,7 +359,7 @@ func TestDifferentiatorRefusesNetworksWithoutOps(t *testing.T) {
 	net := *c.Net(t)
 	net.Name = "opaque"
 	net.Ops = nil
-	net.Forward = func(x []float32, n int, w *nets.StateDict) ([]float32, error) {
+	net.Forward = func(x []float32, n int, w *nets.StateDict, _ *nets.Kernels) ([]float32, error) {
 		return make([]float32, n*net.Config.Classes), nil
 	}
 	p := &backend.Problem{Net: &net, Center: c.Weights(t),

@@ -82,9 +82,7 @@ func New(p *backend.Problem, opts *Options) (*Evaluator, error) {
 	if !e.reference && p.Net.Config.Seq > 0 {
 		return nil, fmt.Errorf("cpu: model %s: the engines run image classifiers, not language models", p.Net.Name)
 	}
-	if e.reference {
-		e.blas = "the reference evaluator"
-	} else {
+	if !e.reference {
 		e.plan = compile(p.Net)
 	}
 	if !opts.Generic && !e.reference {
@@ -94,9 +92,10 @@ func New(p *backend.Problem, opts *Options) (*Evaluator, error) {
 		}
 		e.fast = compileFast(p.Net, ks, fastSub, !opts.NoWinograd)
 	}
-	if e.fast == nil && !e.reference {
+	if e.fast == nil {
 		// Loaded only when used: a loaded OpenBLAS costs the micro-kernels
-		// several per cent of CPU time.
+		// several per cent of CPU time. The reference evaluator's matrix
+		// products run on it too.
 		e.gemm, e.blas = loadSgemm(opts.BLAS)
 	}
 	e.layout, e.center, e.dx, e.dy = flatProblem(p)
@@ -136,6 +135,9 @@ func (e *Evaluator) Describe() string {
 		}
 		return fmt.Sprintf("cpu: %d workers, %s kernels (%s)", e.workers, e.fast.ks.name, conv)
 	}
+	if e.reference {
+		return fmt.Sprintf("cpu: %d workers, the reference evaluator with %s SGEMM", e.workers, e.blas)
+	}
 	return fmt.Sprintf("cpu: %d workers, %s SGEMM", e.workers, e.blas)
 }
 
@@ -143,9 +145,6 @@ func (e *Evaluator) Describe() string {
 // convolutions (or the SGEMM of the portable engine), in FP32. The number
 // of workers does not change the bits.
 func (e *Evaluator) Arithmetic() string {
-	if e.reference {
-		return "cpu/reference/fp32"
-	}
 	if e.fast != nil {
 		conv := "direct"
 		if e.fast.winograd() {
@@ -156,6 +155,9 @@ func (e *Evaluator) Arithmetic() string {
 	lib := "gonum"
 	if strings.HasPrefix(e.blas, "OpenBLAS") {
 		lib = "openblas"
+	}
+	if e.reference {
+		return "cpu/reference-" + lib + "/fp32"
 	}
 	return "cpu/generic-" + lib + "/fp32"
 }

@@ -17,12 +17,16 @@ import (
 // are views of them.
 type forwardWorker struct {
 	pointWeights
-	sd     *nets.StateDict
-	logits []float32
+	sd      *nets.StateDict
+	logits  []float32
+	kernels *nets.Kernels // lent to the Forward function
 }
 
 func (e *Evaluator) newForwardWorker() *forwardWorker {
 	w := &forwardWorker{pointWeights: e.newPointWeights(), sd: &nets.StateDict{}}
+	w.kernels = &nets.Kernels{MatMul: func(m, n, k int, a, b, c []float32) {
+		e.gemm(m, n, k, a, k, b, n, 1, c, n)
+	}}
 	for _, p := range e.p.Net.Params {
 		s := e.layout[p.Name]
 		w.sd.Set(p.Name, &nets.Tensor{Shape: p.Shape, DType: "float32", Data: w.w[s.off : s.off+s.n]})
@@ -39,7 +43,7 @@ func (w *forwardWorker) setPoint(i int, c backend.Coord) { w.form(i, c) }
 func (w *forwardWorker) forward(d *backend.Data, lo, hi int) (float64, int) {
 	per, targets := d.C*d.H*d.W, d.Targets()
 	classes := w.e.p.Net.Config.Classes
-	out, err := w.e.p.Net.Forward(d.X[lo*per:hi*per], hi-lo, w.sd)
+	out, err := w.e.p.Net.Forward(d.X[lo*per:hi*per], hi-lo, w.sd, w.kernels)
 	n := (hi - lo) * targets // rows of logits: a sample's, or each of its positions'
 	if err == nil && len(out) != n*classes {
 		err = fmt.Errorf("cpu: model %s gave %d logits for %d samples of %d targets of %d classes", w.e.p.Net.Name, len(out), hi-lo, targets, classes)

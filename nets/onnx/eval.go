@@ -20,6 +20,17 @@ type opFunc func(c *opCtx, in []*Tensor) ([]*Tensor, error)
 type opCtx struct {
 	n     *Node
 	opset int64
+	k     *nets.Kernels // a backend's, or nil
+}
+
+// matmul adds a·b to dst (row-major, a M×K, b K×N): by the backend's
+// kernel where there is one, else by the evaluator's loops.
+func (c *opCtx) matmul(dst, a, b []float32, M, K, N int) {
+	if c.k != nil && c.k.MatMul != nil && M > 0 && N > 0 && K > 0 {
+		c.k.MatMul(M, N, K, a[:M*K], b[:K*N], dst[:M*N])
+		return
+	}
+	matmulTo(dst, a, b, M, K, N)
 }
 
 // Run evaluates the graph on inputs, given by name, and returns its
@@ -28,6 +39,13 @@ type opCtx struct {
 // floating-point initializers and the parameters stored as an Identity of
 // one (see [Graph.ParamAliases]); other names are an error.
 func (g *Graph) Run(inputs map[string]*Tensor, weights *nets.StateDict) (map[string]*Tensor, error) {
+	return g.RunWith(inputs, weights, nil)
+}
+
+// RunWith is [Graph.Run] with a backend's kernels k for its matrix
+// products (nil: the evaluator's own loops). Results agree to float32
+// rounding: the products sum in the kernels' order.
+func (g *Graph) RunWith(inputs map[string]*Tensor, weights *nets.StateDict, k *nets.Kernels) (map[string]*Tensor, error) {
 	if err := g.Check(); err != nil {
 		return nil, fmt.Errorf("onnx: graph %q: %w", g.Name, err)
 	}
@@ -87,7 +105,7 @@ func (g *Graph) Run(inputs map[string]*Tensor, weights *nets.StateDict) (map[str
 				in[i] = vals[name]
 			}
 		}
-		out, err := ops[n.OpType](&opCtx{n: n, opset: g.Opset}, in)
+		out, err := ops[n.OpType](&opCtx{n: n, opset: g.Opset, k: k}, in)
 		if err != nil {
 			return nil, fmt.Errorf("onnx: %s: %w", n.label(), err)
 		}

@@ -3,6 +3,7 @@ package onnx
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/landscape-go/landscape/nets"
 )
@@ -20,18 +21,66 @@ func elementwise(a, b *Tensor, f func(x, y float32) float32, fi func(x, y int64)
 	if err != nil {
 		return nil, err
 	}
-	ia := bcastIndexes(a.Shape, shape)
-	ib := bcastIndexes(b.Shape, shape)
 	out := &Tensor{DType: a.DType, Shape: shape}
 	if toBool {
 		out.DType = Bool
 	}
-	switch {
-	case a.DType.IsFloat() && !toBool:
-		out.F = make([]float32, len(ia))
+	if a.DType.IsFloat() && !toBool {
+		// The float maps of a network (a bias, a residual, a scale, GELU's
+		// terms) broadcast an operand as a whole or as the trailing axes
+		// of the other: its index is then i, 0, or i mod its size.
+		out.F = make([]float32, nets.NumElements(shape))
+		if repeats(a.Shape, shape) && repeats(b.Shape, shape) {
+			// The larger is as large as the output; the other repeats
+			// along it.
+			if len(a.F) == len(out.F) {
+				for off := 0; off < len(out.F); off += len(b.F) {
+					as, os := a.F[off:off+len(b.F)], out.F[off:off+len(b.F)]
+					for j, bv := range b.F {
+						os[j] = f(as[j], bv)
+					}
+				}
+				return out, nil
+			}
+			for off := 0; off < len(out.F); off += len(a.F) {
+				bs, os := b.F[off:off+len(a.F)], out.F[off:off+len(a.F)]
+				for j, av := range a.F {
+					os[j] = f(av, bs[j])
+				}
+			}
+			return out, nil
+		}
+		if len(a.F) == len(out.F) && spreads(b.Shape, shape) && len(b.F) > 0 {
+			// A statistic per row (layer norm's mean, a softmax's sum):
+			// each of b's elements spans a block of the output.
+			inner := len(out.F) / len(b.F)
+			for blk, bv := range b.F {
+				as, os := a.F[blk*inner:(blk+1)*inner], out.F[blk*inner:(blk+1)*inner]
+				for j, av := range as {
+					os[j] = f(av, bv)
+				}
+			}
+			return out, nil
+		}
+		if len(b.F) == len(out.F) && spreads(a.Shape, shape) && len(a.F) > 0 {
+			inner := len(out.F) / len(a.F)
+			for blk, av := range a.F {
+				bs, os := b.F[blk*inner:(blk+1)*inner], out.F[blk*inner:(blk+1)*inner]
+				for j, bv := range bs {
+					os[j] = f(av, bv)
+				}
+			}
+			return out, nil
+		}
+		ia, ib := bcastIndexes(a.Shape, shape), bcastIndexes(b.Shape, shape)
 		for i := range ia {
 			out.F[i] = f(a.F[ia[i]], b.F[ib[i]])
 		}
+		return out, nil
+	}
+	ia := bcastIndexes(a.Shape, shape)
+	ib := bcastIndexes(b.Shape, shape)
+	switch {
 	case a.DType.IsFloat():
 		out.I = make([]int64, len(ia))
 		for i := range ia {
@@ -52,6 +101,42 @@ func elementwise(a, b *Tensor, f func(x, y float32) float32, fi func(x, y int64)
 		}
 	}
 	return out, nil
+}
+
+// repeats reports whether a value of shape from, broadcast to shape to,
+// is its own elements repeated end to end: from is to's trailing axes
+// (or a scalar), ignoring leading axes of length 1.
+func repeats(from, to []int) bool {
+	for len(from) > 0 && from[0] == 1 {
+		from = from[1:]
+	}
+	return len(from) <= len(to) && slices.Equal(from, to[len(to)-len(from):])
+}
+
+// spreads reports whether a value of shape from, broadcast to shape to,
+// has each element repeated over a block of consecutive elements: from
+// is to's leading axes (leading axes of length 1 aside), then axes of
+// length 1.
+func spreads(from, to []int) bool {
+	if len(from) > len(to) {
+		return false
+	}
+	lead := len(to) - len(from) // from's missing axes, as if of length 1
+	k := 0                      // from matches to on axes [lead, lead+k)
+	for k < len(from) && from[k] == to[lead+k] {
+		k++
+	}
+	for _, d := range from[k:] {
+		if d != 1 {
+			return false
+		}
+	}
+	for _, d := range to[:lead] { // axes from lacks must not come before the matching ones
+		if d != 1 && k > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func b2f(b bool) float32 {

@@ -397,7 +397,7 @@ func opMatMul(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 	}
 	out := newTensor(a.DType, shape)
 	for p := range ia {
-		matmulTo(out.F[p*M*N:(p+1)*M*N], a.F[ia[p]*M*K:], b.F[ib[p]*K*N:], M, K, N)
+		c.matmul(out.F[p*M*N:(p+1)*M*N], a.F[ia[p]*M*K:], b.F[ib[p]*K*N:], M, K, N)
 	}
 	return []*Tensor{out}, nil
 }
@@ -441,7 +441,7 @@ func opGemm(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 		return nil, fmt.Errorf("shapes %v and %v: %w", a.Shape, b.Shape, ErrFormat)
 	}
 	out := newTensor(a.DType, []int{M, N})
-	matmulTo(out.F, a.F, b.F, M, K, N)
+	c.matmul(out.F, a.F, b.F, M, K, N)
 	if alpha != 1 {
 		for i := range out.F {
 			out.F[i] *= alpha

@@ -84,7 +84,7 @@ func (g *Graph) ReferenceNet(name string, cfg nets.Config) (*nets.Net, error) {
 	}
 	per := cfg.InChannels * cfg.Height * cfg.Width
 	rows := cfg.Targets()
-	run := func(x []float32, n int, w *nets.StateDict) ([]float32, int, error) {
+	run := func(x []float32, n int, w *nets.StateDict, k *nets.Kernels) ([]float32, int, error) {
 		b := n
 		if batch > 0 {
 			b = batch
@@ -109,7 +109,7 @@ func (g *Graph) ReferenceNet(name string, cfg nets.Config) (*nets.Net, error) {
 				copy(f, x[lo*per:(lo+m)*per])
 				feed = Floats(sh, f)
 			}
-			res, err := g.Run(map[string]*Tensor{in.Name: feed}, w)
+			res, err := g.RunWith(map[string]*Tensor{in.Name: feed}, w, k)
 			if err != nil {
 				return nil, 0, err
 			}
@@ -137,13 +137,13 @@ func (g *Graph) ReferenceNet(name string, cfg nets.Config) (*nets.Net, error) {
 		}
 		return sd
 	}
-	_, classes, err := run(make([]float32, per), 1, nil)
+	_, classes, err := run(make([]float32, per), 1, nil, nil)
 	if err != nil {
 		return nil, err
 	}
 	net.Config.Classes = classes
-	net.Forward = func(x []float32, n int, w *nets.StateDict) ([]float32, error) {
-		out, _, err := run(x, n, known(w))
+	net.Forward = func(x []float32, n int, w *nets.StateDict, k *nets.Kernels) ([]float32, error) {
+		out, _, err := run(x, n, known(w), k)
 		return out, err
 	}
 	return net, nil
