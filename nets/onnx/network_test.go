@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/landscape-go/landscape/nets"
 	"github.com/landscape-go/landscape/nets/npz"
 )
 
@@ -67,6 +68,40 @@ func TestExportedNetworks(t *testing.T) {
 			}
 			if !slices.Equal(again[m.Graph.Outputs[0].Name].F, y.F) {
 				t.Error("running with Weights() changed the output")
+			}
+			// A backend's matrix product (here one summing in float64, in
+			// another order) takes every MatMul and Gemm, and the output
+			// still matches PyTorch's.
+			calls := 0
+			k := &nets.Kernels{MatMul: func(mm, n, kk int, a, b, c []float32) {
+				calls++
+				for j := range n {
+					for i := range mm {
+						s := float64(c[i*n+j])
+						for l := kk - 1; l >= 0; l-- {
+							s += float64(a[i*kk+l]) * float64(b[l*n+j])
+						}
+						c[i*n+j] = float32(s)
+					}
+				}
+			}}
+			withK, err := m.Graph.RunWith(map[string]*Tensor{in[0].Name: FromNets(x)}, nil, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			products := 0
+			for _, n := range m.Graph.Nodes {
+				if n.OpType == "MatMul" || n.OpType == "Gemm" {
+					products++
+				}
+			}
+			if calls < products {
+				t.Errorf("the kernel computed %d products, the graph has %d MatMul and Gemm nodes", calls, products)
+			}
+			for i, w := range want.Data {
+				if g := withK[m.Graph.Outputs[0].Name].F[i]; math.Abs(float64(g-w)) > 1e-4*math.Abs(float64(w))+1e-6 {
+					t.Errorf("with the kernel, output %d: %g, PyTorch %g", i, g, w)
+				}
 			}
 		})
 	}
