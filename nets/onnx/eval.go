@@ -23,8 +23,8 @@ type opCtx struct {
 	k     *nets.Kernels // a backend's, or nil
 }
 
-// matmul adds a·b to dst (row-major, a M×K, b K×N): by the backend's
-// kernel where there is one, else by the evaluator's loops.
+// matmul sets dst, all zeros, to a·b (row-major, a M×K, b K×N): by the
+// backend's kernel where there is one, else by the evaluator's loops.
 func (c *opCtx) matmul(dst, a, b []float32, M, K, N int) {
 	if c.k != nil && c.k.MatMul != nil && M > 0 && N > 0 && K > 0 {
 		c.k.MatMul(M, N, K, a[:M*K], b[:K*N], dst[:M*N])

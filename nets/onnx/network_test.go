@@ -77,7 +77,7 @@ func TestExportedNetworks(t *testing.T) {
 				calls++
 				for j := range n {
 					for i := range mm {
-						s := float64(c[i*n+j])
+						s := 0.0
 						for l := kk - 1; l >= 0; l-- {
 							s += float64(a[i*kk+l]) * float64(b[l*n+j])
 						}
