@@ -94,7 +94,26 @@ func (g *Graph) RunWith(inputs map[string]*Tensor, weights *nets.StateDict, k *n
 		}
 		vals[v.Name] = t
 	}
-	for _, n := range g.Nodes {
+	// A value computed by a node is dropped after the last node that reads
+	// it, so that the collector can take it: a transformer's transposed
+	// weights and activations would otherwise all stay alive to the end.
+	last := map[string]int{}
+	for i, n := range g.Nodes {
+		for _, name := range n.Inputs {
+			last[name] = i
+		}
+	}
+	for _, v := range g.Outputs {
+		last[v.Name] = len(g.Nodes)
+	}
+	for i, n := range g.Nodes {
+		if i > 0 {
+			for _, name := range g.Nodes[i-1].Inputs {
+				if _, init := g.Initializers[name]; last[name] == i-1 && !init {
+					delete(vals, name)
+				}
+			}
+		}
 		if t, ok := given[outName(n)]; ok && n.OpType == "Identity" {
 			vals[outName(n)] = t
 			continue
@@ -332,6 +351,64 @@ func indexes(out []int, base int, strides []int) []int {
 		}
 	}
 	return idx
+}
+
+// strided returns a tensor of t's type and the given shape whose element
+// at coordinates c is t's element base + Σ c·strides: take of indexes'
+// table, without the table (eight bytes an element), a row of the last
+// axis at a time (one copy where its stride is 1).
+func strided(t *Tensor, shape []int, base int, strides []int) *Tensor {
+	out := &Tensor{DType: t.DType, Shape: shape}
+	n := nets.NumElements(shape)
+	float := t.DType.IsFloat()
+	if float {
+		out.F = make([]float32, n)
+	} else {
+		out.I = make([]int64, n)
+	}
+	if n == 0 {
+		return out
+	}
+	r := len(shape)
+	if r == 0 {
+		if float {
+			out.F[0] = t.F[base]
+		} else {
+			out.I[0] = t.I[base]
+		}
+		return out
+	}
+	last, ls := shape[r-1], strides[r-1]
+	coord := make([]int, r-1)
+	cur := base
+	for o := 0; o < n; o += last {
+		switch {
+		case float && ls == 1:
+			copy(out.F[o:o+last], t.F[cur:cur+last])
+		case float:
+			row := out.F[o : o+last]
+			for j := range row {
+				row[j] = t.F[cur+j*ls]
+			}
+		case ls == 1:
+			copy(out.I[o:o+last], t.I[cur:cur+last])
+		default:
+			row := out.I[o : o+last]
+			for j := range row {
+				row[j] = t.I[cur+j*ls]
+			}
+		}
+		for a := r - 2; a >= 0; a-- {
+			coord[a]++
+			cur += strides[a]
+			if coord[a] < shape[a] {
+				break
+			}
+			cur -= strides[a] * coord[a]
+			coord[a] = 0
+		}
+	}
+	return out
 }
 
 // take returns a tensor of t's type and the given shape whose element i is

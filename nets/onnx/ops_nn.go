@@ -465,7 +465,7 @@ func opGemm(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 
 func transpose2(t *Tensor) *Tensor {
 	shape := []int{t.Shape[1], t.Shape[0]}
-	return take(t, shape, indexes(shape, 0, []int{1, t.Shape[1]}))
+	return strided(t, shape, 0, []int{1, t.Shape[1]})
 }
 
 func opBatchNorm(c *opCtx, in []*Tensor) ([]*Tensor, error) {

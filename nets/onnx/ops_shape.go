@@ -253,7 +253,7 @@ func opTranspose(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 		shape[i] = x.Shape[p]
 		strides[i] = st[p]
 	}
-	return []*Tensor{take(x, shape, indexes(shape, 0, strides))}, nil
+	return []*Tensor{strided(x, shape, 0, strides)}, nil
 }
 
 // axesArg reads the axes of Squeeze and Unsqueeze: an attribute before
@@ -383,7 +383,7 @@ func sliceAxis(x *Tensor, axis, start, n int) *Tensor {
 	shape := slices.Clone(x.Shape)
 	shape[axis] = n
 	st := stridesOf(x.Shape)
-	return take(x, shape, indexes(shape, start*st[axis], st))
+	return strided(x, shape, start*st[axis], st)
 }
 
 func opSplit(c *opCtx, in []*Tensor) ([]*Tensor, error) {
@@ -531,7 +531,7 @@ func opSlice(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 	if nets.NumElements(shape) == 0 {
 		return []*Tensor{newTensor(x.DType, shape)}, nil
 	}
-	return []*Tensor{take(x, shape, indexes(shape, base, strides))}, nil
+	return []*Tensor{strided(x, shape, base, strides)}, nil
 }
 
 // gatherInputs reads what Gather and GatherElements share: the data x, the
@@ -629,7 +629,7 @@ func opTile(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 	if err := checkElements(shape); err != nil {
 		return nil, err
 	}
-	t := take(x, vshape, indexes(vshape, 0, vstr))
+	t := strided(x, vshape, 0, vstr)
 	return []*Tensor{reshaped(t, shape)}, nil
 }
 

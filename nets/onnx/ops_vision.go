@@ -248,7 +248,7 @@ func permute(t *Tensor, perm []int) *Tensor {
 	for i, p := range perm {
 		shape[i], strides[i] = t.Shape[p], st[p]
 	}
-	return take(t, shape, indexes(shape, 0, strides))
+	return strided(t, shape, 0, strides)
 }
 
 func opHardmax(c *opCtx, in []*Tensor) ([]*Tensor, error) {
