@@ -103,12 +103,22 @@ func read(r io.ReaderAt, size int64) (*nets.StateDict, map[string]string, error)
 	}
 	sd := &nets.StateDict{}
 	for _, e := range entries {
-		raw := make([]byte, e.Offsets[1]-e.Offsets[0])
+		dtype := dtypes[e.DType]
+		t := &nets.Tensor{Shape: e.Shape, DType: dtype, Data: make([]float32, nets.NumElements(e.Shape))}
+		// Little-endian float32 on a little-endian machine is read
+		// straight into the tensor: no second copy of a large file.
+		raw, direct := npy.LittleEndianBytes(t.Data)
+		direct = direct && dtype == "float32" && int64(len(raw)) == e.Offsets[1]-e.Offsets[0]
+		if !direct {
+			raw = make([]byte, e.Offsets[1]-e.Offsets[0])
+		}
 		if _, err := r.ReadAt(raw, base+e.Offsets[0]); err != nil {
 			return nil, nil, fmt.Errorf("%s: reading data: %w", e.name, noEOF(err))
 		}
-		dtype := dtypes[e.DType]
-		t := &nets.Tensor{Shape: e.Shape, DType: dtype, Data: make([]float32, nets.NumElements(e.Shape))}
+		if direct {
+			sd.Set(e.name, t)
+			continue
+		}
 		if err := npy.ToFloat32(t.Data, raw, dtype, binary.LittleEndian); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", e.name, err)
 		}
