@@ -340,17 +340,25 @@ func indexes(out []int, base int, strides []int) []int {
 	cur := base
 	for i := range idx {
 		idx[i] = cur
-		for a := len(out) - 1; a >= 0; a-- {
-			coord[a]++
-			cur += strides[a]
-			if coord[a] < out[a] {
-				break
-			}
-			cur -= strides[a] * coord[a]
-			coord[a] = 0
-		}
+		cur = next(coord, out, strides, cur)
 	}
 	return idx
+}
+
+// next advances coord, coordinates over the axes of shape, by one
+// element in row-major order, and returns the offset cur moved with it by
+// strides.
+func next(coord, shape, strides []int, cur int) int {
+	for a := len(coord) - 1; a >= 0; a-- {
+		coord[a]++
+		cur += strides[a]
+		if coord[a] < shape[a] {
+			return cur
+		}
+		cur -= strides[a] * coord[a]
+		coord[a] = 0
+	}
+	return cur
 }
 
 // strided returns a tensor of t's type and the given shape whose element
@@ -398,15 +406,7 @@ func strided(t *Tensor, shape []int, base int, strides []int) *Tensor {
 				row[j] = t.I[cur+j*ls]
 			}
 		}
-		for a := r - 2; a >= 0; a-- {
-			coord[a]++
-			cur += strides[a]
-			if coord[a] < shape[a] {
-				break
-			}
-			cur -= strides[a] * coord[a]
-			coord[a] = 0
-		}
+		cur = next(coord, shape[:r-1], strides[:r-1], cur)
 	}
 	return out
 }

@@ -30,44 +30,30 @@ func elementwise(a, b *Tensor, f func(x, y float32) float32, fi func(x, y int64)
 		// terms) broadcast an operand as a whole or as the trailing axes
 		// of the other: its index is then i, 0, or i mod its size.
 		out.F = make([]float32, nets.NumElements(shape))
-		if repeats(a.Shape, shape) && repeats(b.Shape, shape) {
-			// The larger is as large as the output; the other repeats
-			// along it.
-			if len(a.F) == len(out.F) {
-				for off := 0; off < len(out.F); off += len(b.F) {
-					as, os := a.F[off:off+len(b.F)], out.F[off:off+len(b.F)]
-					for j, bv := range b.F {
-						os[j] = f(as[j], bv)
-					}
-				}
-				return out, nil
-			}
-			for off := 0; off < len(out.F); off += len(a.F) {
-				bs, os := b.F[off:off+len(a.F)], out.F[off:off+len(a.F)]
-				for j, av := range a.F {
-					os[j] = f(av, bs[j])
+		// The larger operand is as large as the output; the other, part,
+		// repeats along it end to end, or spreads each element over a block.
+		whole, part, partShape, g := a.F, b.F, b.Shape, f
+		if len(a.F) != len(out.F) {
+			whole, part, partShape = b.F, a.F, a.Shape
+			g = func(x, y float32) float32 { return f(y, x) }
+		}
+		switch {
+		case len(whole) != len(out.F) || len(part) == 0:
+		case repeats(partShape, shape):
+			for off := 0; off < len(out.F); off += len(part) {
+				ws, os := whole[off:off+len(part)], out.F[off:off+len(part)]
+				for j, pv := range part {
+					os[j] = g(ws[j], pv)
 				}
 			}
 			return out, nil
-		}
-		if len(a.F) == len(out.F) && spreads(b.Shape, shape) && len(b.F) > 0 {
-			// A statistic per row (layer norm's mean, a softmax's sum):
-			// each of b's elements spans a block of the output.
-			inner := len(out.F) / len(b.F)
-			for blk, bv := range b.F {
-				as, os := a.F[blk*inner:(blk+1)*inner], out.F[blk*inner:(blk+1)*inner]
-				for j, av := range as {
-					os[j] = f(av, bv)
-				}
-			}
-			return out, nil
-		}
-		if len(b.F) == len(out.F) && spreads(a.Shape, shape) && len(a.F) > 0 {
-			inner := len(out.F) / len(a.F)
-			for blk, av := range a.F {
-				bs, os := b.F[blk*inner:(blk+1)*inner], out.F[blk*inner:(blk+1)*inner]
-				for j, bv := range bs {
-					os[j] = f(av, bv)
+		case spreads(partShape, shape):
+			// A statistic per row (layer norm's mean, a softmax's sum).
+			inner := len(out.F) / len(part)
+			for blk, pv := range part {
+				ws, os := whole[blk*inner:(blk+1)*inner], out.F[blk*inner:(blk+1)*inner]
+				for j, wv := range ws {
+					os[j] = g(wv, pv)
 				}
 			}
 			return out, nil
