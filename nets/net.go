@@ -206,9 +206,10 @@ type Net struct {
 // Kernels are a backend's fast routines, lent to a [Net.Forward]
 // interpreter for the work it would otherwise do in plain loops.
 type Kernels struct {
-	// MatMul, if not nil, sets c to a·b: row-major float32 matrices, a
-	// m×k, b k×n, c m×n. One goroutine's: a caller runs it on its own.
-	MatMul func(m, n, k int, a, b, c []float32)
+	// MatMul, if not nil, sets c to a·b, or with transB to a·bᵀ:
+	// row-major float32 matrices, a m×k, b k×n (n×k with transB), c m×n.
+	// One goroutine's: a caller runs it on its own.
+	MatMul func(transB bool, m, n, k int, a, b, c []float32)
 }
 
 // Param returns the description of the named state-dict entry.

@@ -41,6 +41,7 @@ type Evaluator struct {
 	batch   int
 	workers int
 	gemm    sgemmFunc
+	gemmT   sgemmTFunc // the reference evaluator's, for a transposed operand
 	blas    string
 
 	layout map[string]span // where each state-dict entry lives in a flat weight vector
@@ -97,6 +98,9 @@ func New(p *backend.Problem, opts *Options) (*Evaluator, error) {
 		// several per cent of CPU time. The reference evaluator's matrix
 		// products run on it too.
 		e.gemm, e.blas = loadSgemm(opts.BLAS)
+	}
+	if e.reference {
+		e.gemmT, _ = loadSgemmT(opts.BLAS) // for products with a transposed weight
 	}
 	e.layout, e.center, e.dx, e.dy = flatProblem(p)
 	for _, prm := range p.Net.Params {

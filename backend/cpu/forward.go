@@ -24,10 +24,14 @@ type forwardWorker struct {
 
 func (e *Evaluator) newForwardWorker() *forwardWorker {
 	w := &forwardWorker{pointWeights: e.newPointWeights(), sd: &nets.StateDict{}}
-	w.kernels = &nets.Kernels{MatMul: func(m, n, k int, a, b, c []float32) {
+	w.kernels = &nets.Kernels{MatMul: func(transB bool, m, n, k int, a, b, c []float32) {
 		// β = 0: OpenBLAS does not read c, whose fresh pages would
 		// otherwise be mapped to the zero page on reading and copied on
 		// writing, a TLB shootdown each (a tenth of the LM's time).
+		if transB {
+			e.gemmT(false, true, m, n, k, a, k, b, k, 0, c, n)
+			return
+		}
 		e.gemm(m, n, k, a, k, b, n, 0, c, n)
 	}}
 	for _, p := range e.p.Net.Params {

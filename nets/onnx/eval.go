@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 
@@ -23,11 +24,69 @@ type opCtx struct {
 	k     *nets.Kernels // a backend's, or nil
 }
 
+// transposedOperands returns the MatMul nodes of g whose second input is
+// the output of a Transpose with perm [1, 0] that nothing else reads, and
+// that Transpose's node.
+func transposedOperands(g *Graph) map[int]int {
+	readers := map[string]int{}
+	for _, n := range g.Nodes {
+		for _, name := range n.Inputs {
+			readers[name]++
+		}
+	}
+	for _, v := range g.Outputs {
+		readers[v.Name]++
+	}
+	made := map[string]int{}
+	for i, n := range g.Nodes {
+		if n.OpType != "Transpose" || len(n.Inputs) != 1 || len(n.Outputs) != 1 {
+			continue
+		}
+		c := &opCtx{n: n, opset: g.Opset}
+		if perm, ok, err := c.ints("perm"); err == nil && ok && slices.Equal(perm, []int64{1, 0}) {
+			made[n.Outputs[0]] = i
+		}
+	}
+	fused := map[int]int{}
+	for i, n := range g.Nodes {
+		if n.OpType != "MatMul" || len(n.Inputs) != 2 {
+			continue
+		}
+		if t, ok := made[n.Inputs[1]]; ok && readers[n.Inputs[1]] == 1 {
+			fused[i] = t
+		}
+	}
+	return fused
+}
+
+// errNotFused means a fused MatMul's operand was not what the fusion
+// needs: the Transpose and MatMul then run as they are.
+var errNotFused = errors.New("not fused")
+
+// matmulTransposed is MatMul(a, Transpose(w)) for a 2-D w (N×K), by the
+// backend's product with w transposed: a's rows, over all its leading
+// axes, are one matrix (w has none to broadcast).
+func (c *opCtx) matmulTransposed(a, w *Tensor) ([]*Tensor, error) {
+	if a == nil || w == nil || len(w.Shape) != 2 || len(a.Shape) == 0 || !a.DType.IsFloat() || !w.DType.IsFloat() {
+		return nil, errNotFused
+	}
+	N, K := w.Shape[0], w.Shape[1]
+	if a.Shape[len(a.Shape)-1] != K || N == 0 || K == 0 {
+		return nil, errNotFused
+	}
+	shape := append(slices.Clone(a.Shape[:len(a.Shape)-1]), N)
+	out := newTensor(a.DType, shape)
+	if M := len(a.F) / K; M > 0 {
+		c.k.MatMul(true, M, N, K, a.F, w.F, out.F)
+	}
+	return []*Tensor{out}, nil
+}
+
 // matmul sets dst, all zeros, to a·b (row-major, a M×K, b K×N): by the
 // backend's kernel where there is one, else by the evaluator's loops.
 func (c *opCtx) matmul(dst, a, b []float32, M, K, N int) {
 	if c.k != nil && c.k.MatMul != nil && M > 0 && N > 0 && K > 0 {
-		c.k.MatMul(M, N, K, a[:M*K], b[:K*N], dst[:M*N])
+		c.k.MatMul(false, M, N, K, a[:M*K], b[:K*N], dst[:M*N])
 		return
 	}
 	matmulTo(dst, a, b, M, K, N)
@@ -94,6 +153,17 @@ func (g *Graph) RunWith(inputs map[string]*Tensor, weights *nets.StateDict, k *n
 		}
 		vals[v.Name] = t
 	}
+	// With a backend's product, a MatMul of a 2-D Transpose's output (an
+	// nn.Linear exported on a sequence: its weight transposed at every
+	// run) reads the Transpose's input as a transposed operand instead.
+	var fused map[int]int // MatMul node → the Transpose node it reads
+	if k != nil && k.MatMul != nil {
+		fused = transposedOperands(g)
+	}
+	skip := map[int]bool{}
+	for _, t := range fused {
+		skip[t] = true
+	}
 	// A value computed by a node is dropped after the last node that reads
 	// it, so that the collector can take it: a transformer's transposed
 	// weights and activations would otherwise all stay alive to the end.
@@ -105,6 +175,11 @@ func (g *Graph) RunWith(inputs map[string]*Tensor, weights *nets.StateDict, k *n
 	}
 	for _, v := range g.Outputs {
 		last[v.Name] = len(g.Nodes)
+	}
+	for mm, t := range fused { // the MatMul reads the Transpose's input
+		if src := g.Nodes[t].Inputs[0]; last[src] < mm {
+			last[src] = mm
+		}
 	}
 	for i, n := range g.Nodes {
 		if i > 0 {
@@ -118,13 +193,29 @@ func (g *Graph) RunWith(inputs map[string]*Tensor, weights *nets.StateDict, k *n
 			vals[outName(n)] = t
 			continue
 		}
+		if skip[i] {
+			continue
+		}
 		in := make([]*Tensor, len(n.Inputs))
 		for i, name := range n.Inputs {
 			if name != "" {
 				in[i] = vals[name]
 			}
 		}
-		out, err := ops[n.OpType](&opCtx{n: n, opset: g.Opset, k: k}, in)
+		ctx := &opCtx{n: n, opset: g.Opset, k: k}
+		var out []*Tensor
+		var err error
+		if t, ok := fused[i]; ok {
+			out, err = ctx.matmulTransposed(in[0], vals[g.Nodes[t].Inputs[0]])
+			if errors.Is(err, errNotFused) { // not 2-D after all: transpose it
+				var tr []*Tensor
+				if tr, err = ops["Transpose"](&opCtx{n: g.Nodes[t], opset: g.Opset, k: k}, []*Tensor{vals[g.Nodes[t].Inputs[0]]}); err == nil {
+					out, err = ops[n.OpType](ctx, []*Tensor{in[0], tr[0]})
+				}
+			}
+		} else {
+			out, err = ops[n.OpType](ctx, in)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("onnx: %s: %w", n.label(), err)
 		}

@@ -73,13 +73,17 @@ func TestExportedNetworks(t *testing.T) {
 			// another order) takes every MatMul and Gemm, and the output
 			// still matches PyTorch's.
 			calls := 0
-			k := &nets.Kernels{MatMul: func(mm, n, kk int, a, b, c []float32) {
+			k := &nets.Kernels{MatMul: func(transB bool, mm, n, kk int, a, b, c []float32) {
 				calls++
 				for j := range n {
 					for i := range mm {
 						s := 0.0
 						for l := kk - 1; l >= 0; l-- {
-							s += float64(a[i*kk+l]) * float64(b[l*n+j])
+							bv := b[l*n+j]
+							if transB {
+								bv = b[j*kk+l]
+							}
+							s += float64(a[i*kk+l]) * float64(bv)
 						}
 						c[i*n+j] = float32(s)
 					}
@@ -135,4 +139,79 @@ func BenchmarkRunSmallCNN(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(x.Shape[0]*b.N)/b.Elapsed().Seconds(), "samples/s")
+}
+
+// TestTransposedWeightsAreReadInPlace runs the causal LM, whose
+// nn.Linear layers the exporter wrote as MatMul of a transposed weight,
+// with a backend's product: every such MatMul reads its weight in place
+// as a transposed operand (no Transpose runs for it), and the logits are
+// those of the plain evaluator to float32 rounding.
+func TestTransposedWeightsAreReadInPlace(t *testing.T) {
+	t.Parallel()
+	m, err := Read(filepath.Join("..", "..", "testdata", "lm", "causal_lm.onnx"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fused := transposedOperands(m.Graph)
+	if len(fused) == 0 {
+		t.Fatal("no MatMul of a transposed weight found in the LM's export")
+	}
+	data, err := npz.Read(filepath.Join("..", "..", "testdata", "lm", "causal_lm.data.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _ := data.Get("x")
+	in := m.Graph.DataInputs()[0]
+	seq := x.Shape[1]
+	if len(in.Shape) == 2 && in.Shape[1] > 0 {
+		seq = int(in.Shape[1])
+	}
+	ids := make([]int64, 2*seq)
+	for s := range 2 {
+		for j := range seq {
+			ids[s*seq+j] = int64(x.Data[s*x.Shape[1]+j])
+		}
+	}
+	feed := func() map[string]*Tensor {
+		return map[string]*Tensor{in.Name: {DType: in.DType, Shape: []int{2, seq}, I: slices.Clone(ids)}}
+	}
+	want, err := m.Graph.Run(feed(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	transposed := 0
+	k := &nets.Kernels{MatMul: func(transB bool, mm, n, kk int, a, b, c []float32) {
+		clear(c[:mm*n])
+		if !transB {
+			matmulTo(c, a, b, mm, kk, n)
+			return
+		}
+		transposed++
+		for i := range mm {
+			for j := range n {
+				s := float32(0)
+				for l := range kk {
+					s += a[i*kk+l] * b[j*kk+l]
+				}
+				c[i*n+j] = s
+			}
+		}
+	}}
+	got, err := m.Graph.RunWith(feed(), nil, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if transposed != len(fused) {
+		t.Errorf("%d products read a weight transposed; the export has %d MatMuls of a transposed weight", transposed, len(fused))
+	}
+	name := m.Graph.Outputs[0].Name
+	w, g := want[name].F, got[name].F
+	if len(g) != len(w) || len(w) == 0 {
+		t.Fatalf("%d logits, the plain evaluator's %d", len(g), len(w))
+	}
+	for i := range w {
+		if d := math.Abs(float64(g[i] - w[i])); d > 1e-5*math.Abs(float64(w[i]))+1e-5 {
+			t.Fatalf("logit %d: %g, the plain evaluator's %g", i, g[i], w[i])
+		}
+	}
 }
