@@ -54,7 +54,18 @@ func (e usageError) Unwrap() error { return e.err }
 
 func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
 
+// gcPercent is the collector's headroom unless GOGC says otherwise. The
+// heap is mostly weights, directions and activations that live the whole
+// run, in large arrays without pointers that cost the collector nothing to
+// mark; Go's default 100% would let the heap grow to twice them (vit_b_16:
+// a 5.4 GB peak for 2.7 GB live, 3.4 GB at 25%, for about a tenth more
+// CPU time in the collector).
+const gcPercent = 25
+
 func main() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(gcPercent)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
