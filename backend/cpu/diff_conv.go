@@ -196,8 +196,9 @@ func (t *tape) convBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r
 					d.gemm(false, true, og.C, kk, hw, gys, hw, cols, hw, 1, c.weights(gw, j, true), kk)
 					sumRows(c.weights(gb, j, false), gys, hw)
 				}
+				var gyCols []float32 // gy's columns, where its transpose is a convolution
 				if gx != nil {
-					transposedConv(d, og, c.in, Wj, gys, nil, nil, fWj, nil, p.gcols, nil, gxs)
+					gyCols = transposedConv(d, og, c.in, Wj, gys, nil, nil, fWj, nil, p.gcols, nil, gxs)
 				}
 				if rgy == nil {
 					continue
@@ -210,7 +211,7 @@ func (t *tape) convBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r
 				}
 				sumRows(c.weights(rb, j, false), rgys, hw)
 				if rgx != nil {
-					transposedConv(d, og, c.in, Wj, rgys, c.weights(VW, j, true), gys, fWj, fVj, p.gcols, p.rcols, c.sample(rgx, s, j, true))
+					transposedConv(d, og, c.in, Wj, rgys, c.weights(VW, j, true), gys, fWj, fVj, p.rcols, gyCols, c.sample(rgx, s, j, true))
 				}
 			}
 		}
@@ -231,10 +232,12 @@ func (t *tape) addParts(GW, GB, RW, RB []float32) {
 
 // transposedConv adds Wᵀ∗a (and Vᵀ∗b where V is not nil) to one sample's
 // input gradient gx: straight into gx for a pointwise convolution; as the
-// convolution of a with the flipped weights fW (and of b with fV) for a
-// stride-1 convolution as large as its input (see [flipped]); by way of
-// the columns' gradient, in buf, for any other.
-func transposedConv(d *Differentiator, o *nets.Op, ci [3]int, W, a, V, b, fW, fV, buf, buf2, gx []float32) {
+// convolution of a with the flipped weights fW (and of b, whose columns
+// the caller has made as bCols, with fV) for a stride-1 convolution as
+// large as its input (see [flipped]), returning a's columns, made in buf,
+// for a later call's bCols; by way of the columns' gradient, in buf, for
+// any other. It returns nil but for the flipped convolution.
+func transposedConv(d *Differentiator, o *nets.Op, ci [3]int, W, a, V, b, fW, fV, buf, bCols, gx []float32) []float32 {
 	kk, hw := ci[0]*o.Kernel*o.Kernel, o.H*o.W
 	switch {
 	case pointwise(o):
@@ -243,12 +246,13 @@ func transposedConv(d *Differentiator, o *nets.Op, ci [3]int, W, a, V, b, fW, fV
 			d.gemm(true, false, kk, hw, o.C, V, kk, b, hw, 1, gx, hw)
 		}
 	case fW != nil:
-		co := [3]int{o.C, o.H, o.W}
 		kt := o.C * o.Kernel * o.Kernel
-		d.gemm(false, false, ci[0], hw, kt, fW, kt, columns(buf, a, co, o), hw, 1, gx, hw)
+		aCols := columns(buf, a, [3]int{o.C, o.H, o.W}, o)
+		d.gemm(false, false, ci[0], hw, kt, fW, kt, aCols, hw, 1, gx, hw)
 		if V != nil {
-			d.gemm(false, false, ci[0], hw, kt, fV, kt, columns(buf2, b, co, o), hw, 1, gx, hw)
+			d.gemm(false, false, ci[0], hw, kt, fV, kt, bCols, hw, 1, gx, hw)
 		}
+		return aCols
 	default:
 		gcols := buf[:kk*hw]
 		d.gemm(true, false, kk, hw, o.C, W, kk, a, hw, 0, gcols, hw)
@@ -257,6 +261,7 @@ func transposedConv(d *Differentiator, o *nets.Op, ci [3]int, W, a, V, b, fW, fV
 		}
 		col2im(gx, gcols, ci, o)
 	}
+	return nil
 }
 
 // flipAll sets d.flipW and d.flipV to the flipped weights w and direction
