@@ -48,7 +48,7 @@ const (
 	DefaultSamples = 200
 	DefaultGrid    = "-1:1:21"
 	// CurvatureGrid and CurvatureSamples size the curvature maps of
-	// "landscape demo --curvature": about 2½ minutes each on two cores.
+	// "landscape demo --curvature": 2½ to 5 minutes each on two cores.
 	CurvatureGrid    = "-1:1:7"
 	CurvatureSamples = 32
 	// CurvatureSuffix ends the names of the curvature maps' files:

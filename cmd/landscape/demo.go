@@ -23,7 +23,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	samples := fs.Int("samples", demo.DefaultSamples, fmt.Sprintf("test images to average over (at most %d are embedded)", demo.Images))
 	axis := fs.String("grid", demo.DefaultGrid, "the x and y axes, min:max:num")
 	quiet := fs.Bool("quiet", false, "no progress output")
-	curvature := fs.Bool("curvature", false, "also map |λmin/λmax| of the Hessian over a coarser grid for both networks (the paper's Fig. 7; about 2½ minutes each on two cores)")
+	curvature := fs.Bool("curvature", false, "also map |λmin/λmax| of the Hessian over a coarser grid for both networks (the paper's Fig. 7; 2½ to 5 minutes each on two cores)")
 	curvAxis := fs.String("curvature-grid", demo.CurvatureGrid, "the curvature maps' x and y axes, min:max:num")
 	curvSamples := fs.Int("curvature-samples", demo.CurvatureSamples, "test images the curvature maps' Hessian averages over")
 	if err := parse(fs, args, 0); err != nil {
