@@ -11,6 +11,7 @@ import (
 	"github.com/landscape-go/landscape/grid"
 	"github.com/landscape-go/landscape/landscape/surface"
 	"github.com/landscape-go/landscape/nets"
+	"github.com/landscape-go/landscape/nets/checkpoint"
 	"github.com/landscape-go/landscape/normalize"
 )
 
@@ -64,7 +65,7 @@ func Prepare(spec Spec, opts *Options) (*Job, error) {
 		_, err := nets.New(spec.Model, spec.ModelConfig) // names the known models
 		return nil, err
 	}
-	sd, decoded, err := readCheckpoint(spec.Checkpoint)
+	sd, _, decoded, err := checkpoint.LoadDecoded(spec.Checkpoint)
 	if err != nil {
 		return nil, err
 	}

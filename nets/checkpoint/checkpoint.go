@@ -61,21 +61,30 @@ const DataParallelPrefix = "module."
 // (see [Detect]), not by extension, and returns its state dict and format.
 // If every key starts with [DataParallelPrefix], the prefix is removed.
 func Load(path string) (*nets.StateDict, Format, error) {
+	sd, format, _, err := LoadDecoded(path)
+	return sd, format, err
+}
+
+// LoadDecoded is [Load] that also returns, for an ONNX file, the model it
+// decoded (nil for any other format): a caller that needs the graph too,
+// as for a model that is its own checkpoint, need not decode it again.
+func LoadDecoded(path string) (*nets.StateDict, Format, *onnx.Model, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, Unknown, fmt.Errorf("checkpoint: %w", err)
+		return nil, Unknown, nil, fmt.Errorf("checkpoint: %w", err)
 	}
 	st, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, Unknown, fmt.Errorf("checkpoint: %w", err)
+		return nil, Unknown, nil, fmt.Errorf("checkpoint: %w", err)
 	}
 	format, err := Detect(f, st.Size())
 	f.Close()
 	if err != nil {
-		return nil, Unknown, fmt.Errorf("checkpoint: %s: %w", path, err)
+		return nil, Unknown, nil, fmt.Errorf("checkpoint: %s: %w", path, err)
 	}
 	var sd *nets.StateDict
+	var m *onnx.Model
 	switch format {
 	case TorchZip, TorchLegacy:
 		sd, err = torch.Load(path)
@@ -84,16 +93,15 @@ func Load(path string) (*nets.StateDict, Format, error) {
 	case NPZ:
 		sd, err = npz.Read(path)
 	case ONNX:
-		var m *onnx.Model
 		if m, err = onnx.Read(path, nil); err == nil {
 			sd = m.Graph.Weights()
 		}
 	}
 	if err != nil {
-		return nil, format, err
+		return nil, format, nil, err
 	}
 	StripDataParallel(sd)
-	return sd, format, nil
+	return sd, format, m, nil
 }
 
 // StripDataParallel removes [DataParallelPrefix] from every key if every
