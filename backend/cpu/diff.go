@@ -99,7 +99,7 @@ func NewDifferentiator(p *backend.Problem, params []string, opts *Options) (*Dif
 			}
 			delete(want, prm.Name)
 			d.params = append(d.params, prm)
-			d.dlayout[prm.Name] = span{dtotal, n}
+			d.dlayout[prm.Name] = span{off: dtotal, n: n}
 			dtotal += n
 		}
 	}

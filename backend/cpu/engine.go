@@ -44,12 +44,13 @@ type Evaluator struct {
 	gemmT   sgemmTFunc // the reference evaluator's, for a transposed operand
 	blas    string
 
-	layout map[string]span // where each state-dict entry lives in a flat weight vector
-	center []float32
-	dx, dy []float32          // directions, flat, zero where absent; dy nil in 1D
-	moving []span             // entries some direction moves
-	moves  map[int]bool       // whether the entry at an offset moves
-	bnEps  map[string]float32 // the batch norms by name, with their epsilon, for folding
+	layout map[string]span // each state-dict entry: its values and place in a flat weight vector
+	total  int             // the flat vector's length
+	moving []span          // entries some direction moves
+	// prepacked holds, per Conv/Linear step of the fast plan, its weight
+	// in the kernels' order, or nil where it is packed from the tensors.
+	prepacked []*prepacked
+	bnEps     map[string]float32 // the batch norms by name, with their epsilon, for folding
 
 	// reference is set for a network given by its Forward function, not
 	// ops; forwardErr holds the first error a Forward call returned.
@@ -59,7 +60,17 @@ type Evaluator struct {
 
 var _ backend.Evaluator = (*Evaluator)(nil)
 
-type span struct{ off, n int }
+// span is where a state-dict entry lives in a flat vector of every
+// entry, and, for an evaluator, its values: the centre's and the
+// directions', read in place from the problem's tensors (a copy would be
+// the size of the model three times over). u is nil where no direction
+// moves the entry, v nil in 1D; where one direction moves it and the other
+// does not, the other is zeros, so that it is formed as the reference forms
+// it, from both.
+type span struct {
+	off, n       int
+	center, u, v []float32
+}
 
 // New validates p and prepares an evaluator for it.
 func New(p *backend.Problem, opts *Options) (*Evaluator, error) {
@@ -69,7 +80,7 @@ func New(p *backend.Problem, opts *Options) (*Evaluator, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	e := &Evaluator{p: p, batch: p.BatchSize, workers: opts.Workers, moves: map[int]bool{}}
+	e := &Evaluator{p: p, batch: p.BatchSize, workers: opts.Workers}
 	if e.batch <= 0 {
 		e.batch = 128
 	}
@@ -102,13 +113,18 @@ func New(p *backend.Problem, opts *Options) (*Evaluator, error) {
 	if e.reference {
 		e.gemmT, _ = loadSgemmT(opts.BLAS) // for products with a transposed weight
 	}
-	e.layout, e.center, e.dx, e.dy = flatProblem(p)
+	e.layout, e.total = layoutOf(p)
 	for _, prm := range p.Net.Params {
-		_, inX := getOK(p.X, prm.Name)
-		_, inY := getOK(p.Y, prm.Name)
-		if inX || inY {
-			e.moving = append(e.moving, e.layout[prm.Name])
-			e.moves[e.layout[prm.Name].off] = true
+		if s := e.layout[prm.Name]; s.u != nil {
+			e.moving = append(e.moving, s)
+		}
+	}
+	if e.fast != nil {
+		e.prepacked = make([]*prepacked, len(e.fast.packs))
+		for i := range e.fast.steps {
+			if st := &e.fast.steps[i]; st.kind == fConv || st.kind == fLinear {
+				e.prepacked[st.pack] = e.prepack(st)
+			}
 		}
 	}
 	e.bnEps = map[string]float32{}
@@ -288,7 +304,11 @@ type pointWeights struct {
 }
 
 func (e *Evaluator) newPointWeights() pointWeights {
-	return pointWeights{e: e, point: -1, w: append([]float32(nil), e.center...)}
+	w := make([]float32, e.total)
+	for _, s := range e.layout {
+		copy(w[s.off:], s.center)
+	}
+	return pointWeights{e: e, point: -1, w: w}
 }
 
 // form sets the weights to point i and reports whether they changed.
@@ -308,20 +328,18 @@ func (pw *pointWeights) form(i int, c backend.Coord) bool {
 // explicit conversions keep the compiler from fusing a multiply and an
 // add (as it may on arm64), which would round differently from PyTorch.
 func (e *Evaluator) formTo(dst []float32, s span, c backend.Coord) {
-	cen := e.center[s.off:][:s.n]
-	if !e.moves[s.off] {
+	cen, u, v := s.center, s.u, s.v
+	if u == nil {
 		copy(dst, cen)
 		return
 	}
 	a, b := float32(c.X), float32(c.Y)
-	u := e.dx[s.off:][:s.n]
-	if e.dy == nil {
+	if v == nil {
 		for k := range dst {
 			dst[k] = cen[k] + float32(u[k]*a)
 		}
 		return
 	}
-	v := e.dy[s.off:][:s.n]
 	for k := range dst {
 		dst[k] = cen[k] + (float32(u[k]*a) + float32(v[k]*b))
 	}
@@ -525,13 +543,7 @@ func (w *worker) linear(st *step, x, out []float32, n int) {
 // missing num_batches_tracked 0) and the directions u and v (zero where
 // absent; nil without a direction) as flat vectors.
 func flatProblem(p *backend.Problem) (layout map[string]span, center, dx, dy []float32) {
-	layout = map[string]span{}
-	total := 0
-	for _, prm := range p.Net.Params {
-		n := nets.NumElements(prm.Shape)
-		layout[prm.Name] = span{total, n}
-		total += n
-	}
+	layout, total := layoutOf(p)
 	flat := func(sd *nets.StateDict) []float32 {
 		if sd == nil {
 			return nil
@@ -546,4 +558,34 @@ func flatProblem(p *backend.Problem) (layout map[string]span, center, dx, dy []f
 		return v
 	}
 	return layout, flat(p.Center), flat(p.X), flat(p.Y)
+}
+
+// layoutOf places the problem's parameters one after another in a flat
+// vector of total floats, in the network's order, and gives each its
+// tensors (see [span]).
+func layoutOf(p *backend.Problem) (layout map[string]span, total int) {
+	layout = map[string]span{}
+	data := func(sd *nets.StateDict, k string) []float32 {
+		if t, ok := getOK(sd, k); ok {
+			return t.Data
+		}
+		return nil
+	}
+	for _, prm := range p.Net.Params {
+		n := nets.NumElements(prm.Shape)
+		s := span{off: total, n: n, center: data(p.Center, prm.Name)}
+		s.u, s.v = data(p.X, prm.Name), data(p.Y, prm.Name)
+		if s.center == nil { // a num_batches_tracked the checkpoint lacks
+			s.center = make([]float32, n)
+		}
+		switch {
+		case s.u == nil && s.v != nil:
+			s.u = make([]float32, n)
+		case s.u != nil && s.v == nil && p.Y != nil:
+			s.v = make([]float32, n)
+		}
+		layout[prm.Name] = s
+		total += n
+	}
+	return layout, total
 }

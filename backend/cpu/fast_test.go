@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"context"
+	"math"
 	"slices"
 	"sync"
 	"testing"
@@ -262,4 +263,83 @@ func compareFastWithGeneric(t *testing.T, b testNet, samples, batch int, opts *O
 		t.Fatal(err)
 	}
 	backendtest.Compare(t, coords, evaluate(t, fast, coords), evaluate(t, generic, coords))
+}
+
+// TestPrepackedWeightsArePackedFormedWeights checks that a point's packed
+// convolution weights made from prepacked rows are, bit for bit, those
+// formed whole as θ + αu + βv and then packed: in 2D, in 1D, where one
+// direction moves a weight and the other does not, where none does; with
+// batch norms folded in; on maps small enough that some taps are never
+// read; with output channels that do not fill the kernels' lanes.
+func TestPrepackedWeightsArePackedFormedWeights(t *testing.T) {
+	t.Parallel()
+	if fastKernels == nil {
+		t.Skip("no micro-kernels on this machine")
+	}
+	b := newTestNet("odd", 3, 4, 5)
+	x := b.op(nets.ReLU, b.bn("bn0", b.conv("c0", 0, 20, 3, 1, 1, 1, true), 0)) // 4x4, 20 channels
+	x = b.op(nets.ReLU, b.bn("bn1", b.conv("c1", x, 36, 3, 2, 1, 1, false), 0)) // 2x2
+	x = b.op(nets.ReLU, b.conv("c2", x, 40, 3, 2, 1, 1, true))                  // 1x1
+	x = b.op(nets.ReLU, b.bn("bn3", b.conv("c3", x, 24, 3, 1, 1, 1, false), 0)) // 1x1
+	x = b.Op(nets.Op{Kind: nets.GlobalAvgPool, In: []int{x}})
+	b.Param("fc.weight", nets.Weight, 5, 24)
+	b.Param("fc.bias", nets.Weight, 5)
+	b.Op(nets.Op{Kind: nets.Linear, Name: "fc", In: []int{x}, C: 5})
+	odd, err := b.Net()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resnet20, err := nets.New("resnet20", nets.Config{Height: 4, Width: 4}) // 4x4 on Winograd, then 2x2, 1x1
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, net := range []*nets.Net{odd, resnet20} {
+		for _, dirs := range []string{"2D", "1D", "partial"} {
+			p := backendtest.ProblemFor(net, 1, true)
+			switch dirs {
+			case "1D":
+				p.Y = nil
+			case "partial": // c0 moved by x alone, c1 by y alone, c2 by neither
+				var convs []string
+				for _, prm := range net.Params {
+					if len(prm.Shape) == 4 {
+						convs = append(convs, prm.Name)
+					}
+				}
+				p.Y.Delete(convs[0])
+				p.X.Delete(convs[1])
+				p.X.Delete(convs[2])
+				p.Y.Delete(convs[2])
+			}
+			e, err := New(p, &Options{NoWinograd: net == odd})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.ContainsFunc(e.prepacked, func(pre *prepacked) bool { return pre != nil && slices.Contains(pre.used, false) }) {
+				t.Errorf("%s, %s: no prepacked convolution skips a tap", net.Name, dirs)
+			}
+			at := backend.Coord{X: 0.375, Y: -1.25}
+			packed := func() [][]float32 {
+				pp := e.newPointPack(1)
+				pp.begin(at)
+				pp.help(0)
+				return pp.packs
+			}
+			got := packed()
+			prepackedSteps := e.prepacked
+			e.prepacked = make([]*prepacked, len(prepackedSteps))
+			want := packed()
+			for _, st := range e.fast.steps {
+				if st.kind != fConv || prepackedSteps[st.pack] == nil {
+					continue
+				}
+				for i, w := range want[st.pack] {
+					if math.Float32bits(got[st.pack][i]) != math.Float32bits(w) {
+						t.Errorf("%s, %s: %s: packed float %d is %g, formed and packed %g", net.Name, dirs, st.op.Name, i, got[st.pack][i], w)
+						break
+					}
+				}
+			}
+		}
+	}
 }
