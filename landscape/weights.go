@@ -37,24 +37,26 @@ type Weights struct {
 // weights must fit it exactly (the error says which zoo models they fit
 // instead) and be finite; the file's SHA-256 goes into the provenance.
 func LoadWeights(path, model string, mc nets.Config) (*Weights, error) {
+	sum := fileHash(path)
 	sd, _, decoded, err := checkpoint.LoadDecoded(path)
 	if err != nil {
 		return nil, err
 	}
-	return checkWeightsOf(path, sd, decoded, model, mc)
+	return checkWeightsOf(path, sd, decoded, model, mc, sum)
 }
 
 // CheckWeights builds the network for a checkpoint already read from path
 // and checks the checkpoint as [LoadWeights] does.
 func CheckWeights(path string, sd *nets.StateDict, model string, mc nets.Config) (*Weights, error) {
-	return checkWeightsOf(path, sd, nil, model, mc)
+	return checkWeightsOf(path, sd, nil, model, mc, fileHash(path))
 }
 
 // checkWeightsOf is CheckWeights with the ONNX model checkpoint.LoadDecoded
 // decoded from path (nil: none): a model that is its own checkpoint is
 // then not decoded again for its network (a tenth of a second for
-// resnet18's 45 MB, seconds for vgg11_bn's 515).
-func checkWeightsOf(path string, sd *nets.StateDict, decoded *onnx.Model, model string, mc nets.Config) (*Weights, error) {
+// resnet18's 45 MB, seconds for vgg11_bn's 515); sum gives the file's
+// SHA-256 (see [fileHash]).
+func checkWeightsOf(path string, sd *nets.StateDict, decoded *onnx.Model, model string, mc nets.Config, sum func() (string, error)) (*Weights, error) {
 	if path != model {
 		decoded = nil // the checkpoint's graph is not the model's
 	}
@@ -65,7 +67,7 @@ func checkWeightsOf(path string, sd *nets.StateDict, decoded *onnx.Model, model 
 	if IsONNX(path) {
 		sd = paramsOf(sd, net)
 	}
-	file, err := checkWeights(path, sd, net)
+	file, err := checkWeights(path, sd, net, sum)
 	if err != nil {
 		return nil, err
 	}
@@ -75,6 +77,7 @@ func checkWeightsOf(path string, sd *nets.StateDict, decoded *onnx.Model, model 
 // loadWeightsOf reads another checkpoint of the same network (a target,
 // a trajectory's checkpoint) and checks it as [LoadWeights] does.
 func loadWeightsOf(path string, net *nets.Net) (*nets.StateDict, surface.FileInfo, error) {
+	sum := fileHash(path)
 	sd, _, err := checkpoint.Load(path)
 	if err != nil {
 		return nil, surface.FileInfo{}, err
@@ -82,29 +85,18 @@ func loadWeightsOf(path string, net *nets.Net) (*nets.StateDict, surface.FileInf
 	if IsONNX(path) {
 		sd = paramsOf(sd, net)
 	}
-	file, err := checkWeights(path, sd, net)
+	file, err := checkWeights(path, sd, net, sum)
 	return sd, file, err
 }
 
 // checkWeights checks that the weights read from path fit net and are all
-// finite, and returns the file's path and SHA-256.
+// finite, and returns the file's path and its SHA-256, which sum gives.
 //
 // A checkpoint with torchvision's ResNet names (downsample, fc) that fits
 // once renamed to the zoo's (shortcut, linear) is renamed in place: the
 // same network written in torchvision's style, as many CIFAR training
 // scripts do. One that does not fit either way is explained.
-func checkWeights(path string, sd *nets.StateDict, net *nets.Net) (surface.FileInfo, error) {
-	// The file's hash is taken on another core while the weights are
-	// checked (a twentieth of a second each for resnet18's 45 MB).
-	type hashed struct {
-		sum string
-		err error
-	}
-	done := make(chan hashed, 1)
-	go func() {
-		sum, err := fileSHA256(path)
-		done <- hashed{sum, err}
-	}()
+func checkWeights(path string, sd *nets.StateDict, net *nets.Net, sum func() (string, error)) (surface.FileInfo, error) {
 	if IsONNX(net.Name) {
 		dropTied(sd, net)
 	}
@@ -128,8 +120,8 @@ func checkWeights(path string, sd *nets.StateDict, net *nets.Net) (surface.FileI
 	if bad := sd.NonFinite(); len(bad) > 0 {
 		return surface.FileInfo{}, fmt.Errorf("landscape: checkpoint %s: %w: NaN or Inf in %s", path, ErrNonFinite, clip.Join(bad))
 	}
-	h := <-done
-	return surface.FileInfo{Path: path, SHA256: h.sum}, h.err
+	h, err := sum()
+	return surface.FileInfo{Path: path, SHA256: h}, err
 }
 
 // dropTied deletes from sd the second names of tied parameters: keys the
@@ -154,6 +146,30 @@ func dropTied(sd *nets.StateDict, net *nets.Net) {
 
 // sameBits reports whether a and b are the same float32, bit for bit.
 func sameBits(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) }
+
+// fileHash starts taking the SHA-256 of the file at path on another core,
+// for the checkpoint's to be hashed while it is decoded and checked (a
+// thirtieth of a second for resnet18's 45 MB), and returns the function
+// that waits for it.
+func fileHash(path string) func() (string, error) {
+	return async(func() (string, error) { return fileSHA256(path) })
+}
+
+// async runs f on another goroutine and returns the function that waits
+// for its results; it may be called any number of times.
+func async[T any](f func() (T, error)) func() (T, error) {
+	done := make(chan struct{})
+	var v T
+	var err error
+	go func() {
+		defer close(done)
+		v, err = f()
+	}()
+	return func() (T, error) {
+		<-done
+		return v, err
+	}
+}
 
 func fileSHA256(path string) (string, error) {
 	f, err := os.Open(path)

@@ -53,19 +53,44 @@ func ReadFile(path string, net *nets.Net) (x, y *nets.StateDict, err error) {
 
 // Load reads a direction file for net, with its metadata.
 func Load(path string, net *nets.Net) (File, error) {
-	sd, kv, err := safetensors.Read(path)
+	u, err := Read(path)
 	if err != nil {
 		return File{}, err
 	}
-	meta, err := ParseMeta(kv)
-	if err != nil {
-		return File{}, fmt.Errorf("%s: %w", path, err)
-	}
-	x, y, err := split(path, sd, net)
-	return File{X: x, Y: y, Meta: meta}, err
+	return u.Fit(net)
 }
 
-func split(path string, sd *nets.StateDict, net *nets.Net) (x, y *nets.StateDict, err error) {
+// Unfitted is a direction file read, its values checked, but not yet
+// held to a model: it can be read while the model loads.
+type Unfitted struct {
+	path      string
+	sd        *nets.StateDict
+	nonFinite []string // keys holding NaN or Inf
+	Meta      Meta
+}
+
+// Read reads the direction file at path, for [Unfitted.Fit] to hold to a
+// model.
+func Read(path string) (*Unfitted, error) {
+	sd, kv, err := safetensors.Read(path)
+	if err != nil {
+		return nil, err
+	}
+	meta, err := ParseMeta(kv)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &Unfitted{path: path, sd: sd, nonFinite: sd.NonFinite(), Meta: meta}, nil
+}
+
+// Fit returns the directions for net. Every key must name an entry of
+// net with the same shape, and every value be finite.
+func (u *Unfitted) Fit(net *nets.Net) (File, error) {
+	x, y, err := split(u.path, u.sd, net, u.nonFinite)
+	return File{X: x, Y: y, Meta: u.Meta}, err
+}
+
+func split(path string, sd *nets.StateDict, net *nets.Net, nonFinite []string) (x, y *nets.StateDict, err error) {
 	x, y = &nets.StateDict{}, &nets.StateDict{}
 	var bad []string
 	for _, key := range sd.Names() {
@@ -88,8 +113,8 @@ func split(path string, sd *nets.StateDict, net *nets.Net) (x, y *nets.StateDict
 	if len(bad) > 0 {
 		return nil, nil, fmt.Errorf("normalize: direction file %s does not fit model %s:\n  %s", path, net.Name, strings.Join(bad, "\n  "))
 	}
-	if bad := sd.NonFinite(); len(bad) > 0 {
-		return nil, nil, fmt.Errorf("normalize: direction file %s: %w: NaN or Inf in %s", path, ErrNonFinite, strings.Join(bad, ", "))
+	if len(nonFinite) > 0 {
+		return nil, nil, fmt.Errorf("normalize: direction file %s: %w: NaN or Inf in %s", path, ErrNonFinite, strings.Join(nonFinite, ", "))
 	}
 	if x.Len() == 0 {
 		return nil, nil, fmt.Errorf("normalize: direction file %s has no x.<key> tensors", path)
