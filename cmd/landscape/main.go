@@ -8,8 +8,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/landscape-go/landscape/internal/suggest"
@@ -54,17 +57,26 @@ func (e usageError) Unwrap() error { return e.err }
 
 func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
 
-// gcPercent is the collector's headroom unless GOGC says otherwise. The
-// heap is mostly weights, directions and activations that live the whole
-// run, in large arrays without pointers that cost the collector nothing to
-// mark; Go's default 100% would let the heap grow to twice them (vit_b_16:
-// a 5.4 GB peak for 2.7 GB live, 3.4 GB at 25%, for about a tenth more
-// CPU time in the collector).
-const gcPercent = 25
+// The collector's headroom, unless GOGC says otherwise, is gcPercent of
+// the live heap but at least gcFloor bytes (or gcMaxPercent of a heap
+// smaller than a tenth of that: at start-up). The heap is mostly weights,
+// directions and activations that live the whole run, in large arrays
+// without pointers that cost the collector nothing to mark; Go's default
+// 100% would let the heap grow to twice them (vit_b_16: a 5.4 GB peak for
+// 2.7 GB live, 3.4 GB at 25%, for about a tenth more CPU time in the
+// collector). A small model's live heap is small, though, and 25% of it
+// would have the collector run after every few nodes of the reference
+// evaluator, which makes a fresh tensor per node (the benchmark's language
+// model: twice as slow as with a 128 MB floor).
+const (
+	gcPercent    = 25
+	gcFloor      = 128 << 20
+	gcMaxPercent = 1000
+)
 
 func main() {
 	if _, set := os.LookupEnv("GOGC"); !set {
-		debug.SetGCPercent(gcPercent)
+		tuneGC()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -176,4 +188,45 @@ func withSuggestion(fs *flag.FlagSet, err error) error {
 		return fmt.Errorf("%w (did you mean --%s?)", err, best)
 	}
 	return err
+}
+
+// tuneGC sets the collector's headroom to gcPercent of the live heap or
+// gcFloor, whichever is larger, and sets it again after every collection
+// that changes it by more than a tenth: a finalizer, set again each time,
+// runs once per cycle. It returns the function that stops it (for tests).
+func tuneGC() (stop func()) {
+	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	percent := -1
+	var stopped atomic.Bool
+	var arm func()
+	arm = func() {
+		sentinel := new([64]byte) // too large for the tiny allocator, whose objects may never be finalised
+		runtime.SetFinalizer(sentinel, func(*[64]byte) {
+			if stopped.Load() {
+				return
+			}
+			metrics.Read(live)
+			p := gcPercent
+			if live[0].Value.Kind() == metrics.KindUint64 {
+				if b := live[0].Value.Uint64(); b > 0 {
+					p = max(p, int(min(100*gcFloor/b, gcMaxPercent)))
+				}
+			}
+			if percent < 0 || 10*abs(p-percent) > percent {
+				debug.SetGCPercent(p)
+				percent = p
+			}
+			arm()
+		})
+	}
+	debug.SetGCPercent(gcPercent)
+	arm()
+	return func() { stopped.Store(true) }
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }

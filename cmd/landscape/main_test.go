@@ -8,9 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/landscape"
@@ -476,4 +480,36 @@ func TestCompareHessians(t *testing.T) {
 	if code, _, stderr := landscapeCLI(t, "compare", "--out", dir, filepath.Join(zoo, "resnet20.json")); code != 1 || !strings.Contains(stderr, "is not a report of 'landscape hessian'") {
 		t.Errorf("a JSON that is no report: exit %d\n%s", code, stderr)
 	}
+}
+
+// TestGCHeadroomHasAFloor checks that a small live heap gets headroom
+// toward gcFloor bytes (a heap of a few MB: gcMaxPercent) and a large one
+// gcPercent: the tuner reads the live heap after each collection.
+func TestGCHeadroomHasAFloor(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	gogc := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	current := func() int {
+		metrics.Read(gogc)
+		return int(gogc[0].Value.Uint64())
+	}
+	stop := tuneGC()
+	defer stop()
+	// After tuneGC the test binary's live heap is a few MB.
+	deadline := time.Now().Add(10 * time.Second)
+	for current() < gcMaxPercent && time.Now().Before(deadline) {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if p := current(); p < gcMaxPercent {
+		t.Fatalf("with a live heap of a few MB the headroom is %d%%, want %d%%", p, gcMaxPercent)
+	}
+	big := make([]byte, 8*gcFloor) // live: the headroom becomes gcPercent
+	for current() > 2*gcPercent && time.Now().Before(deadline) {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if p := current(); p > 2*gcPercent {
+		t.Errorf("with a live heap of %d MB the headroom is %d%%, want about %d%%", len(big)>>20, p, gcPercent)
+	}
+	runtime.KeepAlive(big)
 }
