@@ -9,6 +9,8 @@ import (
 
 // Problem is everything a backend needs to evaluate a loss surface: an
 // architecture, its weights at the centre, the two directions and the data.
+// Backends may read its tensors in place rather than copy them: they must
+// not change while an evaluator made from the problem is in use.
 type Problem struct {
 	Net *nets.Net
 	// Center holds θ, the weights at (0, 0), including batch-norm running

@@ -72,7 +72,8 @@ type span struct {
 	center, u, v []float32
 }
 
-// New validates p and prepares an evaluator for it.
+// New validates p and prepares an evaluator for it, which reads p's
+// weights and directions in place.
 func New(p *backend.Problem, opts *Options) (*Evaluator, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
