@@ -407,9 +407,11 @@ type prepacked struct {
 	taps         int
 }
 
-// prepack returns st's weight prepacked, or nil where packing it as it
-// comes is the way: Winograd's filter transform, which does not commute
-// with forming in floating point; grouped convolutions and Linear layers.
+// prepack returns st's weight prepacked, or nil where it is packed from
+// the tensors at each point: for Winograd's filter transform, which does
+// not commute with forming in floating point; for grouped convolutions,
+// whose blocks hold zeros across groups that the scale must not touch; and
+// for Linear layers, packed in another order (a classifier's few weights).
 func (e *Evaluator) prepack(st *fastStep) *prepacked {
 	o := &st.op
 	if st.kind != fConv || st.wino || o.Group() != 1 {
