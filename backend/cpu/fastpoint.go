@@ -32,7 +32,8 @@ type pointPack struct {
 // arena holds the tensors a step is packed from, formed at the point.
 type arena struct {
 	buf  []float32
-	used int // floats in use
+	used int       // floats in use
+	tile []float32 // packWinograd's rows of one input channel
 }
 
 // packCache prepares each point's weights once, in the first worker that
@@ -209,7 +210,7 @@ func (pp *pointPack) pack(ar *arena, st *fastStep) {
 	weight := pp.param(ar, o.Name+".weight")
 	switch {
 	case st.wino:
-		pp.packWinograd(st, weight, scale)
+		pp.packWinograd(ar, st, weight, scale)
 	case st.kind == fConv:
 		packConv(dst, weight, scale, st.blocks, st.used, o.Kernel*o.Kernel, in.c/o.Group(), cout, cout/o.Group())
 	default:
@@ -355,18 +356,17 @@ func winogradFilter(u *[36]float64, g []float32) {
 // packWinograd writes a 3x3 convolution's weights, times scale, as the 36
 // planes U = G g Gᵀ (in float64, rounded once) of each filter g, in the
 // kernels' order: [block][ξ][input channel][16·v].
-func (pp *pointPack) packWinograd(st *fastStep, weight, scale []float32) {
+func (pp *pointPack) packWinograd(ar *arena, st *fastStep, weight, scale []float32) {
 	cin, cout := st.inG[0].c, st.outG.c
 	dst := pp.packs[st.pack]
-	var tile []float32 // an input channel's 36 rows of a block's lanes
 	for _, b := range st.blocks {
 		lanes := 16 * b.v
 		out := dst[b.bOff:][:36*cin*lanes]
 		n := min(lanes, cout-16*b.vOff) // real output channels in the block
-		if cap(tile) < 36*lanes {
-			tile = make([]float32, 36*lanes)
+		if cap(ar.tile) < 36*lanes {
+			ar.tile = make([]float32, 36*lanes)
 		}
-		tile = tile[:36*lanes]
+		tile := ar.tile[:36*lanes] // an input channel's 36 rows of the block's lanes
 		clear(tile) // the lanes past n stay zero
 		var u [36]float64
 		for ci := range cin {
