@@ -193,7 +193,7 @@ func (t *tape) convBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r
 				cols := columns(p.cols, c.sample(x, s, j, true), c.in, og)
 				gys := c.sample(gy, s, j, false)
 				if GW != nil { // nil when only H·v is wanted
-					d.gemm(false, true, og.C, kk, hw, gys, hw, cols, hw, 1, c.weights(gw, j, true), kk)
+					d.gemm(false, true, kk, og.C, hw, cols, hw, gys, hw, 1, c.weights(gw, j, true), og.C)
 					sumRows(c.weights(gb, j, false), gys, hw)
 				}
 				var gyCols []float32 // gy's columns, where its transpose is a convolution
@@ -204,10 +204,10 @@ func (t *tape) convBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r
 					continue
 				}
 				rgys := c.sample(rgy, s, j, false)
-				d.gemm(false, true, og.C, kk, hw, rgys, hw, cols, hw, 1, c.weights(rw, j, true), kk)
+				d.gemm(false, true, kk, og.C, hw, cols, hw, rgys, hw, 1, c.weights(rw, j, true), og.C)
 				if dataTangent {
 					rcols := columns(p.rcols, c.sample(rx, s, j, true), c.in, og)
-					d.gemm(false, true, og.C, kk, hw, gys, hw, rcols, hw, 1, c.weights(rw, j, true), kk)
+					d.gemm(false, true, kk, og.C, hw, rcols, hw, gys, hw, 1, c.weights(rw, j, true), og.C)
 				}
 				sumRows(c.weights(rb, j, false), rgys, hw)
 				if rgx != nil {
@@ -216,7 +216,38 @@ func (t *tape) convBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r
 			}
 		}
 	})
-	t.addParts(GW, GB, RW, RB)
+	t.addConvParts(&c, GW, GB, RW, RB)
+}
+
+// addConvParts is addParts for a convolution, whose parts sum each
+// group's weight gradient and H·v transposed, kk × C: cols·gyᵀ runs up to
+// 1.5 times as fast as gy·colsᵀ where a layer has few output channels
+// (OpenBLAS's kernels are the better for the larger m).
+func (t *tape) addConvParts(c *convGroups, GW, GB, RW, RB []float32) {
+	for _, p := range t.parts {
+		addTransposed(c, GW, p.gw)
+		addInto(GB, p.gb[:len(GB)])
+		addTransposed(c, RW, p.rw)
+		addInto(RB, p.rb[:len(RB)])
+	}
+}
+
+// addTransposed adds to each group's weight sums w, C × kk, the sums s
+// held transposed, kk × C.
+func addTransposed(c *convGroups, w, s []float32) {
+	if len(w) == 0 {
+		return
+	}
+	C, kk := c.op.C, c.kk
+	for j := range c.n {
+		wj, sj := c.weights(w, j, true), c.weights(s, j, true)
+		for co := range C {
+			row := wj[co*kk:][:kk]
+			for r := range row {
+				row[r] += sj[r*C+co]
+			}
+		}
+	}
 }
 
 // addParts adds the parts' sums for a weight and a bias, in part order, to
