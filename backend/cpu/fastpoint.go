@@ -367,7 +367,7 @@ func (pp *pointPack) packWinograd(ar *arena, st *fastStep, weight, scale []float
 			ar.tile = make([]float32, 36*lanes)
 		}
 		tile := ar.tile[:36*lanes] // an input channel's 36 rows of the block's lanes
-		clear(tile) // the lanes past n stay zero
+		clear(tile)                // the lanes past n stay zero
 		var u [36]float64
 		for ci := range cin {
 			// The block's filters from input channel ci, transformed one
