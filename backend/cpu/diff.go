@@ -275,22 +275,12 @@ func (d *Differentiator) sumSlices(out []float32, parts [][]float32) {
 	}
 }
 
-// formWeights returns θ + (α·u + β·v), rounded as the evaluator forms
-// them (see [Evaluator.formTo]), so that derivatives are taken at the
-// weights a surface's point was evaluated at.
+// formWeights returns θ + (α·u + β·v), formed as the evaluator forms
+// them (see [form]), so that derivatives are taken at the weights a
+// surface's point was evaluated at.
 func formWeights(center, dx, dy []float32, at backend.Coord) []float32 {
 	w := make([]float32, len(center))
-	a, b := float32(at.X), float32(at.Y)
-	for k, c := range center {
-		switch {
-		case dx == nil:
-			w[k] = c
-		case dy == nil:
-			w[k] = c + float32(dx[k]*a)
-		default:
-			w[k] = c + (float32(dx[k]*a) + float32(dy[k]*b))
-		}
-	}
+	form(w, center, dx, dy, float32(at.X), float32(at.Y))
 	return w
 }
 

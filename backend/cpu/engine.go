@@ -324,25 +324,28 @@ func (pw *pointWeights) form(i int, c backend.Coord) bool {
 	return true
 }
 
-// formTo sets dst to the weights in span s at point c as the reference
-// forms them: w + (u·α + v·β), every operation rounded to float32. The
-// explicit conversions keep the compiler from fusing a multiply and an
-// add (as it may on arm64), which would round differently from PyTorch.
+// formTo sets dst to the weights in span s at point c (see [form]).
 func (e *Evaluator) formTo(dst []float32, s span, c backend.Coord) {
-	cen, u, v := s.center, s.u, s.v
-	if u == nil {
+	form(dst, s.center, s.u, s.v, float32(c.X), float32(c.Y))
+}
+
+// form sets dst to the weights cen + (u·a + v·b) as the reference forms
+// them, every operation rounded to float32; u nil means cen alone, v nil
+// cen + u·a. The explicit conversions keep the compiler from fusing a
+// multiply and an add (as it may on arm64), which would round differently
+// from PyTorch.
+func form(dst, cen, u, v []float32, a, b float32) {
+	switch {
+	case u == nil:
 		copy(dst, cen)
-		return
-	}
-	a, b := float32(c.X), float32(c.Y)
-	if v == nil {
+	case v == nil:
 		for k := range dst {
 			dst[k] = cen[k] + float32(u[k]*a)
 		}
-		return
-	}
-	for k := range dst {
-		dst[k] = cen[k] + (float32(u[k]*a) + float32(v[k]*b))
+	default:
+		for k := range dst {
+			dst[k] = cen[k] + (float32(u[k]*a) + float32(v[k]*b))
+		}
 	}
 }
 

@@ -396,7 +396,7 @@ func (pp *pointPack) packWinograd(ar *arena, st *fastStep, weight, scale []float
 // in the kernels' order once and for all: rows of 16·v lanes, block by
 // block, for each input channel the used taps (see [packConv]). A point's
 // packing is then one pass over contiguous rows, θ + αu + βv formed lane
-// by lane (exactly as formTo forms it) and times the batch norm's scale,
+// by lane (by [form], as formTo forms it) and times the batch norm's scale,
 // instead of forming the whole tensor and gathering it: a third as many
 // bytes moved, a ninth for a 3x3 convolution over a 1x1 map. Where a grid
 // is small against the model (resnet18 at 32x32: 11 million weights for
@@ -475,21 +475,7 @@ func (pre *prepacked) formTo(dst, scale []float32, blocks []coBlock, cout int, c
 					continue
 				}
 				row := dst[bl.bOff+(t*bl.k+k)*lanes:][:lanes]
-				cen := pre.center[i:][:live]
-				switch {
-				case pre.u == nil:
-					copy(row, cen)
-				case pre.v == nil:
-					u := pre.u[i:][:live]
-					for l := range row[:live] {
-						row[l] = cen[l] + float32(u[l]*a)
-					}
-				default:
-					u, v := pre.u[i:][:live], pre.v[i:][:live]
-					for l := range row[:live] {
-						row[l] = cen[l] + (float32(u[l]*a) + float32(v[l]*b))
-					}
-				}
+				form(row[:live], pre.center[i:], span32(pre.u, i, i+live), span32(pre.v, i, i+live), a, b)
 				if scale != nil {
 					for l, s := range scale[co0:][:live] {
 						row[l] *= s
