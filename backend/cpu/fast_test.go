@@ -315,7 +315,9 @@ func TestPrepackedWeightsArePackedFormedWeights(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.ContainsFunc(e.prepacked, func(pre *prepacked) bool { return pre != nil && slices.Contains(pre.used, false) }) {
+			if !slices.ContainsFunc(e.fast.steps, func(st fastStep) bool {
+				return st.kind == fConv && e.prepacked[st.pack] != nil && slices.Contains(st.used, false)
+			}) {
 				t.Errorf("%s, %s: no prepacked convolution skips a tap", net.Name, dirs)
 			}
 			at := backend.Coord{X: 0.375, Y: -1.25}

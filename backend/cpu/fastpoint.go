@@ -203,7 +203,7 @@ func (pp *pointPack) pack(ar *arena, st *fastStep) {
 	cout := st.outG.c
 	dst := pp.packs[st.pack]
 	if pre := pp.e.prepacked[st.pack]; pre != nil {
-		pre.formTo(dst, scale, st.blocks, cout, pp.coord)
+		pre.formTo(dst, scale, pp.coord)
 		foldBias(pp.biases[st.pack], bias, scale, shift, cout)
 		return
 	}
@@ -403,9 +403,13 @@ func (pp *pointPack) packWinograd(ar *arena, st *fastStep, weight, scale []float
 // a few hundred samples a point), packing is a third of the time.
 type prepacked struct {
 	center, u, v []float32 // u nil where no direction moves the weight, v nil in 1D
-	used         []bool
-	taps         int
+	rows         []packedRow
 }
+
+// packedRow is one row of prepacked weights: lanes floats from off in the
+// prepacked arrays, going to at in the packed weights; its first live
+// lanes are output channels co0 on, from input channel c and tap t.
+type packedRow struct{ off, at, lanes, live, co0, c, t int }
 
 // prepack returns st's weight prepacked, or nil where it is packed from
 // the tensors at each point: for Winograd's filter transform, which does
@@ -417,84 +421,55 @@ func (e *Evaluator) prepack(st *fastStep) *prepacked {
 	if st.kind != fConv || st.wino || o.Group() != 1 {
 		return nil
 	}
-	s := e.layout[o.Name+".weight"]
-	pre := &prepacked{used: st.used, taps: o.Kernel * o.Kernel}
-	if pre.used == nil {
-		pre.used = make([]bool, pre.taps)
-		for t := range pre.used {
-			pre.used[t] = true
+	taps := o.Kernel * o.Kernel
+	pre := &prepacked{}
+	off := 0
+	for _, b := range st.blocks {
+		lanes := 16 * b.v
+		co0 := 16 * b.vOff
+		live := max(0, min(lanes, st.outG.c-co0))
+		for k := range b.k {
+			for t := range taps {
+				if st.used != nil && !st.used[t] {
+					continue
+				}
+				pre.rows = append(pre.rows, packedRow{off: off, at: b.bOff + (t*b.k+k)*lanes, lanes: lanes, live: live, co0: co0, c: b.cin + k, t: t})
+				off += lanes
+			}
 		}
 	}
-	cin, cout := st.inG[0].c, st.outG.c
-	rows := 0 // floats
-	for _, b := range st.blocks {
-		rows += 16 * b.v * b.k
-	}
-	rows *= count(pre.used)
+	cin := st.inG[0].c
 	gather := func(weight []float32) []float32 {
 		if weight == nil {
 			return nil
 		}
-		dst := make([]float32, rows)
-		i := 0
-		for _, b := range st.blocks {
-			lanes := 16 * b.v
-			co0 := 16 * b.vOff
-			live := max(0, min(lanes, cout-co0)) // the lanes past cout stay zero
-			for k := range b.k {
-				for t, ok := range pre.used {
-					if !ok {
-						continue
-					}
-					row := dst[i:][:live]
-					for l := range row {
-						row[l] = weight[((co0+l)*cin+b.cin+k)*pre.taps+t]
-					}
-					i += lanes
-				}
+		dst := make([]float32, off) // the lanes past cout stay zero
+		for _, r := range pre.rows {
+			row := dst[r.off:][:r.live]
+			for l := range row {
+				row[l] = weight[((r.co0+l)*cin+r.c)*taps+r.t]
 			}
 		}
 		return dst
 	}
+	s := e.layout[o.Name+".weight"]
 	pre.center, pre.u, pre.v = gather(s.center), gather(s.u), gather(s.v)
 	return pre
 }
 
 // formTo writes the packed weights at point c, times scale (nil: 1), to
 // dst, laid out as packConv lays them out.
-func (pre *prepacked) formTo(dst, scale []float32, blocks []coBlock, cout int, c backend.Coord) {
+func (pre *prepacked) formTo(dst, scale []float32, c backend.Coord) {
 	a, b := float32(c.X), float32(c.Y)
-	i := 0 // the row's first float in pre
-	for _, bl := range blocks {
-		lanes := 16 * bl.v
-		co0 := 16 * bl.vOff
-		live := max(0, min(lanes, cout-co0))
-		for k := range bl.k {
-			for t, ok := range pre.used {
-				if !ok {
-					continue
-				}
-				row := dst[bl.bOff+(t*bl.k+k)*lanes:][:lanes]
-				form(row[:live], pre.center[i:], span32(pre.u, i, i+live), span32(pre.v, i, i+live), a, b)
-				if scale != nil {
-					for l, s := range scale[co0:][:live] {
-						row[l] *= s
-					}
-				}
-				clear(row[live:])
-				i += lanes
+	for _, r := range pre.rows {
+		row := dst[r.at:][:r.lanes]
+		lo, hi := r.off, r.off+r.live
+		form(row[:r.live], pre.center[lo:hi], span32(pre.u, lo, hi), span32(pre.v, lo, hi), a, b)
+		if scale != nil {
+			for l, s := range scale[r.co0:][:r.live] {
+				row[l] *= s
 			}
 		}
+		clear(row[r.live:])
 	}
-}
-
-// count returns the number of true values in b.
-func count(b []bool) int {
-	n := 0
-	for _, v := range b {
-		if v {
-			n++
-		}
-	}
-	return n
 }
