@@ -459,47 +459,40 @@ func next(coord, shape, strides []int, cur int) int {
 func strided(t *Tensor, shape []int, base int, strides []int) *Tensor {
 	out := &Tensor{DType: t.DType, Shape: shape}
 	n := nets.NumElements(shape)
-	float := t.DType.IsFloat()
-	if float {
+	if t.DType.IsFloat() {
 		out.F = make([]float32, n)
+		copyStrided(out.F, t.F, shape, base, strides)
 	} else {
 		out.I = make([]int64, n)
+		copyStrided(out.I, t.I, shape, base, strides)
 	}
-	if n == 0 {
-		return out
+	return out
+}
+
+// copyStrided is strided's copy into dst, of src's elements.
+func copyStrided[T float32 | int64](dst, src []T, shape []int, base int, strides []int) {
+	if len(dst) == 0 {
+		return
 	}
 	r := len(shape)
 	if r == 0 {
-		if float {
-			out.F[0] = t.F[base]
-		} else {
-			out.I[0] = t.I[base]
-		}
-		return out
+		dst[0] = src[base]
+		return
 	}
 	last, ls := shape[r-1], strides[r-1]
 	coord := make([]int, r-1)
 	cur := base
-	for o := 0; o < n; o += last {
-		switch {
-		case float && ls == 1:
-			copy(out.F[o:o+last], t.F[cur:cur+last])
-		case float:
-			row := out.F[o : o+last]
+	for o := 0; o < len(dst); o += last {
+		row := dst[o : o+last]
+		if ls == 1 {
+			copy(row, src[cur:cur+last])
+		} else {
 			for j := range row {
-				row[j] = t.F[cur+j*ls]
-			}
-		case ls == 1:
-			copy(out.I[o:o+last], t.I[cur:cur+last])
-		default:
-			row := out.I[o : o+last]
-			for j := range row {
-				row[j] = t.I[cur+j*ls]
+				row[j] = src[cur+j*ls]
 			}
 		}
 		cur = next(coord, shape[:r-1], strides[:r-1], cur)
 	}
-	return out
 }
 
 // take returns a tensor of t's type and the given shape whose element i is
