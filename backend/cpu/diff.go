@@ -39,6 +39,10 @@ type Differentiator struct {
 	mu      sync.Mutex      // serialises calls: they share the scratch
 
 	trainTape *tape // TrainStep's scratch, batch norm in training mode
+	// ks is the micro-kernels that run the convolutions of direct (per
+	// op; nil for other ops), nil where they all run as SGEMMs.
+	ks     *kernelSet
+	direct []*directConv
 	// flipW and flipV hold, per op, a convolution's flipped weights and
 	// direction (see flipped), made once a call for every chunk.
 	flipW, flipV [][]float32
@@ -85,6 +89,12 @@ func NewDifferentiator(p *backend.Problem, params []string, opts *Options) (*Dif
 	}
 	d.chunk = min(d.chunk, max(1, (d.data.N+diffSlices-1)/diffSlices))
 	d.gemm, d.blas = loadSgemmT(opts.BLAS)
+	if !opts.Generic {
+		d.ks = fastKernels
+		if opts.kernels != nil {
+			d.ks = opts.kernels
+		}
+	}
 	want := map[string]bool{}
 	for _, name := range params {
 		want[name] = true
@@ -111,6 +121,13 @@ func NewDifferentiator(p *backend.Problem, params []string, opts *Options) (*Dif
 	d.sizes = append(d.sizes, cfg.InChannels*cfg.Height*cfg.Width)
 	for _, o := range p.Net.Ops {
 		d.sizes = append(d.sizes, o.C*o.H*o.W)
+	}
+	d.direct = make([]*directConv, len(p.Net.Ops))
+	for i := range p.Net.Ops {
+		o := &p.Net.Ops[i]
+		if ci := d.shape(o.In[0]); !o.Depthwise(ci[0]) {
+			d.direct[i] = planDirect(d.ks, o, ci)
+		}
 	}
 	return d, nil
 }
@@ -148,6 +165,9 @@ func (d *Differentiator) Dim() int {
 
 // Describe says what computes the derivatives.
 func (d *Differentiator) Describe() string {
+	if d.ks != nil {
+		return fmt.Sprintf("cpu: %d workers, %s kernels and %s SGEMM", d.workers, d.ks.name, d.blas)
+	}
 	return fmt.Sprintf("cpu: %d workers, %s SGEMM", d.workers, d.blas)
 }
 
@@ -189,7 +209,7 @@ func (d *Differentiator) run(ctx context.Context, at backend.Coord, v, grad, hv 
 			copy(vAll[s.off:s.off+s.n], v[ds.off:ds.off+ds.n])
 		}
 	}
-	d.flipAll(w, vAll)
+	d.prepareConvs(w, vAll, true)
 	chunks := (d.data.N + d.chunk - 1) / d.chunk
 	slices := min(diffSlices, chunks)
 	// Each slice's sums over every entry, kept from call to call (calls

@@ -22,6 +22,7 @@ import (
 type convPart struct {
 	cols, rcols, gcols []float32 // one sample's columns, kk × hw
 	gw, gb, rw, rb     []float32 // the part's sums for a weight and a bias
+	direct             *directScratch
 }
 
 func newConvPart(cols, weights, channels int) *convPart {
@@ -145,6 +146,10 @@ func (t *tape) convForward(d *Differentiator, o *nets.Op, ci [3]int, w, v, x, y,
 	W, B := d.param(w, o.Name+".weight"), d.param(w, o.Name+".bias")
 	VW, VB := d.param(v, o.Name+".weight"), d.param(v, o.Name+".bias")
 	dataTangent := ry != nil && o.In[0] != 0 // the data's tangent is zero
+	if dc := t.direct(d); dc != nil {
+		t.directForward(dc, x, y, rx, ry, dataTangent)
+		return
+	}
 	t.eachPart(func(p *convPart, lo, hi int) {
 		for s := lo; s < hi; s++ {
 			for j := range c.n {
@@ -184,6 +189,8 @@ func (t *tape) convBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r
 	if gx != nil {
 		fW, fV = d.flipW[t.cur-1], d.flipV[t.cur-1]
 	}
+	dc := t.direct(d)
+	onKernels := dc != nil && dc.bwd != nil // the input gradients, on the kernels
 	t.eachPart(func(p *convPart, lo, hi int) {
 		gw, gb, rw, rb := p.sums(GW, GB, RW, RB)
 		for s := lo; s < hi; s++ {
@@ -197,7 +204,10 @@ func (t *tape) convBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r
 					sumRows(c.weights(gb, j, false), gys, hw)
 				}
 				var gyCols []float32 // gy's columns, where its transpose is a convolution
-				if gx != nil {
+				switch {
+				case gx != nil && onKernels:
+					p.direct.inputGrad(dc, gys, c.sample(rgy, s, j, false), gxs, c.sample(rgx, s, j, true))
+				case gx != nil:
 					gyCols = transposedConv(d, og, c.in, Wj, gys, nil, nil, fWj, nil, p.gcols, nil, gxs)
 				}
 				if rgy == nil {
@@ -210,7 +220,7 @@ func (t *tape) convBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r
 					d.gemm(false, true, kk, og.C, hw, rcols, hw, gys, hw, 1, c.weights(rw, j, true), og.C)
 				}
 				sumRows(c.weights(rb, j, false), rgys, hw)
-				if rgx != nil {
+				if rgx != nil && !onKernels {
 					transposedConv(d, og, c.in, Wj, rgys, c.weights(VW, j, true), gys, fWj, fVj, p.rcols, gyCols, c.sample(rgx, s, j, true))
 				}
 			}
@@ -295,11 +305,12 @@ func transposedConv(d *Differentiator, o *nets.Op, ci [3]int, W, a, V, b, fW, fV
 	return nil
 }
 
-// flipAll sets d.flipW and d.flipV to the flipped weights w and direction
-// v (nil: none) of every convolution whose input gradient is a
-// convolution, each group's after the other; nil for any other op, or
-// where v is nil.
-func (d *Differentiator) flipAll(w, v []float32) {
+// prepareConvs readies every convolution for a call at weights w and
+// direction v (nil: none): with kernels, the packed weights of those the
+// kernels run; and d.flipW and d.flipV, the flipped weights and direction
+// of those whose input gradient is a convolution run as an SGEMM, each
+// group's after the other (nil for any other op, or where v is nil).
+func (d *Differentiator) prepareConvs(w, v []float32, kernels bool) {
 	ops := d.p.Net.Ops
 	if d.flipW == nil {
 		d.flipW, d.flipV = make([][]float32, len(ops)), make([][]float32, len(ops))
@@ -307,6 +318,11 @@ func (d *Differentiator) flipAll(w, v []float32) {
 	for i := range ops {
 		o := &ops[i]
 		ci := d.shape(o.In[0])
+		if dc := d.direct[i]; dc != nil && kernels {
+			dc.pack(o, ci[0], d.param(w, o.Name+".weight"), d.param(w, o.Name+".bias"),
+				d.param(v, o.Name+".weight"), d.param(v, o.Name+".bias"))
+			continue
+		}
 		if o.Kind != nets.Conv || o.Depthwise(ci[0]) {
 			continue
 		}
@@ -335,10 +351,7 @@ func flipGroups(buf []float32, c *convGroups, W []float32) []float32 {
 
 // flippable reports whether the input gradient of convolution o on
 // inputs ci is a convolution of the same shape (see flipped).
-func flippable(o *nets.Op, ci [3]int) bool {
-	k := o.Kernel
-	return !pointwise(o) && o.Stride == 1 && k == 2*o.Pad+1 && o.H == ci[1] && o.W == ci[2]
-}
+func flippable(o *nets.Op, ci [3]int) bool { return !pointwise(o) && transposable(o, ci) }
 
 // flipped writes to dst the weights W of o (Cout × Cin × k × k) as those of
 // its transpose where that is a convolution of the same shape: for stride
@@ -352,8 +365,15 @@ func flipped(dst, W []float32, o *nets.Op, ci [3]int) []float32 {
 	if W == nil || !flippable(o, ci) {
 		return nil
 	}
-	cin, kk := ci[0], o.Kernel*o.Kernel
 	dst = dst[:len(W)]
+	flipInto(dst, W, o, ci[0])
+	return dst
+}
+
+// flipInto writes to dst the weights W of o, on inputs of cin channels,
+// flipped: W'[ci][co][ky][kx] = W[co][ci][k−1−ky][k−1−kx].
+func flipInto(dst, W []float32, o *nets.Op, cin int) {
+	kk := o.Kernel * o.Kernel
 	for co := range o.C {
 		for c := range cin {
 			src := W[(co*cin+c)*kk : (co*cin+c+1)*kk]
@@ -363,7 +383,6 @@ func flipped(dst, W []float32, o *nets.Op, ci [3]int) []float32 {
 			}
 		}
 	}
-	return dst
 }
 
 // addBias adds b[c] to the hw values of every row c of y; nothing for nil.

@@ -399,6 +399,26 @@ func (w *fastWorker) conv(st *fastStep, n int) {
 		args.relu = 1
 	}
 	args.setOffs(st.offs)
+	switch {
+	case st.wino:
+		w.winograd(st, n, in, out, res, pack, bias)
+	case st.across:
+		w.convAcross(st, n, in, out, res, pack, bias)
+	default:
+		convImages(w.p.ks, args, st, n, in, out, res, pack, bias)
+	}
+	zeroPads(out, og, n)
+}
+
+// convImages runs convolution step st (neither Winograd nor across
+// samples) on n samples of in, writing out: a whole image a kernel run
+// for a stride-1 convolution that keeps the size, else an output row. It
+// sets args' strides and tap offsets; its relu and accum are the caller's.
+func convImages(ks *kernelSet, args *kernelArgs, st *fastStep, n int, in, out, res, pack, bias []float32) {
+	ig, og, o := st.inG[0], st.outG, &st.op
+	args.aStride, args.cStride = int64(4*o.Stride*ig.cp), int64(4*og.cp)
+	args.setOffs(st.offs)
+	args.bias, args.res = nil, nil
 	call := func(a, c, rows int) {
 		for _, b := range st.blocks {
 			args.a = ptr(in, a+b.cin)
@@ -411,18 +431,8 @@ func (w *fastWorker) conv(st *fastStep, n int) {
 			if res != nil {
 				args.res = ptr(res, c+16*b.vOff)
 			}
-			runRows(w.p.ks, args, rows, b.v)
+			runRows(ks, args, rows, b.v)
 		}
-	}
-	if st.wino {
-		w.winograd(st, n, in, out, res, pack, bias)
-		zeroPads(out, og, n)
-		return
-	}
-	if st.across {
-		w.convAcross(st, n, in, out, res, pack, bias)
-		zeroPads(out, og, n)
-		return
 	}
 	for s := range n {
 		if st.same {
@@ -433,7 +443,6 @@ func (w *fastWorker) conv(st *fastStep, n int) {
 			call(ig.at(s, y*o.Stride, 0), og.at(s, y, 0), og.w)
 		}
 	}
-	zeroPads(out, og, n)
 }
 
 // convAcross runs a convolution on a small map one output pixel at a

@@ -1,0 +1,168 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/landscape-go/landscape/nets"
+)
+
+// conv64 returns W∗x + b of convolution o on one sample x (ci), exactly
+// (float64), and the sum of the terms' magnitudes at every output.
+func conv64(W, b, x []float32, o *nets.Op, ci [3]int) (y, mag []float64) {
+	y, mag = make([]float64, o.C*o.H*o.W), make([]float64, o.C*o.H*o.W)
+	k := o.Kernel
+	for co := range o.C {
+		for oy := range o.H {
+			for ox := range o.W {
+				j := (co*o.H+oy)*o.W + ox
+				if b != nil {
+					y[j], mag[j] = float64(b[co]), math.Abs(float64(b[co]))
+				}
+				for c := range ci[0] {
+					for ky := range k {
+						for kx := range k {
+							iy, ix := oy*o.Stride-o.Pad+ky, ox*o.Stride-o.Pad+kx
+							if iy < 0 || ix < 0 || iy >= ci[1] || ix >= ci[2] {
+								continue
+							}
+							p := float64(W[((co*ci[0]+c)*k+ky)*k+kx]) * float64(x[(c*ci[1]+iy)*ci[2]+ix])
+							y[j] += p
+							mag[j] += math.Abs(p)
+						}
+					}
+				}
+			}
+		}
+	}
+	return y, mag
+}
+
+// convT64 returns Wᵀ∗gy, the input gradient of conv64 for the output
+// gradient gy, exactly, with the magnitudes of its terms.
+func convT64(W, gy []float32, o *nets.Op, ci [3]int) (gx, mag []float64) {
+	gx, mag = make([]float64, ci[0]*ci[1]*ci[2]), make([]float64, ci[0]*ci[1]*ci[2])
+	k := o.Kernel
+	for co := range o.C {
+		for oy := range o.H {
+			for ox := range o.W {
+				g := float64(gy[(co*o.H+oy)*o.W+ox])
+				for c := range ci[0] {
+					for ky := range k {
+						for kx := range k {
+							iy, ix := oy*o.Stride-o.Pad+ky, ox*o.Stride-o.Pad+kx
+							if iy < 0 || ix < 0 || iy >= ci[1] || ix >= ci[2] {
+								continue
+							}
+							j := (c*ci[1]+iy)*ci[2] + ix
+							p := float64(W[((co*ci[0]+c)*k+ky)*k+kx]) * g
+							gx[j] += p
+							mag[j] += math.Abs(p)
+						}
+					}
+				}
+			}
+		}
+	}
+	return gx, mag
+}
+
+// TestKernelConvolutionsAreExact holds the differentiator's convolutions
+// on the micro-kernels, with every kernel set of this machine, to the
+// exact (float64) products within float32 rounding of the sum of their
+// terms' magnitudes: the forward product with its bias, the tangent's
+// W∗Rx + V∗x + Vb, the input gradient Wᵀ∗gy and its tangent Wᵀ∗Rgy + Vᵀ∗gy.
+// The shapes cover odd channel counts, strides, a 7x7 stem, pointwise
+// convolutions, and sums long enough to be cut into chunks of taps and of
+// channels (see sumChunk).
+func TestKernelConvolutionsAreExact(t *testing.T) {
+	if len(kernelSets) == 0 {
+		t.Skip("no micro-kernels on this machine: the differentiator runs SGEMMs only")
+	}
+	type shape struct {
+		cin, cout, k, stride, pad, h, w int
+	}
+	shapes := []shape{
+		{3, 16, 3, 1, 1, 8, 8},
+		{20, 24, 3, 1, 1, 6, 5},
+		{40, 70, 3, 2, 1, 9, 9},
+		{64, 32, 3, 1, 1, 4, 4},   // 576 products: chunks of taps
+		{300, 16, 1, 1, 0, 4, 4},  // 300 channels of one tap: chunks of channels
+		{520, 20, 3, 1, 1, 2, 3},  // both
+		{8, 16, 7, 2, 3, 11, 11},  // torchvision's stem, smaller
+		{16, 32, 1, 2, 0, 8, 8},   // a strided shortcut
+		{16, 80, 3, 1, 1, 1, 1},   // a 1x1 map
+		{33, 17, 3, 1, 1, 5, 7},   // nothing a multiple of 16
+		{12, 96, 5, 1, 2, 6, 6},   // a 5x5 kernel
+		{128, 136, 3, 1, 1, 3, 3}, // more output blocks than a kernel takes
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	normal := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64())
+		}
+		return v
+	}
+	check := func(t *testing.T, what string, got []float32, want, mag []float64) {
+		t.Helper()
+		for i, g := range got {
+			if d := math.Abs(float64(g) - want[i]); !(d <= 2e-6*mag[i]+1e-30) {
+				t.Fatalf("%s[%d] = %.9g, exactly %.9g: off by %.3g of the terms' magnitude %.3g", what, i, g, want[i], d/mag[i], mag[i])
+			}
+		}
+	}
+	for _, ks := range kernelSets {
+		for _, s := range shapes {
+			o := &nets.Op{Kind: nets.Conv, Name: "conv", C: s.cout, Kernel: s.k, Stride: s.stride, Pad: s.pad,
+				H: (s.h+2*s.pad-s.k)/s.stride + 1, W: (s.w+2*s.pad-s.k)/s.stride + 1}
+			ci := [3]int{s.cin, s.h, s.w}
+			t.Run(fmt.Sprintf("%s/%dx%dx%d->%d,k%ds%dp%d", ks.name, s.cin, s.h, s.w, s.cout, s.k, s.stride, s.pad), func(t *testing.T) {
+				dc := planDirect(ks, o, ci)
+				if dc == nil {
+					t.Fatal("no plan")
+				}
+				nw, nx, ny := s.cout*s.cin*s.k*s.k, s.cin*s.h*s.w, s.cout*o.H*o.W
+				W, V, b, vb := normal(nw), normal(nw), normal(s.cout), normal(s.cout)
+				x, rx, gy, rgy := normal(nx), normal(nx), normal(ny), normal(ny)
+				dc.pack(o, s.cin, W, b, V, vb)
+				sc := newDirectScratch(ks, []*directConv{dc})
+				y, ry := make([]float32, ny), make([]float32, ny)
+				sc.forward(dc, x, y, rx, ry, true)
+				want, mag := conv64(W, b, x, o, ci)
+				check(t, "W∗x + b", y, want, mag)
+				a, am := conv64(W, nil, rx, o, ci)
+				c, cm := conv64(V, vb, x, o, ci)
+				for i := range a {
+					a[i], am[i] = a[i]+c[i], am[i]+cm[i]
+				}
+				check(t, "W∗Rx + V∗x + Vb", ry, a, am)
+				if dc.bwd == nil {
+					if transposable(o, ci) {
+						t.Fatal("a transposable convolution without its transpose's plan")
+					}
+					return
+				}
+				// The gradients are added to what is there.
+				gx, rgx := normal(nx), normal(nx)
+				gx0, rgx0 := append([]float32(nil), gx...), append([]float32(nil), rgx...)
+				sc.inputGrad(dc, gy, rgy, gx, rgx)
+				want, mag = convT64(W, gy, o, ci)
+				for i := range want {
+					want[i] += float64(gx0[i])
+					mag[i] += math.Abs(float64(gx0[i]))
+				}
+				check(t, "gx + Wᵀ∗gy", gx, want, mag)
+				a, am = convT64(W, rgy, o, ci)
+				c, cm = convT64(V, gy, o, ci)
+				for i := range a {
+					a[i] += c[i] + float64(rgx0[i])
+					am[i] += cm[i] + math.Abs(float64(rgx0[i]))
+				}
+				check(t, "Rgx + Wᵀ∗Rgy + Vᵀ∗gy", rgx, a, am)
+			})
+		}
+	}
+}
