@@ -290,15 +290,16 @@ const transposeBlock = 16
 // the kernels' layout g, one image with its zero border.
 func toChannelsLast(dst, x []float32, g geom) {
 	dst = dst[:g.size(1)]
-	clear(dst)
-	hw := g.h * g.w
+	zeroPads(dst, g, 1)
+	hw, cp := g.h*g.w, g.cp
 	for y := range g.h {
 		for x0 := 0; x0 < g.w; x0 += transposeBlock {
 			n := min(transposeBlock, g.w-x0)
 			base, src := g.at(0, y, x0), y*g.w+x0
+			block := dst[base : base+(n-1)*cp+g.c]
 			for c := range g.c {
 				for i, v := range x[c*hw+src:][:n] {
-					dst[base+i*g.cp+c] = v
+					block[i*cp+c] = v
 				}
 			}
 		}
@@ -308,21 +309,22 @@ func toChannelsLast(dst, x []float32, g geom) {
 // fromChannelsLast writes to the sample y (g.c planes of g.h × g.w) the
 // image src in the kernels' layout g, or adds it with add.
 func fromChannelsLast(y, src []float32, g geom, add bool) {
-	hw := g.h * g.w
+	hw, cp := g.h*g.w, g.cp
 	for row := range g.h {
 		for x0 := 0; x0 < g.w; x0 += transposeBlock {
 			n := min(transposeBlock, g.w-x0)
 			base, dst := g.at(0, row, x0), row*g.w+x0
+			block := src[base : base+(n-1)*cp+g.c]
 			for c := range g.c {
 				plane := y[c*hw+dst:][:n]
 				if add {
 					for i := range plane {
-						plane[i] += src[base+i*g.cp+c]
+						plane[i] += block[i*cp+c]
 					}
 					continue
 				}
 				for i := range plane {
-					plane[i] = src[base+i*g.cp+c]
+					plane[i] = block[i*cp+c]
 				}
 			}
 		}
