@@ -190,6 +190,10 @@ func (t *tape) convBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r
 		fW, fV = d.flipW[t.cur-1], d.flipV[t.cur-1]
 	}
 	dc := t.direct(d)
+	if dc != nil && dc.wgrad {
+		t.directBackward(dc, GW, GB, RW, RB, x, rx, gy, rgy, gx, rgx, dataTangent)
+		return
+	}
 	onKernels := dc != nil && dc.bwd != nil // the input gradients, on the kernels
 	t.eachPart(func(p *convPart, lo, hi int) {
 		gw, gb, rw, rb := p.sums(GW, GB, RW, RB)
@@ -206,7 +210,8 @@ func (t *tape) convBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r
 				var gyCols []float32 // gy's columns, where its transpose is a convolution
 				switch {
 				case gx != nil && onKernels:
-					p.direct.inputGrad(dc, gys, c.sample(rgy, s, j, false), gxs, c.sample(rgx, s, j, true))
+					p.direct.gradsIn(dc, gys, c.sample(rgy, s, j, false))
+					p.direct.inputGrad(dc, gxs, c.sample(rgx, s, j, true))
 				case gx != nil:
 					gyCols = transposedConv(d, og, c.in, Wj, gys, nil, nil, fWj, nil, p.gcols, nil, gxs)
 				}

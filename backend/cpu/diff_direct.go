@@ -27,6 +27,10 @@ type directConv struct {
 	fwdSums, bwdSums []*fastStep
 	// fwdSize and bwdSize are the floats of their packed weights.
 	fwdSize, bwdSize int
+	// wgrad says that the weights' gradient runs on the kernels too (see
+	// weightGrad): the convolution is transposable and its output channels
+	// are one block of a kernel's lanes.
+	wgrad bool
 	// The packed weights W and direction V of fwd, and the flipped ones of
 	// bwd; the bias and the direction's, padded to whole vectors (nil
 	// where the convolution has none).
@@ -41,20 +45,23 @@ func planDirect(ks *kernelSet, o *nets.Op, ci [3]int) *directConv {
 		return nil
 	}
 	maxV := len(ks.gemm) - 1
-	step := func(op nets.Op, in [3]int) (*fastStep, int) {
+	step := func(op nets.Op, in [3]int, cp int) (*fastStep, int) {
 		st := &fastStep{kind: fConv, op: op, res: -1,
-			inG:  []geom{{c: in[0], h: in[1], w: in[2], cp: in[0], b: op.Pad}},
+			inG:  []geom{{c: in[0], h: in[1], w: in[2], cp: cp, b: op.Pad}},
 			outG: geom{c: op.C, h: op.H, w: op.W, cp: roundUp16(op.C), b: op.Pad}}
 		return st, prepareGEMM(st, 1, false, maxV)
 	}
 	dc := &directConv{}
-	dc.fwd, dc.fwdSize = step(*o, ci)
+	dc.fwd, dc.fwdSize = step(*o, ci, ci[0])
 	dc.fwdSums = chunkSums(dc.fwd)
 	if transposable(o, ci) {
 		t := *o
 		t.C, t.H, t.W = ci[0], ci[1], ci[2]
-		dc.bwd, dc.bwdSize = step(t, [3]int{o.C, o.H, o.W})
+		// gy's pixels as wide as the output's vectors: the weights'
+		// gradient reads them as whole vectors of lanes.
+		dc.bwd, dc.bwdSize = step(t, [3]int{o.C, o.H, o.W}, roundUp16(o.C))
 		dc.bwdSums = chunkSums(dc.bwd)
+		dc.wgrad = roundUp16(o.C) <= 16*maxV
 	}
 	return dc
 }
@@ -169,13 +176,15 @@ func flipOrNil(flip, v []float32) []float32 {
 type directScratch struct {
 	ks             *kernelSet
 	a, b, out, sum []float32 // sum: a chunk's sums (see sumChunk)
+	xp, rxp        []float32 // x and Rx as padded planes (see planes)
+	wsum           []float32 // a chunk's sums of a weight's gradient
 	args           kernelArgs
 }
 
 // newDirectScratch returns scratch for the largest of the plans (nil
 // where there are none) run on the kernels ks.
 func newDirectScratch(ks *kernelSet, plans []*directConv) *directScratch {
-	in, out := 0, 0
+	in, out, planes, wsum := 0, 0, 0, 0
 	for _, dc := range plans {
 		if dc == nil {
 			continue
@@ -185,11 +194,17 @@ func newDirectScratch(ks *kernelSet, plans []*directConv) *directScratch {
 				in, out = max(in, st.inG[0].size(1)), max(out, st.outG.size(1))
 			}
 		}
+		if dc.wgrad {
+			g := dc.fwd.inG[0]
+			planes = max(planes, g.c*planeGeom(g).size(1))
+			wsum = max(wsum, g.c*dc.bwd.inG[0].cp)
+		}
 	}
 	if in == 0 {
 		return nil
 	}
-	return &directScratch{ks: ks, a: kernelBuffer(in), b: kernelBuffer(in), out: kernelBuffer(out), sum: kernelBuffer(out)}
+	return &directScratch{ks: ks, a: kernelBuffer(in), b: kernelBuffer(in), out: kernelBuffer(out), sum: kernelBuffer(out),
+		xp: kernelBuffer(planes), rxp: kernelBuffer(planes), wsum: kernelBuffer(wsum)}
 }
 
 // run computes the convolution whose sums are cut into the steps sums
@@ -265,21 +280,156 @@ func (sc *directScratch) forward(dc *directConv, x, y, rx, ry []float32, dataTan
 	fromChannelsLast(ry, sc.out, og, false)
 }
 
+// gradsIn copies one sample's output gradient gy, and its tangent rgy
+// (nil: none), to the kernels' layout, in sc.a and sc.b.
+func (sc *directScratch) gradsIn(dc *directConv, gy, rgy []float32) {
+	toChannelsLast(sc.a, gy, dc.bwd.inG[0])
+	if rgy != nil {
+		toChannelsLast(sc.b, rgy, dc.bwd.inG[0])
+	}
+}
+
 // inputGrad adds Wᵀ∗gy of one sample to gx and, with rgx, Wᵀ∗Rgy +
-// Vᵀ∗gy to rgx: the flipped convolutions.
-func (sc *directScratch) inputGrad(dc *directConv, gy, rgy, gx, rgx []float32) {
+// Vᵀ∗gy to rgx: the flipped convolutions of gy and Rgy, which gradsIn
+// has put in sc.a and sc.b.
+func (sc *directScratch) inputGrad(dc *directConv, gx, rgx []float32) {
 	st := dc.bwd
-	ig, og := st.inG[0], st.outG
-	toChannelsLast(sc.a, gy, ig)
 	sc.run(dc.bwdSums, sc.a, dc.packFW, nil, false)
-	fromChannelsLast(gx, sc.out, og, true)
+	fromChannelsLast(gx, sc.out, st.outG, true)
 	if rgx == nil {
 		return
 	}
-	toChannelsLast(sc.b, rgy, ig)
 	sc.run(dc.bwdSums, sc.b, dc.packFW, nil, false)
 	sc.run(dc.bwdSums, sc.a, dc.packFV, nil, true)
-	fromChannelsLast(rgx, sc.out, og, true)
+	fromChannelsLast(rgx, sc.out, st.outG, true)
+}
+
+// planeGeom is the layout of one channel of a sample laid out as g: a
+// plane of g.h × g.w values with g's zero border, each pixel at the
+// place it has in g, counted in pixels.
+func planeGeom(g geom) geom { return geom{c: 1, h: g.h, w: g.w, cp: 1, b: g.b} }
+
+// planes writes the sample x (g.c planes of g.h × g.w) to dst as planes
+// of planeGeom(g), one after the other: the rows of the weights'
+// gradient, each read as a run of pixels.
+func planes(dst, x []float32, g geom) {
+	pg := planeGeom(g)
+	n, hw := pg.size(1), g.h*g.w
+	for c := range g.c {
+		plane := dst[c*n : (c+1)*n]
+		zeroPads(plane, pg, 1)
+		for y := range g.h {
+			copy(plane[pg.at(0, y, 0):][:g.w], x[c*hw+y*g.w:][:g.w])
+		}
+	}
+}
+
+// weightGrad adds to acc, the sums of a weight's gradient laid out
+// [tap][input channel][output lane], the products of the input planes xp
+// (see planes) with the output gradient gy in the kernels' layout:
+// acc[t][c][o] += Σ_p x[c][p + shift(t)]·gy[p][o] over the sample's
+// pixels p, one kernel run per tap with a row per input channel, its sums
+// cut into chunks of at most sumChunk pixels (border pixels, where gy is
+// zero, included).
+func (sc *directScratch) weightGrad(dc *directConv, xp, gy, acc []float32) {
+	ig, gg := dc.fwd.inG[0], dc.bwd.inG[0]
+	o := &dc.fwd.op
+	pg := planeGeom(ig)
+	first := pg.at(0, 0, 0)               // the first output pixel, in pixels
+	pixels := (ig.h-1)*(ig.w+ig.b) + ig.w // from it to the last
+	chunks := (pixels + sumChunk - 1) / sumChunk
+	rows, lanes := ig.c, gg.cp
+	args := &sc.args
+	*args = kernelArgs{aStride: int64(4 * pg.size(1)), cStride: int64(4 * lanes)}
+	var off [1]int64
+	sum := sc.wsum[:rows*lanes]
+	for ky := range o.Kernel {
+		for kx := range o.Kernel {
+			t := ky*o.Kernel + kx
+			off[0] = int64(4 * ((ky-o.Pad)*(ig.w+ig.b) + kx - o.Pad))
+			args.setOffs(off[:])
+			dst := acc[t*rows*lanes:][:rows*lanes]
+			for j := range chunks {
+				p0, p1 := first+j*pixels/chunks, first+(j+1)*pixels/chunks
+				args.a, args.k = ptr(xp, p0), int64(p1-p0)
+				args.b, args.c = ptr(gy, p0*lanes), ptr(sum, 0)
+				runRows(sc.ks, args, rows, lanes/16)
+				addInto(dst, sum)
+			}
+		}
+	}
+}
+
+// directBackward: gW += Σ x⋆gy, gb += Σgy, gx += Wᵀ∗gy; and RgW +=
+// Σ x⋆Rgy + Rx⋆gy, Rgb += ΣRgy, Rgx += Wᵀ∗Rgy + Vᵀ∗gy: everything on the
+// kernels but the bias sums, sample by sample, each part summing the
+// weights' gradients laid out by tap (see weightGrad).
+func (t *tape) directBackward(dc *directConv, GW, GB, RW, RB, x, rx, gy, rgy, gx, rgx []float32, dataTangent bool) {
+	ig, og := dc.fwd.inG[0], dc.fwd.outG
+	inSz, hw := ig.c*ig.h*ig.w, og.h*og.w
+	outSz := og.c * hw
+	taps := dc.fwd.op.Kernel * dc.fwd.op.Kernel
+	sums := taps * ig.c * dc.bwd.inG[0].cp // a weight's sums, by tap
+	t.eachPart(func(p *convPart, lo, hi int) {
+		sc := p.direct
+		_, gb, _, rb := p.sums(nil, GB, nil, RB)
+		var gw, rw []float32
+		if len(GW) > 0 {
+			gw = p.gw[:sums]
+			clear(gw)
+		}
+		if len(RW) > 0 {
+			rw = p.rw[:sums]
+			clear(rw)
+		}
+		for s := lo; s < hi; s++ {
+			gys, rgys := gy[s*outSz:(s+1)*outSz], span32(rgy, s*outSz, (s+1)*outSz)
+			sc.gradsIn(dc, gys, rgys)
+			xp := sc.xp
+			if len(GW) > 0 || len(RW) > 0 {
+				planes(xp, x[s*inSz:(s+1)*inSz], ig)
+			}
+			if len(GW) > 0 {
+				sc.weightGrad(dc, xp, sc.a, gw)
+				sumRows(gb, gys, hw)
+			}
+			if gx != nil {
+				sc.inputGrad(dc, gx[s*inSz:(s+1)*inSz], span32(rgx, s*inSz, (s+1)*inSz))
+			}
+			if rgy == nil {
+				continue
+			}
+			sc.weightGrad(dc, xp, sc.b, rw)
+			if dataTangent {
+				planes(sc.rxp, rx[s*inSz:(s+1)*inSz], ig)
+				sc.weightGrad(dc, sc.rxp, sc.a, rw)
+			}
+			sumRows(rb, rgys, hw)
+		}
+	})
+	lanes := dc.bwd.inG[0].cp
+	for _, p := range t.parts {
+		addByTap(GW, p.gw, taps, ig.c, lanes)
+		addInto(GB, p.gb[:len(GB)])
+		addByTap(RW, p.rw, taps, ig.c, lanes)
+		addInto(RB, p.rb[:len(RB)])
+	}
+}
+
+// addByTap adds to the weight w (C × cin × taps, nil: nothing) the sums s
+// laid out [tap][cin][lanes].
+func addByTap(w, s []float32, taps, cin, lanes int) {
+	if len(w) == 0 {
+		return
+	}
+	for co := range len(w) / (cin * taps) {
+		for c := range cin {
+			row := w[(co*cin+c)*taps:][:taps]
+			for t := range row {
+				row[t] += s[(t*cin+c)*lanes+co]
+			}
+		}
+	}
 }
 
 // transposeBlock is the number of pixels the layout copies move at a
@@ -296,7 +446,10 @@ func toChannelsLast(dst, x []float32, g geom) {
 		for x0 := 0; x0 < g.w; x0 += transposeBlock {
 			n := min(transposeBlock, g.w-x0)
 			base, src := g.at(0, y, x0), y*g.w+x0
-			block := dst[base : base+(n-1)*cp+g.c]
+			block := dst[base : base+n*cp]
+			if cp > g.c {
+				clear(block)
+			}
 			for c := range g.c {
 				for i, v := range x[c*hw+src:][:n] {
 					block[i*cp+c] = v

@@ -69,14 +69,46 @@ func convT64(W, gy []float32, o *nets.Op, ci [3]int) (gx, mag []float64) {
 	return gx, mag
 }
 
+// weightGrad64 returns the gradient of conv64's W for the output
+// gradient gy, Σ gy·x over the output pixels of each weight, exactly,
+// with the magnitudes of its terms.
+func weightGrad64(x, gy []float32, o *nets.Op, ci [3]int) (gw, mag []float64) {
+	k := o.Kernel
+	n := o.C * ci[0] * k * k
+	gw, mag = make([]float64, n), make([]float64, n)
+	for co := range o.C {
+		for oy := range o.H {
+			for ox := range o.W {
+				g := float64(gy[(co*o.H+oy)*o.W+ox])
+				for c := range ci[0] {
+					for ky := range k {
+						for kx := range k {
+							iy, ix := oy*o.Stride-o.Pad+ky, ox*o.Stride-o.Pad+kx
+							if iy < 0 || ix < 0 || iy >= ci[1] || ix >= ci[2] {
+								continue
+							}
+							j := ((co*ci[0]+c)*k+ky)*k + kx
+							p := float64(x[(c*ci[1]+iy)*ci[2]+ix]) * g
+							gw[j] += p
+							mag[j] += math.Abs(p)
+						}
+					}
+				}
+			}
+		}
+	}
+	return gw, mag
+}
+
 // TestKernelConvolutionsAreExact holds the differentiator's convolutions
 // on the micro-kernels, with every kernel set of this machine, to the
 // exact (float64) products within float32 rounding of the sum of their
 // terms' magnitudes: the forward product with its bias, the tangent's
-// W∗Rx + V∗x + Vb, the input gradient Wᵀ∗gy and its tangent Wᵀ∗Rgy + Vᵀ∗gy.
-// The shapes cover odd channel counts, strides, a 7x7 stem, pointwise
-// convolutions, and sums long enough to be cut into chunks of taps and of
-// channels (see sumChunk).
+// W∗Rx + V∗x + Vb, the input gradient Wᵀ∗gy and its tangent Wᵀ∗Rgy +
+// Vᵀ∗gy, and the weights' gradient Σ x⋆gy. The shapes cover odd channel
+// counts, strides, a 7x7 stem, pointwise convolutions, and sums long
+// enough to be cut into chunks of taps, of channels and of pixels (see
+// sumChunk).
 func TestKernelConvolutionsAreExact(t *testing.T) {
 	if len(kernelSets) == 0 {
 		t.Skip("no micro-kernels on this machine: the differentiator runs SGEMMs only")
@@ -148,7 +180,8 @@ func TestKernelConvolutionsAreExact(t *testing.T) {
 				// The gradients are added to what is there.
 				gx, rgx := normal(nx), normal(nx)
 				gx0, rgx0 := append([]float32(nil), gx...), append([]float32(nil), rgx...)
-				sc.inputGrad(dc, gy, rgy, gx, rgx)
+				sc.gradsIn(dc, gy, rgy)
+				sc.inputGrad(dc, gx, rgx)
 				want, mag = convT64(W, gy, o, ci)
 				for i := range want {
 					want[i] += float64(gx0[i])
@@ -162,6 +195,28 @@ func TestKernelConvolutionsAreExact(t *testing.T) {
 					am[i] += cm[i] + math.Abs(float64(rgx0[i]))
 				}
 				check(t, "Rgx + Wᵀ∗Rgy + Vᵀ∗gy", rgx, a, am)
+				if !dc.wgrad {
+					return
+				}
+				// The weights' gradient Σ x⋆gy, added to what is there.
+				taps, lanes := s.k*s.k, dc.bwd.inG[0].cp
+				acc := normal(taps * s.cin * lanes)
+				acc0 := append([]float32(nil), acc...)
+				planes(sc.xp, x, dc.fwd.inG[0])
+				sc.weightGrad(dc, sc.xp, sc.a, acc)
+				gw := make([]float32, nw)
+				addByTap(gw, acc, taps, s.cin, lanes)
+				want, mag = weightGrad64(x, gy, o, ci)
+				for co := range s.cout {
+					for c := range s.cin {
+						for tap := range taps {
+							a0 := float64(acc0[(tap*s.cin+c)*lanes+co])
+							want[(co*s.cin+c)*taps+tap] += a0
+							mag[(co*s.cin+c)*taps+tap] += math.Abs(a0)
+						}
+					}
+				}
+				check(t, "Σ x⋆gy", gw, want, mag)
 			})
 		}
 	}

@@ -52,7 +52,7 @@ func (d *Differentiator) newTape(chunk, parts, workers int, tangent bool) *tape 
 			// The columns of the input, or of the output's gradient
 			// (see flipped).
 			cols = max(cols, max(cin, o.C)*o.Kernel*o.Kernel*o.H*o.W)
-			weights, channels = max(weights, o.C*cin*o.Kernel*o.Kernel), max(channels, o.C)
+			weights, channels = max(weights, roundUp16(o.C)*cin*o.Kernel*o.Kernel), max(channels, o.C)
 		}
 		if o.Kind == nets.MaxPool {
 			t.argmax[i+1] = make([]int32, chunk*d.sizes[i+1])
