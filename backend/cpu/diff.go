@@ -49,6 +49,11 @@ type Differentiator struct {
 	// partG and partR hold each slice's sums of the gradient and of H·v
 	// over every entry, reused from call to call.
 	partG, partR [][]float32
+	// w and vAll are a call's weights θ + αu + βv, formed as the
+	// evaluator forms them (see [form]) so that derivatives are taken at
+	// the weights a surface's point was evaluated at, and its direction
+	// over every entry (zero where not differentiated), reused likewise.
+	w, vAll []float32
 }
 
 var _ backend.Differentiator = (*Differentiator)(nil)
@@ -199,11 +204,20 @@ func (d *Differentiator) run(ctx context.Context, at backend.Coord, v, grad, hv 
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	w := formWeights(d.center, d.dx, d.dy, at)
+	// The weights and the direction over every entry, kept from call to
+	// call: fresh ones cost page faults at every product.
+	if d.w == nil {
+		d.w = make([]float32, len(d.center))
+	}
+	w := d.w
+	form(w, d.center, d.dx, d.dy, float32(at.X), float32(at.Y))
 	// The direction over every entry: zero where nothing is differentiated.
 	var vAll []float32
 	if v != nil {
-		vAll = make([]float32, len(d.center))
+		if d.vAll == nil {
+			d.vAll = make([]float32, len(d.center))
+		}
+		vAll = d.vAll
 		for _, p := range d.params {
 			s, ds := d.layout[p.Name], d.dlayout[p.Name]
 			copy(vAll[s.off:s.off+s.n], v[ds.off:ds.off+ds.n])
@@ -293,15 +307,6 @@ func (d *Differentiator) sumSlices(out []float32, parts [][]float32) {
 			out[ds.off+i] = float32(sum)
 		}
 	}
-}
-
-// formWeights returns θ + (α·u + β·v), formed as the evaluator forms
-// them (see [form]), so that derivatives are taken at the weights a
-// surface's point was evaluated at.
-func formWeights(center, dx, dy []float32, at backend.Coord) []float32 {
-	w := make([]float32, len(center))
-	form(w, center, dx, dy, float32(at.X), float32(at.Y))
-	return w
 }
 
 // bnStd returns sqrt(var + eps) in float32, as PyTorch computes it.

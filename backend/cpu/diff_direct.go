@@ -36,6 +36,7 @@ type directConv struct {
 	// where the convolution has none).
 	packW, packV, packFW, packFV []float32
 	bias, vbias                  []float32
+	flip                         []float32 // the flipped weights or direction, before packing
 }
 
 // planDirect returns the kernels' plan of convolution o on inputs ci, or
@@ -138,7 +139,10 @@ func (dc *directConv) pack(o *nets.Op, cin int, W, B, V, VB []float32) {
 	packInto(&dc.packW, dc.fwd, dc.fwdSize, W, cin, o.C)
 	packInto(&dc.packV, dc.fwd, dc.fwdSize, V, cin, o.C)
 	if dc.bwd != nil {
-		flip := make([]float32, len(W))
+		if len(dc.flip) != len(W) {
+			dc.flip = make([]float32, len(W))
+		}
+		flip := dc.flip
 		flipInto(flip, W, o, cin)
 		packInto(&dc.packFW, dc.bwd, dc.bwdSize, flip, o.C, cin)
 		if V != nil {
@@ -170,41 +174,61 @@ func flipOrNil(flip, v []float32) []float32 {
 	return flip
 }
 
-// directScratch is one part's buffers for the kernels: two inputs (x and Rx, or
-// gy and Rgy) and an output, each one sample in the kernels' layout, and
-// the kernels' arguments.
+// directScratch is one part's buffers for the kernels, each one sample:
+// the inputs of the convolution being run (x and Rx, or gy and Rgy) in the
+// kernels' layout, or as planes (see planes); its output; and the kernels'
+// arguments. There is a pair of inputs per layout, whose zero borders are
+// made once and never written.
 type directScratch struct {
-	ks             *kernelSet
-	a, b, out, sum []float32 // sum: a chunk's sums (see sumChunk)
-	xp, rxp        []float32 // x and Rx as padded planes (see planes)
-	wsum           []float32 // a chunk's sums of a weight's gradient
-	args           kernelArgs
+	ks       *kernelSet
+	inputs   map[geom]*[2][]float32 // by layout
+	planes   map[geom]*[2][]float32 // by the layout they are planes of
+	a, b     []float32              // the current inputs
+	out, sum []float32              // sum: a chunk's sums (see sumChunk)
+	wsum     []float32              // a chunk's sums of a weight's gradient
+	args     kernelArgs
+}
+
+// pair returns the pair of buffers of n floats kept in m for layout g,
+// made zero the first time (not by kernelBuffer, which the tests may have
+// fill them with NaNs: their borders are read as zeros).
+func pair(m map[geom]*[2][]float32, g geom, n int) *[2][]float32 {
+	p := m[g]
+	if p == nil {
+		p = &[2][]float32{make([]float32, n), make([]float32, n)}
+		m[g] = p
+	}
+	return p
+}
+
+// use makes the pair of inputs of layout g the current ones, sc.a and sc.b.
+func (sc *directScratch) use(g geom) {
+	p := pair(sc.inputs, g, g.size(1))
+	sc.a, sc.b = p[0], p[1]
 }
 
 // newDirectScratch returns scratch for the largest of the plans (nil
 // where there are none) run on the kernels ks.
 func newDirectScratch(ks *kernelSet, plans []*directConv) *directScratch {
-	in, out, planes, wsum := 0, 0, 0, 0
+	out, wsum := 0, 0
 	for _, dc := range plans {
 		if dc == nil {
 			continue
 		}
 		for _, st := range []*fastStep{dc.fwd, dc.bwd} {
 			if st != nil {
-				in, out = max(in, st.inG[0].size(1)), max(out, st.outG.size(1))
+				out = max(out, st.outG.size(1))
 			}
 		}
 		if dc.wgrad {
-			g := dc.fwd.inG[0]
-			planes = max(planes, g.c*planeGeom(g).size(1))
-			wsum = max(wsum, g.c*dc.bwd.inG[0].cp)
+			wsum = max(wsum, dc.fwd.inG[0].c*dc.bwd.inG[0].cp)
 		}
 	}
-	if in == 0 {
+	if out == 0 {
 		return nil
 	}
-	return &directScratch{ks: ks, a: kernelBuffer(in), b: kernelBuffer(in), out: kernelBuffer(out), sum: kernelBuffer(out),
-		xp: kernelBuffer(planes), rxp: kernelBuffer(planes), wsum: kernelBuffer(wsum)}
+	return &directScratch{ks: ks, inputs: map[geom]*[2][]float32{}, planes: map[geom]*[2][]float32{},
+		out: kernelBuffer(out), sum: kernelBuffer(out), wsum: kernelBuffer(wsum)}
 }
 
 // run computes the convolution whose sums are cut into the steps sums
@@ -264,6 +288,7 @@ func (t *tape) directForward(dc *directConv, x, y, rx, ry []float32, dataTangent
 // to ry, leaving out the W∗Rx where the data's tangent is zero.
 func (sc *directScratch) forward(dc *directConv, x, y, rx, ry []float32, dataTangent bool) {
 	ig, og := dc.fwd.inG[0], dc.fwd.outG
+	sc.use(ig)
 	toChannelsLast(sc.a, x, ig)
 	sc.run(dc.fwdSums, sc.a, dc.packW, dc.bias, false)
 	fromChannelsLast(y, sc.out, og, false)
@@ -283,6 +308,7 @@ func (sc *directScratch) forward(dc *directConv, x, y, rx, ry []float32, dataTan
 // gradsIn copies one sample's output gradient gy, and its tangent rgy
 // (nil: none), to the kernels' layout, in sc.a and sc.b.
 func (sc *directScratch) gradsIn(dc *directConv, gy, rgy []float32) {
+	sc.use(dc.bwd.inG[0])
 	toChannelsLast(sc.a, gy, dc.bwd.inG[0])
 	if rgy != nil {
 		toChannelsLast(sc.b, rgy, dc.bwd.inG[0])
@@ -309,15 +335,22 @@ func (sc *directScratch) inputGrad(dc *directConv, gx, rgx []float32) {
 // place it has in g, counted in pixels.
 func planeGeom(g geom) geom { return geom{c: 1, h: g.h, w: g.w, cp: 1, b: g.b} }
 
+// planesOf returns the pair of buffers for the samples of layout g as
+// planes (see planes).
+func (sc *directScratch) planesOf(g geom) (xp, rxp []float32) {
+	p := pair(sc.planes, g, g.c*planeGeom(g).size(1))
+	return p[0], p[1]
+}
+
 // planes writes the sample x (g.c planes of g.h × g.w) to dst as planes
 // of planeGeom(g), one after the other: the rows of the weights'
-// gradient, each read as a run of pixels.
+// gradient, each read as a run of pixels. It writes the planes' pixels
+// only: their borders in dst must be zero.
 func planes(dst, x []float32, g geom) {
 	pg := planeGeom(g)
 	n, hw := pg.size(1), g.h*g.w
 	for c := range g.c {
 		plane := dst[c*n : (c+1)*n]
-		zeroPads(plane, pg, 1)
 		for y := range g.h {
 			copy(plane[pg.at(0, y, 0):][:g.w], x[c*hw+y*g.w:][:g.w])
 		}
@@ -385,7 +418,7 @@ func (t *tape) directBackward(dc *directConv, GW, GB, RW, RB, x, rx, gy, rgy, gx
 		for s := lo; s < hi; s++ {
 			gys, rgys := gy[s*outSz:(s+1)*outSz], span32(rgy, s*outSz, (s+1)*outSz)
 			sc.gradsIn(dc, gys, rgys)
-			xp := sc.xp
+			xp, rxp := sc.planesOf(ig)
 			if len(GW) > 0 || len(RW) > 0 {
 				planes(xp, x[s*inSz:(s+1)*inSz], ig)
 			}
@@ -401,8 +434,8 @@ func (t *tape) directBackward(dc *directConv, GW, GB, RW, RB, x, rx, gy, rgy, gx
 			}
 			sc.weightGrad(dc, xp, sc.b, rw)
 			if dataTangent {
-				planes(sc.rxp, rx[s*inSz:(s+1)*inSz], ig)
-				sc.weightGrad(dc, sc.rxp, sc.a, rw)
+				planes(rxp, rx[s*inSz:(s+1)*inSz], ig)
+				sc.weightGrad(dc, rxp, sc.a, rw)
 			}
 			sumRows(rb, rgys, hw)
 		}
@@ -437,19 +470,16 @@ func addByTap(w, s []float32, taps, cin, lanes int) {
 const transposeBlock = 16
 
 // toChannelsLast writes the sample x (g.c planes of g.h × g.w) to dst in
-// the kernels' layout g, one image with its zero border.
+// the kernels' layout g, one image. It writes the image's pixels' g.c
+// channels only: the border and the lanes past g.c in dst must be zero.
 func toChannelsLast(dst, x []float32, g geom) {
 	dst = dst[:g.size(1)]
-	zeroPads(dst, g, 1)
 	hw, cp := g.h*g.w, g.cp
 	for y := range g.h {
 		for x0 := 0; x0 < g.w; x0 += transposeBlock {
 			n := min(transposeBlock, g.w-x0)
 			base, src := g.at(0, y, x0), y*g.w+x0
-			block := dst[base : base+n*cp]
-			if cp > g.c {
-				clear(block)
-			}
+			block := dst[base : base+(n-1)*cp+g.c]
 			for c := range g.c {
 				for i, v := range x[c*hw+src:][:n] {
 					block[i*cp+c] = v

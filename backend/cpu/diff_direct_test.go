@@ -202,8 +202,10 @@ func TestKernelConvolutionsAreExact(t *testing.T) {
 				taps, lanes := s.k*s.k, dc.bwd.inG[0].cp
 				acc := normal(taps * s.cin * lanes)
 				acc0 := append([]float32(nil), acc...)
-				planes(sc.xp, x, dc.fwd.inG[0])
-				sc.weightGrad(dc, sc.xp, sc.a, acc)
+				xp, _ := sc.planesOf(dc.fwd.inG[0])
+				planes(xp, x, dc.fwd.inG[0])
+				sc.gradsIn(dc, gy, nil)
+				sc.weightGrad(dc, xp, sc.a, acc)
 				gw := make([]float32, nw)
 				addByTap(gw, acc, taps, s.cin, lanes)
 				want, mag = weightGrad64(x, gy, o, ci)
