@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"slices"
+	"unsafe"
 
 	"github.com/landscape-go/landscape/nets"
 )
@@ -481,8 +482,10 @@ func toChannelsLast(dst, x []float32, g geom) {
 			base, src := g.at(0, y, x0), y*g.w+x0
 			block := dst[base : base+(n-1)*cp+g.c]
 			for c := range g.c {
+				// block[i·cp + c] for i < n: in block, as its length says.
+				to := unsafe.Pointer(&block[c])
 				for i, v := range x[c*hw+src:][:n] {
-					block[i*cp+c] = v
+					*(*float32)(unsafe.Add(to, 4*i*cp)) = v
 				}
 			}
 		}
@@ -500,14 +503,16 @@ func fromChannelsLast(y, src []float32, g geom, add bool) {
 			block := src[base : base+(n-1)*cp+g.c]
 			for c := range g.c {
 				plane := y[c*hw+dst:][:n]
+				// block[i·cp + c] for i < n: in block, as its length says.
+				from := unsafe.Pointer(&block[c])
 				if add {
 					for i := range plane {
-						plane[i] += block[i*cp+c]
+						plane[i] += *(*float32)(unsafe.Add(from, 4*i*cp))
 					}
 					continue
 				}
 				for i := range plane {
-					plane[i] = block[i*cp+c]
+					plane[i] = *(*float32)(unsafe.Add(from, 4*i*cp))
 				}
 			}
 		}
