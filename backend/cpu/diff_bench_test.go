@@ -10,11 +10,12 @@ import (
 )
 
 // BenchmarkHVP times one Hessian-vector product over the parameters of
-// rank > 1 (the reference's choice) of resnet20 (1x28x28) and resnet56
-// (3x32x32) over the 20 samples of their fixtures, on all cores;
-// bench/hessian.py compares it with PyTorch's double backward.
+// rank > 1 (the reference's choice) of resnet20 (1x28x28), resnet56
+// (3x32x32) and the wider vgg9 and wrn56_2 over the 20 samples of their
+// fixtures, on all cores; bench/hessian.py compares it with PyTorch's
+// double backward.
 func BenchmarkHVP(b *testing.B) {
-	for _, name := range []string{"resnet20", "resnet56"} {
+	for _, name := range []string{"resnet20", "resnet56", "vgg9", "wrn56_2"} {
 		b.Run(name, func(b *testing.B) {
 			c := fixture.Load(b, name)
 			ds, err := data.Load(data.Spec{Kind: data.NPZ, Path: c.Data}, "train", nil)

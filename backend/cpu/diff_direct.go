@@ -29,8 +29,7 @@ type directConv struct {
 	// fwdSize and bwdSize are the floats of their packed weights.
 	fwdSize, bwdSize int
 	// wgrad says that the weights' gradient runs on the kernels too (see
-	// weightGrad): the convolution is transposable and its output channels
-	// are one block of a kernel's lanes.
+	// weightGrad): the convolution is transposable.
 	wgrad bool
 	// The packed weights W and direction V of fwd, and the flipped ones of
 	// bwd; the bias and the direction's, padded to whole vectors (nil
@@ -63,7 +62,7 @@ func planDirect(ks *kernelSet, o *nets.Op, ci [3]int) *directConv {
 		// gradient reads them as whole vectors of lanes.
 		dc.bwd, dc.bwdSize = step(t, [3]int{o.C, o.H, o.W}, roundUp16(o.C))
 		dc.bwdSums = chunkSums(dc.bwd)
-		dc.wgrad = roundUp16(o.C) <= 16*maxV
+		dc.wgrad = true
 	}
 	return dc
 }
@@ -187,6 +186,7 @@ type directScratch struct {
 	a, b     []float32              // the current inputs
 	out, sum []float32              // sum: a chunk's sums (see sumChunk)
 	wsum     []float32              // a chunk's sums of a weight's gradient
+	blocks   []float32              // gy's lanes gathered by block (see weightGrad)
 	args     kernelArgs
 }
 
@@ -211,7 +211,7 @@ func (sc *directScratch) use(g geom) {
 // newDirectScratch returns scratch for the largest of the plans (nil
 // where there are none) run on the kernels ks.
 func newDirectScratch(ks *kernelSet, plans []*directConv) *directScratch {
-	out, wsum := 0, 0
+	out, wsum, blocks := 0, 0, 0
 	for _, dc := range plans {
 		if dc == nil {
 			continue
@@ -223,13 +223,14 @@ func newDirectScratch(ks *kernelSet, plans []*directConv) *directScratch {
 		}
 		if dc.wgrad {
 			wsum = max(wsum, dc.fwd.inG[0].c*dc.bwd.inG[0].cp)
+			blocks = max(blocks, dc.bwd.inG[0].size(1))
 		}
 	}
 	if out == 0 {
 		return nil
 	}
 	return &directScratch{ks: ks, inputs: map[geom]*[2][]float32{}, planes: map[geom]*[2][]float32{},
-		out: kernelBuffer(out), sum: kernelBuffer(out), wsum: kernelBuffer(wsum)}
+		out: kernelBuffer(out), sum: kernelBuffer(out), wsum: kernelBuffer(wsum), blocks: kernelBuffer(blocks)}
 }
 
 // run computes the convolution whose sums are cut into the steps sums
@@ -362,9 +363,12 @@ func planes(dst, x []float32, g geom) {
 // [tap][input channel][output lane], the products of the input planes xp
 // (see planes) with the output gradient gy in the kernels' layout:
 // acc[t][c][o] += Σ_p x[c][p + shift(t)]·gy[p][o] over the sample's
-// pixels p, one kernel run per tap with a row per input channel, its sums
-// cut into chunks of at most sumChunk pixels (border pixels, where gy is
-// zero, included).
+// pixels p, one kernel run per tap and block of output lanes (the forward
+// convolution's blocks) with a row per input channel, its sums cut into
+// chunks of at most sumChunk pixels (border pixels, where gy is zero,
+// included). Where there are several blocks, each block's lanes of gy are
+// first gathered into a run of their own, pixel by pixel, as the kernels
+// read them.
 func (sc *directScratch) weightGrad(dc *directConv, xp, gy, acc []float32) {
 	ig, gg := dc.fwd.inG[0], dc.bwd.inG[0]
 	o := &dc.fwd.op
@@ -373,6 +377,19 @@ func (sc *directScratch) weightGrad(dc *directConv, xp, gy, acc []float32) {
 	pixels := (ig.h-1)*(ig.w+ig.b) + ig.w // from it to the last
 	chunks := (pixels + sumChunk - 1) / sumChunk
 	rows, lanes := ig.c, gg.cp
+	blocks := dc.fwd.blocks
+	// at returns where block b's lanes of pixel p start in src.
+	src, at := gy, func(b coBlock, p int) int { return p*lanes + 16*b.vOff }
+	if len(blocks) > 1 {
+		src = sc.blocks[:pixels*lanes]
+		for _, b := range blocks {
+			w, run := 16*b.v, src[pixels*16*b.vOff:][:pixels*16*b.v]
+			for p := range pixels {
+				copy(run[p*w:][:w], gy[(first+p)*lanes+16*b.vOff:][:w])
+			}
+		}
+		at = func(b coBlock, p int) int { return pixels*16*b.vOff + (p-first)*16*b.v }
+	}
 	args := &sc.args
 	*args = kernelArgs{aStride: int64(4 * pg.size(1)), cStride: int64(4 * lanes)}
 	var off [1]int64
@@ -386,8 +403,11 @@ func (sc *directScratch) weightGrad(dc *directConv, xp, gy, acc []float32) {
 			for j := range chunks {
 				p0, p1 := first+j*pixels/chunks, first+(j+1)*pixels/chunks
 				args.a, args.k = ptr(xp, p0), int64(p1-p0)
-				args.b, args.c = ptr(gy, p0*lanes), ptr(sum, 0)
-				runRows(sc.ks, args, rows, lanes/16)
+				for _, b := range blocks {
+					args.b = ptr(src, at(b, p0))
+					args.c = ptr(sum, 16*b.vOff)
+					runRows(sc.ks, args, rows, b.v)
+				}
 				addInto(dst, sum)
 			}
 		}
