@@ -486,9 +486,43 @@ func addByTap(w, s []float32, taps, cin, lanes int) {
 	}
 }
 
-// transposeBlock is the number of pixels the layout copies move at a
-// time: each channel's run of them is one cache line of the planes.
+// transposeBlock is the number of pixels the layout copies' loops move at
+// a time: each channel's run of them is one cache line of the planes.
 const transposeBlock = 16
+
+// tiled returns the pixels of layout g that the layout copies move as
+// 16x16 tiles (16 pixels by 16 channels, transposed in registers):
+// columns [0, tw) of rows [0, th), in runs of 16 pixels, each two halves
+// of 8 (see tileRuns). None without AVX-512 or 16 channels.
+func tiled(g geom) (th, tw int) {
+	switch {
+	case !hasTransposeTile || g.c < 16:
+		return 0, 0
+	case g.w >= 16:
+		return g.h, g.w &^ 15
+	case g.w == 8: // two rows a run: they follow each other in the planes
+		return g.h &^ 1, 8
+	}
+	return 0, 0
+}
+
+// tileRuns calls fn with each run of 16 pixels of g that tiled covers: the
+// pixels (y0, x0) to (y0, x0+7) and (y1, x1) to (y1, x1+7), which are
+// pixels p to p+15 of a plane.
+func tileRuns(g geom, fn func(y0, x0, y1, x1, p int)) {
+	th, tw := tiled(g)
+	if g.w == 8 {
+		for y := 0; y < th; y += 2 {
+			fn(y, 0, y+1, 0, y*8)
+		}
+		return
+	}
+	for y := range th {
+		for x := 0; x < tw; x += 16 {
+			fn(y, x, y, x+8, y*g.w+x)
+		}
+	}
+}
 
 // toChannelsLast writes the sample x (g.c planes of g.h × g.w) to dst in
 // the kernels' layout g, one image. It writes the image's pixels' g.c
@@ -496,12 +530,25 @@ const transposeBlock = 16
 func toChannelsLast(dst, x []float32, g geom) {
 	dst = dst[:g.size(1)]
 	hw, cp := g.h*g.w, g.cp
+	th, tw := tiled(g)
+	ct := g.c &^ 15 // the channels of tiled pixels that tiles move
+	tileRuns(g, func(y0, x0, y1, x1, p int) {
+		a, b := g.at(0, y0, x0), g.at(0, y1, x1)
+		for c := 0; c < ct; c += 16 {
+			_, _, _ = dst[a+7*cp+c+15], dst[b+7*cp+c+15], x[(c+15)*hw+p+15]
+			transposeTileSplit(&dst[a+c], &dst[b+c], 4*cp, &x[c*hw+p], 4*hw)
+		}
+	})
 	for y := range g.h {
 		for x0 := 0; x0 < g.w; x0 += transposeBlock {
 			n := min(transposeBlock, g.w-x0)
+			c0 := 0
+			if y < th && x0 < tw {
+				c0 = ct
+			}
 			base, src := g.at(0, y, x0), y*g.w+x0
 			block := dst[base : base+(n-1)*cp+g.c]
-			for c := range g.c {
+			for c := c0; c < g.c; c++ {
 				// block[i·cp + c] for i < n: in block, as its length says.
 				to := unsafe.Pointer(&block[c])
 				for i, v := range x[c*hw+src:][:n] {
@@ -516,12 +563,25 @@ func toChannelsLast(dst, x []float32, g geom) {
 // image src in the kernels' layout g, or adds it with add.
 func fromChannelsLast(y, src []float32, g geom, add bool) {
 	hw, cp := g.h*g.w, g.cp
+	th, tw := tiled(g)
+	ct := g.c &^ 15
+	tileRuns(g, func(y0, x0, y1, x1, p int) {
+		a, b := g.at(0, y0, x0), g.at(0, y1, x1)
+		for c := 0; c < ct; c += 16 {
+			_, _, _ = src[a+7*cp+c+15], src[b+7*cp+c+15], y[(c+15)*hw+p+15]
+			transposeTile(&y[c*hw+p], 4*hw, &src[a+c], &src[b+c], 4*cp, add)
+		}
+	})
 	for row := range g.h {
 		for x0 := 0; x0 < g.w; x0 += transposeBlock {
 			n := min(transposeBlock, g.w-x0)
+			c0 := 0
+			if row < th && x0 < tw {
+				c0 = ct
+			}
 			base, dst := g.at(0, row, x0), row*g.w+x0
 			block := src[base : base+(n-1)*cp+g.c]
-			for c := range g.c {
+			for c := c0; c < g.c; c++ {
 				plane := y[c*hw+dst:][:n]
 				// block[i·cp + c] for i < n: in block, as its length says.
 				from := unsafe.Pointer(&block[c])

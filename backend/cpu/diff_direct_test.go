@@ -223,3 +223,45 @@ func TestKernelConvolutionsAreExact(t *testing.T) {
 		}
 	}
 }
+
+// The layout copies put every value where the kernels' layout says, leave
+// the border and the lanes past the channels as they were (zero), and
+// copy back, or add back, exactly: on shapes the 16x16 tiles take whole,
+// in part (rows of 8 pixels in pairs, an odd last row, remainders of
+// pixels and of channels) and not at all.
+func TestLayoutCopiesPlaceEveryValue(t *testing.T) {
+	for _, c := range []int{1, 15, 16, 17, 33, 64} {
+		for _, hw := range [][2]int{{1, 1}, {7, 8}, {8, 8}, {4, 4}, {3, 16}, {5, 20}, {2, 33}, {6, 32}} {
+			for _, b := range []int{0, 1, 3} {
+				g := geom{c: c, h: hw[0], w: hw[1], cp: roundUp16(c), b: b}
+				x := make([]float32, c*g.h*g.w)
+				for i := range x {
+					x[i] = float32(i + 1)
+				}
+				dst := make([]float32, g.size(1))
+				toChannelsLast(dst, x, g)
+				want := make([]float32, len(dst))
+				for ch := range c {
+					for y := range g.h {
+						for px := range g.w {
+							want[g.at(0, y, px)+ch] = x[(ch*g.h+y)*g.w+px]
+						}
+					}
+				}
+				for i := range want {
+					if dst[i] != want[i] {
+						t.Fatalf("%+v: toChannelsLast put %g at %d, want %g", g, dst[i], i, want[i])
+					}
+				}
+				back := make([]float32, len(x))
+				fromChannelsLast(back, dst, g, false)
+				fromChannelsLast(back, dst, g, true)
+				for i := range x {
+					if back[i] != 2*x[i] {
+						t.Fatalf("%+v: copied and added back, value %d is %g, want %g", g, i, back[i], 2*x[i])
+					}
+				}
+			}
+		}
+	}
+}
