@@ -68,17 +68,17 @@ func probe(key string, n int) []float64 {
 // is further from float64 than that (the deep nets on random data), four
 // times PyTorch's float32 error.
 //
-// That holds for the SGEMM engine, whose products add their terms in
-// the order of PyTorch's (im2col and an SGEMM). The micro-kernels add
-// them in another order, and a few of the fixtures' millions of ReLU
+// That holds for the SGEMM engine. The micro-kernels add the products'
+// terms in another order, and a few of the fixtures' millions of ReLU
 // inputs lie within that rounding of zero (vgg9: one of 4.6 at most,
-// -3.1e-6 in one engine and +4.8e-7 in the other): where one changes
-// sign, the gradient changes by that pixel's share. PyTorch's float32 run
-// makes the same calls as its float64 one there; the kernels may not,
-// and their derivatives come within 3e-4 of float64 instead (vgg9 2.7e-4,
-// wrn56_2 1.4 times its float32 tolerance): the kernels' tolerance is
-// 1e-3. TestKernelConvolutionsAreExact holds their products to exact
-// ones, value by value.
+// -3.1e-6 by SGEMMs and +4.8e-7 on the kernels): where one lands on the
+// other side, the gradient changes by that pixel's share. The SGEMM
+// engine lands on PyTorch's side (oneDNN's float32, which the fixtures'
+// float32 errors measure) at every such value of the fixtures; the kernels
+// not at a few, and their derivatives come within 3e-4 of float64 instead
+// (vgg9 2.7e-4, wrn56_2 1.4 times its float32 tolerance): the kernels'
+// tolerance is 1e-3. TestKernelConvolutionsAreExact holds their products
+// to exact ones, value by value.
 func TestDerivativesMatchPyTorch(t *testing.T) {
 	t.Parallel()
 	engines := []struct {

@@ -29,15 +29,14 @@ const trainParts = 8
 // predictions. Sums over a channel are taken in float64, as PyTorch's CPU
 // kernels take them.
 //
-// Its convolutions run as im2col and SGEMMs, which add their terms in the
-// order of PyTorch's CPU convolutions, never on the micro-kernels: an
-// adaptive optimizer turns the rounding of a gradient near zero into a
+// Its convolutions run as im2col and SGEMMs, never on the micro-kernels:
+// an adaptive optimizer turns the rounding of a gradient near zero into a
 // whole step (AdaGrad's first is lr·sign(g)). On the kernels, one of the
 // 9216 entries of resnet20's layer2.2.conv1.weight gradient in the
-// training fixture's first step came out +8.6e-9 instead of −2.7e-9 (the
-// largest is 0.046: rounding noise either way, but PyTorch's sign), and
-// after one AdaGrad step the weights were 4e-5 from PyTorch's, against
-// the 1e-5 its tests hold them to.
+// training fixture's first step came out +8.6e-9 instead of the SGEMMs'
+// −2.7e-9 (the largest is 0.046: rounding noise either way, but on the
+// side of PyTorch's float32 run), and after one AdaGrad step the weights
+// were 4e-5 from PyTorch's, against the 1e-5 its tests hold them to.
 func (d *Differentiator) TrainStep(w, x []float32, y []int32, grad []float32) (loss float64, correct int, err error) {
 	n := len(y)
 	switch {
