@@ -524,13 +524,31 @@ func tileRuns(g geom, fn func(y0, x0, y1, x1, p int)) {
 	}
 }
 
+// leftovers calls fn with each run of up to transposeBlock pixels of an
+// image row of g, from pixel p of a plane and offset base in the layout,
+// and the first of its channels that the tiles (see tiled) did not move.
+func leftovers(g geom, fn func(base, p, n, c0 int)) {
+	th, tw := tiled(g)
+	ct := g.c &^ 15
+	for y := range g.h {
+		for x0 := 0; x0 < g.w; x0 += transposeBlock {
+			c0 := 0
+			if y < th && x0 < tw {
+				c0 = ct
+			}
+			if c0 < g.c {
+				fn(g.at(0, y, x0), y*g.w+x0, min(transposeBlock, g.w-x0), c0)
+			}
+		}
+	}
+}
+
 // toChannelsLast writes the sample x (g.c planes of g.h × g.w) to dst in
 // the kernels' layout g, one image. It writes the image's pixels' g.c
 // channels only: the border and the lanes past g.c in dst must be zero.
 func toChannelsLast(dst, x []float32, g geom) {
 	dst = dst[:g.size(1)]
 	hw, cp := g.h*g.w, g.cp
-	th, tw := tiled(g)
 	ct := g.c &^ 15 // the channels of tiled pixels that tiles move
 	tileRuns(g, func(y0, x0, y1, x1, p int) {
 		a, b := g.at(0, y0, x0), g.at(0, y1, x1)
@@ -539,31 +557,22 @@ func toChannelsLast(dst, x []float32, g geom) {
 			transposeTileSplit(&dst[a+c], &dst[b+c], 4*cp, &x[c*hw+p], 4*hw)
 		}
 	})
-	for y := range g.h {
-		for x0 := 0; x0 < g.w; x0 += transposeBlock {
-			n := min(transposeBlock, g.w-x0)
-			c0 := 0
-			if y < th && x0 < tw {
-				c0 = ct
-			}
-			base, src := g.at(0, y, x0), y*g.w+x0
-			block := dst[base : base+(n-1)*cp+g.c]
-			for c := c0; c < g.c; c++ {
-				// block[i·cp + c] for i < n: in block, as its length says.
-				to := unsafe.Pointer(&block[c])
-				for i, v := range x[c*hw+src:][:n] {
-					*(*float32)(unsafe.Add(to, 4*i*cp)) = v
-				}
+	leftovers(g, func(base, p, n, c0 int) {
+		block := dst[base : base+(n-1)*cp+g.c]
+		for c := c0; c < g.c; c++ {
+			// block[i·cp + c] for i < n: in block, as its length says.
+			to := unsafe.Pointer(&block[c])
+			for i, v := range x[c*hw+p:][:n] {
+				*(*float32)(unsafe.Add(to, 4*i*cp)) = v
 			}
 		}
-	}
+	})
 }
 
 // fromChannelsLast writes to the sample y (g.c planes of g.h × g.w) the
 // image src in the kernels' layout g, or adds it with add.
 func fromChannelsLast(y, src []float32, g geom, add bool) {
 	hw, cp := g.h*g.w, g.cp
-	th, tw := tiled(g)
 	ct := g.c &^ 15
 	tileRuns(g, func(y0, x0, y1, x1, p int) {
 		a, b := g.at(0, y0, x0), g.at(0, y1, x1)
@@ -572,29 +581,21 @@ func fromChannelsLast(y, src []float32, g geom, add bool) {
 			transposeTile(&y[c*hw+p], 4*hw, &src[a+c], &src[b+c], 4*cp, add)
 		}
 	})
-	for row := range g.h {
-		for x0 := 0; x0 < g.w; x0 += transposeBlock {
-			n := min(transposeBlock, g.w-x0)
-			c0 := 0
-			if row < th && x0 < tw {
-				c0 = ct
-			}
-			base, dst := g.at(0, row, x0), row*g.w+x0
-			block := src[base : base+(n-1)*cp+g.c]
-			for c := c0; c < g.c; c++ {
-				plane := y[c*hw+dst:][:n]
-				// block[i·cp + c] for i < n: in block, as its length says.
-				from := unsafe.Pointer(&block[c])
-				if add {
-					for i := range plane {
-						plane[i] += *(*float32)(unsafe.Add(from, 4*i*cp))
-					}
-					continue
-				}
+	leftovers(g, func(base, p, n, c0 int) {
+		block := src[base : base+(n-1)*cp+g.c]
+		for c := c0; c < g.c; c++ {
+			plane := y[c*hw+p:][:n]
+			// block[i·cp + c] for i < n: in block, as its length says.
+			from := unsafe.Pointer(&block[c])
+			if add {
 				for i := range plane {
-					plane[i] = *(*float32)(unsafe.Add(from, 4*i*cp))
+					plane[i] += *(*float32)(unsafe.Add(from, 4*i*cp))
 				}
+				continue
+			}
+			for i := range plane {
+				plane[i] = *(*float32)(unsafe.Add(from, 4*i*cp))
 			}
 		}
-	}
+	})
 }

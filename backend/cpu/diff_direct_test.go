@@ -9,18 +9,13 @@ import (
 	"github.com/landscape-go/landscape/nets"
 )
 
-// conv64 returns W∗x + b of convolution o on one sample x (ci), exactly
-// (float64), and the sum of the terms' magnitudes at every output.
-func conv64(W, b, x []float32, o *nets.Op, ci [3]int) (y, mag []float64) {
-	y, mag = make([]float64, o.C*o.H*o.W), make([]float64, o.C*o.H*o.W)
+// eachTerm calls fn with every term of convolution o on inputs ci: the
+// weight index w, the output index y and the input index x it joins.
+func eachTerm(o *nets.Op, ci [3]int, fn func(w, y, x int)) {
 	k := o.Kernel
 	for co := range o.C {
 		for oy := range o.H {
 			for ox := range o.W {
-				j := (co*o.H+oy)*o.W + ox
-				if b != nil {
-					y[j], mag[j] = float64(b[co]), math.Abs(float64(b[co]))
-				}
 				for c := range ci[0] {
 					for ky := range k {
 						for kx := range k {
@@ -28,13 +23,38 @@ func conv64(W, b, x []float32, o *nets.Op, ci [3]int) (y, mag []float64) {
 							if iy < 0 || ix < 0 || iy >= ci[1] || ix >= ci[2] {
 								continue
 							}
-							p := float64(W[((co*ci[0]+c)*k+ky)*k+kx]) * float64(x[(c*ci[1]+iy)*ci[2]+ix])
-							y[j] += p
-							mag[j] += math.Abs(p)
+							fn(((co*ci[0]+c)*k+ky)*k+kx, (co*o.H+oy)*o.W+ox, (c*ci[1]+iy)*ci[2]+ix)
 						}
 					}
 				}
 			}
+		}
+	}
+}
+
+// exactSums returns, over the terms of convolution o on inputs ci, the
+// sums of a·b into out[at] (float64) and of their magnitudes, where term
+// picks a, b and at from a term's weight, output and input indexes.
+func exactSums(n int, o *nets.Op, ci [3]int, term func(w, y, x int) (a, b float32, at int)) (out, mag []float64) {
+	out, mag = make([]float64, n), make([]float64, n)
+	eachTerm(o, ci, func(w, y, x int) {
+		a, b, at := term(w, y, x)
+		p := float64(a) * float64(b)
+		out[at] += p
+		mag[at] += math.Abs(p)
+	})
+	return out, mag
+}
+
+// conv64 returns W∗x + b of convolution o on one sample x (ci), exactly
+// (float64), and the sum of the terms' magnitudes at every output.
+func conv64(W, b, x []float32, o *nets.Op, ci [3]int) (y, mag []float64) {
+	y, mag = exactSums(o.C*o.H*o.W, o, ci, func(w, y, xi int) (float32, float32, int) { return W[w], x[xi], y })
+	if b != nil {
+		for j := range y {
+			bc := float64(b[j/(o.H*o.W)])
+			y[j] += bc
+			mag[j] += math.Abs(bc)
 		}
 	}
 	return y, mag
@@ -43,61 +63,14 @@ func conv64(W, b, x []float32, o *nets.Op, ci [3]int) (y, mag []float64) {
 // convT64 returns Wᵀ∗gy, the input gradient of conv64 for the output
 // gradient gy, exactly, with the magnitudes of its terms.
 func convT64(W, gy []float32, o *nets.Op, ci [3]int) (gx, mag []float64) {
-	gx, mag = make([]float64, ci[0]*ci[1]*ci[2]), make([]float64, ci[0]*ci[1]*ci[2])
-	k := o.Kernel
-	for co := range o.C {
-		for oy := range o.H {
-			for ox := range o.W {
-				g := float64(gy[(co*o.H+oy)*o.W+ox])
-				for c := range ci[0] {
-					for ky := range k {
-						for kx := range k {
-							iy, ix := oy*o.Stride-o.Pad+ky, ox*o.Stride-o.Pad+kx
-							if iy < 0 || ix < 0 || iy >= ci[1] || ix >= ci[2] {
-								continue
-							}
-							j := (c*ci[1]+iy)*ci[2] + ix
-							p := float64(W[((co*ci[0]+c)*k+ky)*k+kx]) * g
-							gx[j] += p
-							mag[j] += math.Abs(p)
-						}
-					}
-				}
-			}
-		}
-	}
-	return gx, mag
+	return exactSums(ci[0]*ci[1]*ci[2], o, ci, func(w, y, x int) (float32, float32, int) { return W[w], gy[y], x })
 }
 
 // weightGrad64 returns the gradient of conv64's W for the output
 // gradient gy, Σ gy·x over the output pixels of each weight, exactly,
 // with the magnitudes of its terms.
 func weightGrad64(x, gy []float32, o *nets.Op, ci [3]int) (gw, mag []float64) {
-	k := o.Kernel
-	n := o.C * ci[0] * k * k
-	gw, mag = make([]float64, n), make([]float64, n)
-	for co := range o.C {
-		for oy := range o.H {
-			for ox := range o.W {
-				g := float64(gy[(co*o.H+oy)*o.W+ox])
-				for c := range ci[0] {
-					for ky := range k {
-						for kx := range k {
-							iy, ix := oy*o.Stride-o.Pad+ky, ox*o.Stride-o.Pad+kx
-							if iy < 0 || ix < 0 || iy >= ci[1] || ix >= ci[2] {
-								continue
-							}
-							j := ((co*ci[0]+c)*k+ky)*k + kx
-							p := float64(x[(c*ci[1]+iy)*ci[2]+ix]) * g
-							gw[j] += p
-							mag[j] += math.Abs(p)
-						}
-					}
-				}
-			}
-		}
-	}
-	return gw, mag
+	return exactSums(o.C*ci[0]*o.Kernel*o.Kernel, o, ci, func(w, y, xi int) (float32, float32, int) { return x[xi], gy[y], w })
 }
 
 // TestKernelConvolutionsAreExact holds the differentiator's convolutions
