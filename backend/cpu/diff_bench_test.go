@@ -39,6 +39,11 @@ func BenchmarkHVP(b *testing.B) {
 			for i := range v {
 				v[i] = float32(i%7) - 3
 			}
+			// One product first, untimed, as bench/hessian.py warms PyTorch
+			// up: the first makes the scratch (and touches its pages).
+			if _, err := d.HVP(context.Background(), backend.Coord{}, v, hv); err != nil {
+				b.Fatal(err)
+			}
 			for b.Loop() {
 				if _, err := d.HVP(context.Background(), backend.Coord{}, v, hv); err != nil {
 					b.Fatal(err)
@@ -73,6 +78,11 @@ func BenchmarkTrainStep(b *testing.B) {
 	}
 	w := d.Flatten(p.Center)
 	grad := make([]float32, len(w))
+	// One step first, untimed, as bench/train.py warms PyTorch up: the
+	// first makes the batch's scratch, hundreds of megabytes of fresh pages.
+	if _, _, err := d.TrainStep(w, x, y, grad); err != nil {
+		b.Fatal(err)
+	}
 	for b.Loop() {
 		if _, _, err := d.TrainStep(w, x, y, grad); err != nil {
 			b.Fatal(err)
