@@ -223,7 +223,7 @@ func (d *Differentiator) run(ctx context.Context, at backend.Coord, v, grad, hv 
 			copy(vAll[s.off:s.off+s.n], v[ds.off:ds.off+ds.n])
 		}
 	}
-	d.prepareConvs(w, vAll, true)
+	d.prepareConvs(w, vAll)
 	chunks := (d.data.N + d.chunk - 1) / d.chunk
 	slices := min(diffSlices, chunks)
 	// Each slice's sums over every entry, kept from call to call (calls

@@ -311,11 +311,11 @@ func transposedConv(d *Differentiator, o *nets.Op, ci [3]int, W, a, V, b, fW, fV
 }
 
 // prepareConvs readies every convolution for a call at weights w and
-// direction v (nil: none): with kernels, the packed weights of those the
-// kernels run; and d.flipW and d.flipV, the flipped weights and direction
-// of those whose input gradient is a convolution run as an SGEMM, each
-// group's after the other (nil for any other op, or where v is nil).
-func (d *Differentiator) prepareConvs(w, v []float32, kernels bool) {
+// direction v (nil: none): the packed weights of those the kernels run;
+// and d.flipW and d.flipV, the flipped weights and direction of those
+// whose input gradient is a convolution run as an SGEMM, each group's
+// after the other (nil for any other op, or where v is nil).
+func (d *Differentiator) prepareConvs(w, v []float32) {
 	ops := d.p.Net.Ops
 	if d.flipW == nil {
 		d.flipW, d.flipV = make([][]float32, len(ops)), make([][]float32, len(ops))
@@ -323,7 +323,7 @@ func (d *Differentiator) prepareConvs(w, v []float32, kernels bool) {
 	for i := range ops {
 		o := &ops[i]
 		ci := d.shape(o.In[0])
-		if dc := d.direct[i]; dc != nil && kernels {
+		if dc := d.direct[i]; dc != nil {
 			dc.pack(o, ci[0], d.param(w, o.Name+".weight"), d.param(w, o.Name+".bias"),
 				d.param(v, o.Name+".weight"), d.param(v, o.Name+".bias"))
 			continue

@@ -14,7 +14,6 @@ type tape struct {
 	n                        int
 	capacity                 int         // samples the buffers hold
 	train                    bool        // batch norm in training mode (see Differentiator.TrainStep)
-	kernels                  bool        // convolutions on the micro-kernels where d.direct has them
 	bnMean, bnInvStd         [][]float32 // per value made by a batch norm in training mode
 	cur                      int         // the value of the op being run
 	gemm                     sgemmTFunc  // d's, or one that splits each product over the workers
@@ -30,9 +29,7 @@ type tape struct {
 // anew).
 func (d *Differentiator) workerTapes(n int) []*tape {
 	for len(d.tapes) < n {
-		t := d.newTape(d.chunk, 1, 1, true)
-		t.kernels = true
-		d.tapes = append(d.tapes, t)
+		d.tapes = append(d.tapes, d.newTape(d.chunk, 1, 1, true))
 	}
 	return d.tapes[:n]
 }

@@ -32,10 +32,10 @@
 // im2col engine and PyTorch). [Options].NoWinograd computes every
 // convolution directly (the command line's LANDSCAPE_WINOGRAD=0).
 //
-// The [Differentiator] runs its convolutions' forward products and input
-// gradients on the same kernels (see diff_direct.go), copying each sample
-// to their layout and back; its weight gradients, and all of a training
-// step, are im2col and SGEMM.
+// The [Differentiator] runs its convolutions on the same kernels (see
+// diff_direct.go), copying each sample to their layout and back: forward
+// products, input gradients where they are convolutions, and weight
+// gradients, for gradients, Hessian-vector products and training steps.
 //
 // Samples go through the network a few at a time (a sub-batch), so that a
 // sample's activations stay in the core's cache from one layer to the next;

@@ -28,16 +28,6 @@ const trainParts = 8
 // batch's mean loss, and returns that loss and the number of correct
 // predictions. Sums over a channel are taken in float64, as PyTorch's CPU
 // kernels take them.
-//
-// Its convolutions run as im2col and SGEMMs, never on the micro-kernels:
-// an adaptive optimizer turns the rounding of a gradient near zero into a
-// whole step (AdaGrad's first is lr·sign(g)). On the kernels, one of the
-// 9216 entries of resnet20's layer2.2.conv1.weight gradient in the
-// training fixture's first step came out −2.7e-9, where float64 gives
-// +5.8e-9, PyTorch's float32 runs +8.2e-9 and +2.4e-9 and the SGEMMs
-// +8.6e-9 (the largest entry is 0.046), and after one AdaGrad step the
-// weights were 4e-5 from PyTorch's, against the 1e-5 its tests hold them
-// to. (The kernels would make a step 1.3 times as fast.)
 func (d *Differentiator) TrainStep(w, x []float32, y []int32, grad []float32) (loss float64, correct int, err error) {
 	n := len(y)
 	switch {
@@ -63,7 +53,7 @@ func (d *Differentiator) TrainStep(w, x []float32, y []int32, grad []float32) (l
 		d.trainTape.train, d.trainTape.gemm = true, splitGemm(d.gemm, d.workers)
 	}
 	clear(grad)
-	d.prepareConvs(w, nil, false)
+	d.prepareConvs(w, nil)
 	sum, correct := d.trainTape.pass(d, w, nil, x, y, 1/float64(n), grad, nil)
 	return sum / float64(n), correct, nil
 }
