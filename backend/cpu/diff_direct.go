@@ -489,54 +489,45 @@ func addByTap(w, s []float32, taps, cin, lanes int) {
 // a time: each channel's run of them is one cache line of the planes.
 const transposeBlock = 16
 
-// tiled returns the pixels of layout g that the layout copies move as
-// 16x16 tiles (16 pixels by 16 channels, transposed in registers):
-// columns [0, tw) of rows [0, th), in runs of 16 pixels, each two halves
-// of 8 (see tileRuns). None without AVX-512 or 16 channels.
-func tiled(g geom) (th, tw int) {
-	switch {
-	case !hasTransposeTile || g.c < 16:
-		return 0, 0
-	case g.w >= 16:
-		return g.h, g.w &^ 15
-	case g.w == 8: // two rows a run: they follow each other in the planes
-		return g.h &^ 1, 8
+// tiledPixels returns how many of the pixels of layout g, counted in the
+// planes' order, the layout copies move as 16x16 tiles (16 pixels by 16
+// channels, transposed in registers): every whole run of 16, whichever
+// image rows it spans. None without AVX-512 or 16 channels.
+func tiledPixels(g geom) int {
+	if !hasTransposeTile || g.c < 16 {
+		return 0
 	}
-	return 0, 0
+	return (g.h * g.w) &^ 15
 }
 
-// tileRuns calls fn with each run of 16 pixels of g that tiled covers: the
-// pixels (y0, x0) to (y0, x0+7) and (y1, x1) to (y1, x1+7), which are
-// pixels p to p+15 of a plane.
-func tileRuns(g geom, fn func(y0, x0, y1, x1, p int)) {
-	th, tw := tiled(g)
-	if g.w == 8 {
-		for y := 0; y < th; y += 2 {
-			fn(y, 0, y+1, 0, y*8)
+// tileRuns calls fn with each run of 16 pixels that tiledPixels covers:
+// its first pixel p in the planes and its pixels' byte offsets in layout g.
+func tileRuns(g geom, fn func(p int, offs *[16]int64)) {
+	var offs [16]int64
+	for p := 0; p < tiledPixels(g); p += 16 {
+		for i := range offs {
+			offs[i] = int64(4 * g.at(0, (p+i)/g.w, (p+i)%g.w))
 		}
-		return
-	}
-	for y := range th {
-		for x := 0; x < tw; x += 16 {
-			fn(y, x, y, x+8, y*g.w+x)
-		}
+		fn(p, &offs)
 	}
 }
 
 // leftovers calls fn with each run of up to transposeBlock pixels of an
 // image row of g, from pixel p of a plane and offset base in the layout,
-// and the first of its channels that the tiles (see tiled) did not move.
+// and the first of its channels that the tiles (see tileRuns) did not
+// move.
 func leftovers(g geom, fn func(base, p, n, c0 int)) {
-	th, tw := tiled(g)
-	ct := g.c &^ 15
+	tp, ct := tiledPixels(g), g.c&^15
 	for y := range g.h {
 		for x0 := 0; x0 < g.w; x0 += transposeBlock {
-			c0 := 0
-			if y < th && x0 < tw {
-				c0 = ct
+			n := min(transposeBlock, g.w-x0)
+			p := y*g.w + x0
+			k := min(n, max(0, tp-p)) // the run's first k pixels were tiled
+			if k > 0 && ct < g.c {
+				fn(g.at(0, y, x0), p, k, ct)
 			}
-			if c0 < g.c {
-				fn(g.at(0, y, x0), y*g.w+x0, min(transposeBlock, g.w-x0), c0)
+			if k < n {
+				fn(g.at(0, y, x0+k), p+k, n-k, 0)
 			}
 		}
 	}
@@ -549,11 +540,11 @@ func toChannelsLast(dst, x []float32, g geom) {
 	dst = dst[:g.size(1)]
 	hw, cp := g.h*g.w, g.cp
 	ct := g.c &^ 15 // the channels of tiled pixels that tiles move
-	tileRuns(g, func(y0, x0, y1, x1, p int) {
-		a, b := g.at(0, y0, x0), g.at(0, y1, x1)
+	tileRuns(g, func(p int, offs *[16]int64) {
+		last := int(offs[15] / 4) // the offsets grow with the pixels
 		for c := 0; c < ct; c += 16 {
-			_, _, _ = dst[a+7*cp+c+15], dst[b+7*cp+c+15], x[(c+15)*hw+p+15]
-			transposeTileSplit(&dst[a+c], &dst[b+c], 4*cp, &x[c*hw+p], 4*hw)
+			_, _ = dst[last+c+15], x[(c+15)*hw+p+15]
+			transposeTileScatter(&dst[c], offs, &x[c*hw+p], 4*hw)
 		}
 	})
 	leftovers(g, func(base, p, n, c0 int) {
@@ -573,11 +564,11 @@ func toChannelsLast(dst, x []float32, g geom) {
 func fromChannelsLast(y, src []float32, g geom, add bool) {
 	hw, cp := g.h*g.w, g.cp
 	ct := g.c &^ 15
-	tileRuns(g, func(y0, x0, y1, x1, p int) {
-		a, b := g.at(0, y0, x0), g.at(0, y1, x1)
+	tileRuns(g, func(p int, offs *[16]int64) {
+		last := int(offs[15] / 4) // the offsets grow with the pixels
 		for c := 0; c < ct; c += 16 {
-			_, _, _ = src[a+7*cp+c+15], src[b+7*cp+c+15], y[(c+15)*hw+p+15]
-			transposeTile(&y[c*hw+p], 4*hw, &src[a+c], &src[b+c], 4*cp, add)
+			_, _ = src[last+c+15], y[(c+15)*hw+p+15]
+			transposeTile(&y[c*hw+p], 4*hw, &src[c], offs, add)
 		}
 	})
 	leftovers(g, func(base, p, n, c0 int) {

@@ -200,11 +200,11 @@ func TestKernelConvolutionsAreExact(t *testing.T) {
 // The layout copies put every value where the kernels' layout says, leave
 // the border and the lanes past the channels as they were (zero), and
 // copy back, or add back, exactly: on shapes the 16x16 tiles take whole,
-// in part (rows of 8 pixels in pairs, an odd last row, remainders of
-// pixels and of channels) and not at all.
+// in part (runs of 16 pixels across image rows, remainders of pixels and
+// of channels) and not at all.
 func TestLayoutCopiesPlaceEveryValue(t *testing.T) {
 	for _, c := range []int{1, 15, 16, 17, 33, 64} {
-		for _, hw := range [][2]int{{1, 1}, {7, 8}, {8, 8}, {4, 4}, {3, 16}, {5, 20}, {2, 33}, {6, 32}} {
+		for _, hw := range [][2]int{{1, 1}, {7, 8}, {8, 8}, {4, 4}, {3, 16}, {5, 20}, {2, 33}, {6, 32}, {7, 7}, {14, 14}, {28, 28}, {3, 5}} {
 			for _, b := range []int{0, 1, 3} {
 				g := geom{c: c, h: hw[0], w: hw[1], cp: roundUp16(c), b: b}
 				x := make([]float32, c*g.h*g.w)

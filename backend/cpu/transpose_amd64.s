@@ -2,8 +2,16 @@
 
 #include "textflag.h"
 
+// 16x16 transposes of float32 tiles for the differentiator's layout copies
+// (diff_direct.go), AVX-512: sixteen rows loaded, transposed in registers,
+// sixteen rows stored. One side of a copy is the planes (rows a stride
+// apart), the other the pixels of the channels-last layout, which may
+// wrap from one image row to the next across its border: their rows are
+// given as a table of sixteen byte offsets. Strides are in bytes.
+
 // TRANSPOSE16 transposes the tile in Z0-Z15 (row k in Zk) in place, with
-// Z16-Z31 for scratch: the usual four rounds of unpacks and lane shuffles.
+// Z16-Z31 for scratch: the usual four rounds of unpacks and lane shuffles,
+// after which Zk holds column k.
 #define TRANSPOSE16 \
 	VUNPCKLPS Z1, Z0, Z16; \
 	VUNPCKHPS Z1, Z0, Z17; \
@@ -70,47 +78,49 @@
 	VSHUFF32X4 $0x88, Z31, Z23, Z7; \
 	VSHUFF32X4 $0xdd, Z31, Z23, Z15
 
-// 16x16 transposes of float32 tiles for the differentiator's layout copies
-// (diff_direct.go), AVX-512: sixteen rows loaded, transposed in registers
-// by the usual four rounds of unpacks and lane shuffles (row k of the
-// result is column k of the tile), sixteen rows stored. Strides are in
-// bytes.
-
-// func transposeTile(dst *float32, dstStride int, src0, src1 *float32, srcStride int, add bool)
+// func transposeTile(dst *float32, dstStride int, src *float32, offs *[16]int64, add bool)
 //
-// Rows 0-7 of the tile start at src0, rows 8-15 at src1, srcStride apart;
-// row k of its transpose is stored at dst + k·dstStride, or added to what
-// is there with add.
-TEXT ·transposeTile(SB), NOSPLIT, $0-41
+// Row k of the tile starts at src + offs[k]; row k of its transpose is
+// stored at dst + k·dstStride, or added to what is there with add.
+TEXT ·transposeTile(SB), NOSPLIT, $0-33
 	MOVQ dst+0(FP), DI
 	MOVQ dstStride+8(FP), DX
-	MOVQ src0+16(FP), SI
-	MOVQ src1+24(FP), R8
-	MOVQ srcStride+32(FP), BX
-	VMOVUPS (SI), Z0
-	VMOVUPS (SI)(BX*1), Z1
-	LEAQ    (SI)(BX*2), SI
-	VMOVUPS (SI), Z2
-	VMOVUPS (SI)(BX*1), Z3
-	LEAQ    (SI)(BX*2), SI
-	VMOVUPS (SI), Z4
-	VMOVUPS (SI)(BX*1), Z5
-	LEAQ    (SI)(BX*2), SI
-	VMOVUPS (SI), Z6
-	VMOVUPS (SI)(BX*1), Z7
-	VMOVUPS (R8), Z8
-	VMOVUPS (R8)(BX*1), Z9
-	LEAQ    (R8)(BX*2), R8
-	VMOVUPS (R8), Z10
-	VMOVUPS (R8)(BX*1), Z11
-	LEAQ    (R8)(BX*2), R8
-	VMOVUPS (R8), Z12
-	VMOVUPS (R8)(BX*1), Z13
-	LEAQ    (R8)(BX*2), R8
-	VMOVUPS (R8), Z14
-	VMOVUPS (R8)(BX*1), Z15
+	MOVQ src+16(FP), SI
+	MOVQ offs+24(FP), R10
+	MOVQ    0(R10), R11
+	VMOVUPS (SI)(R11*1), Z0
+	MOVQ    8(R10), R11
+	VMOVUPS (SI)(R11*1), Z1
+	MOVQ    16(R10), R11
+	VMOVUPS (SI)(R11*1), Z2
+	MOVQ    24(R10), R11
+	VMOVUPS (SI)(R11*1), Z3
+	MOVQ    32(R10), R11
+	VMOVUPS (SI)(R11*1), Z4
+	MOVQ    40(R10), R11
+	VMOVUPS (SI)(R11*1), Z5
+	MOVQ    48(R10), R11
+	VMOVUPS (SI)(R11*1), Z6
+	MOVQ    56(R10), R11
+	VMOVUPS (SI)(R11*1), Z7
+	MOVQ    64(R10), R11
+	VMOVUPS (SI)(R11*1), Z8
+	MOVQ    72(R10), R11
+	VMOVUPS (SI)(R11*1), Z9
+	MOVQ    80(R10), R11
+	VMOVUPS (SI)(R11*1), Z10
+	MOVQ    88(R10), R11
+	VMOVUPS (SI)(R11*1), Z11
+	MOVQ    96(R10), R11
+	VMOVUPS (SI)(R11*1), Z12
+	MOVQ    104(R10), R11
+	VMOVUPS (SI)(R11*1), Z13
+	MOVQ    112(R10), R11
+	VMOVUPS (SI)(R11*1), Z14
+	MOVQ    120(R10), R11
+	VMOVUPS (SI)(R11*1), Z15
 	TRANSPOSE16
-	MOVBLZX add+40(FP), AX
+	MOVBLZX add+32(FP), AX
 	TESTQ   AX, AX
 	JNZ     ttadd
 	VMOVUPS Z0, (DI)
@@ -182,16 +192,15 @@ ttadd:
 	VZEROUPPER
 	RET
 
-// func transposeTileSplit(dst0, dst1 *float32, dstStride int, src *float32, srcStride int)
+// func transposeTileScatter(dst *float32, offs *[16]int64, src *float32, srcStride int)
 //
-// The tile's sixteen rows start at src, srcStride apart; rows 0-7 of its
-// transpose are stored from dst0 and rows 8-15 from dst1, dstStride apart.
-TEXT ·transposeTileSplit(SB), NOSPLIT, $0-40
-	MOVQ dst0+0(FP), DI
-	MOVQ dst1+8(FP), R9
-	MOVQ dstStride+16(FP), DX
-	MOVQ src+24(FP), SI
-	MOVQ srcStride+32(FP), BX
+// The tile's rows start at src, srcStride apart; row k of its transpose is
+// stored at dst + offs[k].
+TEXT ·transposeTileScatter(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ offs+8(FP), R10
+	MOVQ src+16(FP), SI
+	MOVQ srcStride+24(FP), BX
 	VMOVUPS (SI), Z0
 	VMOVUPS (SI)(BX*1), Z1
 	LEAQ    (SI)(BX*2), SI
@@ -216,27 +225,37 @@ TEXT ·transposeTileSplit(SB), NOSPLIT, $0-40
 	VMOVUPS (SI), Z14
 	VMOVUPS (SI)(BX*1), Z15
 	TRANSPOSE16
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, (DI)(DX*1)
-	LEAQ    (DI)(DX*2), DI
-	VMOVUPS Z2, (DI)
-	VMOVUPS Z3, (DI)(DX*1)
-	LEAQ    (DI)(DX*2), DI
-	VMOVUPS Z4, (DI)
-	VMOVUPS Z5, (DI)(DX*1)
-	LEAQ    (DI)(DX*2), DI
-	VMOVUPS Z6, (DI)
-	VMOVUPS Z7, (DI)(DX*1)
-	VMOVUPS Z8, (R9)
-	VMOVUPS Z9, (R9)(DX*1)
-	LEAQ    (R9)(DX*2), R9
-	VMOVUPS Z10, (R9)
-	VMOVUPS Z11, (R9)(DX*1)
-	LEAQ    (R9)(DX*2), R9
-	VMOVUPS Z12, (R9)
-	VMOVUPS Z13, (R9)(DX*1)
-	LEAQ    (R9)(DX*2), R9
-	VMOVUPS Z14, (R9)
-	VMOVUPS Z15, (R9)(DX*1)
+	MOVQ    0(R10), R11
+	VMOVUPS Z0, (DI)(R11*1)
+	MOVQ    8(R10), R11
+	VMOVUPS Z1, (DI)(R11*1)
+	MOVQ    16(R10), R11
+	VMOVUPS Z2, (DI)(R11*1)
+	MOVQ    24(R10), R11
+	VMOVUPS Z3, (DI)(R11*1)
+	MOVQ    32(R10), R11
+	VMOVUPS Z4, (DI)(R11*1)
+	MOVQ    40(R10), R11
+	VMOVUPS Z5, (DI)(R11*1)
+	MOVQ    48(R10), R11
+	VMOVUPS Z6, (DI)(R11*1)
+	MOVQ    56(R10), R11
+	VMOVUPS Z7, (DI)(R11*1)
+	MOVQ    64(R10), R11
+	VMOVUPS Z8, (DI)(R11*1)
+	MOVQ    72(R10), R11
+	VMOVUPS Z9, (DI)(R11*1)
+	MOVQ    80(R10), R11
+	VMOVUPS Z10, (DI)(R11*1)
+	MOVQ    88(R10), R11
+	VMOVUPS Z11, (DI)(R11*1)
+	MOVQ    96(R10), R11
+	VMOVUPS Z12, (DI)(R11*1)
+	MOVQ    104(R10), R11
+	VMOVUPS Z13, (DI)(R11*1)
+	MOVQ    112(R10), R11
+	VMOVUPS Z14, (DI)(R11*1)
+	MOVQ    120(R10), R11
+	VMOVUPS Z15, (DI)(R11*1)
 	VZEROUPPER
 	RET

@@ -6,10 +6,10 @@ package cpu
 // loops move every value.
 var hasTransposeTile = false
 
-func transposeTile(dst *float32, dstStride int, src0, src1 *float32, srcStride int, add bool) {
+func transposeTile(dst *float32, dstStride int, src *float32, offs *[16]int64, add bool) {
 	panic("cpu: transposeTile without AVX-512")
 }
 
-func transposeTileSplit(dst0, dst1 *float32, dstStride int, src *float32, srcStride int) {
-	panic("cpu: transposeTileSplit without AVX-512")
+func transposeTileScatter(dst *float32, offs *[16]int64, src *float32, srcStride int) {
+	panic("cpu: transposeTileScatter without AVX-512")
 }
