@@ -504,9 +504,13 @@ func tiledPixels(g geom) int {
 // its first pixel p in the planes and its pixels' byte offsets in layout g.
 func tileRuns(g geom, fn func(p int, offs *[16]int64)) {
 	var offs [16]int64
+	row, x := g.at(0, 0, 0), 0 // the next pixel: its row's offset, its column
 	for p := 0; p < tiledPixels(g); p += 16 {
 		for i := range offs {
-			offs[i] = int64(4 * g.at(0, (p+i)/g.w, (p+i)%g.w))
+			offs[i] = int64(4 * (row + x*g.cp))
+			if x++; x == g.w {
+				row, x = row+g.rowStride(), 0
+			}
 		}
 		fn(p, &offs)
 	}
