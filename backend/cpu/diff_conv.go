@@ -189,12 +189,10 @@ func (t *tape) convBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r
 	if gx != nil {
 		fW, fV = d.flipW[t.cur-1], d.flipV[t.cur-1]
 	}
-	dc := t.direct(d)
-	if dc != nil && dc.wgrad {
+	if dc := t.direct(d); dc != nil && dc.bwd != nil {
 		t.directBackward(dc, GW, GB, RW, RB, x, rx, gy, rgy, gx, rgx, dataTangent)
 		return
 	}
-	onKernels := dc != nil && dc.bwd != nil // the input gradients, on the kernels
 	t.eachPart(func(p *convPart, lo, hi int) {
 		gw, gb, rw, rb := p.sums(GW, GB, RW, RB)
 		for s := lo; s < hi; s++ {
@@ -208,11 +206,7 @@ func (t *tape) convBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r
 					sumRows(c.weights(gb, j, false), gys, hw)
 				}
 				var gyCols []float32 // gy's columns, where its transpose is a convolution
-				switch {
-				case gx != nil && onKernels:
-					p.direct.gradsIn(dc, gys, c.sample(rgy, s, j, false))
-					p.direct.inputGrad(dc, gxs, c.sample(rgx, s, j, true))
-				case gx != nil:
+				if gx != nil {
 					gyCols = transposedConv(d, og, c.in, Wj, gys, nil, nil, fWj, nil, p.gcols, nil, gxs)
 				}
 				if rgy == nil {
@@ -225,7 +219,7 @@ func (t *tape) convBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r
 					d.gemm(false, true, kk, og.C, hw, rcols, hw, gys, hw, 1, c.weights(rw, j, true), og.C)
 				}
 				sumRows(c.weights(rb, j, false), rgys, hw)
-				if rgx != nil && !onKernels {
+				if rgx != nil {
 					transposedConv(d, og, c.in, Wj, rgys, c.weights(VW, j, true), gys, fWj, fVj, p.rcols, gyCols, c.sample(rgx, s, j, true))
 				}
 			}

@@ -11,26 +11,27 @@ import (
 // where this machine has them: the forward product W∗x (and the tangent's
 // W∗Rx + V∗x), and, where the input gradient is itself a convolution
 // (stride 1, the output as large as the input), Wᵀ∗gy as the convolution
-// of gy with the flipped weights. The tape keeps its values sample-major
-// NCHW for every other op; a convolution copies each sample's input into
-// the kernels' channels-last layout with its zero border (a few hundred
-// kilobytes, in the core's cache), runs the kernels, and copies the output
-// back. That replaces im2col's copies and OpenBLAS's packing of them,
-// which were half of the time of a Hessian-vector product. The weights'
-// gradient stays an SGEMM over im2col's columns.
+// of gy with the flipped weights and the weights' gradient Σ x⋆gy (see
+// weightGrad). The tape keeps its values sample-major NCHW for every other
+// op; a convolution copies each sample's input into the kernels'
+// channels-last layout with its zero border (a few hundred kilobytes, in
+// the core's cache), runs the kernels, and copies the output back. That
+// replaces im2col's copies and OpenBLAS's packing of them, which were half
+// of the time of a Hessian-vector product. Strided convolutions keep
+// im2col and SGEMMs for their gradients.
 
 // directConv is the kernels' plan of one convolution and its weights
 // packed for the current call.
 type directConv struct {
 	fwd *fastStep // x → y
-	bwd *fastStep // gy → gx, the flipped convolution; nil where that is no convolution
+	// bwd is gy → gx, the flipped convolution, nil where that is no
+	// convolution; where it is, the weights' gradient runs on the kernels
+	// too (see weightGrad).
+	bwd *fastStep
 	// fwdSums and bwdSums are their sums cut into chunks (see sumChunk).
 	fwdSums, bwdSums []*fastStep
 	// fwdSize and bwdSize are the floats of their packed weights.
 	fwdSize, bwdSize int
-	// wgrad says that the weights' gradient runs on the kernels too (see
-	// weightGrad): the convolution is transposable.
-	wgrad bool
 	// The packed weights W and direction V of fwd, and the flipped ones of
 	// bwd; the bias and the direction's, padded to whole vectors (nil
 	// where the convolution has none).
@@ -62,7 +63,6 @@ func planDirect(ks *kernelSet, o *nets.Op, ci [3]int) *directConv {
 		// gradient reads them as whole vectors of lanes.
 		dc.bwd, dc.bwdSize = step(t, [3]int{o.C, o.H, o.W}, roundUp16(o.C))
 		dc.bwdSums = chunkSums(dc.bwd)
-		dc.wgrad = true
 	}
 	return dc
 }
@@ -225,7 +225,7 @@ func newDirectScratch(ks *kernelSet, plans []*directConv) *directScratch {
 				out = max(out, st.outG.size(1))
 			}
 		}
-		if dc.wgrad {
+		if dc.bwd != nil {
 			blocks = max(blocks, dc.bwd.inG[0].size(1))
 		}
 	}

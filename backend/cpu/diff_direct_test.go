@@ -168,9 +168,6 @@ func TestKernelConvolutionsAreExact(t *testing.T) {
 					am[i] += cm[i] + math.Abs(float64(rgx0[i]))
 				}
 				check(t, "Rgx + Wᵀ∗Rgy + Vᵀ∗gy", rgx, a, am)
-				if !dc.wgrad {
-					return
-				}
 				// The weights' gradient Σ x⋆gy, added to what is there.
 				taps, lanes := s.k*s.k, dc.bwd.inG[0].cp
 				acc := normal(taps * s.cin * lanes)
