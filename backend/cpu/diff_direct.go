@@ -33,8 +33,8 @@ type directConv struct {
 	// fwdSize and bwdSize are the floats of their packed weights.
 	fwdSize, bwdSize int
 	// The packed weights W and direction V of fwd, and the flipped ones of
-	// bwd; the bias and the direction's, padded to whole vectors (nil
-	// where the convolution has none).
+	// bwd (empty where the call has no direction); the bias and the
+	// direction's, padded to whole vectors (nil where there is none).
 	packW, packV, packFW, packFV []float32
 	bias, vbias                  []float32
 	flip                         []float32 // the flipped weights or direction, before packing
@@ -131,8 +131,8 @@ func transposable(o *nets.Op, ci [3]int) bool {
 func (dc *directConv) pack(o *nets.Op, cin int, W, B, V, VB []float32) {
 	taps := o.Kernel * o.Kernel
 	packInto := func(buf *[]float32, st *fastStep, size int, weight []float32, cin, cout int) {
-		if weight == nil {
-			*buf = nil
+		if weight == nil { // none this call: the buffer is kept for the next
+			*buf = (*buf)[:0]
 			return
 		}
 		if cap(*buf) < size {
@@ -150,10 +150,12 @@ func (dc *directConv) pack(o *nets.Op, cin int, W, B, V, VB []float32) {
 		flip := dc.flip
 		flipInto(flip, W, o, cin)
 		packInto(&dc.packFW, dc.bwd, dc.bwdSize, flip, o.C, cin)
+		var flipV []float32
 		if V != nil {
 			flipInto(flip, V, o, cin)
+			flipV = flip
 		}
-		packInto(&dc.packFV, dc.bwd, dc.bwdSize, flipOrNil(flip, V), o.C, cin)
+		packInto(&dc.packFV, dc.bwd, dc.bwdSize, flipV, o.C, cin)
 	}
 	cp := dc.fwd.outG.cp
 	padBias := func(buf *[]float32, b []float32) {
@@ -171,13 +173,6 @@ func (dc *directConv) pack(o *nets.Op, cin int, W, B, V, VB []float32) {
 	padBias(&dc.vbias, VB)
 }
 
-// flipOrNil returns flip where v is not nil.
-func flipOrNil(flip, v []float32) []float32 {
-	if v == nil {
-		return nil
-	}
-	return flip
-}
 
 // directScratch is one part's buffers for the kernels, each one sample:
 // the inputs of the convolution being run (x and Rx, or gy and Rgy) in the
