@@ -190,8 +190,9 @@ type directScratch struct {
 }
 
 // pair returns the pair of buffers of n floats kept in m for layout g,
-// made zero the first time (not by kernelBuffer, which the tests may have
-// fill them with NaNs: their borders are read as zeros).
+// made zero the first time: not by kernelBuffer, which fills its buffers
+// with NaNs when the tests guard them, for these borders are read as
+// zeros.
 func pair(m map[geom]*[2][]float32, g geom, n int) *[2][]float32 {
 	p := m[g]
 	if p == nil {
