@@ -25,10 +25,10 @@ func init() {
 		"GlobalMaxPool":      globalPool(false),
 
 		// Element-wise arithmetic with numpy broadcasting.
-		"Add":  binaryOp(func(x, y float32) float32 { return x + y }, func(x, y int64) int64 { return x + y }, false),
-		"Sub":  binaryOp(func(x, y float32) float32 { return x - y }, func(x, y int64) int64 { return x - y }, false),
-		"Mul":  binaryOp(func(x, y float32) float32 { return x * y }, func(x, y int64) int64 { return x * y }, false),
-		"Div":  binaryOp(func(x, y float32) float32 { return x / y }, divInt, false),
+		"Add":  arithOp(addLoops, func(x, y int64) int64 { return x + y }),
+		"Sub":  arithOp(subLoops, func(x, y int64) int64 { return x - y }),
+		"Mul":  arithOp(mulLoops, func(x, y int64) int64 { return x * y }),
+		"Div":  arithOp(divLoops, divInt),
 		"Pow":  opPow,
 		"Sum":  variadic(func(x, y float32) float32 { return x + y }, func(x, y int64) int64 { return x + y }, false),
 		"Mean": variadic(func(x, y float32) float32 { return x + y }, nil, true),

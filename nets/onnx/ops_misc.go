@@ -38,7 +38,7 @@ func opPRelu(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 			return v * s
 		}
 		return v
-	}, nil, false)
+	}, nil, false, nil)
 	return []*Tensor{out}, err
 }
 
@@ -161,7 +161,7 @@ func opMod(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 	if fmod == 0 && a.DType.IsFloat() {
 		return nil, fmt.Errorf("fmod 0 on floats: %w", ErrFormat)
 	}
-	out, err := elementwise(a, b, ff, fi, false)
+	out, err := elementwise(a, b, ff, fi, false, nil)
 	return []*Tensor{out}, err
 }
 
