@@ -173,7 +173,6 @@ func (dc *directConv) pack(o *nets.Op, cin int, W, B, V, VB []float32) {
 	padBias(&dc.vbias, VB)
 }
 
-
 // directScratch is one part's buffers for the kernels, each one sample:
 // the inputs of the convolution being run (x and Rx, or gy and Rgy) in the
 // kernels' layout, or as planes (see planes); its output; and the kernels'
