@@ -386,19 +386,18 @@ func forPixels(g geom, n int, f func(o int)) {
 // output row is.
 func (w *fastWorker) conv(st *fastStep, n int) {
 	in, out := w.slots[st.in[0]], w.slots[st.out]
-	ig, og := st.inG[0], st.outG
+	og := st.outG
 	var res []float32
 	if st.res >= 0 {
 		res = w.slots[st.res]
 	}
 	pack, bias := w.pp.packs[st.pack], w.pp.biases[st.pack]
-	o := &st.op
+	// Each way of running sets the strides, taps and channels it uses.
 	args := &w.args
-	*args = kernelArgs{k: int64(ig.c), aStride: int64(4 * o.Stride * ig.cp), cStride: int64(4 * og.cp)}
+	*args = kernelArgs{}
 	if st.relu {
 		args.relu = 1
 	}
-	args.setOffs(st.offs)
 	switch {
 	case st.wino:
 		w.winograd(st, n, in, out, res, pack, bias)
