@@ -82,9 +82,14 @@ func New(p *backend.Problem, opts *Options) (*Evaluator, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newEvaluator(p, pl, opts, a)
+}
+
+// newEvaluator is New after the checks, on the entry points of a.
+func newEvaluator(p *backend.Problem, pl *plan, opts *Options, a *api) (*Evaluator, error) {
 	e := &Evaluator{p: p, a: a, plan: pl, tf32: opts.TF32, layout: map[string]int{}, convs: map[convShape]*convDesc{}, t: startThread(),
 		benchmark: opts.Benchmark}
-	err = e.t.do(func() error {
+	err := e.t.do(func() error {
 		g, err := openGPU(a, opts.Device)
 		if err != nil {
 			return err
@@ -102,22 +107,8 @@ func New(p *backend.Problem, opts *Options) (*Evaluator, error) {
 // setup uploads the weights and data and allocates the activations.
 func (e *Evaluator) setup(batchLimit int) error {
 	p, g := e.p, e.g
-	// Each entry starts on a 256-byte boundary, as cuDNN's vectorised
-	// kernels want their weights; the gaps stay zero.
-	for _, prm := range p.Net.Params {
-		e.layout[prm.Name] = e.nparams
-		e.nparams += roundUp(nets.NumElements(prm.Shape), align)
-	}
-	flat := func(sd *nets.StateDict) []float32 {
-		v := make([]float32, e.nparams)
-		for _, k := range sd.Names() {
-			if off, ok := e.layout[k]; ok {
-				t, _ := sd.Get(k)
-				copy(v[off:], t.Data)
-			}
-		}
-		return v
-	}
+	e.layout, e.nparams = flatLayout(p.Net)
+	flat := func(sd *nets.StateDict) []float32 { return flatten(sd, e.layout, e.nparams) }
 	var err error
 	alloc := func(bytes int) ptr {
 		var q ptr
@@ -222,6 +213,32 @@ func (e *Evaluator) setup(batchLimit int) error {
 
 // align is the alignment, in floats, of weights and batches on the device.
 const align = 64
+
+// flatLayout places every state-dict entry of n in one flat vector, each
+// on a 256-byte boundary, as cuDNN's vectorised kernels want their
+// weights, and returns the offsets and the vector's length.
+func flatLayout(n *nets.Net) (map[string]int, int) {
+	layout := map[string]int{}
+	size := 0
+	for _, prm := range n.Params {
+		layout[prm.Name] = size
+		size += roundUp(nets.NumElements(prm.Shape), align)
+	}
+	return layout, size
+}
+
+// flatten returns the entries of sd at their places in a vector of size
+// values laid out by layout; gaps and absent entries are zero.
+func flatten(sd *nets.StateDict, layout map[string]int, size int) []float32 {
+	v := make([]float32, size)
+	for _, k := range sd.Names() {
+		if off, ok := layout[k]; ok {
+			t, _ := sd.Get(k)
+			copy(v[off:], t.Data)
+		}
+	}
+	return v
+}
 
 func roundUp(n, m int) int { return (n + m - 1) / m * m }
 

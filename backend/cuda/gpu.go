@@ -16,6 +16,17 @@ import (
 //go:embed kernels.cu
 var kernelSource string
 
+//go:embed diff.cu
+var diffSource string
+
+// kernelNames lists the kernels of kernels.cu and diff.cu, which NVRTC
+// compiles together.
+var kernelNames = []string{
+	"form_weights", "fold", "epilogue", "activate", "mul", "channels", "maxpool", "avgpool", "gavgpool", "place", "xent", "total",
+	"add_channel", "bn_forward", "relu_forward", "relu_backward", "sum2", "accumulate", "maxpool_forward", "maxpool_backward",
+	"avgpool_backward", "gavgpool_backward", "take", "bn_backward_x", "channel_sums", "xent_grad",
+}
+
 // thread runs functions on one goroutine locked to its OS thread: a CUDA
 // context is current per OS thread, and Go moves goroutines between them.
 type thread struct{ jobs chan func() }
@@ -163,7 +174,7 @@ func (g *gpu) compile() error {
 	if err := a.cu("cuModuleLoadData", a.cuModuleLoadData(&g.module, unsafe.Pointer(&ptx[0]))); err != nil {
 		return err
 	}
-	for _, name := range []string{"form_weights", "fold", "epilogue", "activate", "mul", "channels", "maxpool", "avgpool", "gavgpool", "place", "xent", "total"} {
+	for _, name := range kernelNames {
 		var f uintptr
 		if err := a.cu("cuModuleGetFunction "+name, a.cuModuleGetFunction(&f, g.module, name)); err != nil {
 			return err
@@ -173,7 +184,7 @@ func (g *gpu) compile() error {
 	return nil
 }
 
-// nvrtc compiles kernels.cu to PTX for compute capability arch.
+// nvrtc compiles kernels.cu and diff.cu to PTX for compute capability arch.
 func (g *gpu) nvrtc(arch int) ([]byte, error) {
 	a := g.a
 	var ptx []byte
@@ -183,7 +194,7 @@ func (g *gpu) nvrtc(arch int) ([]byte, error) {
 			continue
 		}
 		var prog uintptr
-		if err := a.nvrtc("nvrtcCreateProgram", a.nvrtcCreateProgram(&prog, kernelSource, "landscape.cu", 0, nil, nil)); err != nil {
+		if err := a.nvrtc("nvrtcCreateProgram", a.nvrtcCreateProgram(&prog, kernelSource+diffSource, "landscape.cu", 0, nil, nil)); err != nil {
 			return nil, err
 		}
 		opts := [][]byte{[]byte(fmt.Sprintf("--gpu-architecture=compute_%d\x00", target)), []byte("--fmad=false\x00")}
@@ -262,6 +273,14 @@ func (g *gpu) alloc(n int) (ptr, error) {
 	return ptr(p), g.a.cu("cuMemsetD8", g.a.cuMemsetD8(p, 0, uintptr(n)))
 }
 
+// zero sets n bytes at p to zero.
+func (g *gpu) zero(p ptr, n int) error {
+	if n <= 0 {
+		return nil
+	}
+	return g.a.cu("cuMemsetD8", g.a.cuMemsetD8(uint64(p), 0, uintptr(n)))
+}
+
 // upload copies src to the device at dst.
 func upload[T float32 | int32](g *gpu, dst ptr, src []T) error {
 	if len(src) == 0 {
@@ -285,8 +304,8 @@ func download[T float32 | float64 | int32](g *gpu, dst []T, src ptr) error {
 const launchBlock = 256
 
 // launch runs kernel name over n elements (grid-stride, so the grid is
-// capped at a few waves) with the given arguments, each a ptr, int32,
-// int64 or float32, in the kernel's order.
+// capped at a few waves) with the given arguments, each a ptr, int32, int64,
+// float32 or float64, in the kernel's order.
 func (g *gpu) launch(name string, n int64, args ...any) error {
 	blocks := max(1, min((n+launchBlock-1)/launchBlock, int64(g.sms)*32))
 	return g.launchGrid(name, uint32(blocks), launchBlock, args...)
@@ -310,6 +329,8 @@ func (g *gpu) launchGrid(name string, blocks, threads uint32, args ...any) error
 			g.params[i] = uint64(v)
 		case float32:
 			g.params[i] = uint64(math.Float32bits(v))
+		case float64:
+			g.params[i] = math.Float64bits(v)
 		default:
 			return fmt.Errorf("cuda: kernel %s: argument %d of type %T", name, i, v)
 		}

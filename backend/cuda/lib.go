@@ -193,6 +193,14 @@ type api struct {
 	cudnnGetConvolutionForwardAlgorithm     func(h, x, w, conv, y uintptr, requested int32, returned *int32, perf *convAlgoPerf) int32
 	cudnnGetConvolutionForwardWorkspaceSize func(h, x, w, conv, y uintptr, algo int32, size *uintptr) int32
 	cudnnConvolutionForward                 func(h uintptr, alpha *float32, xd uintptr, x uint64, wd uintptr, w uint64, conv uintptr, algo int32, ws uint64, wsSize uintptr, beta *float32, yd uintptr, y uint64) int32
+
+	// The backward products, for the differentiator.
+	cudnnGetConvolutionBackwardDataAlgorithm       func(h, w, dy, conv, dx uintptr, requested int32, returned *int32, perf *convAlgoPerf) int32
+	cudnnGetConvolutionBackwardDataWorkspaceSize   func(h, w, dy, conv, dx uintptr, algo int32, size *uintptr) int32
+	cudnnConvolutionBackwardData                   func(h uintptr, alpha *float32, wd uintptr, w uint64, dyd uintptr, dy uint64, conv uintptr, algo int32, ws uint64, wsSize uintptr, beta *float32, dxd uintptr, dx uint64) int32
+	cudnnGetConvolutionBackwardFilterAlgorithm     func(h, x, dy, conv, dw uintptr, requested int32, returned *int32, perf *convAlgoPerf) int32
+	cudnnGetConvolutionBackwardFilterWorkspaceSize func(h, x, dy, conv, dw uintptr, algo int32, size *uintptr) int32
+	cudnnConvolutionBackwardFilter                 func(h uintptr, alpha *float32, xd uintptr, x uint64, dyd uintptr, dy uint64, conv uintptr, algo int32, ws uint64, wsSize uintptr, beta *float32, dwd uintptr, dw uint64) int32
 }
 
 // convAlgoPerf is cudnnConvolutionFwdAlgoPerf_t.
@@ -309,6 +317,12 @@ func openAPI() (*api, error) {
 	bind(dn, &a.cudnnGetConvolutionForwardAlgorithm, "cudnnGetConvolutionForwardAlgorithm_v7")
 	bind(dn, &a.cudnnGetConvolutionForwardWorkspaceSize, "cudnnGetConvolutionForwardWorkspaceSize")
 	bind(dn, &a.cudnnConvolutionForward, "cudnnConvolutionForward")
+	bind(dn, &a.cudnnGetConvolutionBackwardDataAlgorithm, "cudnnGetConvolutionBackwardDataAlgorithm_v7")
+	bind(dn, &a.cudnnGetConvolutionBackwardDataWorkspaceSize, "cudnnGetConvolutionBackwardDataWorkspaceSize")
+	bind(dn, &a.cudnnConvolutionBackwardData, "cudnnConvolutionBackwardData")
+	bind(dn, &a.cudnnGetConvolutionBackwardFilterAlgorithm, "cudnnGetConvolutionBackwardFilterAlgorithm_v7")
+	bind(dn, &a.cudnnGetConvolutionBackwardFilterWorkspaceSize, "cudnnGetConvolutionBackwardFilterWorkspaceSize")
+	bind(dn, &a.cudnnConvolutionBackwardFilter, "cudnnConvolutionBackwardFilter")
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("the CUDA libraries lack %s (opened %s)", strings.Join(missing, ", "), strings.Join(a.paths, ", "))
 	}

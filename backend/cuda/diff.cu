@@ -1,0 +1,310 @@
+// Kernels of the differentiator (diff.go): the forward values and their
+// tangents (Pearlmutter's R{·}), the backward pass and its tangents, for
+// the ops around cuDNN's and cuBLAS's products. They are compiled with
+// kernels.cu, whose FOR_EACH, imin and i64 they use, and like them round
+// every operation to float32 (no fused multiply-add) in the order the CPU
+// differentiator uses. Gradients are added to (+=), never set: a value
+// read by several ops receives each one's share. Every sum runs in a fixed
+// order, so a result does not depend on scheduling.
+
+// add_channel adds b[c] to each of the n values of y (C channels of hw
+// values each): a convolution's or linear layer's bias, or its tangent.
+extern "C" __global__ void add_channel(float* y, const float* b, i64 n, int C, int hw) {
+	FOR_EACH(i, n) {
+		y[i] = y[i] + b[(int)((i / hw) % C)];
+	}
+}
+
+// bn_forward is an eval-mode batch norm, y = x·a + (β − μ·a) with
+// a = γ/σ, σ = √(var + eps); with ry, its tangent
+// ry = (rx·a + (x − μ)·(vγ/σ)) + vβ, vγ and vβ (the direction's batch-norm
+// entries) null where they do not move.
+extern "C" __global__ void bn_forward(float* y, float* ry, const float* x, const float* rx, const float* gamma,
+                                      const float* beta, const float* mean, const float* var, const float* vgamma,
+                                      const float* vbeta, float eps, i64 n, int C, int hw) {
+	FOR_EACH(i, n) {
+		int c = (int)((i / hw) % C);
+		float sigma = (float)sqrt((double)(var[c] + eps));
+		float a = gamma[c] / sigma;
+		float v = x[i];
+		y[i] = v * a + (beta[c] - mean[c] * a);
+		if (ry) {
+			float k = vgamma ? vgamma[c] / sigma : 0.0f;
+			float b = vbeta ? vbeta[c] : 0.0f;
+			ry[i] = rx[i] * a + (v - mean[c]) * k + b;
+		}
+	}
+}
+
+// nonzero is whether a ReLU's output y is not +0: where it passed its
+// input (positive, NaN or −0 passing as it came).
+static __device__ bool nonzero(float y) { return __float_as_uint(y) != 0u; }
+
+// relu_forward sets y = max(x, 0), NaN passing, and with ry the tangent
+// rx where y ≠ +0, +0 elsewhere.
+extern "C" __global__ void relu_forward(float* y, float* ry, const float* x, const float* rx, i64 n) {
+	FOR_EACH(i, n) {
+		float v = x[i];
+		if (!(v > 0.0f) && v == v) {
+			v = 0.0f;
+		}
+		y[i] = v;
+		if (ry) {
+			ry[i] = nonzero(v) ? rx[i] : 0.0f;
+		}
+	}
+}
+
+// relu_backward adds gy to gx where the ReLU's output y ≠ +0, and with
+// rgx, rgy likewise.
+extern "C" __global__ void relu_backward(float* gx, float* rgx, const float* gy, const float* rgy, const float* y, i64 n) {
+	FOR_EACH(i, n) {
+		if (nonzero(y[i])) {
+			gx[i] = gx[i] + gy[i];
+			if (rgx) {
+				rgx[i] = rgx[i] + rgy[i];
+			}
+		}
+	}
+}
+
+// sum2 sets y = a + b over n values.
+extern "C" __global__ void sum2(float* y, const float* a, const float* b, i64 n) {
+	FOR_EACH(i, n) {
+		y[i] = a[i] + b[i];
+	}
+}
+
+// accumulate adds x to y over n values.
+extern "C" __global__ void accumulate(float* y, const float* x, i64 n) {
+	FOR_EACH(i, n) {
+		y[i] = y[i] + x[i];
+	}
+}
+
+// maxpool_forward is kernels.cu's maxpool recording, for each output, where
+// in its plane the maximum was (idx), and with ry carrying the tangent
+// from there.
+extern "C" __global__ void maxpool_forward(float* y, int* idx, float* ry, const float* x, const float* rx, i64 planes, int h,
+                                           int w, int k, int s, int p, int oh, int ow) {
+	FOR_EACH(i, planes * oh * ow) {
+		int ox = (int)(i % ow);
+		i64 t = i / ow;
+		int oy = (int)(t % oh);
+		i64 base = (t / oh) * h * w;
+		int y0 = oy * s - p, x0 = ox * s - p;
+		int y1 = imin(y0 + k, h), x1 = imin(x0 + k, w);
+		float m = __int_as_float(0xff800000);
+		int at = -1;
+		for (int yy = y0 > 0 ? y0 : 0; yy < y1; yy++) {
+			for (int xx = x0 > 0 ? x0 : 0; xx < x1; xx++) {
+				float v = x[base + yy * w + xx];
+				if (v > m || v != v || at < 0) {
+					m = v;
+					at = yy * w + xx;
+				}
+			}
+		}
+		y[i] = m;
+		idx[i] = at;
+		if (ry) {
+			ry[i] = rx[base + at];
+		}
+	}
+}
+
+// maxpool_backward adds to each input value the gradients of the outputs
+// whose maximum it was, in output order (the CPU's order), reading every
+// window that covers it: no two threads write one value, so there are
+// no atomics and the sums are the same on every run.
+extern "C" __global__ void maxpool_backward(float* gx, const float* gy, const int* idx, i64 planes, int h, int w, int k, int s,
+                                            int p, int oh, int ow) {
+	FOR_EACH(i, planes * h * w) {
+		int at = (int)(i % (h * w));
+		i64 plane = i / (h * w);
+		int iy = at / w, ix = at % w;
+		// Windows oy with oy·s − p ≤ iy < oy·s − p + k.
+		int oy0 = iy + p - k + 1 > 0 ? (iy + p - k + 1 + s - 1) / s : 0;
+		int oy1 = imin((iy + p) / s + 1, oh);
+		int ox0 = ix + p - k + 1 > 0 ? (ix + p - k + 1 + s - 1) / s : 0;
+		int ox1 = imin((ix + p) / s + 1, ow);
+		float g = gx[i];
+		for (int oy = oy0; oy < oy1; oy++) {
+			for (int ox = ox0; ox < ox1; ox++) {
+				i64 j = (plane * oh + oy) * ow + ox;
+				if (idx[j] == at) {
+					g = g + gy[j];
+				}
+			}
+		}
+		gx[i] = g;
+	}
+}
+
+// avgpool_backward adds to each input value gy·(1/k²) of every k×k window
+// (stride s, no padding) that covers it, in output order.
+extern "C" __global__ void avgpool_backward(float* gx, const float* gy, i64 planes, int h, int w, int k, int s, int oh, int ow) {
+	float inv = 1.0f / (float)(k * k);
+	FOR_EACH(i, planes * h * w) {
+		int at = (int)(i % (h * w));
+		i64 plane = i / (h * w);
+		int iy = at / w, ix = at % w;
+		int oy0 = iy - k + 1 > 0 ? (iy - k + 1 + s - 1) / s : 0;
+		int oy1 = imin(iy / s + 1, oh);
+		int ox0 = ix - k + 1 > 0 ? (ix - k + 1 + s - 1) / s : 0;
+		int ox1 = imin(ix / s + 1, ow);
+		float g = gx[i];
+		for (int oy = oy0; oy < oy1; oy++) {
+			for (int ox = ox0; ox < ox1; ox++) {
+				g = g + gy[(plane * oh + oy) * ow + ox] * inv;
+			}
+		}
+		gx[i] = g;
+	}
+}
+
+// gavgpool_backward adds gy[plane]/hw to each of the plane's hw values.
+extern "C" __global__ void gavgpool_backward(float* gx, const float* gy, i64 planes, int hw) {
+	FOR_EACH(i, planes * hw) {
+		gx[i] = gx[i] + gy[i / hw] / (float)hw;
+	}
+}
+
+// take adds to gx, n samples of c channels of hw values (total = n·c·hw),
+// channels [off, off+c) of gy, which has C: the gradient of one input of a
+// concatenation (kernels.cu's place run backward).
+extern "C" __global__ void take(float* gx, const float* gy, i64 total, int c, int C, int off, int hw) {
+	FOR_EACH(i, total) {
+		int j = (int)(i % hw);
+		i64 t = i / hw;
+		int ch = (int)(t % c);
+		i64 sample = t / c;
+		gx[i] = gx[i] + gy[(sample * C + off + ch) * hw + j];
+	}
+}
+
+// bn_backward_x adds the batch norm's input gradient gy·a (a = γ/σ) to gx
+// and, with rgx, its tangent rgy·a + gy·(vγ/σ), vγ null where it does not
+// move.
+extern "C" __global__ void bn_backward_x(float* gx, float* rgx, const float* gy, const float* rgy, const float* gamma,
+                                         const float* var, const float* vgamma, float eps, i64 n, int C, int hw) {
+	FOR_EACH(i, n) {
+		int c = (int)((i / hw) % C);
+		float sigma = (float)sqrt((double)(var[c] + eps));
+		float a = gamma[c] / sigma;
+		gx[i] = gx[i] + gy[i] * a;
+		if (rgx) {
+			float k = vgamma ? vgamma[c] / sigma : 0.0f;
+			rgx[i] = rgx[i] + (rgy[i] * a + gy[i] * k);
+		}
+	}
+}
+
+// SUMS_BLOCK is the threads per block of channel_sums (diff.go's sumsBlock).
+#define SUMS_BLOCK 256
+
+// channel_sums reduces, for channel blockIdx.x of C (n samples of hw
+// values each), in float64:
+//   sum = Σ a,   dot = Σ a·(x − μ) + g·r   (g, r null: no second term),
+// and adds sum to sum_out[c] and dot/σ to dot_out[c], σ = √(var + eps)
+// (dot_out null: no dot, x, mean and var unused). These are a batch norm's
+// parameter gradients and their tangents (Σ gy·x̂ and Σ gy; Σ (Rgy·(x − μ)
+// + gy·Rx)/σ and Σ Rgy), and with dot_out null a bias's (Σ gy). Each
+// thread sums a fixed stride of the values, then the block adds the
+// threads' sums in a fixed tree: the same bits on every run.
+extern "C" __global__ void channel_sums(float* sum_out, float* dot_out, const float* a, const float* x, const float* g,
+                                        const float* r, const float* mean, const float* var, float eps, int n, int C,
+                                        int hw) {
+	__shared__ double ss[SUMS_BLOCK];
+	__shared__ double ds[SUMS_BLOCK];
+	int c = blockIdx.x;
+	int t = threadIdx.x;
+	float m = dot_out ? mean[c] : 0.0f;
+	double sum = 0.0, dot = 0.0;
+	for (i64 j = t; j < (i64)n * hw; j += blockDim.x) {
+		i64 at = ((j / hw) * C + c) * hw + j % hw;
+		float v = a[at];
+		sum = sum + (double)v;
+		if (dot_out) {
+			float term = v * (x[at] - m);
+			if (g) {
+				term = term + g[at] * r[at];
+			}
+			dot = dot + (double)term;
+		}
+	}
+	ss[t] = sum;
+	ds[t] = dot;
+	__syncthreads();
+	for (int k = blockDim.x / 2; k > 0; k >>= 1) {
+		if (t < k) {
+			ss[t] = ss[t] + ss[t + k];
+			ds[t] = ds[t] + ds[t + k];
+		}
+		__syncthreads();
+	}
+	if (t == 0) {
+		if (sum_out) {
+			sum_out[c] = sum_out[c] + (float)ss[0];
+		}
+		if (dot_out) {
+			double sigma = (double)(float)sqrt((double)(var[c] + eps));
+			dot_out[c] = dot_out[c] + (float)(ds[0] / sigma);
+		}
+	}
+}
+
+// xent_grad computes, for the first count of the n samples of a batch
+// (the first being sample lo of its dataset), the cross-entropy of the
+// logits z (n×K) against the labels into loss[lo+i], whether the first
+// largest logit is the label's into hit[lo+i], the loss gradient
+// (p − onehot)·inv into gz and, with rgz, its tangent p ⊙ (rz − ⟨p, rz⟩)·inv,
+// in float64 as the CPU differentiator. The rows of the n − count padding
+// samples get a zero gradient, so they add nothing.
+extern "C" __global__ void xent_grad(double* loss, int* hit, float* gz, float* rgz, const float* z, const float* rz,
+                                     const int* label, int count, int n, int K, i64 lo, double inv) {
+	FOR_EACH(i, n) {
+		const float* row = z + i * K;
+		float* g = gz + i * K;
+		float* rg = rgz ? rgz + i * K : 0;
+		if (i >= count) {
+			for (int c = 0; c < K; c++) {
+				g[c] = 0.0f;
+				if (rg) {
+					rg[c] = 0.0f;
+				}
+			}
+			continue;
+		}
+		double m = __longlong_as_double(0xfff0000000000000ULL);
+		int best = 0;
+		for (int c = 0; c < K; c++) {
+			double v = row[c];
+			if (v > m || (v != v && m == m)) {
+				m = v;
+				best = c;
+			}
+		}
+		double total = 0.0;
+		for (int c = 0; c < K; c++) {
+			total = total + exp((double)row[c] - m);
+		}
+		int y = label[lo + i];
+		loss[lo + i] = log(total) + m - (double)row[y];
+		hit[lo + i] = best == y;
+		double dot = 0.0;
+		if (rg) {
+			for (int c = 0; c < K; c++) {
+				dot = dot + exp((double)row[c] - m) / total * (double)rz[i * K + c];
+			}
+		}
+		for (int c = 0; c < K; c++) {
+			double p = exp((double)row[c] - m) / total;
+			g[c] = (float)(p * inv);
+			if (rg) {
+				rg[c] = (float)(p * ((double)rz[i * K + c] - dot) * inv);
+			}
+		}
+		g[y] = g[y] - (float)inv;
+	}
+}

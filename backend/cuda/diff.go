@@ -1,0 +1,878 @@
+//go:build linux && !android
+
+package cuda
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/landscape-go/landscape/backend"
+	"github.com/landscape-go/landscape/nets"
+)
+
+// Differentiator computes the gradient and exact Hessian-vector products
+// of the mean cross-entropy loss of a network over one dataset on one
+// NVIDIA GPU, batch norm in eval mode: the CUDA counterpart of the CPU
+// backend's differentiator, with the same vectors and the same formulas.
+// Reverse mode runs through every op, and Pearlmutter's R-operator
+// (forward over reverse) gives H·v exactly, not as a difference of
+// gradients.
+//
+// The data stays on the device, cut into chunks as large as free memory
+// allows. A chunk's forward pass keeps every value and its tangent R{·}
+// (one tape, unfused: the backward pass reads them all); the backward pass
+// then adds each op's share to the gradients of its inputs and of the
+// weights. Convolutions and their two backward products are cuDNN's, with
+// deterministic FP32 algorithms; the linear layers cuBLAS's; everything
+// else diff.cu's kernels, whose sums run in a fixed order. A product is
+// therefore the same bits on every run of the same GPU and libraries, and
+// agrees with the CPU's to float32 rounding.
+type Differentiator struct {
+	p      *backend.Problem
+	data   *backend.Data
+	a      *api
+	g      *gpu
+	t      *thread
+	params []nets.Param
+	// layout places every state-dict entry in the flat device vectors;
+	// dlayout the differentiated ones in the callers' vectors; moves
+	// tells the differentiated entries, the only ones whose gradient is
+	// summed and whose direction enters the tangents.
+	layout  map[string]int
+	dlayout map[string]int
+	moves   map[string]bool
+	nparams int
+	dim     int
+	sizes   []int // per-sample floats of each value; value 0 is the input
+	chunk   int   // samples per pass (the data padded to whole chunks)
+	chunks  int
+	convs   map[convShape]*convDesc
+
+	center, dx, dy ptr // θ and the directions u and v, every entry
+	w, v           ptr // the call's weights and direction (zero where nothing moves)
+	grad, hv       ptr // the call's sums, every entry
+	x, y           ptr // the data and its labels
+	loss, hit, out ptr // per-sample losses and hits; their totals
+	// The tape: each value, its tangent, its gradient and the gradient's
+	// tangent, chunk × sizes[v] floats each. vals[0] is unused (the input
+	// is read in place from x); rvals[0] stays zero (the data does not
+	// move); argmax holds a max pooling's choices (nil for other ops).
+	vals, rvals, grads, rgrs []ptr
+	argmax                   []ptr
+	workspace                ptr
+	workspaceSize            uintptr
+
+	host []float32 // a vector over every entry, for uploads and downloads
+	mu   sync.Mutex
+}
+
+var _ backend.Differentiator = (*Differentiator)(nil)
+
+// maxDiffChunk bounds the samples per pass: a few hundred 32x32 images fill
+// the largest GPUs' cores, and the tape of each costs memory.
+const maxDiffChunk = 1024
+
+// NewDifferentiator returns a differentiator of p's loss over its first
+// dataset on the GPU opts names, with respect to the parameters named in
+// params (nil: every learnable parameter; buffers are never
+// differentiated), the vectors laid out as the CPU differentiator's: flat
+// float32 over those parameters in net order. Arithmetic is FP32
+// (opts.TF32 and opts.Benchmark do not apply); opts.MaxBatch bounds the
+// chunk.
+func NewDifferentiator(p *backend.Problem, params []string, opts *Options) (*Differentiator, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if len(p.Data) == 0 {
+		return nil, errors.New("cuda: differentiator without data")
+	}
+	if err := diffSupported(p.Net); err != nil {
+		return nil, err
+	}
+	if r := Probe(); len(r.Devices) == 0 {
+		return nil, fmt.Errorf("cuda: no GPU to compute on: %s", r.Why)
+	}
+	a, err := loadAPI()
+	if err != nil {
+		return nil, err
+	}
+	return newDifferentiator(p, params, opts, a)
+}
+
+// newDifferentiator is NewDifferentiator after the checks, on the entry
+// points of a.
+func newDifferentiator(p *backend.Problem, params []string, opts *Options, a *api) (*Differentiator, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	d := &Differentiator{p: p, data: p.Data[0], dlayout: map[string]int{}, moves: map[string]bool{}, convs: map[convShape]*convDesc{}}
+	d.layout, d.nparams = flatLayout(p.Net)
+	want := map[string]bool{}
+	for _, name := range params {
+		want[name] = true
+	}
+	for _, prm := range p.Net.Params {
+		if params == nil && prm.Kind == nets.Weight || want[prm.Name] {
+			if prm.Kind != nets.Weight {
+				return nil, fmt.Errorf("cuda: %s is a buffer, not a parameter: it cannot be differentiated", prm.Name)
+			}
+			delete(want, prm.Name)
+			d.params = append(d.params, prm)
+			d.dlayout[prm.Name] = d.dim
+			d.moves[prm.Name] = true
+			d.dim += nets.NumElements(prm.Shape)
+		}
+	}
+	for name := range want {
+		return nil, fmt.Errorf("cuda: model %s has no parameter %s", p.Net.Name, name)
+	}
+	cfg := p.Net.Config
+	d.sizes = append(d.sizes, cfg.InChannels*cfg.Height*cfg.Width)
+	for _, o := range p.Net.Ops {
+		d.sizes = append(d.sizes, o.C*o.H*o.W)
+	}
+	d.a, d.t = a, startThread()
+	err := d.t.do(func() error {
+		g, err := openGPU(a, opts.Device)
+		if err != nil {
+			return err
+		}
+		d.g = g
+		return d.setup(opts.MaxBatch)
+	})
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// diffSupported reports, as an error, why the differentiator cannot run
+// n: the ops it differentiates are those of the CIFAR zoo and the
+// torchvision classics (resnets, VGG, DenseNet, wide resnets).
+func diffSupported(n *nets.Net) error {
+	if len(n.Ops) == 0 {
+		return fmt.Errorf("cuda: model %s: gradients and Hessians are computed on the engines' ops, and the engines cannot run this network", n.Name)
+	}
+	for i := range n.Ops {
+		o := &n.Ops[i]
+		switch o.Kind {
+		case nets.Conv, nets.Linear, nets.BatchNorm, nets.ReLU, nets.MaxPool, nets.GlobalAvgPool, nets.Concat:
+			continue
+		case nets.Add:
+			if len(o.In) == 2 {
+				continue
+			}
+		case nets.AvgPool:
+			if o.Pad == 0 {
+				continue
+			}
+		}
+		return fmt.Errorf("cuda: model %s: op %d, %v %s, is not differentiated on the GPU yet (the CPU differentiates it: --device cpu)", n.Name, i, o.Kind, o.Name)
+	}
+	return nil
+}
+
+// setup uploads the weights, directions and data, sizes the chunks from
+// free memory and allocates the tape.
+func (d *Differentiator) setup(chunkLimit int) error {
+	p, g := d.p, d.g
+	var err error
+	alloc := func(bytes int) ptr {
+		var q ptr
+		if err == nil {
+			q, err = g.alloc(bytes)
+		}
+		return q
+	}
+	vec := 4 * d.nparams
+	d.center, d.dx, d.dy, d.w, d.v, d.grad, d.hv = alloc(vec), alloc(vec), alloc(vec), alloc(vec), alloc(vec), alloc(vec), alloc(vec)
+	d.out = alloc(16)
+	if err != nil {
+		return err
+	}
+	for _, up := range []struct {
+		to ptr
+		sd *nets.StateDict
+	}{{d.center, p.Center}, {d.dx, p.X}, {d.dy, p.Y}} {
+		if up.sd == nil { // no direction: it stays zero
+			continue
+		}
+		if err := upload(g, up.to, flatten(up.sd, d.layout, d.nparams)); err != nil {
+			return err
+		}
+	}
+	d.host = make([]float32, d.nparams)
+
+	// The chunk: what half the free memory holds after the data.
+	n := d.data.N
+	dataBytes := n * (4*d.sizes[0] + 4 + 8 + 4)
+	perSample := 4 * d.sizes[0] // the input's zero tangent
+	for v := 1; v < len(d.sizes); v++ {
+		perSample += 4 * 4 * d.sizes[v] // value, tangent, gradient and its tangent
+		if d.p.Net.Ops[v-1].Kind == nets.MaxPool {
+			perSample += 4 * d.sizes[v]
+		}
+	}
+	free, err := g.freeMemory()
+	if err != nil {
+		return err
+	}
+	budget := int(free)/2 - dataBytes - 512<<20 // half, less a margin for cuDNN's workspace
+	if budget < perSample {
+		return fmt.Errorf("cuda: %s has %d MiB free; the data needs %d MiB and one sample's tape %d KiB",
+			g.name, free>>20, dataBytes>>20, perSample>>10)
+	}
+	limit := min(maxDiffChunk, n, budget/perSample)
+	if chunkLimit > 0 {
+		limit = min(limit, chunkLimit)
+	}
+	d.chunks = (n + limit - 1) / limit
+	d.chunk = (n + d.chunks - 1) / d.chunks
+	if d.chunks > 1 { // every chunk starts on a 256-byte boundary
+		d.chunk = roundUp(d.chunk, align)
+		d.chunks = (n + d.chunk - 1) / d.chunk
+	}
+	padded := d.chunk * d.chunks
+	d.x, d.y = alloc(4*padded*d.sizes[0]), alloc(4*padded)
+	d.loss, d.hit = alloc(8*n), alloc(4*n)
+	if err != nil {
+		return err
+	}
+	if err := upload(g, d.x, d.data.X); err != nil {
+		return err
+	}
+	if err := upload(g, d.y, d.data.Y); err != nil {
+		return err
+	}
+	nv := len(d.sizes)
+	d.vals, d.rvals, d.grads, d.rgrs, d.argmax = make([]ptr, nv), make([]ptr, nv), make([]ptr, nv), make([]ptr, nv), make([]ptr, nv)
+	d.rvals[0] = alloc(4 * d.chunk * d.sizes[0])
+	for v := 1; v < nv; v++ {
+		b := 4 * d.chunk * d.sizes[v]
+		d.vals[v], d.rvals[v], d.grads[v], d.rgrs[v] = alloc(b), alloc(b), alloc(b), alloc(b)
+		if d.p.Net.Ops[v-1].Kind == nets.MaxPool {
+			d.argmax[v] = alloc(b)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	// Every convolution's descriptors and algorithms now; then the
+	// workspace, as large as the largest of their products needs.
+	for i := range p.Net.Ops {
+		o := &p.Net.Ops[i]
+		if o.Kind != nets.Conv {
+			continue
+		}
+		cd, err := d.conv(o)
+		if err != nil {
+			return fmt.Errorf("cuda: %s: %w", o.Name, err)
+		}
+		d.workspaceSize = max(d.workspaceSize, cd.workspace, cd.bwdDataWorkspace, cd.bwdFilterWorkspace)
+	}
+	d.workspace = alloc(int(d.workspaceSize))
+	return err
+}
+
+// conv returns the descriptors and algorithms of convolution o on a chunk.
+func (d *Differentiator) conv(o *nets.Op) (*convDesc, error) {
+	in := d.shape(o.In[0])
+	s := convShape{n: d.chunk, c: in[0], h: in[1], w: in[2], k: o.C, size: o.Kernel,
+		stride: o.Stride, pad: o.Pad, groups: o.Group(), oh: o.H, ow: o.W}
+	if cd, ok := d.convs[s]; ok {
+		return cd, nil
+	}
+	cd := &convDesc{}
+	d.convs[s] = cd // destroyed by Close even if this fails half-way
+	if err := cd.init(d.a, d.g, s, false, false); err != nil {
+		return nil, err
+	}
+	return cd, cd.chooseBackward(d.a, d.g, s)
+}
+
+// shape returns C, H, W of value v.
+func (d *Differentiator) shape(v int) [3]int {
+	if v == 0 {
+		cfg := d.p.Net.Config
+		return [3]int{cfg.InChannels, cfg.Height, cfg.Width}
+	}
+	o := &d.p.Net.Ops[v-1]
+	return [3]int{o.C, o.H, o.W}
+}
+
+// Params lists the differentiated parameters, in the order of the vectors.
+func (d *Differentiator) Params() []nets.Param { return d.params }
+
+// Dim is the length of the vectors: the number of differentiated scalars.
+func (d *Differentiator) Dim() int { return d.dim }
+
+// Describe names the device and the arithmetic.
+func (d *Differentiator) Describe() string {
+	dnn := ""
+	if v := d.a.cudnnGetVersion(); v > 0 {
+		dnn = fmt.Sprintf(", cuDNN %d.%d.%d", v/10000, v%10000/100, v%100)
+	}
+	return fmt.Sprintf("cuda:%d %s (compute %d.%d%s deterministic algorithms, FP32, chunks of %d)", d.g.dev, d.g.name, d.g.major, d.g.minor, dnn, d.chunk)
+}
+
+// Close frees the device memory and releases the context.
+func (d *Differentiator) Close() error {
+	if d.t == nil {
+		return nil
+	}
+	d.t.do(func() error {
+		for _, cd := range d.convs {
+			cd.destroy(d.a)
+		}
+		if d.g != nil {
+			d.g.close()
+		}
+		return nil
+	})
+	d.t.stop()
+	d.t = nil
+	return nil
+}
+
+// Gradient writes to grad the gradient of the mean loss at the weights
+// θ + at.X·u + at.Y·v and returns the loss.
+func (d *Differentiator) Gradient(ctx context.Context, at backend.Coord, grad []float32) (float64, error) {
+	return d.run(ctx, at, nil, grad, nil)
+}
+
+// HVP writes to hv the product of the Hessian of the mean loss at
+// θ + at.X·u + at.Y·v with v, exactly (Pearlmutter's R-operator), and
+// returns the loss.
+func (d *Differentiator) HVP(ctx context.Context, at backend.Coord, v, hv []float32) (float64, error) {
+	if len(v) != d.dim {
+		return 0, fmt.Errorf("cuda: direction of %d values for %d parameters", len(v), d.dim)
+	}
+	return d.run(ctx, at, v, nil, hv)
+}
+
+// run computes the loss, and the gradient into grad and H·v into hv where
+// they are not nil (v is nil for the gradient alone).
+func (d *Differentiator) run(ctx context.Context, at backend.Coord, v, grad, hv []float32) (float64, error) {
+	if grad != nil && len(grad) != d.dim || hv != nil && len(hv) != d.dim {
+		return 0, fmt.Errorf("cuda: output of %d values for %d parameters", max(len(grad), len(hv)), d.dim)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.t == nil {
+		return 0, errors.New("cuda: differentiator used after Close")
+	}
+	var loss float64
+	err := d.t.do(func() error {
+		g := d.g
+		n := int64(d.nparams)
+		dy := d.dy
+		if d.p.Y == nil { // c + u·a, as the evaluator forms it
+			dy = 0
+		}
+		if err := g.launch("form_weights", n, d.w, d.center, d.dx, dy, float32(at.X), float32(at.Y), n); err != nil {
+			return err
+		}
+		if v != nil {
+			clear(d.host)
+			for _, p := range d.params {
+				off, doff := d.layout[p.Name], d.dlayout[p.Name]
+				copy(d.host[off:], v[doff:doff+nets.NumElements(p.Shape)])
+			}
+			if err := upload(g, d.v, d.host); err != nil {
+				return err
+			}
+		}
+		for _, sum := range []struct {
+			to     ptr
+			wanted bool
+		}{{d.grad, grad != nil}, {d.hv, hv != nil}} {
+			if sum.wanted {
+				if err := g.zero(sum.to, 4*d.nparams); err != nil {
+					return err
+				}
+			}
+		}
+		for k := range d.chunks {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := d.pass(k*d.chunk, grad != nil, v != nil); err != nil {
+				return err
+			}
+		}
+		if err := g.launchGrid("total", 1, 1024, d.out, d.loss, d.hit, int64(d.data.N)); err != nil {
+			return err
+		}
+		totals := make([]float64, 2)
+		if err := download(g, totals, d.out); err != nil {
+			return err
+		}
+		loss = totals[0] / float64(d.data.N)
+		for _, sum := range []struct {
+			from ptr
+			to   []float32
+		}{{d.grad, grad}, {d.hv, hv}} {
+			if sum.to == nil {
+				continue
+			}
+			if err := download(g, d.host, sum.from); err != nil {
+				return err
+			}
+			for _, p := range d.params {
+				off, doff := d.layout[p.Name], d.dlayout[p.Name]
+				copy(sum.to[doff:doff+nets.NumElements(p.Shape)], d.host[off:])
+			}
+		}
+		return nil
+	})
+	return loss, err
+}
+
+// pass runs the chunk whose first sample is lo forward, through the loss
+// and back, adding to d.grad (with wantGrad) the gradient of its losses'
+// sum over the dataset's size, and with tangent, H·v to d.hv.
+func (d *Differentiator) pass(lo int, wantGrad, tangent bool) error {
+	g := d.g
+	ops := d.p.Net.Ops
+	for i := range ops {
+		if err := d.forward(i, lo, tangent); err != nil {
+			return fmt.Errorf("%s: %w", ops[i].Name, err)
+		}
+	}
+	last := len(ops)
+	count := min(d.chunk, d.data.N-lo)
+	rz, rgz := ptr(0), ptr(0)
+	if tangent {
+		rz, rgz = d.rvals[last], d.rgrs[last]
+	}
+	if err := g.launch("xent_grad", int64(d.chunk), d.loss, d.hit, d.grads[last], rgz, d.vals[last], rz, d.y, int32(count), int32(d.chunk),
+		int32(d.sizes[last]), int64(lo), 1/float64(d.data.N)); err != nil {
+		return err
+	}
+	for v := 1; v < last; v++ {
+		if err := g.zero(d.grads[v], 4*d.chunk*d.sizes[v]); err != nil {
+			return err
+		}
+		if tangent {
+			if err := g.zero(d.rgrs[v], 4*d.chunk*d.sizes[v]); err != nil {
+				return err
+			}
+		}
+	}
+	for i := len(ops) - 1; i >= 0; i-- {
+		if err := d.backward(i, lo, wantGrad, tangent); err != nil {
+			return fmt.Errorf("%s, backward: %w", ops[i].Name, err)
+		}
+	}
+	return nil
+}
+
+// entry returns the address of state-dict entry name in the flat vector
+// at base.
+func (d *Differentiator) entry(base ptr, name string) ptr { return base + ptr(4*d.layout[name]) }
+
+// direction returns the direction's entry name, or 0 (null) where it does
+// not move.
+func (d *Differentiator) direction(name string) ptr {
+	if !d.moves[name] {
+		return 0
+	}
+	return d.entry(d.v, name)
+}
+
+// value returns the address of value v of the chunk starting at lo.
+func (d *Differentiator) value(v, lo int) ptr {
+	if v == 0 {
+		return d.x + ptr(4*lo*d.sizes[0])
+	}
+	return d.vals[v]
+}
+
+// forward computes op i's value, and with tangent its tangent.
+func (d *Differentiator) forward(i, lo int, tangent bool) error {
+	g, a := d.g, d.a
+	o := &d.p.Net.Ops[i]
+	n, in, out := d.chunk, o.In[0], i+1
+	x, y, rx, ry := d.value(in, lo), d.vals[out], d.rvals[in], d.rvals[out]
+	if !tangent {
+		rx, ry = 0, 0
+	}
+	ci := d.shape(in)
+	values := int64(n * d.sizes[out])
+	planes := int64(n * ci[0])
+	hw := o.H * o.W
+	switch o.Kind {
+	case nets.Conv:
+		cd, err := d.conv(o)
+		if err != nil {
+			return err
+		}
+		conv := func(w, x, y ptr, beta *float32) error {
+			return a.cudnn("cudnnConvolutionForward", a.cudnnConvolutionForward(g.dnn, &one, cd.x, uint64(x), cd.w, uint64(w), cd.conv, cd.algo,
+				uint64(d.workspace), d.workspaceSize, beta, cd.y, uint64(y)))
+		}
+		weight, bias := o.Name+".weight", o.Name+".bias"
+		if err := conv(d.entry(d.w, weight), x, y, &zero); err != nil {
+			return err
+		}
+		if o.Bias {
+			if err := g.launch("add_channel", values, y, d.entry(d.w, bias), values, int32(o.C), int32(hw)); err != nil {
+				return err
+			}
+		}
+		if !tangent {
+			return nil
+		}
+		// Ry = W∗Rx + V∗x + Vb, terms that are zero left out.
+		beta := &zero
+		if in != 0 {
+			if err := conv(d.entry(d.w, weight), rx, ry, beta); err != nil {
+				return err
+			}
+			beta = &one
+		}
+		if d.moves[weight] {
+			if err := conv(d.entry(d.v, weight), x, ry, beta); err != nil {
+				return err
+			}
+			beta = &one
+		}
+		if beta == &zero {
+			if err := g.zero(ry, 4*int(values)); err != nil {
+				return err
+			}
+		}
+		if o.Bias && d.moves[bias] {
+			return g.launch("add_channel", values, ry, d.entry(d.v, bias), values, int32(o.C), int32(hw))
+		}
+	case nets.Linear:
+		f := int32(d.sizes[in])
+		// Row-major y[n][out] = x[n][f]·Wᵀ is column-major yᵀ = W·xᵀ, W
+		// being [out][f] row-major, that is f×out column-major.
+		gemm := func(w, x, y ptr, beta *float32) error {
+			return a.cublas("cublasSgemm", a.cublasSgemm(g.blas, 1, 0, int32(o.C), int32(n), f, &one, uint64(w), f, uint64(x), f, beta, uint64(y), int32(o.C)))
+		}
+		weight, bias := o.Name+".weight", o.Name+".bias"
+		if err := gemm(d.entry(d.w, weight), x, y, &zero); err != nil {
+			return err
+		}
+		if err := g.launch("add_channel", values, y, d.entry(d.w, bias), values, int32(o.C), int32(1)); err != nil {
+			return err
+		}
+		if !tangent {
+			return nil
+		}
+		beta := &zero
+		if in != 0 {
+			if err := gemm(d.entry(d.w, weight), rx, ry, beta); err != nil {
+				return err
+			}
+			beta = &one
+		}
+		if d.moves[weight] {
+			if err := gemm(d.entry(d.v, weight), x, ry, beta); err != nil {
+				return err
+			}
+			beta = &one
+		}
+		if beta == &zero {
+			if err := g.zero(ry, 4*int(values)); err != nil {
+				return err
+			}
+		}
+		if d.moves[bias] {
+			return g.launch("add_channel", values, ry, d.entry(d.v, bias), values, int32(o.C), int32(1))
+		}
+	case nets.BatchNorm:
+		return g.launch("bn_forward", values, y, ry, x, rx, d.entry(d.w, o.Name+".weight"), d.entry(d.w, o.Name+".bias"),
+			d.entry(d.w, o.Name+".running_mean"), d.entry(d.w, o.Name+".running_var"), d.direction(o.Name+".weight"),
+			d.direction(o.Name+".bias"), o.BNEps(), values, int32(o.C), int32(hw))
+	case nets.ReLU:
+		return g.launch("relu_forward", values, y, ry, x, rx, values)
+	case nets.Add:
+		b := o.In[1]
+		if err := g.launch("sum2", values, y, x, d.value(b, lo), values); err != nil {
+			return err
+		}
+		if tangent {
+			return g.launch("sum2", values, ry, rx, d.rvals[b], values)
+		}
+	case nets.MaxPool:
+		return g.launch("maxpool_forward", values, y, d.argmax[out], ry, x, rx, planes, int32(ci[1]), int32(ci[2]), int32(o.Kernel),
+			int32(o.Stride), int32(o.Pad), int32(o.H), int32(o.W))
+	case nets.AvgPool, nets.GlobalAvgPool:
+		for _, xy := range [][2]ptr{{x, y}, {rx, ry}} {
+			if xy[1] == 0 {
+				continue
+			}
+			var err error
+			if o.Kind == nets.GlobalAvgPool {
+				err = g.launch("gavgpool", values, xy[1], xy[0], planes, int32(ci[1]*ci[2]))
+			} else {
+				err = g.launch("avgpool", values, xy[1], xy[0], planes, int32(ci[1]), int32(ci[2]), int32(o.Kernel), int32(o.Stride),
+					int32(o.H), int32(o.W))
+			}
+			if err != nil {
+				return err
+			}
+		}
+	case nets.Concat:
+		off := 0
+		for _, src := range o.In {
+			c := d.shape(src)[0]
+			total := int64(n * c * hw)
+			if err := g.launch("place", total, y, d.value(src, lo), total, int32(c), int32(o.C), int32(off), int32(hw)); err != nil {
+				return err
+			}
+			if tangent {
+				if err := g.launch("place", total, ry, d.rvals[src], total, int32(c), int32(o.C), int32(off), int32(hw)); err != nil {
+					return err
+				}
+			}
+			off += c
+		}
+	default:
+		return fmt.Errorf("op %v not differentiated", o.Kind)
+	}
+	return nil
+}
+
+// backward adds op i's shares to the gradients of its inputs and, with
+// wantGrad, of its parameters; with tangent, their tangents too, H·v's
+// share going to d.hv.
+func (d *Differentiator) backward(i, lo int, wantGrad, tangent bool) error {
+	g, a := d.g, d.a
+	o := &d.p.Net.Ops[i]
+	n, in, out := d.chunk, o.In[0], i+1
+	x, rx, gy, rgy := d.value(in, lo), d.rvals[in], d.grads[out], d.rgrs[out]
+	gx, rgx := d.grads[in], d.rgrs[in] // 0 for the input: its gradient is not wanted
+	if !tangent {
+		rx, rgy, rgx = 0, 0, 0
+	}
+	ci := d.shape(in)
+	values := int64(n * d.sizes[out])
+	inValues := int64(n * d.sizes[in])
+	planes := int64(n * ci[0])
+	hw := o.H * o.W
+	// sums adds Σ a over each channel to out: a bias's gradient.
+	sums := func(out, a ptr, channels, hw int) error {
+		return g.launchGrid("channel_sums", uint32(channels), sumsBlock, out, ptr(0), a, ptr(0), ptr(0), ptr(0), ptr(0), ptr(0), float32(0),
+			int32(n), int32(channels), int32(hw))
+	}
+	switch o.Kind {
+	case nets.Conv:
+		cd, err := d.conv(o)
+		if err != nil {
+			return err
+		}
+		data := func(w, gy, gx ptr) error {
+			return a.cudnn("cudnnConvolutionBackwardData", a.cudnnConvolutionBackwardData(g.dnn, &one, cd.w, uint64(w), cd.y, uint64(gy), cd.conv,
+				cd.bwdData, uint64(d.workspace), d.workspaceSize, &one, cd.x, uint64(gx)))
+		}
+		filter := func(x, gy, gw ptr) error {
+			return a.cudnn("cudnnConvolutionBackwardFilter", a.cudnnConvolutionBackwardFilter(g.dnn, &one, cd.x, uint64(x), cd.y, uint64(gy), cd.conv,
+				cd.bwdFilter, uint64(d.workspace), d.workspaceSize, &one, cd.w, uint64(gw)))
+		}
+		weight, bias := o.Name+".weight", o.Name+".bias"
+		W, V := d.entry(d.w, weight), d.entry(d.v, weight)
+		// gx += Wᵀ∗gy; Rgx += Wᵀ∗Rgy + Vᵀ∗gy.
+		if in != 0 {
+			if err := data(W, gy, gx); err != nil {
+				return err
+			}
+			if tangent {
+				if err := data(W, rgy, rgx); err != nil {
+					return err
+				}
+				if d.moves[weight] {
+					if err := data(V, gy, rgx); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		// gW += x⋆gy; (H·v)W += x⋆Rgy + Rx⋆gy.
+		if d.moves[weight] {
+			if wantGrad {
+				if err := filter(x, gy, d.entry(d.grad, weight)); err != nil {
+					return err
+				}
+			}
+			if tangent {
+				if err := filter(x, rgy, d.entry(d.hv, weight)); err != nil {
+					return err
+				}
+				if in != 0 {
+					if err := filter(rx, gy, d.entry(d.hv, weight)); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		if o.Bias && d.moves[bias] {
+			return d.biasSums(sums, bias, gy, rgy, o.C, hw, wantGrad, tangent)
+		}
+	case nets.Linear:
+		f, k := int32(d.sizes[in]), int32(o.C)
+		weight, bias := o.Name+".weight", o.Name+".bias"
+		W, V := d.entry(d.w, weight), d.entry(d.v, weight)
+		// Column-major, W being f×k (k outputs): gxᵀ += W·gyᵀ.
+		data := func(w, gy, gx ptr) error {
+			return a.cublas("cublasSgemm", a.cublasSgemm(g.blas, 0, 0, f, int32(n), k, &one, uint64(w), f, uint64(gy), k, &one, uint64(gx), f))
+		}
+		// gW (f×k) += x·gyᵀ, x being f×n and gy k×n.
+		filter := func(x, gy, gw ptr) error {
+			return a.cublas("cublasSgemm", a.cublasSgemm(g.blas, 0, 1, f, k, int32(n), &one, uint64(x), f, uint64(gy), k, &one, uint64(gw), f))
+		}
+		if in != 0 {
+			if err := data(W, gy, gx); err != nil {
+				return err
+			}
+			if tangent {
+				if err := data(W, rgy, rgx); err != nil {
+					return err
+				}
+				if d.moves[weight] {
+					if err := data(V, gy, rgx); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		if d.moves[weight] {
+			if wantGrad {
+				if err := filter(x, gy, d.entry(d.grad, weight)); err != nil {
+					return err
+				}
+			}
+			if tangent {
+				if err := filter(x, rgy, d.entry(d.hv, weight)); err != nil {
+					return err
+				}
+				if in != 0 {
+					if err := filter(rx, gy, d.entry(d.hv, weight)); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		if d.moves[bias] {
+			return d.biasSums(sums, bias, gy, rgy, o.C, 1, wantGrad, tangent)
+		}
+	case nets.BatchNorm:
+		gamma, beta := o.Name+".weight", o.Name+".bias"
+		mean, vr := d.entry(d.w, o.Name+".running_mean"), d.entry(d.w, o.Name+".running_var")
+		if in != 0 {
+			if err := g.launch("bn_backward_x", values, gx, rgx, gy, rgy, d.entry(d.w, gamma), vr, d.direction(gamma), o.BNEps(), values,
+				int32(o.C), int32(hw)); err != nil {
+				return err
+			}
+		}
+		if !d.moves[gamma] && !d.moves[beta] {
+			return nil
+		}
+		// gγ += Σ gy·(x − μ)/σ, gβ += Σ gy; (H·v)γ += Σ (Rgy·(x − μ) +
+		// gy·Rx)/σ, (H·v)β += Σ Rgy.
+		if wantGrad {
+			if err := g.launchGrid("channel_sums", uint32(o.C), sumsBlock, d.entry(d.grad, beta), d.entry(d.grad, gamma), gy, x, ptr(0), ptr(0),
+				mean, vr, o.BNEps(), int32(n), int32(o.C), int32(hw)); err != nil {
+				return err
+			}
+		}
+		if tangent {
+			return g.launchGrid("channel_sums", uint32(o.C), sumsBlock, d.entry(d.hv, beta), d.entry(d.hv, gamma), rgy, x, gy, rx,
+				mean, vr, o.BNEps(), int32(n), int32(o.C), int32(hw))
+		}
+	case nets.ReLU:
+		if in != 0 {
+			return g.launch("relu_backward", values, gx, rgx, gy, rgy, d.vals[out], values)
+		}
+	case nets.Add:
+		for _, src := range o.In {
+			if src == 0 {
+				continue
+			}
+			if err := g.launch("accumulate", values, d.grads[src], gy, values); err != nil {
+				return err
+			}
+			if tangent {
+				if err := g.launch("accumulate", values, d.rgrs[src], rgy, values); err != nil {
+					return err
+				}
+			}
+		}
+	case nets.MaxPool:
+		if in == 0 {
+			return nil
+		}
+		for _, gs := range [][2]ptr{{gx, gy}, {rgx, rgy}} {
+			if gs[0] == 0 {
+				continue
+			}
+			if err := g.launch("maxpool_backward", inValues, gs[0], gs[1], d.argmax[out], planes, int32(ci[1]), int32(ci[2]), int32(o.Kernel),
+				int32(o.Stride), int32(o.Pad), int32(o.H), int32(o.W)); err != nil {
+				return err
+			}
+		}
+	case nets.AvgPool, nets.GlobalAvgPool:
+		if in == 0 {
+			return nil
+		}
+		for _, gs := range [][2]ptr{{gx, gy}, {rgx, rgy}} {
+			if gs[0] == 0 {
+				continue
+			}
+			var err error
+			if o.Kind == nets.GlobalAvgPool {
+				err = g.launch("gavgpool_backward", inValues, gs[0], gs[1], planes, int32(ci[1]*ci[2]))
+			} else {
+				err = g.launch("avgpool_backward", inValues, gs[0], gs[1], planes, int32(ci[1]), int32(ci[2]), int32(o.Kernel), int32(o.Stride),
+					int32(o.H), int32(o.W))
+			}
+			if err != nil {
+				return err
+			}
+		}
+	case nets.Concat:
+		off := 0
+		for _, src := range o.In {
+			c := d.shape(src)[0]
+			total := int64(n * c * hw)
+			if src != 0 {
+				if err := g.launch("take", total, d.grads[src], gy, total, int32(c), int32(o.C), int32(off), int32(hw)); err != nil {
+					return err
+				}
+				if tangent {
+					if err := g.launch("take", total, d.rgrs[src], rgy, total, int32(c), int32(o.C), int32(off), int32(hw)); err != nil {
+						return err
+					}
+				}
+			}
+			off += c
+		}
+	default:
+		return fmt.Errorf("op %v not differentiated", o.Kind)
+	}
+	return nil
+}
+
+// biasSums adds a bias's gradient Σ gy (with wantGrad) and its share of
+// H·v, Σ Rgy (with tangent), over each of its channels.
+func (d *Differentiator) biasSums(sums func(out, a ptr, channels, hw int) error, bias string, gy, rgy ptr, channels, hw int, wantGrad, tangent bool) error {
+	if wantGrad {
+		if err := sums(d.entry(d.grad, bias), gy, channels, hw); err != nil {
+			return err
+		}
+	}
+	if tangent {
+		return sums(d.entry(d.hv, bias), rgy, channels, hw)
+	}
+	return nil
+}
+
+// sumsBlock is the threads per block of diff.cu's channel_sums (its
+// SUMS_BLOCK).
+const sumsBlock = 256
