@@ -233,7 +233,9 @@ func TestHostKernelsBatchNormBackwardIsTheAdjointOfItsTangent(t *testing.T) {
 	k.launch(2, func() {
 		bwdX(at(gx), at(rgx), at(gy), at(rgy), at(gamma), at(vr), at(vgamma), eps, int64(size), int32(C), int32(hw))
 	})
-	k.launch(C, func() { sums(at(gb), at(gg), at(gy), at(x), nil, nil, at(mean), at(vr), eps, int32(n), int32(C), int32(hw)) })
+	k.launch(C, func() {
+		sums(at(gb), at(gg), at(gy), at(x), nil, nil, at(mean), at(vr), eps, int32(n), int32(C), int32(hw))
+	})
 	lhs := dot64(ry, gy)
 	rhs := dot64(rx, gx) + dot64(vgamma, gg) + dot64(vbeta, gb)
 	if !near(lhs, rhs, math.Abs(lhs)+1, 1e-5) {
@@ -243,7 +245,9 @@ func TestHostKernelsBatchNormBackwardIsTheAdjointOfItsTangent(t *testing.T) {
 	// formulas.
 	rg, rb := make([]float32, C), make([]float32, C)
 	rg[1], rb[2] = 0.25, -0.5 // sums are added to
-	k.launch(C, func() { sums(at(rb), at(rg), at(rgy), at(x), at(gy), at(rx), at(mean), at(vr), eps, int32(n), int32(C), int32(hw)) })
+	k.launch(C, func() {
+		sums(at(rb), at(rg), at(rgy), at(x), at(gy), at(rx), at(mean), at(vr), eps, int32(n), int32(C), int32(hw))
+	})
 	rg[1] -= 0.25
 	rb[2] += 0.5
 	for c := range C {
