@@ -162,11 +162,6 @@ func prepare(in *Input, prov surface.Provenance, opts *Options) (*Job, error) {
 	device := opts.Device
 	derivatives := in.GradNorm != nil || in.Curvature != nil
 	if derivatives {
-		// Derivatives run on the CPU only: there the whole surface runs.
-		if err := cpuOnly(device, "a surface with derivatives (--grad-norm, --curvature)"); err != nil {
-			return nil, err
-		}
-		device.Name = "cpu"
 		split := in.Data[0].Split
 		if in.GradNorm != nil {
 			prov.GradNorm = &surface.GradNormInfo{Split: split, Params: in.GradNorm.Params.String()}

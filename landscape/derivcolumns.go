@@ -7,7 +7,6 @@ import (
 	"math"
 
 	"github.com/landscape-go/landscape/backend"
-	"github.com/landscape-go/landscape/backend/cpu"
 	"github.com/landscape-go/landscape/landscape/curvature"
 	"github.com/landscape-go/landscape/landscape/surface"
 	"github.com/landscape-go/landscape/nets"
@@ -83,21 +82,21 @@ type GradNorm struct {
 // saved, whole.
 type derivativeEvaluator struct {
 	backend.Evaluator
-	grad, hess *cpu.Differentiator // nil where the column is not asked for; the same if they can be
+	grad, hess backend.Differentiator // nil where the column is not asked for; the same if they can be
 	grad32     []float32
 	opts       curvature.Options
 	logf       func(string, ...any)
 }
 
 // newDerivativeEvaluator wraps ev, the evaluator of p, with the columns
-// g and c ask for (either may be nil), computed on the CPU from the first
+// g and c ask for (either may be nil), computed on device d (as the evaluator's) from the first
 // split's loss.
 func newDerivativeEvaluator(ev backend.Evaluator, p *backend.Problem, g *GradNorm, c *Curvature, prov surface.Provenance, d Device, logf func(string, ...any)) (*derivativeEvaluator, error) {
 	q := *p
 	q.Data = p.Data[:1]
 	e := &derivativeEvaluator{Evaluator: ev, logf: logf}
-	differentiator := func(params HessianParams) (*cpu.Differentiator, error) {
-		diff, err := cpu.NewDifferentiator(&q, hessianParams(p.Net, params), &d.CPU)
+	differentiator := func(params HessianParams) (backend.Differentiator, error) {
+		diff, err := newDifferentiator(&q, hessianParams(p.Net, params), d, logf)
 		if err != nil {
 			return nil, fmt.Errorf("landscape: derivatives at every point: %w", err)
 		}

@@ -42,6 +42,33 @@ func newEvaluator(p *backend.Problem, d Device, logf func(string, ...any)) (back
 	return ev, "cpu", nil
 }
 
+// newDifferentiator builds the differentiator of p's first dataset with
+// respect to params on device d, as newEvaluator chooses the device: with
+// "auto" a GPU that fails to start is reported through logf and the CPU
+// used instead.
+func newDifferentiator(p *backend.Problem, params []string, d Device, logf func(string, ...any)) (backend.Differentiator, error) {
+	kind, ordinal, err := ParseDevice(d.Name)
+	if err != nil {
+		return nil, err
+	}
+	if kind == "auto" {
+		if r := cuda.Probe(); len(r.Devices) > 0 {
+			diff, err := cuda.NewDifferentiator(p, params, &d.CUDA)
+			if err == nil {
+				return diff, nil
+			}
+			logf("device auto: %s found but not usable for derivatives (%v); computing them on the CPU", r.Devices[0], err)
+		}
+		kind = "cpu"
+	}
+	if kind == "cuda" {
+		o := d.CUDA
+		o.Device = ordinal
+		return cuda.NewDifferentiator(p, params, &o)
+	}
+	return cpu.NewDifferentiator(p, params, &d.CPU)
+}
+
 // evaluate evaluates p at coords on device d and returns the values of
 // each, calling each of after (a progress step) once per point.
 func evaluate(ctx context.Context, p *backend.Problem, d Device, coords []backend.Coord, after ...func()) ([][]float64, error) {

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/landscape-go/landscape/backend"
-	"github.com/landscape-go/landscape/backend/cpu"
 	"github.com/landscape-go/landscape/data"
 	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/grid"
@@ -181,12 +180,13 @@ type LayerCurvature struct {
 	TraceStdErr float64 `json:"trace_stderr"`
 }
 
-// ErrCPUOnly is returned for derivatives asked of a GPU: the CUDA backend
-// has no backward pass yet.
-var ErrCPUOnly = errors.New("derivatives run on the CPU only for now")
+// ErrCPUOnly is returned for training asked of a GPU: the CUDA backend
+// differentiates with batch norm in eval mode only, and training needs
+// its batch statistics.
+var ErrCPUOnly = errors.New("training runs on the CPU only for now")
 
-// cpuOnly refuses a device that names a GPU for what, which needs
-// derivatives; auto means the CPU.
+// cpuOnly refuses a device that names a GPU for what, which needs the
+// CPU; auto means the CPU.
 func cpuOnly(d Device, what string) error {
 	kind, _, err := ParseDevice(d.Name)
 	if err == nil && kind == "cuda" {
@@ -195,19 +195,16 @@ func cpuOnly(d Device, what string) error {
 	return err
 }
 
-// Hessian analyses the Hessian of spec's loss on the CPU: its extreme
-// eigenvalues by Lanczos with full reorthogonalisation (one run gives both
-// ends; more of the top with spec.Top > 1), its trace by Hutchinson's
-// estimator, its eigenvalue density by stochastic Lanczos quadrature, and
-// with PerLayer each tensor's block. opts.Device must be the CPU (or
-// auto); opts.Log and opts.Progress report as for a surface.
+// Hessian analyses the Hessian of spec's loss on opts.Device (the CPU, a
+// GPU, or auto): its extreme eigenvalues by Lanczos with full
+// reorthogonalisation (one run gives both ends; more of the top with
+// spec.Top > 1), its trace by Hutchinson's estimator, its eigenvalue
+// density by stochastic Lanczos quadrature, and with PerLayer each
+// tensor's block. opts.Log and opts.Progress report as for a surface.
 func Hessian(ctx context.Context, spec HessianSpec, opts *Options) (*HessianReport, error) {
 	start := time.Now()
 	if opts == nil {
 		opts = &Options{}
-	}
-	if err := cpuOnly(opts.Device, "hessian"); err != nil {
-		return nil, err
 	}
 	set, w, err := spec.load()
 	if err != nil {
@@ -216,7 +213,7 @@ func Hessian(ctx context.Context, spec HessianSpec, opts *Options) (*HessianRepo
 	sets := []*data.Dataset{set}
 	names := hessianParams(w.Net, spec.Params)
 	prob := &backend.Problem{Net: w.Net, Center: w.State, BatchSize: spec.BatchSize, Data: []*backend.Data{backendData(w.Net, sets[0])}}
-	diff, err := cpu.NewDifferentiator(prob, names, &opts.Device.CPU)
+	diff, err := newDifferentiator(prob, names, opts.Device, opts.logf)
 	if err != nil {
 		return nil, err
 	}

@@ -20,9 +20,15 @@ import (
 // (scripts/fixtures/make_grad.py: Lanczos with full reorthogonalisation
 // and Hutchinson's estimator, in float64 PyTorch): the eigenvalues within
 // 1e-3 relative, the trace within three standard errors of the two
-// estimates combined.
+// estimates combined; on the CPU and, where there is one, the GPU.
 func TestHessianMatchesPyTorch(t *testing.T) {
-	t.Parallel()
+	forEachDevice(t, func(t *testing.T, device string) {
+		parallelOnCPU(t, device)
+		hessianMatchesPyTorch(t, device)
+	})
+}
+
+func hessianMatchesPyTorch(t *testing.T, device string) {
 	c := fixture.Load(t, "resnet20")
 	b, err := os.ReadFile(filepath.Join("..", "testdata", "grad", "resnet20.hessian.json"))
 	if err != nil {
@@ -41,7 +47,7 @@ func TestHessianMatchesPyTorch(t *testing.T) {
 		Source: Source{Model: c.Model, ModelConfig: c.Config, Checkpoint: c.CheckpointFile(t, "zip"),
 			Data: data.Spec{Kind: data.NPZ, Path: c.Data}},
 		TraceSamples: 20, DensityRuns: -1,
-	}, &Options{Device: Device{Name: "cpu", CPU: cpu.Options{}}})
+	}, &Options{Device: Device{Name: device, CPU: cpu.Options{}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,8 +65,8 @@ func TestHessianMatchesPyTorch(t *testing.T) {
 	if se := math.Hypot(rep.TraceStdErr, want.TraceStderr); !(math.Abs(rep.Trace-want.Trace) <= 3*se) {
 		t.Errorf("trace %.6g ± %.3g, PyTorch %.6g ± %.3g: more than three standard errors apart", rep.Trace, rep.TraceStdErr, want.Trace, want.TraceStderr)
 	}
-	t.Logf("λmax %.7g (PyTorch %.7g), λmin %.7g (%.7g), trace %.6g ± %.3g (%.6g ± %.3g), %d HVPs in %.1fs",
-		rep.Top[0], want.Max, rep.Min, want.Min, rep.Trace, rep.TraceStdErr, want.Trace, want.TraceStderr, rep.HVPs, rep.WallSeconds)
+	t.Logf("%s: λmax %.7g (PyTorch %.7g), λmin %.7g (%.7g), trace %.6g ± %.3g (%.6g ± %.3g), %d HVPs in %.1fs",
+		rep.Device, rep.Top[0], want.Max, rep.Min, want.Min, rep.Trace, rep.TraceStdErr, want.Trace, want.TraceStderr, rep.HVPs, rep.WallSeconds)
 }
 
 // Per tensor, each block of the Hessian of an MLP: a block's top

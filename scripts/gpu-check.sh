@@ -11,13 +11,19 @@
 # skipped for want of a GPU:
 #   1. 'landscape devices';
 #   2. the cuda package's tests: every step of small networks of every op
-#      kind against the plan run on the host;
+#      kind against the plan run on the host; the differentiator's
+#      gradients and Hessian-vector products against PyTorch's autograd on
+#      every zoo fixture, and against the CPU's over several chunks;
 #   3. the backend conformance suite: the CUDA backend against PyTorch on the
 #      zoo fixtures, on all 29 architectures (synthetic weights) and on the
 #      torchvision exports the engines run (testdata/torchvision), against
-#      the CPU backend over a grid, determinism, TF32;
+#      the CPU backend over a grid, determinism, TF32; 'landscape hessian'
+#      on the GPU against PyTorch's eigenvalues and trace;
 #   4. bench/gpu.py: the CLI against PyTorch's reference loop on ResNet-56,
-#      10,000 samples of 3x32x32 (BENCH_ARGS adds or overrides options).
+#      10,000 samples of 3x32x32 (BENCH_ARGS adds or overrides options);
+#   5. bench/hessian.py --device cuda: Hessian-vector products per second
+#      against PyTorch's double backward on the GPU, resnet20 and resnet56,
+#      and the projected time of a 51x51 curvature map.
 # FIXTURES, a regular expression, limits step 3 to some zoo fixtures (the
 # GPU machine may get a trimmed copy of testdata). Each step runs even if
 # an earlier one failed; the exit status is that of the first failure.
@@ -51,9 +57,10 @@ run)
 	step "$dir/landscape" devices
 	step bash -c "cd backend/cuda && '$dir/cuda.test' -test.v -test.run 'TestProbe|TestGPU|TestPlanFuses'"
 	fx=${FIXTURES:-.*}
-	step bash -c "cd landscape && '$dir/landscape.test' -test.v -test.run 'TestGPU|TestLossMatchesPyTorch/cuda/$fx/|TestEveryZooModelMatchesPyTorch/cuda|TestTorchvisionModelsMatchPyTorch/.*/cuda'"
+	step bash -c "cd landscape && '$dir/landscape.test' -test.v -test.run 'TestGPU|TestLossMatchesPyTorch/cuda/$fx/|TestEveryZooModelMatchesPyTorch/cuda|TestTorchvisionModelsMatchPyTorch/.*/cuda|TestHessianMatchesPyTorch/cuda'"
 	# shellcheck disable=SC2086
 	step python3 bench/gpu.py --bin "$dir/landscape" ${BENCH_ARGS:-}
+	step python3 bench/hessian.py --device cuda --test-bin "$dir/cuda.test" --rounds 3
 	exit $status
 	;;
 *)

@@ -23,6 +23,24 @@
 // unless TF32 is asked for, and every reduction runs in a fixed order, so a
 // point's values do not depend on what else runs.
 //
+// [NewDifferentiator] makes a [Differentiator], the GPU counterpart of the
+// CPU backend's: gradients and exact Hessian-vector products (forward over
+// reverse) of the mean loss, batch norm in eval mode, for networks of the
+// zoo's ops. A chunk's forward pass keeps every value and its tangent;
+// the backward pass runs cuDNN's input- and weight-gradient products with
+// deterministic FP32 algorithms and diff.cu's kernels, whose sums run in a
+// fixed order.
+//
 // All CUDA calls of an evaluator run on one goroutine locked to its OS
 // thread, because a CUDA context is current per thread.
+//
+// # Testing without a GPU
+//
+// The tests run the evaluator and the differentiator on a host device:
+// the kernels compiled for the CPU with g++ and loaded with purego, device
+// memory mapped on the host, and cuDNN's and cuBLAS's products written out
+// after their documented semantics (hostdevice_test.go). Every launch,
+// copy and library call is made as on a GPU; what the host device cannot
+// check, the libraries' real behaviour and the GPU's concurrency, the GPU
+// check (scripts/gpu-check.sh) does.
 package cuda
