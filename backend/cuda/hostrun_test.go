@@ -67,3 +67,31 @@ func TestHostDifferentiatorMatchesPyTorch(t *testing.T) {
 		})
 	}
 }
+
+// TestHostEvaluatorRunsMobileOps runs testdata/onnx/mobile.onnx, whose ops
+// the zoo lacks (grouped and depthwise convolutions, ReLU6, sigmoid, SiLU,
+// hard-sigmoid, hard-swish, squeeze-and-excitation's product, ShuffleNet's
+// chunk and channel shuffle), on the host device, at the centre and off
+// it, against the CPU backend.
+func TestHostEvaluatorRunsMobileOps(t *testing.T) {
+	a := hostAPI(t)
+	net, sd := mobileNet(t)
+	p := backendtest.ProblemFor(net, 5, true)
+	p.Center = sd
+	coords := []backend.Coord{{}, {X: 0.5, Y: -0.25}, {X: -1, Y: 1}}
+	want, err := cpu.New(p, &cpu.Options{Generic: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer want.Close()
+	pl, err := compile(net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := newEvaluator(p, pl, &Options{}, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer got.Close()
+	backendtest.Compare(t, coords, backendtest.Evaluate(t, got, coords), backendtest.Evaluate(t, want, coords))
+}
