@@ -180,21 +180,6 @@ type LayerCurvature struct {
 	TraceStdErr float64 `json:"trace_stderr"`
 }
 
-// ErrCPUOnly is returned for training asked of a GPU: the CUDA backend
-// differentiates with batch norm in eval mode only, and training needs
-// its batch statistics.
-var ErrCPUOnly = errors.New("training runs on the CPU only for now")
-
-// cpuOnly refuses a device that names a GPU for what, which needs the
-// CPU; auto means the CPU.
-func cpuOnly(d Device, what string) error {
-	kind, _, err := ParseDevice(d.Name)
-	if err == nil && kind == "cuda" {
-		err = fmt.Errorf("landscape: %s on %s: %w", what, d.Name, ErrCPUOnly)
-	}
-	return err
-}
-
 // Hessian analyses the Hessian of spec's loss on opts.Device (the CPU, a
 // GPU, or auto): its extreme eigenvalues by Lanczos with full
 // reorthogonalisation (one run gives both ends; more of the top with

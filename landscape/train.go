@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 
 	"github.com/landscape-go/landscape/backend"
-	"github.com/landscape-go/landscape/backend/cpu"
 	"github.com/landscape-go/landscape/data"
 	"github.com/landscape-go/landscape/landscape/optim"
 	"github.com/landscape-go/landscape/nets"
@@ -17,22 +16,33 @@ import (
 	"github.com/landscape-go/landscape/normalize"
 )
 
-// Trainer trains a network in memory on the CPU, as a PyTorch training
-// loop does: batch norm in training mode (batch statistics, running
-// statistics updated with momentum 0.1), the mean cross-entropy of each
-// batch, and one of torch.optim's optimizers (see optim.New) stepping
-// every learnable parameter.
+// Trainer trains a network in memory, on the CPU or a GPU, as a PyTorch
+// training loop does: batch norm in training mode (batch statistics,
+// running statistics updated with momentum 0.1), the mean cross-entropy
+// of each batch, and one of torch.optim's optimizers (see optim.New)
+// stepping every learnable parameter, on the host.
 type Trainer struct {
-	d       *cpu.Differentiator
+	d       stepper
 	net     *nets.Net
 	w, grad []float32
 	opt     optim.Optimizer
 	steps   int
 }
 
+// stepper is a differentiator that trains: the CPU's or a GPU's. Its flat
+// vectors hold every state-dict entry, laid out as Flatten lays them.
+type stepper interface {
+	backend.Differentiator
+	TrainStep(w, x []float32, y []int32, grad []float32) (loss float64, correct int, err error)
+	Flatten(sd *nets.StateDict) []float32
+	Entry(w []float32, name string) []float32
+}
+
 // NewTrainer returns a trainer of net from the weights init (copied) with
-// the optimizer called optimizer at learning rate lr (0: its default).
-// The dataset d gives the input geometry the batches must have.
+// the optimizer called optimizer at learning rate lr (0: its default), on
+// opts.Device (auto: a GPU if one works, else the CPU). The dataset d
+// gives the input geometry the batches must have, and at most how many
+// samples they hold. Close releases it.
 func NewTrainer(net *nets.Net, init *nets.StateDict, d *data.Dataset, optimizer string, lr float64, opts *Options) (*Trainer, error) {
 	if opts == nil {
 		opts = &Options{}
@@ -41,23 +51,35 @@ func NewTrainer(net *nets.Net, init *nets.StateDict, d *data.Dataset, optimizer 
 		return nil, fmt.Errorf("landscape: training %s: the engines cannot run it, and training runs on them", net.Name)
 	}
 	prob := &backend.Problem{Net: net, Center: init, Data: []*backend.Data{backendData(net, d)}}
-	diff, err := cpu.NewDifferentiator(prob, nil, &opts.Device.CPU)
+	diff, err := newDifferentiator(prob, nil, opts.Device, opts.logf)
 	if err != nil {
 		return nil, err
 	}
-	t := &Trainer{d: diff, net: net, w: diff.Flatten(init)}
+	st, ok := diff.(stepper)
+	if !ok {
+		diff.Close()
+		return nil, fmt.Errorf("landscape: %s does not train", diff.Describe())
+	}
+	t := &Trainer{d: st, net: net, w: st.Flatten(init)}
 	t.grad = make([]float32, len(t.w))
 	var params []optim.Param
 	for _, p := range net.Params {
 		if p.Kind == nets.Weight {
-			params = append(params, optim.Param{Name: p.Name, Data: diff.Entry(t.w, p.Name), Grad: diff.Entry(t.grad, p.Name)})
+			params = append(params, optim.Param{Name: p.Name, Data: st.Entry(t.w, p.Name), Grad: st.Entry(t.grad, p.Name)})
 		}
 	}
 	if t.opt, err = optim.New(optimizer, []*optim.Group{{Params: params}}, lr); err != nil {
+		st.Close()
 		return nil, err
 	}
 	return t, nil
 }
+
+// Describe says what trains: the device and its arithmetic.
+func (t *Trainer) Describe() string { return t.d.Describe() }
+
+// Close releases the device's resources.
+func (t *Trainer) Close() error { return t.d.Close() }
 
 // Step trains on one batch, the samples x (n × C·H·W) with labels y, and
 // returns the batch's mean loss (before the update) and its number of
@@ -139,9 +161,6 @@ func Train(ctx context.Context, spec TrainSpec, out string, opts *Options) ([]Tr
 	if spec.Epochs < 1 || spec.BatchSize < 1 {
 		return nil, fmt.Errorf("landscape: training for %d epochs in batches of %d", spec.Epochs, spec.BatchSize)
 	}
-	if err := cpuOnly(opts.Device, "training"); err != nil {
-		return nil, err
-	}
 	d, w, err := spec.load()
 	if err != nil {
 		return nil, err
@@ -163,6 +182,8 @@ func Train(ctx context.Context, spec TrainSpec, out string, opts *Options) ([]Tr
 	if err != nil {
 		return nil, err
 	}
+	defer tr.Close()
+	opts.logf("train: %s", tr.Describe())
 	sched, err := optim.ParseSchedule(spec.Schedule, tr.Optimizer(), spec.Epochs)
 	if err != nil {
 		return nil, err

@@ -2,15 +2,12 @@ package landscape
 
 import (
 	"context"
-	"encoding/json"
-	"maps"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"testing"
 
+	"github.com/landscape-go/landscape/backend/backendtest/traintest"
 	"github.com/landscape-go/landscape/data"
 	"github.com/landscape-go/landscape/internal/fixture"
 	"github.com/landscape-go/landscape/landscape/optim"
@@ -18,135 +15,17 @@ import (
 	"github.com/landscape-go/landscape/nets/checkpoint"
 )
 
-// trainFixture is testdata/train/<net>.json (scripts/fixtures/make_train.py).
-type trainFixture struct {
-	Steps, Batch int
-	Record       []int
-	Optimizers   map[string]struct {
-		Settings struct{ LR float64 }
-		Loss     []float64
-		After    map[string]map[string][2]float64 // step → key → norm, probe
-		// Err32 is PyTorch's own float32 error against float64.
-		Err32 struct {
-			Loss  []float64
-			After map[string]map[string]float64
-		}
-	}
-}
-
-// probeDot is the dot product of t with make_grad.py's probe of key.
-func probeDot(key string, t *nets.Tensor) float64 {
-	s := 0.0
-	for i, l := range fixture.Levels("probe."+key, len(t.Data)) {
-		s += float64(t.Data[i]) * float64(l) / 6
-	}
-	return s
-}
-
 // TestTrainingFollowsPyTorch trains resnet20, vgg9 and an MLP (lowered
-// from its ONNX export) with every optimizer, on the batches PyTorch
-// trained on, batch norm in training mode, and compares the loss of every
-// step and every state-dict entry after steps 1, 10 and 100 (norm and
-// probe) with PyTorch's: within 1e-4 relative for the losses and 1e-5 for
-// the entries, or where PyTorch's own float32 run is further from its
-// float64 run than that, within four times PyTorch's float32 error (the
-// largest over the entries at that step: a conv bias before a batch norm
-// has a gradient of pure rounding noise, which an adaptive optimizer turns
-// into full steps). Training is chaotic, and once PyTorch's own float32
-// loss is 1e-4 from its float64 one, rounding soon decides the path: the
-// comparison of a run stops there. The MLP trains for 100 steps, the CNNs
-// for 10.
+// from its ONNX export) on the CPU with every optimizer and compares the
+// runs with PyTorch's (see traintest.FollowsPyTorch).
 func TestTrainingFollowsPyTorch(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{"resnet20", "vgg9", "mlp"} {
+	for _, name := range traintest.Nets {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			b, err := os.ReadFile(filepath.Join("..", "testdata", "train", name+".json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var fix trainFixture
-			if err := json.Unmarshal(b, &fix); err != nil {
-				t.Fatal(err)
-			}
-			src := name
-			if name == "mlp" {
-				src = "resnet20"
-			}
-			c := fixture.Load(t, src)
-			ds, err := data.Load(data.Spec{Kind: data.NPZ, Path: c.Data}, "train", nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var net *nets.Net
-			var init *nets.StateDict
-			if name == "mlp" {
-				model := filepath.Join("..", "testdata", "train", "mlp.onnx")
-				if net, err = NewNet(model, nets.Config{}, nil); err != nil {
-					t.Fatal(err)
-				}
-				if init, _, err = checkpoint.Load(model); err != nil {
-					t.Fatal(err)
-				}
-			} else {
-				net, init = c.Net(t), c.Weights(t)
-			}
-			per := ds.C * ds.H * ds.W
-			for opt, want := range fix.Optimizers {
-				if len(want.Err32.Loss) != len(want.Loss) {
-					t.Fatalf("%s: the fixture has no float32 errors: remake it (scripts/fixtures/make_train.py)", opt)
-				}
-				tr, err := NewTrainer(net, init, ds, opt, want.Settings.LR, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				bad := 0
-				horizon := fix.Steps
-				for i, e := range want.Err32.Loss {
-					if e > 1e-4 {
-						horizon = i // the last step before PyTorch's own float32 run drifted
-						t.Logf("%s %s: compared for %d steps: PyTorch's float32 loss is %.2g from float64 at step %d", name, opt, horizon, e, i+1)
-						break
-					}
-				}
-				for step := 1; step <= horizon; step++ {
-					lo := ((step - 1) * fix.Batch) % ds.N
-					loss, _, err := tr.Step(ds.X[lo*per:(lo+fix.Batch)*per], ds.Y[lo:lo+fix.Batch])
-					if err != nil {
-						t.Fatal(err)
-					}
-					if w, tol := want.Loss[step-1], max(1e-4, 4*want.Err32.Loss[step-1]); math.Abs(loss-w) > tol*math.Abs(w)+1e-6 && bad < 3 {
-						bad++
-						t.Errorf("%s step %d: loss %.7g, PyTorch %.7g", opt, step, loss, w)
-					}
-					snap, ok := want.After[strconv.Itoa(step)]
-					if !ok {
-						continue
-					}
-					got := tr.Weights()
-					for key, w := range snap {
-						g, ok := got.Get(key)
-						if !ok {
-							t.Fatalf("%s: no %s", opt, key)
-						}
-						norm, dot := 0.0, probeDot(key, g)
-						for _, v := range g.Data {
-							norm += float64(v) * float64(v)
-						}
-						norm = math.Sqrt(norm)
-						pn := 0.0 // the probe's norm
-						for _, l := range fixture.Levels("probe."+key, len(g.Data)) {
-							pn += float64(l) * float64(l) / 36
-						}
-						pn = math.Sqrt(pn)
-						tol := max(1e-5, 4*slices.Max(slices.Collect(maps.Values(want.Err32.After[strconv.Itoa(step)]))))
-						if (math.Abs(norm-w[0]) > tol*w[0]+1e-7 || math.Abs(dot-w[1]) > tol*w[0]*pn+1e-7) && bad < 6 {
-							bad++
-							t.Errorf("%s after step %d: %s norm %.8g (PyTorch %.8g), probe %.8g (PyTorch %.8g); tolerance %.2g", opt, step, key, norm, w[0], dot, w[1], tol)
-						}
-					}
-				}
-			}
+			traintest.FollowsPyTorch(t, name, nil, func(_ *testing.T, net *nets.Net, init *nets.StateDict, ds *data.Dataset, opt string, lr float64) (traintest.Run, error) {
+				return NewTrainer(net, init, ds, opt, lr, nil)
+			})
 		})
 	}
 }

@@ -14,6 +14,7 @@
 #      kind against the plan run on the host; the differentiator's
 #      gradients and Hessian-vector products against PyTorch's autograd on
 #      every zoo fixture, and against the CPU's over several chunks;
+#      training with every optimizer against PyTorch's training fixtures;
 #   3. the backend conformance suite: the CUDA backend against PyTorch on the
 #      zoo fixtures, on all 29 architectures (synthetic weights) and on the
 #      torchvision exports the engines run (testdata/torchvision), against

@@ -308,3 +308,115 @@ extern "C" __global__ void xent_grad(double* loss, int* hit, float* gz, float* r
 		g[y] = g[y] - (float)inv;
 	}
 }
+
+// bn_train_stats computes, for channel blockIdx.x of C (n samples of hw
+// values x), the batch's mean μ and biased variance σ² in float64 (the
+// variance about the float64 mean), and sets mean[c] and invstd[c], the
+// float32 μ and 1/√(σ² + eps) the backward pass reads; the forward pass's
+// scale a[c] = γ/√(σ² + eps) and shift b[c] = β − μ·γ/√(σ² + eps), rounded
+// once from float64; and the running statistics, moved towards μ and the
+// unbiased variance by the momentum, as torch.nn.BatchNorm2d in training
+// mode does. Fixed-order sums, as channel_sums.
+extern "C" __global__ void bn_train_stats(float* mean, float* invstd, float* a, float* b, float* rmean, float* rvar,
+                                          const float* x, const float* gamma, const float* beta, float eps, float momentum,
+                                          int n, int C, int hw) {
+	__shared__ double ss[SUMS_BLOCK];
+	int c = blockIdx.x;
+	int t = threadIdx.x;
+	i64 count = (i64)n * hw;
+	double s = 0.0;
+	for (i64 j = t; j < count; j += blockDim.x) {
+		s = s + (double)x[((j / hw) * C + c) * hw + j % hw];
+	}
+	ss[t] = s;
+	__syncthreads();
+	for (int k = blockDim.x / 2; k > 0; k >>= 1) {
+		if (t < k) {
+			ss[t] = ss[t] + ss[t + k];
+		}
+		__syncthreads();
+	}
+	double mu = ss[0] / (double)count;
+	__syncthreads();
+	s = 0.0;
+	for (i64 j = t; j < count; j += blockDim.x) {
+		double d = (double)x[((j / hw) * C + c) * hw + j % hw] - mu;
+		s = s + d * d;
+	}
+	ss[t] = s;
+	__syncthreads();
+	for (int k = blockDim.x / 2; k > 0; k >>= 1) {
+		if (t < k) {
+			ss[t] = ss[t] + ss[t + k];
+		}
+		__syncthreads();
+	}
+	if (t == 0) {
+		double variance = ss[0] / (double)count;
+		double is = 1.0 / sqrt(variance + (double)eps);
+		mean[c] = (float)mu;
+		invstd[c] = (float)is;
+		a[c] = (float)(is * (double)gamma[c]);
+		b[c] = (float)((double)beta[c] - mu * is * (double)gamma[c]);
+		double unbiased = count > 1 ? ss[0] / (double)(count - 1) : variance;
+		double m = (double)momentum;
+		rmean[c] = (float)((1.0 - m) * (double)rmean[c] + m * mu);
+		rvar[c] = (float)((1.0 - m) * (double)rvar[c] + m * unbiased);
+	}
+}
+
+// bn_train_sums is the first half of a training-mode batch norm's
+// backward pass, for channel blockIdx.x: Σ gy and Σ gy·(x − μ) in float64,
+// μ and s = 1/√(σ² + eps) being bn_train_stats' float32 mean and invstd.
+// It adds Σ gy·(x − μ)·s to the gradient of γ, gg[c], and Σ gy to that of
+// β, gb[c] (with gg null, neither), and sets coef[2c] = Σ gy/N and
+// coef[2c+1] = Σ gy·(x − μ)·s²/N, N the channel's n·hw values, for
+// bn_train_backward_x.
+extern "C" __global__ void bn_train_sums(float* gg, float* gb, double* coef, const float* gy, const float* x,
+                                         const float* mean, const float* invstd, int n, int C, int hw) {
+	__shared__ double ss[SUMS_BLOCK];
+	__shared__ double ds[SUMS_BLOCK];
+	int c = blockIdx.x;
+	int t = threadIdx.x;
+	i64 count = (i64)n * hw;
+	double mu = (double)mean[c];
+	double sum = 0.0, dot = 0.0;
+	for (i64 j = t; j < count; j += blockDim.x) {
+		i64 at = ((j / hw) * C + c) * hw + j % hw;
+		double g = (double)gy[at];
+		sum = sum + g;
+		dot = dot + g * ((double)x[at] - mu);
+	}
+	ss[t] = sum;
+	ds[t] = dot;
+	__syncthreads();
+	for (int k = blockDim.x / 2; k > 0; k >>= 1) {
+		if (t < k) {
+			ss[t] = ss[t] + ss[t + k];
+			ds[t] = ds[t] + ds[t + k];
+		}
+		__syncthreads();
+	}
+	if (t == 0) {
+		double is = (double)invstd[c];
+		if (gg) {
+			gg[c] = gg[c] + (float)(ds[0] * is);
+			gb[c] = gb[c] + (float)ss[0];
+		}
+		coef[2 * c] = ss[0] / (double)count;
+		coef[2 * c + 1] = ds[0] * is * is / (double)count;
+	}
+}
+
+// bn_train_backward_x adds a training-mode batch norm's input gradient,
+// ((gy − Σgy/N) − (x − μ)·Σ(gy·(x − μ))·s²/N)·s·γ computed in float64, to
+// gx (coef from bn_train_sums).
+extern "C" __global__ void bn_train_backward_x(float* gx, const float* gy, const float* x, const double* coef,
+                                               const float* mean, const float* invstd, const float* gamma, i64 n, int C,
+                                               int hw) {
+	FOR_EACH(i, n) {
+		int c = (int)((i / hw) % C);
+		double scale = (double)invstd[c] * (double)gamma[c];
+		gx[i] = gx[i] + (float)(((double)gy[i] - coef[2 * c] - ((double)x[i] - (double)mean[c]) * coef[2 * c + 1]) * scale);
+	}
+}

@@ -64,6 +64,11 @@ type Differentiator struct {
 	workspace                ptr
 	workspaceSize            uintptr
 
+	// TrainStep's batch and labels, and each batch norm's training state
+	// (by op; zero for other ops), allocated at the first step.
+	trainX, trainY ptr
+	bnTrain        []bnTrainState
+
 	host []float32 // a vector over every entry, for uploads and downloads
 	mu   sync.Mutex
 }
@@ -260,27 +265,23 @@ func (d *Differentiator) setup(chunkLimit int) error {
 	if err != nil {
 		return err
 	}
-	// Every convolution's descriptors and algorithms now; then the
-	// workspace, as large as the largest of their products needs.
+	// Every convolution's descriptors and algorithms now, and the
+	// workspace as large as the largest of their products needs.
 	for i := range p.Net.Ops {
-		o := &p.Net.Ops[i]
-		if o.Kind != nets.Conv {
-			continue
+		if o := &p.Net.Ops[i]; o.Kind == nets.Conv {
+			if _, err := d.conv(o, d.chunk); err != nil {
+				return fmt.Errorf("cuda: %s: %w", o.Name, err)
+			}
 		}
-		cd, err := d.conv(o)
-		if err != nil {
-			return fmt.Errorf("cuda: %s: %w", o.Name, err)
-		}
-		d.workspaceSize = max(d.workspaceSize, cd.workspace, cd.bwdDataWorkspace, cd.bwdFilterWorkspace)
 	}
-	d.workspace = alloc(int(d.workspaceSize))
-	return err
+	return nil
 }
 
-// conv returns the descriptors and algorithms of convolution o on a chunk.
-func (d *Differentiator) conv(o *nets.Op) (*convDesc, error) {
+// conv returns the descriptors and algorithms of convolution o on a batch
+// of n samples, growing the workspace to what they need.
+func (d *Differentiator) conv(o *nets.Op, n int) (*convDesc, error) {
 	in := d.shape(o.In[0])
-	s := convShape{n: d.chunk, c: in[0], h: in[1], w: in[2], k: o.C, size: o.Kernel,
+	s := convShape{n: n, c: in[0], h: in[1], w: in[2], k: o.C, size: o.Kernel,
 		stride: o.Stride, pad: o.Pad, groups: o.Group(), oh: o.H, ow: o.W}
 	if cd, ok := d.convs[s]; ok {
 		return cd, nil
@@ -290,7 +291,21 @@ func (d *Differentiator) conv(o *nets.Op) (*convDesc, error) {
 	if err := cd.init(d.a, d.g, s, false, false); err != nil {
 		return nil, err
 	}
-	return cd, cd.chooseBackward(d.a, d.g, s)
+	if err := cd.chooseBackward(d.a, d.g, s); err != nil {
+		return nil, err
+	}
+	if need := max(cd.workspace, cd.bwdDataWorkspace, cd.bwdFilterWorkspace); need > d.workspaceSize {
+		if err := d.g.free(d.workspace); err != nil {
+			return nil, err
+		}
+		d.workspace, d.workspaceSize = 0, 0
+		ws, err := d.g.alloc(int(need))
+		if err != nil {
+			return nil, err
+		}
+		d.workspace, d.workspaceSize = ws, need
+	}
+	return cd, nil
 }
 
 // shape returns C, H, W of value v.
@@ -399,7 +414,9 @@ func (d *Differentiator) run(ctx context.Context, at backend.Coord, v, grad, hv 
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if err := d.pass(k*d.chunk, grad != nil, v != nil); err != nil {
+			lo := k * d.chunk
+			b := &batch{input: d.x + ptr(4*lo*d.sizes[0]), labels: d.y, n: d.chunk, lo: lo, count: min(d.chunk, d.data.N-lo), of: d.data.N}
+			if err := d.pass(b, grad != nil, v != nil); err != nil {
 				return err
 			}
 		}
@@ -431,39 +448,48 @@ func (d *Differentiator) run(ctx context.Context, at backend.Coord, v, grad, hv 
 	return loss, err
 }
 
-// pass runs the chunk whose first sample is lo forward, through the loss
-// and back, adding to d.grad (with wantGrad) the gradient of its losses'
-// sum over the dataset's size, and with tangent, H·v to d.hv.
-func (d *Differentiator) pass(lo int, wantGrad, tangent bool) error {
+// batch is what one pass runs on: n samples from input (n × C·H·W on the
+// device) with their labels, the first being sample lo of a set of of, of
+// which the first count are real (the rest padding); with train, batch
+// norm in training mode.
+type batch struct {
+	input, labels    ptr
+	n, lo, count, of int
+	train            bool
+}
+
+// pass runs batch b forward, through the loss and back, adding to d.grad
+// (with wantGrad) the gradient of its losses' sum over b.of, and with
+// tangent, H·v to d.hv.
+func (d *Differentiator) pass(b *batch, wantGrad, tangent bool) error {
 	g := d.g
 	ops := d.p.Net.Ops
 	for i := range ops {
-		if err := d.forward(i, lo, tangent); err != nil {
+		if err := d.forward(i, b, tangent); err != nil {
 			return fmt.Errorf("%s: %w", ops[i].Name, err)
 		}
 	}
 	last := len(ops)
-	count := min(d.chunk, d.data.N-lo)
 	rz, rgz := ptr(0), ptr(0)
 	if tangent {
 		rz, rgz = d.rvals[last], d.rgrs[last]
 	}
-	if err := g.launch("xent_grad", int64(d.chunk), d.loss, d.hit, d.grads[last], rgz, d.vals[last], rz, d.y, int32(count), int32(d.chunk),
-		int32(d.sizes[last]), int64(lo), 1/float64(d.data.N)); err != nil {
+	if err := g.launch("xent_grad", int64(b.n), d.loss, d.hit, d.grads[last], rgz, d.vals[last], rz, b.labels, int32(b.count), int32(b.n),
+		int32(d.sizes[last]), int64(b.lo), 1/float64(b.of)); err != nil {
 		return err
 	}
 	for v := 1; v < last; v++ {
-		if err := g.zero(d.grads[v], 4*d.chunk*d.sizes[v]); err != nil {
+		if err := g.zero(d.grads[v], 4*b.n*d.sizes[v]); err != nil {
 			return err
 		}
 		if tangent {
-			if err := g.zero(d.rgrs[v], 4*d.chunk*d.sizes[v]); err != nil {
+			if err := g.zero(d.rgrs[v], 4*b.n*d.sizes[v]); err != nil {
 				return err
 			}
 		}
 	}
 	for i := len(ops) - 1; i >= 0; i-- {
-		if err := d.backward(i, lo, wantGrad, tangent); err != nil {
+		if err := d.backward(i, b, wantGrad, tangent); err != nil {
 			return fmt.Errorf("%s, backward: %w", ops[i].Name, err)
 		}
 	}
@@ -483,20 +509,20 @@ func (d *Differentiator) direction(name string) ptr {
 	return d.entry(d.v, name)
 }
 
-// value returns the address of value v of the chunk starting at lo.
-func (d *Differentiator) value(v, lo int) ptr {
+// value returns the address of value v of batch b.
+func (d *Differentiator) value(v int, b *batch) ptr {
 	if v == 0 {
-		return d.x + ptr(4*lo*d.sizes[0])
+		return b.input
 	}
 	return d.vals[v]
 }
 
 // forward computes op i's value, and with tangent its tangent.
-func (d *Differentiator) forward(i, lo int, tangent bool) error {
+func (d *Differentiator) forward(i int, b *batch, tangent bool) error {
 	g, a := d.g, d.a
 	o := &d.p.Net.Ops[i]
-	n, in, out := d.chunk, o.In[0], i+1
-	x, y, rx, ry := d.value(in, lo), d.vals[out], d.rvals[in], d.rvals[out]
+	n, in, out := b.n, o.In[0], i+1
+	x, y, rx, ry := d.value(in, b), d.vals[out], d.rvals[in], d.rvals[out]
 	if !tangent {
 		rx, ry = 0, 0
 	}
@@ -506,7 +532,7 @@ func (d *Differentiator) forward(i, lo int, tangent bool) error {
 	hw := o.H * o.W
 	switch o.Kind {
 	case nets.Conv:
-		cd, err := d.conv(o)
+		cd, err := d.conv(o, n)
 		if err != nil {
 			return err
 		}
@@ -587,18 +613,21 @@ func (d *Differentiator) forward(i, lo int, tangent bool) error {
 			return g.launch("add_channel", values, ry, d.entry(d.v, bias), values, int32(o.C), int32(1))
 		}
 	case nets.BatchNorm:
+		if b.train {
+			return d.bnTrainForward(i, o, x, y, n)
+		}
 		return g.launch("bn_forward", values, y, ry, x, rx, d.entry(d.w, o.Name+".weight"), d.entry(d.w, o.Name+".bias"),
 			d.entry(d.w, o.Name+".running_mean"), d.entry(d.w, o.Name+".running_var"), d.direction(o.Name+".weight"),
 			d.direction(o.Name+".bias"), o.BNEps(), values, int32(o.C), int32(hw))
 	case nets.ReLU:
 		return g.launch("relu_forward", values, y, ry, x, rx, values)
 	case nets.Add:
-		b := o.In[1]
-		if err := g.launch("sum2", values, y, x, d.value(b, lo), values); err != nil {
+		other := o.In[1]
+		if err := g.launch("sum2", values, y, x, d.value(other, b), values); err != nil {
 			return err
 		}
 		if tangent {
-			return g.launch("sum2", values, ry, rx, d.rvals[b], values)
+			return g.launch("sum2", values, ry, rx, d.rvals[other], values)
 		}
 	case nets.MaxPool:
 		return g.launch("maxpool_forward", values, y, d.argmax[out], ry, x, rx, planes, int32(ci[1]), int32(ci[2]), int32(o.Kernel),
@@ -624,7 +653,7 @@ func (d *Differentiator) forward(i, lo int, tangent bool) error {
 		for _, src := range o.In {
 			c := d.shape(src)[0]
 			total := int64(n * c * hw)
-			if err := g.launch("place", total, y, d.value(src, lo), total, int32(c), int32(o.C), int32(off), int32(hw)); err != nil {
+			if err := g.launch("place", total, y, d.value(src, b), total, int32(c), int32(o.C), int32(off), int32(hw)); err != nil {
 				return err
 			}
 			if tangent {
@@ -643,11 +672,11 @@ func (d *Differentiator) forward(i, lo int, tangent bool) error {
 // backward adds op i's shares to the gradients of its inputs and, with
 // wantGrad, of its parameters; with tangent, their tangents too, H·v's
 // share going to d.hv.
-func (d *Differentiator) backward(i, lo int, wantGrad, tangent bool) error {
+func (d *Differentiator) backward(i int, b *batch, wantGrad, tangent bool) error {
 	g, a := d.g, d.a
 	o := &d.p.Net.Ops[i]
-	n, in, out := d.chunk, o.In[0], i+1
-	x, rx, gy, rgy := d.value(in, lo), d.rvals[in], d.grads[out], d.rgrs[out]
+	n, in, out := b.n, o.In[0], i+1
+	x, rx, gy, rgy := d.value(in, b), d.rvals[in], d.grads[out], d.rgrs[out]
 	gx, rgx := d.grads[in], d.rgrs[in] // 0 for the input: its gradient is not wanted
 	if !tangent {
 		rx, rgy, rgx = 0, 0, 0
@@ -664,7 +693,7 @@ func (d *Differentiator) backward(i, lo int, wantGrad, tangent bool) error {
 	}
 	switch o.Kind {
 	case nets.Conv:
-		cd, err := d.conv(o)
+		cd, err := d.conv(o, n)
 		if err != nil {
 			return err
 		}
@@ -763,6 +792,9 @@ func (d *Differentiator) backward(i, lo int, wantGrad, tangent bool) error {
 			return d.biasSums(sums, bias, gy, rgy, o.C, 1, wantGrad, tangent)
 		}
 	case nets.BatchNorm:
+		if b.train {
+			return d.bnTrainBackward(i, o, x, gy, gx, n)
+		}
 		gamma, beta := o.Name+".weight", o.Name+".bias"
 		mean, vr := d.entry(d.w, o.Name+".running_mean"), d.entry(d.w, o.Name+".running_var")
 		if in != 0 {

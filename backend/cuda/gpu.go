@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"unsafe"
@@ -25,6 +26,7 @@ var kernelNames = []string{
 	"form_weights", "fold", "epilogue", "activate", "mul", "channels", "maxpool", "avgpool", "gavgpool", "place", "xent", "total",
 	"add_channel", "bn_forward", "relu_forward", "relu_backward", "sum2", "accumulate", "maxpool_forward", "maxpool_backward",
 	"avgpool_backward", "gavgpool_backward", "take", "bn_backward_x", "channel_sums", "xent_grad",
+	"bn_train_stats", "bn_train_sums", "bn_train_backward_x",
 }
 
 // thread runs functions on one goroutine locked to its OS thread: a CUDA
@@ -271,6 +273,19 @@ func (g *gpu) alloc(n int) (ptr, error) {
 	}
 	g.allocs = append(g.allocs, ptr(p))
 	return ptr(p), g.a.cu("cuMemsetD8", g.a.cuMemsetD8(p, 0, uintptr(n)))
+}
+
+// free releases p, which alloc returned (0: nothing).
+func (g *gpu) free(p ptr) error {
+	if p == 0 {
+		return nil
+	}
+	i := slices.Index(g.allocs, p)
+	if i < 0 {
+		return fmt.Errorf("cuda: freeing %#x, which was not allocated", uint64(p))
+	}
+	g.allocs = slices.Delete(g.allocs, i, i+1)
+	return g.a.cu("cuMemFree", g.a.cuMemFree(uint64(p)))
 }
 
 // zero sets n bytes at p to zero.

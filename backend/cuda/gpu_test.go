@@ -14,8 +14,11 @@ import (
 	"github.com/landscape-go/landscape/backend"
 	"github.com/landscape-go/landscape/backend/backendtest"
 	"github.com/landscape-go/landscape/backend/backendtest/gradtest"
+	"github.com/landscape-go/landscape/backend/backendtest/traintest"
 	"github.com/landscape-go/landscape/backend/cpu"
+	"github.com/landscape-go/landscape/data"
 	"github.com/landscape-go/landscape/internal/fixture"
+	"github.com/landscape-go/landscape/landscape/optim"
 	"github.com/landscape-go/landscape/nets"
 )
 
@@ -237,3 +240,67 @@ func differentiatorMatchesTheCPUs(t *testing.T, newDiff func(*backend.Problem, [
 		})
 	}
 }
+
+// TestGPUTrainingFollowsPyTorch trains on the GPU with every optimizer the
+// training fixtures record and compares the runs with PyTorch's (see
+// traintest.FollowsPyTorch).
+func TestGPUTrainingFollowsPyTorch(t *testing.T) {
+	requireGPU(t)
+	for _, name := range traintest.Nets {
+		t.Run(name, func(t *testing.T) {
+			traintest.FollowsPyTorch(t, name, nil, func(_ *testing.T, net *nets.Net, init *nets.StateDict, ds *data.Dataset, opt string, lr float64) (traintest.Run, error) {
+				return newTrainRun(net, init, ds, opt, lr, NewDifferentiator)
+			})
+		})
+	}
+}
+
+// trainRun is landscape.Trainer's loop (which this package's tests cannot
+// import) on the differentiator: the step's passes on the device, the
+// optimizer's update on the host.
+type trainRun struct {
+	d       *Differentiator
+	net     *nets.Net
+	w, grad []float32
+	opt     optim.Optimizer
+}
+
+func newTrainRun(net *nets.Net, init *nets.StateDict, ds *data.Dataset, opt string, lr float64,
+	newDiff func(*backend.Problem, []string, *Options) (*Differentiator, error)) (*trainRun, error) {
+	p := &backend.Problem{Net: net, Center: init, Data: []*backend.Data{{Name: "train", N: ds.N, C: ds.C, H: ds.H, W: ds.W, X: ds.X, Y: ds.Y}}}
+	d, err := newDiff(p, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	r := &trainRun{d: d, net: net, w: d.Flatten(init)}
+	r.grad = make([]float32, len(r.w))
+	var params []optim.Param
+	for _, p := range net.Params {
+		if p.Kind == nets.Weight {
+			params = append(params, optim.Param{Name: p.Name, Data: d.Entry(r.w, p.Name), Grad: d.Entry(r.grad, p.Name)})
+		}
+	}
+	if r.opt, err = optim.New(opt, []*optim.Group{{Params: params}}, lr); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *trainRun) Step(x []float32, y []int32) (float64, int, error) {
+	loss, correct, err := r.d.TrainStep(r.w, x, y, r.grad)
+	if err == nil {
+		r.opt.Step()
+	}
+	return loss, correct, err
+}
+
+func (r *trainRun) Weights() *nets.StateDict {
+	sd := &nets.StateDict{}
+	for _, p := range r.net.Params {
+		sd.Set(p.Name, &nets.Tensor{Shape: p.Shape, Data: slices.Clone(r.d.Entry(r.w, p.Name))})
+	}
+	return sd
+}
+
+func (r *trainRun) Close() error { return r.d.Close() }

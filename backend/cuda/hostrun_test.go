@@ -9,8 +9,11 @@ import (
 	"github.com/landscape-go/landscape/backend"
 	"github.com/landscape-go/landscape/backend/backendtest"
 	"github.com/landscape-go/landscape/backend/backendtest/gradtest"
+	"github.com/landscape-go/landscape/backend/backendtest/traintest"
 	"github.com/landscape-go/landscape/backend/cpu"
+	"github.com/landscape-go/landscape/data"
 	"github.com/landscape-go/landscape/internal/fixture"
+	"github.com/landscape-go/landscape/nets"
 )
 
 // The evaluator and the differentiator run here on the host device
@@ -94,4 +97,25 @@ func TestHostEvaluatorRunsMobileOps(t *testing.T) {
 	}
 	defer got.Close()
 	backendtest.Compare(t, coords, backendtest.Evaluate(t, got, coords), backendtest.Evaluate(t, want, coords))
+}
+
+// TestHostTrainingFollowsPyTorch trains on the host device and compares
+// the runs with PyTorch's (see traintest.FollowsPyTorch): the MLP with
+// every optimizer, resnet20 and vgg9 (batch norm in training mode) with
+// SGD and momentum: the optimizers' updates run on the host, as on the
+// CPU, and what the device computes, the step's gradient, is the same
+// for every optimizer.
+func TestHostTrainingFollowsPyTorch(t *testing.T) {
+	for _, name := range traintest.Nets {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			only := func(opt string) bool { return name == "mlp" || opt == "momentum" }
+			traintest.FollowsPyTorch(t, name, only, func(t *testing.T, net *nets.Net, init *nets.StateDict, ds *data.Dataset, opt string, lr float64) (traintest.Run, error) {
+				a := hostAPI(t)
+				return newTrainRun(net, init, ds, opt, lr, func(p *backend.Problem, params []string, o *Options) (*Differentiator, error) {
+					return newDifferentiator(p, params, o, a)
+				})
+			})
+		})
+	}
 }

@@ -26,7 +26,7 @@
 //	view        write an interactive page of surfaces (rotatable 3D, contours with a readout), and meshes (.obj .ply .glb)
 //	export-vtk  write a surface as VTK PolyData (.vtp) for ParaView
 //	convert     write a surface as CSV or JSON lines, with grid indices and the provenance beside it
-//	train       train a network on the CPU with one of torch.optim's optimizers, a checkpoint per epoch
+//	train       train a network (CPU or GPU) with one of torch.optim's optimizers, a checkpoint per epoch
 //	race        train with several optimizers from one initialisation and draw their paths on one surface
 //	toy         race optimizers on a function of two variables and draw their paths
 //	version     print the version

@@ -42,7 +42,7 @@ func commands() []command {
 		{"view", "write an interactive page of surfaces (rotatable 3D, contours with a readout), and meshes (.obj .ply .glb)", cmdView},
 		{"export-vtk", "write a surface as VTK PolyData (.vtp) for ParaView", cmdExportVTK},
 		{"convert", "write a surface as CSV or JSON lines, with grid indices and the provenance beside it", cmdConvert},
-		{"train", "train a network on the CPU with one of torch.optim's optimizers, a checkpoint per epoch", cmdTrain},
+		{"train", "train a network (CPU or GPU) with one of torch.optim's optimizers, a checkpoint per epoch", cmdTrain},
 		{"race", "train with several optimizers from one initialisation and draw their paths on one surface", cmdRace},
 		{"toy", "race optimizers on a function of two variables (Rosenbrock, Himmelblau, a saddle) and draw their paths", cmdToy},
 		{"version", "print the version", cmdVersion},
