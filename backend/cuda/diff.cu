@@ -235,14 +235,8 @@ extern "C" __global__ void channel_sums(float* sum_out, float* dot_out, const fl
 	}
 	ss[t] = sum;
 	ds[t] = dot;
-	__syncthreads();
-	for (int k = blockDim.x / 2; k > 0; k >>= 1) {
-		if (t < k) {
-			ss[t] = ss[t] + ss[t + k];
-			ds[t] = ds[t] + ds[t + k];
-		}
-		__syncthreads();
-	}
+	block_sum(ss, t);
+	block_sum(ds, t);
 	if (t == 0) {
 		if (sum_out) {
 			sum_out[c] = sum_out[c] + (float)ss[0];
@@ -276,19 +270,8 @@ extern "C" __global__ void xent_grad(double* loss, int* hit, float* gz, float* r
 			}
 			continue;
 		}
-		double m = __longlong_as_double(0xfff0000000000000ULL);
-		int best = 0;
-		for (int c = 0; c < K; c++) {
-			double v = row[c];
-			if (v > m || (v != v && m == m)) {
-				m = v;
-				best = c;
-			}
-		}
-		double total = 0.0;
-		for (int c = 0; c < K; c++) {
-			total = total + exp((double)row[c] - m);
-		}
+		double m, total;
+		int best = softmax_sum(row, K, &m, &total);
 		int y = label[lo + i];
 		loss[lo + i] = log(total) + m - (double)row[y];
 		hit[lo + i] = best == y;
@@ -329,28 +312,16 @@ extern "C" __global__ void bn_train_stats(float* mean, float* invstd, float* a, 
 		s = s + (double)x[((j / hw) * C + c) * hw + j % hw];
 	}
 	ss[t] = s;
-	__syncthreads();
-	for (int k = blockDim.x / 2; k > 0; k >>= 1) {
-		if (t < k) {
-			ss[t] = ss[t] + ss[t + k];
-		}
-		__syncthreads();
-	}
+	block_sum(ss, t);
 	double mu = ss[0] / (double)count;
-	__syncthreads();
+	__syncthreads(); // every thread has read ss[0]
 	s = 0.0;
 	for (i64 j = t; j < count; j += blockDim.x) {
 		double d = (double)x[((j / hw) * C + c) * hw + j % hw] - mu;
 		s = s + d * d;
 	}
 	ss[t] = s;
-	__syncthreads();
-	for (int k = blockDim.x / 2; k > 0; k >>= 1) {
-		if (t < k) {
-			ss[t] = ss[t] + ss[t + k];
-		}
-		__syncthreads();
-	}
+	block_sum(ss, t);
 	if (t == 0) {
 		double variance = ss[0] / (double)count;
 		double is = 1.0 / sqrt(variance + (double)eps);
@@ -389,14 +360,8 @@ extern "C" __global__ void bn_train_sums(float* gg, float* gb, double* coef, con
 	}
 	ss[t] = sum;
 	ds[t] = dot;
-	__syncthreads();
-	for (int k = blockDim.x / 2; k > 0; k >>= 1) {
-		if (t < k) {
-			ss[t] = ss[t] + ss[t + k];
-			ds[t] = ds[t] + ds[t + k];
-		}
-		__syncthreads();
-	}
+	block_sum(ss, t);
+	block_sum(ds, t);
 	if (t == 0) {
 		double is = (double)invstd[c];
 		if (gg) {

@@ -185,13 +185,7 @@ func diffSupported(n *nets.Net) error {
 func (d *Differentiator) setup(chunkLimit int) error {
 	p, g := d.p, d.g
 	var err error
-	alloc := func(bytes int) ptr {
-		var q ptr
-		if err == nil {
-			q, err = g.alloc(bytes)
-		}
-		return q
-	}
+	alloc := g.allocator(&err)
 	vec := 4 * d.nparams
 	d.center, d.dx, d.dy, d.w, d.v, d.grad, d.hv = alloc(vec), alloc(vec), alloc(vec), alloc(vec), alloc(vec), alloc(vec), alloc(vec)
 	d.out = alloc(16)
@@ -338,16 +332,7 @@ func (d *Differentiator) Close() error {
 	if d.t == nil {
 		return nil
 	}
-	d.t.do(func() error {
-		for _, cd := range d.convs {
-			cd.destroy(d.a)
-		}
-		if d.g != nil {
-			d.g.close()
-		}
-		return nil
-	})
-	d.t.stop()
+	release(d.t, d.a, d.g, d.convs)
 	d.t = nil
 	return nil
 }
@@ -540,40 +525,7 @@ func (d *Differentiator) forward(i int, b *batch, tangent bool) error {
 			return a.cudnn("cudnnConvolutionForward", a.cudnnConvolutionForward(g.dnn, &one, cd.x, uint64(x), cd.w, uint64(w), cd.conv, cd.algo,
 				uint64(d.workspace), d.workspaceSize, beta, cd.y, uint64(y)))
 		}
-		weight, bias := o.Name+".weight", o.Name+".bias"
-		if err := conv(d.entry(d.w, weight), x, y, &zero); err != nil {
-			return err
-		}
-		if o.Bias {
-			if err := g.launch("add_channel", values, y, d.entry(d.w, bias), values, int32(o.C), int32(hw)); err != nil {
-				return err
-			}
-		}
-		if !tangent {
-			return nil
-		}
-		// Ry = W∗Rx + V∗x + Vb, terms that are zero left out.
-		beta := &zero
-		if in != 0 {
-			if err := conv(d.entry(d.w, weight), rx, ry, beta); err != nil {
-				return err
-			}
-			beta = &one
-		}
-		if d.moves[weight] {
-			if err := conv(d.entry(d.v, weight), x, ry, beta); err != nil {
-				return err
-			}
-			beta = &one
-		}
-		if beta == &zero {
-			if err := g.zero(ry, 4*int(values)); err != nil {
-				return err
-			}
-		}
-		if o.Bias && d.moves[bias] {
-			return g.launch("add_channel", values, ry, d.entry(d.v, bias), values, int32(o.C), int32(hw))
-		}
+		return d.productForward(o, conv, in, x, y, rx, ry, o.Bias, values, hw)
 	case nets.Linear:
 		f := int32(d.sizes[in])
 		// Row-major y[n][out] = x[n][f]·Wᵀ is column-major yᵀ = W·xᵀ, W
@@ -581,37 +533,7 @@ func (d *Differentiator) forward(i int, b *batch, tangent bool) error {
 		gemm := func(w, x, y ptr, beta *float32) error {
 			return a.cublas("cublasSgemm", a.cublasSgemm(g.blas, 1, 0, int32(o.C), int32(n), f, &one, uint64(w), f, uint64(x), f, beta, uint64(y), int32(o.C)))
 		}
-		weight, bias := o.Name+".weight", o.Name+".bias"
-		if err := gemm(d.entry(d.w, weight), x, y, &zero); err != nil {
-			return err
-		}
-		if err := g.launch("add_channel", values, y, d.entry(d.w, bias), values, int32(o.C), int32(1)); err != nil {
-			return err
-		}
-		if !tangent {
-			return nil
-		}
-		beta := &zero
-		if in != 0 {
-			if err := gemm(d.entry(d.w, weight), rx, ry, beta); err != nil {
-				return err
-			}
-			beta = &one
-		}
-		if d.moves[weight] {
-			if err := gemm(d.entry(d.v, weight), x, ry, beta); err != nil {
-				return err
-			}
-			beta = &one
-		}
-		if beta == &zero {
-			if err := g.zero(ry, 4*int(values)); err != nil {
-				return err
-			}
-		}
-		if d.moves[bias] {
-			return g.launch("add_channel", values, ry, d.entry(d.v, bias), values, int32(o.C), int32(1))
-		}
+		return d.productForward(o, gemm, in, x, y, rx, ry, true, values, 1)
 	case nets.BatchNorm:
 		if b.train {
 			return d.bnTrainForward(i, o, x, y, n)
@@ -633,21 +555,7 @@ func (d *Differentiator) forward(i int, b *batch, tangent bool) error {
 		return g.launch("maxpool_forward", values, y, d.argmax[out], ry, x, rx, planes, int32(ci[1]), int32(ci[2]), int32(o.Kernel),
 			int32(o.Stride), int32(o.Pad), int32(o.H), int32(o.W))
 	case nets.AvgPool, nets.GlobalAvgPool:
-		for _, xy := range [][2]ptr{{x, y}, {rx, ry}} {
-			if xy[1] == 0 {
-				continue
-			}
-			var err error
-			if o.Kind == nets.GlobalAvgPool {
-				err = g.launch("gavgpool", values, xy[1], xy[0], planes, int32(ci[1]*ci[2]))
-			} else {
-				err = g.launch("avgpool", values, xy[1], xy[0], planes, int32(ci[1]), int32(ci[2]), int32(o.Kernel), int32(o.Stride),
-					int32(o.H), int32(o.W))
-			}
-			if err != nil {
-				return err
-			}
-		}
+		return d.pool(o, ci, planes, values, "", [2]ptr{y, x}, [2]ptr{ry, rx})
 	case nets.Concat:
 		off := 0
 		for _, src := range o.In {
@@ -686,11 +594,6 @@ func (d *Differentiator) backward(i int, b *batch, wantGrad, tangent bool) error
 	inValues := int64(n * d.sizes[in])
 	planes := int64(n * ci[0])
 	hw := o.H * o.W
-	// sums adds Σ a over each channel to out: a bias's gradient.
-	sums := func(out, a ptr, channels, hw int) error {
-		return g.launchGrid("channel_sums", uint32(channels), sumsBlock, out, ptr(0), a, ptr(0), ptr(0), ptr(0), ptr(0), ptr(0), float32(0),
-			int32(n), int32(channels), int32(hw))
-	}
 	switch o.Kind {
 	case nets.Conv:
 		cd, err := d.conv(o, n)
@@ -705,49 +608,9 @@ func (d *Differentiator) backward(i int, b *batch, wantGrad, tangent bool) error
 			return a.cudnn("cudnnConvolutionBackwardFilter", a.cudnnConvolutionBackwardFilter(g.dnn, &one, cd.x, uint64(x), cd.y, uint64(gy), cd.conv,
 				cd.bwdFilter, uint64(d.workspace), d.workspaceSize, &one, cd.w, uint64(gw)))
 		}
-		weight, bias := o.Name+".weight", o.Name+".bias"
-		W, V := d.entry(d.w, weight), d.entry(d.v, weight)
-		// gx += Wᵀ∗gy; Rgx += Wᵀ∗Rgy + Vᵀ∗gy.
-		if in != 0 {
-			if err := data(W, gy, gx); err != nil {
-				return err
-			}
-			if tangent {
-				if err := data(W, rgy, rgx); err != nil {
-					return err
-				}
-				if d.moves[weight] {
-					if err := data(V, gy, rgx); err != nil {
-						return err
-					}
-				}
-			}
-		}
-		// gW += x⋆gy; (H·v)W += x⋆Rgy + Rx⋆gy.
-		if d.moves[weight] {
-			if wantGrad {
-				if err := filter(x, gy, d.entry(d.grad, weight)); err != nil {
-					return err
-				}
-			}
-			if tangent {
-				if err := filter(x, rgy, d.entry(d.hv, weight)); err != nil {
-					return err
-				}
-				if in != 0 {
-					if err := filter(rx, gy, d.entry(d.hv, weight)); err != nil {
-						return err
-					}
-				}
-			}
-		}
-		if o.Bias && d.moves[bias] {
-			return d.biasSums(sums, bias, gy, rgy, o.C, hw, wantGrad, tangent)
-		}
+		return d.productBackward(o, data, filter, in, x, rx, gy, rgy, gx, rgx, o.Bias, n, hw, wantGrad, tangent)
 	case nets.Linear:
 		f, k := int32(d.sizes[in]), int32(o.C)
-		weight, bias := o.Name+".weight", o.Name+".bias"
-		W, V := d.entry(d.w, weight), d.entry(d.v, weight)
 		// Column-major, W being f×k (k outputs): gxᵀ += W·gyᵀ.
 		data := func(w, gy, gx ptr) error {
 			return a.cublas("cublasSgemm", a.cublasSgemm(g.blas, 0, 0, f, int32(n), k, &one, uint64(w), f, uint64(gy), k, &one, uint64(gx), f))
@@ -756,41 +619,7 @@ func (d *Differentiator) backward(i int, b *batch, wantGrad, tangent bool) error
 		filter := func(x, gy, gw ptr) error {
 			return a.cublas("cublasSgemm", a.cublasSgemm(g.blas, 0, 1, f, k, int32(n), &one, uint64(x), f, uint64(gy), k, &one, uint64(gw), f))
 		}
-		if in != 0 {
-			if err := data(W, gy, gx); err != nil {
-				return err
-			}
-			if tangent {
-				if err := data(W, rgy, rgx); err != nil {
-					return err
-				}
-				if d.moves[weight] {
-					if err := data(V, gy, rgx); err != nil {
-						return err
-					}
-				}
-			}
-		}
-		if d.moves[weight] {
-			if wantGrad {
-				if err := filter(x, gy, d.entry(d.grad, weight)); err != nil {
-					return err
-				}
-			}
-			if tangent {
-				if err := filter(x, rgy, d.entry(d.hv, weight)); err != nil {
-					return err
-				}
-				if in != 0 {
-					if err := filter(rx, gy, d.entry(d.hv, weight)); err != nil {
-						return err
-					}
-				}
-			}
-		}
-		if d.moves[bias] {
-			return d.biasSums(sums, bias, gy, rgy, o.C, 1, wantGrad, tangent)
-		}
+		return d.productBackward(o, data, filter, in, x, rx, gy, rgy, gx, rgx, true, n, 1, wantGrad, tangent)
 	case nets.BatchNorm:
 		if b.train {
 			return d.bnTrainBackward(i, o, x, gy, gx, n)
@@ -853,21 +682,7 @@ func (d *Differentiator) backward(i int, b *batch, wantGrad, tangent bool) error
 		if in == 0 {
 			return nil
 		}
-		for _, gs := range [][2]ptr{{gx, gy}, {rgx, rgy}} {
-			if gs[0] == 0 {
-				continue
-			}
-			var err error
-			if o.Kind == nets.GlobalAvgPool {
-				err = g.launch("gavgpool_backward", inValues, gs[0], gs[1], planes, int32(ci[1]*ci[2]))
-			} else {
-				err = g.launch("avgpool_backward", inValues, gs[0], gs[1], planes, int32(ci[1]), int32(ci[2]), int32(o.Kernel), int32(o.Stride),
-					int32(o.H), int32(o.W))
-			}
-			if err != nil {
-				return err
-			}
-		}
+		return d.pool(o, ci, planes, inValues, "_backward", [2]ptr{gx, gy}, [2]ptr{rgx, rgy})
 	case nets.Concat:
 		off := 0
 		for _, src := range o.In {
@@ -891,16 +706,132 @@ func (d *Differentiator) backward(i int, b *batch, wantGrad, tangent bool) error
 	return nil
 }
 
-// biasSums adds a bias's gradient Σ gy (with wantGrad) and its share of
-// H·v, Σ Rgy (with tangent), over each of its channels.
-func (d *Differentiator) biasSums(sums func(out, a ptr, channels, hw int) error, bias string, gy, rgy ptr, channels, hw int, wantGrad, tangent bool) error {
+// pool runs average pooling o (kernels.cu's avgpool or gavgpool, or with
+// suffix "_backward" diff.cu's adjoint) over n values, from each pair's
+// second member to its first, skipping a pair whose first is null; ci is
+// the input's shape, of planes planes in all.
+func (d *Differentiator) pool(o *nets.Op, ci [3]int, planes, n int64, suffix string, pairs ...[2]ptr) error {
+	for _, p := range pairs {
+		if p[0] == 0 {
+			continue
+		}
+		var err error
+		if o.Kind == nets.GlobalAvgPool {
+			err = d.g.launch("gavgpool"+suffix, n, p[0], p[1], planes, int32(ci[1]*ci[2]))
+		} else {
+			err = d.g.launch("avgpool"+suffix, n, p[0], p[1], planes, int32(ci[1]), int32(ci[2]), int32(o.Kernel), int32(o.Stride),
+				int32(o.H), int32(o.W))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// productForward computes the value of o, a convolution or linear layer
+// whose product apply computes (y = w∗x + β·y), y = W∗x (+ b with bias),
+// and with ry its tangent Ry = W∗Rx + V∗x (+ Vb), V the direction's
+// weights, leaving out the terms that are zero: Rx of the network's input
+// (in = 0), V and Vb where they do not move. values is y's length, of
+// o.C channels of hw values.
+func (d *Differentiator) productForward(o *nets.Op, apply func(w, x, y ptr, beta *float32) error, in int, x, y, rx, ry ptr, bias bool, values int64, hw int) error {
+	g := d.g
+	weight, b := o.Name+".weight", o.Name+".bias"
+	if err := apply(d.entry(d.w, weight), x, y, &zero); err != nil {
+		return err
+	}
+	if bias {
+		if err := g.launch("add_channel", values, y, d.entry(d.w, b), values, int32(o.C), int32(hw)); err != nil {
+			return err
+		}
+	}
+	if ry == 0 {
+		return nil
+	}
+	beta := &zero
+	if in != 0 {
+		if err := apply(d.entry(d.w, weight), rx, ry, beta); err != nil {
+			return err
+		}
+		beta = &one
+	}
+	if d.moves[weight] {
+		if err := apply(d.entry(d.v, weight), x, ry, beta); err != nil {
+			return err
+		}
+		beta = &one
+	}
+	if beta == &zero {
+		if err := g.zero(ry, 4*int(values)); err != nil {
+			return err
+		}
+	}
+	if bias && d.moves[b] {
+		return g.launch("add_channel", values, ry, d.entry(d.v, b), values, int32(o.C), int32(hw))
+	}
+	return nil
+}
+
+// productBackward runs the backward pass of o, a convolution or linear
+// layer whose input gradient data computes (gx += wᵀ∗gy) and whose
+// weights' gradient filter computes (gw += x⋆gy): gx += Wᵀ∗gy, and with
+// tangent Rgx += Wᵀ∗Rgy + Vᵀ∗gy (not for the network's input, in = 0);
+// where the weights move, gW += x⋆gy (with wantGrad) and (H·v)W +=
+// x⋆Rgy + Rx⋆gy (with tangent), and with bias, the bias's Σ gy and Σ Rgy
+// over the n samples' hw values of each channel.
+func (d *Differentiator) productBackward(o *nets.Op, data, filter func(w, gy, gx ptr) error, in int, x, rx, gy, rgy, gx, rgx ptr,
+	bias bool, n, hw int, wantGrad, tangent bool) error {
+	weight := o.Name + ".weight"
+	W, V := d.entry(d.w, weight), d.entry(d.v, weight)
+	if in != 0 {
+		if err := data(W, gy, gx); err != nil {
+			return err
+		}
+		if tangent {
+			if err := data(W, rgy, rgx); err != nil {
+				return err
+			}
+			if d.moves[weight] {
+				if err := data(V, gy, rgx); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if d.moves[weight] {
+		if wantGrad {
+			if err := filter(x, gy, d.entry(d.grad, weight)); err != nil {
+				return err
+			}
+		}
+		if tangent {
+			if err := filter(x, rgy, d.entry(d.hv, weight)); err != nil {
+				return err
+			}
+			if in != 0 {
+				if err := filter(rx, gy, d.entry(d.hv, weight)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	b := o.Name + ".bias"
+	if !bias || !d.moves[b] {
+		return nil
+	}
+	// Σ a over each channel added to out: a bias's gradient.
+	sums := func(out, a ptr) error {
+		return d.g.launchGrid("channel_sums", uint32(o.C), sumsBlock, out, ptr(0), a, ptr(0), ptr(0), ptr(0), ptr(0), ptr(0), float32(0),
+			int32(n), int32(o.C), int32(hw))
+	}
 	if wantGrad {
-		if err := sums(d.entry(d.grad, bias), gy, channels, hw); err != nil {
+		if err := sums(d.entry(d.grad, b), gy); err != nil {
 			return err
 		}
 	}
 	if tangent {
-		return sums(d.entry(d.hv, bias), rgy, channels, hw)
+		return sums(d.entry(d.hv, b), rgy)
 	}
 	return nil
 }

@@ -110,13 +110,7 @@ func (e *Evaluator) setup(batchLimit int) error {
 	e.layout, e.nparams = flatLayout(p.Net)
 	flat := func(sd *nets.StateDict) []float32 { return flatten(sd, e.layout, e.nparams) }
 	var err error
-	alloc := func(bytes int) ptr {
-		var q ptr
-		if err == nil {
-			q, err = g.alloc(bytes)
-		}
-		return q
-	}
+	alloc := g.allocator(&err)
 	e.center, e.dx, e.w = alloc(4*e.nparams), alloc(4*e.nparams), alloc(4*e.nparams)
 	if p.Y != nil {
 		e.dy = alloc(4 * e.nparams)
@@ -291,18 +285,24 @@ func (e *Evaluator) Close() error {
 	if e.t == nil {
 		return nil
 	}
-	e.t.do(func() error {
-		for _, d := range e.convs {
-			d.destroy(e.a)
+	release(e.t, e.a, e.g, e.convs)
+	e.t = nil
+	return nil
+}
+
+// release destroys the convolutions' descriptors, frees g's memory and
+// context (g may be nil) on thread t, then stops t.
+func release(t *thread, a *api, g *gpu, convs map[convShape]*convDesc) {
+	t.do(func() error {
+		for _, d := range convs {
+			d.destroy(a)
 		}
-		if e.g != nil {
-			e.g.close()
+		if g != nil {
+			g.close()
 		}
 		return nil
 	})
-	e.t.stop()
-	e.t = nil
-	return nil
+	t.stop()
 }
 
 // Evaluate implements [backend.Evaluator]: the points one after another,

@@ -275,6 +275,19 @@ func (g *gpu) alloc(n int) (ptr, error) {
 	return ptr(p), g.a.cu("cuMemsetD8", g.a.cuMemsetD8(p, 0, uintptr(n)))
 }
 
+// allocator returns a function that allocates as alloc does and keeps the
+// first error in *err, allocating nothing after it: a run of allocations
+// is checked once, at its end.
+func (g *gpu) allocator(err *error) func(bytes int) ptr {
+	return func(bytes int) ptr {
+		var q ptr
+		if *err == nil {
+			q, *err = g.alloc(bytes)
+		}
+		return q
+	}
+}
+
 // free releases p, which alloc returned (0: nothing).
 func (g *gpu) free(p ptr) error {
 	if p == 0 {

@@ -61,9 +61,10 @@ var kernelSignature = regexp.MustCompile(`extern "C" __global__ void (\w+)\(([^)
 // launchers returns, for each kernel of src, a C++ function
 // launch_NAME(void** a, unsigned blocks, unsigned threads) that runs it
 // with the values a points to on every thread of the grid, one after
-// another, and the kernels' names. A kernel that waits at __syncthreads
-// for the threads of its block runs one thread per block instead: such
-// kernels stride by blockDim, so one thread does the whole block's work.
+// another, and the kernels' names. A kernel with shared memory, whose
+// threads wait for each other at __syncthreads, runs one thread per block
+// instead: such kernels stride by blockDim, so one thread does the whole
+// block's work.
 func launchers(src string) (string, []string) {
 	var b strings.Builder
 	var names []string
@@ -74,7 +75,7 @@ func launchers(src string) (string, []string) {
 		if i+1 < len(matches) {
 			end = matches[i+1][0]
 		}
-		barrier := strings.Contains(src[m[1]:end], "__syncthreads")
+		barrier := strings.Contains(src[m[1]:end], "__shared__")
 		names = append(names, name)
 		var args []string
 		for i, param := range strings.Split(params, ",") {

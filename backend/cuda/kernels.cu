@@ -193,6 +193,41 @@ extern "C" __global__ void place(float* y, const float* x, i64 total, int c, int
 	}
 }
 
+// softmax_sum sets *m to the largest of the K logits of row (NaN winning)
+// and *sum to Σ exp(z − m), in float64, and returns the index of the
+// first largest: the pieces of a cross-entropy and of its gradient.
+static __device__ int softmax_sum(const float* row, int K, double* m, double* sum) {
+	double top = __longlong_as_double(0xfff0000000000000ULL);
+	int best = 0;
+	for (int c = 0; c < K; c++) {
+		double v = row[c];
+		if (v > top || (v != v && top == top)) {
+			top = v;
+			best = c;
+		}
+	}
+	double s = 0.0;
+	for (int c = 0; c < K; c++) {
+		s = s + exp((double)row[c] - top);
+	}
+	*m = top;
+	*sum = s;
+	return best;
+}
+
+// block_sum adds the blockDim.x values of s, one a thread, into s[0] in a
+// fixed tree, the same on every run; every thread of the block calls it,
+// and may read s[0] after.
+static __device__ void block_sum(double* s, int t) {
+	__syncthreads();
+	for (int k = blockDim.x / 2; k > 0; k >>= 1) {
+		if (t < k) {
+			s[t] = s[t] + s[t + k];
+		}
+		__syncthreads();
+	}
+}
+
 // xent computes, for the n samples of a batch whose first is sample lo of
 // its dataset, the cross-entropy of the logits z (n×K) against the labels
 // and whether the first largest logit is the label's, into loss[lo+i] and
@@ -200,19 +235,8 @@ extern "C" __global__ void place(float* y, const float* x, i64 total, int c, int
 extern "C" __global__ void xent(double* loss, int* hit, const float* z, const int* label, int n, int K, i64 lo) {
 	FOR_EACH(i, n) {
 		const float* row = z + i * K;
-		double m = __longlong_as_double(0xfff0000000000000ULL);
-		int best = 0;
-		for (int c = 0; c < K; c++) {
-			double v = row[c];
-			if (v > m || (v != v && m == m)) {
-				m = v;
-				best = c;
-			}
-		}
-		double sum = 0.0;
-		for (int c = 0; c < K; c++) {
-			sum = sum + exp((double)row[c] - m);
-		}
+		double m, sum;
+		int best = softmax_sum(row, K, &m, &sum);
 		int y = label[lo + i];
 		loss[lo + i] = m + log(sum) - (double)row[y];
 		hit[lo + i] = best == y;

@@ -114,13 +114,7 @@ func (d *Differentiator) trainSetup() error {
 	}
 	g := d.g
 	var err error
-	alloc := func(bytes int) ptr {
-		var q ptr
-		if err == nil {
-			q, err = g.alloc(bytes)
-		}
-		return q
-	}
+	alloc := g.allocator(&err)
 	d.trainX, d.trainY = alloc(4*d.chunk*d.sizes[0]), alloc(4*d.chunk)
 	d.bnTrain = make([]bnTrainState, len(d.p.Net.Ops))
 	for i, o := range d.p.Net.Ops {
