@@ -4,7 +4,6 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -14,8 +13,6 @@ import (
 	"github.com/landscape-go/landscape/data"
 	"github.com/landscape-go/landscape/internal/fixture"
 	"github.com/landscape-go/landscape/nets"
-	"github.com/landscape-go/landscape/nets/npz"
-	"github.com/landscape-go/landscape/nets/onnx"
 )
 
 // TestDerivativesMatchPyTorch computes, for every zoo fixture and on both
@@ -280,74 +277,11 @@ func TestDifferentiatorRefusesNetworksWithoutOps(t *testing.T) {
 	}
 }
 
-// The ops of mobile networks (grouped and depthwise convolutions, batch
-// norm with eps 1e-3, ReLU6, Hardtanh, SiLU, sigmoid, hard-swish,
-// hard-sigmoid, squeeze-and-excitation's product) differentiate as
-// PyTorch's double backward does: testdata/onnx/mobile.onnx's gradient
-// and H·v (scripts/fixtures/make_onnx.py, float64) within 1e-4 relative,
-// parameter by parameter.
+// The ops of mobile networks differentiate as PyTorch's double backward
+// does (see gradtest.MobileMatchesPyTorch).
 func TestDerivativesOfMobileOpsMatchPyTorch(t *testing.T) {
 	t.Parallel()
-	dir := filepath.Join("..", "..", "testdata", "onnx")
-	m, err := onnx.Read(filepath.Join(dir, "mobile.onnx"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	net, sd, err := m.Graph.Net("mobile", nets.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fix, err := npz.Read(filepath.Join(dir, "mobile.npz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, _ := fix.Get("input")
-	n, cfg := x.Shape[0], net.Config
-	y := make([]int32, n)
-	for i := range y {
-		y[i] = int32(i % cfg.Classes)
-	}
-	p := &backend.Problem{Net: net, Center: sd,
-		Data: []*backend.Data{{Name: "test", N: n, C: cfg.InChannels, H: cfg.Height, W: cfg.Width, X: x.Data, Y: y}}}
-	d, err := NewDifferentiator(p, nil, &Options{Workers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	flat := func(prefix string) []float32 {
-		var out []float32
-		for _, prm := range d.Params() {
-			tt, ok := fix.Get(prefix + prm.Name)
-			if !ok {
-				t.Fatalf("mobile.npz has no %s%s (remake it)", prefix, prm.Name)
-			}
-			out = append(out, tt.Data...)
-		}
-		return out
-	}
-	grad, hv := make([]float32, d.Dim()), make([]float32, d.Dim())
-	if _, err := d.Gradient(context.Background(), backend.Coord{}, grad); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.HVP(context.Background(), backend.Coord{}, flat("v."), hv); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []struct {
-		what      string
-		got, want []float32
-	}{{"gradient", grad, flat("grad.")}, {"H·v", hv, flat("hvp.")}} {
-		off := 0
-		for _, prm := range d.Params() {
-			k := nets.NumElements(prm.Shape)
-			var diff, norm float64
-			for i := off; i < off+k; i++ {
-				e := float64(c.got[i]) - float64(c.want[i])
-				diff += e * e
-				norm += float64(c.want[i]) * float64(c.want[i])
-			}
-			if rel := math.Sqrt(diff / norm); !(rel <= 1e-4) {
-				t.Errorf("%s of %s: relative error %.3g (norm %.6g)", c.what, prm.Name, rel, math.Sqrt(norm))
-			}
-			off += k
-		}
-	}
+	gradtest.MobileMatchesPyTorch(t, func(p *backend.Problem) (backend.Differentiator, error) {
+		return NewDifferentiator(p, nil, &Options{Workers: 2})
+	})
 }

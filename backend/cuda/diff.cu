@@ -385,3 +385,123 @@ extern "C" __global__ void bn_train_backward_x(float* gx, const float* gy, const
 		gx[i] = gx[i] + (float)(((double)gy[i] - coef[2 * c] - ((double)x[i] - (double)mean[c]) * coef[2 * c + 1]) * scale);
 	}
 }
+
+// activation_derivs sets *d1 and *d2 to f'(x) and f''(x) of activation
+// kind at x, y being f(x): PyTorch's derivatives (the masks of
+// hardtanh_backward, hardsigmoid_backward and hardswish_backward, and the
+// second derivatives their double backward uses), in float32 as the CPU
+// differentiator's.
+static __device__ void activation_derivs(int kind, float lo, float hi, float x, float y, float* d1, float* d2) {
+	*d1 = 0.0f;
+	*d2 = 0.0f;
+	switch (kind) {
+	case 1:
+		if (lo < x && x < hi) {
+			*d1 = 1.0f;
+		}
+		break;
+	case 2:
+		*d1 = (1.0f - y) * y;
+		*d2 = *d1 * (1.0f - 2.0f * y);
+		break;
+	case 3:
+		if (-3.0f < x && x < 3.0f) {
+			*d1 = 1.0f / 6.0f;
+		}
+		break;
+	case 4:
+		if (x < -3.0f) {
+			break;
+		}
+		if (x <= 3.0f) {
+			*d1 = x / 3.0f + 0.5f;
+			if (x > -3.0f && x < 3.0f) {
+				*d2 = 1.0f / 3.0f;
+			}
+			break;
+		}
+		*d1 = 1.0f;
+		break;
+	}
+}
+
+// activate_forward is kernels.cu's activate with, where ry is not null,
+// the tangent ry = f'(x)·rx.
+extern "C" __global__ void activate_forward(float* y, float* ry, const float* x, const float* rx, i64 n, int kind, float lo,
+                                            float hi) {
+	FOR_EACH(i, n) {
+		float v = activation(x[i], kind, lo, hi);
+		y[i] = v;
+		if (ry) {
+			float d1, d2;
+			activation_derivs(kind, lo, hi, x[i], v, &d1, &d2);
+			ry[i] = d1 * rx[i];
+		}
+	}
+}
+
+// activate_backward adds f'(x)·gy to gx and, where rgx is not null,
+// f'(x)·rgy + f''(x)·rx·gy to rgx; y is f(x).
+extern "C" __global__ void activate_backward(float* gx, float* rgx, const float* gy, const float* rgy, const float* x,
+                                             const float* y, const float* rx, i64 n, int kind, float lo, float hi) {
+	FOR_EACH(i, n) {
+		float d1, d2;
+		activation_derivs(kind, lo, hi, x[i], y[i], &d1, &d2);
+		gx[i] = gx[i] + d1 * gy[i];
+		if (rgx) {
+			rgx[i] = rgx[i] + (d1 * rgy[i] + d2 * rx[i] * gy[i]);
+		}
+	}
+}
+
+// mul_tangent sets ry = ra·b + a·rb, b and rb holding one value per run
+// of each values (kernels.cu's mul).
+extern "C" __global__ void mul_tangent(float* ry, const float* ra, const float* a, const float* b, const float* rb, i64 n,
+                                       int each) {
+	FOR_EACH(i, n) {
+		ry[i] = ra[i] * b[i / each] + a[i] * rb[i / each];
+	}
+}
+
+// mul_backward_a adds gy·b to ga and, where rga is not null, rgy·b + gy·rb
+// to rga: the gradient of mul's first factor.
+extern "C" __global__ void mul_backward_a(float* ga, float* rga, const float* gy, const float* rgy, const float* b, const float* rb,
+                                          i64 n, int each) {
+	FOR_EACH(i, n) {
+		float bp = b[i / each];
+		ga[i] = ga[i] + gy[i] * bp;
+		if (rga) {
+			rga[i] = rga[i] + (rgy[i] * bp + gy[i] * rb[i / each]);
+		}
+	}
+}
+
+// mul_backward_b adds to each of the planes values of gb Σ gy·a over its
+// run of each values, and where rgb is not null, Σ (rgy·a + gy·ra) to rgb,
+// in float64 in order: the gradient of mul's second factor.
+extern "C" __global__ void mul_backward_b(float* gb, float* rgb, const float* gy, const float* rgy, const float* a, const float* ra,
+                                          i64 planes, int each) {
+	FOR_EACH(p, planes) {
+		double s = 0.0, r = 0.0;
+		for (i64 i = p * each; i < (p + 1) * each; i++) {
+			s = s + (double)gy[i] * (double)a[i];
+			if (rgb) {
+				r = r + ((double)rgy[i] * (double)a[i] + (double)gy[i] * (double)ra[i]);
+			}
+		}
+		gb[p] = gb[p] + (float)s;
+		if (rgb) {
+			rgb[p] = rgb[p] + (float)r;
+		}
+	}
+}
+
+// channels_backward adds each value of gy, channels' output, to the input
+// value it came from in gx: a shuffle or a slice takes each input plane
+// once at most, so no two threads write one value.
+extern "C" __global__ void channels_backward(float* gx, const float* gy, i64 total, int C, int Cin, int hw, int groups, int from) {
+	FOR_EACH(i, total) {
+		i64 src = channel_source(i, C, Cin, hw, groups, from);
+		gx[src] = gx[src] + gy[i];
+	}
+}

@@ -155,8 +155,9 @@ func newDifferentiator(p *backend.Problem, params []string, opts *Options, a *ap
 }
 
 // diffSupported reports, as an error, why the differentiator cannot run
-// n: the ops it differentiates are those of the CIFAR zoo and the
-// torchvision classics (resnets, VGG, DenseNet, wide resnets).
+// n: it differentiates every op the evaluator runs (the zoo's and those of
+// the mobile networks ONNX graphs lower to) but average pooling with
+// padding, which the evaluator refuses too.
 func diffSupported(n *nets.Net) error {
 	if len(n.Ops) == 0 {
 		return fmt.Errorf("cuda: model %s: gradients and Hessians are computed on the engines' ops, and the engines cannot run this network", n.Name)
@@ -164,7 +165,8 @@ func diffSupported(n *nets.Net) error {
 	for i := range n.Ops {
 		o := &n.Ops[i]
 		switch o.Kind {
-		case nets.Conv, nets.Linear, nets.BatchNorm, nets.ReLU, nets.MaxPool, nets.GlobalAvgPool, nets.Concat:
+		case nets.Conv, nets.Linear, nets.BatchNorm, nets.ReLU, nets.MaxPool, nets.GlobalAvgPool, nets.Concat,
+			nets.Clip, nets.Sigmoid, nets.HardSigmoid, nets.HardSwish, nets.Mul, nets.ChannelShuffle, nets.Slice:
 			continue
 		case nets.Add:
 			if len(o.In) == 2 {
@@ -556,6 +558,20 @@ func (d *Differentiator) forward(i int, b *batch, tangent bool) error {
 			int32(o.Stride), int32(o.Pad), int32(o.H), int32(o.W))
 	case nets.AvgPool, nets.GlobalAvgPool:
 		return d.pool(o, ci, planes, values, "", [2]ptr{y, x}, [2]ptr{ry, rx})
+	case nets.Clip, nets.Sigmoid, nets.HardSigmoid, nets.HardSwish:
+		return g.launch("activate_forward", values, y, ry, x, rx, values, activation[o.Kind], o.Lo, o.Hi)
+	case nets.ChannelShuffle, nets.Slice:
+		return d.channels("channels", o, ci, values, [2]ptr{y, x}, [2]ptr{ry, rx})
+	case nets.Mul:
+		other := o.In[1]
+		bs := d.shape(other)
+		each := int32(hw / (bs[1] * bs[2]))
+		if err := g.launch("mul", values, y, x, d.value(other, b), values, each); err != nil {
+			return err
+		}
+		if tangent {
+			return g.launch("mul_tangent", values, ry, rx, x, d.value(other, b), d.rvals[other], values, each)
+		}
 	case nets.Concat:
 		off := 0
 		for _, src := range o.In {
@@ -683,6 +699,37 @@ func (d *Differentiator) backward(i int, b *batch, wantGrad, tangent bool) error
 			return nil
 		}
 		return d.pool(o, ci, planes, inValues, "_backward", [2]ptr{gx, gy}, [2]ptr{rgx, rgy})
+	case nets.Clip, nets.Sigmoid, nets.HardSigmoid, nets.HardSwish:
+		if in == 0 {
+			return nil
+		}
+		return g.launch("activate_backward", values, gx, rgx, gy, rgy, x, d.vals[out], rx, values, activation[o.Kind], o.Lo, o.Hi)
+	case nets.ChannelShuffle, nets.Slice:
+		if in == 0 {
+			return nil
+		}
+		return d.channels("channels_backward", o, ci, values, [2]ptr{gx, gy}, [2]ptr{rgx, rgy})
+	case nets.Mul:
+		other := o.In[1]
+		bs := d.shape(other)
+		each := int32(hw / (bs[1] * bs[2]))
+		rb := d.rvals[other]
+		if !tangent {
+			rb = 0
+		}
+		if in != 0 {
+			if err := g.launch("mul_backward_a", values, gx, rgx, gy, rgy, d.value(other, b), rb, values, each); err != nil {
+				return err
+			}
+		}
+		if other != 0 {
+			rgb := d.rgrs[other]
+			if !tangent {
+				rgb = 0
+			}
+			planes := int64(n * d.sizes[other])
+			return g.launch("mul_backward_b", planes, d.grads[other], rgb, gy, rgy, x, rx, planes, each)
+		}
 	case nets.Concat:
 		off := 0
 		for _, src := range o.In {
@@ -723,6 +770,25 @@ func (d *Differentiator) pool(o *nets.Op, ci [3]int, planes, n int64, suffix str
 				int32(o.H), int32(o.W))
 		}
 		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// channels runs kernel (kernels.cu's channels, or diff.cu's
+// channels_backward) of shuffle or slice o over its n output values, for
+// each pair (to, from) whose first is not null; ci is o's input's shape.
+func (d *Differentiator) channels(kernel string, o *nets.Op, ci [3]int, n int64, pairs ...[2]ptr) error {
+	groups := int32(0)
+	if o.Kind == nets.ChannelShuffle {
+		groups = int32(o.Groups)
+	}
+	for _, p := range pairs {
+		if p[0] == 0 {
+			continue
+		}
+		if err := d.g.launch(kernel, n, p[0], p[1], n, int32(o.C), int32(ci[0]), int32(o.H*o.W), groups, int32(o.From)); err != nil {
 			return err
 		}
 	}

@@ -25,8 +25,9 @@
 //
 // [NewDifferentiator] makes a [Differentiator], the GPU counterpart of the
 // CPU backend's: gradients and exact Hessian-vector products (forward over
-// reverse) of the mean loss, batch norm in eval mode, for networks of the
-// zoo's ops. A chunk's forward pass keeps every value and its tangent;
+// reverse) of the mean loss, batch norm in eval mode, and training steps
+// (batch norm in training mode), for every network the evaluator runs. A
+// chunk's forward pass keeps every value and its tangent;
 // the backward pass runs cuDNN's input- and weight-gradient products with
 // deterministic FP32 algorithms and diff.cu's kernels, whose sums run in a
 // fixed order.

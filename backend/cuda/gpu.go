@@ -26,7 +26,8 @@ var kernelNames = []string{
 	"form_weights", "fold", "epilogue", "activate", "mul", "channels", "maxpool", "avgpool", "gavgpool", "place", "xent", "total",
 	"add_channel", "bn_forward", "relu_forward", "relu_backward", "sum2", "accumulate", "maxpool_forward", "maxpool_backward",
 	"avgpool_backward", "gavgpool_backward", "take", "bn_backward_x", "channel_sums", "xent_grad",
-	"bn_train_stats", "bn_train_sums", "bn_train_backward_x",
+	"bn_train_stats", "bn_train_sums", "bn_train_backward_x", "activate_forward", "activate_backward", "mul_tangent",
+	"mul_backward_a", "mul_backward_b", "channels_backward",
 }
 
 // thread runs functions on one goroutine locked to its OS thread: a CUDA

@@ -304,3 +304,12 @@ func (r *trainRun) Weights() *nets.StateDict {
 }
 
 func (r *trainRun) Close() error { return r.d.Close() }
+
+// TestGPUDifferentiatorMatchesPyTorchOnMobileOps is
+// TestHostDifferentiatorMatchesPyTorchOnMobileOps on the GPU.
+func TestGPUDifferentiatorMatchesPyTorchOnMobileOps(t *testing.T) {
+	requireGPU(t)
+	gradtest.MobileMatchesPyTorch(t, func(p *backend.Problem) (backend.Differentiator, error) {
+		return NewDifferentiator(p, nil, nil)
+	})
+}

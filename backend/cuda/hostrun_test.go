@@ -119,3 +119,13 @@ func TestHostTrainingFollowsPyTorch(t *testing.T) {
 		})
 	}
 }
+
+// TestHostDifferentiatorMatchesPyTorchOnMobileOps holds the differentiator,
+// on the host device, to PyTorch's double backward on the ops of mobile
+// networks (see gradtest.MobileMatchesPyTorch).
+func TestHostDifferentiatorMatchesPyTorchOnMobileOps(t *testing.T) {
+	a := hostAPI(t)
+	gradtest.MobileMatchesPyTorch(t, func(p *backend.Problem) (backend.Differentiator, error) {
+		return newDifferentiator(p, nil, nil, a)
+	})
+}

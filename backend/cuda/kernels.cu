@@ -76,28 +76,28 @@ static __device__ float clamp(float v, float lo, float hi) {
 	return v;
 }
 
+// activation is activate's function of one value.
+static __device__ float activation(float v, int kind, float lo, float hi) {
+	switch (kind) {
+	case 1:
+		return clamp(v, lo, hi);
+	case 2:
+		return v <= -87.0f ? 0.0f : (float)(1.0 / (1.0 + exp(-(double)v)));
+	case 3:
+		return clamp(v + 3.0f, 0.0f, 6.0f) / 6.0f;
+	case 4:
+		return v * clamp(v + 3.0f, 0.0f, 6.0f) / 6.0f;
+	}
+	return v;
+}
+
 // activate applies an element-wise function to n values: kind 1 clips to
 // [lo, hi], 2 is the sigmoid (from float64, correctly rounded, and 0 from
 // -87 down, as the CPU backend: no denormal values), 3 PyTorch's
 // hardsigmoid, 4 its hardswish, rounded as there.
 extern "C" __global__ void activate(float* y, const float* x, i64 n, int kind, float lo, float hi) {
 	FOR_EACH(i, n) {
-		float v = x[i];
-		switch (kind) {
-		case 1:
-			v = clamp(v, lo, hi);
-			break;
-		case 2:
-			v = v <= -87.0f ? 0.0f : (float)(1.0 / (1.0 + exp(-(double)v)));
-			break;
-		case 3:
-			v = clamp(v + 3.0f, 0.0f, 6.0f) / 6.0f;
-			break;
-		case 4:
-			v = v * clamp(v + 3.0f, 0.0f, 6.0f) / 6.0f;
-			break;
-		}
-		y[i] = v;
+		y[i] = activation(x[i], kind, lo, hi);
 	}
 }
 
@@ -110,18 +110,24 @@ extern "C" __global__ void mul(float* y, const float* a, const float* b, i64 n, 
 	}
 }
 
+// channel_source is where in x the value i of channels' output y comes
+// from.
+static __device__ i64 channel_source(i64 i, int C, int Cin, int hw, int groups, int from) {
+	int p = (int)(i % hw);
+	i64 t = i / hw;
+	int j = (int)(t % C);
+	i64 s = t / C;
+	int src = groups > 0 ? j % groups * (C / groups) + j / groups : from + j;
+	return (s * Cin + src) * hw + p;
+}
+
 // channels copies to each of the C output channels of y (n samples of
 // hw values, total = n·C·hw) an input channel of x, which has Cin: for a
 // slice (groups 0), channel from + j; for a channel shuffle of groups
 // groups, channel (j mod groups)·(C/groups) + j div groups.
 extern "C" __global__ void channels(float* y, const float* x, i64 total, int C, int Cin, int hw, int groups, int from) {
 	FOR_EACH(i, total) {
-		int p = (int)(i % hw);
-		i64 t = i / hw;
-		int j = (int)(t % C);
-		i64 s = t / C;
-		int src = groups > 0 ? j % groups * (C / groups) + j / groups : from + j;
-		y[i] = x[(s * Cin + src) * hw + p];
+		y[i] = x[channel_source(i, C, Cin, hw, groups, from)];
 	}
 }
 

@@ -15,6 +15,8 @@ import (
 	"github.com/landscape-go/landscape/data"
 	"github.com/landscape-go/landscape/internal/fixture"
 	"github.com/landscape-go/landscape/nets"
+	"github.com/landscape-go/landscape/nets/npz"
+	"github.com/landscape-go/landscape/nets/onnx"
 )
 
 // MatchPyTorch computes, for zoo fixture c with the
@@ -135,4 +137,78 @@ func probe(key string, n int) []float64 {
 		p[i] = float64(l) / 6
 	}
 	return p
+}
+
+// MobileMatchesPyTorch holds the differentiator newDiff makes, on the ops
+// of mobile networks (grouped and depthwise convolutions, batch norm with
+// eps 1e-3, ReLU6, Hardtanh, SiLU, sigmoid, hard-swish, hard-sigmoid,
+// squeeze-and-excitation's product, ShuffleNet's chunk and shuffle), to
+// PyTorch's double backward: testdata/onnx/mobile.onnx's gradient and H·v
+// (scripts/fixtures/make_onnx.py, float64) within 1e-4 relative,
+// parameter by parameter.
+func MobileMatchesPyTorch(t *testing.T, newDiff func(*backend.Problem) (backend.Differentiator, error)) {
+	t.Helper()
+	dir := filepath.Join(filepath.Dir(fixture.Dir(t)), "onnx")
+	m, err := onnx.Read(filepath.Join(dir, "mobile.onnx"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, sd, err := m.Graph.Net("mobile", nets.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fix, err := npz.Read(filepath.Join(dir, "mobile.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _ := fix.Get("input")
+	n, cfg := x.Shape[0], net.Config
+	y := make([]int32, n)
+	for i := range y {
+		y[i] = int32(i % cfg.Classes)
+	}
+	p := &backend.Problem{Net: net, Center: sd,
+		Data: []*backend.Data{{Name: "test", N: n, C: cfg.InChannels, H: cfg.Height, W: cfg.Width, X: x.Data, Y: y}}}
+	d, err := newDiff(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	flat := func(prefix string) []float32 {
+		var out []float32
+		for _, prm := range d.Params() {
+			tt, ok := fix.Get(prefix + prm.Name)
+			if !ok {
+				t.Fatalf("mobile.npz has no %s%s (remake it)", prefix, prm.Name)
+			}
+			out = append(out, tt.Data...)
+		}
+		return out
+	}
+	grad, hv := make([]float32, d.Dim()), make([]float32, d.Dim())
+	if _, err := d.Gradient(context.Background(), backend.Coord{}, grad); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.HVP(context.Background(), backend.Coord{}, flat("v."), hv); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		what      string
+		got, want []float32
+	}{{"gradient", grad, flat("grad.")}, {"H·v", hv, flat("hvp.")}} {
+		off := 0
+		for _, prm := range d.Params() {
+			k := nets.NumElements(prm.Shape)
+			var diff, norm float64
+			for i := off; i < off+k; i++ {
+				e := float64(c.got[i]) - float64(c.want[i])
+				diff += e * e
+				norm += float64(c.want[i]) * float64(c.want[i])
+			}
+			if rel := math.Sqrt(diff / norm); !(rel <= 1e-4) {
+				t.Errorf("%s of %s: relative error %.3g (norm %.6g)", c.what, prm.Name, rel, math.Sqrt(norm))
+			}
+			off += k
+		}
+	}
 }
