@@ -145,6 +145,31 @@ func TestGPUIsDeterministic(t *testing.T) {
 	}
 }
 
+// TestGPUAllIsOneGPU evaluates a grid with --device cuda:all, the points
+// dealt among every GPU, and asks for the bits of cuda:0 alone (with one
+// GPU, the pool of one; with several, each point wherever it fell).
+func TestGPUAllIsOneGPU(t *testing.T) {
+	requireGPU(t)
+	ax := grid.Axis{Min: -0.5, Max: 0.5, Num: 5}
+	g := grid.Grid{X: ax, Y: &ax}
+	pool := prepareFixture(t, g, "cuda:all", false, false)
+	t.Logf("cuda:all: %s", pool.Evaluator.Describe())
+	a := evaluateAll(t, pool)
+	pool.Evaluator.Close() // its memory back, for cuda:0 to size the same batch
+	one := prepareFixture(t, g, "cuda:0", false, false)
+	if one.Evaluator.BatchSize() != pool.Evaluator.BatchSize() {
+		t.Skipf("cuda:0 alone takes batches of %d, the pool %d: the bits may differ", one.Evaluator.BatchSize(), pool.Evaluator.BatchSize())
+	}
+	b := evaluateAll(t, one)
+	for i := range a {
+		for k := range a[i] {
+			if math.Float64bits(a[i][k]) != math.Float64bits(b[i][k]) {
+				t.Errorf("point %d value %d: %v on cuda:all, %v on cuda:0", i, k, a[i][k], b[i][k])
+			}
+		}
+	}
+}
+
 // TestGPUTF32 checks that TF32 convolutions stay close to FP32 (they keep
 // 10 of float32's 23 mantissa bits in each product) and reports how close.
 func TestGPUTF32(t *testing.T) {

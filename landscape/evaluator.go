@@ -2,6 +2,7 @@ package landscape
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/landscape-go/landscape/backend"
 	"github.com/landscape-go/landscape/backend/cpu"
@@ -26,6 +27,13 @@ func newEvaluator(p *backend.Problem, d Device, logf func(string, ...any)) (back
 		}
 		kind = "cpu"
 	}
+	if kind == "cuda" && ordinal == AllGPUs {
+		ev, err := allGPUs(p, d.CUDA, logf)
+		if err != nil {
+			return nil, "", err
+		}
+		return ev, "cuda", nil
+	}
 	if kind == "cuda" {
 		o := d.CUDA
 		o.Device = ordinal
@@ -40,6 +48,61 @@ func newEvaluator(p *backend.Problem, d Device, logf func(string, ...any)) (back
 		return nil, "", err
 	}
 	return ev, "cpu", nil
+}
+
+// allGPUs returns a pool of evaluators of p, one on each GPU of the
+// machine, with one batch size: each GPU sizes its batch from its own free
+// memory, and the batch decides the order of summation, so the pool takes
+// the smallest for all (a point's bits then do not depend on which GPU
+// computed it).
+func allGPUs(p *backend.Problem, opts cuda.Options, logf func(string, ...any)) (backend.Evaluator, error) {
+	r := cuda.Probe()
+	if len(r.Devices) == 0 {
+		return nil, fmt.Errorf("landscape: device cuda:all: no GPU: %s", r.Why)
+	}
+	var members []backend.Evaluator
+	closeAll := func() {
+		for _, m := range members {
+			m.Close()
+		}
+		members = nil
+	}
+	open := func(batch int) error {
+		for i := range r.Devices {
+			o := opts
+			o.Device, o.MaxBatch = i, batch
+			ev, err := cuda.New(p, &o)
+			if err != nil {
+				closeAll()
+				return fmt.Errorf("landscape: device cuda:all: cuda:%d: %w", i, err)
+			}
+			members = append(members, ev)
+		}
+		return nil
+	}
+	if err := open(opts.MaxBatch); err != nil {
+		return nil, err
+	}
+	batch := members[0].BatchSize()
+	for _, m := range members {
+		batch = min(batch, m.BatchSize())
+	}
+	for _, m := range members {
+		if m.BatchSize() != batch {
+			logf("device cuda:all: the GPUs' free memory allows different batches; every GPU takes %d", batch)
+			closeAll()
+			if err := open(batch); err != nil {
+				return nil, err
+			}
+			break
+		}
+	}
+	pool, err := backend.NewPool(members...)
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	return pool, nil
 }
 
 // newDifferentiator builds the differentiator of p's first dataset with
@@ -63,7 +126,7 @@ func newDifferentiator(p *backend.Problem, params []string, d Device, logf func(
 	}
 	if kind == "cuda" {
 		o := d.CUDA
-		o.Device = ordinal
+		o.Device = max(ordinal, 0) // cuda:all differentiates on the first GPU
 		return cuda.NewDifferentiator(p, params, &o)
 	}
 	return cpu.NewDifferentiator(p, params, &d.CPU)

@@ -125,19 +125,26 @@ type Device struct {
 	CUDA cuda.Options
 }
 
-// ParseDevice checks a device name: cpu, auto, cuda or cuda:N.
+// AllGPUs is the ordinal ParseDevice gives cuda:all: every GPU of the
+// machine, the points dealt among them.
+const AllGPUs = -1
+
+// ParseDevice checks a device name: cpu, auto, cuda, cuda:N or cuda:all
+// (ordinal AllGPUs).
 func ParseDevice(s string) (kind string, ordinal int, err error) {
 	switch {
 	case s == "" || s == "cpu":
 		return "cpu", 0, nil
 	case s == "auto" || s == "cuda":
 		return s, 0, nil
+	case s == "cuda:all":
+		return "cuda", AllGPUs, nil
 	case strings.HasPrefix(s, "cuda:"):
 		n, err := strconv.Atoi(s[len("cuda:"):])
 		if err != nil || n < 0 {
-			return "", 0, fmt.Errorf("landscape: device %q: want cuda:N with N a GPU's ordinal (0, 1, ...)", s)
+			return "", 0, fmt.Errorf("landscape: device %q: want cuda:N with N a GPU's ordinal (0, 1, ...), or cuda:all", s)
 		}
 		return "cuda", n, nil
 	}
-	return "", 0, fmt.Errorf("landscape: unknown device %q: want auto, cpu, cuda or cuda:N", s)
+	return "", 0, fmt.Errorf("landscape: unknown device %q: want auto, cpu, cuda, cuda:N or cuda:all", s)
 }

@@ -117,7 +117,7 @@ func TestBadInputsGetClearErrors(t *testing.T) {
 			[]string{"cannot write the output /nonexistent/dir/s.parquet"}},
 		{"missing checkpoint", surface("resnet20", filepath.Join(dir, "nope.pt"), data), 1, []string{"nope.pt", "no such file"}},
 		{"unknown model", surface("resnet21", ckpt, data), 1, []string{`unknown model "resnet21"`, "resnet20_noshort"}},
-		{"unknown device", surface("resnet20", ckpt, data, "--device", "tpu"), 2, []string{"--device tpu", "want auto, cpu, cuda or cuda:N"}},
+		{"unknown device", surface("resnet20", ckpt, data, "--device", "tpu"), 2, []string{"--device tpu", "want auto, cpu, cuda, cuda:N or cuda:all"}},
 	}
 	if r := cuda.Probe(); len(r.Devices) == 0 { // a GPU asked for where there is none
 		cases = append(cases, tc{"no GPU", surface("resnet20", ckpt, data, "--device", "cuda"), 1, []string{"no GPU to compute on", "no NVIDIA driver"}})

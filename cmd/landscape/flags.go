@@ -213,7 +213,7 @@ type computeFlags struct {
 func (f *computeFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.batch, "batch-size", 128, "samples per forward pass on the CPU (a GPU sizes its batches from free memory)")
 	fs.IntVar(&f.workers, "workers", 0, "CPU workers (default: all cores)")
-	fs.StringVar(&f.device, "device", "auto", "where to compute: auto (a GPU if one works, else the CPU), cpu, cuda or cuda:N")
+	fs.StringVar(&f.device, "device", "auto", "where to compute: auto (a GPU if one works, else the CPU), cpu, cuda, cuda:N, or cuda:all (the points dealt among every GPU)")
 	fs.BoolVar(&f.tf32, "tf32", false, "on a GPU, compute convolutions in TF32 (PyTorch's GPU default; about 3 fewer digits, several times faster) instead of FP32")
 }
 
@@ -231,7 +231,7 @@ func (f *computeFlags) config(env envSettings) (batch int, dev landscape.Device,
 		return 0, dev, usagef("--workers %d: want 0 (all cores) or more", f.workers)
 	}
 	if _, _, err := landscape.ParseDevice(f.device); err != nil {
-		return 0, dev, usagef("--device %s: want auto, cpu, cuda or cuda:N", f.device)
+		return 0, dev, usagef("--device %s: want auto, cpu, cuda, cuda:N or cuda:all", f.device)
 	}
 	dev = landscape.Device{
 		Name: f.device,

@@ -12,8 +12,10 @@
 #
 # On GPU nodes ask Slurm for one GPU per task, e.g. SBATCH_FLAGS="--gres=gpu:1":
 # each task computes on the GPU it is given (DEVICE, default auto: the GPU
-# when one works, else the CPU; cpu or cuda to insist). The CUDA libraries are
-# found in a Python environment with PyTorch on PATH, or in LANDSCAPE_CUDA_PATH.
+# when one works, else the CPU; cpu or cuda to insist). A task given several
+# GPUs (--gres=gpu:8, fewer TASKS) uses them all with DEVICE=cuda:all: its
+# points are dealt among them. The CUDA libraries are found in a Python
+# environment with PyTorch on PATH, or in LANDSCAPE_CUDA_PATH.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 : "${LANDSCAPE:=landscape}" "${TASKS:=16}" "${SEED:=123}" "${NORM:=filter}" "${IGNORE:=biasbn}"
