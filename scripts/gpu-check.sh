@@ -27,7 +27,9 @@
 #      and the projected time of a 51x51 curvature map.
 # FIXTURES, a regular expression, limits step 3 to some zoo fixtures (the
 # GPU machine may get a trimmed copy of testdata). Each step runs even if
-# an earlier one failed; the exit status is that of the first failure.
+# an earlier one failed, for at most STEP_TIMEOUT seconds (420); its whole
+# output is in LOGS (default: $OUT, else DIR)/gpu-check-N.log. The exit
+# status is that of the first failure.
 set -u
 mode=${1:-}
 dir=${2:-}
@@ -49,19 +51,37 @@ build)
 run)
 	dir=$(cd "$dir" && pwd)
 	export LANDSCAPE_REQUIRE_GPU=1
-	status=0
+	# Each step's whole output goes to LOGS (OUT where the device tool
+	# sets it, so the logs come back), bounded by STEP_TIMEOUT seconds, so
+	# that one hung step cannot spend a scarce GPU session; the terminal
+	# gets the lines that matter (failures, skips, logs, tables) and a
+	# summary at the end.
+	logs=${LOGS:-${OUT:-$dir}}
+	mkdir -p "$logs"
+	status=0 n=0 summary=""
 	step() {
-		echo "=== gpu-check: $*"
-		"$@" || { rc=$?; echo "=== gpu-check: FAILED ($rc): $*"; [ $status -ne 0 ] || status=$rc; }
+		n=$((n + 1))
+		local log="$logs/gpu-check-$n.log" start=$SECONDS rc=0
+		echo "=== gpu-check $n: $*"
+		timeout "${STEP_TIMEOUT:-420}" "$@" >"$log" 2>&1 || rc=$?
+		grep -E -v '^(=== (RUN|PAUSE|CONT|NAME)|\s*--- PASS)' "$log" | tail -n 150
+		local what="ok"
+		if [ $rc -ne 0 ]; then
+			what="FAILED ($rc$([ $rc -eq 124 ] && echo ", timed out"))"
+			[ $status -ne 0 ] || status=$rc
+		fi
+		summary="$summary$(printf '%-2d %-24s %4ds  %s' "$n" "$what" $((SECONDS - start)) "$*" | cut -c1-160)"$'\n'
 	}
 	nvidia-smi -L 2>/dev/null
 	step "$dir/landscape" devices
-	step bash -c "cd backend/cuda && '$dir/cuda.test' -test.v -test.run 'TestProbe|TestGPU|TestPlanFuses'"
+	step bash -c "cd backend/cuda && '$dir/cuda.test' -test.v -test.timeout 6m -test.run 'TestProbe|TestGPU|TestPlanFuses'"
 	fx=${FIXTURES:-.*}
-	step bash -c "cd landscape && '$dir/landscape.test' -test.v -test.run 'TestGPU|TestLossMatchesPyTorch/cuda/$fx/|TestEveryZooModelMatchesPyTorch/cuda|TestTorchvisionModelsMatchPyTorch/.*/cuda|TestHessianMatchesPyTorch/cuda'"
+	step bash -c "cd landscape && '$dir/landscape.test' -test.v -test.timeout 6m -test.run 'TestGPU|TestLossMatchesPyTorch/cuda/$fx/|TestEveryZooModelMatchesPyTorch/cuda|TestTorchvisionModelsMatchPyTorch/.*/cuda|TestHessianMatchesPyTorch/cuda'"
 	# shellcheck disable=SC2086
 	step python3 bench/gpu.py --bin "$dir/landscape" ${BENCH_ARGS:-}
 	step python3 bench/hessian.py --device cuda --test-bin "$dir/cuda.test" --rounds 3
+	echo "=== gpu-check summary (logs in $logs)"
+	printf '%s' "$summary"
 	exit $status
 	;;
 *)
