@@ -3,6 +3,7 @@
 package cuda
 
 import (
+	"math"
 	"slices"
 	"testing"
 
@@ -128,4 +129,41 @@ func TestHostDifferentiatorMatchesPyTorchOnMobileOps(t *testing.T) {
 	gradtest.MobileMatchesPyTorch(t, func(p *backend.Problem) (backend.Differentiator, error) {
 		return newDifferentiator(p, nil, nil, a)
 	})
+}
+
+// TestHostPoolOfTwoDevicesIsOneDevice deals a grid's points between two
+// evaluators, each on a host device of its own, each on its own thread
+// (as --device cuda:all does with two GPUs), and asks for the bits one of
+// them gives alone.
+func TestHostPoolOfTwoDevicesIsOneDevice(t *testing.T) {
+	p := backendtest.Problem(t, "resnet20", nets.Config{Height: 8, Width: 8}, 5, true)
+	var coords []backend.Coord
+	for i := range 9 {
+		coords = append(coords, backend.Coord{X: float64(i%3) - 1, Y: float64(i/3)/2 - 0.5})
+	}
+	open := func() backend.Evaluator {
+		pl, err := compile(p.Net)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := newEvaluator(p, pl, &Options{}, hostAPI(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { e.Close() })
+		return e
+	}
+	want := backendtest.Evaluate(t, open(), coords)
+	pool, err := backend.NewPool(open(), open())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := backendtest.Evaluate(t, pool, coords)
+	for i := range coords {
+		for k := range want[i] {
+			if math.Float64bits(got[i][k]) != math.Float64bits(want[i][k]) {
+				t.Errorf("point %v: %v from the pool, %v from one device", coords[i], got[i], want[i])
+			}
+		}
+	}
 }
