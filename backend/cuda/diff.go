@@ -48,7 +48,10 @@ type Differentiator struct {
 	sizes   []int // per-sample floats of each value; value 0 is the input
 	chunk   int   // samples per pass (the data padded to whole chunks)
 	chunks  int
-	convs   map[convShape]*convDesc
+	// capacity is the samples the tape's values and gradients hold: a
+	// chunk's, or a larger training batch's.
+	capacity int
+	convs    map[convShape]*convDesc
 
 	center, dx, dy ptr // θ and the directions u and v, every entry
 	w, v           ptr // the call's weights and direction (zero where nothing moves)
@@ -248,6 +251,7 @@ func (d *Differentiator) setup(chunkLimit int) error {
 	if err := upload(g, d.y, d.data.Y); err != nil {
 		return err
 	}
+	d.capacity = d.chunk
 	nv := len(d.sizes)
 	d.vals, d.rvals, d.grads, d.rgrs, d.argmax = make([]ptr, nv), make([]ptr, nv), make([]ptr, nv), make([]ptr, nv), make([]ptr, nv)
 	d.rvals[0] = alloc(4 * d.chunk * d.sizes[0])

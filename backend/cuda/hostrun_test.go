@@ -3,6 +3,7 @@
 package cuda
 
 import (
+	"context"
 	"math"
 	"slices"
 	"testing"
@@ -165,5 +166,55 @@ func TestHostPoolOfTwoDevicesIsOneDevice(t *testing.T) {
 				t.Errorf("point %v: %v from the pool, %v from one device", coords[i], got[i], want[i])
 			}
 		}
+	}
+}
+
+// TestHostTrainStepTakesABatchLargerThanAChunk trains one step on a batch
+// larger than the differentiator's chunk (its tape grows to hold it) and
+// compares the loss, the gradient and the running statistics with the
+// CPU's step, then checks that H·v still runs in chunks after it.
+func TestHostTrainStepTakesABatchLargerThanAChunk(t *testing.T) {
+	p := backendtest.Problem(t, "resnet20", nets.Config{Height: 8, Width: 8}, 100, true)
+	d, err := newDifferentiator(p, nil, &Options{MaxBatch: 40}, hostAPI(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if d.chunk >= 100 {
+		t.Fatalf("chunks of %d: the batch must be larger", d.chunk)
+	}
+	c, err := cpu.NewDifferentiator(p, nil, &cpu.Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y := p.Data[0].X, p.Data[0].Y
+	w, wc := d.Flatten(p.Center), c.Flatten(p.Center)
+	g, gc := make([]float32, len(w)), make([]float32, len(wc))
+	loss, correct, err := d.TrainStep(w, x, y, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lossc, correctc, err := c.TrainStep(wc, x, y, gc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(loss-lossc) > 1e-6*lossc || correct != correctc {
+		t.Errorf("loss %g, %d correct; the CPU's %g, %d", loss, correct, lossc, correctc)
+	}
+	for _, prm := range p.Net.Params {
+		got, want := d.Entry(g, prm.Name), c.Entry(gc, prm.Name)
+		if prm.Kind == nets.Buffer {
+			got, want = d.Entry(w, prm.Name), c.Entry(wc, prm.Name)
+		}
+		if e := relErr(got, want); !(e < 1e-5) {
+			t.Errorf("%s: %g from the CPU's", prm.Name, e)
+		}
+	}
+	v := make([]float32, d.Dim())
+	for i := range v {
+		v[i] = float32(i%5) - 2
+	}
+	if _, err := d.HVP(context.Background(), backend.Coord{}, v, make([]float32, d.Dim())); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -3,6 +3,7 @@
 package cuda
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/landscape-go/landscape/nets"
@@ -29,15 +30,15 @@ type bnTrainState struct{ mean, invstd, a, b, coef ptr }
 // variance, num_batches_tracked + 1). It writes to grad (the same layout;
 // zero for buffers) the gradient of the batch's mean loss with respect to
 // every learnable parameter, and returns that loss and the number of
-// correct predictions. A batch holds at most as many samples as a chunk
-// of the differentiator's dataset.
+// correct predictions. A batch holds at most as many samples as the
+// differentiator's dataset.
 func (d *Differentiator) TrainStep(w, x []float32, y []int32, grad []float32) (loss float64, correct int, err error) {
 	n := len(y)
 	switch {
 	case n == 0:
 		return 0, 0, fmt.Errorf("cuda: training step on no samples")
-	case n > d.chunk:
-		return 0, 0, fmt.Errorf("cuda: training step on %d samples; this differentiator takes batches of at most %d", n, d.chunk)
+	case n > d.data.N:
+		return 0, 0, fmt.Errorf("cuda: training step on %d samples, more than the %d of the dataset the differentiator was made for", n, d.data.N)
 	case len(x) != n*d.sizes[0]:
 		return 0, 0, fmt.Errorf("cuda: training step on %d values for %d samples of %d", len(x), n, d.sizes[0])
 	case len(w) != d.nparams || len(grad) != d.nparams:
@@ -61,7 +62,7 @@ func (d *Differentiator) TrainStep(w, x []float32, y []int32, grad []float32) (l
 	}
 	err = d.t.do(func() error {
 		g := d.g
-		if err := d.trainSetup(); err != nil {
+		if err := d.trainSetup(n); err != nil {
 			return err
 		}
 		if err := upload(g, d.w, w); err != nil {
@@ -107,19 +108,39 @@ func (d *Differentiator) TrainStep(w, x []float32, y []int32, grad []float32) (l
 }
 
 // trainSetup allocates, once, the batch's input and labels and each batch
-// norm's training state.
-func (d *Differentiator) trainSetup() error {
-	if d.trainX != 0 {
-		return nil
-	}
+// norm's training state, and grows the tape's values and gradients to
+// hold n samples where a chunk of the dataset is smaller: a training
+// step needs no tangents, and its batch is the caller's.
+func (d *Differentiator) trainSetup(n int) error {
 	g := d.g
 	var err error
 	alloc := g.allocator(&err)
-	d.trainX, d.trainY = alloc(4*d.chunk*d.sizes[0]), alloc(4*d.chunk)
-	d.bnTrain = make([]bnTrainState, len(d.p.Net.Ops))
-	for i, o := range d.p.Net.Ops {
-		if o.Kind == nets.BatchNorm {
-			d.bnTrain[i] = bnTrainState{mean: alloc(4 * o.C), invstd: alloc(4 * o.C), a: alloc(4 * o.C), b: alloc(4 * o.C), coef: alloc(16 * o.C)}
+	if n > d.capacity {
+		for v := 1; v < len(d.sizes); v++ {
+			for _, p := range []*ptr{&d.vals[v], &d.grads[v], &d.argmax[v]} {
+				if *p != 0 {
+					err = errors.Join(err, g.free(*p))
+					*p = alloc(4 * n * d.sizes[v])
+				}
+			}
+		}
+		err = errors.Join(err, g.free(d.trainX), g.free(d.trainY))
+		d.trainX, d.trainY = 0, 0
+		if err != nil {
+			return fmt.Errorf("cuda: a training batch of %d samples: %w", n, err)
+		}
+		d.capacity = n
+	}
+	if d.trainX != 0 {
+		return nil
+	}
+	d.trainX, d.trainY = alloc(4*d.capacity*d.sizes[0]), alloc(4*d.capacity)
+	if d.bnTrain == nil {
+		d.bnTrain = make([]bnTrainState, len(d.p.Net.Ops))
+		for i, o := range d.p.Net.Ops {
+			if o.Kind == nets.BatchNorm {
+				d.bnTrain[i] = bnTrainState{mean: alloc(4 * o.C), invstd: alloc(4 * o.C), a: alloc(4 * o.C), b: alloc(4 * o.C), coef: alloc(16 * o.C)}
+			}
 		}
 	}
 	if err != nil {
