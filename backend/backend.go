@@ -120,6 +120,33 @@ func (p *Problem) Validate() error {
 	return nil
 }
 
+// DiffParams returns the parameters of n a differentiator takes, in n's
+// order (the order of its vectors): those named in names, or with nil
+// every learnable parameter (the Weight entries). Buffers cannot be
+// differentiated, and a name n lacks is an error.
+func DiffParams(n *nets.Net, names []string) ([]nets.Param, error) {
+	want := map[string]bool{}
+	for _, name := range names {
+		want[name] = true
+	}
+	var params []nets.Param
+	for _, prm := range n.Params {
+		if names == nil && prm.Kind == nets.Weight || want[prm.Name] {
+			if prm.Kind != nets.Weight {
+				return nil, fmt.Errorf("backend: %s is a buffer, not a parameter: it cannot be differentiated", prm.Name)
+			}
+			delete(want, prm.Name)
+			params = append(params, prm)
+		}
+	}
+	for _, name := range names {
+		if want[name] {
+			return nil, fmt.Errorf("backend: model %s has no parameter %s", n.Name, name)
+		}
+	}
+	return params, nil
+}
+
 // Differentiator computes derivatives of the mean cross-entropy loss of a
 // problem's network over one dataset, batch norm in eval mode, with
 // respect to a chosen set of its parameters (buffers stay as they are).

@@ -100,26 +100,16 @@ func NewDifferentiator(p *backend.Problem, params []string, opts *Options) (*Dif
 			d.ks = opts.kernels
 		}
 	}
-	want := map[string]bool{}
-	for _, name := range params {
-		want[name] = true
+	var err error
+	if d.params, err = backend.DiffParams(p.Net, params); err != nil {
+		return nil, err
 	}
 	d.layout, d.center, d.dx, d.dy = flatProblem(p)
 	dtotal := 0
-	for _, prm := range p.Net.Params {
+	for _, prm := range d.params {
 		n := nets.NumElements(prm.Shape)
-		if params == nil && prm.Kind == nets.Weight || want[prm.Name] {
-			if prm.Kind != nets.Weight {
-				return nil, fmt.Errorf("cpu: %s is a buffer, not a parameter: it cannot be differentiated", prm.Name)
-			}
-			delete(want, prm.Name)
-			d.params = append(d.params, prm)
-			d.dlayout[prm.Name] = span{off: dtotal, n: n}
-			dtotal += n
-		}
-	}
-	for name := range want {
-		return nil, fmt.Errorf("cpu: model %s has no parameter %s", p.Net.Name, name)
+		d.dlayout[prm.Name] = span{off: dtotal, n: n}
+		dtotal += n
 	}
 
 	cfg := p.Net.Config

@@ -117,24 +117,14 @@ func newDifferentiator(p *backend.Problem, params []string, opts *Options, a *ap
 	}
 	d := &Differentiator{p: p, data: p.Data[0], dlayout: map[string]int{}, moves: map[string]bool{}, convs: map[convShape]*convDesc{}}
 	d.layout, d.nparams = flatLayout(p.Net)
-	want := map[string]bool{}
-	for _, name := range params {
-		want[name] = true
+	var err error
+	if d.params, err = backend.DiffParams(p.Net, params); err != nil {
+		return nil, err
 	}
-	for _, prm := range p.Net.Params {
-		if params == nil && prm.Kind == nets.Weight || want[prm.Name] {
-			if prm.Kind != nets.Weight {
-				return nil, fmt.Errorf("cuda: %s is a buffer, not a parameter: it cannot be differentiated", prm.Name)
-			}
-			delete(want, prm.Name)
-			d.params = append(d.params, prm)
-			d.dlayout[prm.Name] = d.dim
-			d.moves[prm.Name] = true
-			d.dim += nets.NumElements(prm.Shape)
-		}
-	}
-	for name := range want {
-		return nil, fmt.Errorf("cuda: model %s has no parameter %s", p.Net.Name, name)
+	for _, prm := range d.params {
+		d.dlayout[prm.Name] = d.dim
+		d.moves[prm.Name] = true
+		d.dim += nets.NumElements(prm.Shape)
 	}
 	cfg := p.Net.Config
 	d.sizes = append(d.sizes, cfg.InChannels*cfg.Height*cfg.Width)
@@ -142,7 +132,7 @@ func newDifferentiator(p *backend.Problem, params []string, opts *Options, a *ap
 		d.sizes = append(d.sizes, o.C*o.H*o.W)
 	}
 	d.a, d.t = a, startThread()
-	err := d.t.do(func() error {
+	err = d.t.do(func() error {
 		g, err := openGPU(a, opts.Device)
 		if err != nil {
 			return err
