@@ -223,12 +223,7 @@ func (d *Differentiator) setup(chunkLimit int) error {
 	if chunkLimit > 0 {
 		limit = min(limit, chunkLimit)
 	}
-	d.chunks = (n + limit - 1) / limit
-	d.chunk = (n + d.chunks - 1) / d.chunks
-	if d.chunks > 1 { // every chunk starts on a 256-byte boundary
-		d.chunk = roundUp(d.chunk, align)
-		d.chunks = (n + d.chunk - 1) / d.chunk
-	}
+	d.chunk, d.chunks = chunking(n, limit)
 	padded := d.chunk * d.chunks
 	d.x, d.y = alloc(4*padded*d.sizes[0]), alloc(4*padded)
 	d.loss, d.hit = alloc(8*n), alloc(4*n)

@@ -161,12 +161,7 @@ func (e *Evaluator) setup(batchLimit int) error {
 	}
 	for _, d := range p.Data {
 		dd := deviceData{n: d.N, perSample: d.C * d.H * d.W}
-		dd.chunks = (d.N + limit - 1) / limit
-		dd.chunk = (d.N + dd.chunks - 1) / dd.chunks
-		if dd.chunks > 1 { // every chunk starts on a 256-byte boundary
-			dd.chunk = roundUp(dd.chunk, align)
-			dd.chunks = (d.N + dd.chunk - 1) / dd.chunk
-		}
+		dd.chunk, dd.chunks = chunking(d.N, limit)
 		padded := dd.chunk * dd.chunks
 		e.batch = max(e.batch, dd.chunk)
 		dd.x, dd.y = alloc(4*padded*dd.perSample), alloc(4*padded)
@@ -235,6 +230,20 @@ func flatten(sd *nets.StateDict, layout map[string]int, size int) []float32 {
 }
 
 func roundUp(n, m int) int { return (n + m - 1) / m * m }
+
+// chunking cuts n samples into chunks of at most limit, as equal as they
+// can be, each but a lone one starting on a 256-byte boundary (a multiple
+// of align samples), and returns their size and number; the last is
+// padded to the size.
+func chunking(n, limit int) (chunk, chunks int) {
+	chunks = (n + limit - 1) / limit
+	chunk = (n + chunks - 1) / chunks
+	if chunks > 1 {
+		chunk = roundUp(chunk, align)
+		chunks = (n + chunk - 1) / chunk
+	}
+	return chunk, chunks
+}
 
 // convOf returns the shape of conv step st on a batch of n.
 func convOf(st *step, n int) convShape {
