@@ -13,41 +13,51 @@ import (
 // backend ("cpu" or "cuda"). With "auto" a GPU that fails to start is
 // reported through logf and the CPU used instead.
 func newEvaluator(p *backend.Problem, d Device, logf func(string, ...any)) (backend.Evaluator, string, error) {
+	return onDevice(d, "", logf,
+		func(o cuda.Options) (backend.Evaluator, error) {
+			if o.Device == AllGPUs {
+				return allGPUs(p, o, logf)
+			}
+			return cuda.New(p, &o)
+		},
+		func() (backend.Evaluator, error) { return cpu.New(p, &d.CPU) })
+}
+
+// onDevice makes what runs on device d: on a GPU by gpu, given d's CUDA
+// options with the ordinal d names (AllGPUs for cuda:all), or on the CPU
+// by host; it names the backend ("cpu" or "cuda"). With "auto" it tries
+// the first GPU if there is one, and where that fails reports it through
+// logf (what says what for) and uses the CPU.
+func onDevice[T any](d Device, what string, logf func(string, ...any), gpu func(cuda.Options) (T, error), host func() (T, error)) (T, string, error) {
+	var none T
 	kind, ordinal, err := ParseDevice(d.Name)
 	if err != nil {
-		return nil, "", err
+		return none, "", err
 	}
 	if kind == "auto" {
 		if r := cuda.Probe(); len(r.Devices) > 0 {
-			ev, err := cuda.New(p, &d.CUDA)
+			x, err := gpu(d.CUDA)
 			if err == nil {
-				return ev, "cuda", nil
+				return x, "cuda", nil
 			}
-			logf("device auto: %s found but not usable (%v); computing on the CPU", r.Devices[0], err)
+			logf("device auto: %s found but not usable%s (%v); computing on the CPU", r.Devices[0], what, err)
 		}
 		kind = "cpu"
-	}
-	if kind == "cuda" && ordinal == AllGPUs {
-		ev, err := allGPUs(p, d.CUDA, logf)
-		if err != nil {
-			return nil, "", err
-		}
-		return ev, "cuda", nil
 	}
 	if kind == "cuda" {
 		o := d.CUDA
 		o.Device = ordinal
-		ev, err := cuda.New(p, &o)
+		x, err := gpu(o)
 		if err != nil {
-			return nil, "", err
+			return none, "", err
 		}
-		return ev, "cuda", nil
+		return x, "cuda", nil
 	}
-	ev, err := cpu.New(p, &d.CPU)
+	x, err := host()
 	if err != nil {
-		return nil, "", err
+		return none, "", err
 	}
-	return ev, "cpu", nil
+	return x, "cpu", nil
 }
 
 // allGPUs returns a pool of evaluators of p, one on each GPU of the
@@ -106,30 +116,16 @@ func allGPUs(p *backend.Problem, opts cuda.Options, logf func(string, ...any)) (
 }
 
 // newDifferentiator builds the differentiator of p's first dataset with
-// respect to params on device d, as newEvaluator chooses the device: with
-// "auto" a GPU that fails to start is reported through logf and the CPU
-// used instead.
+// respect to params on device d, as newEvaluator chooses the device;
+// cuda:all differentiates on the first GPU.
 func newDifferentiator(p *backend.Problem, params []string, d Device, logf func(string, ...any)) (backend.Differentiator, error) {
-	kind, ordinal, err := ParseDevice(d.Name)
-	if err != nil {
-		return nil, err
-	}
-	if kind == "auto" {
-		if r := cuda.Probe(); len(r.Devices) > 0 {
-			diff, err := cuda.NewDifferentiator(p, params, &d.CUDA)
-			if err == nil {
-				return diff, nil
-			}
-			logf("device auto: %s found but not usable for derivatives (%v); computing them on the CPU", r.Devices[0], err)
-		}
-		kind = "cpu"
-	}
-	if kind == "cuda" {
-		o := d.CUDA
-		o.Device = max(ordinal, 0) // cuda:all differentiates on the first GPU
-		return cuda.NewDifferentiator(p, params, &o)
-	}
-	return cpu.NewDifferentiator(p, params, &d.CPU)
+	diff, _, err := onDevice(d, " for derivatives", logf,
+		func(o cuda.Options) (backend.Differentiator, error) {
+			o.Device = max(o.Device, 0)
+			return cuda.NewDifferentiator(p, params, &o)
+		},
+		func() (backend.Differentiator, error) { return cpu.NewDifferentiator(p, params, &d.CPU) })
+	return diff, err
 }
 
 // evaluate evaluates p at coords on device d and returns the values of
