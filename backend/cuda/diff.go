@@ -396,14 +396,11 @@ func (d *Differentiator) run(ctx context.Context, at backend.Coord, v, grad, hv 
 				return err
 			}
 		}
-		if err := g.launchGrid("total", 1, 1024, d.out, d.loss, d.hit, int64(d.data.N)); err != nil {
+		sum, _, err := d.totals(d.data.N)
+		if err != nil {
 			return err
 		}
-		totals := make([]float64, 2)
-		if err := download(g, totals, d.out); err != nil {
-			return err
-		}
-		loss = totals[0] / float64(d.data.N)
+		loss = sum / float64(d.data.N)
 		for _, sum := range []struct {
 			from ptr
 			to   []float32
@@ -422,6 +419,17 @@ func (d *Differentiator) run(ctx context.Context, at backend.Coord, v, grad, hv 
 		return nil
 	})
 	return loss, err
+}
+
+// totals sums the losses and hits of the first n samples, in a fixed
+// order, on the device.
+func (d *Differentiator) totals(n int) (loss, hits float64, err error) {
+	if err := d.g.launchGrid("total", 1, 1024, d.out, d.loss, d.hit, int64(n)); err != nil {
+		return 0, 0, err
+	}
+	t := make([]float64, 2)
+	err = download(d.g, t, d.out)
+	return t[0], t[1], err
 }
 
 // batch is what one pass runs on: n samples from input (n × C·H·W on the

@@ -81,14 +81,11 @@ func (d *Differentiator) TrainStep(w, x []float32, y []int32, grad []float32) (l
 		if err := d.pass(b, true, false); err != nil {
 			return err
 		}
-		if err := g.launchGrid("total", 1, 1024, d.out, d.loss, d.hit, int64(n)); err != nil {
+		sum, hits, err := d.totals(n)
+		if err != nil {
 			return err
 		}
-		totals := make([]float64, 2)
-		if err := download(g, totals, d.out); err != nil {
-			return err
-		}
-		loss, correct = totals[0]/float64(n), int(totals[1])
+		loss, correct = sum/float64(n), int(hits)
 		if err := download(g, grad, d.grad); err != nil {
 			return err
 		}
