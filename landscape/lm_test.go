@@ -21,13 +21,16 @@ import (
 // tokens is PyTorch's within 1e-4 relative, and the token accuracy is
 // PyTorch's: with the export's own weights, and with a PyTorch state dict
 // replacing them, which names the tied projection twice (tok.weight and
-// head.weight).
+// head.weight). The export's own weights run on the CPU (the reference
+// evaluator) and on the GPU (the graph interpreter).
 func TestLanguageModelMatchesPyTorch(t *testing.T) {
 	t.Parallel()
 	c := fixture.Load(t, "lm/causal_lm")
 	model := c.ModelFile(t)
 	t.Run("own weights", func(t *testing.T) {
-		testLossMatchesPyTorch(t, c, model, "", c.DirectionFile(t), "cpu")
+		forEachDevice(t, func(t *testing.T, device string) {
+			testLossMatchesPyTorch(t, c, model, "", c.DirectionFile(t), device)
+		})
 	})
 	t.Run("state dict with the tie", func(t *testing.T) {
 		testLossMatchesPyTorch(t, c, model, tiedCheckpoint(t, c, 1), c.DirectionFile(t), "cpu")

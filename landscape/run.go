@@ -98,7 +98,7 @@ func Prepare(spec Spec, opts *Options) (*Job, error) {
 	}
 	opts.logf("model: %s, %d parameters, weights from %s", w.Net.Name, w.Net.NumParams(), spec.Checkpoint)
 	if len(w.Net.Ops) == 0 {
-		opts.logf("model: the engines cannot run %s ('landscape inspect %s' says why): the reference evaluator computes it, on the CPU, many times more slowly", w.Net.Name, spec.Model)
+		opts.logf("model: the engines cannot run %s ('landscape inspect %s' says why): on the CPU the reference evaluator computes it, many times more slowly; on a GPU the graph interpreter", w.Net.Name, spec.Model)
 	}
 	x, y, dinfo, err := directions(spec.Directions, dirFile, spec.Grid.Y != nil, w)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/landscape-go/landscape/internal/fixture"
-	"github.com/landscape-go/landscape/nets"
 )
 
 // torchvision's architectures, exported by torch.onnx.export as the README
@@ -14,7 +13,7 @@ import (
 // loss is PyTorch's within 1e-4 relative and the accuracy is PyTorch's.
 // Graphs the engines run take their fast kernels, on the CPU and on the
 // GPU; the others (layer norm, GELU, attention: convnext_tiny, vit_b_16) the
-// reference evaluator, on the CPU only.
+// reference evaluator on the CPU and the graph interpreter on the GPU.
 func TestTorchvisionModelsMatchPyTorch(t *testing.T) {
 	t.Parallel()
 	for _, name := range fixture.Torchvision(t) {
@@ -24,14 +23,6 @@ func TestTorchvisionModelsMatchPyTorch(t *testing.T) {
 			run := func(t *testing.T, device string) {
 				parallelOnCPU(t, device)
 				testLossMatchesPyTorch(t, c, model, "", c.DirectionFile(t), device)
-			}
-			net, err := NewNet(model, nets.Config{}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(net.Ops) == 0 {
-				t.Run("cpu", func(t *testing.T) { run(t, "cpu") })
-				return
 			}
 			forEachDevice(t, run)
 		})

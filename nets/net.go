@@ -201,6 +201,11 @@ type Net struct {
 	// the given weights, using the backend's kernels k where it can (nil:
 	// its own loops), and must be safe for concurrent use.
 	Forward func(x []float32, n int, weights *StateDict, k *Kernels) ([]float32, error)
+	// Graph is what Forward interprets, for a backend that interprets it
+	// itself: the *onnx.Graph of a network given by an ONNX file, which
+	// the CUDA backend runs on the GPU. Package nets cannot name the type,
+	// which is defined in a package that imports it.
+	Graph any
 }
 
 // Kernels are a backend's fast routines, lent to a [Net.Forward]

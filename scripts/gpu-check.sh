@@ -15,9 +15,12 @@
 #      gradients and Hessian-vector products against PyTorch's autograd on
 #      every zoo fixture, and against the CPU's over several chunks;
 #      training with every optimizer against PyTorch's training fixtures;
+#      the ONNX graph interpreter against the CPU's reference evaluator;
 #   3. the backend conformance suite: the CUDA backend against PyTorch on the
-#      zoo fixtures, on all 29 architectures (synthetic weights) and on the
-#      torchvision exports the engines run (testdata/torchvision), against
+#      zoo fixtures, on all 29 architectures (synthetic weights), on the
+#      torchvision exports (testdata/torchvision: the engines' and, for
+#      convnext_tiny and vit_b_16, the graph interpreter's) and the causal
+#      LM, against
 #      the CPU backend over a grid, determinism, TF32; 'landscape hessian'
 #      on the GPU against PyTorch's eigenvalues and trace;
 #   4. bench/gpu.py: the CLI against PyTorch's reference loop on ResNet-56,
@@ -76,7 +79,7 @@ run)
 	step "$dir/landscape" devices
 	step bash -c "cd backend/cuda && '$dir/cuda.test' -test.v -test.timeout 6m -test.run 'TestProbe|TestGPU|TestPlanFuses'"
 	fx=${FIXTURES:-.*}
-	step bash -c "cd landscape && '$dir/landscape.test' -test.v -test.timeout 6m -test.run 'TestGPU|TestLossMatchesPyTorch/cuda/$fx/|TestEveryZooModelMatchesPyTorch/cuda|TestTorchvisionModelsMatchPyTorch/.*/cuda|TestHessianMatchesPyTorch/cuda'"
+	step bash -c "cd landscape && '$dir/landscape.test' -test.v -test.timeout 6m -test.run 'TestGPU|TestLossMatchesPyTorch/cuda/$fx/|TestEveryZooModelMatchesPyTorch/cuda|TestTorchvisionModelsMatchPyTorch/.*/cuda|TestLanguageModelMatchesPyTorch/own_weights/cuda|TestHessianMatchesPyTorch/cuda'"
 	# shellcheck disable=SC2086
 	step python3 bench/gpu.py --bin "$dir/landscape" ${BENCH_ARGS:-}
 	step python3 bench/hessian.py --device cuda --test-bin "$dir/cuda.test" --rounds 3

@@ -241,6 +241,14 @@ func Run(t *testing.T, reference Factory, candidates ...Candidate) {
 // 1e-4 relative, NaN and ±Inf alike, accuracies equal.
 func Compare(t *testing.T, coords []backend.Coord, got, want [][]float64) {
 	t.Helper()
+	CompareWithin(t, coords, got, want, 1e-4)
+}
+
+// CompareWithin is [Compare] with finite losses within tol relative: for
+// two computations that should differ by little more than float32
+// rounding, where 1e-4 would let a small error through.
+func CompareWithin(t *testing.T, coords []backend.Coord, got, want [][]float64, tol float64) {
+	t.Helper()
 	for i := range coords {
 		for s := 0; s+1 < len(want[i]); s += 2 {
 			loss, wloss := got[i][s], want[i][s]
@@ -249,7 +257,7 @@ func Compare(t *testing.T, coords []backend.Coord, got, want [][]float64) {
 				if !(math.IsNaN(wloss) && math.IsNaN(loss)) && loss != wloss {
 					t.Errorf("point %v, split %d: loss %g, reference %g", coords[i], s/2, loss, wloss)
 				}
-			case !(math.Abs(loss-wloss) <= 1e-4*math.Abs(wloss)):
+			case !(math.Abs(loss-wloss) <= tol*math.Abs(wloss)):
 				t.Errorf("point %v, split %d: loss %.7g, reference %.7g (relative difference %.2g)", coords[i], s/2, loss, wloss, math.Abs(loss-wloss)/math.Abs(wloss))
 			}
 			if got[i][s+1] != want[i][s+1] && !math.IsNaN(wloss) {

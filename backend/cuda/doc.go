@@ -23,6 +23,15 @@
 // unless TF32 is asked for, and every reduction runs in a fixed order, so a
 // point's values do not depend on what else runs.
 //
+// A network given by an ONNX graph whose operators the engines do not run
+// (layer norm, GELU, attention: ViT, ConvNeXt, transformer language
+// models) runs on the graph interpreter (graph.go, graph.cu) instead of
+// the steps: the graph is planned once for the batch size, its arithmetic
+// on shapes and constants done on the host by the reference evaluator's
+// code, its other nodes made kernel launches and cuBLAS and cuDNN calls,
+// and the plan replayed at every point (the work on the weights alone)
+// and every batch. Its kernels round as the reference evaluator does.
+//
 // [NewDifferentiator] makes a [Differentiator], the GPU counterpart of the
 // CPU backend's: gradients and exact Hessian-vector products (forward over
 // reverse) of the mean loss, batch norm in eval mode, and training steps

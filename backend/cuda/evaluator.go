@@ -9,6 +9,7 @@ import (
 
 	"github.com/landscape-go/landscape/backend"
 	"github.com/landscape-go/landscape/nets"
+	"github.com/landscape-go/landscape/nets/onnx"
 )
 
 // Evaluator evaluates loss surfaces on one NVIDIA GPU in float32. The
@@ -17,13 +18,17 @@ import (
 // as large as free memory allows, and the loss and accuracy are reduced
 // there too, so only a few bytes per point cross the bus. Convolutions
 // are cuDNN's, the classifier cuBLAS's, everything else kernels of our own
-// compiled by NVRTC (kernels.cu).
+// compiled by NVRTC (kernels.cu). A network given by an ONNX graph of
+// other operators runs on the graph interpreter (graph.go, graph.cu).
 type Evaluator struct {
 	p         *backend.Problem
 	a         *api
 	g         *gpu
 	t         *thread
-	plan      *plan
+	plan      *plan       // the engines' ops, or nil for a graph
+	graph     *onnx.Graph // the graph, or nil
+	feed      onnx.Feed
+	run       *graphPlan
 	tf32      bool
 	benchmark bool           // choose convolution algorithms by timing them
 	layout    map[string]int // offset of each state-dict entry in the flat weights
@@ -50,8 +55,9 @@ type Evaluator struct {
 type deviceData struct {
 	n, chunk, chunks int
 	x, y             ptr
-	loss, hit        ptr // per sample
+	loss, hit        ptr // per target
 	perSample        int // floats
+	targets          int // labels per sample
 }
 
 // maxBatch bounds the batch: beyond a few thousand 32x32 images one
@@ -68,12 +74,16 @@ func New(p *backend.Problem, opts *Options) (*Evaluator, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	if len(p.Net.Ops) == 0 {
-		return nil, fmt.Errorf("cuda: model %s is not made of the engines' ops; the reference evaluator computes it on the CPU", p.Net.Name)
-	}
-	pl, err := compile(p.Net)
-	if err != nil {
-		return nil, err
+	var pl *plan
+	if g := graphOf(p.Net); g != nil && len(p.Net.Ops) == 0 {
+		if err := checkGraph(g, p.Net); err != nil {
+			return nil, err
+		}
+	} else {
+		var err error
+		if pl, err = compile(p.Net); err != nil {
+			return nil, err
+		}
 	}
 	if r := Probe(); len(r.Devices) == 0 {
 		return nil, fmt.Errorf("cuda: no GPU to compute on: %s", r.Why)
@@ -85,10 +95,20 @@ func New(p *backend.Problem, opts *Options) (*Evaluator, error) {
 	return newEvaluator(p, pl, opts, a)
 }
 
-// newEvaluator is New after the checks, on the entry points of a.
+// newEvaluator is New after the checks, on the entry points of a: pl is
+// the network's plan, or nil for a network given by its ONNX graph.
 func newEvaluator(p *backend.Problem, pl *plan, opts *Options, a *api) (*Evaluator, error) {
 	e := &Evaluator{p: p, a: a, plan: pl, tf32: opts.TF32, layout: map[string]int{}, convs: map[convShape]*convDesc{}, t: startThread(),
 		benchmark: opts.Benchmark}
+	if pl == nil {
+		if e.graph = graphOf(p.Net); e.graph == nil {
+			return nil, fmt.Errorf("cuda: model %s has neither the engines' ops nor an ONNX graph", p.Net.Name)
+		}
+		var err error
+		if e.feed, _, err = e.graph.Feed(p.Net.Config); err != nil {
+			return nil, err
+		}
+	}
 	err := e.t.do(func() error {
 		g, err := openGPU(a, opts.Device)
 		if err != nil {
@@ -115,7 +135,9 @@ func (e *Evaluator) setup(batchLimit int) error {
 	if p.Y != nil {
 		e.dy = alloc(4 * e.nparams)
 	}
-	e.scale, e.shift = alloc(4*max(1, e.plan.channels)), alloc(4*max(1, e.plan.channels))
+	if e.plan != nil {
+		e.scale, e.shift = alloc(4*max(1, e.plan.channels)), alloc(4*max(1, e.plan.channels))
+	}
 	e.out = alloc(8 * 2 * len(p.Data))
 	e.outHost = make([]float64, 2*len(p.Data))
 	if err != nil {
@@ -140,11 +162,15 @@ func (e *Evaluator) setup(batchLimit int) error {
 	var dataBytes int
 	for _, d := range p.Data {
 		largest = max(largest, d.N)
-		dataBytes += d.N * (4*d.C*d.H*d.W + 4 + 8 + 4)
+		dataBytes += d.N * (4*d.C*d.H*d.W + d.Targets()*(4+8+4))
 	}
 	perSample := 0
-	for _, s := range e.plan.slotSize {
-		perSample += 4 * s
+	if e.plan != nil {
+		for _, s := range e.plan.slotSize {
+			perSample += 4 * s
+		}
+	} else if perSample, err = e.graphBytes(largest); err != nil {
+		return err
 	}
 	free, err := g.freeMemory()
 	if err != nil {
@@ -155,17 +181,23 @@ func (e *Evaluator) setup(batchLimit int) error {
 	if batchLimit > 0 {
 		limit = min(limit, batchLimit)
 	}
+	if e.feed.Batch > 0 {
+		limit = e.feed.Batch
+	}
 	if budget < perSample {
 		return fmt.Errorf("cuda: %s has %d MiB free; the data needs %d MiB and one sample's activations %d KiB",
 			g.name, free>>20, dataBytes>>20, perSample>>10)
 	}
 	for _, d := range p.Data {
-		dd := deviceData{n: d.N, perSample: d.C * d.H * d.W}
+		dd := deviceData{n: d.N, perSample: d.C * d.H * d.W, targets: d.Targets()}
 		dd.chunk, dd.chunks = chunking(d.N, limit)
+		if e.graph != nil { // planned for one batch size
+			dd.chunk, dd.chunks = limit, (d.N+limit-1)/limit
+		}
 		padded := dd.chunk * dd.chunks
 		e.batch = max(e.batch, dd.chunk)
-		dd.x, dd.y = alloc(4*padded*dd.perSample), alloc(4*padded)
-		dd.loss, dd.hit = alloc(8*d.N), alloc(4*d.N)
+		dd.x, dd.y = alloc(4*padded*dd.perSample), alloc(4*padded*dd.targets)
+		dd.loss, dd.hit = alloc(8*d.N*dd.targets), alloc(4*d.N*dd.targets)
 		if err != nil {
 			return err
 		}
@@ -176,6 +208,12 @@ func (e *Evaluator) setup(batchLimit int) error {
 			return err
 		}
 		e.sets = append(e.sets, dd)
+	}
+	if e.graph != nil {
+		if err != nil {
+			return err
+		}
+		return e.setupGraph()
 	}
 	for _, s := range e.plan.slotSize {
 		e.slots = append(e.slots, alloc(4*s*e.batch))
@@ -286,7 +324,11 @@ func (e *Evaluator) Describe() string {
 	if e.benchmark {
 		choice = "benchmarked"
 	}
-	return fmt.Sprintf("cuda:%d %s (compute %d.%d%s %s algorithms, %s, batch %d)", e.g.dev, e.g.name, e.g.major, e.g.minor, dnn, choice, arith, e.batch)
+	graph := ""
+	if e.graph != nil {
+		graph = ", the ONNX graph interpreted"
+	}
+	return fmt.Sprintf("cuda:%d %s (compute %d.%d%s %s algorithms, %s, batch %d%s)", e.g.dev, e.g.name, e.g.major, e.g.minor, dnn, choice, arith, e.batch, graph)
 }
 
 // Close frees the device memory and releases the context.
@@ -348,7 +390,13 @@ func (e *Evaluator) point(c backend.Coord) ([]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range e.plan.folds {
+	if e.graph != nil {
+		err = runSteps(e.run.perPoint)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range e.foldsOf() {
 		args := []any{e.scale + ptr(4*f.off), e.shift + ptr(4*f.off), int32(f.channels), ptr(0), ptr(0), ptr(0), ptr(0), ptr(0), f.eps}
 		if f.bias != "" {
 			args[3] = e.param(f.bias)
@@ -363,16 +411,16 @@ func (e *Evaluator) point(c backend.Coord) ([]float64, error) {
 	for s, dd := range e.sets {
 		for k := range dd.chunks {
 			lo := k * dd.chunk
-			if err := e.forward(dd, lo); err != nil {
+			logits, err := e.logits(dd, lo)
+			if err != nil {
 				return nil, err
 			}
-			count := min(dd.chunk, dd.n-lo)
-			logits := e.slots[e.plan.logits]
-			if err := g.launch("xent", int64(count), dd.loss, dd.hit, logits, dd.y, int32(count), int32(e.plan.classes), int64(lo)); err != nil {
+			rows := min(dd.chunk, dd.n-lo) * dd.targets
+			if err := g.launch("xent", int64(rows), dd.loss, dd.hit, logits, dd.y, int32(rows), int32(e.classes()), int64(lo*dd.targets)); err != nil {
 				return nil, err
 			}
 		}
-		if err := g.launchGrid("total", 1, 1024, e.out+ptr(16*s), dd.loss, dd.hit, int64(dd.n)); err != nil {
+		if err := g.launchGrid("total", 1, 1024, e.out+ptr(16*s), dd.loss, dd.hit, int64(dd.n*dd.targets)); err != nil {
 			return nil, err
 		}
 	}
@@ -381,9 +429,68 @@ func (e *Evaluator) point(c backend.Coord) ([]float64, error) {
 	}
 	values := make([]float64, 0, len(e.outHost))
 	for s, dd := range e.sets {
-		values = append(values, e.outHost[2*s]/float64(dd.n), 100*e.outHost[2*s+1]/float64(dd.n))
+		n := float64(dd.n * dd.targets)
+		values = append(values, e.outHost[2*s]/n, 100*e.outHost[2*s+1]/n)
 	}
 	return values, nil
+}
+
+// classes returns the number of logits per target.
+func (e *Evaluator) classes() int {
+	if e.plan == nil {
+		return e.p.Net.Config.Classes
+	}
+	return e.plan.classes
+}
+
+// foldsOf returns the plan's folds; a graph has none.
+func (e *Evaluator) foldsOf() []fold {
+	if e.plan == nil {
+		return nil
+	}
+	return e.plan.folds
+}
+
+// logits runs the batch of dd starting at sample lo through the network
+// and returns where its logits are.
+func (e *Evaluator) logits(dd deviceData, lo int) (ptr, error) {
+	if e.graph == nil {
+		return e.slots[e.plan.logits], e.forward(dd, lo)
+	}
+	bytes := uintptr(4 * dd.chunk * dd.perSample)
+	if err := e.a.cu("cuMemcpyDtoD", e.a.cuMemcpyDtoD(uint64(e.run.input), uint64(dd.x)+uint64(4*lo*dd.perSample), bytes)); err != nil {
+		return 0, err
+	}
+	return e.run.logits, runSteps(e.run.perBatch)
+}
+
+// graphBytes plans the graph for a small batch and returns the device
+// memory one sample takes, over-estimated by the plan's fixed part.
+func (e *Evaluator) graphBytes(largest int) (int, error) {
+	n := min(largest, 4)
+	if e.feed.Batch > 0 {
+		n = e.feed.Batch
+	}
+	trial, err := e.planGraph(n)
+	if err != nil {
+		return 0, err
+	}
+	e.freePlan(trial)
+	return (trial.bytes + n - 1) / n, nil
+}
+
+// setupGraph plans the graph for the batch and sizes cuDNN's workspace.
+func (e *Evaluator) setupGraph() error {
+	run, err := e.planGraph(e.batch)
+	if err != nil {
+		return err
+	}
+	e.run = run
+	for _, d := range run.convs {
+		e.workspaceSize = max(e.workspaceSize, d.workspace)
+	}
+	e.workspace, err = e.g.alloc(int(e.workspaceSize))
+	return err
 }
 
 // param returns the device address of a state-dict entry at the current

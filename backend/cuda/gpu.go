@@ -20,14 +20,20 @@ var kernelSource string
 //go:embed diff.cu
 var diffSource string
 
-// kernelNames lists the kernels of kernels.cu and diff.cu, which NVRTC
-// compiles together.
+//go:embed graph.cu
+var graphSource string
+
+// source is every kernel's, compiled together.
+var source = kernelSource + diffSource + graphSource
+
+// kernelNames lists the kernels of kernels.cu, diff.cu and graph.cu.
 var kernelNames = []string{
 	"form_weights", "fold", "epilogue", "activate", "mul", "channels", "maxpool", "avgpool", "gavgpool", "place", "xent", "total",
 	"add_channel", "bn_forward", "relu_forward", "relu_backward", "sum2", "accumulate", "maxpool_forward", "maxpool_backward",
 	"avgpool_backward", "gavgpool_backward", "take", "bn_backward_x", "channel_sums", "xent_grad",
 	"bn_train_stats", "bn_train_sums", "bn_train_backward_x", "activate_forward", "activate_backward", "mul_tangent",
 	"mul_backward_a", "mul_backward_b", "channels_backward",
+	"copy_view", "gather_map", "binary", "where", "unary", "softmax_rows", "layer_norm_rows", "mean_rows", "gather_rows",
 }
 
 // thread runs functions on one goroutine locked to its OS thread: a CUDA
@@ -187,7 +193,7 @@ func (g *gpu) compile() error {
 	return nil
 }
 
-// nvrtc compiles kernels.cu and diff.cu to PTX for compute capability arch.
+// nvrtc compiles the kernels (source) to PTX for compute capability arch.
 func (g *gpu) nvrtc(arch int) ([]byte, error) {
 	a := g.a
 	var ptx []byte
@@ -197,7 +203,7 @@ func (g *gpu) nvrtc(arch int) ([]byte, error) {
 			continue
 		}
 		var prog uintptr
-		if err := a.nvrtc("nvrtcCreateProgram", a.nvrtcCreateProgram(&prog, kernelSource+diffSource, "landscape.cu", 0, nil, nil)); err != nil {
+		if err := a.nvrtc("nvrtcCreateProgram", a.nvrtcCreateProgram(&prog, source, "landscape.cu", 0, nil, nil)); err != nil {
 			return nil, err
 		}
 		opts := [][]byte{[]byte(fmt.Sprintf("--gpu-architecture=compute_%d\x00", target)), []byte("--fmad=false\x00")}
@@ -311,7 +317,7 @@ func (g *gpu) zero(p ptr, n int) error {
 }
 
 // upload copies src to the device at dst.
-func upload[T float32 | int32](g *gpu, dst ptr, src []T) error {
+func upload[T float32 | int32 | int64](g *gpu, dst ptr, src []T) error {
 	if len(src) == 0 {
 		return nil
 	}

@@ -15,7 +15,7 @@ import (
 
 // hostAPI returns entry points that make the host a GPU, so that the
 // evaluator and the differentiator run, call for call, as on a GPU, with
-// no GPU in sight: the kernels are kernels.cu and diff.cu compiled for the
+// no GPU in sight: the kernels are kernels.cu, diff.cu and graph.cu compiled for the
 // host (hostKernels), device memory is memory mapped outside Go's heap,
 // and the convolutions and matrix products are written out here, after
 // cuDNN's and cuBLAS's documented semantics (NCHW cross-correlation with
@@ -64,6 +64,10 @@ func hostAPI(t *testing.T) *api {
 		copy(unsafe.Slice((*byte)(dst), n), h.bytes(src, int(n)))
 		return 0
 	}
+	a.cuMemcpyDtoD = func(dst, src uint64, n uintptr) int32 {
+		copy(h.bytes(dst, int(n)), h.bytes(src, int(n)))
+		return 0
+	}
 	a.cuMemsetD8 = func(dst uint64, v uint8, n uintptr) int32 {
 		b := h.bytes(dst, int(n))
 		if v == 0 {
@@ -108,6 +112,7 @@ func hostAPI(t *testing.T) *api {
 	a.cublasGetVersion = func(_ uintptr, v *int32) int32 { *v = 0; return 0 }
 	a.cublasSetMathMode = func(uintptr, int32) int32 { return 0 }
 	a.cublasSgemm = h.sgemm
+	a.cublasSgemmBatched = h.sgemmBatched
 
 	a.cudnnGetVersion = func() uintptr { return 0 }
 	a.cudnnGetErrorString = func(rc int32) string { return fmt.Sprintf("cudnnStatus %d", rc) }
@@ -298,6 +303,20 @@ func (h *hostDevice) sgemm(_ uintptr, ta, tb, m, n, k int32, alpha *float32, a u
 				out += *beta * C[i+j*ldc]
 			}
 			C[i+j*ldc] = out
+		}
+	}
+	return 0
+}
+
+// sgemmBatched is cublasSgemmBatched: sgemm on each of batch triples of
+// matrices, whose addresses the device arrays a, b and c hold.
+func (h *hostDevice) sgemmBatched(hd uintptr, ta, tb, m, n, k int32, alpha *float32, a uint64, lda int32, b uint64, ldb int32, beta *float32, c uint64, ldc int32, batch int32) int32 {
+	addr := func(p uint64, i int32) uint64 {
+		return *(*uint64)(unsafe.Pointer(&h.bytes(p+8*uint64(i), 8)[0]))
+	}
+	for i := range batch {
+		if rc := h.sgemm(hd, ta, tb, m, n, k, alpha, addr(a, i), lda, addr(b, i), ldb, beta, addr(c, i), ldc); rc != 0 {
+			return rc
 		}
 	}
 	return 0

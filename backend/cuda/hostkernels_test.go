@@ -18,7 +18,7 @@ import (
 	"github.com/ebitengine/purego"
 )
 
-// The kernels of kernels.cu and diff.cu are CUDA C++ that a host C++
+// The kernels of kernels.cu, diff.cu and graph.cu are CUDA C++ that a host C++
 // compiler also takes, given the few CUDA built-ins they use (hostPrelude).
 // These tests compile them with g++, load them with purego and run them on
 // the CPU, one thread per block, the blocks one after another: the
@@ -115,7 +115,7 @@ var hostBuild struct {
 	err error
 }
 
-// buildHostKernels builds kernels.cu and diff.cu into a shared library
+// buildHostKernels builds the kernels into a shared library
 // with g++ (-ffp-contract=off, --fmad=false's counterpart: no multiply and
 // add fuse) and opens it.
 func buildHostKernels() (*hostKernels, error) {
@@ -129,8 +129,8 @@ func buildHostKernels() (*hostKernels, error) {
 	}
 	defer os.RemoveAll(dir) // an open library outlives its file
 	src := filepath.Join(dir, "kernels.cpp")
-	glue, names := launchers(kernelSource + diffSource)
-	if err := os.WriteFile(src, []byte(hostPrelude+kernelSource+diffSource+glue), 0o644); err != nil {
+	glue, names := launchers(source)
+	if err := os.WriteFile(src, []byte(hostPrelude+source+glue), 0o644); err != nil {
 		return nil, err
 	}
 	lib := filepath.Join(dir, "kernels.so")

@@ -150,6 +150,7 @@ type api struct {
 	cuMemFree                 func(p uint64) int32
 	cuMemcpyHtoD              func(dst uint64, src unsafe.Pointer, bytes uintptr) int32
 	cuMemcpyDtoH              func(dst unsafe.Pointer, src uint64, bytes uintptr) int32
+	cuMemcpyDtoD              func(dst, src uint64, bytes uintptr) int32
 	cuMemsetD8                func(dst uint64, v uint8, n uintptr) int32
 	cuModuleLoadData          func(mod *uintptr, image unsafe.Pointer) int32
 	cuModuleUnload            func(mod uintptr) int32
@@ -172,6 +173,9 @@ type api struct {
 	cublasGetVersion  func(h uintptr, v *int32) int32
 	cublasSetMathMode func(h uintptr, mode int32) int32
 	cublasSgemm       func(h uintptr, ta, tb, m, n, k int32, alpha *float32, a uint64, lda int32, b uint64, ldb int32, beta *float32, c uint64, ldc int32) int32
+	// cublasSgemmBatched is cublasSgemm on batch matrices each, their
+	// addresses in device arrays.
+	cublasSgemmBatched func(h uintptr, ta, tb, m, n, k int32, alpha *float32, a uint64, lda int32, b uint64, ldb int32, beta *float32, c uint64, ldc int32, batch int32) int32
 
 	cudnnGetVersion                         func() uintptr
 	cudnnGetErrorString                     func(rc int32) string
@@ -271,6 +275,7 @@ func openAPI() (*api, error) {
 	bind(drv, &a.cuMemFree, "cuMemFree_v2")
 	bind(drv, &a.cuMemcpyHtoD, "cuMemcpyHtoD_v2")
 	bind(drv, &a.cuMemcpyDtoH, "cuMemcpyDtoH_v2")
+	bind(drv, &a.cuMemcpyDtoD, "cuMemcpyDtoD_v2")
 	bind(drv, &a.cuMemsetD8, "cuMemsetD8_v2")
 	bind(drv, &a.cuModuleLoadData, "cuModuleLoadData")
 	bind(drv, &a.cuModuleUnload, "cuModuleUnload")
@@ -295,6 +300,7 @@ func openAPI() (*api, error) {
 	bind(bl, &a.cublasGetVersion, "cublasGetVersion_v2")
 	bind(bl, &a.cublasSetMathMode, "cublasSetMathMode")
 	bind(bl, &a.cublasSgemm, "cublasSgemm_v2")
+	bind(bl, &a.cublasSgemmBatched, "cublasSgemmBatched")
 
 	dn := handles["libcudnn.so.9"]
 	bind(dn, &a.cudnnGetVersion, "cudnnGetVersion")

@@ -82,11 +82,11 @@ func inspectONNX(path string, mc nets.Config, stdout io.Writer) error {
 		if net, err = m.Graph.ReferenceNet(filepath.Base(path), mc); err == nil {
 			c := net.Config
 			if c.Seq > 0 {
-				fmt.Fprintf(stdout, "the reference evaluator computes it, on the CPU: a language model, sequences of %d token ids, a vocabulary of %d, %d parameters (data: npz of integer ids N x T)\n",
+				fmt.Fprintf(stdout, "the reference evaluator computes it on the CPU, the graph interpreter on a GPU: a language model, sequences of %d token ids, a vocabulary of %d, %d parameters (data: npz of integer ids N x T)\n",
 					c.Seq, c.Classes, net.NumParams())
 				return nil
 			}
-			fmt.Fprintf(stdout, "the reference evaluator computes it, on the CPU, many times more slowly: %dx%dx%d inputs, %d classes, %d parameters\n",
+			fmt.Fprintf(stdout, "the reference evaluator computes it on the CPU, many times more slowly, the graph interpreter on a GPU: %dx%dx%d inputs, %d classes, %d parameters\n",
 				c.InChannels, c.Height, c.Width, c.Classes, net.NumParams())
 			return nil
 		}

@@ -217,14 +217,14 @@ func (g *Graph) RunWith(inputs map[string]*Tensor, weights *nets.StateDict, k *n
 			out, err = ops[n.OpType](ctx, in)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("onnx: %s: %w", n.label(), err)
+			return nil, fmt.Errorf("onnx: %s: %w", n.Label(), err)
 		}
 		for i, name := range n.Outputs {
 			if name == "" {
 				continue
 			}
 			if i >= len(out) || out[i] == nil {
-				return nil, fmt.Errorf("onnx: %s: output %d (%q): %w", n.label(), i, name, ErrUnsupported)
+				return nil, fmt.Errorf("onnx: %s: output %d (%q): %w", n.Label(), i, name, ErrUnsupported)
 			}
 			vals[name] = out[i]
 		}

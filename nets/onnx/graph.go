@@ -89,8 +89,8 @@ type Attr struct {
 	Strings []string
 }
 
-// label names the node for errors: its name and op type.
-func (n *Node) label() string {
+// Label names the node for errors: its name and op type.
+func (n *Node) Label() string {
 	if n.Name == "" {
 		return fmt.Sprintf("%s node (outputs %s)", n.OpType, strings.Join(n.Outputs, ", "))
 	}
@@ -210,12 +210,12 @@ func (g *Graph) Check() error {
 	for _, n := range g.Nodes {
 		for _, in := range n.Inputs {
 			if !defined[in] {
-				return fmt.Errorf("%s reads %q, which no earlier node, input or initializer defines (nodes not in topological order?): %w", n.label(), in, ErrFormat)
+				return fmt.Errorf("%s reads %q, which no earlier node, input or initializer defines (nodes not in topological order?): %w", n.Label(), in, ErrFormat)
 			}
 		}
 		for _, out := range n.Outputs {
 			if out != "" && defined[out] {
-				return fmt.Errorf("%s defines %q a second time: %w", n.label(), out, ErrFormat)
+				return fmt.Errorf("%s defines %q a second time: %w", n.Label(), out, ErrFormat)
 			}
 			defined[out] = true
 		}

@@ -183,7 +183,7 @@ func (g *Graph) imageInput(cfg nets.Config) (ValueInfo, nets.Config, int, error)
 
 // problem records why node n cannot be lowered.
 func (l *lowering) problem(n *Node, format string, a ...any) {
-	l.problems = append(l.problems, n.label()+": "+fmt.Sprintf(format, a...))
+	l.problems = append(l.problems, n.Label()+": "+fmt.Sprintf(format, a...))
 }
 
 // node lowers one node: folds it if its inputs are all known, maps it onto

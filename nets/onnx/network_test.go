@@ -21,6 +21,8 @@ func TestExportedNetworks(t *testing.T) {
 		{"small_cnn", []string{"Conv", "BatchNormalization", "Relu", "MaxPool", "Add", "GlobalAveragePool", "Flatten", "Gemm"}},
 		{"tiny_mlp", []string{"Gemm", "LayerNormalization", "Erf", "Tanh", "HardSwish", "LogSoftmax"}},
 		{"tiny_transformer", []string{"MatMul", "Softmax", "Transpose", "Reshape", "Shape", "LayerNormalization"}},
+		{"tiny_vit", []string{"Conv", "Concat", "Expand", "MatMul", "Softmax", "LayerNormalization", "Erf", "Gather", "Where"}},
+		{"tiny_convnext", []string{"Conv", "Transpose", "LayerNormalization", "MatMul", "Erf", "GlobalAveragePool", "Gemm"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

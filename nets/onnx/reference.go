@@ -29,7 +29,7 @@ func (g *Graph) ReferenceNet(name string, cfg nets.Config) (*nets.Net, error) {
 	if err := g.Check(); err != nil {
 		return nil, fmt.Errorf("onnx: graph %q: %w", g.Name, err)
 	}
-	in, cfg, batch, err := g.imageInput(cfg)
+	feed, cfg, err := g.Feed(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +63,7 @@ func (g *Graph) ReferenceNet(name string, cfg nets.Config) (*nets.Net, error) {
 		return nil, fmt.Errorf("onnx: graph %q: weights %s have lost their PyTorch names: the export folded or renamed parameters; export with %s: %w",
 			g.Name, clip.Join(lost), ExportAdvice, ErrUnsupported)
 	}
-	net := &nets.Net{Name: name, Config: cfg}
+	net := &nets.Net{Name: name, Config: cfg, Graph: g}
 	for _, k := range weights.Names() {
 		t, _ := weights.Get(k)
 		kind := nets.Weight
@@ -75,19 +75,13 @@ func (g *Graph) ReferenceNet(name string, cfg nets.Config) (*nets.Net, error) {
 			net.Params = append(net.Params, nets.Param{Name: c, Kind: nets.Buffer})
 		}
 	}
-	shape := []int{0, cfg.InChannels, cfg.Height, cfg.Width}
-	switch {
-	case cfg.Seq > 0:
-		shape = []int{0, cfg.Seq}
-	case len(in.Shape) == 2:
-		shape = shape[:2]
-	}
-	per := cfg.InChannels * cfg.Height * cfg.Width
+	shape := append([]int{0}, feed.Sample...)
+	per := nets.NumElements(feed.Sample)
 	rows := cfg.Targets()
 	run := func(x []float32, n int, w *nets.StateDict, k *nets.Kernels) ([]float32, int, error) {
 		b := n
-		if batch > 0 {
-			b = batch
+		if feed.Batch > 0 {
+			b = feed.Batch
 		}
 		var out []float32
 		classes := 0
@@ -95,7 +89,7 @@ func (g *Graph) ReferenceNet(name string, cfg nets.Config) (*nets.Net, error) {
 			m := min(b, n-lo)
 			sh := slices.Clone(shape)
 			sh[0] = b
-			var feed *Tensor
+			var batchIn *Tensor
 			if cfg.Seq > 0 {
 				// Token ids, exact in the float32 values the data holds
 				// (data.Load checks they are below 2^24).
@@ -103,13 +97,13 @@ func (g *Graph) ReferenceNet(name string, cfg nets.Config) (*nets.Net, error) {
 				for i, v := range x[lo*per : (lo+m)*per] {
 					ids[i] = int64(v)
 				}
-				feed = &Tensor{DType: in.DType, Shape: sh, I: ids}
+				batchIn = &Tensor{DType: feed.DType, Shape: sh, I: ids}
 			} else {
 				f := make([]float32, b*per)
 				copy(f, x[lo*per:(lo+m)*per])
-				feed = Floats(sh, f)
+				batchIn = Floats(sh, f)
 			}
-			res, err := g.RunWith(map[string]*Tensor{in.Name: feed}, w, k)
+			res, err := g.RunWith(map[string]*Tensor{feed.Input: batchIn}, w, k)
 			if err != nil {
 				return nil, 0, err
 			}

@@ -72,7 +72,9 @@ def randomize_bn(model, gen):
             m.bias.data.copy_(torch.randn(n, generator=gen) * 0.1)
 
 
-def export(name, model, x, opset, dynamic_axes=None):
+def export(name, model, x, opset, dynamic_axes=None, fold=True):
+    """Exports model; fold=False keeps every parameter under its name, as
+    the README's export call does for a loss landscape."""
     model.eval()
     with torch.no_grad():
         y = model(x)
@@ -81,7 +83,7 @@ def export(name, model, x, opset, dynamic_axes=None):
     torch.onnx.export(model, x, name + ".onnx", opset_version=opset,
                       training=torch.onnx.TrainingMode.PRESERVE,
                       input_names=["input"], output_names=["output"],
-                      dynamic_axes=dynamic_axes)
+                      dynamic_axes=dynamic_axes, do_constant_folding=fold)
     np.savez(name + ".npz", input=x.numpy(), output=y.numpy())
 
 
@@ -103,3 +105,26 @@ layer = nn.TransformerEncoderLayer(d_model=16, nhead=2, dim_feedforward=32,
                                    activation="gelu")
 export("tiny_transformer", layer, torch.randn(2, 5, 16, generator=gen), 17,
        dynamic_axes={"input": {0: "batch", 1: "seq"}})
+
+# Small torchvision ViT and ConvNeXt: the operators of vit_b_16 and
+# convnext_tiny (patch embedding, class token, nn.MultiheadAttention,
+# permutes, LayerNormalization, GELU, layer scale) at a size the tests run
+# in moments, for the interpreters that run such graphs.
+from torchvision.models.convnext import CNBlockConfig, ConvNeXt
+from torchvision.models.vision_transformer import VisionTransformer
+
+torch.manual_seed(4)
+vit = VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=2,
+                        hidden_dim=16, mlp_dim=32, num_classes=10)
+for p in vit.parameters():  # torchvision zeroes the head and the class token
+    p.data.copy_(torch.randn(p.shape, generator=gen) * 0.2)
+export("tiny_vit", vit, torch.randn(3, 3, 32, 32, generator=gen), 17,
+       dynamic_axes={"input": {0: "batch"}}, fold=False)
+
+torch.manual_seed(5)
+convnext = ConvNeXt([CNBlockConfig(8, 16, 1), CNBlockConfig(16, None, 1)],
+                    num_classes=10)
+for p in convnext.parameters():  # the layer scale starts at 1e-6
+    p.data.copy_(torch.randn(p.shape, generator=gen) * 0.2)
+export("tiny_convnext", convnext, torch.randn(3, 3, 32, 32, generator=gen), 17,
+       dynamic_axes={"input": {0: "batch"}}, fold=False)

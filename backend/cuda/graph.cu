@@ -1,0 +1,220 @@
+
+// Kernels of the graph interpreter (graph.go), which runs the nodes of an
+// ONNX graph that depend on the data or the weights: values are dense and
+// row-major, as the reference evaluator (package onnx) holds them, and each
+// kernel rounds as that evaluator does, so that a point's loss is its loss
+// to float32 rounding.
+//
+// A view is described by a layout block of i64 on the device: the rank r,
+// the r dimensions of the elements visited, then r strides per operand;
+// element i (row-major over the dimensions) of operand k is at
+// Σ index_d · stride_kd.
+
+// view_offset returns the offset in operand k of element i of a view of
+// layout m.
+static __device__ i64 view_offset(const i64* m, int k, i64 i) {
+	int rank = (int)m[0];
+	const i64* dims = m + 1;
+	const i64* stride = m + 1 + rank * (k + 1);
+	i64 off = 0;
+	for (int d = rank - 1; d >= 0; d--) {
+		off += (i % dims[d]) * stride[d];
+		i /= dims[d];
+	}
+	return off;
+}
+
+// copy_view sets out[base_out + view_offset(m, 0, i)] to
+// in[base_in + view_offset(m, 1, i)] over the n elements of the view:
+// a transpose, slice, expand, split or gather by constant indices, or an
+// input placed in its part of a concatenation.
+extern "C" __global__ void copy_view(float* out, const float* in, i64 n, const i64* m, i64 base_out, i64 base_in) {
+	FOR_EACH(i, n) {
+		out[base_out + view_offset(m, 0, i)] = in[base_in + view_offset(m, 1, i)];
+	}
+}
+
+// gather_map sets out[i] = in[map[i]] over n values: a move no view
+// describes.
+extern "C" __global__ void gather_map(float* out, const float* in, const i64* map, i64 n) {
+	FOR_EACH(i, n) {
+		out[i] = in[map[i]];
+	}
+}
+
+// Binary operators, numbered as graph.go's binaryOps.
+static __device__ float binary_op(int op, float x, float y) {
+	switch (op) {
+	case 0:
+		return x + y;
+	case 1:
+		return x - y;
+	case 2:
+		return x * y;
+	case 3:
+		return x / y;
+	default: // Pow, in float64 as the evaluator; x^0.5 as its square root
+		if (y == 0.5f) {
+			return (float)sqrt((double)x);
+		}
+		return (float)pow((double)x, (double)y);
+	}
+}
+
+// binary sets out[i] = op(a, b) over the n elements of out, a and b read
+// through operands 1 and 2 of layout m (broadcast dimensions have stride
+// 0), or at i itself where m is null: operands of out's shape.
+extern "C" __global__ void binary(float* out, const float* a, const float* b, i64 n, const i64* m, int op) {
+	FOR_EACH(i, n) {
+		i64 ia = i, ib = i;
+		if (m) {
+			ia = view_offset(m, 1, i);
+			ib = view_offset(m, 2, i);
+		}
+		out[i] = binary_op(op, a[ia], b[ib]);
+	}
+}
+
+// where sets out[i] = c ? x : y over the n elements of out, the operands
+// read through operands 1, 2 and 3 of layout m.
+extern "C" __global__ void where(float* out, const float* c, const float* x, const float* y, i64 n, const i64* m) {
+	FOR_EACH(i, n) {
+		out[i] = c[view_offset(m, 1, i)] != 0.0f ? x[view_offset(m, 2, i)] : y[view_offset(m, 3, i)];
+	}
+}
+
+// Unary functions, numbered as graph.go's unaryOps; those of libm in
+// float64, rounded once, as the evaluator's math.Erf and the like.
+extern "C" __global__ void unary(float* out, const float* x, i64 n, int op) {
+	FOR_EACH(i, n) {
+		float v = x[i];
+		double d = (double)v;
+		float r;
+		switch (op) {
+		case 0:
+			r = (float)sqrt(d);
+			break;
+		case 1:
+			r = (float)erf(d);
+			break;
+		case 2: // NaN passes, as PyTorch's ReLU
+			r = v > 0.0f || v != v ? v : 0.0f;
+			break;
+		case 3:
+			r = (float)(1.0 / (1.0 + exp(-d)));
+			break;
+		case 4:
+			r = (float)tanh(d);
+			break;
+		case 5:
+			r = (float)exp(d);
+			break;
+		case 6:
+			r = (float)log(d);
+			break;
+		case 7:
+			r = -v;
+			break;
+		case 8:
+			r = 1.0f / v;
+			break;
+		case 9:
+			r = (float)fabs(d);
+			break;
+		default: { // HardSwish, as ONNX defines it: x·max(0, min(1, x/6 + 1/2))
+			float h = v / 6.0f + 0.5f;
+			h = h < 1.0f ? h : 1.0f;
+			h = h > 0.0f ? h : 0.0f;
+			r = v * h;
+			break;
+		}
+		}
+		out[i] = r;
+	}
+}
+
+// softmax_rows sets each of the rows of out, cols values each, to the
+// softmax of x's: the largest value subtracted, the exponentials in
+// float64 rounded to float32, summed in float32 in order, divided; or
+// with log to the log-softmax, x − max − log(sum).
+extern "C" __global__ void softmax_rows(float* out, const float* x, i64 rows, int cols, int log_) {
+	FOR_EACH(r, rows) {
+		const float* xs = x + r * cols;
+		float* ys = out + r * cols;
+		float m = __int_as_float(0xff800000); // -Inf
+		for (int k = 0; k < cols; k++) {
+			m = xs[k] > m || xs[k] != xs[k] ? xs[k] : m;
+		}
+		float sum = 0.0f;
+		for (int k = 0; k < cols; k++) {
+			float e = (float)exp((double)(xs[k] - m));
+			ys[k] = e;
+			sum = sum + e;
+		}
+		float ls = (float)log((double)sum);
+		for (int k = 0; k < cols; k++) {
+			ys[k] = log_ ? xs[k] - m - ls : ys[k] / sum;
+		}
+	}
+}
+
+// layer_norm_rows normalises each of the rows of x, cols values each:
+// mean and variance in float64, then y = (float)((x − mean)·inv)·scale + bias
+// with scale and bias (bias may be null) cols values each, as the
+// evaluator's LayerNormalization.
+extern "C" __global__ void layer_norm_rows(float* out, const float* x, const float* scale, const float* bias, i64 rows, int cols,
+                                           float eps) {
+	FOR_EACH(r, rows) {
+		const float* xs = x + r * cols;
+		float* ys = out + r * cols;
+		double s = 0.0;
+		for (int k = 0; k < cols; k++) {
+			s += (double)xs[k];
+		}
+		double mean = s / (double)cols;
+		double ss = 0.0;
+		for (int k = 0; k < cols; k++) {
+			double d = (double)xs[k] - mean;
+			ss += d * d;
+		}
+		double inv = 1.0 / sqrt(ss / (double)cols + (double)eps);
+		for (int k = 0; k < cols; k++) {
+			float y = (float)(((double)xs[k] - mean) * inv) * scale[k];
+			if (bias) {
+				y = y + bias[k];
+			}
+			ys[k] = y;
+		}
+	}
+}
+
+// mean_rows sets out[r] to the mean of row r of x, cols values summed in
+// float32 in order, then divided: ReduceMean over trailing axes and
+// GlobalAveragePool, as the evaluator computes them.
+extern "C" __global__ void mean_rows(float* out, const float* x, i64 rows, i64 cols) {
+	FOR_EACH(r, rows) {
+		const float* xs = x + r * cols;
+		float s = 0.0f;
+		for (i64 k = 0; k < cols; k++) {
+			s = s + xs[k];
+		}
+		out[r] = s / (float)cols;
+	}
+}
+
+// gather_rows is Gather with indices computed from the data (token ids,
+// held as float32): data is outer x axis x inner, idx has count values,
+// and out (n = outer·count·inner values) is outer x count x inner. An
+// index outside [-axis, axis) gives NaN.
+extern "C" __global__ void gather_rows(float* out, const float* data, const float* idx, i64 n, i64 count, i64 axis, i64 inner) {
+	FOR_EACH(i, n) {
+		i64 k = i % inner;
+		i64 j = (i / inner) % count;
+		i64 o = i / (inner * count);
+		i64 at = (i64)idx[j];
+		if (at < 0) {
+			at += axis;
+		}
+		out[i] = at >= 0 && at < axis ? data[(o * axis + at) * inner + k] : __int_as_float(0x7fc00000); // NaN
+	}
+}

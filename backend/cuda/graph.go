@@ -1,0 +1,1058 @@
+//go:build linux && !android
+
+package cuda
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/landscape-go/landscape/internal/clip"
+	"github.com/landscape-go/landscape/nets"
+	"github.com/landscape-go/landscape/nets/onnx"
+)
+
+// The graph interpreter runs a network given by an ONNX graph whose
+// operators the engines do not run (layer norm, GELU, attention: see
+// [onnx.Graph.ReferenceNet]) on the GPU, node by node, as the reference
+// evaluator runs it on the CPU.
+//
+// A graph is planned once for a batch size. Nodes whose inputs are all
+// constants (the arithmetic on shapes, causal masks) are evaluated on the
+// host by the reference evaluator's own code ([onnx.Graph.EvalNode]);
+// the others become kernel launches, cuBLAS and cuDNN calls on buffers
+// allocated then, a buffer reused once the values it held are dead. Nodes
+// that only move elements (Transpose, Reshape, Slice, Split, Expand,
+// Gather by constant indices, ...) are planned by running the reference
+// evaluator's code on the input's element indices: the indices it gives
+// back say where each output element comes from, so that these nodes
+// follow the reference's semantics at every opset without a second
+// implementation. A move that keeps the order is free (a view of the
+// same buffer), one that a view with strides describes is a strided
+// copy, and any other a gather through the index map.
+//
+// The plan is replayed: the work on the weights alone (a transposed
+// weight, say) once per point, the rest once per batch.
+
+// graphPlan is a graph planned for one batch size.
+type graphPlan struct {
+	batch    int
+	perPoint []func() error // work on the weights alone
+	perBatch []func() error // work on the batch at input
+	input    ptr            // where each batch is placed before perBatch runs
+	logits   ptr            // the output: batch × targets × classes
+	bytes    int            // device memory the plan holds
+	allocs   []ptr
+	convs    []*convDesc
+}
+
+// gvalue is a value of the graph while it is planned: a constant known
+// on the host, or a float32 array on the device.
+type gvalue struct {
+	shape []int
+	k     *onnx.Tensor // the constant, nil for a value on the device
+	at    ptr
+	buf   *gbuf // the pooled buffer holding it, nil for weights and unpooled values
+	batch bool  // depends on the batch, not on the weights alone
+	ids   bool  // integers (token ids) held as float32 values
+}
+
+func (v *gvalue) size() int { return nets.NumElements(v.shape) }
+
+// gbuf is a device buffer of the pool, held by refs values.
+type gbuf struct {
+	at    ptr
+	bytes int
+	refs  int
+}
+
+// planner plans a graph for one batch size.
+type planner struct {
+	e        *Evaluator
+	g        *onnx.Graph
+	plan     *graphPlan
+	vals     map[string]*gvalue
+	last     map[string]int // the last node reading each value
+	pool     []*gbuf        // free buffers
+	uploaded map[*onnx.Tensor]ptr
+	err      error // the first allocation error
+}
+
+// graphOf returns the ONNX graph net's Forward interprets, or nil.
+func graphOf(net *nets.Net) *onnx.Graph {
+	g, _ := net.Graph.(*onnx.Graph)
+	return g
+}
+
+// gpuOps lists the operators the interpreter runs on the device; any
+// operator runs on the host when its inputs are all constants.
+var gpuOps = map[string]bool{
+	"Add": true, "Sub": true, "Mul": true, "Div": true, "Pow": true, "Where": true,
+	"Sqrt": true, "Erf": true, "Relu": true, "Sigmoid": true, "Tanh": true, "Exp": true, "Log": true,
+	"Neg": true, "Reciprocal": true, "Abs": true, "HardSwish": true,
+	"Softmax": true, "LogSoftmax": true, "LayerNormalization": true, "ReduceMean": true, "GlobalAveragePool": true,
+	"MatMul": true, "Gemm": true, "Conv": true, "BatchNormalization": true, "Concat": true, "Gather": true,
+	"Cast": true, "Shape": true, "Identity": true,
+	"Transpose": true, "Reshape": true, "Flatten": true, "Squeeze": true, "Unsqueeze": true,
+	"Slice": true, "Split": true, "Expand": true, "Tile": true,
+}
+
+// movers are the operators that only move elements, planned through the
+// reference evaluator on element indices.
+var movers = map[string]bool{
+	"Transpose": true, "Reshape": true, "Flatten": true, "Squeeze": true, "Unsqueeze": true,
+	"Slice": true, "Split": true, "Expand": true, "Tile": true, "Gather": true,
+}
+
+// checkGraph returns an error listing every node of g that depends on the
+// data or the weights and whose operator the interpreter does not run,
+// with its name and the graph's opset; nil if there is none.
+func checkGraph(g *onnx.Graph, net *nets.Net) error {
+	live := map[string]bool{}
+	for _, in := range g.DataInputs() {
+		live[in.Name] = true
+	}
+	for _, p := range net.Params {
+		live[p.Name] = true
+	}
+	var bad []string
+	for _, n := range g.Nodes {
+		depends := false
+		for _, in := range n.Inputs {
+			depends = depends || live[in]
+		}
+		if !depends {
+			continue
+		}
+		for _, out := range n.Outputs {
+			live[out] = n.OpType != "Shape"
+		}
+		if !gpuOps[n.OpType] || n.Domain != "" {
+			bad = append(bad, fmt.Sprintf("%s at opset %d", n.Label(), g.Opset))
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("cuda: model %s has operators the GPU does not run (the CPU's reference evaluator does): %s", net.Name, clip.Join(bad))
+	}
+	return nil
+}
+
+// planGraph plans e's graph for batches of n samples.
+func (e *Evaluator) planGraph(n int) (*graphPlan, error) {
+	g := e.graph
+	p := &planner{e: e, g: g, plan: &graphPlan{batch: n}, vals: map[string]*gvalue{}, last: map[string]int{},
+		uploaded: map[*onnx.Tensor]ptr{}}
+	for name, t := range g.Initializers {
+		p.vals[name] = &gvalue{shape: t.Shape, k: t}
+	}
+	for _, prm := range e.p.Net.Params {
+		if len(prm.Shape) > 0 || g.Initializers[prm.Name] != nil {
+			p.vals[prm.Name] = &gvalue{shape: prm.Shape, at: e.param(prm.Name)}
+		}
+	}
+	shape := append([]int{n}, e.feed.Sample...)
+	p.plan.input = p.alloc(4*nets.NumElements(shape), false)
+	p.vals[e.feed.Input] = &gvalue{shape: shape, at: p.plan.input, batch: true, ids: !e.feed.DType.IsFloat()}
+	for i, node := range g.Nodes {
+		for _, in := range node.Inputs {
+			p.last[in] = i
+		}
+	}
+	out := g.Outputs[0].Name
+	p.last[out] = len(g.Nodes)
+	for i, node := range g.Nodes {
+		if v := p.vals[onnxOut(node)]; v != nil && v.k == nil && node.OpType == "Identity" {
+			continue // a parameter the export stored as an Identity of another
+		}
+		if err := p.node(node); err != nil {
+			p.free()
+			return nil, fmt.Errorf("cuda: planning %s on the GPU: %w", node.Label(), err)
+		}
+		if p.err != nil {
+			p.free()
+			return nil, p.err
+		}
+		for _, name := range slices.Concat(node.Inputs, node.Outputs) {
+			if v := p.vals[name]; name != "" && v != nil && p.last[name] <= i {
+				p.release(name)
+			}
+		}
+	}
+	y := p.vals[out]
+	classes, rows := e.p.Net.Config.Classes, e.p.Net.Config.Targets()
+	if y == nil || y.k != nil || y.size() != n*rows*classes || y.shape[0] != n {
+		p.free()
+		return nil, fmt.Errorf("cuda: graph %q gives %v, not the %d x %d logits of %d samples", g.Name, shapeOf(y), rows, classes, n)
+	}
+	p.plan.logits = y.at
+	return p.plan, nil
+}
+
+func shapeOf(v *gvalue) []int {
+	if v == nil {
+		return nil
+	}
+	return v.shape
+}
+
+// onnxOut returns n's first output's name.
+func onnxOut(n *onnx.Node) string {
+	if len(n.Outputs) == 0 {
+		return ""
+	}
+	return n.Outputs[0]
+}
+
+// free gives back what the plan allocated.
+func (p *planner) free() { p.e.freePlan(p.plan) }
+
+// freePlan gives back the device memory of plan.
+func (e *Evaluator) freePlan(plan *graphPlan) {
+	for _, q := range plan.allocs {
+		e.g.free(q)
+	}
+	plan.allocs = nil
+}
+
+// alloc returns bytes of device memory: from the pool for a value that
+// depends on the batch, whose buffer is reused once it is dead, else a
+// buffer of its own, which the per-point work writes once for all the
+// batches after it.
+func (p *planner) alloc(bytes int, pooled bool) ptr {
+	b := p.buffer(bytes, pooled)
+	if b == nil {
+		return 0
+	}
+	return b.at
+}
+
+func (p *planner) buffer(bytes int, pooled bool) *gbuf {
+	bytes = roundUp(max(bytes, 4), 256)
+	if pooled {
+		best := -1
+		for i, b := range p.pool {
+			if b.bytes >= bytes && (best < 0 || b.bytes < p.pool[best].bytes) {
+				best = i
+			}
+		}
+		if best >= 0 {
+			b := p.pool[best]
+			p.pool = slices.Delete(p.pool, best, best+1)
+			return b
+		}
+	}
+	if p.err != nil {
+		return nil
+	}
+	at, err := p.e.g.alloc(bytes)
+	if err != nil {
+		p.err = err
+		return nil
+	}
+	p.plan.allocs = append(p.plan.allocs, at)
+	p.plan.bytes += bytes
+	return &gbuf{at: at, bytes: bytes}
+}
+
+// release drops value name; its buffer returns to the pool when no value
+// holds it.
+func (p *planner) release(name string) {
+	v := p.vals[name]
+	delete(p.vals, name)
+	if v.buf == nil {
+		return
+	}
+	if v.buf.refs--; v.buf.refs == 0 {
+		p.pool = append(p.pool, v.buf)
+	}
+}
+
+// output makes name a device value of shape, computed by the batch's or
+// the point's work.
+func (p *planner) output(name string, shape []int, batch bool) *gvalue {
+	v := p.value(shape, batch)
+	p.vals[name] = v
+	return v
+}
+
+// value returns a device value of shape, computed by the batch's or the
+// point's work.
+func (p *planner) value(shape []int, batch bool) *gvalue {
+	v := &gvalue{shape: slices.Clone(shape), batch: batch}
+	if batch {
+		v.buf = p.buffer(4*nets.NumElements(shape), true)
+		if v.buf != nil {
+			v.buf.refs = 1
+			v.at = v.buf.at
+		}
+	} else {
+		v.at = p.alloc(4*nets.NumElements(shape), false)
+	}
+	return v
+}
+
+// alias makes name a view of x with another shape.
+func (p *planner) alias(name string, x *gvalue, shape []int) {
+	v := *x
+	v.shape = slices.Clone(shape)
+	if v.buf != nil {
+		v.buf.refs++
+	}
+	p.vals[name] = &v
+}
+
+// record adds f to the point's or the batch's work.
+func (p *planner) record(batch bool, f func() error) {
+	if batch {
+		p.plan.perBatch = append(p.plan.perBatch, f)
+	} else {
+		p.plan.perPoint = append(p.plan.perPoint, f)
+	}
+}
+
+// launch records a launch of kernel name over n elements.
+func (p *planner) launch(batch bool, name string, n int, args ...any) {
+	g := p.e.g
+	p.record(batch, func() error { return g.launch(name, int64(n), args...) })
+}
+
+// device returns where v's values are on the device: a constant is
+// uploaded once, as float32.
+func (p *planner) device(v *gvalue) ptr {
+	if v.k == nil {
+		return v.at
+	}
+	if at, ok := p.uploaded[v.k]; ok {
+		return at
+	}
+	f := v.k.F
+	if !v.k.DType.IsFloat() {
+		f = make([]float32, len(v.k.I))
+		for i, x := range v.k.I {
+			f[i] = float32(x)
+		}
+	}
+	at := p.alloc(4*len(f), false)
+	if at != 0 {
+		if err := upload(p.e.g, at, f); err != nil && p.err == nil {
+			p.err = err
+		}
+	}
+	p.uploaded[v.k] = at
+	return at
+}
+
+// layout uploads a layout block (see graph.cu): the dimensions, then
+// each operand's strides.
+func (p *planner) layout(dims []int, strides ...[]int) ptr {
+	m := []int64{int64(len(dims))}
+	for _, d := range dims {
+		m = append(m, int64(d))
+	}
+	for _, s := range strides {
+		for _, v := range s {
+			m = append(m, int64(v))
+		}
+	}
+	at := p.alloc(8*len(m), false)
+	if at != 0 {
+		if err := upload(p.e.g, at, m); err != nil && p.err == nil {
+			p.err = err
+		}
+	}
+	return at
+}
+
+// errNotOnGPU is wrapped by the errors of nodes the interpreter cannot
+// run as they are set.
+var errNotOnGPU = errors.New("not run on the GPU")
+
+// node plans one node.
+func (p *planner) node(n *onnx.Node) error {
+	in := make([]*gvalue, len(n.Inputs))
+	constant := true
+	batch := false
+	for i, name := range n.Inputs {
+		if name == "" {
+			continue
+		}
+		v := p.vals[name]
+		if v == nil {
+			return fmt.Errorf("input %q is not known", name)
+		}
+		in[i] = v
+		constant = constant && v.k != nil
+		batch = batch || v.batch
+	}
+	if constant {
+		return p.host(n, in)
+	}
+	if n.OpType == "Shape" {
+		return p.host(n, []*gvalue{{shape: in[0].shape, k: &onnx.Tensor{DType: onnx.Float, Shape: in[0].shape}}})
+	}
+	for i, v := range in {
+		if v != nil && v.ids && !(n.OpType == "Gather" && i == 1) && !movers[n.OpType] && n.OpType != "Cast" && n.OpType != "Identity" {
+			return fmt.Errorf("input %d holds the token ids, which only Gather reads on the GPU: %w", i, errNotOnGPU)
+		}
+	}
+	out := onnxOut(n)
+	switch n.OpType {
+	case "Identity":
+		p.alias(out, in[0], in[0].shape)
+		return nil
+	case "Cast":
+		to, err := n.IntAttr("to", 0)
+		if err != nil {
+			return err
+		}
+		// Token ids are float32 on the device already; a float cast
+		// would round, to float16, or cut, to an integer type.
+		dt := onnx.DType(to)
+		if !in[0].ids && !dt.IsFloat() || dt == onnx.Float16 || dt == onnx.BFloat16 {
+			return fmt.Errorf("cast to %v: %w", dt, errNotOnGPU)
+		}
+		p.alias(out, in[0], in[0].shape)
+		p.vals[out].ids = !dt.IsFloat()
+		return nil
+	case "Add", "Sub", "Mul", "Div", "Pow":
+		return p.binary(n, in, batch)
+	case "Where":
+		return p.where(n, in, batch)
+	case "Softmax", "LogSoftmax":
+		return p.softmax(n, in[0], batch)
+	case "LayerNormalization":
+		return p.layerNorm(n, in, batch)
+	case "ReduceMean":
+		return p.reduceMean(n, in, batch)
+	case "GlobalAveragePool":
+		x := in[0]
+		shape := slices.Clone(x.shape)
+		for i := 2; i < len(shape); i++ {
+			shape[i] = 1
+		}
+		return p.meanRows(out, x, shape, x.shape[0]*x.shape[1], batch)
+	case "MatMul":
+		return p.matmul(n, in, batch)
+	case "Gemm":
+		return p.gemm(n, in, batch)
+	case "Conv":
+		return p.conv(n, in, batch)
+	case "BatchNormalization":
+		return p.batchNorm(n, in, batch)
+	case "Concat":
+		return p.concat(n, in, batch)
+	case "Gather":
+		if in[1].k == nil {
+			return p.gather(n, in, batch)
+		}
+	}
+	if code, ok := unaryOps[n.OpType]; ok {
+		x := in[0]
+		y := p.output(out, x.shape, batch)
+		p.launch(batch, "unary", x.size(), y.at, p.device(x), int64(x.size()), code)
+		return nil
+	}
+	if movers[n.OpType] {
+		return p.move(n, in, batch)
+	}
+	return fmt.Errorf("operator %s: %w", n.OpType, errNotOnGPU)
+}
+
+// unaryOps numbers the unary functions of graph.cu's unary.
+var unaryOps = map[string]int32{"Sqrt": 0, "Erf": 1, "Relu": 2, "Sigmoid": 3, "Tanh": 4, "Exp": 5, "Log": 6, "Neg": 7,
+	"Reciprocal": 8, "Abs": 9, "HardSwish": 10}
+
+// binaryOps numbers the operators of graph.cu's binary.
+var binaryOps = map[string]int32{"Add": 0, "Sub": 1, "Mul": 2, "Div": 3, "Pow": 4}
+
+// host evaluates n on the host, its inputs all constants.
+func (p *planner) host(n *onnx.Node, in []*gvalue) error {
+	ts := make([]*onnx.Tensor, len(in))
+	for i, v := range in {
+		if v != nil {
+			ts[i] = v.k
+		}
+	}
+	out, err := p.g.EvalNode(n, ts)
+	if err != nil {
+		return err
+	}
+	for i, name := range n.Outputs {
+		if name != "" && i < len(out) && out[i] != nil {
+			p.vals[name] = &gvalue{shape: out[i].Shape, k: out[i]}
+		}
+	}
+	return nil
+}
+
+// move plans a node that only moves the elements of its first input: the
+// reference evaluator runs it on the elements' indices, and each output's
+// indices say where its elements come from.
+func (p *planner) move(n *onnx.Node, in []*gvalue, batch bool) error {
+	x := in[0]
+	for i, v := range in[1:] {
+		if v != nil && v.k == nil {
+			return fmt.Errorf("input %d is computed on the GPU, not a constant: %w", i+1, errNotOnGPU)
+		}
+	}
+	idx := make([]int64, x.size())
+	for i := range idx {
+		idx[i] = int64(i)
+	}
+	ts := []*onnx.Tensor{onnx.Ints(x.shape, idx)}
+	for _, v := range in[1:] {
+		var t *onnx.Tensor
+		if v != nil {
+			t = v.k
+		}
+		ts = append(ts, t)
+	}
+	out, err := p.g.EvalNode(n, ts)
+	if err != nil {
+		return err
+	}
+	for j, name := range n.Outputs {
+		if name == "" || j >= len(out) || out[j] == nil {
+			continue
+		}
+		from, shape := out[j].I, out[j].Shape
+		if len(from) == len(idx) && slices.Equal(from, idx) {
+			p.alias(name, x, shape)
+			p.vals[name].ids = x.ids
+			continue
+		}
+		y := p.output(name, shape, batch)
+		y.ids = x.ids
+		if strides, base, ok := viewOf(shape, from); ok {
+			m := p.layout(shape, rowMajor(shape), strides)
+			p.launch(batch, "copy_view", len(from), y.at, p.device(x), int64(len(from)), m, int64(0), int64(base))
+			continue
+		}
+		m := p.alloc(8*len(from), false)
+		if m != 0 {
+			if err := upload(p.e.g, m, from); err != nil {
+				return err
+			}
+		}
+		p.launch(batch, "gather_map", len(from), y.at, p.device(x), m, int64(len(from)))
+	}
+	return nil
+}
+
+// viewOf returns the strides and offset with which element i of a
+// row-major array of shape is element from[i] of its source, if there
+// are such.
+func viewOf(shape []int, from []int64) ([]int, int, bool) {
+	if len(from) == 0 {
+		return make([]int, len(shape)), 0, true
+	}
+	unit := rowMajor(shape)
+	strides := make([]int, len(shape))
+	base := int(from[0])
+	for d, n := range shape {
+		if n > 1 {
+			strides[d] = int(from[unit[d]]) - base
+		}
+	}
+	at := make([]int, len(shape))
+	off := base
+	for i, f := range from {
+		if int(f) != off {
+			return nil, 0, false
+		}
+		if i == len(from)-1 {
+			break
+		}
+		for d := len(shape) - 1; d >= 0; d-- { // the next index, odometer-wise
+			at[d]++
+			off += strides[d]
+			if at[d] < shape[d] {
+				break
+			}
+			off -= strides[d] * at[d]
+			at[d] = 0
+		}
+	}
+	return strides, base, true
+}
+
+// rowMajor returns the strides of a dense row-major array of shape.
+func rowMajor(shape []int) []int {
+	s := make([]int, len(shape))
+	step := 1
+	for d := len(shape) - 1; d >= 0; d-- {
+		s[d] = step
+		step *= shape[d]
+	}
+	return s
+}
+
+// broadcastStrides returns the strides with which shape, broadcast to
+// out's shape, is read: 0 along the dimensions it broadcasts.
+func broadcastStrides(shape, out []int) []int {
+	s := make([]int, len(out))
+	own := rowMajor(shape)
+	off := len(out) - len(shape)
+	for i, d := range shape {
+		if d != 1 {
+			s[off+i] = own[i]
+		}
+	}
+	return s
+}
+
+// binary plans Add, Sub, Mul, Div and Pow, broadcasting numpy's way.
+func (p *planner) binary(n *onnx.Node, in []*gvalue, batch bool) error {
+	a, b := in[0], in[1]
+	shape, err := onnx.Broadcast(a.shape, b.shape)
+	if err != nil {
+		return err
+	}
+	y := p.output(onnxOut(n), shape, batch)
+	m := ptr(0)
+	if !slices.Equal(a.shape, shape) || !slices.Equal(b.shape, shape) {
+		m = p.layout(shape, rowMajor(shape), broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape))
+	}
+	p.launch(batch, "binary", y.size(), y.at, p.device(a), p.device(b), int64(y.size()), m, binaryOps[n.OpType])
+	return nil
+}
+
+// where plans Where(c, x, y), broadcasting numpy's way.
+func (p *planner) where(n *onnx.Node, in []*gvalue, batch bool) error {
+	c, x, y := in[0], in[1], in[2]
+	if x.ids || y.ids {
+		return fmt.Errorf("integer operands: %w", errNotOnGPU)
+	}
+	shape, err := onnx.Broadcast(c.shape, x.shape, y.shape)
+	if err != nil {
+		return err
+	}
+	out := p.output(onnxOut(n), shape, batch)
+	m := p.layout(shape, rowMajor(shape), broadcastStrides(c.shape, shape), broadcastStrides(x.shape, shape), broadcastStrides(y.shape, shape))
+	p.launch(batch, "where", out.size(), out.at, p.device(c), p.device(x), p.device(y), int64(out.size()), m)
+	return nil
+}
+
+// axis returns n's axis attribute (def if absent) as an index into rank
+// dimensions.
+func axis(n *onnx.Node, def int64, rank int) (int, error) {
+	a, err := n.IntAttr("axis", def)
+	if err != nil {
+		return 0, err
+	}
+	if a < 0 {
+		a += int64(rank)
+	}
+	if a < 0 || a >= int64(max(rank, 1)) {
+		return 0, fmt.Errorf("axis %d of a rank-%d value: %w", a, rank, onnx.ErrFormat)
+	}
+	return int(a), nil
+}
+
+// softmax plans Softmax and LogSoftmax over the last axis (at opset 13 and later) or
+// over the axes from axis on (before).
+func (p *planner) softmax(n *onnx.Node, x *gvalue, batch bool) error {
+	def := int64(-1)
+	if p.g.Opset < 13 {
+		def = 1
+	}
+	ax, err := axis(n, def, len(x.shape))
+	if err != nil {
+		return err
+	}
+	if p.g.Opset >= 13 && ax != len(x.shape)-1 {
+		return fmt.Errorf("softmax over axis %d of %v, not the last: %w", ax, x.shape, errNotOnGPU)
+	}
+	cols := nets.NumElements(x.shape[ax:])
+	y := p.output(onnxOut(n), x.shape, batch)
+	rows := x.size() / max(cols, 1)
+	log := int32(0)
+	if n.OpType == "LogSoftmax" {
+		log = 1
+	}
+	p.launch(batch, "softmax_rows", rows, y.at, p.device(x), int64(rows), int32(cols), log)
+	return nil
+}
+
+// layerNorm plans LayerNormalization, its scale and bias of the
+// normalised shape.
+func (p *planner) layerNorm(n *onnx.Node, in []*gvalue, batch bool) error {
+	x, scale := in[0], in[1]
+	var bias *gvalue
+	if len(in) > 2 {
+		bias = in[2]
+	}
+	for i, name := range n.Outputs[1:] {
+		if name != "" && p.last[name] > 0 {
+			return fmt.Errorf("output %d (the statistics) is read: %w", i+1, errNotOnGPU)
+		}
+	}
+	ax, err := axis(n, -1, len(x.shape))
+	if err != nil {
+		return err
+	}
+	eps, err := n.FloatAttr("epsilon", 1e-5)
+	if err != nil {
+		return err
+	}
+	cols := nets.NumElements(x.shape[ax:])
+	if scale.size() != cols || bias != nil && bias.size() != cols {
+		return fmt.Errorf("scale %v and bias %v for normalised shape %v: %w", scale.shape, shapeOf(bias), x.shape[ax:], errNotOnGPU)
+	}
+	y := p.output(onnxOut(n), x.shape, batch)
+	b := ptr(0)
+	if bias != nil {
+		b = p.device(bias)
+	}
+	rows := x.size() / max(cols, 1)
+	p.launch(batch, "layer_norm_rows", rows, y.at, p.device(x), p.device(scale), b, int64(rows), int32(cols), eps)
+	return nil
+}
+
+// reduceMean plans ReduceMean over trailing axes.
+func (p *planner) reduceMean(n *onnx.Node, in []*gvalue, batch bool) error {
+	x := in[0]
+	keep, err := n.IntAttr("keepdims", 1)
+	if err != nil {
+		return err
+	}
+	axes, _, err := n.IntsAttr("axes")
+	if err != nil {
+		return err
+	}
+	if len(in) > 1 && in[1] != nil {
+		if in[1].k == nil {
+			return fmt.Errorf("axes computed on the GPU: %w", errNotOnGPU)
+		}
+		axes = in[1].k.I
+	}
+	rank := len(x.shape)
+	red := make([]bool, rank)
+	for _, a := range axes {
+		if a < 0 {
+			a += int64(rank)
+		}
+		if a < 0 || a >= int64(rank) {
+			return fmt.Errorf("axis %d of a rank-%d value: %w", a, rank, onnx.ErrFormat)
+		}
+		red[a] = true
+	}
+	if len(axes) == 0 {
+		if noop, _ := n.IntAttr("noop_with_empty_axes", 0); noop != 0 {
+			p.alias(onnxOut(n), x, x.shape)
+			return nil
+		}
+		for i := range red {
+			red[i] = true
+		}
+	}
+	first := slices.Index(red, true)
+	if first < 0 || slices.Contains(red[first:], false) {
+		return fmt.Errorf("mean over axes %v of %v, not trailing ones: %w", axes, x.shape, errNotOnGPU)
+	}
+	var shape []int
+	for i, d := range x.shape {
+		switch {
+		case !red[i]:
+			shape = append(shape, d)
+		case keep != 0:
+			shape = append(shape, 1)
+		}
+	}
+	return p.meanRows(onnxOut(n), x, shape, nets.NumElements(x.shape[:first]), batch)
+}
+
+// meanRows plans the means of the rows of x, a value of shape.
+func (p *planner) meanRows(name string, x *gvalue, shape []int, rows int, batch bool) error {
+	y := p.output(name, shape, batch)
+	cols := x.size() / max(rows, 1)
+	p.launch(batch, "mean_rows", rows, y.at, p.device(x), int64(rows), int64(cols))
+	return nil
+}
+
+// gather plans Gather by indices computed on the device (token ids).
+func (p *planner) gather(n *onnx.Node, in []*gvalue, batch bool) error {
+	data, idx := in[0], in[1]
+	ax, err := axis(n, 0, len(data.shape))
+	if err != nil {
+		return err
+	}
+	shape := slices.Concat(data.shape[:ax], idx.shape, data.shape[ax+1:])
+	y := p.output(onnxOut(n), shape, batch)
+	inner := nets.NumElements(data.shape[ax+1:])
+	p.launch(batch, "gather_rows", y.size(), y.at, p.device(data), p.device(idx), int64(y.size()), int64(idx.size()),
+		int64(data.shape[ax]), int64(inner))
+	return nil
+}
+
+// concat plans Concat: each input copied into its part of the output.
+func (p *planner) concat(n *onnx.Node, in []*gvalue, batch bool) error {
+	rank := len(in[0].shape)
+	ax, err := axis(n, 0, rank)
+	if err != nil {
+		return err
+	}
+	shape := slices.Clone(in[0].shape)
+	shape[ax] = 0
+	for _, v := range in {
+		if len(v.shape) != rank || v.ids {
+			return fmt.Errorf("inputs %v: %w", v.shape, errNotOnGPU)
+		}
+		shape[ax] += v.shape[ax]
+	}
+	y := p.output(onnxOut(n), shape, batch)
+	outer, inner := nets.NumElements(shape[:ax]), nets.NumElements(shape[ax+1:])
+	off := 0
+	for _, v := range in {
+		k := v.shape[ax]
+		dims := []int{outer, k, inner}
+		m := p.layout(dims, []int{shape[ax] * inner, inner, 1}, rowMajor(dims))
+		p.launch(batch, "copy_view", v.size(), y.at, p.device(v), int64(v.size()), m, int64(off*inner), int64(0))
+		off += k
+	}
+	return nil
+}
+
+// matmul plans MatMul, numpy's matrix product: one SGEMM where the second
+// operand is a single matrix, else a batched one over every pair of
+// matrices the broadcast makes.
+func (p *planner) matmul(n *onnx.Node, in []*gvalue, batch bool) error {
+	a, b := in[0], in[1]
+	as, bs := a.shape, b.shape
+	if len(as) == 0 || len(bs) == 0 {
+		return fmt.Errorf("scalar operand: %w", onnx.ErrFormat)
+	}
+	if len(as) == 1 {
+		as = []int{1, as[0]}
+	}
+	if len(bs) == 1 {
+		bs = []int{bs[0], 1}
+	}
+	M, K, N := as[len(as)-2], as[len(as)-1], bs[len(bs)-1]
+	if bs[len(bs)-2] != K {
+		return fmt.Errorf("shapes %v and %v: %w", a.shape, b.shape, onnx.ErrFormat)
+	}
+	lead, err := onnx.Broadcast(as[:len(as)-2], bs[:len(bs)-2])
+	if err != nil {
+		return err
+	}
+	shape := slices.Clone(lead)
+	if len(a.shape) > 1 {
+		shape = append(shape, M)
+	}
+	if len(b.shape) > 1 {
+		shape = append(shape, N)
+	}
+	y := p.output(onnxOut(n), shape, batch)
+	pa, pb := p.device(a), p.device(b)
+	count := nets.NumElements(lead)
+	if nets.NumElements(bs[:len(bs)-2]) == 1 && nets.NumElements(as[:len(as)-2]) == count {
+		// The rows of every matrix of a against b at once.
+		p.gemmRows(batch, y.at, pa, pb, count*M, K, N, 1)
+		return nil
+	}
+	ia := broadcastStrides(as[:len(as)-2], lead)
+	ib := broadcastStrides(bs[:len(bs)-2], lead)
+	addrs := make([]int64, 0, 3*count)
+	for _, which := range []struct {
+		base   ptr
+		stride []int
+		size   int
+	}{{pa, ia, M * K}, {pb, ib, K * N}, {y.at, rowMajor(lead), M * N}} {
+		for i := range count {
+			off, r := 0, i
+			for d := len(lead) - 1; d >= 0; d-- {
+				off += r % lead[d] * which.stride[d]
+				r /= lead[d]
+			}
+			addrs = append(addrs, int64(which.base)+int64(4*off*which.size))
+		}
+	}
+	arr := p.alloc(8*len(addrs), false)
+	if arr != 0 {
+		if err := upload(p.e.g, arr, addrs); err != nil {
+			return err
+		}
+	}
+	e := p.e
+	p.record(batch, func() error {
+		// Row-major C = A·B is column-major Cᵀ = Bᵀ·Aᵀ.
+		rc := e.a.cublasSgemmBatched(e.g.blas, 0, 0, int32(N), int32(M), int32(K), &one, uint64(arr)+uint64(8*count), int32(N),
+			uint64(arr), int32(K), &zero, uint64(arr)+uint64(16*count), int32(N), int32(count))
+		return e.a.cublas("cublasSgemmBatched "+n.Label(), rc)
+	})
+	return nil
+}
+
+// gemmRows records y = α·a·b, row-major, a M×K and b K×N.
+func (p *planner) gemmRows(batch bool, y, a, b ptr, M, K, N int, alpha float32) {
+	e := p.e
+	p.record(batch, func() error {
+		rc := e.a.cublasSgemm(e.g.blas, 0, 0, int32(N), int32(M), int32(K), &alpha, uint64(b), int32(N), uint64(a), int32(K),
+			&zero, uint64(y), int32(N))
+		return e.a.cublas("cublasSgemm", rc)
+	})
+}
+
+// gemm plans Gemm: α·op(A)·op(B) + β·C.
+func (p *planner) gemm(n *onnx.Node, in []*gvalue, batch bool) error {
+	a, b := in[0], in[1]
+	alpha, err := n.FloatAttr("alpha", 1)
+	if err != nil {
+		return err
+	}
+	beta, err := n.FloatAttr("beta", 1)
+	if err != nil {
+		return err
+	}
+	ta, err := n.IntAttr("transA", 0)
+	if err != nil {
+		return err
+	}
+	tb, err := n.IntAttr("transB", 0)
+	if err != nil {
+		return err
+	}
+	if len(a.shape) != 2 || len(b.shape) != 2 {
+		return fmt.Errorf("shapes %v and %v: %w", a.shape, b.shape, onnx.ErrFormat)
+	}
+	M, K := a.shape[0], a.shape[1]
+	if ta != 0 {
+		M, K = K, M
+	}
+	N := b.shape[1]
+	if tb != 0 {
+		N = b.shape[0]
+	}
+	shape := []int{M, N}
+	y := p.output(onnxOut(n), shape, batch)
+	pa, pb := p.device(a), p.device(b)
+	lda, ldb := K, N
+	if ta != 0 {
+		lda = M
+	}
+	if tb != 0 {
+		ldb = K
+	}
+	e := p.e
+	p.record(batch, func() error {
+		// Row-major C = op(A)·op(B) is column-major Cᵀ = op(B)ᵀ·op(A)ᵀ.
+		rc := e.a.cublasSgemm(e.g.blas, int32(tb), int32(ta), int32(N), int32(M), int32(K), &alpha, uint64(pb), int32(ldb),
+			uint64(pa), int32(lda), &zero, uint64(y.at), int32(N))
+		return e.a.cublas("cublasSgemm "+n.Label(), rc)
+	})
+	if len(in) < 3 || in[2] == nil {
+		return nil
+	}
+	c := in[2]
+	if _, err := onnx.Broadcast(c.shape, shape); err != nil {
+		return err
+	}
+	cc := p.device(c)
+	if beta != 1 {
+		scaled := p.value(c.shape, c.batch)
+		p.launch(c.batch, "binary", c.size(), scaled.at, cc, p.device(&gvalue{shape: []int{}, k: onnx.Floats([]int{}, []float32{beta})}),
+			int64(c.size()), p.layout(c.shape, rowMajor(c.shape), rowMajor(c.shape), make([]int, len(c.shape))), binaryOps["Mul"])
+		cc = scaled.at
+	}
+	m := p.layout(shape, rowMajor(shape), rowMajor(shape), broadcastStrides(c.shape, shape))
+	p.launch(batch, "binary", y.size(), y.at, y.at, cc, int64(y.size()), m, binaryOps["Add"])
+	return nil
+}
+
+// conv plans a 2-D convolution with a square kernel, equal strides and
+// pads and no dilation, by cuDNN, and its bias.
+func (p *planner) conv(n *onnx.Node, in []*gvalue, batch bool) error {
+	x, w := in[0], in[1]
+	if len(x.shape) != 4 || len(w.shape) != 4 {
+		return fmt.Errorf("input %v and weight %v, not 2-D: %w", x.shape, w.shape, errNotOnGPU)
+	}
+	group, err := n.IntAttr("group", 1)
+	if err != nil {
+		return err
+	}
+	same := func(name string, def int64) (int, error) {
+		v, _, err := n.IntsAttr(name)
+		if err != nil {
+			return 0, err
+		}
+		if len(v) == 0 {
+			return int(def), nil
+		}
+		for _, u := range v[1:] {
+			if u != v[0] {
+				return 0, fmt.Errorf("%s %v: %w", name, v, errNotOnGPU)
+			}
+		}
+		return int(v[0]), nil
+	}
+	stride, err1 := same("strides", 1)
+	pad, err2 := same("pads", 0)
+	dilation, err3 := same("dilations", 1)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return err
+	}
+	if auto, ok := n.Attrs["auto_pad"]; ok && auto.S != "NOTSET" || dilation != 1 || w.shape[2] != w.shape[3] {
+		return fmt.Errorf("auto_pad, dilation %d or kernel %v: %w", dilation, w.shape[2:], errNotOnGPU)
+	}
+	k := w.shape[2]
+	oh, ow := (x.shape[2]+2*pad-k)/stride+1, (x.shape[3]+2*pad-k)/stride+1
+	s := convShape{n: x.shape[0], c: x.shape[1], h: x.shape[2], w: x.shape[3], k: w.shape[0], size: k, stride: stride, pad: pad,
+		groups: int(group), oh: oh, ow: ow}
+	d, err := p.e.convDesc(s)
+	if err != nil {
+		return err
+	}
+	p.plan.convs = append(p.plan.convs, d)
+	y := p.output(onnxOut(n), []int{s.n, s.k, oh, ow}, batch)
+	px, pw := p.device(x), p.device(w)
+	e := p.e
+	p.record(batch, func() error {
+		rc := e.a.cudnnConvolutionForward(e.g.dnn, &one32, d.x, uint64(px), d.w, uint64(pw), d.conv, d.algo,
+			uint64(e.workspace), e.workspaceSize, &zero, d.y, uint64(y.at))
+		return e.a.cudnn("cudnnConvolutionForward "+n.Label(), rc)
+	})
+	if len(in) > 2 && in[2] != nil {
+		p.launch(batch, "add_channel", y.size(), y.at, p.device(in[2]), int64(y.size()), int32(s.k), int32(oh*ow))
+	}
+	return nil
+}
+
+var one32 = float32(1)
+
+// batchNorm plans an eval-mode BatchNormalization: the per-channel scale
+// and shift once per point, then one pass over the batch.
+func (p *planner) batchNorm(n *onnx.Node, in []*gvalue, batch bool) error {
+	if len(in) != 5 || len(n.Outputs) > 1 && slices.ContainsFunc(n.Outputs[1:], func(s string) bool { return s != "" }) {
+		return fmt.Errorf("training mode: %w", errNotOnGPU)
+	}
+	x := in[0]
+	eps, err := n.FloatAttr("epsilon", 1e-5)
+	if err != nil {
+		return err
+	}
+	if len(x.shape) < 2 {
+		return fmt.Errorf("input %v: %w", x.shape, onnx.ErrFormat)
+	}
+	C := x.shape[1]
+	scale, shift := p.alloc(4*C, false), p.alloc(4*C, false)
+	args := []any{scale, shift, int32(C), ptr(0), p.device(in[1]), p.device(in[2]), p.device(in[3]), p.device(in[4]), eps}
+	g := p.e.g
+	p.record(false, func() error {
+		return g.launchGrid("fold", uint32((C+launchBlock-1)/launchBlock), launchBlock, args...)
+	})
+	y := p.output(onnxOut(n), x.shape, batch)
+	hw := nets.NumElements(x.shape[2:])
+	p.launch(batch, "epilogue", y.size(), y.at, p.device(x), ptr(0), scale, shift, int64(y.size()), int32(C), int32(hw), int32(0))
+	return nil
+}
+
+// runSteps runs the recorded work of a plan.
+func runSteps(steps []func() error) error {
+	for _, f := range steps {
+		if err := f(); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,79 @@
+package onnx
+
+import (
+	"fmt"
+
+	"github.com/landscape-go/landscape/nets"
+)
+
+// Feed is how a network's data enters its graph: what [Graph.ReferenceNet]
+// feeds it, for a backend that runs the graph itself.
+type Feed struct {
+	// Input is the graph input that takes the batch.
+	Input string
+	// DType is its element type: float32 images, or integer token ids,
+	// which the data holds as float32 values below 2^24.
+	DType DType
+	// Sample is the shape of one sample: C x H x W, F, or T.
+	Sample []int
+	// Batch is the batch size the export fixed, 0 if it left it dynamic.
+	// A graph with a fixed batch is fed batches of that size, the last
+	// one padded.
+	Batch int
+}
+
+// Feed returns how a batch of cfg's samples is fed to g (see
+// [Graph.ReferenceNet] for the inputs it takes), and cfg with the
+// geometry the input fixes.
+func (g *Graph) Feed(cfg nets.Config) (Feed, nets.Config, error) {
+	in, cfg, batch, err := g.imageInput(cfg)
+	if err != nil {
+		return Feed{}, cfg, err
+	}
+	f := Feed{Input: in.Name, DType: in.DType, Batch: batch}
+	switch {
+	case cfg.Seq > 0:
+		f.Sample = []int{cfg.Seq}
+	case len(in.Shape) == 2:
+		f.Sample = []int{cfg.InChannels}
+	default:
+		f.Sample = []int{cfg.InChannels, cfg.Height, cfg.Width}
+	}
+	return f, cfg, nil
+}
+
+// EvalNode evaluates node n of g on its inputs (nil for omitted optional
+// ones), as [Graph.Run] does, and returns its outputs: for a backend that
+// runs some of a graph's nodes itself and leaves the others, the
+// arithmetic on shapes and constants, to the evaluator.
+func (g *Graph) EvalNode(n *Node, in []*Tensor) ([]*Tensor, error) {
+	op, ok := ops[n.OpType]
+	if !ok || n.Domain != "" {
+		return nil, fmt.Errorf("onnx: %s: %w", n.Label(), ErrUnsupported)
+	}
+	out, err := op(&opCtx{n: n, opset: g.Opset}, in)
+	if err != nil {
+		return nil, fmt.Errorf("onnx: %s: %w", n.Label(), err)
+	}
+	return out, nil
+}
+
+// IntAttr returns n's integer attribute name, def if absent.
+func (n *Node) IntAttr(name string, def int64) (int64, error) {
+	return (&opCtx{n: n}).int(name, def)
+}
+
+// IntsAttr returns n's attribute name, a list of integers, and whether n
+// has it.
+func (n *Node) IntsAttr(name string) ([]int64, bool, error) {
+	return (&opCtx{n: n}).ints(name)
+}
+
+// FloatAttr returns n's float attribute name, def if absent.
+func (n *Node) FloatAttr(name string, def float32) (float32, error) {
+	return (&opCtx{n: n}).float(name, def)
+}
+
+// Broadcast returns the shape that shapes broadcast to, numpy's way, as
+// the element-wise operators take them.
+func Broadcast(shapes ...[]int) ([]int, error) { return broadcast(shapes...) }
