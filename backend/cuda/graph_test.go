@@ -15,23 +15,17 @@ import (
 	"github.com/landscape-go/landscape/nets/onnx"
 )
 
-// graphProblem returns a problem for the ONNX model at path run as a
-// reference net (the graph interpreted): its own weights at the centre,
-// random directions, n random samples (images, or token sequences for a
-// language model).
-func graphProblem(t *testing.T, path string, n int) *backend.Problem {
+// graphProblem returns a problem for graph g run as a reference net (the
+// graph interpreted): its own weights at the centre, random directions, n
+// random samples (images, or token sequences for a language model).
+func graphProblem(t *testing.T, name string, g *onnx.Graph, n int) *backend.Problem {
 	t.Helper()
-	m, err := onnx.Read(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := strings.TrimSuffix(filepath.Base(path), ".onnx")
-	net, err := m.Graph.ReferenceNet(name, nets.Config{})
+	net, err := g.ReferenceNet(name, nets.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := backendtest.ProblemFor(net, n, true)
-	own := m.Graph.Weights()
+	own := g.Weights()
 	for _, k := range own.Names() {
 		w, _ := own.Get(k)
 		p.Center.Set(k, w)
@@ -52,14 +46,103 @@ func graphProblem(t *testing.T, path string, n int) *backend.Problem {
 
 // graphModels are ONNX exports whose operators the engines do not run,
 // with PyTorch's tests of their own (nets/onnx's TestExportedNetworks,
-// landscape's TestCausalLM...): ViT and ConvNeXt as torchvision builds
-// them, small; an MLP with layer norm, GELU and a final log-softmax; the
-// causal transformer language model.
+// landscape's TestLanguageModelMatchesPyTorch): ViT and ConvNeXt as
+// torchvision builds them, small; an MLP with layer norm, GELU and a
+// final log-softmax; the causal transformer language model.
 var graphModels = []string{
 	filepath.Join("..", "..", "nets", "onnx", "testdata", "tiny_vit.onnx"),
 	filepath.Join("..", "..", "nets", "onnx", "testdata", "tiny_convnext.onnx"),
 	filepath.Join("..", "..", "nets", "onnx", "testdata", "tiny_mlp.onnx"),
 	filepath.Join("..", "..", "testdata", "lm", "causal_lm.onnx"),
+}
+
+// graphOfEveryPath is a graph no exporter writes, which the ONNX
+// specification allows, built to take the interpreter's paths that the
+// exports leave: eval-mode batch norm, a gather no view describes (a
+// permutation of channels), Tile, every unary function, Pow, Where, a
+// MatMul whose operands broadcast over different leading dimensions
+// (batched products), Gemm with transposed operands, α and β, a mean
+// over trailing axes without them kept, a concatenation.
+func graphOfEveryPath() *onnx.Graph {
+	rng := rand.New(rand.NewPCG(5, 6))
+	g := &onnx.Graph{Name: "every_path", Opset: 13, Initializers: map[string]*onnx.Tensor{},
+		Inputs:  []onnx.ValueInfo{{Name: "x", Kind: onnx.TensorKind, DType: onnx.Float, Shape: []int64{-1, 4, 3, 3}}},
+		Outputs: []onnx.ValueInfo{{Name: "y", Kind: onnx.TensorKind, DType: onnx.Float, Shape: []int64{-1, 10}}}}
+	param := func(name string, shape ...int) {
+		t := onnx.Floats(shape, make([]float32, nets.NumElements(shape)))
+		for i := range t.F {
+			t.F[i] = float32(0.5 + rng.Float64())
+			if len(shape) > 1 {
+				t.F[i] = float32(rng.NormFloat64() * 0.3)
+			}
+		}
+		g.Initializers[name] = t
+		g.InitializerNames = append(g.InitializerNames, name)
+	}
+	ints := func(name string, v ...int64) {
+		g.Initializers[name] = onnx.Ints([]int{len(v)}, v)
+		g.InitializerNames = append(g.InitializerNames, name)
+	}
+	node := func(op string, in []string, out string, attrs ...*onnx.Attr) {
+		n := &onnx.Node{Name: out, OpType: op, Inputs: in, Outputs: []string{out}, Attrs: map[string]*onnx.Attr{}}
+		for _, a := range attrs {
+			n.Attrs[a.Name] = a
+		}
+		g.Nodes = append(g.Nodes, n)
+	}
+	constant := func(out string, t *onnx.Tensor) {
+		node("Constant", nil, out, &onnx.Attr{Name: "value", Type: onnx.AttrTensor, T: t})
+	}
+	attrInt := func(name string, v int64) *onnx.Attr { return &onnx.Attr{Name: name, Type: onnx.AttrInt, I: v} }
+	attrFloat := func(name string, v float32) *onnx.Attr { return &onnx.Attr{Name: name, Type: onnx.AttrFloat, F: v} }
+
+	for _, k := range []string{"weight", "bias", "running_mean", "running_var"} {
+		param("bn."+k, 4)
+	}
+	param("mm.weight", 4, 6, 5)
+	param("fc.weight", 10, 60)
+	param("fc.bias", 10)
+	param("out.weight", 10, 14)
+	param("out.bias", 10)
+	ints("perm", 3, 0, 2, 1)
+	ints("repeats", 1, 1, 1, 2)
+	constant("c6", onnx.Floats([]int{6}, []float32{0.1, -0.2, 0.3, 0, -0.5, 0.25}))
+	constant("two", onnx.Floats([]int{}, []float32{2}))
+	constant("one", onnx.Floats([]int{}, []float32{1}))
+	constant("cond", &onnx.Tensor{DType: onnx.Bool, Shape: []int{6}, I: []int64{1, 0, 1, 1, 0, 0}})
+
+	node("BatchNormalization", []string{"x", "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var"}, "b", attrFloat("epsilon", 1e-3))
+	node("Gather", []string{"b", "perm"}, "g", attrInt("axis", 1))
+	node("Tile", []string{"g", "repeats"}, "t") // N x 4 x 3 x 6
+	node("Sub", []string{"t", "c6"}, "u")
+	node("Relu", []string{"u"}, "r")
+	node("Pow", []string{"r", "two"}, "p2")
+	node("Sigmoid", []string{"t"}, "s")
+	node("Mul", []string{"s", "p2"}, "m1")
+	node("Neg", []string{"m1"}, "ng")
+	node("Exp", []string{"ng"}, "ex")
+	node("Add", []string{"ex", "one"}, "ea")
+	node("Log", []string{"ea"}, "lg")
+	node("Tanh", []string{"lg"}, "th")
+	node("Add", []string{"th", "two"}, "th2")
+	node("Reciprocal", []string{"th2"}, "rc")
+	node("Abs", []string{"u"}, "ab")
+	node("Sqrt", []string{"ab"}, "sq")
+	node("Add", []string{"sq", "one"}, "sq1")
+	node("Div", []string{"rc", "sq1"}, "dv")
+	node("Erf", []string{"u"}, "ef")
+	node("Mul", []string{"dv", "ef"}, "d2")
+	node("Where", []string{"cond", "d2", "t"}, "w")
+	node("MatMul", []string{"w", "mm.weight"}, "mm") // N x 4 x 3 x 5, a product per (sample, channel)
+	node("Flatten", []string{"mm"}, "fl", attrInt("axis", 1))
+	node("Transpose", []string{"fl"}, "flT", &onnx.Attr{Name: "perm", Type: onnx.AttrInts, Ints: []int64{1, 0}})
+	node("Gemm", []string{"flT", "fc.weight", "fc.bias"}, "ge", attrInt("transA", 1), attrInt("transB", 1),
+		attrFloat("alpha", 2), attrFloat("beta", 0.5))
+	node("ReduceMean", []string{"mm"}, "rm", &onnx.Attr{Name: "axes", Type: onnx.AttrInts, Ints: []int64{2, -1}}, attrInt("keepdims", 0))
+	node("Concat", []string{"ge", "rm"}, "cc", attrInt("axis", 1))
+	node("Gemm", []string{"cc", "out.weight", "out.bias"}, "lo", attrInt("transB", 1))
+	node("LogSoftmax", []string{"lo"}, "y")
+	return g
 }
 
 // graphInterpreterMatchesTheCPU runs ONNX graphs of operators the
@@ -68,9 +151,17 @@ var graphModels = []string{
 // over several batches with the last padded, against the CPU's reference
 // evaluator: losses within tol relative, accuracies equal.
 func graphInterpreterMatchesTheCPU(t *testing.T, newEval func(p *backend.Problem, opts *Options) (*Evaluator, error), tol float64) {
+	graphs := map[string]*onnx.Graph{"every_path": graphOfEveryPath()}
 	for _, path := range graphModels {
-		t.Run(strings.TrimSuffix(filepath.Base(path), ".onnx"), func(t *testing.T) {
-			p := graphProblem(t, path, 7)
+		m, err := onnx.Read(path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		graphs[strings.TrimSuffix(filepath.Base(path), ".onnx")] = m.Graph
+	}
+	for name, g := range graphs {
+		t.Run(name, func(t *testing.T) {
+			p := graphProblem(t, name, g, 7)
 			coords := []backend.Coord{{}, {X: 0.5, Y: -0.25}, {X: -1, Y: 1}}
 			want, err := cpu.New(p, nil)
 			if err != nil {
