@@ -188,20 +188,6 @@ extern "C" __global__ void layer_norm_rows(float* out, const float* x, const flo
 	}
 }
 
-// mean_rows sets out[r] to the mean of row r of x, cols values summed in
-// float32 in order, then divided: ReduceMean over trailing axes and
-// GlobalAveragePool, as the evaluator computes them.
-extern "C" __global__ void mean_rows(float* out, const float* x, i64 rows, i64 cols) {
-	FOR_EACH(r, rows) {
-		const float* xs = x + r * cols;
-		float s = 0.0f;
-		for (i64 k = 0; k < cols; k++) {
-			s = s + xs[k];
-		}
-		out[r] = s / (float)cols;
-	}
-}
-
 // gather_rows is Gather with indices computed from the data (token ids,
 // held as float32): data is outer x axis x inner, idx has count values,
 // and out (n = outer·count·inner values) is outer x count x inner. An

@@ -524,7 +524,7 @@ func (p *planner) move(n *onnx.Node, in []*gvalue, batch bool) error {
 		y := p.output(name, shape, batch)
 		y.ids = x.ids
 		if strides, base, ok := viewOf(shape, from); ok {
-			m := p.layout(shape, rowMajor(shape), strides)
+			m := p.layout(shape, onnx.Strides(shape), strides)
 			p.launch(batch, "copy_view", len(from), y.at, p.device(x), int64(len(from)), m, int64(0), int64(base))
 			continue
 		}
@@ -546,7 +546,7 @@ func viewOf(shape []int, from []int64) ([]int, int, bool) {
 	if len(from) == 0 {
 		return make([]int, len(shape)), 0, true
 	}
-	unit := rowMajor(shape)
+	unit := onnx.Strides(shape)
 	strides := make([]int, len(shape))
 	base := int(from[0])
 	for d, n := range shape {
@@ -576,31 +576,6 @@ func viewOf(shape []int, from []int64) ([]int, int, bool) {
 	return strides, base, true
 }
 
-// rowMajor returns the strides of a dense row-major array of shape.
-func rowMajor(shape []int) []int {
-	s := make([]int, len(shape))
-	step := 1
-	for d := len(shape) - 1; d >= 0; d-- {
-		s[d] = step
-		step *= shape[d]
-	}
-	return s
-}
-
-// broadcastStrides returns the strides with which shape, broadcast to
-// out's shape, is read: 0 along the dimensions it broadcasts.
-func broadcastStrides(shape, out []int) []int {
-	s := make([]int, len(out))
-	own := rowMajor(shape)
-	off := len(out) - len(shape)
-	for i, d := range shape {
-		if d != 1 {
-			s[off+i] = own[i]
-		}
-	}
-	return s
-}
-
 // binary plans Add, Sub, Mul, Div and Pow, broadcasting numpy's way.
 func (p *planner) binary(n *onnx.Node, in []*gvalue, batch bool) error {
 	a, b := in[0], in[1]
@@ -611,7 +586,7 @@ func (p *planner) binary(n *onnx.Node, in []*gvalue, batch bool) error {
 	y := p.output(onnxOut(n), shape, batch)
 	m := ptr(0)
 	if !slices.Equal(a.shape, shape) || !slices.Equal(b.shape, shape) {
-		m = p.layout(shape, rowMajor(shape), broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape))
+		m = p.layout(shape, onnx.Strides(shape), onnx.BroadcastStrides(a.shape, shape), onnx.BroadcastStrides(b.shape, shape))
 	}
 	p.launch(batch, "binary", y.size(), y.at, p.device(a), p.device(b), int64(y.size()), m, binaryOps[n.OpType])
 	return nil
@@ -628,7 +603,7 @@ func (p *planner) where(n *onnx.Node, in []*gvalue, batch bool) error {
 		return err
 	}
 	out := p.output(onnxOut(n), shape, batch)
-	m := p.layout(shape, rowMajor(shape), broadcastStrides(c.shape, shape), broadcastStrides(x.shape, shape), broadcastStrides(y.shape, shape))
+	m := p.layout(shape, onnx.Strides(shape), onnx.BroadcastStrides(c.shape, shape), onnx.BroadcastStrides(x.shape, shape), onnx.BroadcastStrides(y.shape, shape))
 	p.launch(batch, "where", out.size(), out.at, p.device(c), p.device(x), p.device(y), int64(out.size()), m)
 	return nil
 }
@@ -766,7 +741,7 @@ func (p *planner) reduceMean(n *onnx.Node, in []*gvalue, batch bool) error {
 func (p *planner) meanRows(name string, x *gvalue, shape []int, rows int, batch bool) error {
 	y := p.output(name, shape, batch)
 	cols := x.size() / max(rows, 1)
-	p.launch(batch, "mean_rows", rows, y.at, p.device(x), int64(rows), int64(cols))
+	p.launch(batch, "gavgpool", rows, y.at, p.device(x), int64(rows), int32(cols))
 	return nil
 }
 
@@ -806,7 +781,7 @@ func (p *planner) concat(n *onnx.Node, in []*gvalue, batch bool) error {
 	for _, v := range in {
 		k := v.shape[ax]
 		dims := []int{outer, k, inner}
-		m := p.layout(dims, []int{shape[ax] * inner, inner, 1}, rowMajor(dims))
+		m := p.layout(dims, []int{shape[ax] * inner, inner, 1}, onnx.Strides(dims))
 		p.launch(batch, "copy_view", v.size(), y.at, p.device(v), int64(v.size()), m, int64(off*inner), int64(0))
 		off += k
 	}
@@ -818,47 +793,27 @@ func (p *planner) concat(n *onnx.Node, in []*gvalue, batch bool) error {
 // matrices the broadcast makes.
 func (p *planner) matmul(n *onnx.Node, in []*gvalue, batch bool) error {
 	a, b := in[0], in[1]
-	as, bs := a.shape, b.shape
-	if len(as) == 0 || len(bs) == 0 {
-		return fmt.Errorf("scalar operand: %w", onnx.ErrFormat)
-	}
-	if len(as) == 1 {
-		as = []int{1, as[0]}
-	}
-	if len(bs) == 1 {
-		bs = []int{bs[0], 1}
-	}
-	M, K, N := as[len(as)-2], as[len(as)-1], bs[len(bs)-1]
-	if bs[len(bs)-2] != K {
-		return fmt.Errorf("shapes %v and %v: %w", a.shape, b.shape, onnx.ErrFormat)
-	}
-	lead, err := onnx.Broadcast(as[:len(as)-2], bs[:len(bs)-2])
+	mm, err := onnx.MatMulShapes(a.shape, b.shape)
 	if err != nil {
 		return err
 	}
-	shape := slices.Clone(lead)
-	if len(a.shape) > 1 {
-		shape = append(shape, M)
-	}
-	if len(b.shape) > 1 {
-		shape = append(shape, N)
-	}
+	M, K, N, lead, as, bs, shape := mm.M, mm.K, mm.N, mm.Lead, mm.A, mm.B, mm.Out
 	y := p.output(onnxOut(n), shape, batch)
 	pa, pb := p.device(a), p.device(b)
 	count := nets.NumElements(lead)
 	if nets.NumElements(bs[:len(bs)-2]) == 1 && nets.NumElements(as[:len(as)-2]) == count {
 		// The rows of every matrix of a against b at once.
-		p.gemmRows(batch, y.at, pa, pb, count*M, K, N, 1)
+		p.gemmRows(batch, y.at, pa, pb, count*M, K, N)
 		return nil
 	}
-	ia := broadcastStrides(as[:len(as)-2], lead)
-	ib := broadcastStrides(bs[:len(bs)-2], lead)
+	ia := onnx.BroadcastStrides(as[:len(as)-2], lead)
+	ib := onnx.BroadcastStrides(bs[:len(bs)-2], lead)
 	addrs := make([]int64, 0, 3*count)
 	for _, which := range []struct {
 		base   ptr
 		stride []int
 		size   int
-	}{{pa, ia, M * K}, {pb, ib, K * N}, {y.at, rowMajor(lead), M * N}} {
+	}{{pa, ia, M * K}, {pb, ib, K * N}, {y.at, onnx.Strides(lead), M * N}} {
 		for i := range count {
 			off, r := 0, i
 			for d := len(lead) - 1; d >= 0; d-- {
@@ -884,11 +839,11 @@ func (p *planner) matmul(n *onnx.Node, in []*gvalue, batch bool) error {
 	return nil
 }
 
-// gemmRows records y = α·a·b, row-major, a M×K and b K×N.
-func (p *planner) gemmRows(batch bool, y, a, b ptr, M, K, N int, alpha float32) {
+// gemmRows records y = a·b, row-major, a M×K and b K×N.
+func (p *planner) gemmRows(batch bool, y, a, b ptr, M, K, N int) {
 	e := p.e
 	p.record(batch, func() error {
-		rc := e.a.cublasSgemm(e.g.blas, 0, 0, int32(N), int32(M), int32(K), &alpha, uint64(b), int32(N), uint64(a), int32(K),
+		rc := e.a.cublasSgemm(e.g.blas, 0, 0, int32(N), int32(M), int32(K), &one, uint64(b), int32(N), uint64(a), int32(K),
 			&zero, uint64(y), int32(N))
 		return e.a.cublas("cublasSgemm", rc)
 	})
@@ -952,10 +907,10 @@ func (p *planner) gemm(n *onnx.Node, in []*gvalue, batch bool) error {
 	if beta != 1 {
 		scaled := p.value(c.shape, c.batch)
 		p.launch(c.batch, "binary", c.size(), scaled.at, cc, p.device(&gvalue{shape: []int{}, k: onnx.Floats([]int{}, []float32{beta})}),
-			int64(c.size()), p.layout(c.shape, rowMajor(c.shape), rowMajor(c.shape), make([]int, len(c.shape))), binaryOps["Mul"])
+			int64(c.size()), p.layout(c.shape, onnx.Strides(c.shape), onnx.Strides(c.shape), make([]int, len(c.shape))), binaryOps["Mul"])
 		cc = scaled.at
 	}
-	m := p.layout(shape, rowMajor(shape), rowMajor(shape), broadcastStrides(c.shape, shape))
+	m := p.layout(shape, onnx.Strides(shape), onnx.Strides(shape), onnx.BroadcastStrides(c.shape, shape))
 	p.launch(batch, "binary", y.size(), y.at, y.at, cc, int64(y.size()), m, binaryOps["Add"])
 	return nil
 }
@@ -1008,7 +963,7 @@ func (p *planner) conv(n *onnx.Node, in []*gvalue, batch bool) error {
 	px, pw := p.device(x), p.device(w)
 	e := p.e
 	p.record(batch, func() error {
-		rc := e.a.cudnnConvolutionForward(e.g.dnn, &one32, d.x, uint64(px), d.w, uint64(pw), d.conv, d.algo,
+		rc := e.a.cudnnConvolutionForward(e.g.dnn, &one, d.x, uint64(px), d.w, uint64(pw), d.conv, d.algo,
 			uint64(e.workspace), e.workspaceSize, &zero, d.y, uint64(y.at))
 		return e.a.cudnn("cudnnConvolutionForward "+n.Label(), rc)
 	})
@@ -1017,8 +972,6 @@ func (p *planner) conv(n *onnx.Node, in []*gvalue, batch bool) error {
 	}
 	return nil
 }
-
-var one32 = float32(1)
 
 // batchNorm plans an eval-mode BatchNormalization: the per-channel scale
 // and shift once per point, then one pass over the batch.

@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/landscape-go/landscape/nets"
 )
@@ -77,3 +78,53 @@ func (n *Node) FloatAttr(name string, def float32) (float32, error) {
 // Broadcast returns the shape that shapes broadcast to, numpy's way, as
 // the element-wise operators take them.
 func Broadcast(shapes ...[]int) ([]int, error) { return broadcast(shapes...) }
+
+// Strides returns the strides of a dense row-major array of shape.
+func Strides(shape []int) []int { return stridesOf(shape) }
+
+// BroadcastStrides returns the strides that read an array of shape from
+// as if it had the broadcast shape to: 0 along the dimensions it
+// broadcasts.
+func BroadcastStrides(from, to []int) []int { return bcastStrides(from, to) }
+
+// MatMulShape is the geometry of MatMul(a, b), numpy's matrix product.
+type MatMulShape struct {
+	M, K, N int
+	// A and B are the operands' shapes with a vector made a matrix: a
+	// 1 x K row for a, a K x 1 column for b.
+	A, B []int
+	// Lead is the broadcast shape of their leading dimensions, Out the
+	// product's shape.
+	Lead, Out []int
+}
+
+// MatMulShapes returns the geometry of the product of arrays of shapes a
+// and b, or why they do not multiply.
+func MatMulShapes(a, b []int) (MatMulShape, error) {
+	if len(a) == 0 || len(b) == 0 {
+		return MatMulShape{}, fmt.Errorf("scalar operand %v, %v: %w", a, b, ErrFormat)
+	}
+	m := MatMulShape{A: a, B: b}
+	if len(a) == 1 {
+		m.A = []int{1, a[0]}
+	}
+	if len(b) == 1 {
+		m.B = []int{b[0], 1}
+	}
+	m.M, m.K, m.N = m.A[len(m.A)-2], m.A[len(m.A)-1], m.B[len(m.B)-1]
+	if m.B[len(m.B)-2] != m.K {
+		return MatMulShape{}, fmt.Errorf("shapes %v and %v: %w", a, b, ErrFormat)
+	}
+	lead, err := broadcast(m.A[:len(m.A)-2], m.B[:len(m.B)-2])
+	if err != nil {
+		return MatMulShape{}, err
+	}
+	m.Lead, m.Out = lead, slices.Clone(lead)
+	if len(a) > 1 {
+		m.Out = append(m.Out, m.M)
+	}
+	if len(b) > 1 {
+		m.Out = append(m.Out, m.N)
+	}
+	return m, nil
+}

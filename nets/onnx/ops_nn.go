@@ -368,34 +368,14 @@ func opMatMul(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	as, bs := a.Shape, b.Shape
-	if len(as) == 0 || len(bs) == 0 {
-		return nil, fmt.Errorf("scalar operand %v, %v: %w", as, bs, ErrFormat)
-	}
-	if len(as) == 1 {
-		as = []int{1, as[0]}
-	}
-	if len(bs) == 1 {
-		bs = []int{bs[0], 1}
-	}
-	M, K, N := as[len(as)-2], as[len(as)-1], bs[len(bs)-1]
-	if bs[len(bs)-2] != K {
-		return nil, fmt.Errorf("shapes %v and %v: %w", a.Shape, b.Shape, ErrFormat)
-	}
-	batch, err := broadcast(as[:len(as)-2], bs[:len(bs)-2])
+	m, err := MatMulShapes(a.Shape, b.Shape)
 	if err != nil {
 		return nil, err
 	}
-	ia := bcastIndexes(as[:len(as)-2], batch)
-	ib := bcastIndexes(bs[:len(bs)-2], batch)
-	shape := slices.Clone(batch)
-	if len(a.Shape) > 1 {
-		shape = append(shape, M)
-	}
-	if len(b.Shape) > 1 {
-		shape = append(shape, N)
-	}
-	out := newTensor(a.DType, shape)
+	M, K, N := m.M, m.K, m.N
+	ia := bcastIndexes(m.A[:len(m.A)-2], m.Lead)
+	ib := bcastIndexes(m.B[:len(m.B)-2], m.Lead)
+	out := newTensor(a.DType, m.Out)
 	for p := range ia {
 		c.matmul(out.F[p*M*N:(p+1)*M*N], a.F[ia[p]*M*K:], b.F[ib[p]*K*N:], M, K, N)
 	}
