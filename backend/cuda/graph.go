@@ -452,6 +452,9 @@ func (p *planner) node(n *onnx.Node) error {
 		p.launch(batch, "unary", x.size(), y.at, p.device(x), int64(x.size()), code)
 		return nil
 	}
+	if n.OpType == "Transpose" {
+		return p.transpose(n, in[0], batch)
+	}
 	if movers[n.OpType] {
 		return p.move(n, in, batch)
 	}
@@ -482,6 +485,37 @@ func (p *planner) host(n *onnx.Node, in []*gvalue) error {
 			p.vals[name] = &gvalue{shape: out[i].Shape, k: out[i]}
 		}
 	}
+	return nil
+}
+
+// transpose plans Transpose as the view it is, without the reference
+// evaluator's pass over element indices (see move): transformers permute
+// their largest values, and at a large batch that pass would cost seconds
+// of planning each.
+func (p *planner) transpose(n *onnx.Node, x *gvalue, batch bool) error {
+	r := len(x.shape)
+	perm, ok, err := n.IntsAttr("perm")
+	if err != nil {
+		return err
+	}
+	if !ok {
+		for i := r - 1; i >= 0; i-- {
+			perm = append(perm, int64(i))
+		}
+	}
+	own := onnx.Strides(x.shape)
+	shape, strides := make([]int, r), make([]int, r)
+	seen := make([]bool, r)
+	for i, q := range perm {
+		if len(perm) != r || q < 0 || q >= int64(r) || seen[q] {
+			return fmt.Errorf("perm %v of a rank-%d value: %w", perm, r, onnx.ErrFormat)
+		}
+		seen[q] = true
+		shape[i], strides[i] = x.shape[q], own[q]
+	}
+	y := p.output(onnxOut(n), shape, batch)
+	m := p.layout(shape, onnx.Strides(shape), strides)
+	p.launch(batch, "copy_view", y.size(), y.at, p.device(x), int64(y.size()), m, int64(0), int64(0))
 	return nil
 }
 
