@@ -95,6 +95,17 @@ func New(p *backend.Problem, opts *Options) (*Evaluator, error) {
 	return newEvaluator(p, pl, opts, a)
 }
 
+// Runs returns nil if the evaluator can run net, and else why not: net
+// must be made of the engines' ops, or be an ONNX graph whose nodes on
+// the data and the weights the graph interpreter runs. It needs no GPU.
+func Runs(net *nets.Net) error {
+	if g := graphOf(net); g != nil && len(net.Ops) == 0 {
+		return checkGraph(g, net)
+	}
+	_, err := compile(net)
+	return err
+}
+
 // newEvaluator is New after the checks, on the entry points of a: pl is
 // the network's plan, or nil for a network given by its ONNX graph.
 func newEvaluator(p *backend.Problem, pl *plan, opts *Options, a *api) (*Evaluator, error) {

@@ -18,6 +18,9 @@ func New(p *backend.Problem, opts *Options) (*Evaluator, error) {
 	return nil, errors.New("cuda: the CUDA evaluator runs on Linux only")
 }
 
+// Runs reports that the CUDA evaluator runs on Linux only.
+func Runs(*nets.Net) error { return errors.New("cuda: the CUDA evaluator runs on Linux only") }
+
 func (e *Evaluator) Evaluate(context.Context, []backend.Coord, func(int, []float64)) error {
 	return errors.New("cuda: no evaluator")
 }

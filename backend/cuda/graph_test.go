@@ -188,3 +188,40 @@ func TestGPUGraphInterpreterMatchesTheCPU(t *testing.T) {
 	requireGPU(t)
 	graphInterpreterMatchesTheCPU(t, New, 1e-5)
 }
+
+// TestGraphCheckListsEveryOpTheGPUDoesNotRun: a graph with operators the
+// interpreter lacks on values computed from the data is refused before
+// anything is planned, with every such node named, and its opset; the
+// same operators on constants (shape arithmetic) are no obstacle.
+func TestGraphCheckListsEveryOpTheGPUDoesNotRun(t *testing.T) {
+	g := graphOfEveryPath()
+	node := func(op, out string, in ...string) *onnx.Node {
+		return &onnx.Node{Name: out, OpType: op, Inputs: in, Outputs: []string{out}}
+	}
+	last := len(g.Nodes) - 1
+	g.Nodes = append(g.Nodes[:last:last],
+		node("Max", "mx", "lo", "lo"),   // on the data: refused
+		node("Floor", "fl2", "one"),     // on a constant: evaluated on the host
+		node("Add", "sum", "mx", "fl2"), // supported
+		node("Softsign", "ss", "sum"),   // on the data: refused
+		node("LogSoftmax", "y", "ss"))
+	net, err := g.ReferenceNet("extended", nets.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = Runs(net)
+	if err == nil {
+		t.Fatal("a graph with Max and Softsign on the data: no error")
+	}
+	for _, want := range []string{`node "mx" (Max) at opset 13`, `node "ss" (Softsign) at opset 13`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "Floor") {
+		t.Errorf("error %q names Floor, which reads a constant", err)
+	}
+	if err := Runs(graphProblem(t, "every_path", graphOfEveryPath(), 1).Net); err != nil {
+		t.Errorf("every_path: %v", err)
+	}
+}

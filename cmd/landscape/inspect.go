@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 
+	"github.com/landscape-go/landscape/backend/cuda"
 	"github.com/landscape-go/landscape/landscape"
 	"github.com/landscape-go/landscape/nets"
 	"github.com/landscape-go/landscape/nets/checkpoint"
@@ -80,14 +81,18 @@ func inspectONNX(path string, mc nets.Config, stdout io.Writer) error {
 	if errors.Is(err, onnx.ErrNotLowerable) {
 		fmt.Fprintf(stdout, "the engines cannot run it: %v\n", err)
 		if net, err = m.Graph.ReferenceNet(filepath.Base(path), mc); err == nil {
+			gpu := "the graph interpreter on a GPU"
+			if err := cuda.Runs(net); err != nil {
+				gpu = fmt.Sprintf("not a GPU (%v)", err)
+			}
 			c := net.Config
 			if c.Seq > 0 {
-				fmt.Fprintf(stdout, "the reference evaluator computes it on the CPU, the graph interpreter on a GPU: a language model, sequences of %d token ids, a vocabulary of %d, %d parameters (data: npz of integer ids N x T)\n",
-					c.Seq, c.Classes, net.NumParams())
+				fmt.Fprintf(stdout, "the reference evaluator computes it on the CPU, %s: a language model, sequences of %d token ids, a vocabulary of %d, %d parameters (data: npz of integer ids N x T)\n",
+					gpu, c.Seq, c.Classes, net.NumParams())
 				return nil
 			}
-			fmt.Fprintf(stdout, "the reference evaluator computes it on the CPU, many times more slowly, the graph interpreter on a GPU: %dx%dx%d inputs, %d classes, %d parameters\n",
-				c.InChannels, c.Height, c.Width, c.Classes, net.NumParams())
+			fmt.Fprintf(stdout, "the reference evaluator computes it on the CPU, many times more slowly, %s: %dx%dx%d inputs, %d classes, %d parameters\n",
+				gpu, c.InChannels, c.Height, c.Width, c.Classes, net.NumParams())
 			return nil
 		}
 	}
