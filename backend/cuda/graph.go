@@ -345,6 +345,7 @@ func (p *planner) device(v *gvalue) ptr {
 // layout uploads a layout block (see graph.cu): the dimensions, then
 // each operand's strides.
 func (p *planner) layout(dims []int, strides ...[]int) ptr {
+	dims, strides = coalesce(dims, strides)
 	m := []int64{int64(len(dims))}
 	for _, d := range dims {
 		m = append(m, int64(d))
@@ -361,6 +362,37 @@ func (p *planner) layout(dims []int, strides ...[]int) ptr {
 		}
 	}
 	return at
+}
+
+// coalesce returns the same view with fewer dimensions, so that the
+// kernels divide less per element: dimensions of size 1 dropped, and each
+// dimension merged into the one before it where every operand steps over
+// both as over one.
+func coalesce(dims []int, strides [][]int) ([]int, [][]int) {
+	var d []int
+	s := make([][]int, len(strides))
+	for i, n := range dims {
+		if n == 1 {
+			continue
+		}
+		last := len(d) - 1
+		merge := last >= 0
+		for k := range strides {
+			merge = merge && s[k][last] == strides[k][i]*n
+		}
+		if merge {
+			d[last] *= n
+			for k := range strides {
+				s[k][last] = strides[k][i]
+			}
+			continue
+		}
+		d = append(d, n)
+		for k := range strides {
+			s[k] = append(s[k], strides[k][i])
+		}
+	}
+	return d, s
 }
 
 // errNotOnGPU is wrapped by the errors of nodes the interpreter cannot

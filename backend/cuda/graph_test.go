@@ -5,6 +5,7 @@ package cuda
 import (
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -223,5 +224,45 @@ func TestGraphCheckListsEveryOpTheGPUDoesNotRun(t *testing.T) {
 	}
 	if err := Runs(graphProblem(t, "every_path", graphOfEveryPath(), 1).Net); err != nil {
 		t.Errorf("every_path: %v", err)
+	}
+}
+
+// TestCoalesceKeepsTheView: merging dimensions and dropping those of size
+// 1 leaves every operand's offset of every element as it was.
+func TestCoalesceKeepsTheView(t *testing.T) {
+	offsets := func(dims []int, strides []int) []int {
+		var out []int
+		n := nets.NumElements(dims)
+		for i := range n {
+			off, r := 0, i
+			for d := len(dims) - 1; d >= 0; d-- {
+				off += r % dims[d] * strides[d]
+				r /= dims[d]
+			}
+			out = append(out, off)
+		}
+		return out
+	}
+	for _, c := range []struct {
+		dims    []int
+		strides [][]int
+		rank    int
+	}{
+		{[]int{2, 3, 4}, [][]int{{12, 4, 1}, {12, 4, 1}}, 1},          // dense: one run
+		{[]int{2, 3, 4}, [][]int{{12, 4, 1}, {0, 0, 1}}, 2},           // a bias over the last axis
+		{[]int{2, 1, 3, 4}, [][]int{{12, 12, 4, 1}, {1, 0, 8, 2}}, 2}, // a permute whose last two axes step as one, a unit axis
+		{[]int{5, 1, 1}, [][]int{{1, 1, 1}, {0, 7, 9}}, 1},            // unit axes only
+		{[]int{2, 3, 4, 5}, [][]int{{60, 20, 5, 1}, {60, 20, 5, 1}, {0, 5, 0, 1}}, 4},
+		{[]int{1, 1}, [][]int{{1, 1}, {0, 0}}, 0}, // one element
+	} {
+		d, s := coalesce(c.dims, c.strides)
+		if len(d) != c.rank {
+			t.Errorf("%v %v: rank %d (%v), want %d", c.dims, c.strides, len(d), d, c.rank)
+		}
+		for k := range c.strides {
+			if got, want := offsets(d, s[k]), offsets(c.dims, c.strides[k]); !slices.Equal(got, want) {
+				t.Errorf("%v %v: operand %d's offsets %v, want %v", c.dims, c.strides, k, got, want)
+			}
+		}
 	}
 }
