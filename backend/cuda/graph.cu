@@ -53,6 +53,10 @@ static __device__ float binary_op(int op, float x, float y) {
 		return x * y;
 	case 3:
 		return x / y;
+	case 5: // Max and Min: NaN if either is
+		return x != x || y != y ? x + y : (x > y ? x : y);
+	case 6:
+		return x != x || y != y ? x + y : (x < y ? x : y);
 	default: // Pow, in float64 as the evaluator; x^0.5 as its square root
 		if (y == 0.5f) {
 			return (float)sqrt((double)x);
@@ -83,9 +87,10 @@ extern "C" __global__ void where(float* out, const float* c, const float* x, con
 	}
 }
 
-// Unary functions, numbered as graph.go's unaryOps; those of libm in
-// float64, rounded once, as the evaluator's math.Erf and the like.
-extern "C" __global__ void unary(float* out, const float* x, i64 n, int op) {
+// Unary functions, numbered as graph.go's unaryOps, some with parameters
+// a and b; those of libm in float64, rounded once, as the evaluator's
+// math.Erf and the like.
+extern "C" __global__ void unary(float* out, const float* x, i64 n, int op, float a, float b) {
 	FOR_EACH(i, n) {
 		float v = x[i];
 		double d = (double)v;
@@ -121,13 +126,29 @@ extern "C" __global__ void unary(float* out, const float* x, i64 n, int op) {
 		case 9:
 			r = (float)fabs(d);
 			break;
-		default: { // HardSwish, as ONNX defines it: x·max(0, min(1, x/6 + 1/2))
+		case 10: { // HardSwish, as ONNX defines it: x·max(0, min(1, x/6 + 1/2))
 			float h = v / 6.0f + 0.5f;
 			h = h < 1.0f ? h : 1.0f;
 			h = h > 0.0f ? h : 0.0f;
 			r = v * h;
 			break;
 		}
+		case 11: // Clip to [a, b], NaN passing
+			r = v < a ? a : v;
+			r = r > b ? b : r;
+			break;
+		case 12: // LeakyRelu
+			r = v < 0.0f ? a * v : v;
+			break;
+		case 13: { // HardSigmoid: max(0, min(1, a·x + b))
+			float h = a * v + b;
+			h = h < 1.0f ? h : 1.0f;
+			r = h > 0.0f ? h : 0.0f;
+			break;
+		}
+		default: // Elu
+			r = v < 0.0f ? a * (float)expm1(d) : v;
+			break;
 		}
 		out[i] = r;
 	}

@@ -89,7 +89,8 @@ func graphOf(net *nets.Net) *onnx.Graph {
 var gpuOps = map[string]bool{
 	"Add": true, "Sub": true, "Mul": true, "Div": true, "Pow": true, "Where": true,
 	"Sqrt": true, "Erf": true, "Relu": true, "Sigmoid": true, "Tanh": true, "Exp": true, "Log": true,
-	"Neg": true, "Reciprocal": true, "Abs": true, "HardSwish": true,
+	"Neg": true, "Reciprocal": true, "Abs": true, "HardSwish": true, "Clip": true, "LeakyRelu": true, "HardSigmoid": true,
+	"Elu": true, "Max": true, "Min": true,
 	"Softmax": true, "LogSoftmax": true, "LayerNormalization": true, "ReduceMean": true, "GlobalAveragePool": true,
 	"MatMul": true, "Gemm": true, "Conv": true, "BatchNormalization": true, "Concat": true, "Gather": true,
 	"Cast": true, "Shape": true, "Identity": true,
@@ -254,11 +255,16 @@ func (p *planner) buffer(bytes int, pooled bool) *gbuf {
 	return &gbuf{at: at, bytes: bytes}
 }
 
-// release drops value name; its buffer returns to the pool when no value
-// holds it.
+// release drops value name (see drop).
 func (p *planner) release(name string) {
 	v := p.vals[name]
 	delete(p.vals, name)
+	p.drop(v)
+}
+
+// drop lets go of v: its buffer returns to the pool when no value holds
+// it.
+func (p *planner) drop(v *gvalue) {
 	if v.buf == nil {
 		return
 	}
@@ -447,7 +453,17 @@ func (p *planner) node(n *onnx.Node) error {
 		p.vals[out].ids = !dt.IsFloat()
 		return nil
 	case "Add", "Sub", "Mul", "Div", "Pow":
-		return p.binary(n, in, batch)
+		return p.binary(n, in[0], in[1], batch)
+	case "Max", "Min": // variadic: pair by pair
+		p.alias(out, in[0], in[0].shape)
+		for _, v := range in[1:] {
+			acc := p.vals[out]
+			if err := p.binary(n, acc, v, batch); err != nil {
+				return err
+			}
+			p.drop(acc)
+		}
+		return nil
 	case "Where":
 		return p.where(n, in, batch)
 	case "Softmax", "LogSoftmax":
@@ -479,9 +495,13 @@ func (p *planner) node(n *onnx.Node) error {
 		}
 	}
 	if code, ok := unaryOps[n.OpType]; ok {
+		a, b, err := p.unaryParams(n, in)
+		if err != nil {
+			return err
+		}
 		x := in[0]
 		y := p.output(out, x.shape, batch)
-		p.launch(batch, "unary", x.size(), y.at, p.device(x), int64(x.size()), code)
+		p.launch(batch, "unary", x.size(), y.at, p.device(x), int64(x.size()), code, a, b)
 		return nil
 	}
 	if n.OpType == "Transpose" {
@@ -495,10 +515,39 @@ func (p *planner) node(n *onnx.Node) error {
 
 // unaryOps numbers the unary functions of graph.cu's unary.
 var unaryOps = map[string]int32{"Sqrt": 0, "Erf": 1, "Relu": 2, "Sigmoid": 3, "Tanh": 4, "Exp": 5, "Log": 6, "Neg": 7,
-	"Reciprocal": 8, "Abs": 9, "HardSwish": 10}
+	"Reciprocal": 8, "Abs": 9, "HardSwish": 10, "Clip": 11, "LeakyRelu": 12, "HardSigmoid": 13, "Elu": 14}
 
 // binaryOps numbers the operators of graph.cu's binary.
-var binaryOps = map[string]int32{"Add": 0, "Sub": 1, "Mul": 2, "Div": 3, "Pow": 4}
+var binaryOps = map[string]int32{"Add": 0, "Sub": 1, "Mul": 2, "Div": 3, "Pow": 4, "Max": 5, "Min": 6}
+
+// unaryParams returns the parameters of unary function n (see graph.cu's
+// unary), with the reference evaluator's defaults.
+func (p *planner) unaryParams(n *onnx.Node, in []*gvalue) (a, b float32, err error) {
+	switch n.OpType {
+	case "Clip":
+		ts := make([]*onnx.Tensor, len(in))
+		for i, v := range in[1:] {
+			if v != nil && v.k == nil {
+				return 0, 0, fmt.Errorf("bounds computed on the GPU: %w", errNotOnGPU)
+			}
+			if v != nil {
+				ts[i+1] = v.k
+			}
+		}
+		lo, hi, err := p.g.ClipBounds(n, ts)
+		return float32(lo), float32(hi), err
+	case "LeakyRelu":
+		a, err = n.FloatAttr("alpha", 0.01)
+	case "HardSigmoid":
+		a, err = n.FloatAttr("alpha", 0.2)
+		if err == nil {
+			b, err = n.FloatAttr("beta", 0.5)
+		}
+	case "Elu":
+		a, err = n.FloatAttr("alpha", 1)
+	}
+	return a, b, err
+}
 
 // host evaluates n on the host, its inputs all constants.
 func (p *planner) host(n *onnx.Node, in []*gvalue) error {
@@ -642,9 +691,12 @@ func viewOf(shape []int, from []int64) ([]int, int, bool) {
 	return strides, base, true
 }
 
-// binary plans Add, Sub, Mul, Div and Pow, broadcasting numpy's way.
-func (p *planner) binary(n *onnx.Node, in []*gvalue, batch bool) error {
-	a, b := in[0], in[1]
+// binary plans Add, Sub, Mul, Div, Pow, Max and Min of a and b,
+// broadcasting numpy's way.
+func (p *planner) binary(n *onnx.Node, a, b *gvalue, batch bool) error {
+	if a.ids || b.ids {
+		return fmt.Errorf("integer operands: %w", errNotOnGPU)
+	}
 	shape, err := onnx.Broadcast(a.shape, b.shape)
 	if err != nil {
 		return err

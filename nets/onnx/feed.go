@@ -75,6 +75,13 @@ func (n *Node) FloatAttr(name string, def float32) (float32, error) {
 	return (&opCtx{n: n}).float(name, def)
 }
 
+// ClipBounds returns the bounds of Clip node n with inputs in: its
+// attributes before opset 11, its inputs 1 and 2 (nil where absent) from
+// it on; a bound left out is infinite.
+func (g *Graph) ClipBounds(n *Node, in []*Tensor) (lo, hi float64, err error) {
+	return clipBounds(&opCtx{n: n, opset: g.Opset}, in)
+}
+
 // Broadcast returns the shape that shapes broadcast to, numpy's way, as
 // the element-wise operators take them.
 func Broadcast(shapes ...[]int) ([]int, error) { return broadcast(shapes...) }
