@@ -209,6 +209,32 @@ extern "C" __global__ void layer_norm_rows(float* out, const float* x, const flo
 	}
 }
 
+// pool_table pools each of the planes of x (in values each) by a table
+// (onnx.Pooling): output position o of a plane (positions per plane, n =
+// planes·positions values) reduces the inputs tab[k·positions + o] lists
+// for its K kernel positions, in that order, skipping -1: the largest,
+// NaN winning, or with count the sum divided by count[o].
+extern "C" __global__ void pool_table(float* out, const float* x, i64 n, int in, int positions, int K, const int* tab,
+                                      const int* count) {
+	FOR_EACH(i, n) {
+		int o = (int)(i % positions);
+		const float* xs = x + (i / positions) * in;
+		float v = count ? 0.0f : __int_as_float(0xff800000); // -Inf
+		for (int k = 0; k < K; k++) {
+			int j = tab[k * positions + o];
+			if (j < 0) {
+				continue;
+			}
+			if (count) {
+				v = v + xs[j];
+			} else if (xs[j] > v || xs[j] != xs[j]) {
+				v = xs[j];
+			}
+		}
+		out[i] = count ? v / (float)count[o] : v;
+	}
+}
+
 // gather_rows is Gather with indices computed from the data (token ids,
 // held as float32): data is outer x axis x inner, idx has count values,
 // and out (n = outer·count·inner values) is outer x count x inner. An

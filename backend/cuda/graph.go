@@ -92,6 +92,7 @@ var gpuOps = map[string]bool{
 	"Neg": true, "Reciprocal": true, "Abs": true, "HardSwish": true, "Clip": true, "LeakyRelu": true, "HardSigmoid": true,
 	"Elu": true, "Max": true, "Min": true,
 	"Softmax": true, "LogSoftmax": true, "LayerNormalization": true, "ReduceMean": true, "GlobalAveragePool": true,
+	"MaxPool": true, "AveragePool": true,
 	"MatMul": true, "Gemm": true, "Conv": true, "BatchNormalization": true, "Concat": true, "Gather": true,
 	"Cast": true, "Shape": true, "Identity": true,
 	"Transpose": true, "Reshape": true, "Flatten": true, "Squeeze": true, "Unsqueeze": true,
@@ -479,6 +480,8 @@ func (p *planner) node(n *onnx.Node) error {
 			shape[i] = 1
 		}
 		return p.meanRows(out, x, shape, x.shape[0]*x.shape[1], batch)
+	case "MaxPool", "AveragePool":
+		return p.pooling(n, in[0], batch)
 	case "MatMul":
 		return p.matmul(n, in, batch)
 	case "Gemm":
@@ -903,6 +906,41 @@ func (p *planner) concat(n *onnx.Node, in []*gvalue, batch bool) error {
 		p.launch(batch, "copy_view", v.size(), y.at, p.device(v), int64(v.size()), m, int64(off*inner), int64(0))
 		off += k
 	}
+	return nil
+}
+
+// pooling plans MaxPool and AveragePool by the reference evaluator's table
+// of the positions each output reads, any window, stride, padding,
+// dilation and rounding.
+func (p *planner) pooling(n *onnx.Node, x *gvalue, batch bool) error {
+	if len(n.Outputs) > 1 && n.Outputs[1] != "" {
+		return fmt.Errorf("MaxPool's indices: %w", errNotOnGPU)
+	}
+	w, err := p.g.Pooling(n, x.shape)
+	if err != nil {
+		return err
+	}
+	ints := func(v []int) ptr {
+		at := p.alloc(4*len(v), false)
+		if at != 0 {
+			v32 := make([]int32, len(v))
+			for i, x := range v {
+				v32[i] = int32(x)
+			}
+			if err := upload(p.e.g, at, v32); err != nil && p.err == nil {
+				p.err = err
+			}
+		}
+		return at
+	}
+	count := ptr(0)
+	if n.OpType == "AveragePool" {
+		count = ints(w.Count)
+	}
+	y := p.output(onnxOut(n), w.Out, batch)
+	in := nets.NumElements(x.shape[2:])
+	p.launch(batch, "pool_table", y.size(), y.at, p.device(x), int64(y.size()), int32(in), int32(w.Positions), int32(w.K),
+		ints(w.Tab), count)
 	return nil
 }
 

@@ -64,7 +64,8 @@ var graphModels = []string{
 // LeakyRelu, HardSigmoid, Elu, Max of three and Min, Where, a
 // MatMul whose operands broadcast over different leading dimensions
 // (batched products), Gemm with transposed operands, α and β, a mean
-// over trailing axes without them kept, a concatenation.
+// over trailing axes without them kept, max and average pooling with
+// uneven windows, strides and padding, a concatenation.
 func graphOfEveryPath() *onnx.Graph {
 	rng := rand.New(rand.NewPCG(5, 6))
 	g := &onnx.Graph{Name: "every_path", Opset: 13, Initializers: map[string]*onnx.Tensor{},
@@ -104,7 +105,7 @@ func graphOfEveryPath() *onnx.Graph {
 	param("mm.weight", 4, 6, 5)
 	param("fc.weight", 10, 60)
 	param("fc.bias", 10)
-	param("out.weight", 10, 14)
+	param("out.weight", 10, 22)
 	param("out.bias", 10)
 	ints("perm", 3, 0, 2, 1)
 	ints("repeats", 1, 1, 1, 2)
@@ -153,7 +154,16 @@ func graphOfEveryPath() *onnx.Graph {
 	node("Gemm", []string{"flT", "fc.weight", "fc.bias"}, "ge", attrInt("transA", 1), attrInt("transB", 1),
 		attrFloat("alpha", 2), attrFloat("beta", 0.5))
 	node("ReduceMean", []string{"mm"}, "rm", &onnx.Attr{Name: "axes", Type: onnx.AttrInts, Ints: []int64{2, -1}}, attrInt("keepdims", 0))
-	node("Concat", []string{"ge", "rm"}, "cc", attrInt("axis", 1))
+	ints2 := func(name string, v ...int64) *onnx.Attr { return &onnx.Attr{Name: name, Type: onnx.AttrInts, Ints: v} }
+	node("MaxPool", []string{"b"}, "mp", ints2("kernel_shape", 2, 2), ints2("pads", 1, 0, 0, 1), attrInt("ceil_mode", 1),
+		ints2("strides", 2, 1))
+	node("AveragePool", []string{"b"}, "ap", ints2("kernel_shape", 3, 2), ints2("pads", 1, 1, 1, 0),
+		attrInt("count_include_pad", 1), ints2("strides", 1, 2))
+	node("GlobalAveragePool", []string{"mp"}, "gmp")
+	node("GlobalAveragePool", []string{"ap"}, "gap")
+	node("Flatten", []string{"gmp"}, "fmp")
+	node("Flatten", []string{"gap"}, "fap")
+	node("Concat", []string{"ge", "rm", "fmp", "fap"}, "cc", attrInt("axis", 1))
 	node("Gemm", []string{"cc", "out.weight", "out.bias"}, "lo", attrInt("transB", 1))
 	node("LogSoftmax", []string{"lo"}, "y")
 	return g

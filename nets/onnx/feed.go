@@ -82,6 +82,44 @@ func (g *Graph) ClipBounds(n *Node, in []*Tensor) (lo, hi float64, err error) {
 	return clipBounds(&opCtx{n: n, opset: g.Opset}, in)
 }
 
+// Pooling is how a MaxPool or AveragePool node reads its input, for a
+// backend that pools by the reference evaluator's table: each output
+// position of a channel's plane reduces the input positions Tab lists for
+// it, in kernel order.
+type Pooling struct {
+	Out []int // the output's shape
+	// K is the kernel's positions, Positions the output's per plane, and
+	// Tab[k*Positions+o] the flat spatial input index that kernel position
+	// k reads for output position o, or -1 for padding.
+	K, Positions int
+	Tab          []int
+	// Count[o] divides the sum at o for an average: the positions read,
+	// or with count_include_pad those inside the padded input.
+	Count []int
+}
+
+// Pooling returns how MaxPool or AveragePool node n of g reads an input of
+// shape N x C x spatial.
+func (g *Graph) Pooling(n *Node, shape []int) (*Pooling, error) {
+	w, include, err := (&opCtx{n: n, opset: g.Opset}).poolWindow(shape)
+	if err != nil {
+		return nil, err
+	}
+	p := &Pooling{Out: append(slices.Clone(shape[:2]), w.out...), K: w.nK, Positions: w.nOut, Tab: w.tab,
+		Count: make([]int, w.nOut)}
+	for o := range w.nOut {
+		for k := range w.nK {
+			if w.tab[k*w.nOut+o] >= 0 {
+				p.Count[o]++
+			}
+		}
+		if include {
+			p.Count[o] = w.padded[o]
+		}
+	}
+	return p, nil
+}
+
 // Broadcast returns the shape that shapes broadcast to, numpy's way, as
 // the element-wise operators take them.
 func Broadcast(shapes ...[]int) ([]int, error) { return broadcast(shapes...) }

@@ -234,6 +234,39 @@ func toInt64s(v []int) []int64 {
 }
 
 // pool computes MaxPool or AveragePool.
+// poolWindow reads a MaxPool's or AveragePool's attributes for an input
+// of shape N x C x spatial: the window, and whether an average counts the
+// padding.
+func (c *opCtx) poolWindow(shape []int) (w *window, include bool, err error) {
+	if len(shape) < 3 {
+		return nil, false, fmt.Errorf("input %v: %w", shape, ErrFormat)
+	}
+	ks, _, err := c.ints("kernel_shape")
+	if err != nil {
+		return nil, false, err
+	}
+	if len(ks) != len(shape)-2 {
+		return nil, false, fmt.Errorf("kernel_shape %v for input %v: %w", ks, shape, ErrFormat)
+	}
+	kernel := make([]int, len(ks))
+	for i, k := range ks {
+		if k < 1 || k > 1<<20 {
+			return nil, false, fmt.Errorf("kernel_shape %v: %w", ks, ErrFormat)
+		}
+		kernel[i] = int(k)
+	}
+	ceil, err := c.int("ceil_mode", 0)
+	if err != nil {
+		return nil, false, err
+	}
+	in, err := c.int("count_include_pad", 0)
+	if err != nil {
+		return nil, false, err
+	}
+	w, err = c.newWindow(shape[2:], kernel, ceil != 0)
+	return w, in != 0, err
+}
+
 func pool(avg bool) opFunc {
 	return func(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 		x, err := needFloat(in, 0)
@@ -243,29 +276,7 @@ func pool(avg bool) opFunc {
 		if len(x.Shape) < 3 {
 			return nil, fmt.Errorf("input %v: %w", x.Shape, ErrFormat)
 		}
-		ks, _, err := c.ints("kernel_shape")
-		if err != nil {
-			return nil, err
-		}
-		if len(ks) != len(x.Shape)-2 {
-			return nil, fmt.Errorf("kernel_shape %v for input %v: %w", ks, x.Shape, ErrFormat)
-		}
-		kernel := make([]int, len(ks))
-		for i, k := range ks {
-			if k < 1 || k > 1<<20 {
-				return nil, fmt.Errorf("kernel_shape %v: %w", ks, ErrFormat)
-			}
-			kernel[i] = int(k)
-		}
-		ceil, err := c.int("ceil_mode", 0)
-		if err != nil {
-			return nil, err
-		}
-		include, err := c.int("count_include_pad", 0)
-		if err != nil {
-			return nil, err
-		}
-		w, err := c.newWindow(x.Shape[2:], kernel, ceil != 0)
+		w, include, err := c.poolWindow(x.Shape)
 		if err != nil {
 			return nil, err
 		}
@@ -293,7 +304,7 @@ func pool(avg bool) opFunc {
 					}
 				}
 				if avg {
-					if include != 0 {
+					if include {
 						count = w.padded[o]
 					}
 					v /= float32(count)
