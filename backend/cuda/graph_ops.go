@@ -1,0 +1,514 @@
+//go:build linux && !android
+
+package cuda
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/landscape-go/landscape/nets"
+	"github.com/landscape-go/landscape/nets/onnx"
+)
+
+// The graph interpreter's operators that compute (graph.go plans the
+// others: moves, and what runs on the host), each planned as kernel
+// launches (graph.cu) and cuBLAS and cuDNN calls.
+
+// unaryOps numbers the unary functions of graph.cu's unary.
+var unaryOps = map[string]int32{"Sqrt": 0, "Erf": 1, "Relu": 2, "Sigmoid": 3, "Tanh": 4, "Exp": 5, "Log": 6, "Neg": 7,
+	"Reciprocal": 8, "Abs": 9, "HardSwish": 10, "Clip": 11, "LeakyRelu": 12, "HardSigmoid": 13, "Elu": 14}
+
+// binaryOps numbers the operators of graph.cu's binary.
+var binaryOps = map[string]int32{"Add": 0, "Sub": 1, "Mul": 2, "Div": 3, "Pow": 4, "Max": 5, "Min": 6}
+
+// unaryParams returns the parameters of unary function n (see graph.cu's
+// unary), with the reference evaluator's defaults.
+func (p *planner) unaryParams(n *onnx.Node, in []*gvalue) (a, b float32, err error) {
+	switch n.OpType {
+	case "Clip":
+		ts := make([]*onnx.Tensor, len(in))
+		for i, v := range in[1:] {
+			if v != nil && v.k == nil {
+				return 0, 0, fmt.Errorf("bounds computed on the GPU: %w", errNotOnGPU)
+			}
+			if v != nil {
+				ts[i+1] = v.k
+			}
+		}
+		lo, hi, err := p.g.ClipBounds(n, ts)
+		return float32(lo), float32(hi), err
+	case "LeakyRelu":
+		a, err = n.FloatAttr("alpha", 0.01)
+	case "HardSigmoid":
+		a, err = n.FloatAttr("alpha", 0.2)
+		if err == nil {
+			b, err = n.FloatAttr("beta", 0.5)
+		}
+	case "Elu":
+		a, err = n.FloatAttr("alpha", 1)
+	}
+	return a, b, err
+}
+
+// binary plans Add, Sub, Mul, Div, Pow, Max and Min of a and b,
+// broadcasting numpy's way.
+func (p *planner) binary(n *onnx.Node, a, b *gvalue, batch bool) error {
+	if a.ids || b.ids {
+		return fmt.Errorf("integer operands: %w", errNotOnGPU)
+	}
+	shape, err := onnx.Broadcast(a.shape, b.shape)
+	if err != nil {
+		return err
+	}
+	y := p.output(onnxOut(n), shape, batch)
+	m := ptr(0)
+	if !slices.Equal(a.shape, shape) || !slices.Equal(b.shape, shape) {
+		m = p.layout(shape, onnx.Strides(shape), onnx.BroadcastStrides(a.shape, shape), onnx.BroadcastStrides(b.shape, shape))
+	}
+	p.launch(batch, "binary", y.size(), y.at, p.device(a), p.device(b), int64(y.size()), m, binaryOps[n.OpType])
+	return nil
+}
+
+// where plans Where(c, x, y), broadcasting numpy's way.
+func (p *planner) where(n *onnx.Node, in []*gvalue, batch bool) error {
+	c, x, y := in[0], in[1], in[2]
+	if x.ids || y.ids {
+		return fmt.Errorf("integer operands: %w", errNotOnGPU)
+	}
+	shape, err := onnx.Broadcast(c.shape, x.shape, y.shape)
+	if err != nil {
+		return err
+	}
+	out := p.output(onnxOut(n), shape, batch)
+	m := p.layout(shape, onnx.Strides(shape), onnx.BroadcastStrides(c.shape, shape), onnx.BroadcastStrides(x.shape, shape), onnx.BroadcastStrides(y.shape, shape))
+	p.launch(batch, "where", out.size(), out.at, p.device(c), p.device(x), p.device(y), int64(out.size()), m)
+	return nil
+}
+
+// axis returns n's axis attribute (def if absent) as an index into rank
+// dimensions.
+func axis(n *onnx.Node, def int64, rank int) (int, error) {
+	a, err := n.IntAttr("axis", def)
+	if err != nil {
+		return 0, err
+	}
+	if a < 0 {
+		a += int64(rank)
+	}
+	if a < 0 || a >= int64(max(rank, 1)) {
+		return 0, fmt.Errorf("axis %d of a rank-%d value: %w", a, rank, onnx.ErrFormat)
+	}
+	return int(a), nil
+}
+
+// softmax plans Softmax and LogSoftmax over the last axis (at opset 13
+// and later) or over the axes from axis on (before).
+func (p *planner) softmax(n *onnx.Node, x *gvalue, batch bool) error {
+	def := int64(-1)
+	if p.g.Opset < 13 {
+		def = 1
+	}
+	ax, err := axis(n, def, len(x.shape))
+	if err != nil {
+		return err
+	}
+	if p.g.Opset >= 13 && ax != len(x.shape)-1 {
+		return fmt.Errorf("softmax over axis %d of %v, not the last: %w", ax, x.shape, errNotOnGPU)
+	}
+	cols := nets.NumElements(x.shape[ax:])
+	y := p.output(onnxOut(n), x.shape, batch)
+	rows := x.size() / max(cols, 1)
+	log := int32(0)
+	if n.OpType == "LogSoftmax" {
+		log = 1
+	}
+	p.launch(batch, "softmax_rows", rows, y.at, p.device(x), int64(rows), int32(cols), log)
+	return nil
+}
+
+// layerNorm plans LayerNormalization, its scale and bias of the
+// normalised shape.
+func (p *planner) layerNorm(n *onnx.Node, in []*gvalue, batch bool) error {
+	x, scale := in[0], in[1]
+	var bias *gvalue
+	if len(in) > 2 {
+		bias = in[2]
+	}
+	for i, name := range n.Outputs[1:] {
+		if name != "" && p.last[name] > 0 {
+			return fmt.Errorf("output %d (the statistics) is read: %w", i+1, errNotOnGPU)
+		}
+	}
+	ax, err := axis(n, -1, len(x.shape))
+	if err != nil {
+		return err
+	}
+	eps, err := n.FloatAttr("epsilon", 1e-5)
+	if err != nil {
+		return err
+	}
+	cols := nets.NumElements(x.shape[ax:])
+	if scale.size() != cols || bias != nil && bias.size() != cols {
+		return fmt.Errorf("scale %v and bias %v for normalised shape %v: %w", scale.shape, shapeOf(bias), x.shape[ax:], errNotOnGPU)
+	}
+	y := p.output(onnxOut(n), x.shape, batch)
+	b := ptr(0)
+	if bias != nil {
+		b = p.device(bias)
+	}
+	rows := x.size() / max(cols, 1)
+	p.launch(batch, "layer_norm_rows", rows, y.at, p.device(x), p.device(scale), b, int64(rows), int32(cols), eps)
+	return nil
+}
+
+// reduceMean plans ReduceMean over trailing axes.
+func (p *planner) reduceMean(n *onnx.Node, in []*gvalue, batch bool) error {
+	x := in[0]
+	keep, err := n.IntAttr("keepdims", 1)
+	if err != nil {
+		return err
+	}
+	axes, _, err := n.IntsAttr("axes")
+	if err != nil {
+		return err
+	}
+	if len(in) > 1 && in[1] != nil {
+		if in[1].k == nil {
+			return fmt.Errorf("axes computed on the GPU: %w", errNotOnGPU)
+		}
+		axes = in[1].k.I
+	}
+	rank := len(x.shape)
+	red := make([]bool, rank)
+	for _, a := range axes {
+		if a < 0 {
+			a += int64(rank)
+		}
+		if a < 0 || a >= int64(rank) {
+			return fmt.Errorf("axis %d of a rank-%d value: %w", a, rank, onnx.ErrFormat)
+		}
+		red[a] = true
+	}
+	if len(axes) == 0 {
+		if noop, _ := n.IntAttr("noop_with_empty_axes", 0); noop != 0 {
+			p.alias(onnxOut(n), x, x.shape)
+			return nil
+		}
+		for i := range red {
+			red[i] = true
+		}
+	}
+	first := slices.Index(red, true)
+	if first < 0 || slices.Contains(red[first:], false) {
+		return fmt.Errorf("mean over axes %v of %v, not trailing ones: %w", axes, x.shape, errNotOnGPU)
+	}
+	var shape []int
+	for i, d := range x.shape {
+		switch {
+		case !red[i]:
+			shape = append(shape, d)
+		case keep != 0:
+			shape = append(shape, 1)
+		}
+	}
+	return p.meanRows(onnxOut(n), x, shape, nets.NumElements(x.shape[:first]), batch)
+}
+
+// meanRows plans the means of the rows of x, a value of shape.
+func (p *planner) meanRows(name string, x *gvalue, shape []int, rows int, batch bool) error {
+	y := p.output(name, shape, batch)
+	cols := x.size() / max(rows, 1)
+	p.launch(batch, "gavgpool", rows, y.at, p.device(x), int64(rows), int32(cols))
+	return nil
+}
+
+// gather plans Gather by indices computed on the device (token ids).
+func (p *planner) gather(n *onnx.Node, in []*gvalue, batch bool) error {
+	data, idx := in[0], in[1]
+	ax, err := axis(n, 0, len(data.shape))
+	if err != nil {
+		return err
+	}
+	shape := slices.Concat(data.shape[:ax], idx.shape, data.shape[ax+1:])
+	y := p.output(onnxOut(n), shape, batch)
+	inner := nets.NumElements(data.shape[ax+1:])
+	p.launch(batch, "gather_rows", y.size(), y.at, p.device(data), p.device(idx), int64(y.size()), int64(idx.size()),
+		int64(data.shape[ax]), int64(inner))
+	return nil
+}
+
+// concat plans Concat: each input copied into its part of the output.
+func (p *planner) concat(n *onnx.Node, in []*gvalue, batch bool) error {
+	rank := len(in[0].shape)
+	ax, err := axis(n, 0, rank)
+	if err != nil {
+		return err
+	}
+	shape := slices.Clone(in[0].shape)
+	shape[ax] = 0
+	for _, v := range in {
+		if len(v.shape) != rank || v.ids {
+			return fmt.Errorf("inputs %v: %w", v.shape, errNotOnGPU)
+		}
+		shape[ax] += v.shape[ax]
+	}
+	y := p.output(onnxOut(n), shape, batch)
+	outer, inner := nets.NumElements(shape[:ax]), nets.NumElements(shape[ax+1:])
+	off := 0
+	for _, v := range in {
+		k := v.shape[ax]
+		dims := []int{outer, k, inner}
+		m := p.layout(dims, []int{shape[ax] * inner, inner, 1}, onnx.Strides(dims))
+		p.launch(batch, "copy_view", v.size(), y.at, p.device(v), int64(v.size()), m, int64(off*inner), int64(0))
+		off += k
+	}
+	return nil
+}
+
+// pooling plans MaxPool and AveragePool by the reference evaluator's table
+// of the positions each output reads, any window, stride, padding,
+// dilation and rounding.
+func (p *planner) pooling(n *onnx.Node, x *gvalue, batch bool) error {
+	if len(n.Outputs) > 1 && n.Outputs[1] != "" {
+		return fmt.Errorf("MaxPool's indices: %w", errNotOnGPU)
+	}
+	w, err := p.g.Pooling(n, x.shape)
+	if err != nil {
+		return err
+	}
+	ints := func(v []int) ptr {
+		at := p.alloc(4*len(v), false)
+		if at != 0 {
+			v32 := make([]int32, len(v))
+			for i, x := range v {
+				v32[i] = int32(x)
+			}
+			if err := upload(p.e.g, at, v32); err != nil && p.err == nil {
+				p.err = err
+			}
+		}
+		return at
+	}
+	count := ptr(0)
+	if n.OpType == "AveragePool" {
+		count = ints(w.Count)
+	}
+	y := p.output(onnxOut(n), w.Out, batch)
+	in := nets.NumElements(x.shape[2:])
+	p.launch(batch, "pool_table", y.size(), y.at, p.device(x), int64(y.size()), int32(in), int32(w.Positions), int32(w.K),
+		ints(w.Tab), count)
+	return nil
+}
+
+// matmul plans MatMul, numpy's matrix product: one SGEMM where the second
+// operand is a single matrix, else a batched one over every pair of
+// matrices the broadcast makes.
+func (p *planner) matmul(n *onnx.Node, in []*gvalue, batch bool) error {
+	a, b := in[0], in[1]
+	mm, err := onnx.MatMulShapes(a.shape, b.shape)
+	if err != nil {
+		return err
+	}
+	M, K, N, lead, as, bs, shape := mm.M, mm.K, mm.N, mm.Lead, mm.A, mm.B, mm.Out
+	y := p.output(onnxOut(n), shape, batch)
+	pa, pb := p.device(a), p.device(b)
+	count := nets.NumElements(lead)
+	if nets.NumElements(bs[:len(bs)-2]) == 1 && nets.NumElements(as[:len(as)-2]) == count {
+		// The rows of every matrix of a against b at once.
+		p.gemmRows(batch, y.at, pa, pb, count*M, K, N)
+		return nil
+	}
+	ia := onnx.BroadcastStrides(as[:len(as)-2], lead)
+	ib := onnx.BroadcastStrides(bs[:len(bs)-2], lead)
+	addrs := make([]int64, 0, 3*count)
+	for _, which := range []struct {
+		base   ptr
+		stride []int
+		size   int
+	}{{pa, ia, M * K}, {pb, ib, K * N}, {y.at, onnx.Strides(lead), M * N}} {
+		for i := range count {
+			off, r := 0, i
+			for d := len(lead) - 1; d >= 0; d-- {
+				off += r % lead[d] * which.stride[d]
+				r /= lead[d]
+			}
+			addrs = append(addrs, int64(which.base)+int64(4*off*which.size))
+		}
+	}
+	arr := p.alloc(8*len(addrs), false)
+	if arr != 0 {
+		if err := upload(p.e.g, arr, addrs); err != nil {
+			return err
+		}
+	}
+	e := p.e
+	p.record(batch, func() error {
+		// Row-major C = A·B is column-major Cᵀ = Bᵀ·Aᵀ.
+		rc := e.a.cublasSgemmBatched(e.g.blas, 0, 0, int32(N), int32(M), int32(K), &one, uint64(arr)+uint64(8*count), int32(N),
+			uint64(arr), int32(K), &zero, uint64(arr)+uint64(16*count), int32(N), int32(count))
+		return e.a.cublas("cublasSgemmBatched "+n.Label(), rc)
+	})
+	return nil
+}
+
+// gemmRows records y = a·b, row-major, a M×K and b K×N.
+func (p *planner) gemmRows(batch bool, y, a, b ptr, M, K, N int) {
+	e := p.e
+	p.record(batch, func() error {
+		rc := e.a.cublasSgemm(e.g.blas, 0, 0, int32(N), int32(M), int32(K), &one, uint64(b), int32(N), uint64(a), int32(K),
+			&zero, uint64(y), int32(N))
+		return e.a.cublas("cublasSgemm", rc)
+	})
+}
+
+// gemm plans Gemm: α·op(A)·op(B) + β·C.
+func (p *planner) gemm(n *onnx.Node, in []*gvalue, batch bool) error {
+	a, b := in[0], in[1]
+	alpha, err := n.FloatAttr("alpha", 1)
+	if err != nil {
+		return err
+	}
+	beta, err := n.FloatAttr("beta", 1)
+	if err != nil {
+		return err
+	}
+	ta, err := n.IntAttr("transA", 0)
+	if err != nil {
+		return err
+	}
+	tb, err := n.IntAttr("transB", 0)
+	if err != nil {
+		return err
+	}
+	if len(a.shape) != 2 || len(b.shape) != 2 {
+		return fmt.Errorf("shapes %v and %v: %w", a.shape, b.shape, onnx.ErrFormat)
+	}
+	M, K := a.shape[0], a.shape[1]
+	if ta != 0 {
+		M, K = K, M
+	}
+	N := b.shape[1]
+	if tb != 0 {
+		N = b.shape[0]
+	}
+	shape := []int{M, N}
+	y := p.output(onnxOut(n), shape, batch)
+	pa, pb := p.device(a), p.device(b)
+	lda, ldb := K, N
+	if ta != 0 {
+		lda = M
+	}
+	if tb != 0 {
+		ldb = K
+	}
+	e := p.e
+	p.record(batch, func() error {
+		// Row-major C = op(A)·op(B) is column-major Cᵀ = op(B)ᵀ·op(A)ᵀ.
+		rc := e.a.cublasSgemm(e.g.blas, int32(tb), int32(ta), int32(N), int32(M), int32(K), &alpha, uint64(pb), int32(ldb),
+			uint64(pa), int32(lda), &zero, uint64(y.at), int32(N))
+		return e.a.cublas("cublasSgemm "+n.Label(), rc)
+	})
+	if len(in) < 3 || in[2] == nil {
+		return nil
+	}
+	c := in[2]
+	if _, err := onnx.Broadcast(c.shape, shape); err != nil {
+		return err
+	}
+	cc := p.device(c)
+	if beta != 1 {
+		scaled := p.value(c.shape, c.batch)
+		p.launch(c.batch, "binary", c.size(), scaled.at, cc, p.device(&gvalue{shape: []int{}, k: onnx.Floats([]int{}, []float32{beta})}),
+			int64(c.size()), p.layout(c.shape, onnx.Strides(c.shape), onnx.Strides(c.shape), make([]int, len(c.shape))), binaryOps["Mul"])
+		cc = scaled.at
+	}
+	m := p.layout(shape, onnx.Strides(shape), onnx.Strides(shape), onnx.BroadcastStrides(c.shape, shape))
+	p.launch(batch, "binary", y.size(), y.at, y.at, cc, int64(y.size()), m, binaryOps["Add"])
+	return nil
+}
+
+// conv plans a 2-D convolution with a square kernel, equal strides and
+// pads and no dilation, by cuDNN, and its bias.
+func (p *planner) conv(n *onnx.Node, in []*gvalue, batch bool) error {
+	x, w := in[0], in[1]
+	if len(x.shape) != 4 || len(w.shape) != 4 {
+		return fmt.Errorf("input %v and weight %v, not 2-D: %w", x.shape, w.shape, errNotOnGPU)
+	}
+	group, err := n.IntAttr("group", 1)
+	if err != nil {
+		return err
+	}
+	same := func(name string, def int64) (int, error) {
+		v, _, err := n.IntsAttr(name)
+		if err != nil {
+			return 0, err
+		}
+		if len(v) == 0 {
+			return int(def), nil
+		}
+		for _, u := range v[1:] {
+			if u != v[0] {
+				return 0, fmt.Errorf("%s %v: %w", name, v, errNotOnGPU)
+			}
+		}
+		return int(v[0]), nil
+	}
+	stride, err1 := same("strides", 1)
+	pad, err2 := same("pads", 0)
+	dilation, err3 := same("dilations", 1)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return err
+	}
+	if auto, ok := n.Attrs["auto_pad"]; ok && auto.S != "NOTSET" || dilation != 1 || w.shape[2] != w.shape[3] {
+		return fmt.Errorf("auto_pad, dilation %d or kernel %v: %w", dilation, w.shape[2:], errNotOnGPU)
+	}
+	k := w.shape[2]
+	oh, ow := (x.shape[2]+2*pad-k)/stride+1, (x.shape[3]+2*pad-k)/stride+1
+	s := convShape{n: x.shape[0], c: x.shape[1], h: x.shape[2], w: x.shape[3], k: w.shape[0], size: k, stride: stride, pad: pad,
+		groups: int(group), oh: oh, ow: ow}
+	d, err := p.e.convDesc(s)
+	if err != nil {
+		return err
+	}
+	p.plan.convs = append(p.plan.convs, d)
+	y := p.output(onnxOut(n), []int{s.n, s.k, oh, ow}, batch)
+	px, pw := p.device(x), p.device(w)
+	e := p.e
+	p.record(batch, func() error {
+		rc := e.a.cudnnConvolutionForward(e.g.dnn, &one, d.x, uint64(px), d.w, uint64(pw), d.conv, d.algo,
+			uint64(e.workspace), e.workspaceSize, &zero, d.y, uint64(y.at))
+		return e.a.cudnn("cudnnConvolutionForward "+n.Label(), rc)
+	})
+	if len(in) > 2 && in[2] != nil {
+		p.launch(batch, "add_channel", y.size(), y.at, p.device(in[2]), int64(y.size()), int32(s.k), int32(oh*ow))
+	}
+	return nil
+}
+
+// batchNorm plans an eval-mode BatchNormalization: the per-channel scale
+// and shift once per point, then one pass over the batch.
+func (p *planner) batchNorm(n *onnx.Node, in []*gvalue, batch bool) error {
+	if len(in) != 5 || len(n.Outputs) > 1 && slices.ContainsFunc(n.Outputs[1:], func(s string) bool { return s != "" }) {
+		return fmt.Errorf("training mode: %w", errNotOnGPU)
+	}
+	x := in[0]
+	eps, err := n.FloatAttr("epsilon", 1e-5)
+	if err != nil {
+		return err
+	}
+	if len(x.shape) < 2 {
+		return fmt.Errorf("input %v: %w", x.shape, onnx.ErrFormat)
+	}
+	C := x.shape[1]
+	scale, shift := p.alloc(4*C, false), p.alloc(4*C, false)
+	args := []any{scale, shift, int32(C), ptr(0), p.device(in[1]), p.device(in[2]), p.device(in[3]), p.device(in[4]), eps}
+	g := p.e.g
+	p.record(false, func() error {
+		return g.launchGrid("fold", uint32((C+launchBlock-1)/launchBlock), launchBlock, args...)
+	})
+	y := p.output(onnxOut(n), x.shape, batch)
+	hw := nets.NumElements(x.shape[2:])
+	p.launch(batch, "epilogue", y.size(), y.at, p.device(x), ptr(0), scale, shift, int64(y.size()), int32(C), int32(hw), int32(0))
+	return nil
+}
