@@ -34,11 +34,11 @@ extern "C" __global__ void copy_view(float* out, const float* in, i64 n, const i
 	}
 }
 
-// gather_map sets out[i] = in[map[i]] over n values: a move no view
-// describes.
-extern "C" __global__ void gather_map(float* out, const float* in, const i64* map, i64 n) {
+// gather_map sets out[i] = in[map[i]] over n values, or fill where
+// map[i] is negative (padding): a move no view describes.
+extern "C" __global__ void gather_map(float* out, const float* in, const i64* map, i64 n, float fill) {
 	FOR_EACH(i, n) {
-		out[i] = in[map[i]];
+		out[i] = map[i] < 0 ? fill : in[map[i]];
 	}
 }
 

@@ -5,6 +5,7 @@ package cuda
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/landscape-go/landscape/internal/clip"
@@ -96,14 +97,14 @@ var gpuOps = map[string]bool{
 	"MatMul": true, "Gemm": true, "Conv": true, "BatchNormalization": true, "Concat": true, "Gather": true,
 	"Cast": true, "Shape": true, "Identity": true,
 	"Transpose": true, "Reshape": true, "Flatten": true, "Squeeze": true, "Unsqueeze": true,
-	"Slice": true, "Split": true, "Expand": true, "Tile": true,
+	"Slice": true, "Split": true, "Expand": true, "Tile": true, "Pad": true,
 }
 
 // movers are the operators that only move elements, planned through the
 // reference evaluator on element indices.
 var movers = map[string]bool{
 	"Transpose": true, "Reshape": true, "Flatten": true, "Squeeze": true, "Unsqueeze": true,
-	"Slice": true, "Split": true, "Expand": true, "Tile": true, "Gather": true,
+	"Slice": true, "Split": true, "Expand": true, "Tile": true, "Gather": true, "Pad": true,
 }
 
 // checkGraph returns an error listing every node of g that depends on the
@@ -589,6 +590,13 @@ func (p *planner) move(n *onnx.Node, in []*gvalue, batch bool) error {
 		}
 		ts = append(ts, t)
 	}
+	fill := float32(0)
+	if n.OpType == "Pad" {
+		var err error
+		if n, ts, fill, err = padByIndex(p.g.Opset, n, ts); err != nil {
+			return err
+		}
+	}
 	out, err := p.g.EvalNode(n, ts)
 	if err != nil {
 		return err
@@ -616,9 +624,34 @@ func (p *planner) move(n *onnx.Node, in []*gvalue, batch bool) error {
 				return err
 			}
 		}
-		p.launch(batch, "gather_map", len(from), y.at, p.device(x), m, int64(len(from)))
+		p.launch(batch, "gather_map", len(from), y.at, p.device(x), m, int64(len(from)), fill)
 	}
 	return nil
+}
+
+// padByIndex returns Pad node n and its inputs ts (the element indices
+// first) with -1, which no index is, as the constant padded with, and the
+// value the graph pads with, so that the padding's places in the indices
+// the reference evaluator gives back are -1.
+func padByIndex(opset int64, n *onnx.Node, ts []*onnx.Tensor) (*onnx.Node, []*onnx.Tensor, float32, error) {
+	if opset < 11 {
+		fill, err := n.FloatAttr("value", 0)
+		c := *n
+		c.Attrs = maps.Clone(n.Attrs)
+		c.Attrs["value"] = &onnx.Attr{Name: "value", Type: onnx.AttrFloat, F: -1}
+		return &c, ts, fill, err
+	}
+	fill := float32(0)
+	if len(ts) > 2 && ts[2] != nil && ts[2].Len() > 0 {
+		if ts[2].F != nil {
+			fill = ts[2].F[0]
+		} else {
+			fill = float32(ts[2].I[0])
+		}
+	}
+	ts = append(slices.Clone(ts), make([]*onnx.Tensor, max(0, 3-len(ts)))...)
+	ts[2] = onnx.Ints([]int{}, []int64{-1})
+	return n, ts, fill, nil
 }
 
 // viewOf returns the strides and offset with which element i of a

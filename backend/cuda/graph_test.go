@@ -65,7 +65,8 @@ var graphModels = []string{
 // MatMul whose operands broadcast over different leading dimensions
 // (batched products), Gemm with transposed operands, α and β, a mean
 // over trailing axes without them kept, max and average pooling with
-// uneven windows, strides and padding, a concatenation.
+// uneven windows, strides and padding, constant and reflecting Pad, a
+// concatenation.
 func graphOfEveryPath() *onnx.Graph {
 	rng := rand.New(rand.NewPCG(5, 6))
 	g := &onnx.Graph{Name: "every_path", Opset: 13, Initializers: map[string]*onnx.Tensor{},
@@ -105,15 +106,17 @@ func graphOfEveryPath() *onnx.Graph {
 	param("mm.weight", 4, 6, 5)
 	param("fc.weight", 10, 60)
 	param("fc.bias", 10)
-	param("out.weight", 10, 22)
+	param("out.weight", 10, 30)
 	param("out.bias", 10)
 	ints("perm", 3, 0, 2, 1)
 	ints("repeats", 1, 1, 1, 2)
+	ints("pads", 0, 0, 1, 0, 0, 0, 0, 2)
 	constant("c6", onnx.Floats([]int{6}, []float32{0.1, -0.2, 0.3, 0, -0.5, 0.25}))
 	constant("two", onnx.Floats([]int{}, []float32{2}))
 	constant("one", onnx.Floats([]int{}, []float32{1}))
 	constant("cond", &onnx.Tensor{DType: onnx.Bool, Shape: []int{6}, I: []int64{1, 0, 1, 1, 0, 0}})
 	constant("clip_lo", onnx.Floats([]int{}, []float32{-0.4}))
+	constant("pad_value", onnx.Floats([]int{}, []float32{2.5}))
 	constant("clip_hi", onnx.Floats([]int{}, []float32{0.9}))
 
 	node("BatchNormalization", []string{"x", "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var"}, "b", attrFloat("epsilon", 1e-3))
@@ -163,7 +166,15 @@ func graphOfEveryPath() *onnx.Graph {
 	node("GlobalAveragePool", []string{"ap"}, "gap")
 	node("Flatten", []string{"gmp"}, "fmp")
 	node("Flatten", []string{"gap"}, "fap")
-	node("Concat", []string{"ge", "rm", "fmp", "fap"}, "cc", attrInt("axis", 1))
+	node("Pad", []string{"b", "pads", "pad_value"}, "pc")
+	node("Pad", []string{"b", "pads"}, "pr", &onnx.Attr{Name: "mode", Type: onnx.AttrString, S: "reflect"})
+	node("MaxPool", []string{"pc"}, "mpc", ints2("kernel_shape", 2, 2))
+	node("MaxPool", []string{"pr"}, "mpr", ints2("kernel_shape", 3, 1))
+	node("GlobalAveragePool", []string{"mpc"}, "gpc")
+	node("GlobalAveragePool", []string{"mpr"}, "gpr")
+	node("Flatten", []string{"gpc"}, "fpc")
+	node("Flatten", []string{"gpr"}, "fpr")
+	node("Concat", []string{"ge", "rm", "fmp", "fap", "fpc", "fpr"}, "cc", attrInt("axis", 1))
 	node("Gemm", []string{"cc", "out.weight", "out.bias"}, "lo", attrInt("transB", 1))
 	node("LogSoftmax", []string{"lo"}, "y")
 	return g
@@ -286,6 +297,41 @@ func TestCoalesceKeepsTheView(t *testing.T) {
 			if got, want := offsets(d, s[k]), offsets(c.dims, c.strides[k]); !slices.Equal(got, want) {
 				t.Errorf("%v %v: operand %d's offsets %v, want %v", c.dims, c.strides, k, got, want)
 			}
+		}
+	}
+}
+
+// TestPadByIndexMarksThePadding: a Pad run on element indices gives -1
+// where it pads, at the opset where the value is an attribute as where it
+// is an input, and the value padded with is the graph's.
+func TestPadByIndexMarksThePadding(t *testing.T) {
+	ints := func(name string, v ...int64) *onnx.Attr { return &onnx.Attr{Name: name, Type: onnx.AttrInts, Ints: v} }
+	idx := onnx.Ints([]int{1, 2}, []int64{0, 1})
+	want := []int64{-1, 0, 1, -1, -1}
+	for _, c := range []struct {
+		opset int64
+		n     *onnx.Node
+		in    []*onnx.Tensor
+	}{
+		{10, &onnx.Node{OpType: "Pad", Outputs: []string{"y"}, Attrs: map[string]*onnx.Attr{"pads": ints("pads", 0, 1, 0, 2),
+			"value": {Name: "value", Type: onnx.AttrFloat, F: 2.5}}}, []*onnx.Tensor{idx}},
+		{13, &onnx.Node{OpType: "Pad", Outputs: []string{"y"}, Attrs: map[string]*onnx.Attr{}},
+			[]*onnx.Tensor{idx, onnx.Ints([]int{4}, []int64{0, 1, 0, 2}), onnx.Floats([]int{}, []float32{2.5})}},
+	} {
+		g := &onnx.Graph{Opset: c.opset}
+		n, ts, fill, err := padByIndex(c.opset, c.n, c.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := g.EvalNode(n, ts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(out[0].I, want) || fill != 2.5 {
+			t.Errorf("opset %d: indices %v, fill %g; want %v, 2.5", c.opset, out[0].I, fill, want)
+		}
+		if c.opset < 11 && c.n.Attrs["value"].F != 2.5 {
+			t.Errorf("opset %d: the graph's node was changed", c.opset)
 		}
 	}
 }
