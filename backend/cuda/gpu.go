@@ -33,7 +33,7 @@ var kernelNames = []string{
 	"avgpool_backward", "gavgpool_backward", "take", "bn_backward_x", "channel_sums", "xent_grad",
 	"bn_train_stats", "bn_train_sums", "bn_train_backward_x", "activate_forward", "activate_backward", "mul_tangent",
 	"mul_backward_a", "mul_backward_b", "channels_backward",
-	"copy_view", "gather_map", "binary", "where", "unary", "softmax_rows", "layer_norm_rows", "gather_rows", "pool_table",
+	"copy_view", "gather_map", "binary", "where", "unary", "softmax_rows", "layer_norm_rows", "gather_rows", "pool_table", "reduce_rows",
 }
 
 // thread runs functions on one goroutine locked to its OS thread: a CUDA

@@ -235,6 +235,59 @@ extern "C" __global__ void pool_table(float* out, const float* x, i64 n, int in,
 	}
 }
 
+// reduce_rows reduces each of the rows of x, cols values each, into
+// out[r] as the reference evaluator's reductions over trailing axes do:
+// in float32 in order, from 0 (−Inf for the largest, +Inf for the
+// smallest, 1 for the product). Kinds, numbered as graph.go's reductions:
+// 0 sum, 1 mean, 2 max, 3 min, 4 product, 5 sum of squares, 6 L2 norm,
+// 7 L1 norm, 8 log of the sum, 9 log of the sum of exponentials.
+extern "C" __global__ void reduce_rows(float* out, const float* x, i64 rows, i64 cols, int kind) {
+	FOR_EACH(r, rows) {
+		const float* xs = x + r * cols;
+		float acc = kind == 2 ? __int_as_float(0xff800000) : kind == 3 ? __int_as_float(0x7f800000) : kind == 4 ? 1.0f : 0.0f;
+		for (i64 k = 0; k < cols; k++) {
+			float v = xs[k];
+			switch (kind) {
+			case 2:
+				acc = v != v || acc != acc ? v + acc : (v > acc ? v : acc);
+				break;
+			case 3:
+				acc = v != v || acc != acc ? v + acc : (v < acc ? v : acc);
+				break;
+			case 4:
+				acc = acc * v;
+				break;
+			case 5:
+			case 6:
+				acc = acc + v * v;
+				break;
+			case 7:
+				acc = acc + (float)fabs((double)v);
+				break;
+			case 9:
+				acc = acc + (float)exp((double)v);
+				break;
+			default:
+				acc = acc + v;
+				break;
+			}
+		}
+		switch (kind) {
+		case 1:
+			acc = acc / (float)cols;
+			break;
+		case 6:
+			acc = (float)sqrt((double)acc);
+			break;
+		case 8:
+		case 9:
+			acc = (float)log((double)acc);
+			break;
+		}
+		out[r] = acc;
+	}
+}
+
 // gather_rows is Gather with indices computed from the data (token ids,
 // held as float32): data is outer x axis x inner, idx has count values,
 // and out (n = outer·count·inner values) is outer x count x inner. An

@@ -92,7 +92,9 @@ var gpuOps = map[string]bool{
 	"Sqrt": true, "Erf": true, "Relu": true, "Sigmoid": true, "Tanh": true, "Exp": true, "Log": true,
 	"Neg": true, "Reciprocal": true, "Abs": true, "HardSwish": true, "Clip": true, "LeakyRelu": true, "HardSigmoid": true,
 	"Elu": true, "Max": true, "Min": true,
-	"Softmax": true, "LogSoftmax": true, "LayerNormalization": true, "ReduceMean": true, "GlobalAveragePool": true,
+	"Softmax": true, "LogSoftmax": true, "LayerNormalization": true, "GlobalAveragePool": true, "GlobalMaxPool": true,
+	"ReduceSum": true, "ReduceMean": true, "ReduceMax": true, "ReduceMin": true, "ReduceProd": true, "ReduceSumSquare": true,
+	"ReduceL2": true, "ReduceL1": true, "ReduceLogSum": true, "ReduceLogSumExp": true,
 	"MaxPool": true, "AveragePool": true,
 	"MatMul": true, "Gemm": true, "Conv": true, "BatchNormalization": true, "Concat": true, "Gather": true,
 	"Cast": true, "Shape": true, "Identity": true,
@@ -472,15 +474,16 @@ func (p *planner) node(n *onnx.Node) error {
 		return p.softmax(n, in[0], batch)
 	case "LayerNormalization":
 		return p.layerNorm(n, in, batch)
-	case "ReduceMean":
-		return p.reduceMean(n, in, batch)
-	case "GlobalAveragePool":
+	case "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceSumSquare", "ReduceL2", "ReduceL1",
+		"ReduceLogSum", "ReduceLogSumExp":
+		return p.reduce(n, in, batch)
+	case "GlobalAveragePool", "GlobalMaxPool":
 		x := in[0]
 		shape := slices.Clone(x.shape)
 		for i := 2; i < len(shape); i++ {
 			shape[i] = 1
 		}
-		return p.meanRows(out, x, shape, x.shape[0]*x.shape[1], batch)
+		return p.reduceRows(n, x, shape, x.shape[0]*x.shape[1], batch)
 	case "MaxPool", "AveragePool":
 		return p.pooling(n, in[0], batch)
 	case "MatMul":

@@ -162,8 +162,13 @@ func (p *planner) layerNorm(n *onnx.Node, in []*gvalue, batch bool) error {
 	return nil
 }
 
-// reduceMean plans ReduceMean over trailing axes.
-func (p *planner) reduceMean(n *onnx.Node, in []*gvalue, batch bool) error {
+// reductions numbers the reductions of graph.cu's reduce_rows.
+var reductions = map[string]int32{"ReduceSum": 0, "ReduceMean": 1, "ReduceMax": 2, "ReduceMin": 3, "ReduceProd": 4,
+	"ReduceSumSquare": 5, "ReduceL2": 6, "ReduceL1": 7, "ReduceLogSum": 8, "ReduceLogSumExp": 9,
+	"GlobalAveragePool": 1, "GlobalMaxPool": 2}
+
+// reduce plans a reduction over trailing axes.
+func (p *planner) reduce(n *onnx.Node, in []*gvalue, batch bool) error {
 	x := in[0]
 	keep, err := n.IntAttr("keepdims", 1)
 	if err != nil {
@@ -212,14 +217,14 @@ func (p *planner) reduceMean(n *onnx.Node, in []*gvalue, batch bool) error {
 			shape = append(shape, 1)
 		}
 	}
-	return p.meanRows(onnxOut(n), x, shape, nets.NumElements(x.shape[:first]), batch)
+	return p.reduceRows(n, x, shape, nets.NumElements(x.shape[:first]), batch)
 }
 
-// meanRows plans the means of the rows of x, a value of shape.
-func (p *planner) meanRows(name string, x *gvalue, shape []int, rows int, batch bool) error {
-	y := p.output(name, shape, batch)
+// reduceRows plans reduction n over the rows of x, into a value of shape.
+func (p *planner) reduceRows(n *onnx.Node, x *gvalue, shape []int, rows int, batch bool) error {
+	y := p.output(onnxOut(n), shape, batch)
 	cols := x.size() / max(rows, 1)
-	p.launch(batch, "gavgpool", rows, y.at, p.device(x), int64(rows), int32(cols))
+	p.launch(batch, "reduce_rows", rows, y.at, p.device(x), int64(rows), int64(cols), reductions[n.OpType])
 	return nil
 }
 

@@ -64,7 +64,7 @@ var graphModels = []string{
 // LeakyRelu, HardSigmoid, Elu, Max of three and Min, Where, a
 // MatMul whose operands broadcast over different leading dimensions
 // (batched products), Gemm with transposed operands, α and β, a mean
-// over trailing axes without them kept, max and average pooling with
+// and other reductions over trailing axes, max and average pooling with
 // uneven windows, strides and padding, constant and reflecting Pad, a
 // concatenation.
 func graphOfEveryPath() *onnx.Graph {
@@ -106,11 +106,12 @@ func graphOfEveryPath() *onnx.Graph {
 	param("mm.weight", 4, 6, 5)
 	param("fc.weight", 10, 60)
 	param("fc.bias", 10)
-	param("out.weight", 10, 30)
+	param("out.weight", 10, 42)
 	param("out.bias", 10)
 	ints("perm", 3, 0, 2, 1)
 	ints("repeats", 1, 1, 1, 2)
 	ints("pads", 0, 0, 1, 0, 0, 0, 0, 2)
+	ints("last_axis", -1)
 	constant("c6", onnx.Floats([]int{6}, []float32{0.1, -0.2, 0.3, 0, -0.5, 0.25}))
 	constant("two", onnx.Floats([]int{}, []float32{2}))
 	constant("one", onnx.Floats([]int{}, []float32{1}))
@@ -174,7 +175,13 @@ func graphOfEveryPath() *onnx.Graph {
 	node("GlobalAveragePool", []string{"mpr"}, "gpr")
 	node("Flatten", []string{"gpc"}, "fpc")
 	node("Flatten", []string{"gpr"}, "fpr")
-	node("Concat", []string{"ge", "rm", "fmp", "fap", "fpc", "fpr"}, "cc", attrInt("axis", 1))
+	node("ReduceSum", []string{"mm", "last_axis"}, "rs")                                  // N x 4 x 3 x 1
+	node("ReduceMax", []string{"rs"}, "rmx", ints2("axes", 2, 3), attrInt("keepdims", 0)) // N x 4
+	node("ReduceL2", []string{"mm"}, "rl2", ints2("axes", 3), attrInt("keepdims", 0))     // N x 4 x 3
+	node("ReduceLogSumExp", []string{"rl2"}, "rlse", ints2("axes", -1), attrInt("keepdims", 0))
+	node("GlobalMaxPool", []string{"ap"}, "gmx")
+	node("Flatten", []string{"gmx"}, "fmx")
+	node("Concat", []string{"ge", "rm", "fmp", "fap", "fpc", "fpr", "rmx", "rlse", "fmx"}, "cc", attrInt("axis", 1))
 	node("Gemm", []string{"cc", "out.weight", "out.bias"}, "lo", attrInt("transB", 1))
 	node("LogSoftmax", []string{"lo"}, "y")
 	return g
