@@ -12,6 +12,8 @@ import (
 	"github.com/landscape-go/landscape/backend"
 	"github.com/landscape-go/landscape/backend/backendtest"
 	"github.com/landscape-go/landscape/backend/cpu"
+	"github.com/landscape-go/landscape/data"
+	"github.com/landscape-go/landscape/internal/fixture"
 	"github.com/landscape-go/landscape/nets"
 	"github.com/landscape-go/landscape/nets/onnx"
 )
@@ -341,4 +343,58 @@ func TestPadByIndexMarksThePadding(t *testing.T) {
 			t.Errorf("opset %d: the graph's node was changed", c.opset)
 		}
 	}
+}
+
+// graphFixtures are the PyTorch fixtures whose models run on the graph
+// interpreter: torchvision's convnext_tiny and vit_b_16 at full size
+// (testdata/torchvision) and the causal language model (testdata/lm).
+var graphFixtures = []string{"torchvision/convnext_tiny", "torchvision/vit_b_16", "lm/causal_lm"}
+
+// graphInterpreterMatchesPyTorch evaluates the graphFixtures with the
+// evaluators newEval makes, at every point PyTorch recorded: the loss
+// within 1e-4 relative, the accuracy equal.
+func graphInterpreterMatchesPyTorch(t *testing.T, newEval func(p *backend.Problem) (*Evaluator, error)) {
+	for _, name := range graphFixtures {
+		t.Run(filepath.Base(name), func(t *testing.T) {
+			c := fixture.Load(t, name)
+			m, err := onnx.Read(c.ModelFile(t), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			net, err := m.Graph.ReferenceNet(filepath.Base(name), c.Config)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ds, err := data.Load(data.Spec{Kind: data.NPZ, Path: c.Data}, "train", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			x, y := c.Directions(t)
+			p := &backend.Problem{Net: net, Center: c.Weights(t), X: x, Y: y, Data: []*backend.Data{{Name: "train", N: ds.N,
+				C: ds.C, H: ds.H, W: ds.W, X: ds.X, Y: ds.Y, Seq: ds.Seq}}}
+			e, err := newEval(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			var coords []backend.Coord
+			var want [][]float64
+			for _, pt := range append(slices.Clone(c.Points), c.Points1D...) {
+				co := backend.Coord{X: pt.X}
+				if pt.Y != nil {
+					co.Y = *pt.Y
+				}
+				coords = append(coords, co)
+				want = append(want, []float64{pt.Loss, pt.Acc})
+			}
+			backendtest.Compare(t, coords, backendtest.Evaluate(t, e, coords), want)
+		})
+	}
+}
+
+// TestGPUGraphInterpreterMatchesPyTorch is
+// TestHostGraphInterpreterMatchesPyTorch on the GPU.
+func TestGPUGraphInterpreterMatchesPyTorch(t *testing.T) {
+	requireGPU(t)
+	graphInterpreterMatchesPyTorch(t, func(p *backend.Problem) (*Evaluator, error) { return New(p, nil) })
 }

@@ -265,40 +265,42 @@ func (h *hostDevice) floats(p uint64, n int) []float32 {
 	return unsafe.Slice((*float32)(unsafe.Pointer(&h.bytes(p, 4*n)[0])), n)
 }
 
-// sgemm is cublasSgemm: C = α·op(A)·op(B) + β·C, column-major, C m×n.
+// sgemm is cublasSgemm: C = α·op(A)·op(B) + β·C, column-major, C m×n,
+// the product in float64 by gonum's GEMM.
 func (h *hostDevice) sgemm(_ uintptr, ta, tb, m, n, k int32, alpha *float32, a uint64, lda int32, b uint64, ldb int32, beta *float32, c uint64, ldc int32) int32 {
-	rowsA, rowsB := m, k
+	// A column-major matrix of r rows, c columns and leading dimension ld
+	// is the row-major c×r matrix with stride ld: its transpose.
+	operand := func(p uint64, ld, rows, cols int32) blas64.General {
+		f := h.floats(p, int(ld*(cols-1)+rows))
+		g := blas64.General{Rows: int(cols), Cols: int(rows), Stride: int(ld), Data: make([]float64, len(f))}
+		for i, v := range f {
+			g.Data[i] = float64(v)
+		}
+		return g
+	}
+	rowsA, colsA, rowsB, colsB := m, k, k, n
 	if ta != 0 {
-		rowsA = k
+		rowsA, colsA = k, m
 	}
 	if tb != 0 {
-		rowsB = n
+		rowsB, colsB = n, k
 	}
-	colsA, colsB := k, n
+	A, B := operand(a, lda, rowsA, colsA), operand(b, ldb, rowsB, colsB)
+	// Cᵀ (n×m, row-major) = op(B)ᵀ·op(A)ᵀ, where op(X)ᵀ is the row-major
+	// view of X itself without a transpose, its transpose with one.
+	opA, opB := blas.NoTrans, blas.NoTrans
 	if ta != 0 {
-		colsA = m
+		opA = blas.Trans
 	}
 	if tb != 0 {
-		colsB = k
+		opB = blas.Trans
 	}
-	A := h.floats(a, int(lda*(colsA-1)+rowsA))
-	B := h.floats(b, int(ldb*(colsB-1)+rowsB))
+	prod := blas64.General{Rows: int(n), Cols: int(m), Stride: int(m), Data: make([]float64, int(n)*int(m))}
+	blas64.Gemm(opB, opA, 1, B, A, 0, prod)
 	C := h.floats(c, int(ldc*(n-1)+m))
 	for j := range n {
 		for i := range m {
-			sum := 0.0
-			for l := range k {
-				ai, bi := i+l*lda, l+j*ldb
-				if ta != 0 {
-					ai = l + i*lda
-				}
-				if tb != 0 {
-					bi = j + l*ldb
-				}
-				av, bv := A[ai], B[bi]
-				sum += float64(av) * float64(bv)
-			}
-			out := *alpha * float32(sum)
+			out := *alpha * float32(prod.Data[int(j)*int(m)+int(i)])
 			if *beta != 0 {
 				out += *beta * C[i+j*ldc]
 			}

@@ -229,3 +229,11 @@ func TestHostGraphInterpreterMatchesTheCPU(t *testing.T) {
 		return newEvaluator(p, nil, opts, a)
 	}, 1e-6)
 }
+
+// TestHostGraphInterpreterMatchesPyTorch holds the graph interpreter, run
+// on the host device, to PyTorch on the full-size convnext_tiny and
+// vit_b_16 exports and the causal language model.
+func TestHostGraphInterpreterMatchesPyTorch(t *testing.T) {
+	a := hostAPI(t)
+	graphInterpreterMatchesPyTorch(t, func(p *backend.Problem) (*Evaluator, error) { return newEvaluator(p, nil, &Options{}, a) })
+}
