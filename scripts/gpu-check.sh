@@ -21,7 +21,8 @@
 #      gradients and Hessian-vector products against PyTorch's autograd on
 #      every zoo fixture, and against the CPU's over several chunks;
 #      training with every optimizer against PyTorch's training fixtures;
-#      the ONNX graph interpreter against the CPU's reference evaluator;
+#      the ONNX graph interpreter against the CPU's reference evaluator and
+#      against PyTorch on convnext_tiny, vit_b_16 and the causal LM;
 #   3. the backend conformance suite: the CUDA backend against PyTorch on the
 #      zoo fixtures, on all 29 architectures (synthetic weights), on the
 #      torchvision exports (testdata/torchvision: the engines' and, for
