@@ -57,6 +57,8 @@ static __device__ float binary_op(int op, float x, float y) {
 		return x != x || y != y ? x + y : (x > y ? x : y);
 	case 6:
 		return x != x || y != y ? x + y : (x < y ? x : y);
+	case 7: // PRelu, y the slope
+		return x < 0.0f ? x * y : x;
 	default: // Pow, in float64 as the evaluator; x^0.5 as its square root
 		if (y == 0.5f) {
 			return (float)sqrt((double)x);
@@ -146,8 +148,32 @@ extern "C" __global__ void unary(float* out, const float* x, i64 n, int op, floa
 			r = h > 0.0f ? h : 0.0f;
 			break;
 		}
-		default: // Elu
+		case 14: // Elu
 			r = v < 0.0f ? a * (float)expm1(d) : v;
+			break;
+		case 15: // Softplus
+			r = d > 20.0 ? v : (float)log1p(exp(d));
+			break;
+		case 16: // Softsign
+			r = v / (1.0f + (float)fabs(d));
+			break;
+		case 17:
+			r = (float)sin(d);
+			break;
+		case 18:
+			r = (float)cos(d);
+			break;
+		case 19: // Selu: a is alpha, b gamma
+			r = v > 0.0f ? b * v : b * a * (float)expm1(d);
+			break;
+		case 20: // Gelu
+			r = (float)(0.5 * d * (1.0 + erf(d / 1.4142135623730951)));
+			break;
+		case 21: // Gelu, approximate "tanh"
+			r = (float)(0.5 * d * (1.0 + tanh(sqrt(2.0 / 3.141592653589793) * (d + 0.044715 * d * d * d))));
+			break;
+		default: // Sign: NaN and zeros pass
+			r = v > 0.0f ? 1.0f : v < 0.0f ? -1.0f : v;
 			break;
 		}
 		out[i] = r;

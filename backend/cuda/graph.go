@@ -91,7 +91,8 @@ var gpuOps = map[string]bool{
 	"Add": true, "Sub": true, "Mul": true, "Div": true, "Pow": true, "Where": true,
 	"Sqrt": true, "Erf": true, "Relu": true, "Sigmoid": true, "Tanh": true, "Exp": true, "Log": true,
 	"Neg": true, "Reciprocal": true, "Abs": true, "HardSwish": true, "Clip": true, "LeakyRelu": true, "HardSigmoid": true,
-	"Elu": true, "Max": true, "Min": true,
+	"Elu": true, "Max": true, "Min": true, "Sum": true, "Mean": true, "PRelu": true, "Softplus": true, "Softsign": true,
+	"Sin": true, "Cos": true, "Selu": true, "Gelu": true, "Sign": true,
 	"Softmax": true, "LogSoftmax": true, "LayerNormalization": true, "GlobalAveragePool": true, "GlobalMaxPool": true,
 	"ReduceSum": true, "ReduceMean": true, "ReduceMax": true, "ReduceMin": true, "ReduceProd": true, "ReduceSumSquare": true,
 	"ReduceL2": true, "ReduceL1": true, "ReduceLogSum": true, "ReduceLogSumExp": true,
@@ -456,9 +457,9 @@ func (p *planner) node(n *onnx.Node) error {
 		p.alias(out, in[0], in[0].shape)
 		p.vals[out].ids = !dt.IsFloat()
 		return nil
-	case "Add", "Sub", "Mul", "Div", "Pow":
+	case "Add", "Sub", "Mul", "Div", "Pow", "PRelu":
 		return p.binary(n, in[0], in[1], batch)
-	case "Max", "Min": // variadic: pair by pair
+	case "Max", "Min", "Sum", "Mean": // variadic: pair by pair
 		p.alias(out, in[0], in[0].shape)
 		for _, v := range in[1:] {
 			acc := p.vals[out]
@@ -466,6 +467,14 @@ func (p *planner) node(n *onnx.Node) error {
 				return err
 			}
 			p.drop(acc)
+		}
+		if n.OpType == "Mean" {
+			acc, count := p.vals[out], &gvalue{shape: []int{}, k: onnx.Floats([]int{}, []float32{float32(len(in))})}
+			y := p.value(acc.shape, batch)
+			p.launch(batch, "binary", y.size(), y.at, p.device(acc), p.device(count), int64(y.size()),
+				p.layout(y.shape, onnx.Strides(y.shape), onnx.Strides(y.shape), make([]int, len(y.shape))), binaryOps["Div"])
+			p.drop(acc)
+			p.vals[out] = y
 		}
 		return nil
 	case "Where":
@@ -501,7 +510,9 @@ func (p *planner) node(n *onnx.Node) error {
 			return p.gather(n, in, batch)
 		}
 	}
-	if code, ok := unaryOps[n.OpType]; ok {
+	if code, ok, err := unaryOp(n); err != nil {
+		return err
+	} else if ok {
 		a, b, err := p.unaryParams(n, in)
 		if err != nil {
 			return err

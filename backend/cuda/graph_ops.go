@@ -17,10 +17,12 @@ import (
 
 // unaryOps numbers the unary functions of graph.cu's unary.
 var unaryOps = map[string]int32{"Sqrt": 0, "Erf": 1, "Relu": 2, "Sigmoid": 3, "Tanh": 4, "Exp": 5, "Log": 6, "Neg": 7,
-	"Reciprocal": 8, "Abs": 9, "HardSwish": 10, "Clip": 11, "LeakyRelu": 12, "HardSigmoid": 13, "Elu": 14}
+	"Reciprocal": 8, "Abs": 9, "HardSwish": 10, "Clip": 11, "LeakyRelu": 12, "HardSigmoid": 13, "Elu": 14,
+	"Softplus": 15, "Softsign": 16, "Sin": 17, "Cos": 18, "Selu": 19, "Gelu": 20, "Sign": 22}
 
 // binaryOps numbers the operators of graph.cu's binary.
-var binaryOps = map[string]int32{"Add": 0, "Sub": 1, "Mul": 2, "Div": 3, "Pow": 4, "Max": 5, "Min": 6}
+var binaryOps = map[string]int32{"Add": 0, "Sub": 1, "Mul": 2, "Div": 3, "Pow": 4, "Max": 5, "Min": 6, "PRelu": 7,
+	"Sum": 0, "Mean": 0}
 
 // unaryParams returns the parameters of unary function n (see graph.cu's
 // unary), with the reference evaluator's defaults.
@@ -47,8 +49,30 @@ func (p *planner) unaryParams(n *onnx.Node, in []*gvalue) (a, b float32, err err
 		}
 	case "Elu":
 		a, err = n.FloatAttr("alpha", 1)
+	case "Selu":
+		a, err = n.FloatAttr("alpha", 1.67326319217681884765625)
+		if err == nil {
+			b, err = n.FloatAttr("gamma", 1.05070102214813232421875)
+		}
 	}
 	return a, b, err
+}
+
+// unaryOp returns the number of unary function n in graph.cu's unary.
+func unaryOp(n *onnx.Node) (int32, bool, error) {
+	code, ok := unaryOps[n.OpType]
+	if n.OpType == "Gelu" {
+		approx, err := n.StringAttr("approximate", "none")
+		switch {
+		case err != nil:
+			return 0, false, err
+		case approx == "tanh":
+			code++
+		case approx != "none":
+			return 0, false, fmt.Errorf("approximate %q: %w", approx, errNotOnGPU)
+		}
+	}
+	return code, ok, nil
 }
 
 // binary plans Add, Sub, Mul, Div, Pow, Max and Min of a and b,

@@ -70,6 +70,11 @@ func (n *Node) IntsAttr(name string) ([]int64, bool, error) {
 	return (&opCtx{n: n}).ints(name)
 }
 
+// StringAttr returns n's string attribute name, def if absent.
+func (n *Node) StringAttr(name, def string) (string, error) {
+	return (&opCtx{n: n}).str(name, def)
+}
+
 // FloatAttr returns n's float attribute name, def if absent.
 func (n *Node) FloatAttr(name string, def float32) (float32, error) {
 	return (&opCtx{n: n}).float(name, def)
