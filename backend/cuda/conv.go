@@ -22,11 +22,22 @@ const (
 
 // convShape is what a convolution's descriptors and algorithm depend on.
 type convShape struct {
-	n, c, h, w  int // input
-	k, size     int // output channels, kernel size
-	stride, pad int
-	groups      int
-	oh, ow      int
+	n, c, h, w int // input
+	k          int // output channels
+	kh, kw     int // kernel
+	sh, sw     int // strides
+	ph, pw     int // zero padding, on both sides
+	dh, dw     int // dilations
+	groups     int
+	oh, ow     int
+}
+
+// squareConv returns the shape of a convolution of the engines' ops on a
+// batch of n inputs of shape in (C, H, W): k output channels of shape oh x
+// ow, a square kernel, equal strides and padding, no dilation.
+func squareConv(n int, in []int, k, size, stride, pad, groups, oh, ow int) convShape {
+	return convShape{n: n, c: in[0], h: in[1], w: in[2], k: k, kh: size, kw: size, sh: stride, sw: stride, ph: pad, pw: pad,
+		dh: 1, dw: 1, groups: groups, oh: oh, ow: ow}
 }
 
 // convDesc holds the cuDNN descriptors of one convolution shape and the
@@ -76,8 +87,8 @@ func (d *convDesc) init(a *api, g *gpu, s convShape, tf32, benchmark bool) error
 	}
 	err = first(
 		a.cudnn("cudnnSetTensor4dDescriptor x", a.cudnnSetTensor4dDescriptor(d.x, cudnnTensorNCHW, cudnnDataFloat, int32(s.n), int32(s.c), int32(s.h), int32(s.w))),
-		a.cudnn("cudnnSetFilter4dDescriptor", a.cudnnSetFilter4dDescriptor(d.w, cudnnDataFloat, cudnnTensorNCHW, int32(s.k), int32(s.c/s.groups), int32(s.size), int32(s.size))),
-		a.cudnn("cudnnSetConvolution2dDescriptor", a.cudnnSetConvolution2dDescriptor(d.conv, int32(s.pad), int32(s.pad), int32(s.stride), int32(s.stride), 1, 1, cudnnCrossCorrelation, cudnnDataFloat)),
+		a.cudnn("cudnnSetFilter4dDescriptor", a.cudnnSetFilter4dDescriptor(d.w, cudnnDataFloat, cudnnTensorNCHW, int32(s.k), int32(s.c/s.groups), int32(s.kh), int32(s.kw))),
+		a.cudnn("cudnnSetConvolution2dDescriptor", a.cudnnSetConvolution2dDescriptor(d.conv, int32(s.ph), int32(s.pw), int32(s.sh), int32(s.sw), int32(s.dh), int32(s.dw), cudnnCrossCorrelation, cudnnDataFloat)),
 		a.cudnn("cudnnSetConvolutionGroupCount", a.cudnnSetConvolutionGroupCount(d.conv, int32(s.groups))),
 		a.cudnn("cudnnSetConvolutionMathType", a.cudnnSetConvolutionMathType(d.conv, math)),
 		a.cudnn("cudnnSetTensor4dDescriptor y", a.cudnnSetTensor4dDescriptor(d.y, cudnnTensorNCHW, cudnnDataFloat, int32(s.n), int32(s.k), int32(s.oh), int32(s.ow))),

@@ -266,8 +266,7 @@ func (d *Differentiator) setup(chunkLimit int) error {
 // of n samples, growing the workspace to what they need.
 func (d *Differentiator) conv(o *nets.Op, n int) (*convDesc, error) {
 	in := d.shape(o.In[0])
-	s := convShape{n: n, c: in[0], h: in[1], w: in[2], k: o.C, size: o.Kernel,
-		stride: o.Stride, pad: o.Pad, groups: o.Group(), oh: o.H, ow: o.W}
+	s := squareConv(n, in[:], o.C, o.Kernel, o.Stride, o.Pad, o.Group(), o.H, o.W)
 	if cd, ok := d.convs[s]; ok {
 		return cd, nil
 	}

@@ -297,8 +297,7 @@ func chunking(n, limit int) (chunk, chunks int) {
 // convOf returns the shape of conv step st on a batch of n.
 func convOf(st *step, n int) convShape {
 	in := st.inShape[0]
-	return convShape{n: n, c: in[0], h: in[1], w: in[2], k: st.outShape[0], size: st.op.Kernel,
-		stride: st.op.Stride, pad: st.op.Pad, groups: st.op.Group(), oh: st.outShape[1], ow: st.outShape[2]}
+	return squareConv(n, in[:], st.outShape[0], st.op.Kernel, st.op.Stride, st.op.Pad, st.op.Group(), st.outShape[1], st.outShape[2])
 }
 
 // activation numbers the element-wise functions of kernels.cu's activate.

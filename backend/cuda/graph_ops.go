@@ -457,51 +457,76 @@ func (p *planner) gemm(n *onnx.Node, in []*gvalue, batch bool) error {
 	return nil
 }
 
-// conv plans a 2-D convolution with a square kernel, equal strides and
-// pads and no dilation, by cuDNN, and its bias.
+// conv plans a 1-D or 2-D convolution by cuDNN (a 1-D one as a 2-D one
+// of height 1), any kernel, strides, dilations and groups, padded equally
+// on both sides of each axis, and its bias.
 func (p *planner) conv(n *onnx.Node, in []*gvalue, batch bool) error {
 	x, w := in[0], in[1]
-	if len(x.shape) != 4 || len(w.shape) != 4 {
-		return fmt.Errorf("input %v and weight %v, not 2-D: %w", x.shape, w.shape, errNotOnGPU)
+	nd := len(x.shape) - 2
+	if nd < 1 || nd > 2 || len(w.shape) != len(x.shape) {
+		return fmt.Errorf("input %v and weight %v, not 1-D or 2-D: %w", x.shape, w.shape, errNotOnGPU)
 	}
 	group, err := n.IntAttr("group", 1)
 	if err != nil {
 		return err
 	}
-	same := func(name string, def int64) (int, error) {
-		v, _, err := n.IntsAttr(name)
-		if err != nil {
-			return 0, err
+	// axes returns attribute name's values by axis, height then width,
+	// for each of its count groups (pads has two: the begins, then the
+	// ends); a 1-D convolution's height takes def.
+	axes := func(name string, def int64, count int) ([]int, error) {
+		v, ok, err := n.IntsAttr(name)
+		if err != nil || ok && len(v) != count*nd {
+			return nil, errors.Join(err, fmt.Errorf("%s %v for a %d-D convolution: %w", name, v, nd, onnx.ErrFormat))
 		}
-		if len(v) == 0 {
-			return int(def), nil
-		}
-		for _, u := range v[1:] {
-			if u != v[0] {
-				return 0, fmt.Errorf("%s %v: %w", name, v, errNotOnGPU)
+		out := make([]int, 0, 2*count)
+		for g := range count {
+			h, w := def, def
+			if ok {
+				w = v[g*nd+nd-1]
+				if nd == 2 {
+					h = v[g*nd]
+				}
 			}
+			out = append(out, int(h), int(w))
 		}
-		return int(v[0]), nil
+		return out, nil
 	}
-	stride, err1 := same("strides", 1)
-	pad, err2 := same("pads", 0)
-	dilation, err3 := same("dilations", 1)
+	strides, err1 := axes("strides", 1, 1)
+	dilations, err2 := axes("dilations", 1, 1)
+	pads, err3 := axes("pads", 0, 2) // begin h, begin w, end h, end w
 	if err := errors.Join(err1, err2, err3); err != nil {
 		return err
 	}
-	if auto, ok := n.Attrs["auto_pad"]; ok && auto.S != "NOTSET" || dilation != 1 || w.shape[2] != w.shape[3] {
-		return fmt.Errorf("auto_pad, dilation %d or kernel %v: %w", dilation, w.shape[2:], errNotOnGPU)
+	switch auto, err := n.StringAttr("auto_pad", "NOTSET"); {
+	case err != nil:
+		return err
+	case auto == "VALID":
+		pads = []int{0, 0, 0, 0}
+	case auto != "NOTSET":
+		return fmt.Errorf("auto_pad %q: %w", auto, errNotOnGPU)
 	}
-	k := w.shape[2]
-	oh, ow := (x.shape[2]+2*pad-k)/stride+1, (x.shape[3]+2*pad-k)/stride+1
-	s := convShape{n: x.shape[0], c: x.shape[1], h: x.shape[2], w: x.shape[3], k: w.shape[0], size: k, stride: stride, pad: pad,
-		groups: int(group), oh: oh, ow: ow}
+	if pads[0] != pads[2] || pads[1] != pads[3] {
+		return fmt.Errorf("pads (height, width) %v before and %v after, not equal: %w", pads[:2], pads[2:], errNotOnGPU)
+	}
+	x4, w4 := x.shape, w.shape
+	if nd == 1 {
+		x4 = []int{x.shape[0], x.shape[1], 1, x.shape[2]}
+		w4 = []int{w.shape[0], w.shape[1], 1, w.shape[2]}
+	}
+	s := convShape{n: x4[0], c: x4[1], h: x4[2], w: x4[3], k: w4[0], kh: w4[2], kw: w4[3], sh: strides[0], sw: strides[1],
+		ph: pads[0], pw: pads[1], dh: dilations[0], dw: dilations[1], groups: int(group)}
+	s.oh = (s.h+2*s.ph-s.dh*(s.kh-1)-1)/s.sh + 1
+	s.ow = (s.w+2*s.pw-s.dw*(s.kw-1)-1)/s.sw + 1
 	d, err := p.e.convDesc(s)
 	if err != nil {
 		return err
 	}
 	p.plan.convs = append(p.plan.convs, d)
-	y := p.output(onnxOut(n), []int{s.n, s.k, oh, ow}, batch)
+	shape := []int{s.n, s.k, s.oh, s.ow}
+	if nd == 1 {
+		shape = []int{s.n, s.k, s.ow}
+	}
+	y := p.output(onnxOut(n), shape, batch)
 	px, pw := p.device(x), p.device(w)
 	e := p.e
 	p.record(batch, func() error {
@@ -510,7 +535,7 @@ func (p *planner) conv(n *onnx.Node, in []*gvalue, batch bool) error {
 		return e.a.cudnn("cudnnConvolutionForward "+n.Label(), rc)
 	})
 	if len(in) > 2 && in[2] != nil {
-		p.launch(batch, "add_channel", y.size(), y.at, p.device(in[2]), int64(y.size()), int32(s.k), int32(oh*ow))
+		p.launch(batch, "add_channel", y.size(), y.at, p.device(in[2]), int64(y.size()), int32(s.k), int32(s.oh*s.ow))
 	}
 	return nil
 }

@@ -67,8 +67,9 @@ var graphModels = []string{
 // MatMul whose operands broadcast over different leading dimensions
 // (batched products), Gemm with transposed operands, α and β, a mean
 // and other reductions over trailing axes, max and average pooling with
-// uneven windows, strides and padding, constant and reflecting Pad, a
-// concatenation.
+// uneven windows, strides and padding, constant and reflecting Pad,
+// convolutions with a rectangular kernel, strides, padding and dilations
+// that differ by axis and groups, and in 1-D, a concatenation.
 func graphOfEveryPath() *onnx.Graph {
 	rng := rand.New(rand.NewPCG(5, 6))
 	g := &onnx.Graph{Name: "every_path", Opset: 13, Initializers: map[string]*onnx.Tensor{},
@@ -108,12 +109,16 @@ func graphOfEveryPath() *onnx.Graph {
 	param("mm.weight", 4, 6, 5)
 	param("fc.weight", 10, 60)
 	param("fc.bias", 10)
-	param("out.weight", 10, 42)
+	param("cr.weight", 6, 2, 2, 3)
+	param("cr.bias", 6)
+	param("c1.weight", 3, 1, 5)
+	param("out.weight", 10, 51)
 	param("out.bias", 10)
 	ints("perm", 3, 0, 2, 1)
 	ints("repeats", 1, 1, 1, 2)
 	ints("pads", 0, 0, 1, 0, 0, 0, 0, 2)
 	ints("last_axis", -1)
+	ints("one_axis", 1)
 	constant("c6", onnx.Floats([]int{6}, []float32{0.1, -0.2, 0.3, 0, -0.5, 0.25}))
 	constant("two", onnx.Floats([]int{}, []float32{2}))
 	constant("one", onnx.Floats([]int{}, []float32{1}))
@@ -195,7 +200,14 @@ func graphOfEveryPath() *onnx.Graph {
 	node("ReduceLogSumExp", []string{"rl2"}, "rlse", ints2("axes", -1), attrInt("keepdims", 0))
 	node("GlobalMaxPool", []string{"ap"}, "gmx")
 	node("Flatten", []string{"gmx"}, "fmx")
-	node("Concat", []string{"ge", "rm", "fmp", "fap", "fpc", "fpr", "rmx", "rlse", "fmx"}, "cc", attrInt("axis", 1))
+	node("Conv", []string{"b", "cr.weight", "cr.bias"}, "cr", ints2("kernel_shape", 2, 3), ints2("strides", 1, 2),
+		ints2("pads", 1, 1, 1, 1), ints2("dilations", 2, 1), attrInt("group", 2)) // N x 6 x 3 x 2
+	node("GlobalAveragePool", []string{"cr"}, "gcr")
+	node("Flatten", []string{"gcr"}, "fcr")
+	node("Unsqueeze", []string{"fl", "one_axis"}, "seq") // N x 1 x 60
+	node("Conv", []string{"seq", "c1.weight"}, "c1", ints2("strides", 2), ints2("pads", 2, 2), ints2("dilations", 2))
+	node("ReduceMean", []string{"c1"}, "c1m", ints2("axes", -1), attrInt("keepdims", 0)) // N x 3
+	node("Concat", []string{"ge", "rm", "fmp", "fap", "fpc", "fpr", "rmx", "rlse", "fmx", "fcr", "c1m"}, "cc", attrInt("axis", 1))
 	node("Gemm", []string{"cc", "out.weight", "out.bias"}, "lo", attrInt("transB", 1))
 	node("LogSoftmax", []string{"lo"}, "y")
 	return g

@@ -131,18 +131,18 @@ func hostAPI(t *testing.T) *api {
 		return 0
 	}
 	a.cudnnSetFilter4dDescriptor = func(d uintptr, dtype, format, kk, c, hh, w int32) int32 {
-		if format != cudnnTensorNCHW || dtype != cudnnDataFloat || hh != w {
+		if format != cudnnTensorNCHW || dtype != cudnnDataFloat {
 			return 3
 		}
 		*h.descs[d].(*hostTensor) = hostTensor{int(kk), int(c), int(hh), int(w)}
 		return 0
 	}
 	a.cudnnSetConvolution2dDescriptor = func(d uintptr, padH, padW, strideH, strideW, dilH, dilW, mode, dtype int32) int32 {
-		if padH != padW || strideH != strideW || dilH != 1 || dilW != 1 || mode != cudnnCrossCorrelation {
+		if mode != cudnnCrossCorrelation || strideH < 1 || strideW < 1 || dilH < 1 || dilW < 1 {
 			return 3
 		}
 		c := h.descs[d].(*hostConv)
-		c.pad, c.stride = int(padH), int(strideH)
+		c.ph, c.pw, c.sh, c.sw, c.dh, c.dw = int(padH), int(padW), int(strideH), int(strideW), int(dilH), int(dilW)
 		return 0
 	}
 	a.cudnnSetConvolutionMathType = func(uintptr, int32) int32 { return 0 }
@@ -150,8 +150,8 @@ func hostAPI(t *testing.T) *api {
 	a.cudnnGetConvolution2dForwardOutputDim = func(conv, x, w uintptr, n, c, hh, wd *int32) int32 {
 		cv, xt, wt := h.descs[conv].(*hostConv), h.descs[x].(*hostTensor), h.descs[w].(*hostTensor)
 		*n, *c = int32(xt.n), int32(wt.n)
-		*hh = int32((xt.h+2*cv.pad-wt.h)/cv.stride + 1)
-		*wd = int32((xt.w+2*cv.pad-wt.w)/cv.stride + 1)
+		*hh = int32((xt.h+2*cv.ph-cv.dh*(wt.h-1)-1)/cv.sh + 1)
+		*wd = int32((xt.w+2*cv.pw-cv.dw*(wt.w-1)-1)/cv.sw + 1)
 		return 0
 	}
 	oneAlgo := func(_, _, _, _, _ uintptr, requested int32, returned *int32, perf *convAlgoPerf) int32 {
@@ -205,7 +205,9 @@ type hostRegion struct {
 // hostTensor is a tensor descriptor's N, C, H, W (a filter's K, C, H, W).
 type hostTensor struct{ n, c, h, w int }
 
-type hostConv struct{ pad, stride, groups int }
+// hostConv is a convolution descriptor: padding, strides and dilations by
+// axis, and groups.
+type hostConv struct{ ph, pw, sh, sw, dh, dw, groups int }
 
 func (h *hostDevice) newDesc(d any) uintptr {
 	h.next++
@@ -350,17 +352,17 @@ func (h *hostDevice) convolve(c hostConvShape, alpha, beta float32, x, w, y uint
 	Y := h.floats(y, c.y.n*c.y.c*c.y.h*c.y.w)
 	out := map[int][]float32{convForward: Y, convData: X, convFilter: W}[kind]
 	sums := make([]float64, len(out))
-	cin, cout, ks := c.w.c, c.y.c/c.groups, c.w.h // per group
-	size, pix := cin*ks*ks, c.y.h*c.y.w
+	cin, cout, kh, kw := c.w.c, c.y.c/c.groups, c.w.h, c.w.w // per group
+	size, pix := cin*kh*kw, c.y.h*c.y.w
 	inSample, outSample := c.x.c*c.x.h*c.x.w, c.y.c*pix
 	// at[q·pix + p]: where in a sample's input (group 0) the patch value
 	// q of output pixel p is, q running over a filter's (channel, row,
 	// column); -1 in the padding.
 	at := make([]int, size*pix)
 	for q := range size {
-		j, ky, kx := q/(ks*ks), q/ks%ks, q%ks
+		j, ky, kx := q/(kh*kw), q/kw%kh, q%kw
 		for p := range pix {
-			iy, ix := p/c.y.w*c.stride-c.pad+ky, p%c.y.w*c.stride-c.pad+kx
+			iy, ix := p/c.y.w*c.sh-c.ph+ky*c.dh, p%c.y.w*c.sw-c.pw+kx*c.dw
 			at[q*pix+p] = -1
 			if iy >= 0 && iy < c.x.h && ix >= 0 && ix < c.x.w {
 				at[q*pix+p] = (j*c.x.h+iy)*c.x.w + ix
