@@ -207,10 +207,12 @@ extern "C" __global__ void softmax_rows(float* out, const float* x, i64 rows, in
 
 // layer_norm_rows normalises each of the rows of x, cols values each:
 // mean and variance in float64, then y = (float)((x − mean)·inv)·scale + bias
-// with scale and bias (bias may be null) cols values each, as the
-// evaluator's LayerNormalization.
+// (bias may be null), as the evaluator's LayerNormalization, with scale
+// and bias of cols values each; or, where channels is not 0, as its
+// InstanceNormalization, with one value per row of each channel's (row r
+// is channel r mod channels).
 extern "C" __global__ void layer_norm_rows(float* out, const float* x, const float* scale, const float* bias, i64 rows, int cols,
-                                           float eps) {
+                                           float eps, int channels) {
 	FOR_EACH(r, rows) {
 		const float* xs = x + r * cols;
 		float* ys = out + r * cols;
@@ -226,9 +228,10 @@ extern "C" __global__ void layer_norm_rows(float* out, const float* x, const flo
 		}
 		double inv = 1.0 / sqrt(ss / (double)cols + (double)eps);
 		for (int k = 0; k < cols; k++) {
-			float y = (float)(((double)xs[k] - mean) * inv) * scale[k];
+			int j = channels ? (int)(r % channels) : k;
+			float y = (float)(((double)xs[k] - mean) * inv) * scale[j];
 			if (bias) {
-				y = y + bias[k];
+				y = y + bias[j];
 			}
 			ys[k] = y;
 		}

@@ -93,7 +93,7 @@ var gpuOps = map[string]bool{
 	"Neg": true, "Reciprocal": true, "Abs": true, "HardSwish": true, "Clip": true, "LeakyRelu": true, "HardSigmoid": true,
 	"Elu": true, "Max": true, "Min": true, "Sum": true, "Mean": true, "PRelu": true, "Softplus": true, "Softsign": true,
 	"Sin": true, "Cos": true, "Selu": true, "Gelu": true, "Sign": true,
-	"Softmax": true, "LogSoftmax": true, "LayerNormalization": true, "GlobalAveragePool": true, "GlobalMaxPool": true,
+	"Softmax": true, "LogSoftmax": true, "LayerNormalization": true, "InstanceNormalization": true, "GlobalAveragePool": true, "GlobalMaxPool": true,
 	"ReduceSum": true, "ReduceMean": true, "ReduceMax": true, "ReduceMin": true, "ReduceProd": true, "ReduceSumSquare": true,
 	"ReduceL2": true, "ReduceL1": true, "ReduceLogSum": true, "ReduceLogSumExp": true,
 	"MaxPool": true, "AveragePool": true,
@@ -483,6 +483,8 @@ func (p *planner) node(n *onnx.Node) error {
 		return p.softmax(n, in[0], batch)
 	case "LayerNormalization":
 		return p.layerNorm(n, in, batch)
+	case "InstanceNormalization":
+		return p.instanceNorm(n, in, batch)
 	case "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceSumSquare", "ReduceL2", "ReduceL1",
 		"ReduceLogSum", "ReduceLogSumExp":
 		return p.reduce(n, in, batch)

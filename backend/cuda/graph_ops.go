@@ -182,7 +182,27 @@ func (p *planner) layerNorm(n *onnx.Node, in []*gvalue, batch bool) error {
 		b = p.device(bias)
 	}
 	rows := x.size() / max(cols, 1)
-	p.launch(batch, "layer_norm_rows", rows, y.at, p.device(x), p.device(scale), b, int64(rows), int32(cols), eps)
+	p.launch(batch, "layer_norm_rows", rows, y.at, p.device(x), p.device(scale), b, int64(rows), int32(cols), eps, int32(0))
+	return nil
+}
+
+// instanceNorm plans InstanceNormalization: each channel of each sample
+// normalised over its values, then scaled and shifted by the channel's
+// (PyTorch's GroupNorm exports as one over the groups).
+func (p *planner) instanceNorm(n *onnx.Node, in []*gvalue, batch bool) error {
+	x, scale, bias := in[0], in[1], in[2]
+	eps, err := n.FloatAttr("epsilon", 1e-5)
+	if err != nil {
+		return err
+	}
+	if len(x.shape) < 2 || scale.size() != x.shape[1] || bias.size() != x.shape[1] {
+		return fmt.Errorf("input %v, scale %v, bias %v: %w", x.shape, scale.shape, bias.shape, onnx.ErrFormat)
+	}
+	y := p.output(onnxOut(n), x.shape, batch)
+	rows := x.shape[0] * x.shape[1]
+	cols := x.size() / max(rows, 1)
+	p.launch(batch, "layer_norm_rows", rows, y.at, p.device(x), p.device(scale), p.device(bias), int64(rows), int32(cols), eps,
+		int32(x.shape[1]))
 	return nil
 }
 

@@ -69,7 +69,8 @@ var graphModels = []string{
 // and other reductions over trailing axes, max and average pooling with
 // uneven windows, strides and padding, constant and reflecting Pad,
 // convolutions with a rectangular kernel, strides, padding and dilations
-// that differ by axis and groups, and in 1-D, a concatenation.
+// that differ by axis and groups, and in 1-D, GroupNorm as exported (an
+// instance norm over groups), a concatenation.
 func graphOfEveryPath() *onnx.Graph {
 	rng := rand.New(rand.NewPCG(5, 6))
 	g := &onnx.Graph{Name: "every_path", Opset: 13, Initializers: map[string]*onnx.Tensor{},
@@ -112,13 +113,16 @@ func graphOfEveryPath() *onnx.Graph {
 	param("cr.weight", 6, 2, 2, 3)
 	param("cr.bias", 6)
 	param("c1.weight", 3, 1, 5)
-	param("out.weight", 10, 51)
+	param("gn.weight", 6, 1, 1)
+	param("gn.bias", 6, 1, 1)
+	param("out.weight", 10, 57)
 	param("out.bias", 10)
 	ints("perm", 3, 0, 2, 1)
 	ints("repeats", 1, 1, 1, 2)
 	ints("pads", 0, 0, 1, 0, 0, 0, 0, 2)
 	ints("last_axis", -1)
 	ints("one_axis", 1)
+	ints("groups_shape", 0, 2, -1)
 	constant("c6", onnx.Floats([]int{6}, []float32{0.1, -0.2, 0.3, 0, -0.5, 0.25}))
 	constant("two", onnx.Floats([]int{}, []float32{2}))
 	constant("one", onnx.Floats([]int{}, []float32{1}))
@@ -126,6 +130,8 @@ func graphOfEveryPath() *onnx.Graph {
 	constant("clip_lo", onnx.Floats([]int{}, []float32{-0.4}))
 	constant("pad_value", onnx.Floats([]int{}, []float32{2.5}))
 	constant("slope", onnx.Floats([]int{6}, []float32{0.1, 0.2, 0.3, -0.1, 0.5, 0.05}))
+	constant("in_scale", onnx.Floats([]int{2}, []float32{1.5, 0.5})) // the export's are ones and zeros
+	constant("in_bias", onnx.Floats([]int{2}, []float32{0.2, -0.1}))
 	constant("clip_hi", onnx.Floats([]int{}, []float32{0.9}))
 
 	node("BatchNormalization", []string{"x", "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var"}, "b", attrFloat("epsilon", 1e-3))
@@ -207,7 +213,17 @@ func graphOfEveryPath() *onnx.Graph {
 	node("Unsqueeze", []string{"fl", "one_axis"}, "seq") // N x 1 x 60
 	node("Conv", []string{"seq", "c1.weight"}, "c1", ints2("strides", 2), ints2("pads", 2, 2), ints2("dilations", 2))
 	node("ReduceMean", []string{"c1"}, "c1m", ints2("axes", -1), attrInt("keepdims", 0)) // N x 3
-	node("Concat", []string{"ge", "rm", "fmp", "fap", "fpc", "fpr", "rmx", "rlse", "fmx", "fcr", "c1m"}, "cc", attrInt("axis", 1))
+	// GroupNorm(2 groups) as torch.onnx.export writes it: an instance norm
+	// over the groups, then the channels' scale and shift.
+	node("Reshape", []string{"cr", "groups_shape"}, "grp") // N x 2 x 9
+	node("InstanceNormalization", []string{"grp", "in_scale", "in_bias"}, "gin", attrFloat("epsilon", 1e-5))
+	node("Shape", []string{"cr"}, "cr_shape")
+	node("Reshape", []string{"gin", "cr_shape"}, "gnr")
+	node("Mul", []string{"gnr", "gn.weight"}, "gnm")
+	node("Add", []string{"gnm", "gn.bias"}, "gn")
+	node("GlobalAveragePool", []string{"gn"}, "ggn")
+	node("Flatten", []string{"ggn"}, "fgn")
+	node("Concat", []string{"ge", "rm", "fmp", "fap", "fpc", "fpr", "rmx", "rlse", "fmx", "fcr", "c1m", "fgn"}, "cc", attrInt("axis", 1))
 	node("Gemm", []string{"cc", "out.weight", "out.bias"}, "lo", attrInt("transB", 1))
 	node("LogSoftmax", []string{"lo"}, "y")
 	return g
