@@ -6,6 +6,11 @@ Run on an NVIDIA machine with PyTorch (CUDA build), with a landscape binary buil
 
     python3 bench/gpu.py --bin DIR/landscape [--model resnet56] [--samples 10000] [--grid 5]
 
+A model named tv:NAME is torchvision's NAME, exported to ONNX as bench/surface.py does: those the
+engines cannot run (tv:vit_b_16, tv:convnext_tiny) measure the graph interpreter. Their TFLOP/s
+count the convolutions and nn.Linear layers only (not attention's products nor its input
+projection).
+
 For the model it makes a checkpoint (the reference's initialisation, batch-norm running
 statistics from the data), CIFAR-like data (random pixels with the CIFAR-10 normalisation,
 random labels) and a directions file ('landscape directions'), then evaluates a GRIDxGRID grid
@@ -51,11 +56,15 @@ def log(*a):
 
 
 def make_inputs(out, model, samples, seed):
-    """Checkpoint and data, as bench/surface.py makes them, with the
-    batch-norm statistics gathered on the GPU."""
+    """The model landscape takes (the zoo name, or for tv:NAME its ONNX
+    export), its checkpoint and data, as bench/surface.py makes them, a zoo
+    model's batch-norm statistics gathered on the GPU."""
     import numpy as np
     import torch
     from surface import fresh_net, make_data
+    if model.startswith('tv:'):
+        import surface
+        return surface.make_inputs(out, model, samples, seed)
     ckpt = os.path.join(out, '%s-gpu-seed%d.pt' % (model, seed))
     data = make_data(out, samples, seed)
     if not os.path.exists(ckpt):
@@ -66,7 +75,7 @@ def make_inputs(out, model, samples, seed):
             for i in range(0, min(len(x), 4000), 500):
                 net(x[i:i + 500].cuda())
         torch.save({'state_dict': {k: v.cpu() for k, v in net.state_dict().items()}, 'acc': 0.0, 'epoch': 0}, ckpt)
-    return ckpt, data
+    return model, ckpt, data
 
 
 def axis(n):
@@ -78,12 +87,11 @@ def torch_surface(model, ckpt, data, dirs, grid, tf32, tuned, batch):
     """Evaluates the grid with PyTorch; returns (points/s, points)."""
     import numpy as np
     import torch
-    import zoo
-    from surface import read_safetensors
+    from surface import build, read_safetensors
     torch.backends.cudnn.allow_tf32 = tf32
     torch.backends.cuda.matmul.allow_tf32 = False  # PyTorch's default for matrix products
     torch.backends.cudnn.benchmark = tuned
-    net = zoo.build(model).cuda()
+    net = build(model).cuda()
     net.load_state_dict(torch.load(ckpt)['state_dict'])
     d = read_safetensors(dirs)
     params = list(net.named_parameters())
@@ -183,9 +191,9 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     name = torch.cuda.get_device_name(0)
     log('device: %s; PyTorch %s, cuDNN %s' % (name, torch.__version__, torch.backends.cudnn.version()))
-    ckpt, data = make_inputs(args.out, args.model, args.samples, args.seed)
-    dirs = os.path.join(args.out, '%s-gpu-seed%d.dirs.safetensors' % (args.model, args.seed))
-    cmd = [args.bin, 'directions', '--model', args.model, '--checkpoint', ckpt, '--seed', '7', '--out', dirs]
+    lmodel, ckpt, data = make_inputs(args.out, args.model, args.samples, args.seed)
+    dirs = os.path.join(args.out, '%s-gpu-seed%d.dirs.safetensors' % (args.model.replace('tv:', 'tv-'), args.seed))
+    cmd = [args.bin, 'directions', '--model', lmodel, '--checkpoint', ckpt, '--seed', '7', '--out', dirs]
     res = subprocess.run(cmd, capture_output=True, text=True)
     if res.returncode != 0:
         # Keep measuring, from a safetensors copy of the same weights, but say why.
@@ -220,7 +228,7 @@ def main():
                 for benchmark in (False, True):
                     for tf32 in (False, True):
                         out = os.path.join(args.out, 'gpu-%s.parquet' % ('tf32' if tf32 else 'fp32'))
-                        loop, whole, desc, pts = landscape_surface(args.bin, args.model, lckpt, data, dirs, args.grid, tf32,
+                        loop, whole, desc, pts = landscape_surface(args.bin, lmodel, lckpt, data, dirs, args.grid, tf32,
                                                                    out, benchmark)
                         record('landscape, timed algorithms' if benchmark else 'landscape', tf32, loop, pts, device=desc,
                                process_rate=whole)

@@ -34,7 +34,9 @@
 #      10,000 samples of 3x32x32 (BENCH_ARGS adds or overrides options);
 #   5. bench/hessian.py --device cuda: Hessian-vector products per second
 #      against PyTorch's double backward on the GPU, resnet20 and resnet56,
-#      and the projected time of a 51x51 curvature map.
+#      and the projected time of a 51x51 curvature map;
+#   6. (only when STEPS names it) bench/gpu.py on torchvision's vit_b_16:
+#      the graph interpreter against PyTorch.
 # A lent machine gives 15 minutes in all and 10 a call: run the checks
 # (STEPS="1 2 3", STEP_TIMEOUT=170) in one call and the benchmarks
 # (STEPS="4 5") in a second, as the time left allows. STEPS selects the
@@ -109,6 +111,7 @@ run)
 	# shellcheck disable=SC2086
 	step python3 bench/gpu.py --bin "$dir/landscape" ${BENCH_ARGS:-}
 	step python3 bench/hessian.py --device cuda --test-bin "$dir/cuda.test" --rounds 3
+	step python3 bench/gpu.py --bin "$dir/landscape" --model tv:vit_b_16 --samples 5000 --grid 3 --rounds 1
 	echo "=== gpu-check summary (logs in $logs)"
 	printf '%s' "$summary"
 	exit $status
