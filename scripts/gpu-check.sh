@@ -38,7 +38,7 @@
 #   6. (only when STEPS names it) bench/gpu.py on torchvision's vit_b_16:
 #      the graph interpreter against PyTorch.
 # A lent machine gives 15 minutes in all and 10 a call: run the checks
-# (STEPS="1 2 3", STEP_TIMEOUT=170) in one call and the benchmarks
+# (STEPS="1 2 3", STEP_TIMEOUT=250) in one call and the benchmarks
 # (STEPS="4 5") in a second, as the time left allows. STEPS selects the
 # steps by number (default all).
 # FIXTURES, a regular expression, limits step 3 to some zoo fixtures (the
