@@ -97,7 +97,7 @@ var gpuOps = map[string]bool{
 	"ReduceSum": true, "ReduceMean": true, "ReduceMax": true, "ReduceMin": true, "ReduceProd": true, "ReduceSumSquare": true,
 	"ReduceL2": true, "ReduceL1": true, "ReduceLogSum": true, "ReduceLogSumExp": true,
 	"MaxPool": true, "AveragePool": true,
-	"MatMul": true, "Gemm": true, "Conv": true, "BatchNormalization": true, "Concat": true, "Gather": true,
+	"MatMul": true, "Einsum": true, "Gemm": true, "Conv": true, "BatchNormalization": true, "Concat": true, "Gather": true,
 	"Cast": true, "Shape": true, "Identity": true,
 	"Transpose": true, "Reshape": true, "Flatten": true, "Squeeze": true, "Unsqueeze": true,
 	"Slice": true, "Split": true, "Expand": true, "Tile": true, "Pad": true,
@@ -499,6 +499,8 @@ func (p *planner) node(n *onnx.Node) error {
 		return p.pooling(n, in[0], batch)
 	case "MatMul":
 		return p.matmul(n, in, batch)
+	case "Einsum":
+		return p.einsum(n, in, batch)
 	case "Gemm":
 		return p.gemm(n, in, batch)
 	case "Conv":

@@ -385,6 +385,139 @@ func (p *planner) matmul(n *onnx.Node, in []*gvalue, batch bool) error {
 			addrs = append(addrs, int64(which.base)+int64(4*off*which.size))
 		}
 	}
+	return p.gemmBatched(n, batch, addrs, count, M, K, N)
+}
+
+// einsum plans an Einstein summation of one operand that permutes it, or
+// of two whose labels each appear once in their operand and, but for the
+// output's, in both: the operands permuted to (batch, rows, summed) and
+// (batch, summed, columns), their batched product, and the product
+// permuted to the output's order.
+func (p *planner) einsum(n *onnx.Node, in []*gvalue, batch bool) error {
+	eq, err := n.StringAttr("equation", "")
+	if err != nil {
+		return err
+	}
+	shapes := make([][]int, len(in))
+	for i, v := range in {
+		shapes[i] = v.shape
+	}
+	e, err := onnx.ParseEinsum(eq, shapes)
+	if err != nil {
+		return err
+	}
+	for _, ls := range append(slices.Clone(e.Inputs), e.Output) {
+		for i, l := range ls {
+			if slices.Contains(ls[i+1:], l) {
+				return fmt.Errorf("equation %q repeats a label in a term: %w", eq, errNotOnGPU)
+			}
+		}
+	}
+	out := onnxOut(n)
+	if len(in) == 1 {
+		if len(e.Output) != len(e.Inputs[0]) {
+			return fmt.Errorf("equation %q sums within its operand: %w", eq, errNotOnGPU)
+		}
+		y := p.output(out, labelDims(e, e.Output), batch)
+		p.permute(batch, y.at, in[0], e.Inputs[0], e.Output, e)
+		return nil
+	}
+	if len(in) != 2 {
+		return fmt.Errorf("equation %q of %d operands: %w", eq, len(in), errNotOnGPU)
+	}
+	la, lb, lo := e.Inputs[0], e.Inputs[1], e.Output
+	var common, rows, cols, summed []rune
+	for _, l := range lo {
+		switch a, b := slices.Contains(la, l), slices.Contains(lb, l); {
+		case a && b:
+			common = append(common, l)
+		case a:
+			rows = append(rows, l)
+		default:
+			cols = append(cols, l)
+		}
+	}
+	for _, l := range la {
+		if !slices.Contains(lo, l) {
+			if !slices.Contains(lb, l) {
+				return fmt.Errorf("equation %q sums %q within one operand: %w", eq, l, errNotOnGPU)
+			}
+			summed = append(summed, l)
+		}
+	}
+	for _, l := range lb {
+		if !slices.Contains(lo, l) && !slices.Contains(la, l) {
+			return fmt.Errorf("equation %q sums %q within one operand: %w", eq, l, errNotOnGPU)
+		}
+	}
+	size := func(ls []rune) int { return nets.NumElements(labelDims(e, ls)) }
+	count, M, K, N := size(common), size(rows), size(summed), size(cols)
+	a := p.value([]int{count, M, K}, batch)
+	b := p.value([]int{count, K, N}, batch)
+	p.permute(batch, a.at, in[0], la, slices.Concat(common, rows, summed), e)
+	p.permute(batch, b.at, in[1], lb, slices.Concat(common, summed, cols), e)
+	product := slices.Concat(common, rows, cols)
+	c := p.value(labelDims(e, product), batch)
+	if err := p.batchedProduct(n, batch, c.at, a.at, b.at, count, M, K, N); err != nil {
+		return err
+	}
+	p.drop(a)
+	p.drop(b)
+	if slices.Equal(product, lo) {
+		p.vals[out] = c
+		return nil
+	}
+	y := p.output(out, labelDims(e, lo), batch)
+	p.permute(batch, y.at, c, product, lo, e)
+	p.drop(c)
+	return nil
+}
+
+// labelDims returns the dimensions of labels ls of e.
+func labelDims(e *onnx.Einsum, ls []rune) []int {
+	d := make([]int, len(ls))
+	for i, l := range ls {
+		d[i] = e.Size[l]
+	}
+	return d
+}
+
+// permute records a copy of x, whose axes are labelled from, into dst
+// with its axes in the order to.
+func (p *planner) permute(batch bool, dst ptr, x *gvalue, from, to []rune, e *onnx.Einsum) {
+	own := onnx.Strides(x.shape)
+	strides := make([]int, len(to))
+	for i, l := range to {
+		strides[i] = own[slices.Index(from, l)]
+	}
+	dims := labelDims(e, to)
+	m := p.layout(dims, onnx.Strides(dims), strides)
+	total := nets.NumElements(dims)
+	p.launch(batch, "copy_view", total, dst, p.device(x), int64(total), m, int64(0), int64(0))
+}
+
+// batchedProduct records c = a·b for count row-major matrices each, a
+// M×K, b K×N and c M×N, one after another in memory.
+func (p *planner) batchedProduct(n *onnx.Node, batch bool, c, a, b ptr, count, M, K, N int) error {
+	if count == 1 {
+		p.gemmRows(batch, c, a, b, M, K, N)
+		return nil
+	}
+	addrs := make([]int64, 0, 3*count)
+	for _, m := range []struct {
+		base ptr
+		size int
+	}{{a, M * K}, {b, K * N}, {c, M * N}} {
+		for i := range count {
+			addrs = append(addrs, int64(m.base)+int64(4*i*m.size))
+		}
+	}
+	return p.gemmBatched(n, batch, addrs, count, M, K, N)
+}
+
+// gemmBatched records count products C = A·B, row-major, A M×K, B K×N,
+// whose addresses addrs lists: every A's, then every B's, then every C's.
+func (p *planner) gemmBatched(n *onnx.Node, batch bool, addrs []int64, count, M, K, N int) error {
 	arr := p.alloc(8*len(addrs), false)
 	if arr != 0 {
 		if err := upload(p.e.g, arr, addrs); err != nil {

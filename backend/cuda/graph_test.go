@@ -70,7 +70,8 @@ var graphModels = []string{
 // uneven windows, strides and padding, constant and reflecting Pad,
 // convolutions with a rectangular kernel, strides, padding and dilations
 // that differ by axis and groups, and in 1-D, GroupNorm as exported (an
-// instance norm over groups), a concatenation.
+// instance norm over groups), Einsum (contracting, batched, permuting),
+// a concatenation.
 func graphOfEveryPath() *onnx.Graph {
 	rng := rand.New(rand.NewPCG(5, 6))
 	g := &onnx.Graph{Name: "every_path", Opset: 13, Initializers: map[string]*onnx.Tensor{},
@@ -115,7 +116,8 @@ func graphOfEveryPath() *onnx.Graph {
 	param("c1.weight", 3, 1, 5)
 	param("gn.weight", 6, 1, 1)
 	param("gn.bias", 6, 1, 1)
-	param("out.weight", 10, 57)
+	param("ew.weight", 4, 5, 7)
+	param("out.weight", 10, 73)
 	param("out.bias", 10)
 	ints("perm", 3, 0, 2, 1)
 	ints("repeats", 1, 1, 1, 2)
@@ -123,6 +125,7 @@ func graphOfEveryPath() *onnx.Graph {
 	ints("last_axis", -1)
 	ints("one_axis", 1)
 	ints("groups_shape", 0, 2, -1)
+	ints("last_two", 2, 3)
 	constant("c6", onnx.Floats([]int{6}, []float32{0.1, -0.2, 0.3, 0, -0.5, 0.25}))
 	constant("two", onnx.Floats([]int{}, []float32{2}))
 	constant("one", onnx.Floats([]int{}, []float32{1}))
@@ -223,7 +226,15 @@ func graphOfEveryPath() *onnx.Graph {
 	node("Add", []string{"gnm", "gn.bias"}, "gn")
 	node("GlobalAveragePool", []string{"gn"}, "ggn")
 	node("Flatten", []string{"ggn"}, "fgn")
-	node("Concat", []string{"ge", "rm", "fmp", "fap", "fpc", "fpr", "rmx", "rlse", "fmx", "fcr", "c1m", "fgn"}, "cc", attrInt("axis", 1))
+	eq := func(e string) *onnx.Attr { return &onnx.Attr{Name: "equation", Type: onnx.AttrString, S: e} }
+	node("Einsum", []string{"mm", "ew.weight"}, "e1", eq("nchw,cwk->nkh")) // N x 7 x 3: summed c, w
+	node("ReduceMean", []string{"e1"}, "e1m", ints2("axes", -1), attrInt("keepdims", 0))
+	node("Einsum", []string{"mm", "mm"}, "e2", eq("nchw,nchv->ncwv")) // N x 4 x 5 x 5: batched over n, c
+	node("ReduceSum", []string{"e2", "last_two"}, "e2s", attrInt("keepdims", 0))
+	node("Einsum", []string{"mm"}, "e3", eq("nchw->nwch")) // a permute
+	node("ReduceMax", []string{"e3"}, "e3m", ints2("axes", 2, 3), attrInt("keepdims", 0))
+	node("Concat", []string{"ge", "rm", "fmp", "fap", "fpc", "fpr", "rmx", "rlse", "fmx", "fcr", "c1m", "fgn", "e1m", "e2s", "e3m"}, "cc",
+		attrInt("axis", 1))
 	node("Gemm", []string{"cc", "out.weight", "out.bias"}, "lo", attrInt("transB", 1))
 	node("LogSoftmax", []string{"lo"}, "y")
 	return g

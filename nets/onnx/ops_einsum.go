@@ -9,35 +9,36 @@ import (
 	"github.com/landscape-go/landscape/nets"
 )
 
-// opEinsum evaluates an Einstein summation by visiting every combination
-// of label values: simple and slow, as a reference should be. An ellipsis
-// stands for the same leading dimensions in every operand that has one
-// (no broadcasting between them).
-func opEinsum(c *opCtx, in []*Tensor) ([]*Tensor, error) {
-	eq, err := c.str("equation", "")
-	if err != nil {
-		return nil, err
-	}
-	eq = strings.ReplaceAll(eq, " ", "")
+// Einsum is an Einstein summation's labels: each input's, one per axis
+// (an ellipsis replaced by labels from U+0100 on), the output's, and each
+// label's dimension.
+type Einsum struct {
+	Inputs [][]rune
+	Output []rune
+	Size   map[rune]int
+}
+
+// ParseEinsum reads equation for inputs of shapes: an ellipsis stands for
+// the same leading dimensions in every operand that has one (no
+// broadcasting between them); without "->", the output is the ellipsis
+// and then the labels used once, in alphabetical order.
+func ParseEinsum(equation string, shapes [][]int) (*Einsum, error) {
+	eq := strings.ReplaceAll(equation, " ", "")
 	lhs, rhs, explicit := strings.Cut(eq, "->")
 	terms := strings.Split(lhs, ",")
-	if len(terms) != len(in) {
-		return nil, fmt.Errorf("equation %q for %d inputs: %w", eq, len(in), ErrFormat)
+	if len(terms) != len(shapes) {
+		return nil, fmt.Errorf("equation %q for %d inputs: %w", eq, len(shapes), ErrFormat)
 	}
 	size := map[rune]int{}
 	var ellipsis []rune // labels standing for "..."
 	labels := make([][]rune, len(terms))
-	first := in[0]
 	for i, term := range terms {
-		t := in[i]
-		if t == nil || t.DType.IsFloat() != first.DType.IsFloat() {
-			return nil, fmt.Errorf("input %d: %w", i, ErrFormat)
-		}
+		shape := shapes[i]
 		explicitN := len(strings.ReplaceAll(term, "...", ""))
 		if strings.Contains(term, "...") {
-			n := len(t.Shape) - explicitN
+			n := len(shape) - explicitN
 			if n < 0 || (ellipsis != nil && n != len(ellipsis)) {
-				return nil, fmt.Errorf("ellipsis of input %d (shape %v): %w", i, t.Shape, ErrUnsupported)
+				return nil, fmt.Errorf("ellipsis of input %d (shape %v): %w", i, shape, ErrUnsupported)
 			}
 			if ellipsis == nil {
 				ellipsis = make([]rune, n)
@@ -48,14 +49,14 @@ func opEinsum(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 			term = strings.Replace(term, "...", string(ellipsis), 1)
 		}
 		labels[i] = []rune(term)
-		if len(labels[i]) != len(t.Shape) {
-			return nil, fmt.Errorf("term %q for shape %v: %w", terms[i], t.Shape, ErrFormat)
+		if len(labels[i]) != len(shape) {
+			return nil, fmt.Errorf("term %q for shape %v: %w", terms[i], shape, ErrFormat)
 		}
 		for a, l := range labels[i] {
-			if d, ok := size[l]; ok && d != t.Shape[a] {
-				return nil, fmt.Errorf("label %q is %d and %d: %w", l, d, t.Shape[a], ErrFormat)
+			if d, ok := size[l]; ok && d != shape[a] {
+				return nil, fmt.Errorf("label %q is %d and %d: %w", l, d, shape[a], ErrFormat)
 			}
-			size[l] = t.Shape[a]
+			size[l] = shape[a]
 		}
 	}
 	var out []rune
@@ -76,7 +77,36 @@ func opEinsum(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 		sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 		out = append(slices.Clone(ellipsis), out...)
 	}
-	// All labels, output ones first.
+	for _, l := range out {
+		if _, ok := size[l]; !ok {
+			return nil, fmt.Errorf("output label %q not in any input: %w", l, ErrFormat)
+		}
+	}
+	return &Einsum{Inputs: labels, Output: out, Size: size}, nil
+}
+
+// opEinsum evaluates an Einstein summation by visiting every combination
+// of label values: simple and slow, as a reference should be. An ellipsis
+// stands for the same leading dimensions in every operand that has one
+// (no broadcasting between them).
+func opEinsum(c *opCtx, in []*Tensor) ([]*Tensor, error) {
+	eq, err := c.str("equation", "")
+	if err != nil {
+		return nil, err
+	}
+	shapes := make([][]int, len(in))
+	first := in[0]
+	for i, t := range in {
+		if t == nil || t.DType.IsFloat() != first.DType.IsFloat() {
+			return nil, fmt.Errorf("input %d: %w", i, ErrFormat)
+		}
+		shapes[i] = t.Shape
+	}
+	e, err := ParseEinsum(eq, shapes)
+	if err != nil {
+		return nil, err
+	}
+	labels, out, size := e.Inputs, e.Output, e.Size
 	all := slices.Clone(out)
 	for l := range size {
 		if !slices.Contains(all, l) {
@@ -86,11 +116,7 @@ func opEinsum(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 	sort.Slice(all[len(out):], func(i, j int) bool { return all[len(out)+i] < all[len(out)+j] })
 	dims := make([]int, len(all))
 	for i, l := range all {
-		d, ok := size[l]
-		if !ok {
-			return nil, fmt.Errorf("output label %q not in any input: %w", l, ErrFormat)
-		}
-		dims[i] = d
+		dims[i] = size[l]
 	}
 	if err := checkElements(dims); err != nil {
 		return nil, err
