@@ -98,7 +98,7 @@ var gpuOps = map[string]bool{
 	"ReduceL2": true, "ReduceL1": true, "ReduceLogSum": true, "ReduceLogSumExp": true,
 	"MaxPool": true, "AveragePool": true,
 	"MatMul": true, "Einsum": true, "Gemm": true, "Conv": true, "BatchNormalization": true, "Concat": true, "Gather": true,
-	"Cast": true, "Shape": true, "Identity": true,
+	"Cast": true, "Shape": true, "Identity": true, "Dropout": true,
 	"Transpose": true, "Reshape": true, "Flatten": true, "Squeeze": true, "Unsqueeze": true,
 	"Slice": true, "Split": true, "Expand": true, "Tile": true, "Pad": true,
 }
@@ -441,6 +441,12 @@ func (p *planner) node(n *onnx.Node) error {
 	out := onnxOut(n)
 	switch n.OpType {
 	case "Identity":
+		p.alias(out, in[0], in[0].shape)
+		return nil
+	case "Dropout": // inference: the reference evaluator refuses training mode
+		if len(n.Outputs) > 1 && n.Outputs[1] != "" && p.last[n.Outputs[1]] > 0 {
+			return fmt.Errorf("Dropout's mask is read: %w", errNotOnGPU)
+		}
 		p.alias(out, in[0], in[0].shape)
 		return nil
 	case "Cast":
