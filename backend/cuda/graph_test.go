@@ -181,7 +181,7 @@ func graphOfEveryPath() *onnx.Graph {
 	node("Add", []string{"z1", "mean4"}, "z")
 	node("Where", []string{"cond", "z", "t"}, "w")
 	node("MatMul", []string{"w", "mm.weight"}, "mm") // N x 4 x 3 x 5, a product per (sample, channel)
-	node("Dropout", []string{"mm"}, "mmd") // inference: the identity
+	node("Dropout", []string{"mm"}, "mmd")           // inference: the identity
 	node("Flatten", []string{"mmd"}, "fl", attrInt("axis", 1))
 	node("Transpose", []string{"fl"}, "flT", &onnx.Attr{Name: "perm", Type: onnx.AttrInts, Ints: []int64{1, 0}})
 	node("Gemm", []string{"flT", "fc.weight", "fc.bias"}, "ge", attrInt("transA", 1), attrInt("transB", 1),
