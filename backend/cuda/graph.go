@@ -23,14 +23,15 @@ import (
 // host by the reference evaluator's own code ([onnx.Graph.EvalNode]);
 // the others become kernel launches, cuBLAS and cuDNN calls on buffers
 // allocated then, a buffer reused once the values it held are dead. Nodes
-// that only move elements (Transpose, Reshape, Slice, Split, Expand,
+// that only move elements (Reshape, Slice, Split, Expand, Tile, Pad,
 // Gather by constant indices, ...) are planned by running the reference
 // evaluator's code on the input's element indices: the indices it gives
 // back say where each output element comes from, so that these nodes
 // follow the reference's semantics at every opset without a second
 // implementation. A move that keeps the order is free (a view of the
 // same buffer), one that a view with strides describes is a strided
-// copy, and any other a gather through the index map.
+// copy, and any other a gather through the index map. Transpose, the
+// largest such move in a transformer, is planned directly.
 //
 // The plan is replayed: the work on the weights alone (a transposed
 // weight, say) once per point, the rest once per batch.
