@@ -46,6 +46,16 @@ type graphPlan struct {
 	bytes    int            // device memory the plan holds
 	allocs   []ptr
 	convs    []*convDesc
+	// marks says, for the tests, which values of the batch each node has
+	// made once perBatch has run to its step.
+	marks []mark
+}
+
+// mark is a node's values on the batch: ready after perBatch[:step].
+type mark struct {
+	step   int
+	node   *onnx.Node
+	values map[string]*gvalue
 }
 
 // gvalue is a value of the graph while it is planned: a constant known
@@ -178,6 +188,15 @@ func (e *Evaluator) planGraph(n int) (*graphPlan, error) {
 		if p.err != nil {
 			p.free()
 			return nil, p.err
+		}
+		m := mark{step: len(p.plan.perBatch), node: node, values: map[string]*gvalue{}}
+		for _, name := range node.Outputs {
+			if v := p.vals[name]; name != "" && v != nil && v.batch {
+				m.values[name] = v
+			}
+		}
+		if len(m.values) > 0 {
+			p.plan.marks = append(p.plan.marks, m)
 		}
 		for _, name := range slices.Concat(node.Inputs, node.Outputs) {
 			if v := p.vals[name]; name != "" && v != nil && p.last[name] <= i {

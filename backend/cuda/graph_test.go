@@ -3,6 +3,8 @@
 package cuda
 
 import (
+	"fmt"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -472,4 +474,111 @@ func graphInterpreterMatchesPyTorch(t *testing.T, newEval func(p *backend.Proble
 func TestGPUGraphInterpreterMatchesPyTorch(t *testing.T) {
 	requireGPU(t)
 	graphInterpreterMatchesPyTorch(t, func(p *backend.Problem) (*Evaluator, error) { return New(p, nil) })
+}
+
+// graphNodesMatchTheCPU runs the graph interpreter's plan for one batch of
+// each of graphModels node by node, at the centre, and compares every
+// value on the batch, once its node has run, with the reference
+// evaluator's (relative to the value's largest magnitude): a node that
+// goes wrong is named, not merely the loss.
+func graphNodesMatchTheCPU(t *testing.T, newEval func(p *backend.Problem, opts *Options) (*Evaluator, error), tol float64) {
+	graphs := map[string]*onnx.Graph{"every_path": graphOfEveryPath(), "gelu": graphOfGelu()}
+	for _, path := range graphModels {
+		m, err := onnx.Read(path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		graphs[strings.TrimSuffix(filepath.Base(path), ".onnx")] = m.Graph
+	}
+	for name, g := range graphs {
+		t.Run(name, func(t *testing.T) {
+			p := graphProblem(t, name, g, 3)
+			e, err := newEval(p, &Options{MaxBatch: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			// The reference evaluator, asked for every value.
+			all := *g
+			all.Outputs = nil
+			for _, n := range g.Nodes {
+				for _, o := range n.Outputs {
+					if o != "" {
+						all.Outputs = append(all.Outputs, onnx.ValueInfo{Name: o, Kind: onnx.TensorKind})
+					}
+				}
+			}
+			dd := e.sets[0]
+			d := p.Data[0]
+			x := make([]float32, dd.chunk*dd.perSample) // padded, as the evaluator pads an export's fixed batch
+			copy(x, d.X)
+			feed := onnx.Floats(append([]int{dd.chunk}, e.feed.Sample...), x)
+			if !e.feed.DType.IsFloat() {
+				ids := make([]int64, len(x))
+				for i, v := range x {
+					ids[i] = int64(v)
+				}
+				feed = &onnx.Tensor{DType: e.feed.DType, Shape: feed.Shape, I: ids}
+			}
+			weights := &nets.StateDict{} // those of the graph: not num_batches_tracked
+			for _, k := range g.Weights().Names() {
+				w, _ := p.Center.Get(k)
+				weights.Set(k, w)
+			}
+			want, err := all.Run(map[string]*onnx.Tensor{e.feed.Input: feed}, weights)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = e.t.do(func() error {
+				n := int64(e.nparams)
+				if err := e.g.launch("form_weights", n, e.w, e.center, e.dx, ptr(0), float32(0), float32(0), n); err != nil {
+					return err
+				}
+				if err := runSteps(e.run.perPoint); err != nil {
+					return err
+				}
+				if err := upload(e.g, e.run.input, x); err != nil {
+					return err
+				}
+				done := 0
+				for _, mk := range e.run.marks {
+					if err := runSteps(e.run.perBatch[done:mk.step]); err != nil {
+						return err
+					}
+					done = mk.step
+					for name, v := range mk.values {
+						got := make([]float32, v.size())
+						if err := download(e.g, got, v.at); err != nil {
+							return err
+						}
+						w := want[name]
+						if w == nil || w.F == nil || len(w.F) != len(got) {
+							continue // an integer value, or one the reference evaluator drops
+						}
+						scale := 0.0
+						for _, f := range w.F {
+							scale = max(scale, math.Abs(float64(f)))
+						}
+						for i := range got {
+							if d := math.Abs(float64(got[i] - w.F[i])); d > tol*scale || got[i] != got[i] && w.F[i] == w.F[i] {
+								return fmt.Errorf("%s: value %q element %d of %v: %g, the reference evaluator's %g", mk.node.Label(), name, i,
+									v.shape, got[i], w.F[i])
+							}
+						}
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// TestGPUGraphNodesMatchTheCPU is TestHostGraphNodesMatchTheCPU on the
+// GPU: where the loss is wrong, it names the first node at fault.
+func TestGPUGraphNodesMatchTheCPU(t *testing.T) {
+	requireGPU(t)
+	graphNodesMatchTheCPU(t, New, 1e-5)
 }

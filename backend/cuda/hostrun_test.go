@@ -237,3 +237,13 @@ func TestHostGraphInterpreterMatchesPyTorch(t *testing.T) {
 	a := hostAPI(t)
 	graphInterpreterMatchesPyTorch(t, func(p *backend.Problem) (*Evaluator, error) { return newEvaluator(p, nil, &Options{}, a) })
 }
+
+// TestHostGraphNodesMatchTheCPU compares every value the graph
+// interpreter computes on a batch, node by node, with the reference
+// evaluator's, on the host device.
+func TestHostGraphNodesMatchTheCPU(t *testing.T) {
+	a := hostAPI(t)
+	graphNodesMatchTheCPU(t, func(p *backend.Problem, opts *Options) (*Evaluator, error) {
+		return newEvaluator(p, nil, opts, a)
+	}, 1e-6)
+}
