@@ -75,8 +75,8 @@ func unaryOp(n *onnx.Node) (int32, bool, error) {
 	return code, ok, nil
 }
 
-// binary plans Add, Sub, Mul, Div, Pow, Max and Min of a and b,
-// broadcasting numpy's way.
+// binary plans Add, Sub, Mul, Div, Pow, Max, Min or PRelu of a and b (or
+// a pair of Sum's or Mean's operands), broadcasting numpy's way.
 func (p *planner) binary(n *onnx.Node, a, b *gvalue, batch bool) error {
 	if a.ids || b.ids {
 		return fmt.Errorf("integer operands: %w", errNotOnGPU)
