@@ -109,17 +109,19 @@ func Runs(net *nets.Net) error {
 // newEvaluator is New after the checks, on the entry points of a: pl is
 // the network's plan, or nil for a network given by its ONNX graph.
 func newEvaluator(p *backend.Problem, pl *plan, opts *Options, a *api) (*Evaluator, error) {
-	e := &Evaluator{p: p, a: a, plan: pl, tf32: opts.TF32, layout: map[string]int{}, convs: map[convShape]*convDesc{}, t: startThread(),
-		benchmark: opts.Benchmark}
+	var graph *onnx.Graph
+	var feed onnx.Feed
 	if pl == nil {
-		if e.graph = graphOf(p.Net); e.graph == nil {
+		if graph = graphOf(p.Net); graph == nil {
 			return nil, fmt.Errorf("cuda: model %s has neither the engines' ops nor an ONNX graph", p.Net.Name)
 		}
 		var err error
-		if e.feed, _, err = e.graph.Feed(p.Net.Config); err != nil {
+		if feed, _, err = graph.Feed(p.Net.Config); err != nil {
 			return nil, err
 		}
 	}
+	e := &Evaluator{p: p, a: a, plan: pl, graph: graph, feed: feed, tf32: opts.TF32, layout: map[string]int{},
+		convs: map[convShape]*convDesc{}, t: startThread(), benchmark: opts.Benchmark}
 	err := e.t.do(func() error {
 		g, err := openGPU(a, opts.Device)
 		if err != nil {
