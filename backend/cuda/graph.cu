@@ -59,6 +59,22 @@ static __device__ float binary_op(int op, float x, float y) {
 		return x != x || y != y ? x + y : (x < y ? x : y);
 	case 7: // PRelu, y the slope
 		return x < 0.0f ? x * y : x;
+	case 8: // comparisons and logic give 1 or 0
+		return x == y ? 1.0f : 0.0f;
+	case 9:
+		return x < y ? 1.0f : 0.0f;
+	case 10:
+		return x <= y ? 1.0f : 0.0f;
+	case 11:
+		return x > y ? 1.0f : 0.0f;
+	case 12:
+		return x >= y ? 1.0f : 0.0f;
+	case 13:
+		return x != 0.0f && y != 0.0f ? 1.0f : 0.0f;
+	case 14:
+		return x != 0.0f || y != 0.0f ? 1.0f : 0.0f;
+	case 15:
+		return (x != 0.0f) != (y != 0.0f) ? 1.0f : 0.0f;
 	default: // Pow, in float64 as the evaluator; x^0.5 as its square root
 		if (y == 0.5f) {
 			return (float)sqrt((double)x);
@@ -172,8 +188,14 @@ extern "C" __global__ void unary(float* out, const float* x, i64 n, int op, floa
 		case 21: // Gelu, approximate "tanh"
 			r = (float)(0.5 * d * (1.0 + tanh(sqrt(2.0 / 3.141592653589793) * (d + 0.044715 * d * d * d))));
 			break;
-		default: // Sign: NaN and zeros pass
+		case 22: // Sign: NaN and zeros pass
 			r = v > 0.0f ? 1.0f : v < 0.0f ? -1.0f : v;
+			break;
+		case 23: // Not
+			r = v == 0.0f ? 1.0f : 0.0f;
+			break;
+		default: // a cast to bool
+			r = v != 0.0f ? 1.0f : 0.0f;
 			break;
 		}
 		out[i] = r;

@@ -103,7 +103,8 @@ var gpuOps = map[string]bool{
 	"Sqrt": true, "Erf": true, "Relu": true, "Sigmoid": true, "Tanh": true, "Exp": true, "Log": true,
 	"Neg": true, "Reciprocal": true, "Abs": true, "HardSwish": true, "Clip": true, "LeakyRelu": true, "HardSigmoid": true,
 	"Elu": true, "Max": true, "Min": true, "Sum": true, "Mean": true, "PRelu": true, "Softplus": true, "Softsign": true,
-	"Sin": true, "Cos": true, "Selu": true, "Gelu": true, "Sign": true,
+	"Sin": true, "Cos": true, "Selu": true, "Gelu": true, "Sign": true, "Equal": true, "Less": true, "LessOrEqual": true,
+	"Greater": true, "GreaterOrEqual": true, "And": true, "Or": true, "Xor": true, "Not": true,
 	"Softmax": true, "LogSoftmax": true, "LayerNormalization": true, "InstanceNormalization": true, "GlobalAveragePool": true, "GlobalMaxPool": true,
 	"ReduceSum": true, "ReduceMean": true, "ReduceMax": true, "ReduceMin": true, "ReduceProd": true, "ReduceSumSquare": true,
 	"ReduceL2": true, "ReduceL1": true, "ReduceLogSum": true, "ReduceLogSumExp": true,
@@ -454,8 +455,11 @@ func (p *planner) node(n *onnx.Node) error {
 		return p.host(n, []*gvalue{{shape: in[0].shape, k: &onnx.Tensor{DType: onnx.Float, Shape: in[0].shape}}})
 	}
 	for i, v := range in {
-		if v != nil && v.ids && !(n.OpType == "Gather" && i == 1) && !movers[n.OpType] && n.OpType != "Cast" && n.OpType != "Identity" {
-			return fmt.Errorf("input %d holds the token ids, which only Gather reads on the GPU: %w", i, errNotOnGPU)
+		readsIntegers := n.OpType == "Gather" && i == 1 || n.OpType == "Where" && i == 0 || movers[n.OpType] || predicates[n.OpType] ||
+			n.OpType == "Cast" || n.OpType == "Identity" || n.OpType == "Not"
+		if v != nil && v.ids && !readsIntegers {
+			return fmt.Errorf("input %d holds integers (token ids, or booleans), which only Gather's indices, comparisons, logic, Where's condition, Cast and moves read on the GPU: %w",
+				i, errNotOnGPU)
 		}
 	}
 	out := onnxOut(n)
@@ -474,16 +478,24 @@ func (p *planner) node(n *onnx.Node) error {
 		if err != nil {
 			return err
 		}
-		// Token ids are float32 on the device already; a float cast
-		// would round, to float16, or cut, to an integer type.
+		// Integers are float32 on the device already, so a cast between
+		// them and float32 or float64 is the identity; one to bool makes
+		// them 0 and 1. A cast would round to float16, cut float to an
+		// integer, wrap into a narrow integer type.
 		dt := onnx.DType(to)
-		if !in[0].ids && !dt.IsFloat() || dt == onnx.Float16 || dt == onnx.BFloat16 {
-			return fmt.Errorf("cast to %v: %w", dt, errNotOnGPU)
+		switch {
+		case dt == onnx.Bool:
+			y := p.output(out, in[0].shape, batch)
+			p.launch(batch, "unary", y.size(), y.at, p.device(in[0]), int64(y.size()), int32(toBool), float32(0), float32(0))
+			y.ids = true
+			return nil
+		case dt == onnx.Float || dt == onnx.Double || in[0].ids && (dt == onnx.Int32 || dt == onnx.Int64):
+			p.alias(out, in[0], in[0].shape)
+			p.vals[out].ids = !dt.IsFloat()
+			return nil
 		}
-		p.alias(out, in[0], in[0].shape)
-		p.vals[out].ids = !dt.IsFloat()
-		return nil
-	case "Add", "Sub", "Mul", "Div", "Pow", "PRelu":
+		return fmt.Errorf("cast to %v: %w", dt, errNotOnGPU)
+	case "Add", "Sub", "Mul", "Div", "Pow", "PRelu", "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "And", "Or", "Xor":
 		return p.binary(n, in[0], in[1], batch)
 	case "Max", "Min", "Sum", "Mean": // variadic: pair by pair
 		p.alias(out, in[0], in[0].shape)
@@ -550,6 +562,7 @@ func (p *planner) node(n *onnx.Node) error {
 		x := in[0]
 		y := p.output(out, x.shape, batch)
 		p.launch(batch, "unary", x.size(), y.at, p.device(x), int64(x.size()), code, a, b)
+		y.ids = n.OpType == "Not"
 		return nil
 	}
 	if n.OpType == "Transpose" {

@@ -18,11 +18,20 @@ import (
 // unaryOps numbers the unary functions of graph.cu's unary.
 var unaryOps = map[string]int32{"Sqrt": 0, "Erf": 1, "Relu": 2, "Sigmoid": 3, "Tanh": 4, "Exp": 5, "Log": 6, "Neg": 7,
 	"Reciprocal": 8, "Abs": 9, "HardSwish": 10, "Clip": 11, "LeakyRelu": 12, "HardSigmoid": 13, "Elu": 14,
-	"Softplus": 15, "Softsign": 16, "Sin": 17, "Cos": 18, "Selu": 19, "Gelu": 20, "Sign": 22}
+	"Softplus": 15, "Softsign": 16, "Sin": 17, "Cos": 18, "Selu": 19, "Gelu": 20, "Sign": 22, "Not": 23}
+
+// toBool is graph.cu's unary function for a cast to bool.
+const toBool = 24
 
 // binaryOps numbers the operators of graph.cu's binary.
 var binaryOps = map[string]int32{"Add": 0, "Sub": 1, "Mul": 2, "Div": 3, "Pow": 4, "Max": 5, "Min": 6, "PRelu": 7,
-	"Sum": 0, "Mean": 0}
+	"Sum": 0, "Mean": 0, "Equal": 8, "Less": 9, "LessOrEqual": 10, "Greater": 11, "GreaterOrEqual": 12, "And": 13, "Or": 14,
+	"Xor": 15}
+
+// predicates are the binary operators that give booleans: any operands,
+// integers too, and a result of 0s and 1s.
+var predicates = map[string]bool{"Equal": true, "Less": true, "LessOrEqual": true, "Greater": true, "GreaterOrEqual": true,
+	"And": true, "Or": true, "Xor": true}
 
 // unaryParams returns the parameters of unary function n (see graph.cu's
 // unary), with the reference evaluator's defaults.
@@ -75,10 +84,11 @@ func unaryOp(n *onnx.Node) (int32, bool, error) {
 	return code, ok, nil
 }
 
-// binary plans Add, Sub, Mul, Div, Pow, Max, Min or PRelu of a and b (or
-// a pair of Sum's or Mean's operands), broadcasting numpy's way.
+// binary plans Add, Sub, Mul, Div, Pow, Max, Min, PRelu or a comparison
+// or logical operator of a and b (or a pair of Sum's or Mean's operands),
+// broadcasting numpy's way.
 func (p *planner) binary(n *onnx.Node, a, b *gvalue, batch bool) error {
-	if a.ids || b.ids {
+	if (a.ids || b.ids) && !predicates[n.OpType] {
 		return fmt.Errorf("integer operands: %w", errNotOnGPU)
 	}
 	shape, err := onnx.Broadcast(a.shape, b.shape)
@@ -91,6 +101,7 @@ func (p *planner) binary(n *onnx.Node, a, b *gvalue, batch bool) error {
 		m = p.layout(shape, onnx.Strides(shape), onnx.BroadcastStrides(a.shape, shape), onnx.BroadcastStrides(b.shape, shape))
 	}
 	p.launch(batch, "binary", y.size(), y.at, p.device(a), p.device(b), int64(y.size()), m, binaryOps[n.OpType])
+	y.ids = predicates[n.OpType]
 	return nil
 }
 

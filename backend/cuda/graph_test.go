@@ -65,7 +65,8 @@ var graphModels = []string{
 // specification allows, built to take the interpreter's paths that the
 // exports leave: eval-mode batch norm, a gather no view describes (a
 // permutation of channels), Tile, every unary function but Gelu (see
-// graphOfGelu), Pow, PRelu, Max of three, Min, Sum, Mean, Where, a
+// graphOfGelu), Pow, PRelu, Max of three, Min, Sum, Mean, comparisons and
+// logic on computed values, casts to and from bool, Where, a
 // MatMul whose operands broadcast over different leading dimensions
 // (batched products), Gemm with transposed operands, α and β, a mean
 // and other reductions over trailing axes, max and average pooling with
@@ -181,7 +182,20 @@ func graphOfEveryPath() *onnx.Graph {
 	node("Add", []string{"s3", "mn"}, "z0")
 	node("Add", []string{"z0", "sum3"}, "z1")
 	node("Add", []string{"z1", "mean4"}, "z")
-	node("Where", []string{"cond", "z", "t"}, "w")
+	// Logic on computed values: Where(not ((u > -0.4 xor u != 0) and t < 1
+	// or t == u) xor cond, z, t).
+	node("Greater", []string{"u", "clip_lo"}, "gt")
+	node("Less", []string{"t", "one"}, "lt")
+	node("Cast", []string{"sgn"}, "sgnb", attrInt("to", int64(onnx.Bool))) // sign(u) != 0
+	node("Xor", []string{"gt", "sgnb"}, "gtx")
+	node("And", []string{"gtx", "lt"}, "an")
+	node("Equal", []string{"t", "u"}, "eqtu")
+	node("Or", []string{"an", "eqtu"}, "cnd")
+	node("Not", []string{"cnd"}, "ncnd")
+	node("Xor", []string{"ncnd", "cond"}, "cx")
+	node("Cast", []string{"cx"}, "cxf", attrInt("to", int64(onnx.Float)))
+	node("Cast", []string{"cxf"}, "cxb", attrInt("to", int64(onnx.Bool)))
+	node("Where", []string{"cxb", "z", "t"}, "w")
 	node("MatMul", []string{"w", "mm.weight"}, "mm") // N x 4 x 3 x 5, a product per (sample, channel)
 	node("Dropout", []string{"mm"}, "mmd")           // inference: the identity
 	node("Flatten", []string{"mmd"}, "fl", attrInt("axis", 1))
