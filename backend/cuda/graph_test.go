@@ -280,12 +280,10 @@ func graphOfGelu() *onnx.Graph {
 		}}
 }
 
-// graphInterpreterMatchesTheCPU runs ONNX graphs of operators the
-// engines lack (attention, layer norm, GELU, permutes) through the graph
-// interpreter of the evaluators newEval makes, at the centre and off it,
-// over several batches with the last padded, against the CPU's reference
-// evaluator: losses within tol relative, accuracies equal.
-func graphInterpreterMatchesTheCPU(t *testing.T, newEval func(p *backend.Problem, opts *Options) (*Evaluator, error), tol float64) {
+// testGraphs returns the graphs the interpreter's tests run, by name:
+// graphModels, graphOfEveryPath and graphOfGelu.
+func testGraphs(t *testing.T) map[string]*onnx.Graph {
+	t.Helper()
 	graphs := map[string]*onnx.Graph{"every_path": graphOfEveryPath(), "gelu": graphOfGelu()}
 	for _, path := range graphModels {
 		m, err := onnx.Read(path, nil)
@@ -294,7 +292,16 @@ func graphInterpreterMatchesTheCPU(t *testing.T, newEval func(p *backend.Problem
 		}
 		graphs[strings.TrimSuffix(filepath.Base(path), ".onnx")] = m.Graph
 	}
-	for name, g := range graphs {
+	return graphs
+}
+
+// graphInterpreterMatchesTheCPU runs ONNX graphs of operators the
+// engines lack (attention, layer norm, GELU, permutes) through the graph
+// interpreter of the evaluators newEval makes, at the centre and off it,
+// over several batches with the last padded, against the CPU's reference
+// evaluator: losses within tol relative, accuracies equal.
+func graphInterpreterMatchesTheCPU(t *testing.T, newEval func(p *backend.Problem, opts *Options) (*Evaluator, error), tol float64) {
+	for name, g := range testGraphs(t) {
 		t.Run(name, func(t *testing.T) {
 			p := graphProblem(t, name, g, 7)
 			coords := []backend.Coord{{}, {X: 0.5, Y: -0.25}, {X: -1, Y: 1}}
@@ -491,20 +498,12 @@ func TestGPUGraphInterpreterMatchesPyTorch(t *testing.T) {
 }
 
 // graphNodesMatchTheCPU runs the graph interpreter's plan for one batch of
-// each of graphModels node by node, at the centre, and compares every
+// each of testGraphs node by node, at the centre, and compares every
 // value on the batch, once its node has run, with the reference
 // evaluator's (relative to the value's largest magnitude): a node that
 // goes wrong is named, not merely the loss.
 func graphNodesMatchTheCPU(t *testing.T, newEval func(p *backend.Problem, opts *Options) (*Evaluator, error), tol float64) {
-	graphs := map[string]*onnx.Graph{"every_path": graphOfEveryPath(), "gelu": graphOfGelu()}
-	for _, path := range graphModels {
-		m, err := onnx.Read(path, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		graphs[strings.TrimSuffix(filepath.Base(path), ".onnx")] = m.Graph
-	}
-	for name, g := range graphs {
+	for name, g := range testGraphs(t) {
 		t.Run(name, func(t *testing.T) {
 			p := graphProblem(t, name, g, 3)
 			e, err := newEval(p, &Options{MaxBatch: 3})
