@@ -132,11 +132,7 @@ func newDifferentiator(p *backend.Problem, params []string, opts *Options, a *ap
 		d.sizes = append(d.sizes, o.C*o.H*o.W)
 	}
 	d.a, d.t = a, startThread()
-	err = d.t.do(func() error {
-		g, err := openGPU(a, opts.Device)
-		if err != nil {
-			return err
-		}
+	err = openOn(d.t, a, opts.Device, func(g *gpu) error {
 		d.g = g
 		return d.setup(opts.MaxBatch)
 	})

@@ -122,11 +122,7 @@ func newEvaluator(p *backend.Problem, pl *plan, opts *Options, a *api) (*Evaluat
 	}
 	e := &Evaluator{p: p, a: a, plan: pl, graph: graph, feed: feed, tf32: opts.TF32, layout: map[string]int{},
 		convs: map[convShape]*convDesc{}, t: startThread(), benchmark: opts.Benchmark}
-	err := e.t.do(func() error {
-		g, err := openGPU(a, opts.Device)
-		if err != nil {
-			return err
-		}
+	err := openOn(e.t, a, opts.Device, func(g *gpu) error {
 		e.g = g
 		return e.setup(opts.MaxBatch)
 	})

@@ -100,6 +100,18 @@ const (
 	attrCCMinor         = 76
 )
 
+// openOn opens device ordinal on thread t (see openGPU) and runs setup
+// there with it: how an evaluator or a differentiator starts.
+func openOn(t *thread, a *api, ordinal int, setup func(g *gpu) error) error {
+	return t.do(func() error {
+		g, err := openGPU(a, ordinal)
+		if err != nil {
+			return err
+		}
+		return setup(g)
+	})
+}
+
 // openGPU makes device ordinal's primary context current on the calling
 // thread, compiles the kernels and creates the cuBLAS and cuDNN handles.
 func openGPU(a *api, ordinal int) (*gpu, error) {
