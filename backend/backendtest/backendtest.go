@@ -108,6 +108,13 @@ func ProblemFor(net *nets.Net, n int, withDirs bool) *backend.Problem {
 		random(p.X, 0.1, true)
 		random(p.Y, 0.1, true)
 	}
+	p.Data = []*backend.Data{RandomData(net, n, rng)}
+	return p
+}
+
+// RandomData returns a dataset "synthetic" of n samples for net drawn
+// from rng: N(0,1) pixels, uniform labels.
+func RandomData(net *nets.Net, n int, rng *rand.Rand) *backend.Data {
 	c := net.Config
 	d := &backend.Data{Name: "synthetic", N: n, C: c.InChannels, H: c.Height, W: c.Width,
 		X: make([]float32, n*c.InChannels*c.Height*c.Width), Y: make([]int32, n)}
@@ -117,8 +124,7 @@ func ProblemFor(net *nets.Net, n int, withDirs bool) *backend.Problem {
 	for i := range d.Y {
 		d.Y[i] = int32(rng.IntN(c.Classes))
 	}
-	p.Data = []*backend.Data{d}
-	return p
+	return d
 }
 
 // NegativeVariance makes the running variance of p's first batch norm

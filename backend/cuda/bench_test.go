@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/landscape-go/landscape/backend"
+	"github.com/landscape-go/landscape/backend/backendtest"
 	"github.com/landscape-go/landscape/internal/fixture"
 	"github.com/landscape-go/landscape/nets"
 )
@@ -32,16 +33,7 @@ func BenchmarkGPUHVP(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			c := fixture.Load(b, name)
 			net := c.Net(b)
-			cfg := net.Config
-			r := rand.New(rand.NewPCG(1, 2))
-			d := &backend.Data{Name: "random", N: n, C: cfg.InChannels, H: cfg.Height, W: cfg.Width,
-				X: make([]float32, n*cfg.InChannels*cfg.Height*cfg.Width), Y: make([]int32, n)}
-			for i := range d.X {
-				d.X[i] = float32(r.NormFloat64())
-			}
-			for i := range d.Y {
-				d.Y[i] = int32(r.IntN(cfg.Classes))
-			}
+			d := backendtest.RandomData(net, n, rand.New(rand.NewPCG(1, 2)))
 			var params []string
 			for _, p := range net.Params {
 				if p.Kind == nets.Weight && len(p.Shape) > 1 {
