@@ -175,11 +175,7 @@ extern "C" __global__ void gavgpool_backward(float* gx, const float* gy, i64 pla
 // concatenation (kernels.cu's place run backward).
 extern "C" __global__ void take(float* gx, const float* gy, i64 total, int c, int C, int off, int hw) {
 	FOR_EACH(i, total) {
-		int j = (int)(i % hw);
-		i64 t = i / hw;
-		int ch = (int)(t % c);
-		i64 sample = t / c;
-		gx[i] = gx[i] + gy[(sample * C + off + ch) * hw + j];
+		gx[i] = gx[i] + gy[channel_source(i, c, C, hw, 0, off)];
 	}
 }
 

@@ -110,8 +110,10 @@ extern "C" __global__ void mul(float* y, const float* a, const float* b, i64 n, 
 	}
 }
 
-// channel_source is where in x the value i of channels' output y comes
-// from.
+// channel_source is where in x, of Cin channels, the value i of channels'
+// output y, of C channels, comes from (channel from + j of x for channel j
+// of y when groups is 0): also where place puts, and take takes, the
+// values of one input of a concatenation.
 static __device__ i64 channel_source(i64 i, int C, int Cin, int hw, int groups, int from) {
 	int p = (int)(i % hw);
 	i64 t = i / hw;
@@ -191,11 +193,7 @@ extern "C" __global__ void gavgpool(float* y, const float* x, i64 planes, int hw
 // concatenation along channels.
 extern "C" __global__ void place(float* y, const float* x, i64 total, int c, int C, int off, int hw) {
 	FOR_EACH(i, total) {
-		int j = (int)(i % hw);
-		i64 t = i / hw;
-		int ch = (int)(t % c);
-		i64 sample = t / c;
-		y[(sample * C + off + ch) * hw + j] = x[i];
+		y[channel_source(i, c, C, hw, 0, off)] = x[i];
 	}
 }
 
