@@ -376,7 +376,7 @@ func (p *planner) matmul(n *onnx.Node, in []*gvalue, batch bool) error {
 	count := nets.NumElements(lead)
 	if nets.NumElements(bs[:len(bs)-2]) == 1 && nets.NumElements(as[:len(as)-2]) == count {
 		// The rows of every matrix of a against b at once.
-		p.gemmRows(batch, y.at, pa, pb, count*M, K, N)
+		p.sgemm(n, batch, y.at, pa, pb, count*M, K, N, false, false, 1)
 		return nil
 	}
 	ia := onnx.BroadcastStrides(as[:len(as)-2], lead)
@@ -511,7 +511,7 @@ func (p *planner) permute(batch bool, dst ptr, x *gvalue, from, to []rune, e *on
 // M×K, b K×N and c M×N, one after another in memory.
 func (p *planner) batchedProduct(n *onnx.Node, batch bool, c, a, b ptr, count, M, K, N int) error {
 	if count == 1 {
-		p.gemmRows(batch, c, a, b, M, K, N)
+		p.sgemm(n, batch, c, a, b, M, K, N, false, false, 1)
 		return nil
 	}
 	addrs := make([]int64, 0, 3*count)
@@ -545,13 +545,22 @@ func (p *planner) gemmBatched(n *onnx.Node, batch bool, addrs []int64, count, M,
 	return nil
 }
 
-// gemmRows records y = a·b, row-major, a M×K and b K×N.
-func (p *planner) gemmRows(batch bool, y, a, b ptr, M, K, N int) {
+// sgemm records y = α·op(a)·op(b) for node n, row-major: op(a) M×K (a
+// stored K×M where ta), op(b) K×N (b stored N×K where tb), y M×N.
+func (p *planner) sgemm(n *onnx.Node, batch bool, y, a, b ptr, M, K, N int, ta, tb bool, alpha float32) {
+	lda, ldb, opA, opB := K, N, int32(0), int32(0)
+	if ta {
+		lda, opA = M, 1
+	}
+	if tb {
+		ldb, opB = K, 1
+	}
 	e := p.e
 	p.record(batch, func() error {
-		rc := e.a.cublasSgemm(e.g.blas, 0, 0, int32(N), int32(M), int32(K), &one, uint64(b), int32(N), uint64(a), int32(K),
+		// Row-major y = op(a)·op(b) is column-major yᵀ = op(b)ᵀ·op(a)ᵀ.
+		rc := e.a.cublasSgemm(e.g.blas, opB, opA, int32(N), int32(M), int32(K), &alpha, uint64(b), int32(ldb), uint64(a), int32(lda),
 			&zero, uint64(y), int32(N))
-		return e.a.cublas("cublasSgemm", rc)
+		return e.a.cublas("cublasSgemm "+n.Label(), rc)
 	})
 }
 
@@ -587,21 +596,7 @@ func (p *planner) gemm(n *onnx.Node, in []*gvalue, batch bool) error {
 	}
 	shape := []int{M, N}
 	y := p.output(onnxOut(n), shape, batch)
-	pa, pb := p.device(a), p.device(b)
-	lda, ldb := K, N
-	if ta != 0 {
-		lda = M
-	}
-	if tb != 0 {
-		ldb = K
-	}
-	e := p.e
-	p.record(batch, func() error {
-		// Row-major C = op(A)·op(B) is column-major Cᵀ = op(B)ᵀ·op(A)ᵀ.
-		rc := e.a.cublasSgemm(e.g.blas, int32(tb), int32(ta), int32(N), int32(M), int32(K), &alpha, uint64(pb), int32(ldb),
-			uint64(pa), int32(lda), &zero, uint64(y.at), int32(N))
-		return e.a.cublas("cublasSgemm "+n.Label(), rc)
-	})
+	p.sgemm(n, batch, y.at, p.device(a), p.device(b), M, K, N, ta != 0, tb != 0, alpha)
 	if len(in) < 3 || in[2] == nil {
 		return nil
 	}
