@@ -38,7 +38,6 @@ import (
 
 // graphPlan is a graph planned for one batch size.
 type graphPlan struct {
-	batch    int
 	perPoint []func() error // work on the weights alone
 	perBatch []func() error // work on the batch at input
 	input    ptr            // where each batch is placed before perBatch runs
@@ -158,7 +157,7 @@ func checkGraph(g *onnx.Graph, net *nets.Net) error {
 // planGraph plans e's graph for batches of n samples.
 func (e *Evaluator) planGraph(n int) (*graphPlan, error) {
 	g := e.graph
-	p := &planner{e: e, g: g, plan: &graphPlan{batch: n}, vals: map[string]*gvalue{}, last: map[string]int{},
+	p := &planner{e: e, g: g, plan: &graphPlan{}, vals: map[string]*gvalue{}, last: map[string]int{},
 		uploaded: map[*onnx.Tensor]ptr{}}
 	for name, t := range g.Initializers {
 		p.vals[name] = &gvalue{shape: t.Shape, k: t}
