@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/landscape-go/landscape/backend"
@@ -36,7 +37,22 @@ type Differentiator struct {
 	dx, dy  []float32       // u and v over every entry; nil if absent
 	tapes   []*tape         // the workers' scratch, kept from call to call
 	sizes   []int           // per-sample size of every value
-	mu      sync.Mutex      // serialises calls: they share the scratch
+	// lastUse is, per value, the last op in forward order that reads it
+	// (-1: none), the first of the backward pass to reach its gradient:
+	// that op sets the gradient rather than adding to it, so that no
+	// gradient is cleared before a pass (see Differentiator.sets).
+	lastUse []int
+	// sharesGrad is, per value, the value whose gradient buffer its own
+	// gradient is (-1: its own): an input of an Add that nothing else reads
+	// has the Add's output gradient as its gradient, so the Add's backward
+	// need not copy it.
+	sharesGrad []int
+	// reluAfter marks the batch norms whose output only the ReLU right
+	// after them reads: in training mode the batch norm writes the ReLU's
+	// output in the same pass and its own output is never written (its
+	// backward reads its input, the ReLU's its output).
+	reluAfter []bool
+	mu        sync.Mutex // serialises calls: they share the scratch
 
 	trainTape *tape // TrainStep's scratch, batch norm in training mode
 	// ks is the micro-kernels that run the convolutions of direct (per
@@ -116,6 +132,28 @@ func NewDifferentiator(p *backend.Problem, params []string, opts *Options) (*Dif
 	d.sizes = append(d.sizes, cfg.InChannels*cfg.Height*cfg.Width)
 	for _, o := range p.Net.Ops {
 		d.sizes = append(d.sizes, o.C*o.H*o.W)
+	}
+	d.lastUse = slices.Repeat([]int{-1}, len(d.sizes))
+	uses := make([]int, len(d.sizes))
+	for i, o := range p.Net.Ops {
+		for _, v := range o.In {
+			d.lastUse[v] = i
+			uses[v]++
+		}
+	}
+	d.sharesGrad = slices.Repeat([]int{-1}, len(d.sizes))
+	d.reluAfter = make([]bool, len(p.Net.Ops))
+	for i, o := range p.Net.Ops {
+		switch o.Kind {
+		case nets.Add:
+			for k, v := range o.In {
+				if uses[v] == 1 && d.sets(i, k) {
+					d.sharesGrad[v] = i + 1
+				}
+			}
+		case nets.BatchNorm:
+			d.reluAfter[i] = uses[i+1] == 1 && i+1 < len(p.Net.Ops) && p.Net.Ops[i+1].Kind == nets.ReLU && p.Net.Ops[i+1].In[0] == i+1
+		}
 	}
 	d.direct = make([]*directConv, len(p.Net.Ops))
 	for i := range p.Net.Ops {

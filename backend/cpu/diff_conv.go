@@ -177,8 +177,8 @@ func (t *tape) convForward(d *Differentiator, o *nets.Op, ci [3]int, w, v, x, y,
 
 // convBackward: gW += gy·colsᵀ, gb += Σgy, gx += col2im(Wᵀ·gy); and
 // RgW += Rgy·colsᵀ + gy·Rcolsᵀ, Rgb += ΣRgy, Rgx += col2im(Wᵀ·Rgy + Vᵀ·gy),
-// group by group.
-func (t *tape) convBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r, x, rx, gy, rgy, gx, rgx []float32) {
+// group by group; with set, gx and Rgx are set.
+func (t *tape) convBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r, x, rx, gy, rgy, gx, rgx []float32, set bool) {
 	c := groupsOf(o, ci)
 	og, kk, hw := &c.op, c.kk, c.hw
 	W, VW := d.param(w, o.Name+".weight"), d.param(v, o.Name+".weight")
@@ -190,12 +190,16 @@ func (t *tape) convBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r
 		fW, fV = d.flipW[t.cur-1], d.flipV[t.cur-1]
 	}
 	if dc := t.direct(d); dc != nil && dc.bwd != nil {
-		t.directBackward(dc, GW, GB, RW, RB, x, rx, gy, rgy, gx, rgx, dataTangent)
+		t.directBackward(dc, GW, GB, RW, RB, x, rx, gy, rgy, gx, rgx, dataTangent, set)
 		return
 	}
 	t.eachPart(func(p *convPart, lo, hi int) {
 		gw, gb, rw, rb := p.sums(GW, GB, RW, RB)
 		for s := lo; s < hi; s++ {
+			if set { // the sample's, in the core's cache for the products
+				clear(span32(gx, s*c.inSz, (s+1)*c.inSz))
+				clear(span32(rgx, s*c.inSz, (s+1)*c.inSz))
+			}
 			for j := range c.n {
 				Wj, gxs := c.weights(W, j, true), c.sample(gx, s, j, true)
 				fWj, fVj := c.weights(fW, j, true), c.weights(fV, j, true)

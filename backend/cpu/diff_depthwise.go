@@ -36,8 +36,9 @@ func (t *tape) depthwiseForward(d *Differentiator, o *nets.Op, ci [3]int, w, v, 
 
 // depthwiseBackward: gW += gy ⋆ x, gb += Σgy, gx += Wᵀ∗gy; and
 // RgW += Rgy ⋆ x + gy ⋆ Rx, Rgb += ΣRgy, Rgx += Wᵀ∗Rgy + Vᵀ∗gy, ⋆ the
-// correlation of each channel's output gradient with its input.
-func (t *tape) depthwiseBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r, x, rx, gy, rgy, gx, rgx []float32) {
+// correlation of each channel's output gradient with its input; with set,
+// gx and Rgx are set.
+func (t *tape) depthwiseBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r, x, rx, gy, rgy, gx, rgx []float32, set bool) {
 	c, h, wd := ci[0], ci[1], ci[2]
 	inSz, outSz, ohw := c*h*wd, c*o.H*o.W, o.H*o.W
 	W, VW := d.param(w, o.Name+".weight"), d.param(v, o.Name+".weight")
@@ -53,6 +54,9 @@ func (t *tape) depthwiseBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v,
 				sumRows(gb, gys, ohw)
 			}
 			if gx != nil {
+				if set {
+					clear(gx[s*inSz:][:inSz])
+				}
 				depthwiseInputGrad(gx[s*inSz:][:inSz], gys, W, o, ci)
 			}
 			if rgy == nil {
@@ -65,6 +69,9 @@ func (t *tape) depthwiseBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v,
 			}
 			sumRows(rb, rgys, ohw)
 			if rgx != nil {
+				if set {
+					clear(rgx[s*inSz:][:inSz])
+				}
 				depthwiseInputGrad(rgx[s*inSz:][:inSz], rgys, W, o, ci)
 				depthwiseInputGrad(rgx[s*inSz:][:inSz], gys, VW, o, ci)
 			}

@@ -312,18 +312,18 @@ func (sc *directScratch) gradsIn(dc *directConv, gy, rgy []float32) {
 }
 
 // inputGrad adds Wᵀ∗gy of one sample to gx and, with rgx, Wᵀ∗Rgy +
-// Vᵀ∗gy to rgx: the flipped convolutions of gy and Rgy, which gradsIn
-// has put in sc.a and sc.b.
-func (sc *directScratch) inputGrad(dc *directConv, gx, rgx []float32) {
+// Vᵀ∗gy to rgx, or sets them with set: the flipped convolutions of gy and
+// Rgy, which gradsIn has put in sc.a and sc.b.
+func (sc *directScratch) inputGrad(dc *directConv, gx, rgx []float32, set bool) {
 	st := dc.bwd
 	sc.run(dc.bwdSums, sc.a, dc.packFW, nil, false)
-	fromChannelsLast(gx, sc.out, st.outG, true)
+	fromChannelsLast(gx, sc.out, st.outG, !set)
 	if rgx == nil {
 		return
 	}
 	sc.run(dc.bwdSums, sc.b, dc.packFW, nil, false)
 	sc.run(dc.bwdSums, sc.a, dc.packFV, nil, true)
-	fromChannelsLast(rgx, sc.out, st.outG, true)
+	fromChannelsLast(rgx, sc.out, st.outG, !set)
 }
 
 // planeGeom is the layout of one channel of a sample laid out as g: a
@@ -409,10 +409,11 @@ func (sc *directScratch) weightGrad(dc *directConv, xp, gy, acc []float32) {
 }
 
 // directBackward: gW += Σ x⋆gy, gb += Σgy, gx += Wᵀ∗gy; and RgW +=
-// Σ x⋆Rgy + Rx⋆gy, Rgb += ΣRgy, Rgx += Wᵀ∗Rgy + Vᵀ∗gy: everything on the
-// kernels but the bias sums, sample by sample, each part summing the
-// weights' gradients laid out by tap (see weightGrad).
-func (t *tape) directBackward(dc *directConv, GW, GB, RW, RB, x, rx, gy, rgy, gx, rgx []float32, dataTangent bool) {
+// Σ x⋆Rgy + Rx⋆gy, Rgb += ΣRgy, Rgx += Wᵀ∗Rgy + Vᵀ∗gy (gx and Rgx set
+// with set): everything on the kernels but the bias sums, sample by
+// sample, each part summing the weights' gradients laid out by tap (see
+// weightGrad).
+func (t *tape) directBackward(dc *directConv, GW, GB, RW, RB, x, rx, gy, rgy, gx, rgx []float32, dataTangent, set bool) {
 	ig, og := dc.fwd.inG[0], dc.fwd.outG
 	inSz, hw := ig.c*ig.h*ig.w, og.h*og.w
 	outSz := og.c * hw
@@ -442,7 +443,7 @@ func (t *tape) directBackward(dc *directConv, GW, GB, RW, RB, x, rx, gy, rgy, gx
 				sumRows(gb, gys, hw)
 			}
 			if gx != nil {
-				sc.inputGrad(dc, gx[s*inSz:(s+1)*inSz], span32(rgx, s*inSz, (s+1)*inSz))
+				sc.inputGrad(dc, gx[s*inSz:(s+1)*inSz], span32(rgx, s*inSz, (s+1)*inSz), set)
 			}
 			if rgy == nil {
 				continue

@@ -150,24 +150,29 @@ func TestKernelConvolutionsAreExact(t *testing.T) {
 					}
 					return
 				}
-				// The gradients are added to what is there.
-				gx, rgx := normal(nx), normal(nx)
-				gx0, rgx0 := append([]float32(nil), gx...), append([]float32(nil), rgx...)
-				sc.gradsIn(dc, gy, rgy)
-				sc.inputGrad(dc, gx, rgx)
-				want, mag = convT64(W, gy, o, ci)
-				for i := range want {
-					want[i] += float64(gx0[i])
-					mag[i] += math.Abs(float64(gx0[i]))
+				// The gradients are added to what is there, or set.
+				for _, set := range []bool{false, true} {
+					gx, rgx := normal(nx), normal(nx)
+					gx0, rgx0 := append([]float32(nil), gx...), append([]float32(nil), rgx...)
+					if set {
+						gx0, rgx0 = make([]float32, nx), make([]float32, nx)
+					}
+					sc.gradsIn(dc, gy, rgy)
+					sc.inputGrad(dc, gx, rgx, set)
+					want, mag = convT64(W, gy, o, ci)
+					for i := range want {
+						want[i] += float64(gx0[i])
+						mag[i] += math.Abs(float64(gx0[i]))
+					}
+					check(t, fmt.Sprintf("gx + Wᵀ∗gy (set %v)", set), gx, want, mag)
+					a, am = convT64(W, rgy, o, ci)
+					c, cm = convT64(V, gy, o, ci)
+					for i := range a {
+						a[i] += c[i] + float64(rgx0[i])
+						am[i] += cm[i] + math.Abs(float64(rgx0[i]))
+					}
+					check(t, fmt.Sprintf("Rgx + Wᵀ∗Rgy + Vᵀ∗gy (set %v)", set), rgx, a, am)
 				}
-				check(t, "gx + Wᵀ∗gy", gx, want, mag)
-				a, am = convT64(W, rgy, o, ci)
-				c, cm = convT64(V, gy, o, ci)
-				for i := range a {
-					a[i] += c[i] + float64(rgx0[i])
-					am[i] += cm[i] + math.Abs(float64(rgx0[i]))
-				}
-				check(t, "Rgx + Wᵀ∗Rgy + Vᵀ∗gy", rgx, a, am)
 				// The weights' gradient Σ x⋆gy, added to what is there.
 				taps, lanes := s.k*s.k, dc.bwd.inG[0].cp
 				acc := normal(taps * s.cin * lanes)

@@ -57,15 +57,21 @@ func (d *Differentiator) newTape(chunk, parts, workers int, tangent bool) *tape 
 	}
 	for v, sz := range d.sizes {
 		t.vals[v] = make([]float32, chunk*sz)
-		if v > 0 {
-			t.grads[v] = make([]float32, chunk*sz)
+		if tangent {
+			t.rvals[v] = make([]float32, chunk*sz)
 		}
-		if !tangent {
-			continue
-		}
-		t.rvals[v] = make([]float32, chunk*sz)
-		if v > 0 {
-			t.rgrs[v] = make([]float32, chunk*sz)
+	}
+	// Gradients from the last value back, so that one that shares its
+	// buffer (see Differentiator.sharesGrad) finds the other's made.
+	for v := nv - 1; v > 0; v-- {
+		sz := chunk * d.sizes[v]
+		switch s := d.sharesGrad[v]; {
+		case s >= 0:
+			t.grads[v], t.rgrs[v] = t.grads[s], t.rgrs[s]
+		case tangent:
+			t.grads[v], t.rgrs[v] = make([]float32, sz), make([]float32, sz)
+		default:
+			t.grads[v] = make([]float32, sz)
 		}
 	}
 	t.bnMean, t.bnInvStd = make([][]float32, nv), make([][]float32, nv)
@@ -116,7 +122,10 @@ func (t *tape) pass(d *Differentiator, w, v, x []float32, y []int32, inv float64
 	last := len(ops)
 	loss, correct := t.lossGrad(d, y, inv, last, tangent)
 	for v := 1; v < last; v++ {
-		clear(t.grads[v][:n*d.sizes[v]])
+		if d.lastUse[v] >= 0 {
+			continue // set by the first op to reach it
+		}
+		clear(t.grads[v][:n*d.sizes[v]]) // read by nothing: its gradient is zero
 		if tangent {
 			clear(t.rgrs[v][:n*d.sizes[v]])
 		}
@@ -215,8 +224,15 @@ func (t *tape) forward(d *Differentiator, i int, w, v []float32) {
 	case nets.Linear:
 		t.linearForward(d, o, d.sizes[in], w, v, x, y, rx, ry)
 	case nets.BatchNorm:
+		if t.train && d.reluAfter[i] {
+			t.bnTrainForward(d, o, ci, w, x, t.vals[out+1][:len(y)], true)
+			break
+		}
 		t.bnForward(d, o, ci, w, v, x, y, rx, ry)
 	case nets.ReLU:
+		if t.train && i > 0 && d.reluAfter[i-1] {
+			break // the batch norm before it has written y
+		}
 		t.split(len(y), func(lo, hi int) {
 			reluForward(y[lo:hi], x[lo:hi], span32(ry, lo, hi), span32(rx, lo, hi))
 		})
@@ -258,8 +274,19 @@ func (t *tape) forward(d *Differentiator, i int, w, v []float32) {
 	}
 }
 
-// backward adds op i's contributions to the gradients of its inputs and
-// to g (the parameters), and with a direction the R-passes' to r.
+// sets reports whether op i's backward sets the gradient of its k-th
+// input rather than adding to it: the first op of the backward pass to
+// reach that value, at its first place among the op's inputs.
+func (d *Differentiator) sets(i, k int) bool {
+	o := &d.p.Net.Ops[i]
+	v := o.In[k]
+	return v > 0 && d.lastUse[v] == i && !slices.Contains(o.In[:k], v)
+}
+
+// backward adds op i's contributions to the gradients of its inputs, or
+// sets them where it is the first to reach them (see
+// [Differentiator.sets]), and adds its parameters' to g, and with a
+// direction the R-passes' to r.
 func (t *tape) backward(d *Differentiator, i int, w, v, g, r []float32) {
 	o := &d.p.Net.Ops[i]
 	n, out := t.n, i+1
@@ -277,32 +304,43 @@ func (t *tape) backward(d *Differentiator, i int, w, v, g, r []float32) {
 			rgx = t.rgrs[in][:n*d.sizes[in]]
 		}
 	}
+	set := d.sets(i, 0)
+	if set && !setsInputGrad(o.Kind) {
+		t.split(len(gx), func(lo, hi int) {
+			clear(gx[lo:hi])
+			clear(span32(rgx, lo, hi))
+		})
+	}
 	ci := d.shape(in)
 	switch o.Kind {
 	case nets.Conv:
 		if o.Depthwise(ci[0]) {
-			t.depthwiseBackward(d, o, ci, w, v, g, r, x, rx, gy, rgy, gx, rgx)
+			t.depthwiseBackward(d, o, ci, w, v, g, r, x, rx, gy, rgy, gx, rgx, set)
 			break
 		}
-		t.convBackward(d, o, ci, w, v, g, r, x, rx, gy, rgy, gx, rgx)
+		t.convBackward(d, o, ci, w, v, g, r, x, rx, gy, rgy, gx, rgx, set)
 	case nets.Linear:
-		t.linearBackward(d, o, d.sizes[in], w, v, g, r, x, rx, gy, rgy, gx, rgx)
+		t.linearBackward(d, o, d.sizes[in], w, v, g, r, x, rx, gy, rgy, gx, rgx, set)
 	case nets.BatchNorm:
-		t.bnBackward(d, o, ci, w, v, g, r, x, rx, gy, rgy, gx, rgx)
+		t.bnBackward(d, o, ci, w, v, g, r, x, rx, gy, rgy, gx, rgx, set)
 	case nets.ReLU:
 		y := t.vals[out]
 		t.split(len(gx), func(lo, hi int) {
-			reluBackward(gx[lo:hi], gy[lo:hi], y[lo:hi], span32(rgx, lo, hi), span32(rgy, lo, hi))
+			reluBackward(gx[lo:hi], gy[lo:hi], y[lo:hi], span32(rgx, lo, hi), span32(rgy, lo, hi), set)
 		})
 	case nets.Add:
 		t.split(len(gy), func(lo, hi int) {
-			for _, src := range o.In {
-				if src == 0 {
-					continue
+			for k, src := range o.In {
+				if src == 0 || d.sharesGrad[src] == out {
+					continue // no gradient, or gy itself
 				}
-				addInto(t.grads[src][lo:hi], gy[lo:hi])
+				into := addInto
+				if d.sets(i, k) {
+					into = func(dst, src []float32) { copy(dst, src) }
+				}
+				into(t.grads[src][lo:hi], gy[lo:hi])
 				if rgy != nil {
-					addInto(t.rgrs[src][lo:hi], rgy[lo:hi])
+					into(t.rgrs[src][lo:hi], rgy[lo:hi])
 				}
 			}
 		})
@@ -326,7 +364,7 @@ func (t *tape) backward(d *Differentiator, i int, w, v, g, r []float32) {
 			avgPoolBackNCHW(rgx, rgy, n*ci[0], ci[1], ci[2], o.Kernel, o.Stride, o.H, o.W, global)
 		}
 	case nets.Concat:
-		t.concatBackward(d, o, out, gy, rgy)
+		t.concatBackward(d, i, gy, rgy)
 	case nets.Clip, nets.Sigmoid, nets.HardSigmoid, nets.HardSwish:
 		if gx == nil {
 			return
@@ -348,13 +386,17 @@ func (t *tape) backward(d *Differentiator, i int, w, v, g, r []float32) {
 		b := t.vals[bv][:n*d.sizes[bv]]
 		var gb, rb, rgb []float32
 		if bv > 0 {
-			gb = t.grads[bv]
+			gb = t.grads[bv][:len(b)]
 		}
 		if v != nil {
 			rb = t.rvals[bv]
 			if bv > 0 {
-				rgb = t.rgrs[bv]
+				rgb = t.rgrs[bv][:len(b)]
 			}
+		}
+		if d.sets(i, 1) {
+			clear(gb)
+			clear(rgb)
 		}
 		t.split(len(b), func(lo, hi int) {
 			mulBackward(gx, gb, gy, x, b, rx, rb, rgx, rgb, rgy, len(gy)/len(b), lo, hi)
@@ -398,9 +440,13 @@ func (t *tape) linearForward(d *Differentiator, o *nets.Op, in int, w, v, x, y, 
 }
 
 // linearBackward: gW += gyᵀ·x, gb += Σgy, gx += gy·W; RgW += Rgyᵀ·x +
-// gyᵀ·Rx, Rgb += ΣRgy, Rgx += Rgy·W + gy·V.
-func (t *tape) linearBackward(d *Differentiator, o *nets.Op, in int, w, v, g, r, x, rx, gy, rgy, gx, rgx []float32) {
+// gyᵀ·Rx, Rgb += ΣRgy, Rgx += Rgy·W + gy·V; with set, gx and Rgx are set.
+func (t *tape) linearBackward(d *Differentiator, o *nets.Op, in int, w, v, g, r, x, rx, gy, rgy, gx, rgx []float32, set bool) {
 	n, out := t.n, o.C
+	beta := float32(1) // of the input gradients' first products
+	if set {
+		beta = 0
+	}
 	W := d.param(w, o.Name+".weight")
 	GW, GB := d.param(g, o.Name+".weight"), d.param(g, o.Name+".bias")
 	if GW != nil {
@@ -410,7 +456,7 @@ func (t *tape) linearBackward(d *Differentiator, o *nets.Op, in int, w, v, g, r,
 		}
 	}
 	if gx != nil {
-		t.gemm(false, false, n, in, out, gy, out, W, in, 1, gx, in)
+		t.gemm(false, false, n, in, out, gy, out, W, in, beta, gx, in)
 	}
 	if rgy == nil {
 		return
@@ -423,7 +469,7 @@ func (t *tape) linearBackward(d *Differentiator, o *nets.Op, in int, w, v, g, r,
 		addInto(RB, rgy[s*out:(s+1)*out])
 	}
 	if rgx != nil {
-		t.gemm(false, false, n, in, out, rgy, out, W, in, 1, rgx, in)
+		t.gemm(false, false, n, in, out, rgy, out, W, in, beta, rgx, in)
 		t.gemm(false, false, n, in, out, gy, out, VW, in, 1, rgx, in)
 	}
 }
@@ -432,7 +478,7 @@ func (t *tape) linearBackward(d *Differentiator, o *nets.Op, in int, w, v, g, r,
 // Ry = Rx·γ/σ + (x − μ)/σ·Vγ + Vβ. In training mode, see bnTrainForward.
 func (t *tape) bnForward(d *Differentiator, o *nets.Op, ci [3]int, w, v, x, y, rx, ry []float32) {
 	if t.train {
-		t.bnTrainForward(d, o, ci, w, x, y)
+		t.bnTrainForward(d, o, ci, w, x, y, false)
 		return
 	}
 	gamma, beta := d.param(w, o.Name+".weight"), d.param(w, o.Name+".bias")
@@ -449,7 +495,7 @@ func (t *tape) bnForward(d *Differentiator, o *nets.Op, ci [3]int, w, v, x, y, r
 			shift := beta[c] - mean[c]*scale
 			off := (s*ci[0] + c) * hw
 			xs := x[off : off+hw]
-			affineTo(y[off:off+hw], xs, scale, shift)
+			affineTo(y[off:off+hw], xs, scale, shift, false)
 			if ry != nil {
 				bnTangentTo(ry[off:off+hw], rx[off:off+hw], xs, scale, mean[c], vg[c]/std, vb[c])
 			}
@@ -458,11 +504,11 @@ func (t *tape) bnForward(d *Differentiator, o *nets.Op, ci [3]int, w, v, x, y, r
 }
 
 // bnBackward: gx += gy·γ/σ, gγ += Σ gy·(x − μ)/σ, gβ += Σ gy; Rgx +=
-// Rgy·γ/σ + gy·Vγ/σ, Rgγ += Σ Rgy·(x − μ)/σ + gy·Rx/σ, Rgβ += Σ Rgy.
-// In training mode, see bnTrainBackward.
-func (t *tape) bnBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r, x, rx, gy, rgy, gx, rgx []float32) {
+// Rgy·γ/σ + gy·Vγ/σ, Rgγ += Σ Rgy·(x − μ)/σ + gy·Rx/σ, Rgβ += Σ Rgy;
+// with set, gx and Rgx are set. In training mode, see bnTrainBackward.
+func (t *tape) bnBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r, x, rx, gy, rgy, gx, rgx []float32, set bool) {
 	if t.train {
-		t.bnTrainBackward(d, o, ci, w, g, x, gy, gx)
+		t.bnTrainBackward(d, o, ci, w, g, x, gy, gx, set)
 		return
 	}
 	gamma := d.param(w, o.Name+".weight")
@@ -487,6 +533,9 @@ func (t *tape) bnBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r, 
 			sg += dot
 			sb += sum
 			if gx != nil {
+				if set {
+					clear(gx[off : off+hw])
+				}
 				axpyTo(gx[off:off+hw], gys, scale)
 			}
 			if rgy == nil {
@@ -497,6 +546,9 @@ func (t *tape) bnBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r, 
 			rsg += dot
 			rsb += sum
 			if rgx != nil {
+				if set {
+					clear(rgx[off : off+hw])
+				}
 				axpy2To(rgx[off:off+hw], rgys, gys, scale, vg[c]/std)
 			}
 		}
@@ -617,20 +669,38 @@ func (t *tape) concat(d *Differentiator, o *nets.Op, out int, tangent bool) {
 	}
 }
 
-// concatBackward hands each input its channels of the output's gradient.
-func (t *tape) concatBackward(d *Differentiator, o *nets.Op, out int, gy, rgy []float32) {
-	outSz := d.sizes[out]
+// concatBackward hands each input of op i its channels of the output's
+// gradient.
+func (t *tape) concatBackward(d *Differentiator, i int, gy, rgy []float32) {
+	o := &d.p.Net.Ops[i]
+	outSz := d.sizes[i+1]
 	for s := range t.n {
 		off := s * outSz
-		for _, in := range o.In {
+		for k, in := range o.In {
 			sz := d.sizes[in]
 			if in > 0 {
-				addInto(t.grads[in][s*sz:(s+1)*sz], gy[off:off+sz])
+				into := addInto
+				if d.sets(i, k) {
+					into = func(dst, src []float32) { copy(dst, src) }
+				}
+				into(t.grads[in][s*sz:(s+1)*sz], gy[off:off+sz])
 				if rgy != nil {
-					addInto(t.rgrs[in][s*sz:(s+1)*sz], rgy[off:off+sz])
+					into(t.rgrs[in][s*sz:(s+1)*sz], rgy[off:off+sz])
 				}
 			}
 			off += sz
 		}
 	}
+}
+
+// setsInputGrad reports whether the backward of ops of kind k sets their
+// first input's gradient themselves where asked (see
+// [Differentiator.sets]); for the other kinds it is cleared first. Add,
+// Concat and Mul handle each of their inputs.
+func setsInputGrad(k nets.OpKind) bool {
+	switch k {
+	case nets.Conv, nets.Linear, nets.BatchNorm, nets.ReLU, nets.Add, nets.Concat:
+		return true
+	}
+	return false
 }

@@ -8,10 +8,18 @@ import "math"
 // the two round alike (a multiply, then an add), so the bits do not
 // depend on the machine.
 
-// affineTo sets dst = x·a + b.
-func affineTo(dst, x []float32, a, b float32) {
+// affineTo sets dst = x·a + b, or with relu max(x·a + b, 0): a batch
+// norm and the ReLU after it in one pass.
+func affineTo(dst, x []float32, a, b float32, relu bool) {
 	x = x[:len(dst)]
-	for j := affineVec(dst, x, a, b); j < len(dst); j++ {
+	j := affineVec(dst, x, a, b, relu)
+	if relu {
+		for ; j < len(dst); j++ {
+			dst[j] = max(x[j]*a+b, 0)
+		}
+		return
+	}
+	for ; j < len(dst); j++ {
 		dst[j] = x[j]*a + b
 	}
 }
@@ -65,11 +73,11 @@ func reluForward(y, x, ry, rx []float32) {
 }
 
 // reluBackward: gx += gy where y ≠ 0 (y > 0 or NaN), and Rgx += Rgy
-// there.
-func reluBackward(gx, gy, y, rgx, rgy []float32) {
-	masked(gx, gy, y, true)
+// there; with set, gx = gy there and 0 elsewhere (Rgx likewise).
+func reluBackward(gx, gy, y, rgx, rgy []float32, set bool) {
+	masked(gx, gy, y, !set)
 	if rgx != nil {
-		masked(rgx, rgy, y, true)
+		masked(rgx, rgy, y, !set)
 	}
 }
 
@@ -171,11 +179,16 @@ func bnTrainSums(gy, x []float32, mean float64) (sum, dot float64) {
 }
 
 // bnTrainGrad adds float32(((gy − meanDy) − (x − mean)·k)·scale), computed
-// in float64, to gx.
-func bnTrainGrad(gx, gy, x []float32, meanDy, mean, k, scale float64) {
+// in float64, to gx, or sets gx to it with set.
+func bnTrainGrad(gx, gy, x []float32, meanDy, mean, k, scale float64, set bool) {
 	gy, x = gy[:len(gx)], x[:len(gx)]
 	c := [4]float64{meanDy, mean, k, scale}
-	for j := bnTrainGradVec(gx, gy, x, &c); j < len(gx); j++ {
-		gx[j] += float32((float64(gy[j]) - meanDy - (float64(x[j])-mean)*k) * scale)
+	for j := bnTrainGradVec(gx, gy, x, &c, set); j < len(gx); j++ {
+		v := float32((float64(gy[j]) - meanDy - (float64(x[j])-mean)*k) * scale)
+		if set {
+			gx[j] = v
+		} else {
+			gx[j] += v
+		}
 	}
 }

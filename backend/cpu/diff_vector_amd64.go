@@ -9,7 +9,7 @@ import "golang.org/x/sys/cpu"
 var vectorPasses = cpu.X86.HasAVX2
 
 //go:noescape
-func affineAVX2(dst, x *float32, n int64, a, b float32)
+func affineAVX2(dst, x *float32, n int64, a, b float32, relu bool)
 
 //go:noescape
 func bnTangentAVX2(dst, rx, x *float32, n int64, scale, m, k, b float32)
@@ -44,10 +44,10 @@ func vecBody(n int) int {
 	return n &^ 7
 }
 
-func affineVec(dst, x []float32, a, b float32) int {
+func affineVec(dst, x []float32, a, b float32, relu bool) int {
 	n := vecBody(len(dst))
 	if n > 0 {
-		affineAVX2(&dst[0], &x[0], int64(n), a, b)
+		affineAVX2(&dst[0], &x[0], int64(n), a, b, relu)
 	}
 	return n
 }
@@ -123,7 +123,7 @@ func moments64AVX2(x *float32, n int64, mean float64, sums *[8]float64, centred 
 func bnTrainSumsAVX2(gy, x *float32, n int64, mean float64, sums *[16]float64)
 
 //go:noescape
-func bnTrainGradAVX2(gx, gy, x *float32, n int64, c *[4]float64)
+func bnTrainGradAVX2(gx, gy, x *float32, n int64, c *[4]float64, set bool)
 
 func moments64Vec(x []float32, mean float64, centred bool, sums *[8]float64) int {
 	n := vecBody(len(x))
@@ -145,10 +145,10 @@ func bnTrainSumsVec(gy, x []float32, mean float64, sums *[16]float64) int {
 	return n
 }
 
-func bnTrainGradVec(gx, gy, x []float32, c *[4]float64) int {
+func bnTrainGradVec(gx, gy, x []float32, c *[4]float64, set bool) int {
 	n := vecBody(len(gx))
 	if n > 0 {
-		bnTrainGradAVX2(&gx[0], &gy[0], &x[0], int64(n), c)
+		bnTrainGradAVX2(&gx[0], &gy[0], &x[0], int64(n), c, set)
 	}
 	return n
 }

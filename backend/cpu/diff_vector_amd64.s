@@ -7,21 +7,29 @@
 // never a fused multiply-add), so that the vector body and the scalar
 // tail, or another architecture, give the same bits. n is a multiple of 8.
 
-// func affineAVX2(dst, x *float32, n int64, a, b float32)
+// func affineAVX2(dst, x *float32, n int64, a, b float32, relu bool)
 //
-// dst[i] = x[i]·a + b.
-TEXT ·affineAVX2(SB), NOSPLIT, $0-32
+// dst[i] = x[i]·a + b; with relu, max of that and +0 (as reluAVX2).
+TEXT ·affineAVX2(SB), NOSPLIT, $0-33
 	MOVQ         dst+0(FP), DI
 	MOVQ         x+8(FP), SI
 	MOVQ         n+16(FP), CX
 	VBROADCASTSS a+24(FP), Y4
 	VBROADCASTSS b+28(FP), Y5
+	MOVBQZX      relu+32(FP), R8
+	VXORPS       Y6, Y6, Y6
 	SHRQ         $3, CX
 	JZ           afdone
 
 afloop:
 	VMULPS  (SI), Y4, Y0
 	VADDPS  Y5, Y0, Y0
+	TESTQ   R8, R8
+	JZ      afstore
+	VCMPPS  $2, Y6, Y0, Y1 // ≤ 0, ordered (LE_OS)
+	VANDNPS Y0, Y1, Y0
+
+afstore:
 	VMOVUPS Y0, (DI)
 	ADDQ    $32, SI
 	ADDQ    $32, DI
@@ -380,16 +388,18 @@ tsdone:
 	VZEROUPPER
 	RET
 
-// func bnTrainGradAVX2(gx, gy, x *float32, n int64, c *[4]float64)
+// func bnTrainGradAVX2(gx, gy, x *float32, n int64, c *[4]float64, set bool)
 //
 // gx[i] += float32(((gy[i] − c[0]) − (x[i] − c[1])·c[2])·c[3]), computed
-// in float64 (c: the mean of gy, the mean of x, k, the scale).
-TEXT ·bnTrainGradAVX2(SB), NOSPLIT, $0-40
+// in float64 (c: the mean of gy, the mean of x, k, the scale); with set,
+// gx[i] = that.
+TEXT ·bnTrainGradAVX2(SB), NOSPLIT, $0-41
 	MOVQ         gx+0(FP), DI
 	MOVQ         gy+8(FP), SI
 	MOVQ         x+16(FP), DX
 	MOVQ         n+24(FP), CX
 	MOVQ         c+32(FP), BX
+	MOVBQZX      set+40(FP), R8
 	VBROADCASTSD 0(BX), Y4
 	VBROADCASTSD 8(BX), Y5
 	VBROADCASTSD 16(BX), Y6
@@ -415,7 +425,11 @@ tgloop:
 	VCVTPD2PSY Y0, X0
 	VCVTPD2PSY Y1, X1
 	VINSERTF128 $1, X1, Y0, Y0
+	TESTQ     R8, R8
+	JNZ       tgstore
 	VADDPS    (DI), Y0, Y0
+
+tgstore:
 	VMOVUPS   Y0, (DI)
 	ADDQ      $32, SI
 	ADDQ      $32, DX

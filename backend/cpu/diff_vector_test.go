@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -47,11 +48,19 @@ func TestElementwisePassesAreTheirScalarLoops(t *testing.T) {
 		x, y, z, w := vectorOperand(rng, n), vectorOperand(rng, n), vectorOperand(rng, n), vectorOperand(rng, n)
 		got, want := make([]float32, n), make([]float32, n)
 
-		affineTo(got, x, a, b)
+		affineTo(got, x, a, b, false)
 		for j := range want {
 			want[j] = x[j]*a + b
 		}
 		sameBits(t, "affineTo", n, got, want)
+		// -0 as the shift makes -0 outputs, which the ReLU makes +0.
+		for _, shift := range []float32{b, float32(math.Copysign(0, -1))} {
+			affineTo(got, x, a, shift, true)
+			for j := range want {
+				want[j] = max(x[j]*a+shift, 0)
+			}
+			sameBits(t, fmt.Sprintf("affineTo with ReLU, shift %v", shift), n, got, want)
+		}
 
 		bnTangentTo(got, x, y, a, m, k, b)
 		for j := range want {
@@ -103,21 +112,29 @@ func TestElementwisePassesAreTheirScalarLoops(t *testing.T) {
 		}
 		sameBits(t, "reluForward's tangent", n, got, want)
 
-		copy(got, z)
-		copy(want, z)
-		g2, w2 := append([]float32(nil), w...), append([]float32(nil), w...)
-		reluBackward(got, x, relu, g2, y)
-		for j := range want {
-			if math.Float32bits(relu[j]) != 0 {
-				want[j] += x[j]
-				w2[j] += y[j]
-			} else {
-				want[j] += 0
-				w2[j] += 0
+		for _, set := range []bool{false, true} {
+			copy(got, z)
+			copy(want, z)
+			g2, w2 := append([]float32(nil), w...), append([]float32(nil), w...)
+			reluBackward(got, x, relu, g2, y, set)
+			for j := range want {
+				keep := math.Float32bits(relu[j]) != 0
+				switch {
+				case set && keep:
+					want[j], w2[j] = x[j], y[j]
+				case set:
+					want[j], w2[j] = 0, 0
+				case keep:
+					want[j] += x[j]
+					w2[j] += y[j]
+				default:
+					want[j] += 0
+					w2[j] += 0
+				}
 			}
+			sameBits(t, fmt.Sprintf("reluBackward (set %v)", set), n, got, want)
+			sameBits(t, fmt.Sprintf("reluBackward's tangent (set %v)", set), n, g2, w2)
 		}
-		sameBits(t, "reluBackward", n, got, want)
-		sameBits(t, "reluBackward's tangent", n, g2, w2)
 
 		for _, centred := range []bool{false, true} {
 			var s [8]float64
@@ -164,13 +181,20 @@ func TestElementwisePassesAreTheirScalarLoops(t *testing.T) {
 			}
 		}
 
-		copy(got, z)
-		copy(want, z)
-		bnTrainGrad(got, x, y, 0.1, m, k, 1.3)
-		for j := range want {
-			want[j] += float32((float64(x[j]) - 0.1 - (float64(y[j])-m)*k) * 1.3)
+		for _, set := range []bool{false, true} {
+			copy(got, z)
+			copy(want, z)
+			bnTrainGrad(got, x, y, 0.1, m, k, 1.3, set)
+			for j := range want {
+				v := float32((float64(x[j]) - 0.1 - (float64(y[j])-m)*k) * 1.3)
+				if set {
+					want[j] = v
+				} else {
+					want[j] += v
+				}
+			}
+			sameBits(t, fmt.Sprintf("bnTrainGrad (set %v)", set), n, got, want)
 		}
-		sameBits(t, "bnTrainGrad", n, got, want)
 
 		for _, tangent := range []bool{false, true} {
 			var gs, rs []float32

@@ -76,9 +76,9 @@ func (d *Differentiator) Entry(w []float32, name string) []float32 { return d.pa
 
 // bnTrainForward normalises x by the batch's statistics: μ and the biased
 // variance σ² per channel over the n samples' pixels, y = (x − μ)·γ/√(σ² +
-// eps) + β, and moves the running statistics in w towards μ and the
-// unbiased variance by the momentum.
-func (t *tape) bnTrainForward(d *Differentiator, o *nets.Op, ci [3]int, w, x, y []float32) {
+// eps) + β (with relu, max(that, 0)), and moves the running statistics in
+// w towards μ and the unbiased variance by the momentum.
+func (t *tape) bnTrainForward(d *Differentiator, o *nets.Op, ci [3]int, w, x, y []float32, relu bool) {
 	gamma, beta := d.param(w, o.Name+".weight"), d.param(w, o.Name+".bias")
 	rmean, rvar := d.param(w, o.Name+".running_mean"), d.param(w, o.Name+".running_var")
 	hw := ci[1] * ci[2]
@@ -107,7 +107,7 @@ func (t *tape) bnTrainForward(d *Differentiator, o *nets.Op, ci [3]int, w, x, y 
 			shift := float32(float64(beta[c]) - mean*invstd*float64(gamma[c]))
 			for smp := range t.n {
 				off := (smp*ci[0] + c) * hw
-				affineTo(y[off:off+hw], x[off:off+hw], alpha, shift)
+				affineTo(y[off:off+hw], x[off:off+hw], alpha, shift, relu)
 			}
 			unbiased := variance
 			if count > 1 {
@@ -125,8 +125,8 @@ func (t *tape) bnTrainForward(d *Differentiator, o *nets.Op, ci [3]int, w, x, y 
 // bnTrainBackward is the adjoint of bnTrainForward, the batch statistics
 // depending on x: with x̂ = (x − μ)·s, s = 1/√(σ² + eps) and N the pixels
 // of a channel, gx = γ·s·(gy − Σgy/N − x̂·Σ(gy·x̂)/N), gγ = Σ gy·x̂,
-// gβ = Σ gy.
-func (t *tape) bnTrainBackward(d *Differentiator, o *nets.Op, ci [3]int, w, g, x, gy, gx []float32) {
+// gβ = Σ gy; gx is added to, or set with set.
+func (t *tape) bnTrainBackward(d *Differentiator, o *nets.Op, ci [3]int, w, g, x, gy, gx []float32, set bool) {
 	gamma := d.param(w, o.Name+".weight")
 	gg, gb := d.param(g, o.Name+".weight"), d.param(g, o.Name+".bias")
 	v := t.cur
@@ -154,7 +154,7 @@ func (t *tape) bnTrainBackward(d *Differentiator, o *nets.Op, ci [3]int, w, g, x
 			scale := invstd * float64(gamma[c])
 			for smp := range t.n {
 				off := (smp*ci[0] + c) * hw
-				bnTrainGrad(gx[off:off+hw], gy[off:off+hw], x[off:off+hw], meanDy, mean, k, scale)
+				bnTrainGrad(gx[off:off+hw], gy[off:off+hw], x[off:off+hw], meanDy, mean, k, scale, set)
 			}
 		}
 	})
