@@ -189,7 +189,7 @@ func (t *tape) convBackward(d *Differentiator, o *nets.Op, ci [3]int, w, v, g, r
 	if gx != nil {
 		fW, fV = d.flipW[t.cur-1], d.flipV[t.cur-1]
 	}
-	if dc := t.direct(d); dc != nil && dc.bwd != nil {
+	if dc := t.direct(d); dc != nil && dc.backward() {
 		t.directBackward(dc, GW, GB, RW, RB, x, rx, gy, rgy, gx, rgx, dataTangent, set)
 		return
 	}

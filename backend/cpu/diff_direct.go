@@ -17,8 +17,8 @@ import (
 // channels-last layout with its zero border (a few hundred kilobytes, in
 // the core's cache), runs the kernels, and copies the output back. That
 // replaces im2col's copies and OpenBLAS's packing of them, which were half
-// of the time of a Hessian-vector product. Strided convolutions keep
-// im2col and SGEMMs for their gradients.
+// of the time of a Hessian-vector product. Strided convolutions run their
+// gradients on the kernels by phases (see diff_strided.go).
 
 // directConv is the kernels' plan of one convolution and its weights
 // packed for the current call.
@@ -30,6 +30,20 @@ type directConv struct {
 	bwd *fastStep
 	// fwdSums and bwdSums are their sums cut into chunks (see sumChunk).
 	fwdSums, bwdSums []*fastStep
+	// phases is the input gradient of a strided convolution, phase by
+	// phase, where bwd is nil (see diff_strided.go).
+	phases []*phase
+	// gyG is the layout of the output gradient gy that the backward's
+	// kernels read: bwd's input, or the phases'.
+	gyG geom
+	// wtaps says, tap by tap, where the weights' gradient reads the input,
+	// in planeSets sets of planes of planeGeom(gyG) (see weightGrad).
+	wtaps     []planeTap
+	planeSets int
+	// setsRead marks the sets of planes some tap reads (nil: all), and
+	// phaseUnread says that some phase of the input no tap reads.
+	setsRead    []bool
+	phaseUnread bool
 	// fwdSize and bwdSize are the floats of their packed weights.
 	fwdSize, bwdSize int
 	// The packed weights W and direction V of fwd, and the flipped ones of
@@ -41,7 +55,9 @@ type directConv struct {
 }
 
 // planDirect returns the kernels' plan of convolution o on inputs ci, or
-// nil where the kernels do not run it (grouped and depthwise ones).
+// nil where the kernels do not run it (grouped and depthwise ones). Its
+// gradients run on the kernels too where the input gradient is a
+// convolution, or the convolution is strided and planPhases takes it.
 func planDirect(ks *kernelSet, o *nets.Op, ci [3]int) *directConv {
 	if ks == nil || o.Kind != nets.Conv || o.Group() > 1 {
 		return nil
@@ -63,9 +79,22 @@ func planDirect(ks *kernelSet, o *nets.Op, ci [3]int) *directConv {
 		// gradient reads them as whole vectors of lanes.
 		dc.bwd, dc.bwdSize = step(t, [3]int{o.C, o.H, o.W}, roundUp16(o.C))
 		dc.bwdSums = chunkSums(dc.bwd)
+		dc.gyG, dc.planeSets = dc.bwd.inG[0], 1
+		pg := planeGeom(dc.gyG)
+		for ky := range o.Kernel {
+			for kx := range o.Kernel {
+				dc.wtaps = append(dc.wtaps, planeTap{off: pg.at(0, ky-o.Pad, kx-o.Pad) - pg.at(0, 0, 0)})
+			}
+		}
+		return dc
 	}
+	planPhases(dc, o, ci, maxV)
 	return dc
 }
+
+// backward reports whether the gradients of dc's convolution run on the
+// kernels.
+func (dc *directConv) backward() bool { return dc.bwd != nil || dc.phases != nil }
 
 // sumChunk bounds the products a kernel run adds up in one chain. A
 // longer sum is cut into chunks of taps, or of the channels of one tap, or
@@ -171,6 +200,7 @@ func (dc *directConv) pack(o *nets.Op, cin int, W, B, V, VB []float32) {
 	}
 	padBias(&dc.bias, B)
 	padBias(&dc.vbias, VB)
+	dc.packPhases(o, cin, W, V)
 }
 
 // directScratch is one part's buffers for the kernels, each one sample:
@@ -185,6 +215,7 @@ type directScratch struct {
 	a, b   []float32              // the current inputs
 	out    []float32
 	blocks []float32 // gy's lanes gathered by block (see weightGrad)
+	phase  []float32 // a phase's input gradient as planes (see putPhase)
 	args   kernelArgs
 }
 
@@ -210,7 +241,7 @@ func (sc *directScratch) use(g geom) {
 // newDirectScratch returns scratch for the largest of the plans (nil
 // where there are none) run on the kernels ks.
 func newDirectScratch(ks *kernelSet, plans []*directConv) *directScratch {
-	out, blocks := 0, 0
+	out, blocks, phase := 0, 0, 0
 	for _, dc := range plans {
 		if dc == nil {
 			continue
@@ -220,15 +251,21 @@ func newDirectScratch(ks *kernelSet, plans []*directConv) *directScratch {
 				out = max(out, st.outG.size(1))
 			}
 		}
-		if dc.bwd != nil {
-			blocks = max(blocks, dc.bwd.inG[0].size(1))
+		for _, p := range dc.phases {
+			if p.st != nil {
+				out = max(out, p.st.outG.size(1))
+				phase = max(phase, p.st.outG.c*p.st.outG.h*p.st.outG.w)
+			}
+		}
+		if dc.backward() {
+			blocks = max(blocks, dc.gyG.size(1))
 		}
 	}
 	if out == 0 {
 		return nil
 	}
 	return &directScratch{ks: ks, inputs: map[geom]*[2][]float32{}, planes: map[geom]*[2][]float32{},
-		out: kernelBuffer(out), blocks: kernelBuffer(blocks)}
+		out: kernelBuffer(out), blocks: kernelBuffer(blocks), phase: kernelBuffer(phase)}
 }
 
 // run computes the convolution whose sums are cut into the steps sums
@@ -304,17 +341,22 @@ func (sc *directScratch) forward(dc *directConv, x, y, rx, ry []float32, dataTan
 // gradsIn copies one sample's output gradient gy, and its tangent rgy
 // (nil: none), to the kernels' layout, in sc.a and sc.b.
 func (sc *directScratch) gradsIn(dc *directConv, gy, rgy []float32) {
-	sc.use(dc.bwd.inG[0])
-	toChannelsLast(sc.a, gy, dc.bwd.inG[0])
+	sc.use(dc.gyG)
+	toChannelsLast(sc.a, gy, dc.gyG)
 	if rgy != nil {
-		toChannelsLast(sc.b, rgy, dc.bwd.inG[0])
+		toChannelsLast(sc.b, rgy, dc.gyG)
 	}
 }
 
 // inputGrad adds Wᵀ∗gy of one sample to gx and, with rgx, Wᵀ∗Rgy +
 // Vᵀ∗gy to rgx, or sets them with set: the flipped convolutions of gy and
-// Rgy, which gradsIn has put in sc.a and sc.b.
+// Rgy, which gradsIn has put in sc.a and sc.b, or for a strided
+// convolution their phases'.
 func (sc *directScratch) inputGrad(dc *directConv, gx, rgx []float32, set bool) {
+	if dc.phases != nil {
+		sc.phaseGrad(dc, dc.fwd.inG[0], gx, rgx, !set)
+		return
+	}
 	st := dc.bwd
 	sc.run(dc.bwdSums, sc.a, dc.packFW, nil, false)
 	fromChannelsLast(gx, sc.out, st.outG, !set)
@@ -331,10 +373,27 @@ func (sc *directScratch) inputGrad(dc *directConv, gx, rgx []float32, set bool) 
 // place it has in g, counted in pixels.
 func planeGeom(g geom) geom { return geom{c: 1, h: g.h, w: g.w, cp: 1, b: g.b} }
 
-// planesOf returns the pair of buffers for the samples of layout g as
-// planes (see planes).
-func (sc *directScratch) planesOf(g geom) (xp, rxp []float32) {
-	p := pair(sc.planes, g, g.c*planeGeom(g).size(1))
+// xPlanes writes one sample's input x, and with rx its tangent, as the
+// planes the weights' gradient of dc reads (see weightGrad): planes, or a
+// strided convolution's phases' planes. It returns them (rxp nil where rx
+// is).
+func (sc *directScratch) xPlanes(dc *directConv, x, rx []float32) (xp, rxp []float32) {
+	ig := dc.fwd.inG[0]
+	key := planeGeom(dc.gyG)
+	key.c = dc.planeSets * ig.c
+	p := pair(sc.planes, key, key.c*key.size(1))
+	for i, src := range [][]float32{x, rx} {
+		switch {
+		case src == nil:
+		case dc.planeSets == 1:
+			planes(p[i], src, ig)
+		default:
+			phasePlanes(p[i], src, ig, dc.gyG, dc.fwd.op.Stride, dc.setsRead)
+		}
+	}
+	if rx == nil {
+		return p[0], nil
+	}
 	return p[0], p[1]
 }
 
@@ -355,22 +414,22 @@ func planes(dst, x []float32, g geom) {
 
 // weightGrad adds to acc, the sums of a weight's gradient laid out
 // [tap][input channel][output lane], the products of the input planes xp
-// (see planes) with the output gradient gy in the kernels' layout:
-// acc[t][c][o] += Σ_p x[c][p + shift(t)]·gy[p][o] over the sample's
-// pixels p, one kernel run per tap and block of output lanes (the forward
-// convolution's blocks) with a row per input channel, its sums cut into
-// chunks of at most sumChunk pixels (border pixels, where gy is zero,
-// included). Where there are several blocks, each block's lanes of gy are
-// first gathered into a run of their own, pixel by pixel, as the kernels
-// read them.
+// (see xPlanes) with the output gradient gy in the kernels' layout gyG:
+// acc[t][c][o] += Σ_p x_t[c][p + shift(t)]·gy[p][o] over the sample's
+// pixels p, x_t the set of planes tap t reads (see planeTap), one kernel
+// run per tap and block of output lanes (the forward convolution's
+// blocks) with a row per input channel, its sums cut into chunks of at
+// most sumChunk pixels (border pixels, where gy is zero, included). Where
+// there are several blocks, each block's lanes of gy are first gathered
+// into a run of their own, pixel by pixel, as the kernels read them.
 func (sc *directScratch) weightGrad(dc *directConv, xp, gy, acc []float32) {
-	ig, gg := dc.fwd.inG[0], dc.bwd.inG[0]
-	o := &dc.fwd.op
-	pg := planeGeom(ig)
+	gg := dc.gyG
+	pg := planeGeom(gg)
 	first := pg.at(0, 0, 0)               // the first output pixel, in pixels
-	pixels := (ig.h-1)*(ig.w+ig.b) + ig.w // from it to the last
+	pixels := (gg.h-1)*(gg.w+gg.b) + gg.w // from it to the last
 	chunks := (pixels + sumChunk - 1) / sumChunk
-	rows, lanes := ig.c, gg.cp
+	rows, lanes := dc.fwd.inG[0].c, gg.cp
+	set := rows * pg.size(1) // a set of planes
 	blocks := dc.fwd.blocks
 	// at returns where block b's lanes of pixel p start in src.
 	src, at := gy, func(b coBlock, p int) int { return p*lanes + 16*b.vOff }
@@ -387,22 +446,20 @@ func (sc *directScratch) weightGrad(dc *directConv, xp, gy, acc []float32) {
 	args := &sc.args
 	*args = kernelArgs{aStride: int64(4 * pg.size(1)), cStride: int64(4 * lanes)}
 	var off [1]int64
-	for ky := range o.Kernel {
-		for kx := range o.Kernel {
-			t := ky*o.Kernel + kx
-			off[0] = int64(4 * ((ky-o.Pad)*(ig.w+ig.b) + kx - o.Pad))
-			args.setOffs(off[:])
-			dst := acc[t*rows*lanes:][:rows*lanes]
-			for j := range chunks {
-				p0, p1 := first+j*pixels/chunks, first+(j+1)*pixels/chunks
-				args.a, args.k = ptr(xp, p0), int64(p1-p0)
-				for _, b := range blocks {
-					// The chunk's sums, from zero, added to dst as a
-					// residual.
-					args.b = ptr(src, at(b, p0))
-					args.c, args.res = ptr(dst, 16*b.vOff), ptr(dst, 16*b.vOff)
-					runRows(sc.ks, args, rows, b.v)
-				}
+	for t, tap := range dc.wtaps {
+		off[0] = int64(4 * tap.off)
+		args.setOffs(off[:])
+		planes := xp[tap.set*set:][:set]
+		dst := acc[t*rows*lanes:][:rows*lanes]
+		for j := range chunks {
+			p0, p1 := first+j*pixels/chunks, first+(j+1)*pixels/chunks
+			args.a, args.k = ptr(planes, p0), int64(p1-p0)
+			for _, b := range blocks {
+				// The chunk's sums, from zero, added to dst as a
+				// residual.
+				args.b = ptr(src, at(b, p0))
+				args.c, args.res = ptr(dst, 16*b.vOff), ptr(dst, 16*b.vOff)
+				runRows(sc.ks, args, rows, b.v)
 			}
 		}
 	}
@@ -418,7 +475,7 @@ func (t *tape) directBackward(dc *directConv, GW, GB, RW, RB, x, rx, gy, rgy, gx
 	inSz, hw := ig.c*ig.h*ig.w, og.h*og.w
 	outSz := og.c * hw
 	taps := dc.fwd.op.Kernel * dc.fwd.op.Kernel
-	sums := taps * ig.c * dc.bwd.inG[0].cp // a weight's sums, by tap
+	sums := taps * ig.c * dc.gyG.cp // a weight's sums, by tap
 	t.eachPart(func(p *convPart, lo, hi int) {
 		sc := p.direct
 		_, gb, _, rb := p.sums(nil, GB, nil, RB)
@@ -434,9 +491,13 @@ func (t *tape) directBackward(dc *directConv, GW, GB, RW, RB, x, rx, gy, rgy, gx
 		for s := lo; s < hi; s++ {
 			gys, rgys := gy[s*outSz:(s+1)*outSz], span32(rgy, s*outSz, (s+1)*outSz)
 			sc.gradsIn(dc, gys, rgys)
-			xp, rxp := sc.planesOf(ig)
+			var xp, rxp []float32
 			if len(GW) > 0 || len(RW) > 0 {
-				planes(xp, x[s*inSz:(s+1)*inSz], ig)
+				var rxs []float32
+				if dataTangent && len(RW) > 0 {
+					rxs = rx[s*inSz : (s+1)*inSz]
+				}
+				xp, rxp = sc.xPlanes(dc, x[s*inSz:(s+1)*inSz], rxs)
 			}
 			if len(GW) > 0 {
 				sc.weightGrad(dc, xp, sc.a, gw)
@@ -450,13 +511,12 @@ func (t *tape) directBackward(dc *directConv, GW, GB, RW, RB, x, rx, gy, rgy, gx
 			}
 			sc.weightGrad(dc, xp, sc.b, rw)
 			if dataTangent {
-				planes(rxp, rx[s*inSz:(s+1)*inSz], ig)
 				sc.weightGrad(dc, rxp, sc.a, rw)
 			}
 			sumRows(rb, rgys, hw)
 		}
 	})
-	lanes := dc.bwd.inG[0].cp
+	lanes := dc.gyG.cp
 	for _, p := range t.parts {
 		addByTap(GW, p.gw, taps, ig.c, lanes)
 		addInto(GB, p.gb[:len(GB)])

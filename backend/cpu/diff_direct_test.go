@@ -81,7 +81,8 @@ func weightGrad64(x, gy []float32, o *nets.Op, ci [3]int) (gw, mag []float64) {
 // Vᵀ∗gy, and the weights' gradient Σ x⋆gy. The shapes cover odd channel
 // counts, strides, a 7x7 stem, pointwise convolutions, and sums long
 // enough to be cut into chunks of taps, of channels and of pixels (see
-// sumChunk).
+// sumChunk); strided ones have their gradients by phases (see
+// planPhases), but for the stem, whose kernel reaches too far.
 func TestKernelConvolutionsAreExact(t *testing.T) {
 	if len(kernelSets) == 0 {
 		t.Skip("no micro-kernels on this machine: the differentiator runs SGEMMs only")
@@ -102,6 +103,14 @@ func TestKernelConvolutionsAreExact(t *testing.T) {
 		{33, 17, 3, 1, 1, 5, 7},   // nothing a multiple of 16
 		{12, 96, 5, 1, 2, 6, 6},   // a 5x5 kernel
 		{128, 136, 3, 1, 1, 3, 3}, // more output blocks than a kernel takes
+		// Strided convolutions, by phases:
+		{16, 32, 3, 2, 1, 28, 28}, // resnet's downsampling
+		{32, 64, 3, 2, 1, 14, 14},
+		{5, 16, 3, 2, 1, 7, 8},   // odd and even sides
+		{16, 24, 2, 2, 0, 7, 7},  // a phase reaching past gy's last row
+		{4, 16, 3, 3, 1, 10, 11}, // stride 3
+		{24, 8, 1, 3, 0, 7, 7},   // phases no tap reads
+		{64, 80, 3, 2, 1, 5, 5},  // sums cut into chunks
 	}
 	rng := rand.New(rand.NewPCG(7, 8))
 	normal := func(n int) []float32 {
@@ -144,9 +153,9 @@ func TestKernelConvolutionsAreExact(t *testing.T) {
 					a[i], am[i] = a[i]+c[i], am[i]+cm[i]
 				}
 				check(t, "W∗Rx + V∗x + Vb", ry, a, am)
-				if dc.bwd == nil {
-					if transposable(o, ci) {
-						t.Fatal("a transposable convolution without its transpose's plan")
+				if !dc.backward() {
+					if transposable(o, ci) || o.Stride > 1 && o.Kernel-1-o.Pad < o.Stride {
+						t.Fatal("a convolution without its gradients' plan on the kernels")
 					}
 					return
 				}
@@ -174,11 +183,10 @@ func TestKernelConvolutionsAreExact(t *testing.T) {
 					check(t, fmt.Sprintf("Rgx + Wᵀ∗Rgy + Vᵀ∗gy (set %v)", set), rgx, a, am)
 				}
 				// The weights' gradient Σ x⋆gy, added to what is there.
-				taps, lanes := s.k*s.k, dc.bwd.inG[0].cp
+				taps, lanes := s.k*s.k, dc.gyG.cp
 				acc := normal(taps * s.cin * lanes)
 				acc0 := append([]float32(nil), acc...)
-				xp, _ := sc.planesOf(dc.fwd.inG[0])
-				planes(xp, x, dc.fwd.inG[0])
+				xp, _ := sc.xPlanes(dc, x, nil)
 				sc.gradsIn(dc, gy, nil)
 				sc.weightGrad(dc, xp, sc.a, acc)
 				gw := make([]float32, nw)

@@ -486,6 +486,15 @@ func prepareGEMM(st *fastStep, sub int, wino bool, maxV int) int {
 		k = in.c * in.h * in.w
 		st.offs = []int64{0}
 	}
+	return splitBlocks(st, taps, k, maxV)
+}
+
+// splitBlocks cuts the output channels of a Conv or Linear step, whose
+// products sum taps taps of k channels each, into blocks of at most maxV
+// units of 16 channels, and returns the number of floats its packed
+// weights take.
+func splitBlocks(st *fastStep, taps, k, maxV int) int {
+	o, in := &st.op, st.inG[0]
 	g := o.Group()
 	if g > 1 {
 		// Blocks as wide as a group at most: a block reads the inputs of
