@@ -152,7 +152,8 @@ func NewDifferentiator(p *backend.Problem, params []string, opts *Options) (*Dif
 				}
 			}
 		case nets.BatchNorm:
-			d.reluAfter[i] = uses[i+1] == 1 && i+1 < len(p.Net.Ops) && p.Net.Ops[i+1].Kind == nets.ReLU && p.Net.Ops[i+1].In[0] == i+1
+			next := i + 1 // the next op, and the value the batch norm makes
+			d.reluAfter[i] = next < len(p.Net.Ops) && p.Net.Ops[next].Kind == nets.ReLU && p.Net.Ops[next].In[0] == next && uses[next] == 1
 		}
 	}
 	d.direct = make([]*directConv, len(p.Net.Ops))

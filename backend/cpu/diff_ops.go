@@ -336,7 +336,7 @@ func (t *tape) backward(d *Differentiator, i int, w, v, g, r []float32) {
 				}
 				into := addInto
 				if d.sets(i, k) {
-					into = func(dst, src []float32) { copy(dst, src) }
+					into = copyInto
 				}
 				into(t.grads[src][lo:hi], gy[lo:hi])
 				if rgy != nil {
@@ -681,7 +681,7 @@ func (t *tape) concatBackward(d *Differentiator, i int, gy, rgy []float32) {
 			if in > 0 {
 				into := addInto
 				if d.sets(i, k) {
-					into = func(dst, src []float32) { copy(dst, src) }
+					into = copyInto
 				}
 				into(t.grads[in][s*sz:(s+1)*sz], gy[off:off+sz])
 				if rgy != nil {
@@ -692,6 +692,9 @@ func (t *tape) concatBackward(d *Differentiator, i int, gy, rgy []float32) {
 		}
 	}
 }
+
+// copyInto sets dst to src.
+func copyInto(dst, src []float32) { copy(dst, src) }
 
 // setsInputGrad reports whether the backward of ops of kind k sets their
 // first input's gradient themselves where asked (see
