@@ -47,14 +47,13 @@ type phase struct {
 
 // planPhases plans the gradients of convolution o, of stride > 1 on inputs
 // ci, by phases into dc: the layout of gy, where the weights' gradient
-// reads each tap, and the input gradient's phases. It reports false, and
-// leaves dc alone, where a tap would read a phase row past gy's last row
-// (a kernel reaching more than a stride past its padding), which the
-// im2col path then takes.
-func planPhases(dc *directConv, o *nets.Op, ci [3]int, maxV int) bool {
+// reads each tap, and the input gradient's phases. It leaves dc alone
+// where a tap would read a phase row past gy's last row (a kernel reaching
+// more than a stride past its padding), which the im2col path then takes.
+func planPhases(dc *directConv, o *nets.Op, ci [3]int, maxV int) {
 	s, k, pad := o.Stride, o.Kernel, o.Pad
 	if s < 2 || (k-1-pad) >= s {
-		return false
+		return
 	}
 	floorDiv := func(a int) int { // a/s rounded down
 		if a < 0 {
@@ -120,7 +119,6 @@ func planPhases(dc *directConv, o *nets.Op, ci [3]int, maxV int) bool {
 			dc.phases = append(dc.phases, p)
 		}
 	}
-	return true
 }
 
 // packPhases packs, for the current call, the weights W (and the
