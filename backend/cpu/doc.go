@@ -34,7 +34,8 @@
 //
 // The [Differentiator] runs its convolutions on the same kernels (see
 // diff_direct.go), copying each sample to their layout and back: forward
-// products, input gradients where they are convolutions, and weight
+// products, input gradients where they are convolutions (and, for a
+// strided convolution, by phases: see diff_strided.go), and weight
 // gradients, for gradients, Hessian-vector products and training steps.
 //
 // Samples go through the network a few at a time (a sub-batch), so that a
