@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/landscape-go/landscape/internal/hugemem"
 )
 
 // CIFAR images are 3×32×32 bytes, stored channel-major (1024 red, 1024
@@ -176,7 +178,7 @@ func readCIFARBin(files []recordFile, kind Kind, split string, opts *Options) (*
 		Name: kind.String(), Split: split,
 		N: count, C: cifarC, H: cifarH, W: cifarW,
 		Classes: classes,
-		X:       make([]float32, count*cifarImage),
+		X:       hugemem.Float32s(count * cifarImage),
 		Y:       make([]int32, count),
 		Indices: sel.indices(),
 		Total:   total,

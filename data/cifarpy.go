@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/landscape-go/landscape/internal/hugemem"
 	"github.com/landscape-go/landscape/internal/pickle"
 )
 
@@ -168,7 +169,7 @@ func assembleCIFAR(batches []cifarBatch, kind Kind, split string, opts *Options,
 		Name: kind.String(), Split: split,
 		N: count, C: cifarC, H: cifarH, W: cifarW,
 		Classes: classes,
-		X:       make([]float32, count*cifarImage),
+		X:       hugemem.Float32s(count * cifarImage),
 		Y:       make([]int32, count),
 		Indices: sel.indices(),
 		Total:   total,

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/landscape-go/landscape/internal/hugemem"
 )
 
 // idxUbyte is the IDX element type code of unsigned bytes, the only one the
@@ -206,7 +208,7 @@ func readIDX(images, labels io.Reader, imgName, lblName string, kind Kind, split
 		// The label stream really held n labels, but the image stream
 		// may hold fewer images than its header declares: the capacity
 		// is bounded (full MNIST fits), and X grows as images arrive.
-		X:       make([]float32, 0, min(count*sz, 1<<26)),
+		X:       hugemem.Float32s(min(count*sz, 1<<26))[:0],
 		Y:       make([]int32, 0, count),
 		Indices: sel.indices(),
 		Total:   n,

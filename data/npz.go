@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/landscape-go/landscape/internal/hugemem"
 	"github.com/landscape-go/landscape/internal/npy"
 )
 
@@ -146,7 +147,7 @@ func readNPZ(r io.ReaderAt, size int64, file, split string, opts *Options) (*Dat
 		Name: NPZ.String(), Split: split,
 		N: count, C: c, H: h, W: w,
 		Classes: classes,
-		X:       make([]float32, count*sz),
+		X:       hugemem.Float32s(count * sz),
 		Y:       labels,
 		Indices: sel.indices(),
 		Total:   n,

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/landscape-go/landscape/internal/hugemem"
 	"github.com/landscape-go/landscape/internal/npy"
 )
 
@@ -61,7 +62,7 @@ func readTokens(x *npy.Header, xr io.Reader, yf *zip.File, hasY bool, file, spli
 	d := &Dataset{
 		Name: NPZ.String(), Split: split,
 		N: count, C: 1, H: 1, W: seq, Seq: seq,
-		X: make([]float32, count*seq), Y: make([]int32, count*seq),
+		X: hugemem.Float32s(count * seq), Y: make([]int32, count*seq),
 		Indices: sel.indices(), Total: n,
 	}
 	xs := newRowReader(xr, x, file, xName)

@@ -9,6 +9,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/landscape-go/landscape/internal/hugemem"
 )
 
 // Sentinel errors that callers may test with [errors.Is].
@@ -141,7 +143,7 @@ func (a *Array) Bytes() []byte { return a.data }
 // Float32 returns the elements converted to float32 in row-major order (see
 // [ToFloat32]).
 func (a *Array) Float32() ([]float32, error) {
-	dst := make([]float32, a.Len())
+	dst := hugemem.Float32s(a.Len())
 	if err := ToFloat32(dst, a.data, a.DType, binary.LittleEndian); err != nil {
 		return nil, err
 	}
@@ -274,7 +276,7 @@ func noEOF(err error) error {
 func readBounded(r io.Reader, n int64) ([]byte, error) {
 	const chunk = 1 << 24
 	if n <= chunk {
-		b := make([]byte, n)
+		b := hugemem.Bytes(int(n))
 		if _, err := io.ReadFull(r, b); err != nil {
 			return nil, noEOF(err)
 		}

@@ -12,6 +12,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protowire"
 
+	"github.com/landscape-go/landscape/internal/hugemem"
 	"github.com/landscape-go/landscape/internal/npy"
 )
 
@@ -76,7 +77,7 @@ type Model struct {
 // Read reads the ONNX model at path. External tensor data is read from
 // files next to it; see [Decode].
 func Read(path string, lim *Limits) (*Model, error) {
-	data, err := os.ReadFile(path)
+	data, err := hugemem.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("onnx: %w", err)
 	}
@@ -569,7 +570,7 @@ func (d *decoder) tensor(b []byte) (*Tensor, string, error) {
 			return nil, name, fmt.Errorf("%d bytes of raw data for %v shape %v (%d bytes): %w", len(raw), dtype, dims, n*size, ErrFormat)
 		}
 		if dtype.IsFloat() {
-			t.F = make([]float32, n)
+			t.F = hugemem.Float32s(int(n))
 			if err := npy.ToFloat32(t.F, raw, npyName(dtype), binary.LittleEndian); err != nil {
 				return nil, name, err
 			}
@@ -697,7 +698,7 @@ func (d *decoder) readExternal(kv map[string]string, want int64) ([]byte, error)
 	if offset+want > st.Size() {
 		return nil, fmt.Errorf("external data %q: %d bytes at offset %d, the file has %d: %w", loc, want, offset, st.Size(), ErrFormat)
 	}
-	buf := make([]byte, want)
+	buf := hugemem.Bytes(int(want))
 	if _, err := f.ReadAt(buf, offset); err != nil && !(errors.Is(err, io.EOF) && want == 0) {
 		return nil, fmt.Errorf("external data %q: %w", loc, err)
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/landscape-go/landscape/internal/atomicfile"
+	"github.com/landscape-go/landscape/internal/hugemem"
 	"github.com/landscape-go/landscape/internal/npy"
 	"github.com/landscape-go/landscape/nets"
 )
@@ -104,7 +105,7 @@ func read(r io.ReaderAt, size int64) (*nets.StateDict, map[string]string, error)
 	sd := &nets.StateDict{}
 	for _, e := range entries {
 		dtype := dtypes[e.DType]
-		t := &nets.Tensor{Shape: e.Shape, DType: dtype, Data: make([]float32, nets.NumElements(e.Shape))}
+		t := &nets.Tensor{Shape: e.Shape, DType: dtype, Data: hugemem.Float32s(nets.NumElements(e.Shape))}
 		// Little-endian float32 on a little-endian machine is read
 		// straight into the tensor: no second copy of a large file.
 		raw, direct := npy.LittleEndianBytes(t.Data)

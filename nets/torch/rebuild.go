@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/landscape-go/landscape/internal/hugemem"
 	"github.com/landscape-go/landscape/internal/npy"
 	"github.com/landscape-go/landscape/internal/pickle"
 	"github.com/landscape-go/landscape/nets"
@@ -331,7 +332,7 @@ func (t *tensorRef) materialise(v view) (*nets.Tensor, error) {
 			}
 		}
 	}
-	out.Data = make([]float32, numel)
+	out.Data = hugemem.Float32s(int(numel))
 	if err := npy.ToFloat32(out.Data, src, st.dtype, st.order); err != nil {
 		return nil, err
 	}

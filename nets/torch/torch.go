@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/landscape-go/landscape/internal/hugemem"
 	"github.com/landscape-go/landscape/internal/npy"
 	"github.com/landscape-go/landscape/internal/pickle"
 	"github.com/landscape-go/landscape/nets"
@@ -274,7 +275,7 @@ func readBounded(r io.Reader, n int64) ([]byte, error) {
 		return nil, fmt.Errorf("negative length %d: %w", n, ErrFormat)
 	}
 	if n <= chunk {
-		b := make([]byte, n)
+		b := hugemem.Bytes(int(n))
 		if _, err := io.ReadFull(r, b); err != nil {
 			return nil, fmt.Errorf("reading %d bytes: %w", n, noEOF(err))
 		}
