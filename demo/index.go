@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/landscape-go/landscape/export/view"
 	"github.com/landscape-go/landscape/grid"
@@ -60,6 +61,16 @@ func WriteIndex(path string, surfaces, labels []string, views []*view.Panel, plo
 	if len(curv.Pictures) > 0 {
 		curv.Title = "Curvature: |λmin/λmax| of the Hessian, as the paper's Fig. 7 maps it (near 0: locally convex; large: strong negative curvature)"
 		sections = append([]section{curv}, sections...)
+	}
+	// The race, if run: next to the page, in RaceDir.
+	if m, _ := filepath.Glob(filepath.Join(filepath.Dir(path), RaceDir, "race_*_loss_2dcontour.png")); len(m) > 0 {
+		sections = append(sections, section{
+			Title: "Optimizers racing on one landscape",
+			Pictures: []picture{{rel(m[0]), fmt.Sprintf("ResNet-56 trained from PyTorch's default initialisation by %s (optimizer:learning rate; "+
+				"momentum is SGD's 0.9) on the same batches of embedded test images (the demo carries no training set); each epoch's "+
+				"weights projected on the plane of the first run's principal components, its final weights the centre, over the "+
+				"loss on those images", strings.ReplaceAll(RaceOptimizers, ",", ", "))}},
+		})
 	}
 	compare, _ := filepath.Glob(filepath.Join(plots, "compare_*.png"))
 	table, _ := filepath.Glob(filepath.Join(plots, "compare_*.md"))

@@ -14,7 +14,9 @@ import (
 	"github.com/landscape-go/landscape/export/view"
 	"github.com/landscape-go/landscape/grid"
 	"github.com/landscape-go/landscape/landscape"
+	"github.com/landscape-go/landscape/landscape/optim"
 	"github.com/landscape-go/landscape/nets"
+	"github.com/landscape-go/landscape/nets/safetensors"
 )
 
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -26,6 +28,10 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	curvature := fs.Bool("curvature", false, "also map |λmin/λmax| of the Hessian over a coarser grid for both networks (the paper's Fig. 7; 2½ to 5 minutes each on two cores)")
 	curvAxis := fs.String("curvature-grid", demo.CurvatureGrid, "the curvature maps' x and y axes, min:max:num")
 	curvSamples := fs.Int("curvature-samples", demo.CurvatureSamples, "test images the curvature maps' Hessian averages over")
+	race := fs.Bool("race", true, "also train ResNet-56 from scratch with SGD, momentum and Adam on the embedded images and draw their paths on one surface (about 40 s on two cores)")
+	raceSamples := fs.Int("race-samples", demo.RaceSamples, "images the race trains on and its surface averages over")
+	raceEpochs := fs.Int("race-epochs", demo.RaceEpochs, "epochs of each of the race's runs")
+	raceGrid := fs.Int("race-grid", demo.RaceGrid, "points per axis of the race's surface")
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -36,10 +42,17 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	for _, f := range []struct {
 		flag string
 		n    int
-	}{{"samples", *samples}, {"curvature-samples", *curvSamples}} {
+	}{{"samples", *samples}, {"curvature-samples", *curvSamples}, {"race-samples", *raceSamples}} {
 		if f.n < 1 || f.n > demo.Images {
 			return usagef("--%s %d: want 1 to %d", f.flag, f.n, demo.Images)
 		}
+	}
+	if *raceEpochs < 2 || *raceGrid < 2 {
+		return usagef("--race-epochs %d --race-grid %d: want 2 or more of each (the race's plane is a PCA of three checkpoints or more)", *raceEpochs, *raceGrid)
+	}
+	var rc *demoRace
+	if *race {
+		rc = &demoRace{samples: *raceSamples, epochs: *raceEpochs, grid: *raceGrid}
 	}
 	var curv *demoCurvature
 	if *curvature {
@@ -48,7 +61,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return usagef("--curvature-grid: %v", err)
 		}
 	}
-	return runDemo(ctx, *out, *samples, ax, curv, *quiet, stdout, stderr)
+	return runDemo(ctx, *out, *samples, ax, curv, rc, *quiet, stdout, stderr)
 }
 
 // demoCurvature is the demo's curvature maps: their grid axis and samples.
@@ -57,13 +70,18 @@ type demoCurvature struct {
 	samples int
 }
 
+// demoRace is the size of the demo's race (see demo.RaceOptimizers).
+type demoRace struct {
+	samples, epochs, grid int
+}
+
 // runDemo is the showcase: the embedded networks, the same architecture
 // with and without skip connections, each evaluated on a 2D grid of
 // filter-normalised random directions (biases and BN ignored, BN in eval
 // mode) over Fashion-MNIST test images; then every plot of each surface,
 // the comparison figure and table, and an index.html that shows them
 // with an interactive view of each surface.
-func runDemo(ctx context.Context, out string, samples int, ax grid.Axis, curv *demoCurvature, quiet bool, stdout, stderr io.Writer) error {
+func runDemo(ctx context.Context, out string, samples int, ax grid.Axis, curv *demoCurvature, race *demoRace, quiet bool, stdout, stderr io.Writer) error {
 	start := time.Now()
 	assets := filepath.Join(out, ".assets")
 	dataDir, err := demo.Extract(assets)
@@ -124,6 +142,11 @@ func runDemo(ctx context.Context, out string, samples int, ax grid.Axis, curv *d
 			}
 		}
 	}
+	if race != nil {
+		if err := race.run(ctx, out, assets, dataDir, dev, stdout); err != nil {
+			return err
+		}
+	}
 	labels := make([]string, len(demo.Showcase()))
 	for i, m := range demo.Showcase() {
 		labels[i] = m.Label
@@ -146,5 +169,52 @@ func runDemo(ctx context.Context, out string, samples int, ax grid.Axis, curv *d
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s (%.0fs in all): open it in a browser\n", index, time.Since(start).Seconds())
+	return nil
+}
+
+// run runs the demo's race (see demo.RaceOptimizers): the initial weights
+// written to assets, the race's runs, surface and figure to out/race, made
+// anew.
+func (r *demoRace) run(ctx context.Context, out, assets, dataDir string, dev landscape.Device, stdout io.Writer) error {
+	start := time.Now()
+	cfg := nets.Config{InChannels: 1, Height: demo.Size, Width: demo.Size, Classes: 10}
+	const model = "resnet56"
+	net, err := nets.New(model, cfg)
+	if err != nil {
+		return err
+	}
+	sd, err := net.Initialise(demo.RaceSeed)
+	if err != nil {
+		return err
+	}
+	init := filepath.Join(assets, model+"-init.safetensors")
+	if err := safetensors.Write(init, sd, nil); err != nil {
+		return err
+	}
+	runs, err := optim.ParseRuns(demo.RaceOptimizers, 0)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(out, demo.RaceDir)
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "[race] ResNet-56 from PyTorch's default initialisation, %s, %d epochs in batches of %d on %d images\n",
+		demo.RaceOptimizers, r.epochs, demo.RaceBatch, r.samples)
+	spec := landscape.RaceSpec{
+		Source: landscape.Source{Model: model, ModelConfig: cfg, Checkpoint: init,
+			Data: data.Spec{Kind: data.FashionMNIST, Path: dataDir}, Split: "test",
+			DataOptions: data.Options{Samples: r.samples}},
+		Runs: runs, Epochs: r.epochs, BatchSize: demo.RaceBatch, Seed: demo.RaceSeed, Num: r.grid,
+	}
+	opts := &landscape.Options{Device: dev}
+	res, err := landscape.Race(ctx, spec, dir, []string{"png"}, opts)
+	if err != nil {
+		return err
+	}
+	for _, f := range res.Files {
+		fmt.Fprintln(stdout, "wrote", f)
+	}
+	fmt.Fprintf(stdout, "[race] %.0fs\n", time.Since(start).Seconds())
 	return nil
 }
