@@ -13,23 +13,8 @@ import (
 func TestBuffersAreZeroedAndSized(t *testing.T) {
 	for _, n := range []int{0, 1, minSize/4 - 1, minSize / 4, minSize - 1, minSize, minSize + 12345, 3 * minSize} {
 		b := Bytes(n)
-		if len(b) != n {
-			t.Fatalf("Bytes(%d): %d bytes", n, len(b))
-		}
-		for i, v := range b {
-			if v != 0 {
-				t.Fatalf("Bytes(%d)[%d] = %d", n, i, v)
-			}
-		}
-		f := Float32s(n)
-		if len(f) != n {
-			t.Fatalf("Float32s(%d): %d values", n, len(f))
-		}
-		for i, v := range f {
-			if v != 0 {
-				t.Fatalf("Float32s(%d)[%d] = %v", n, i, v)
-			}
-		}
+		zeroed(t, "Bytes", b, n)
+		zeroed(t, "Float32s", Float32s(n), n)
 		// Every byte is memory of the buffer's own: written and read back.
 		for i := range b {
 			b[i] = byte(i)
@@ -38,6 +23,19 @@ func TestBuffersAreZeroedAndSized(t *testing.T) {
 			if b[i] != byte(i) {
 				t.Fatalf("Bytes(%d)[%d] reads back %d", n, i, b[i])
 			}
+		}
+	}
+}
+
+// zeroed fails t unless buf, from fn(n), holds n zeros.
+func zeroed[T byte | float32](t *testing.T, fn string, buf []T, n int) {
+	t.Helper()
+	if len(buf) != n {
+		t.Fatalf("%s(%d): %d values", fn, n, len(buf))
+	}
+	for i, v := range buf {
+		if v != 0 {
+			t.Fatalf("%s(%d)[%d] = %v", fn, n, i, v)
 		}
 	}
 }
