@@ -2,8 +2,10 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/landscape-go/landscape/internal/progress"
 	"github.com/landscape-go/landscape/landscape"
 	"github.com/landscape-go/landscape/nets"
+	"github.com/landscape-go/landscape/nets/safetensors"
 	"github.com/landscape-go/landscape/normalize"
 )
 
@@ -246,6 +249,7 @@ func (f *computeFlags) config(env envSettings) (batch int, dev landscape.Device,
 type sourceFlags struct {
 	model      modelFlags
 	checkpoint string
+	initSeed   string // --init-seed, of the commands that train (see registerInit)
 	data       dataFlags
 	compute    computeFlags
 	quiet      bool
@@ -257,6 +261,72 @@ func (f *sourceFlags) register(fs *flag.FlagSet, checkpointWhat string) {
 	f.data.register(fs)
 	f.compute.register(fs)
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
+}
+
+// registerInit adds --init-seed, for the commands that train: a start from
+// scratch with no checkpoint (see writeInit).
+func (f *sourceFlags) registerInit(fs *flag.FlagSet) {
+	fs.StringVar(&f.initSeed, "init-seed", "", "start from PyTorch's default initialisation of the zoo model, drawn from this seed, instead of --checkpoint "+
+		"(written to the output folder as init-seedN.safetensors; the input's shape from --channels and --size, else the data's; the classes from --classes, else the data's)")
+}
+
+// writeInit, where --init-seed is given, writes to dir the zoo model at
+// PyTorch's default initialisation drawn from that seed (see
+// nets.Net.Initialise), shaped for the data unless the flags shape it,
+// and makes it the checkpoint.
+func (f *sourceFlags) writeInit(dir string) error {
+	if f.initSeed == "" {
+		return nil
+	}
+	seed, err := strconv.ParseUint(f.initSeed, 10, 64)
+	switch {
+	case err != nil:
+		return usagef("--init-seed %q: want a whole number of 0 or more", f.initSeed)
+	case f.checkpoint != "":
+		return usagef("--init-seed %s and --checkpoint %s: the initial weights come from one of them", f.initSeed, f.checkpoint)
+	case f.model.model == "" || f.data.data == "":
+		return usagef("--model and --data are required")
+	case landscape.IsONNX(f.model.model):
+		return usagef("--init-seed: %s is an ONNX model, whose file holds its initial weights: give none, or a --checkpoint", f.model.model)
+	}
+	mc, err := f.model.config()
+	if err != nil {
+		return err
+	}
+	spec, splits, opts, err := f.data.config()
+	if err != nil {
+		return err
+	}
+	d, err := data.Load(spec, splits[0], &opts)
+	if err != nil {
+		return err
+	}
+	if mc.InChannels == 0 {
+		mc.InChannels = d.C
+	}
+	if mc.Height == 0 {
+		mc.Height, mc.Width = d.H, d.W
+	}
+	if mc.Classes == 0 {
+		mc.Classes = d.Classes
+	}
+	net, err := nets.New(f.model.model, mc)
+	if err != nil {
+		return usageError{err}
+	}
+	sd, err := net.Initialise(seed)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	path := filepath.Join(dir, fmt.Sprintf("init-seed%d.safetensors", seed))
+	if err := safetensors.Write(path, sd, map[string]string{"landscape": fmt.Sprintf("%s at PyTorch's default initialisation, seed %d", net.Name, seed)}); err != nil {
+		return err
+	}
+	f.checkpoint = path
+	return nil
 }
 
 // config returns the source, the batch size and the options, the progress

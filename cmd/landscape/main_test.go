@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,7 +20,9 @@ import (
 	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/landscape"
 	"github.com/landscape-go/landscape/landscape/surface"
+	"github.com/landscape-go/landscape/nets"
 	"github.com/landscape-go/landscape/nets/checkpoint"
+	"github.com/landscape-go/landscape/nets/safetensors"
 	"github.com/landscape-go/landscape/normalize"
 )
 
@@ -450,6 +453,65 @@ func TestRaceCommand(t *testing.T) {
 	}
 	if code, _, stderr := landscapeCLI(t, "race", "--model", "resnet20", "--checkpoint", "x.pt", "--data", "npz:x.npz", "--out", out, "--optimizers", "adam:fast"); code != 2 {
 		t.Errorf("--optimizers adam:fast: exit %d\n%s", code, stderr)
+	}
+}
+
+// train and race start from scratch with --init-seed: the zoo model at
+// PyTorch's default initialisation, shaped for the data, written beside
+// the runs and trained from; the same seed gives the same weights; a
+// checkpoint beside it, or an ONNX model, is refused.
+func TestInitSeed(t *testing.T) {
+	t.Parallel()
+	out := t.TempDir()
+	data := "npz:" + filepath.Join(zoo, "resnet20.data.npz")
+	for _, run := range []string{"a", "b"} {
+		dir := filepath.Join(out, run)
+		code, stdout, stderr := landscapeCLI(t, "train", "--model", "resnet20", "--init-seed", "7", "--data", data,
+			"--epochs", "1", "--batch-size", "10", "--quiet", "--out", dir)
+		if code != 0 {
+			t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+		}
+	}
+	read := func(path string) *nets.StateDict {
+		t.Helper()
+		sd, _, err := safetensors.Read(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sd
+	}
+	init, again := read(filepath.Join(out, "a", "init-seed7.safetensors")), read(filepath.Join(out, "b", "init-seed7.safetensors"))
+	start := read(filepath.Join(out, "a", "model_0.safetensors"))
+	conv, _ := init.Get("conv1.weight")
+	if len(conv.Shape) != 4 || conv.Shape[1] != 1 {
+		t.Fatalf("conv1.weight %v: not shaped for the data's one channel", conv.Shape)
+	}
+	bound := float32(1 / math.Sqrt(float64(nets.NumElements(conv.Shape[1:]))))
+	for _, name := range init.Names() {
+		a, _ := init.Get(name)
+		b, _ := again.Get(name)
+		s, ok := start.Get(name)
+		if !ok || !slices.Equal(a.Data, s.Data) || !slices.Equal(a.Data, b.Data) {
+			t.Fatalf("%s: the run did not start from the initial weights, or one seed gave two", name)
+		}
+	}
+	for _, v := range conv.Data {
+		if v < -bound || v > bound {
+			t.Fatalf("conv1.weight holds %g, past PyTorch's default ±%g", v, bound)
+		}
+	}
+	for _, bad := range [][]string{
+		{"--init-seed", "7", "--checkpoint", "x.pt"},
+		{"--init-seed", "seven"},
+	} {
+		args := append([]string{"race", "--model", "resnet20", "--data", data, "--out", filepath.Join(out, "bad")}, bad...)
+		if code, _, stderr := landscapeCLI(t, args...); code != 2 || !strings.Contains(stderr, "--init-seed") {
+			t.Errorf("%v: exit %d\n%s", bad, code, stderr)
+		}
+	}
+	if code, _, stderr := landscapeCLI(t, "train", "--model", filepath.Join("..", "..", "testdata", "train", "mlp.onnx"), "--init-seed", "1",
+		"--data", data, "--out", filepath.Join(out, "onnx")); code != 2 || !strings.Contains(stderr, "ONNX") {
+		t.Errorf("an ONNX model with --init-seed: exit %d\n%s", code, stderr)
 	}
 }
 

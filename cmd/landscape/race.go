@@ -14,6 +14,7 @@ func cmdRace(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var src sourceFlags
 	fs := newFlags("race", "--model M --checkpoint INIT --data KIND:PATH --optimizers sgd:0.1,adam:0.001 --epochs N --out DIR [flags]", stderr)
 	src.register(fs, "the initial weights, every run's: ")
+	src.registerInit(fs)
 	optimizers := fs.String("optimizers", "sgd:0.05,momentum:0.05,adam:0.001", "the runs, comma-separated, each NAME or NAME:LR (one optimizer at several rates, or several optimizers)")
 	epochs := fs.Int("epochs", 2, "epochs of each run")
 	seed := fs.Uint64("shuffle-seed", 0, "seed of each epoch's shuffling, the same for every run")
@@ -37,6 +38,9 @@ func cmdRace(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmts, err := export.ParseFormats(*formats)
 	if err != nil {
 		return usagef("--%v", err)
+	}
+	if err := src.writeInit(*out); err != nil {
+		return err
 	}
 	spec := landscape.RaceSpec{Runs: runs, Epochs: *epochs, Seed: *seed, Num: *num, Margin: *margin}
 	var opts *landscape.Options

@@ -16,6 +16,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var src sourceFlags
 	fs := newFlags("train", "--model M --checkpoint INIT --data KIND:PATH --optimizer adam --epochs N --out DIR [flags]", stderr)
 	src.register(fs, "the initial weights: ")
+	src.registerInit(fs)
 	optimizer := fs.String("optimizer", "sgd", "optimizer: "+strings.Join(optim.Names(), ", ")+" (torch.optim's update rules and defaults; momentum and nesterov are SGD with momentum 0.9)")
 	lr := fs.Float64("lr", 0.01, "learning rate (0: the optimizer's PyTorch default)")
 	epochs := fs.Int("epochs", 1, "passes over the data")
@@ -39,6 +40,9 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *epochs < 1 || *lr < 0 {
 		return usagef("--epochs %d --lr %g: want at least one epoch and a learning rate of 0 or more", *epochs, *lr)
+	}
+	if err := src.writeInit(*out); err != nil {
+		return err
 	}
 	var opts *landscape.Options
 	var err error
