@@ -60,8 +60,8 @@ const (
 // PyTorch's default initialisation by each of RaceOptimizers, for
 // RaceEpochs epochs in batches of RaceBatch on the first RaceSamples
 // embedded images, its paths drawn on a RaceGrid × RaceGrid surface over
-// those images, in the folder RaceDir of the demo's output: about 40 s on
-// two cores. The learning rates are ones each optimizer trains well at
+// those images, on the plane of all the runs' checkpoints, in the folder
+// RaceDir of the demo's output: about 40 s on two cores. The learning rates are ones each optimizer trains well at
 // here (momentum at 0.05 stalls at a loss of 2 after six epochs).
 const (
 	RaceOptimizers = "sgd:0.05,momentum:0.01,adam:0.001"

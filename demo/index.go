@@ -67,9 +67,10 @@ func WriteIndex(path string, surfaces, labels []string, views []*view.Panel, plo
 		sections = append(sections, section{
 			Title: "Optimizers racing on one landscape",
 			Pictures: []picture{{rel(m[0]), fmt.Sprintf("ResNet-56 trained from PyTorch's default initialisation by %s (optimizer:learning rate; "+
-				"momentum is SGD's 0.9) on the same batches of embedded test images (the demo carries no training set); each epoch's "+
-				"weights projected on the plane of the first run's principal components, its final weights the centre, over the "+
-				"loss on those images", strings.ReplaceAll(RaceOptimizers, ",", ", "))}},
+				"momentum is SGD's 0.9) on the same batches of embedded test images (the demo carries no training set). Each epoch's "+
+				"weights are projected on the plane of the principal components of all the runs' checkpoints, centred on the first "+
+				"run's final weights, over the loss on that plane. The other runs' weights lie off the plane: the loss under their "+
+				"paths is the plane's, not theirs", strings.ReplaceAll(RaceOptimizers, ",", ", "))}},
 		})
 	}
 	compare, _ := filepath.Glob(filepath.Join(plots, "compare_*.png"))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/landscape-go/landscape/export"
@@ -17,7 +18,8 @@ import (
 // checkpoint: each run trains for Epochs in batches of BatchSize (the
 // batches of every run in the same order, shuffled by Seed), and the
 // surface is drawn over a Num × Num grid that covers every path with a
-// Margin.
+// Margin, on the plane of the first run's PCA or, with AllPaths, of
+// every run's checkpoints together.
 type RaceSpec struct {
 	Source
 	Runs      []optim.Run // the contestants
@@ -26,20 +28,25 @@ type RaceSpec struct {
 	Seed      uint64
 	Num       int     // 0 means 21
 	Margin    float64 // 0 means 0.2
+	// AllPaths fits the plane to every run's checkpoints, the first run's
+	// final model still its centre: a plane that shows each path, where
+	// the first run's alone may hold another run's little.
+	AllPaths bool
 }
 
 // RaceResult is what [Race] wrote: each run's checkpoints and its path on
 // the plane, the surface and its figures.
 type RaceResult struct {
 	Runs    []string      // each run's folder
-	Paths   []export.Path // on the plane of the first run's PCA
+	Paths   []export.Path // on the plane of the PCA (see RaceSpec.AllPaths)
 	Surface *surface.Surface
 	Files   []string // the surface file and the figures
 }
 
 // Race trains every run into out/NAME (see [Train]), fits the PCA of the
-// first run's checkpoints (its final model the centre), projects every
-// run's checkpoints on those directions, computes the loss surface over a
+// first run's checkpoints, or of all of them (see RaceSpec.AllPaths), its
+// final model the centre, projects every run's checkpoints on those
+// directions, computes the loss surface over a
 // grid covering all the paths, and draws the paths on its contours, each
 // labelled with its optimizer: out/race.parquet and out/race_*.FORMAT.
 func Race(ctx context.Context, spec RaceSpec, out string, formats []string, opts *Options) (*RaceResult, error) {
@@ -74,6 +81,9 @@ func Race(ctx context.Context, spec RaceSpec, out string, formats []string, opts
 	base := TrajectoryConfig{Model: spec.Model, ModelConfig: spec.ModelConfig}
 	first := base
 	first.Checkpoints = runs[0]
+	if spec.AllPaths {
+		first.Checkpoints, first.Final = slices.Concat(runs...), runs[0][len(runs[0])-1]
+	}
 	tr, err := RunTrajectory(ctx, first, opts)
 	if err != nil {
 		return res, err
@@ -86,7 +96,7 @@ func Race(ctx context.Context, spec RaceSpec, out string, formats []string, opts
 	var xs, ys []float64
 	for i, files := range runs {
 		t := tr
-		if i > 0 {
+		if i > 0 || spec.AllPaths { // projected on the plane
 			cfg := base
 			cfg.Checkpoints, cfg.Final, cfg.Directions = files, tr.Final.Path, dirs
 			if t, err = RunTrajectory(ctx, cfg, opts); err != nil {

@@ -98,33 +98,56 @@ func TestTrainResumesWhereItStopped(t *testing.T) {
 func TestRaceDrawsEveryRunOnOneSurface(t *testing.T) {
 	t.Parallel()
 	c := fixture.Load(t, "resnet20")
-	out := t.TempDir()
-	res, err := Race(context.Background(), RaceSpec{
-		Source: Source{Model: c.Model, ModelConfig: c.Config, Checkpoint: c.CheckpointFile(t, "zip"), Data: data.Spec{Kind: data.NPZ, Path: c.Data}},
-		Runs:   []optim.Run{{Optimizer: "sgd", LR: 0.05}, {Optimizer: "adam", LR: 0.001}}, Epochs: 2, BatchSize: 10, Num: 5,
-	}, out, []string{"png"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Paths) != 2 || res.Paths[1].Label != "adam, lr 0.001" || len(res.Paths[0].X) != 3 || len(res.Paths[1].X) != 3 {
-		t.Fatalf("paths %+v", res.Paths)
-	}
-	a, b := res.Paths[0], res.Paths[1]
-	if math.Abs(a.X[0]-b.X[0]) > 1e-9 || math.Abs(a.Y[0]-b.Y[0]) > 1e-9 {
-		t.Errorf("the paths start at (%g, %g) and (%g, %g)", a.X[0], a.Y[0], b.X[0], b.Y[0])
-	}
-	if math.Hypot(a.X[2], a.Y[2]) > 1e-6 {
-		t.Errorf("the first run ends at (%g, %g), not the centre", a.X[2], a.Y[2])
-	}
-	g := res.Surface.Provenance.Grid
-	for _, p := range res.Paths {
-		for k := range p.X {
-			if p.X[k] < g.X.Min || p.X[k] > g.X.Max || p.Y[k] < g.Y.Min || p.Y[k] > g.Y.Max {
-				t.Errorf("%s point %d (%g, %g) outside the grid %v × %v", p.Label, k, p.X[k], p.Y[k], g.X, *g.Y)
+	// held is, per plane, the spread of every run's points about their
+	// mean: what a plane fitted to all the paths holds the most of.
+	var held [2]float64
+	for i, all := range []bool{false, true} {
+		out := t.TempDir()
+		res, err := Race(context.Background(), RaceSpec{
+			Source: Source{Model: c.Model, ModelConfig: c.Config, Checkpoint: c.CheckpointFile(t, "zip"), Data: data.Spec{Kind: data.NPZ, Path: c.Data}},
+			Runs:   []optim.Run{{Optimizer: "sgd", LR: 0.05}, {Optimizer: "adam", LR: 0.001}}, Epochs: 2, BatchSize: 10, Num: 5,
+			AllPaths: all,
+		}, out, []string{"png"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Paths) != 2 || res.Paths[1].Label != "adam, lr 0.001" || len(res.Paths[0].X) != 3 || len(res.Paths[1].X) != 3 {
+			t.Fatalf("all paths %v: paths %+v", all, res.Paths)
+		}
+		a, b := res.Paths[0], res.Paths[1]
+		if math.Abs(a.X[0]-b.X[0]) > 1e-9 || math.Abs(a.Y[0]-b.Y[0]) > 1e-9 {
+			t.Errorf("all paths %v: the paths start at (%g, %g) and (%g, %g)", all, a.X[0], a.Y[0], b.X[0], b.Y[0])
+		}
+		if math.Hypot(a.X[2], a.Y[2]) > 1e-6 {
+			t.Errorf("all paths %v: the first run ends at (%g, %g), not the centre", all, a.X[2], a.Y[2])
+		}
+		g := res.Surface.Provenance.Grid
+		var xs, ys []float64
+		for _, p := range res.Paths {
+			for k := range p.X {
+				if p.X[k] < g.X.Min || p.X[k] > g.X.Max || p.Y[k] < g.Y.Min || p.Y[k] > g.Y.Max {
+					t.Errorf("all paths %v: %s point %d (%g, %g) outside the grid %v × %v", all, p.Label, k, p.X[k], p.Y[k], g.X, *g.Y)
+				}
 			}
+			xs, ys = append(xs, p.X...), append(ys, p.Y...)
+		}
+		mx, my := mean(xs), mean(ys)
+		for k := range xs {
+			held[i] += (xs[k]-mx)*(xs[k]-mx) + (ys[k]-my)*(ys[k]-my)
+		}
+		if len(res.Surface.Points) != 25 || len(res.Files) != 2 {
+			t.Errorf("all paths %v: %d points, files %v", all, len(res.Surface.Points), res.Files)
 		}
 	}
-	if len(res.Surface.Points) != 25 || len(res.Files) != 2 {
-		t.Errorf("%d points, files %v", len(res.Surface.Points), res.Files)
+	if held[1] < held[0]*(1-1e-6) {
+		t.Errorf("the plane of all the paths holds %g of their spread, the first run's plane more: %g", held[1], held[0])
 	}
+}
+
+func mean(v []float64) float64 {
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
 }

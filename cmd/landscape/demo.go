@@ -205,7 +205,7 @@ func (r *demoRace) run(ctx context.Context, out, assets, dataDir string, dev lan
 		Source: landscape.Source{Model: model, ModelConfig: cfg, Checkpoint: init,
 			Data: data.Spec{Kind: data.FashionMNIST, Path: dataDir}, Split: "test",
 			DataOptions: data.Options{Samples: r.samples}},
-		Runs: runs, Epochs: r.epochs, BatchSize: demo.RaceBatch, Seed: demo.RaceSeed, Num: r.grid,
+		Runs: runs, Epochs: r.epochs, BatchSize: demo.RaceBatch, Seed: demo.RaceSeed, Num: r.grid, AllPaths: true,
 	}
 	opts := &landscape.Options{Device: dev}
 	res, err := landscape.Race(ctx, spec, dir, []string{"png"}, opts)

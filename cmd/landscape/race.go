@@ -20,8 +20,9 @@ func cmdRace(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	seed := fs.Uint64("shuffle-seed", 0, "seed of each epoch's shuffling, the same for every run")
 	num := fs.Int("num", 21, "points per axis of the surface")
 	margin := fs.Float64("margin", 0.2, "widen the range of the paths by this fraction of it on each side")
+	plane := fs.String("plane", "first", "the plane: first, the PCA of the first run's checkpoints; all, of every run's together (both centred on the first run's final model)")
 	formats := fs.String("format", "png,svg,pdf", "formats of the figure")
-	out := fs.String("out", "", "output folder: a folder of checkpoints per run, plane/ (the first run's PCA), race.parquet and its figure")
+	out := fs.String("out", "", "output folder: a folder of checkpoints per run, plane/ (the PCA), race.parquet and its figure")
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -30,6 +31,9 @@ func cmdRace(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if *epochs < 2 || *num < 2 || !(*margin >= 0) {
 		return usagef("--epochs %d --num %d --margin %g: want two epochs or more (the plane is a PCA of three checkpoints or more), two points and a margin of 0 or more", *epochs, *num, *margin)
+	}
+	if *plane != "first" && *plane != "all" {
+		return usagef("--plane %q: want first or all", *plane)
 	}
 	runs, err := optim.ParseRuns(*optimizers, 0)
 	if err != nil {
@@ -42,7 +46,7 @@ func cmdRace(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := src.writeInit(*out); err != nil {
 		return err
 	}
-	spec := landscape.RaceSpec{Runs: runs, Epochs: *epochs, Seed: *seed, Num: *num, Margin: *margin}
+	spec := landscape.RaceSpec{Runs: runs, Epochs: *epochs, Seed: *seed, Num: *num, Margin: *margin, AllPaths: *plane == "all"}
 	var opts *landscape.Options
 	if spec.Source, spec.BatchSize, opts, err = src.config("race", stderr); err != nil {
 		return err
