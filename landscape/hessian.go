@@ -77,6 +77,29 @@ func (s Source) load() (*data.Dataset, *Weights, error) {
 	return sets[0], w, err
 }
 
+// Initialise returns the source's zoo model at PyTorch's default
+// initialisation drawn from seed (see [nets.Net.Initialise]), shaped for
+// the source's data where its ModelConfig leaves the input's shape or the
+// classes open: the start of training from scratch. The Checkpoint is not
+// read.
+func (s Source) Initialise(seed uint64) (*nets.StateDict, error) {
+	if IsONNX(s.Model) {
+		return nil, fmt.Errorf("landscape: %s is an ONNX model, whose file holds its initial weights", s.Model)
+	}
+	sets, mc, err := loadSets(s.Data, []string{s.split()}, &s.DataOptions, s.ModelConfig)
+	if err != nil {
+		return nil, err
+	}
+	if mc.Classes == 0 {
+		mc.Classes = sets[0].Classes
+	}
+	net, err := nets.New(s.Model, mc)
+	if err != nil {
+		return nil, err
+	}
+	return net.Initialise(seed)
+}
+
 // split returns the source's split, train if none is given.
 func (s Source) split() string {
 	if s.Split == "" {

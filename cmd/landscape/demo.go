@@ -16,7 +16,6 @@ import (
 	"github.com/landscape-go/landscape/landscape"
 	"github.com/landscape-go/landscape/landscape/optim"
 	"github.com/landscape-go/landscape/nets"
-	"github.com/landscape-go/landscape/nets/safetensors"
 )
 
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -177,18 +176,9 @@ func runDemo(ctx context.Context, out string, samples int, ax grid.Axis, curv *d
 // anew.
 func (r *demoRace) run(ctx context.Context, out, assets, dataDir string, dev landscape.Device, stdout io.Writer) error {
 	start := time.Now()
-	cfg := nets.Config{InChannels: 1, Height: demo.Size, Width: demo.Size, Classes: 10}
-	const model = "resnet56"
-	net, err := nets.New(model, cfg)
-	if err != nil {
-		return err
-	}
-	sd, err := net.Initialise(demo.RaceSeed)
-	if err != nil {
-		return err
-	}
-	init := filepath.Join(assets, model+"-init.safetensors")
-	if err := safetensors.Write(init, sd, nil); err != nil {
+	src := landscape.Source{Model: "resnet56", ModelConfig: nets.Config{InChannels: 1, Height: demo.Size, Width: demo.Size, Classes: 10},
+		Data: data.Spec{Kind: data.FashionMNIST, Path: dataDir}, Split: "test", DataOptions: data.Options{Samples: r.samples}}
+	if err := writeInitial(&src, demo.RaceSeed, assets); err != nil {
 		return err
 	}
 	runs, err := optim.ParseRuns(demo.RaceOptimizers, 0)
@@ -201,12 +191,7 @@ func (r *demoRace) run(ctx context.Context, out, assets, dataDir string, dev lan
 	}
 	fmt.Fprintf(stdout, "[race] ResNet-56 from PyTorch's default initialisation, %s, %d epochs in batches of %d on %d images\n",
 		demo.RaceOptimizers, r.epochs, demo.RaceBatch, r.samples)
-	spec := landscape.RaceSpec{
-		Source: landscape.Source{Model: model, ModelConfig: cfg, Checkpoint: init,
-			Data: data.Spec{Kind: data.FashionMNIST, Path: dataDir}, Split: "test",
-			DataOptions: data.Options{Samples: r.samples}},
-		Runs: runs, Epochs: r.epochs, BatchSize: demo.RaceBatch, Seed: demo.RaceSeed, Num: r.grid, AllPaths: true,
-	}
+	spec := landscape.RaceSpec{Source: src, Runs: runs, Epochs: r.epochs, BatchSize: demo.RaceBatch, Seed: demo.RaceSeed, Num: r.grid, AllPaths: true}
 	opts := &landscape.Options{Device: dev}
 	res, err := landscape.Race(ctx, spec, dir, []string{"png"}, opts)
 	if err != nil {

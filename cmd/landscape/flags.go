@@ -270,11 +270,10 @@ func (f *sourceFlags) registerInit(fs *flag.FlagSet) {
 		"(written to the output folder as init-seedN.safetensors; the input's shape from --channels and --size, else the data's; the classes from --classes, else the data's)")
 }
 
-// writeInit, where --init-seed is given, writes to dir the zoo model at
-// PyTorch's default initialisation drawn from that seed (see
-// nets.Net.Initialise), shaped for the data unless the flags shape it,
-// and makes it the checkpoint.
-func (f *sourceFlags) writeInit(dir string) error {
+// writeInit, where --init-seed is given, writes to dir the source's zoo
+// model at PyTorch's default initialisation drawn from that seed (see
+// landscape.Source.Initialise) and makes it the source's checkpoint.
+func (f *sourceFlags) writeInit(src *landscape.Source, dir string) error {
 	if f.initSeed == "" {
 		return nil
 	}
@@ -282,39 +281,19 @@ func (f *sourceFlags) writeInit(dir string) error {
 	switch {
 	case err != nil:
 		return usagef("--init-seed %q: want a whole number of 0 or more", f.initSeed)
-	case f.checkpoint != "":
-		return usagef("--init-seed %s and --checkpoint %s: the initial weights come from one of them", f.initSeed, f.checkpoint)
-	case f.model.model == "" || f.data.data == "":
-		return usagef("--model and --data are required")
 	case landscape.IsONNX(f.model.model):
 		return usagef("--init-seed: %s is an ONNX model, whose file holds its initial weights: give none, or a --checkpoint", f.model.model)
+	case f.checkpoint != "":
+		return usagef("--init-seed %s and --checkpoint %s: the initial weights come from one of them", f.initSeed, f.checkpoint)
 	}
-	mc, err := f.model.config()
-	if err != nil {
-		return err
-	}
-	spec, splits, opts, err := f.data.config()
-	if err != nil {
-		return err
-	}
-	d, err := data.Load(spec, splits[0], &opts)
-	if err != nil {
-		return err
-	}
-	if mc.InChannels == 0 {
-		mc.InChannels = d.C
-	}
-	if mc.Height == 0 {
-		mc.Height, mc.Width = d.H, d.W
-	}
-	if mc.Classes == 0 {
-		mc.Classes = d.Classes
-	}
-	net, err := nets.New(f.model.model, mc)
-	if err != nil {
-		return usageError{err}
-	}
-	sd, err := net.Initialise(seed)
+	return writeInitial(src, seed, dir)
+}
+
+// writeInitial writes to dir, as init-seedN.safetensors, the source's zoo
+// model at PyTorch's default initialisation drawn from seed (see
+// landscape.Source.Initialise), and makes it the source's checkpoint.
+func writeInitial(src *landscape.Source, seed uint64, dir string) error {
+	sd, err := src.Initialise(seed)
 	if err != nil {
 		return err
 	}
@@ -322,10 +301,10 @@ func (f *sourceFlags) writeInit(dir string) error {
 		return err
 	}
 	path := filepath.Join(dir, fmt.Sprintf("init-seed%d.safetensors", seed))
-	if err := safetensors.Write(path, sd, map[string]string{"landscape": fmt.Sprintf("%s at PyTorch's default initialisation, seed %d", net.Name, seed)}); err != nil {
+	if err := safetensors.Write(path, sd, map[string]string{"landscape": fmt.Sprintf("%s at PyTorch's default initialisation, seed %d", src.Model, seed)}); err != nil {
 		return err
 	}
-	f.checkpoint = path
+	src.Checkpoint = path
 	return nil
 }
 
@@ -334,7 +313,7 @@ func (f *sourceFlags) writeInit(dir string) error {
 // progress and in errors.
 func (f *sourceFlags) config(cmd string, stderr io.Writer) (src landscape.Source, batch int, opts *landscape.Options, err error) {
 	src = landscape.Source{Model: f.model.model, Checkpoint: f.model.checkpoint(f.checkpoint)}
-	if src.Model == "" || src.Checkpoint == "" || f.data.data == "" {
+	if src.Model == "" || src.Checkpoint == "" && f.initSeed == "" || f.data.data == "" {
 		return src, 0, nil, usagef("--model, --checkpoint and --data are required")
 	}
 	if src.ModelConfig, err = f.model.config(); err != nil {

@@ -43,12 +43,12 @@ func cmdRace(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return usagef("--%v", err)
 	}
-	if err := src.writeInit(*out); err != nil {
-		return err
-	}
 	spec := landscape.RaceSpec{Runs: runs, Epochs: *epochs, Seed: *seed, Num: *num, Margin: *margin, AllPaths: *plane == "all"}
 	var opts *landscape.Options
 	if spec.Source, spec.BatchSize, opts, err = src.config("race", stderr); err != nil {
+		return err
+	}
+	if err := src.writeInit(&spec.Source, *out); err != nil {
 		return err
 	}
 	res, err := landscape.Race(ctx, spec, *out, fmts, opts)

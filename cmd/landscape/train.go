@@ -41,12 +41,12 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *epochs < 1 || *lr < 0 {
 		return usagef("--epochs %d --lr %g: want at least one epoch and a learning rate of 0 or more", *epochs, *lr)
 	}
-	if err := src.writeInit(*out); err != nil {
-		return err
-	}
 	var opts *landscape.Options
 	var err error
 	if spec.Source, spec.BatchSize, opts, err = src.config("train", stderr); err != nil {
+		return err
+	}
+	if err := src.writeInit(&spec.Source, *out); err != nil {
 		return err
 	}
 	epochsDone, err := landscape.Train(ctx, spec, *out, opts)
