@@ -37,11 +37,10 @@ type directConv struct {
 	// kernels read: bwd's input, or the phases'.
 	gyG geom
 	// wtaps says, tap by tap, where the weights' gradient reads the input,
-	// in planeSets sets of planes of planeGeom(gyG) (see weightGrad).
-	wtaps     []planeTap
-	planeSets int
-	// setsRead marks the sets of planes some tap reads (nil: all), and
-	// phaseUnread says that some phase of the input no tap reads.
+	// in sets of planes of planeGeom(gyG), setsRead marking those some tap
+	// reads: one set, or one per phase (see planeTaps); phaseUnread says
+	// that some phase of the input no tap reads.
+	wtaps       []planeTap
 	setsRead    []bool
 	phaseUnread bool
 	// fwdSize and bwdSize are the floats of their packed weights.
@@ -79,13 +78,8 @@ func planDirect(ks *kernelSet, o *nets.Op, ci [3]int) *directConv {
 		// gradient reads them as whole vectors of lanes.
 		dc.bwd, dc.bwdSize = step(t, [3]int{o.C, o.H, o.W}, roundUp16(o.C))
 		dc.bwdSums = chunkSums(dc.bwd)
-		dc.gyG, dc.planeSets = dc.bwd.inG[0], 1
-		pg := planeGeom(dc.gyG)
-		for ky := range o.Kernel {
-			for kx := range o.Kernel {
-				dc.wtaps = append(dc.wtaps, planeTap{off: pg.at(0, ky-o.Pad, kx-o.Pad) - pg.at(0, 0, 0)})
-			}
-		}
+		dc.gyG = dc.bwd.inG[0]
+		dc.planeTaps(o)
 		return dc
 	}
 	planPhases(dc, o, ci, maxV)
@@ -354,7 +348,7 @@ func (sc *directScratch) gradsIn(dc *directConv, gy, rgy []float32) {
 // convolution their phases'.
 func (sc *directScratch) inputGrad(dc *directConv, gx, rgx []float32, set bool) {
 	if dc.phases != nil {
-		sc.phaseGrad(dc, dc.fwd.inG[0], gx, rgx, !set)
+		sc.phaseGrad(dc, gx, rgx, !set)
 		return
 	}
 	st := dc.bwd
@@ -380,12 +374,12 @@ func planeGeom(g geom) geom { return geom{c: 1, h: g.h, w: g.w, cp: 1, b: g.b} }
 func (sc *directScratch) xPlanes(dc *directConv, x, rx []float32) (xp, rxp []float32) {
 	ig := dc.fwd.inG[0]
 	key := planeGeom(dc.gyG)
-	key.c = dc.planeSets * ig.c
+	key.c = len(dc.setsRead) * ig.c
 	p := pair(sc.planes, key, key.c*key.size(1))
 	for i, src := range [][]float32{x, rx} {
 		switch {
 		case src == nil:
-		case dc.planeSets == 1:
+		case dc.phases == nil:
 			planes(p[i], src, ig)
 		default:
 			phasePlanes(p[i], src, ig, dc.gyG, dc.fwd.op.Stride, dc.setsRead)

@@ -45,6 +45,37 @@ type phase struct {
 	gather       []float32   // the taps' weights, [input channel][output channel][tap]
 }
 
+// tapPhase returns the phase a and the shift d of tap k of a convolution
+// of stride s and padding pad along one axis: its offset k − pad is
+// s·d + a, with 0 ≤ a < s. For stride 1 the phase is 0 and the shift the
+// offset.
+func tapPhase(k, pad, s int) (a, d int) {
+	off := k - pad
+	d = off / s
+	if off%s < 0 { // rounded down, not towards zero
+		d--
+	}
+	return off - s*d, d
+}
+
+// planeTaps sets dc.wtaps, where the weights' gradient of convolution o
+// reads each tap in planes of planeGeom(dc.gyG) (see planeTap), and
+// dc.setsRead, the sets of planes (phases) some tap reads: one set for a
+// stride-1 convolution, s² for stride s.
+func (dc *directConv) planeTaps(o *nets.Op) {
+	s := o.Stride
+	pg := planeGeom(dc.gyG)
+	dc.wtaps, dc.setsRead = dc.wtaps[:0], make([]bool, s*s)
+	for ky := range o.Kernel {
+		ay, dy := tapPhase(ky, o.Pad, s)
+		for kx := range o.Kernel {
+			ax, dx := tapPhase(kx, o.Pad, s)
+			dc.wtaps = append(dc.wtaps, planeTap{set: ay*s + ax, off: pg.at(0, dy, dx) - pg.at(0, 0, 0)})
+			dc.setsRead[ay*s+ax] = true
+		}
+	}
+}
+
 // planPhases plans the gradients of convolution o, of stride > 1 on inputs
 // ci, by phases into dc: the layout of gy, where the weights' gradient
 // reads each tap, and the input gradient's phases. It leaves dc alone
@@ -55,20 +86,13 @@ func planPhases(dc *directConv, o *nets.Op, ci [3]int, maxV int) {
 	if s < 2 || (k-1-pad) >= s {
 		return
 	}
-	floorDiv := func(a int) int { // a/s rounded down
-		if a < 0 {
-			return -((-a + s - 1) / s)
-		}
-		return a / s
-	}
-	split := func(kk int) (at, d int) { d = floorDiv(kk - pad); return kk - pad - s*d, d }
 	// The border gy needs: phase rows up to dy = -border above the first
 	// output row, and gy rows read past its last by the phases' products.
 	border := 0
 	for a := range s {
 		reach := 0 // the most rows past a phase pixel its taps read in gy
 		for kk := range k {
-			if at, d := split(kk); at == a {
+			if at, d := tapPhase(kk, pad, s); at == a {
 				border, reach = max(border, -d), max(reach, -d)
 			}
 		}
@@ -76,18 +100,7 @@ func planPhases(dc *directConv, o *nets.Op, ci [3]int, maxV int) {
 		border = max(border, rows-1+reach-(o.H-1), cols-1+reach-(o.W-1))
 	}
 	dc.gyG = geom{c: o.C, h: o.H, w: o.W, cp: roundUp16(o.C), b: border}
-	pg := planeGeom(dc.gyG)
-	dc.planeSets = s * s
-	dc.setsRead = make([]bool, s*s)
-	dc.wtaps = dc.wtaps[:0]
-	for ky := range k {
-		ay, dy := split(ky)
-		for kx := range k {
-			ax, dx := split(kx)
-			dc.wtaps = append(dc.wtaps, planeTap{set: ay*s + ax, off: pg.at(0, dy, dx) - pg.at(0, 0, 0)})
-			dc.setsRead[ay*s+ax] = true
-		}
-	}
+	dc.planeTaps(o)
 	for ay := range s {
 		for ax := range s {
 			p := &phase{ay: ay, ax: ax}
@@ -97,9 +110,9 @@ func planPhases(dc *directConv, o *nets.Op, ci [3]int, maxV int) {
 			}
 			var offs []int64
 			for ky := range k {
+				a, dy := tapPhase(ky, pad, s)
 				for kx := range k {
-					a, dy := split(ky)
-					b, dx := split(kx)
+					b, dx := tapPhase(kx, pad, s)
 					if a == ay && b == ax {
 						p.taps = append(p.taps, ky*k+kx)
 						offs = append(offs, int64(4*(dc.gyG.at(0, -dy, -dx)-dc.gyG.at(0, 0, 0))))
@@ -195,10 +208,10 @@ func phasePlanes(dst, x []float32, g, gyG geom, s int, read []bool) {
 
 // phaseGrad writes the input gradient of the phases of dc, Wᵀ∗gy with gy
 // in sc.a (and Wᵀ∗Rgy + Vᵀ∗gy with Rgy in sc.b, where rgx is not nil), to
-// one sample's gx (and rgx) of layout g, or adds it with add: each phase's
-// product into the scratch's output, then to the phase's pixels. Where no
-// tap reads some phase, a gradient to be set is cleared first.
-func (sc *directScratch) phaseGrad(dc *directConv, g geom, gx, rgx []float32, add bool) {
+// one sample's gx (and rgx), or adds it with add: each phase's product
+// into the scratch's output, then to the phase's pixels. Where no tap
+// reads some phase, a gradient to be set is cleared first.
+func (sc *directScratch) phaseGrad(dc *directConv, gx, rgx []float32, add bool) {
 	if !add && dc.phaseUnread {
 		clear(gx)
 		clear(rgx)
@@ -208,22 +221,22 @@ func (sc *directScratch) phaseGrad(dc *directConv, g geom, gx, rgx []float32, ad
 			continue
 		}
 		sc.run(p.sums, sc.a, p.packW, nil, false)
-		sc.putPhase(dc, p, g, gx, add)
+		sc.putPhase(dc, p, gx, add)
 		if rgx == nil {
 			continue
 		}
 		sc.run(p.sums, sc.b, p.packW, nil, false)
 		sc.run(p.sums, sc.a, p.packV, nil, true)
-		sc.putPhase(dc, p, g, rgx, add)
+		sc.putPhase(dc, p, rgx, add)
 	}
 }
 
 // putPhase writes phase p's image, in the scratch's output, to its pixels
-// (s·i + ay, s·j + ax) of the sample x (g.c planes of g.h × g.w), or adds
-// it there with add: by way of planes of the phase's own size, the layout
-// copy of any convolution's output.
-func (sc *directScratch) putPhase(dc *directConv, p *phase, g geom, x []float32, add bool) {
-	s, pg := dc.fwd.op.Stride, p.st.outG
+// (s·i + ay, s·j + ax) of the sample x (g.c planes of g.h × g.w, g the
+// convolution's input), or adds it there with add: by way of planes of the
+// phase's own size, the layout copy of any convolution's output.
+func (sc *directScratch) putPhase(dc *directConv, p *phase, x []float32, add bool) {
+	s, pg, g := dc.fwd.op.Stride, p.st.outG, dc.fwd.inG[0]
 	phw, hw := pg.h*pg.w, g.h*g.w
 	img := sc.phase[:g.c*phw]
 	fromChannelsLast(img, sc.out, pg, false)
