@@ -233,7 +233,6 @@ func toInt64s(v []int) []int64 {
 	return out
 }
 
-// pool computes MaxPool or AveragePool.
 // poolWindow reads a MaxPool's or AveragePool's attributes for an input
 // of shape N x C x spatial: the window, and whether an average counts the
 // padding.
@@ -267,14 +266,12 @@ func (c *opCtx) poolWindow(shape []int) (w *window, include bool, err error) {
 	return w, in != 0, err
 }
 
+// pool computes MaxPool or AveragePool.
 func pool(avg bool) opFunc {
 	return func(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 		x, err := needFloat(in, 0)
 		if err != nil {
 			return nil, err
-		}
-		if len(x.Shape) < 3 {
-			return nil, fmt.Errorf("input %v: %w", x.Shape, ErrFormat)
 		}
 		w, include, err := c.poolWindow(x.Shape)
 		if err != nil {
