@@ -2,7 +2,10 @@ package landscape
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -70,6 +73,55 @@ func TestONNXSurfaceIsTheZooModelsSurface(t *testing.T) {
 			t.Fatalf("value %d: zoo %v, export %v\nzoo    %v\nexport %v", i, zoo[i], exported[i], zoo, exported)
 		}
 	}
+}
+
+// The provenance of a surface of an ONNX graph whose parameters come from
+// a separate checkpoint fingerprints both files: the graph holds what the
+// checkpoint does not (its activations, its wiring), so a part computed
+// with another export of other operators is not resumed or merged as if
+// it were the same network. A zoo model has no file to fingerprint.
+func TestONNXProvenanceFingerprintsTheGraph(t *testing.T) {
+	t.Parallel()
+	c := fixture.Load(t, "resnet20")
+	model, ckpt := filepath.Join(onnxDir, "resnet20.onnx"), c.CheckpointFile(t, "zip")
+	for _, tc := range []struct{ model, ckpt, want string }{
+		{model, ckpt, model},
+		{model, "", model},
+		{c.Model, ckpt, ""},
+	} {
+		job, err := Prepare(Spec{
+			Model: tc.model, Checkpoint: tc.ckpt, ModelConfig: c.Config,
+			Data: data.Spec{Kind: data.NPZ, Path: c.Data},
+			Grid: grid.Grid{X: grid.Axis{Min: -1, Max: 1, Num: 3}},
+		}, &Options{Device: Device{Name: "cpu", CPU: cpu.Options{Workers: 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		prov := job.Provenance
+		if err := job.Close(); err != nil {
+			t.Fatal(err)
+		}
+		want := ""
+		if tc.want != "" {
+			want = sha256Of(t, tc.want)
+		}
+		if prov.Model.SHA256 != want {
+			t.Errorf("model %s, checkpoint %q: the model's SHA-256 is %q, want %q", tc.model, tc.ckpt, prov.Model.SHA256, want)
+		}
+		if got, want := prov.Checkpoint.SHA256, sha256Of(t, CheckpointFor(tc.model, tc.ckpt)); got != want {
+			t.Errorf("model %s, checkpoint %q: the checkpoint's SHA-256 is %q, want %q", tc.model, tc.ckpt, got, want)
+		}
+	}
+}
+
+func sha256Of(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
 }
 
 // A checkpoint that is not the exported model's is refused, with its

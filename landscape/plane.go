@@ -156,5 +156,5 @@ func writeJSON(path string, v any) error {
 
 func modelInfo(net *nets.Net) surface.ModelInfo {
 	c := net.Config
-	return surface.ModelInfo{Name: net.Name, InChannels: c.InChannels, Height: c.Height, Width: c.Width, Classes: c.Classes}
+	return surface.ModelInfo{Name: net.Name, InChannels: c.InChannels, Height: c.Height, Width: c.Width, Classes: c.Classes, SHA256: net.SHA256}
 }

@@ -57,10 +57,11 @@ func CheckWeights(path string, sd *nets.StateDict, model string, mc nets.Config)
 // resnet18's 45 MB, seconds for vgg11_bn's 515); sum gives the file's
 // SHA-256 (see [fileHash]).
 func checkWeightsOf(path string, sd *nets.StateDict, decoded *onnx.Model, model string, mc nets.Config, sum func() (string, error)) (*Weights, error) {
+	modelSum := sum
 	if path != model {
-		decoded = nil // the checkpoint's graph is not the model's
+		decoded, modelSum = nil, nil // the checkpoint's graph and hash are not the model's
 	}
-	net, err := newNet(model, mc, sd, decoded)
+	net, err := newNet(model, mc, sd, decoded, modelSum)
 	if err != nil {
 		return nil, err
 	}
@@ -206,16 +207,20 @@ func IsONNX(model string) bool { return strings.EqualFold(filepath.Ext(model), "
 // a network without ops that the reference evaluator computes (see
 // [onnx.Graph.ReferenceNet]).
 func NewNet(model string, mc nets.Config, sd *nets.StateDict) (*nets.Net, error) {
-	return newNet(model, mc, sd, nil)
+	return newNet(model, mc, sd, nil, nil)
 }
 
-// newNet is NewNet with model's file already decoded as m (nil: not).
-func newNet(model string, mc nets.Config, sd *nets.StateDict, m *onnx.Model) (*nets.Net, error) {
+// newNet is NewNet with model's file already decoded as m (nil: not) and
+// being hashed by sum (nil: not; see [fileHash]).
+func newNet(model string, mc nets.Config, sd *nets.StateDict, m *onnx.Model, sum func() (string, error)) (*nets.Net, error) {
 	if !IsONNX(model) {
 		if mc.Classes == 0 && sd != nil {
 			mc.Classes = nets.ClassesOf(model, sd)
 		}
 		return nets.New(model, mc)
+	}
+	if sum == nil {
+		sum = fileHash(model)
 	}
 	if m == nil {
 		var err error
@@ -233,6 +238,9 @@ func newNet(model string, mc nets.Config, sd *nets.StateDict, m *onnx.Model) (*n
 	}
 	if mc.Classes != 0 && mc.Classes != net.Config.Classes {
 		return nil, fmt.Errorf("landscape: model %s has %d classes, not %d", model, net.Config.Classes, mc.Classes)
+	}
+	if net.SHA256, err = sum(); err != nil {
+		return nil, err
 	}
 	return net, nil
 }

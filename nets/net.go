@@ -206,6 +206,12 @@ type Net struct {
 	// the CUDA backend runs on the GPU. Package nets cannot name the type,
 	// which is defined in a package that imports it.
 	Graph any
+	// SHA256 fingerprints the file the network was read from (an ONNX
+	// model's), for the provenance of what is computed with it: a graph
+	// changed without a parameter changing (another activation) is
+	// another network. It is empty for the zoo's architectures, which
+	// Name and Config define.
+	SHA256 string
 }
 
 // Kernels are a backend's fast routines, lent to a [Net.Forward]

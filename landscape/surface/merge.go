@@ -16,7 +16,8 @@ import (
 var ErrIncompatible = errors.New("surfaces were computed differently")
 
 // Compatible reports, naming the first field that differs, whether q
-// describes the same computation as p: same model, checkpoint contents,
+// describes the same computation as p: same model (and model file, where
+// both record its hash: an ONNX graph's), checkpoint contents,
 // direction values, data (and its content hash, where both record one)
 // and grid. With sameShard the shard, the arithmetic and the batch size
 // must match too (resuming a part: every point of a part is computed
@@ -34,12 +35,15 @@ func (p Provenance) Compatible(q Provenance, sameShard bool) error {
 		// The grid first: a 2D rerun of a 1D command differs in its
 		// directions too, but the grid is what the user changed.
 		{"grid", p.Grid, q.Grid},
-		{"model", p.Model, q.Model},
+		{"model", modelKey(p.Model), modelKey(q.Model)},
 		{"checkpoint SHA-256", p.Checkpoint.SHA256, q.Checkpoint.SHA256},
 		{"directions SHA-256", p.Directions.SHA256, q.Directions.SHA256},
 		{"data", dataKey(p.Data), dataKey(q.Data)},
 		{"gradient norm", p.GradNorm, q.GradNorm},
 		{"curvature", p.Curvature, q.Curvature},
+	}
+	if p.Model.SHA256 != "" && q.Model.SHA256 != "" {
+		fields = append(fields, field{"model SHA-256", p.Model.SHA256, q.Model.SHA256})
 	}
 	if p.Data.SHA256 != "" && q.Data.SHA256 != "" {
 		fields = append(fields, field{"data SHA-256", p.Data.SHA256, q.Data.SHA256})
@@ -68,6 +72,13 @@ func (p Provenance) Compatible(q Provenance, sameShard bool) error {
 // tf32, ...
 func precision(arithmetic string) string {
 	return arithmetic[strings.LastIndex(arithmetic, "/")+1:]
+}
+
+// modelKey is what must agree about the model besides its file's hash,
+// which only surfaces written since it was recorded have.
+func modelKey(m ModelInfo) ModelInfo {
+	m.SHA256 = ""
+	return m
 }
 
 // dataKey is what must agree about the data: not the path, which differs

@@ -99,6 +99,9 @@ type ModelInfo struct {
 	Height     int    `json:"height"`
 	Width      int    `json:"width"`
 	Classes    int    `json:"classes"`
+	// SHA256 is the SHA-256 of the model's file (an ONNX graph), empty
+	// for the zoo's architectures.
+	SHA256 string `json:"sha256,omitempty"`
 }
 
 // FileInfo identifies an input file by path and content.

@@ -59,6 +59,32 @@ func TestCompatibleArithmetic(t *testing.T) {
 	}
 }
 
+// TestCompatibleModelFile: parts of a model given by a file (an ONNX
+// graph) resume and merge only with parts of that same file; a part
+// written before the file's hash was recorded is judged by the rest.
+func TestCompatibleModelFile(t *testing.T) {
+	t.Parallel()
+	a := Provenance{Model: ModelInfo{Name: "net.onnx", InChannels: 3, Height: 32, Width: 32, Classes: 10, SHA256: "aa"}}
+	for _, tc := range []struct {
+		sha string
+		ok  bool
+	}{{"aa", true}, {"bb", false}, {"", true}} {
+		b := a
+		b.Model.SHA256 = tc.sha
+		for _, sameShard := range []bool{true, false} {
+			err := a.Compatible(b, sameShard)
+			if (err == nil) != tc.ok || err != nil && !strings.Contains(err.Error(), "model SHA-256 differs") {
+				t.Errorf("model file %q against %q, same shard %v: %v, want compatible %v", a.Model.SHA256, tc.sha, sameShard, err, tc.ok)
+			}
+		}
+	}
+	b := a
+	b.Model.Classes = 100
+	if err := a.Compatible(b, false); err == nil || !strings.Contains(err.Error(), "model differs") {
+		t.Errorf("10 classes against 100: %v", err)
+	}
+}
+
 // TestCompatibleBatchSize: the batch size changes only the order of
 // summation, so parts computed with different batches (GPUs with
 // different free memory, say) merge, but a part resumes only with its
