@@ -134,6 +134,12 @@ type Dataset struct {
 	// taken as already normalised.
 	Mean, Std []float64
 
+	// Arrays names, for an npz, the arrays the split was read from: "x, y"
+	// for an archive of one split, which every split reads, or "x_test,
+	// y_test". It is empty for the other kinds, whose splits are files of
+	// their own.
+	Arrays string
+
 	// Seq is, for token data (an npz of integer ids N x T), the positions
 	// of a sample: X holds N x Seq token ids (as float32, exact below
 	// 2^24), a sample being 1 x 1 x Seq, and Y the N x Seq next-token

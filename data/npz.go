@@ -151,6 +151,7 @@ func readNPZ(r io.ReaderAt, size int64, file, split string, opts *Options) (*Dat
 		Y:       labels,
 		Indices: sel.indices(),
 		Total:   n,
+		Arrays:  xName + ", " + yName,
 	}
 	var norm *normalizer
 	if !isFloat {

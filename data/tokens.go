@@ -64,11 +64,13 @@ func readTokens(x *npy.Header, xr io.Reader, yf *zip.File, hasY bool, file, spli
 		N: count, C: 1, H: 1, W: seq, Seq: seq,
 		X: hugemem.Float32s(count * seq), Y: make([]int32, count*seq),
 		Indices: sel.indices(), Total: n,
+		Arrays: xName,
 	}
 	xs := newRowReader(xr, x, file, xName)
 	var ys *rowReader
 	if hasY {
 		ys = newRowReader(yr, y, file, yName)
+		d.Arrays += ", " + yName
 	}
 	largest := int64(-1)
 	check := func(v int64, name string, row, col int) (int64, error) {

@@ -256,7 +256,11 @@ func ReadParquet(path string) (*surface.Surface, error) {
 	// A FIFO or a device would block the open or never end: only regular
 	// files are read.
 	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("export: read %s: %w (%s)", path, atomicfile.ErrNotRegular, fi.Mode().Type())
+		hint := ""
+		if parts, _ := filepath.Glob(filepath.Join(path, "part-*-of-*.parquet")); len(parts) > 0 {
+			hint = fmt.Sprintf("; it holds part files of a sharded run (%d of them): merge them first (landscape merge %s --out surface.parquet)", len(parts), path)
+		}
+		return nil, fmt.Errorf("export: read %s: %w (%s)%s", path, atomicfile.ErrNotRegular, atomicfile.Kind(fi.Mode()), hint)
 	}
 	f, err := os.Open(path)
 	if err != nil {

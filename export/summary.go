@@ -202,8 +202,12 @@ func WriteSummaryText(w io.Writer, ss []Summary) error {
 }
 
 // WriteRanges writes a line for each metric of s, for people: its least
-// and greatest value, and how many points are NaN or Inf.
+// and greatest value, and how many points are NaN or Inf; nothing for a
+// surface without points (an empty shard).
 func WriteRanges(w io.Writer, s *surface.Surface) error {
+	if len(s.Points) == 0 {
+		return nil
+	}
 	width := 11
 	for _, name := range s.Metrics {
 		width = max(width, utf8.RuneCountInString(name))

@@ -94,3 +94,13 @@ func TestWriteRangesCountsNaNAndInf(t *testing.T) {
 		t.Errorf("WriteRanges wrote\n%s\nwant\n%s", buf.String(), want)
 	}
 }
+
+// An empty shard (more shards than points) has no range to report, nor
+// "every point NaN or Inf".
+func TestWriteRangesOfNoPointsIsEmpty(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	if err := WriteRanges(&buf, &surface.Surface{Metrics: []string{"train_loss"}}); err != nil || buf.Len() != 0 {
+		t.Errorf("WriteRanges of no points wrote %q, %v", buf.String(), err)
+	}
+}

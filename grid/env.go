@@ -66,7 +66,10 @@ func ShardFromEnv(getenv func(string) string, count int) (s Shard, inArray bool,
 		return s, false, fmt.Errorf("grid: JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job): %w", ErrShardCount)
 	case inK8s:
 		s = Shard{Index: idx, Count: count}
-		return s, true, s.Validate()
+		if err := s.Validate(); err != nil {
+			return s, false, fmt.Errorf("grid: JOB_COMPLETION_INDEX=%d with %d shards: %w; the shard count must be the job's completions", idx, count, err)
+		}
+		return s, true, nil
 	}
 	return Whole(), false, nil
 }

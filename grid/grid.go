@@ -15,6 +15,14 @@ type Grid struct {
 	Y *Axis `json:"y"`
 }
 
+// String formats g as the command line's --x and --y take it.
+func (g Grid) String() string {
+	if g.Y == nil {
+		return "x=" + g.X.String()
+	}
+	return "x=" + g.X.String() + " y=" + g.Y.String()
+}
+
 // Len returns the number of points.
 func (g Grid) Len() int {
 	if g.Y == nil {

@@ -202,6 +202,12 @@ func loadSets(spec data.Spec, splits []string, opts *data.Options, mc nets.Confi
 		if err != nil {
 			return nil, mc, err
 		}
+		for _, e := range sets {
+			if e.Arrays != "" && e.Arrays == d.Arrays {
+				return nil, mc, fmt.Errorf("landscape: data %s: splits %s and %s would both be arrays %s, the archive's only split: "+
+					"give one --split, or an npz with x_%s, y_%s, x_%s and y_%s", spec, e.Split, d.Split, d.Arrays, e.Split, e.Split, d.Split, d.Split)
+			}
+		}
 		sets = append(sets, d)
 	}
 	return sets, fillFromData(mc, sets[0]), nil
@@ -256,6 +262,9 @@ func resume(opts *Options, prov surface.Provenance, total int) (*surface.Surface
 		return nil, nil
 	}
 	if err := prev.Provenance.Compatible(prov, true); err != nil {
+		if m := (*surface.Mismatch)(nil); errors.As(err, &m) {
+			return nil, fmt.Errorf("%s %w: %s", opts.Store, ErrOtherComputation, m.Between("it", "this run"))
+		}
 		return nil, fmt.Errorf("%s %w: %w", opts.Store, ErrOtherComputation, err)
 	}
 	if !slices.Equal(prev.Metrics, prov.Metrics()) {

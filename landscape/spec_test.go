@@ -3,6 +3,10 @@ package landscape
 import (
 	"strings"
 	"testing"
+
+	"github.com/landscape-go/landscape/data"
+	"github.com/landscape-go/landscape/grid"
+	"github.com/landscape-go/landscape/internal/fixture"
 )
 
 // Device names: the CPU, a GPU by ordinal, or all of them.
@@ -27,5 +31,21 @@ func TestParseDevice(t *testing.T) {
 		if err != nil || kind != c.kind || ordinal != c.ordinal {
 			t.Errorf("%q: %s, %d, %v; want %s, %d", c.name, kind, ordinal, err, c.kind, c.ordinal)
 		}
+	}
+}
+
+// An npz of one split (arrays x and y) serves any split asked for alone,
+// but asked for train and test it would serve the same samples twice as if
+// they were two: refused, naming the arrays.
+func TestOneSplitArchiveIsNotTwoSplits(t *testing.T) {
+	t.Parallel()
+	c := fixture.Load(t, "resnet20")
+	_, err := Prepare(Spec{
+		Model: c.Model, Checkpoint: c.CheckpointFile(t, "zip"), ModelConfig: c.Config,
+		Data: data.Spec{Kind: data.NPZ, Path: c.Data}, Splits: []string{"train", "test"},
+		Grid: grid.Grid{X: grid.Axis{Min: -1, Max: 1, Num: 3}},
+	}, nil)
+	if err == nil || !strings.Contains(err.Error(), "splits train and test would both be arrays x, y") {
+		t.Errorf("train and test from one split's arrays: %v", err)
 	}
 }

@@ -89,6 +89,13 @@ cat "$work"/landscape-*.log 2>/dev/null | tail -n 20 || true
 [ "$state" = COMPLETED ] || { echo "slurm-test: merge job ended $state" >&2; exit 1; }
 ls "$OUT"
 
+# A lost part is computed again by one task submitted alone, as
+# surface.sbatch says: shard 2 of $TASKS, not the new array's only task.
+rm "$OUT/part-00002-of-00004.parquet"
+DIRECTIONS="$OUT/directions.safetensors" sbatch --wait --array=2 $SBATCH_FLAGS examples/slurm/surface.sbatch >/dev/null
+[ -f "$OUT/part-00002-of-00004.parquet" ] || { echo "slurm-test: the resubmitted task did not write part 2 of 4:" >&2; ls "$OUT" >&2; exit 1; }
+"$LANDSCAPE" merge "$OUT" --out "$SURFACE" # the merge run again replaces its own surface
+
 "$LANDSCAPE" surface --model $MODEL --checkpoint "$CHECKPOINT" --data "$DATA" --directions "$OUT/directions.safetensors" \
   --x=$X --y=$Y --batch-size $BATCH --quiet --out "$work/single.parquet"
 node scripts/duckdb/check.mjs "$SURFACE" > "$work/merged.json"

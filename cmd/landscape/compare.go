@@ -11,6 +11,7 @@ import (
 
 	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/landscape"
+	"github.com/landscape-go/landscape/landscape/surface"
 )
 
 func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -73,6 +74,11 @@ func runCompare(ctx context.Context, paths, labels []string, out string, formats
 	if err != nil {
 		return err
 	}
+	for i, s := range ss {
+		if err := wholeSurface(paths[i], s); err != nil {
+			return err
+		}
+	}
 	if labels == nil {
 		labels = export.Labels(paths, ss)
 	}
@@ -85,6 +91,22 @@ func runCompare(ctx context.Context, paths, labels []string, out string, formats
 	}
 	for _, f := range written {
 		fmt.Fprintln(stdout, "wrote", f)
+	}
+	return nil
+}
+
+// wholeSurface refuses a surface read from path that lacks points: a
+// shard's part, or a run cut short. Its basin, widths and rise would be
+// those of the points it happens to hold, computed as if the rest were
+// outside the basin.
+func wholeSurface(path string, s *surface.Surface) error {
+	p := s.Provenance
+	switch {
+	case p.Shard.Count > 1:
+		return fmt.Errorf("%s is shard %s of a surface, %d of its %d points: merge the parts first (landscape merge %s --out surface.parquet)",
+			path, p.Shard, len(s.Points), p.Grid.Len(), filepath.Dir(path))
+	case !p.Progress.Complete():
+		return fmt.Errorf("%s is unfinished: %d of %d points (run its command again to finish it)", path, p.Progress.Done, p.Progress.Total)
 	}
 	return nil
 }

@@ -56,6 +56,11 @@ func TestCompareCommandErrors(t *testing.T) {
 	a := writeSurface(t, dir, "a", "resnet20", false, 0.1)
 	one := writeSurface(t, dir, "one", "vgg9", true, 0.1)
 	out := filepath.Join(dir, "cmp")
+	parts := filepath.Join(dir, "parts")
+	if code, _, stderr := landscapeCLI(t, surfaceArgs(parts, "--shard", "1/2")...); code != 0 {
+		t.Fatal(stderr)
+	}
+	part := filepath.Join(parts, "part-00001-of-00002.parquet")
 	tests := []struct {
 		name string
 		args []string
@@ -68,6 +73,9 @@ func TestCompareCommandErrors(t *testing.T) {
 		{"bad rise", []string{"compare", a, "--out", out, "--rise", "0"}, 2, "--rise"},
 		{"names count", []string{"compare", a, a, "--out", out, "--names", "x"}, 2, "--names"},
 		{"1D with 2D", []string{"compare", a, one, "--out", out, "--format", "png"}, 1, "1D"},
+		// Its flatness would be that of the points it happens to hold.
+		{"a shard's part", []string{"compare", part, "--out", out}, 1, "is shard 1/2 of a surface, 3 of its 6 points: merge the parts first (landscape merge " + parts},
+		{"a folder of parts", []string{"compare", parts, "--out", out}, 1, "holds part files of a sharded run (1 of them): merge them first"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

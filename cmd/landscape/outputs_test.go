@@ -146,10 +146,10 @@ func TestOutputsThatAreNotRegularFilesAreRefused(t *testing.T) {
 func TestMergeRefusesToWriteOntoAPart(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	if code, _, stderr := landscapeCLI(t, surfaceArgs(dir, "--shard", "0/1")...); code != 0 {
+	if code, _, stderr := landscapeCLI(t, surfaceArgs(dir, "--shard", "0/2")...); code != 0 {
 		t.Fatal(stderr)
 	}
-	part := filepath.Join(dir, "part-00000-of-00001.parquet")
+	part := filepath.Join(dir, "part-00000-of-00002.parquet")
 	before, err := os.ReadFile(part)
 	if err != nil {
 		t.Fatal(err)

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -52,10 +54,14 @@ func TestResolveShard(t *testing.T) {
 		{"", 6, map[string]string{"JOB_COMPLETION_INDEX": "5"}, grid.Shard{Index: 5, Count: 6}, true, ""},
 		{"", 0, map[string]string{"JOB_COMPLETION_INDEX": "5"}, grid.Shard{}, false, "--shard-count"},
 		{"", 0, map[string]string{"JOB_COMPLETION_INDEX": "x"}, grid.Shard{}, false, "not a number"},
+		{"", 16, map[string]string{"JOB_COMPLETION_INDEX": "16"}, grid.Shard{}, false, "JOB_COMPLETION_INDEX=16 with 16 shards"},
+		// --shard 0/1 is the whole grid, into one file, inside an array too.
+		{"0/1", 0, map[string]string{"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_COUNT": "5"}, grid.Whole(), false, ""},
 	} {
 		got, sharded, err := resolveShard(tc.flag, tc.count, func(k string) string { return tc.env[k] })
 		if tc.err != "" {
-			if err == nil || !strings.Contains(err.Error(), tc.err) {
+			var usage usageError
+			if err == nil || !strings.Contains(err.Error(), tc.err) || !errors.As(err, &usage) {
 				t.Errorf("%q %v: error %v, want one mentioning %q", tc.flag, tc.env, err, tc.err)
 			}
 			continue
@@ -127,8 +133,104 @@ func TestShardsMergeToTheSingleRun(t *testing.T) {
 	landscapeCLI(t, surfaceArgs(other, "--x=-1:1:4", "--y=-1:1:3", "--seed", "9", "--shard", "1/3")...)
 	os.Rename(filepath.Join(other, "part-00001-of-00003.parquet"), filepath.Join(parts, "part-00001-of-00003.parquet"))
 	code, _, stderr = landscapeCLI(t, "merge", parts, "--out", filepath.Join(dir, "mixed.parquet"))
-	if code != 1 || !strings.Contains(stderr, "directions SHA-256 differs") {
+	part1 := filepath.Join(parts, "part-00001-of-00003.parquet")
+	if code != 1 || !strings.Contains(stderr, "direction seed differs: 123 in "+filepath.Join(parts, "part-00000-of-00003.parquet")+", 9 in "+part1) {
 		t.Errorf("merge of mixed parts: exit %d, %s", code, stderr)
+	}
+}
+
+// A merge replaces its --out only where that holds the merged surface
+// already (the merge run again), or with --overwrite: another
+// computation's surface, or a file that is no surface, is not lost to a
+// mistyped --out.
+func TestMergeKeepsAnotherFileAtItsOutput(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	parts := filepath.Join(dir, "parts")
+	for i := range 2 {
+		if code, _, stderr := landscapeCLI(t, surfaceArgs(parts, "--shard", grid.Shard{Index: i, Count: 2}.String())...); code != 0 {
+			t.Fatal(stderr)
+		}
+	}
+	other, notes := filepath.Join(dir, "other.parquet"), filepath.Join(dir, "notes.txt")
+	if code, _, stderr := landscapeCLI(t, surfaceArgs(other, "--seed", "9")...); code != 0 {
+		t.Fatal(stderr)
+	}
+	if err := os.WriteFile(notes, []byte("notes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ out, want string }{
+		{other, "holds another computation (direction seed differs: 123 in the parts, 9 in " + other + ")"},
+		{notes, "exists and is not a surface"},
+	} {
+		before, _ := os.ReadFile(tc.out)
+		code, _, stderr := landscapeCLI(t, "merge", parts, "--out", tc.out)
+		after, _ := os.ReadFile(tc.out)
+		if code != 1 || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, "--overwrite") || string(after) != string(before) {
+			t.Errorf("merge onto %s: exit %d, %s; file changed: %v", tc.out, code, stderr, string(after) != string(before))
+		}
+		if code, _, stderr := landscapeCLI(t, "merge", parts, "--out", tc.out, "--overwrite"); code != 0 {
+			t.Errorf("merge --overwrite onto %s: exit %d, %s", tc.out, code, stderr)
+		}
+	}
+	// The merge run again replaces its own surface.
+	if code, _, stderr := landscapeCLI(t, "merge", parts, "--out", notes); code != 0 {
+		t.Errorf("the merge run again: exit %d, %s", code, stderr)
+	}
+}
+
+// Parts computed with different batch sizes merge (the batch changes the
+// order of summation only), and the merged provenance says they differed
+// instead of claiming the first part's.
+func TestMergeOfMixedBatchSizesSaysSo(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	parts := filepath.Join(dir, "parts")
+	for i, batch := range []string{"8", "5"} {
+		if code, _, stderr := landscapeCLI(t, surfaceArgs(parts, "--shard", grid.Shard{Index: i, Count: 2}.String(), "--batch-size", batch)...); code != 0 {
+			t.Fatal(stderr)
+		}
+	}
+	out := filepath.Join(dir, "m.parquet")
+	if code, _, stderr := landscapeCLI(t, "merge", parts, "--out", out); code != 0 {
+		t.Fatal(stderr)
+	}
+	s, err := export.ReadParquet(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Provenance.BatchSize != 0 {
+		t.Errorf("merged batch size %d, want 0 (parts of 8 and 5)", s.Provenance.BatchSize)
+	}
+}
+
+// A surface computed inside a job array by a command that does not say
+// --shard is sharded by the array, and says so; --shard 0/1 computes the
+// whole grid into the one file --out names; an --out that is a file
+// cannot take a shard's folder of parts.
+func TestShardFromTheEnvironmentIsSaid(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("SLURM_ARRAY_TASK_ID", "1")
+	t.Setenv("SLURM_ARRAY_TASK_COUNT", "3")
+	args := surfaceArgs(filepath.Join(dir, "s.parquet"))
+	loud := slices.DeleteFunc(slices.Clone(args), func(a string) bool { return a == "--quiet" })
+	code, _, stderr := landscapeCLI(t, loud...)
+	if code != 0 || !strings.Contains(stderr, "shard 1/3, from the job array's environment") {
+		t.Errorf("exit %d, %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "s.parquet", "part-00001-of-00003.parquet")); err != nil {
+		t.Error(err)
+	}
+	whole := filepath.Join(dir, "whole.parquet")
+	if code, _, stderr := landscapeCLI(t, surfaceArgs(whole, "--shard", "0/1")...); code != 0 {
+		t.Fatal(stderr)
+	}
+	if s, err := export.ReadParquet(whole); err != nil || len(s.Points) != 6 {
+		t.Errorf("--shard 0/1 in an array: %v", err)
+	}
+	code, _, stderr = landscapeCLI(t, surfaceArgs(whole, "--shard", "0/2")...)
+	if code != 2 || !strings.Contains(stderr, "is a file, but shard 0/2 writes a folder") {
+		t.Errorf("--shard 0/2 onto a file: exit %d, %s", code, stderr)
 	}
 }
 
@@ -193,5 +295,30 @@ func TestOutputOfAnotherComputationIsRefused(t *testing.T) {
 	}
 	if code, _, stderr := landscapeCLI(t, surfaceArgs(out, "--seed", "77", "--overwrite")...); code != 0 {
 		t.Errorf("--overwrite: exit %d, %s", code, stderr)
+	}
+}
+
+// A finished surface's command run again computes nothing and leaves the
+// file as it is, byte for byte (its times included): pipelines that watch
+// files' times see no change.
+func TestFinishedRunAgainChangesNothing(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "s.parquet")
+	if code, _, stderr := landscapeCLI(t, surfaceArgs(out)...); code != 0 {
+		t.Fatal(stderr)
+	}
+	before, err := os.Stat(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bytes, _ := os.ReadFile(out)
+	code, stdout, stderr := landscapeCLI(t, surfaceArgs(out)...)
+	after, _ := os.Stat(out)
+	again, _ := os.ReadFile(out)
+	if code != 0 || !strings.Contains(stdout, "holds all 6 points already: nothing to compute") {
+		t.Errorf("exit %d, %s%s", code, stdout, stderr)
+	}
+	if string(again) != string(bytes) || !after.ModTime().Equal(before.ModTime()) {
+		t.Errorf("the file was rewritten: modified %v, then %v", before.ModTime(), after.ModTime())
 	}
 }

@@ -92,8 +92,14 @@ func cmdSurface(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	out := f.out
 	if sharded {
+		if f.shard == "" && !f.quiet {
+			fmt.Fprintf(stderr, "shard %s, from the job array's environment: --out %s is the folder of the part files (--shard 0/1 computes the whole grid into one file)\n", shard, f.out)
+		}
 		spec.Shard = shard
 		out = partPath(f.out, shard)
+		if st, err := os.Stat(f.out); err == nil && !st.IsDir() {
+			return usagef("--out %s is a file, but shard %s writes a folder of part files there: choose another --out", f.out, shard)
+		}
 		if err := os.MkdirAll(f.out, 0o755); err != nil {
 			return err
 		}
@@ -139,6 +145,10 @@ func runSurface(ctx context.Context, spec landscape.Spec, opts *landscape.Option
 		return err
 	}
 	computed := len(s.Points) - job.Resumed
+	if computed == 0 && job.Resumed > 0 && s.Provenance.Progress.Complete() {
+		fmt.Fprintf(stdout, "%s holds all %d points already: nothing to compute\n", out, len(s.Points))
+		return export.WriteRanges(stdout, s)
+	}
 	fmt.Fprintf(stdout, "wrote %s: %d points, %.1fs", out, len(s.Points), s.Provenance.WallSeconds)
 	if computed > 0 {
 		fmt.Fprintf(stdout, " (%.1fs to set up, then %.4g points/s on %s)", evalStart.Sub(start).Seconds(), float64(computed)/time.Since(evalStart).Seconds(), job.Provenance.Device)
@@ -154,8 +164,9 @@ func partPath(dir string, s grid.Shard) string {
 
 // resolveShard decides which shard this process computes: --shard i/n if
 // given, else the task's of a Slurm job array or Kubernetes Indexed Job
-// (see [grid.ShardFromEnv]), else the whole grid (sharded false).
-// --shard-count overrides the number of tasks.
+// (see [grid.ShardFromEnv]), else the whole grid (sharded false, as for
+// --shard 0/1, which computes the whole grid into one file inside a job
+// array too). --shard-count overrides the number of tasks.
 func resolveShard(flagValue string, count int, getenv func(string) string) (grid.Shard, bool, error) {
 	if count < 0 {
 		return grid.Shard{}, false, usagef("--shard-count %d: want a positive number", count)
@@ -168,14 +179,14 @@ func resolveShard(flagValue string, count int, getenv func(string) string) (grid
 		if count > 0 && count != s.Count {
 			return s, false, usagef("--shard %s and --shard-count %d disagree", flagValue, count)
 		}
-		return s, true, nil
+		return s, s.Count > 1, nil
 	}
 	s, inArray, err := grid.ShardFromEnv(getenv, count)
 	switch {
 	case errors.Is(err, grid.ErrShardCount):
 		return s, false, usagef("%v: pass --shard-count (the job's completions or array size)", err)
 	case err != nil:
-		return s, false, fmt.Errorf("%w (or pass --shard)", err)
+		return s, false, usagef("%v (or pass --shard)", err)
 	case !inArray && count > 0:
 		return s, false, usagef("--shard-count without --shard, SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX")
 	}

@@ -43,9 +43,32 @@ func CheckRegular(path string) error {
 	case err != nil:
 		return err
 	case !fi.Mode().IsRegular():
-		return fmt.Errorf("%s %w (%s): refusing to replace it", path, ErrNotRegular, fi.Mode().Type())
+		return fmt.Errorf("%s %w (%s): refusing to replace it", path, ErrNotRegular, Kind(fi.Mode()))
 	}
 	return nil
+}
+
+// Kind names the type of a file that is not a regular one, for messages:
+// "a folder", "a FIFO", ... ("d---------" says little).
+func Kind(m fs.FileMode) string {
+	switch t := m.Type(); {
+	case t&fs.ModeDir != 0:
+		return "a folder"
+	case t&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case t&fs.ModeSocket != 0:
+		return "a socket"
+	case t&fs.ModeCharDevice != 0:
+		return "a character device"
+	case t&fs.ModeDevice != 0:
+		return "a device"
+	case t&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case t == 0:
+		return "a regular file"
+	default:
+		return "a file of type " + t.String()
+	}
 }
 
 // TempPattern is the pattern of the temporary files Write creates beside

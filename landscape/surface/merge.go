@@ -31,13 +31,21 @@ func (p Provenance) Compatible(q Provenance, sameShard bool) error {
 		name string
 		a, b any
 	}
+	pd, qd := p.Directions, q.Directions
 	fields := []field{
 		// The grid first: a 2D rerun of a 1D command differs in its
 		// directions too, but the grid is what the user changed.
 		{"grid", p.Grid, q.Grid},
 		{"model", modelKey(p.Model), modelKey(q.Model)},
 		{"checkpoint SHA-256", p.Checkpoint.SHA256, q.Checkpoint.SHA256},
-		{"directions SHA-256", p.Directions.SHA256, q.Directions.SHA256},
+		// How the directions were made, before the hash of their values
+		// that follows from it: the flag the user changed is named.
+		{"directions", pd.Kind, qd.Kind},
+		{"direction seed", pd.Seed, qd.Seed},
+		{"direction normalisation", pd.Norm, qd.Norm},
+		{"ignore", pd.Ignore, qd.Ignore},
+		{"mode", pd.Mode, qd.Mode},
+		{"directions SHA-256", pd.SHA256, qd.SHA256},
 		{"data", dataKey(p.Data), dataKey(q.Data)},
 		{"gradient norm", p.GradNorm, q.GradNorm},
 		{"curvature", p.Curvature, q.Curvature},
@@ -62,10 +70,61 @@ func (p Provenance) Compatible(q Provenance, sameShard bool) error {
 	}
 	for _, f := range fields {
 		if !reflect.DeepEqual(f.a, f.b) {
-			return fmt.Errorf("surface: %w: %s differs: %+v vs %+v", ErrIncompatible, f.name, f.a, f.b)
+			return &Mismatch{What: f.name, P: f.a, Q: f.b}
 		}
 	}
 	return nil
+}
+
+// Mismatch is the first difference [Provenance.Compatible] finds: what
+// differs, and its values in p and in q. It wraps [ErrIncompatible].
+type Mismatch struct {
+	What string
+	P, Q any
+}
+
+func (m *Mismatch) Error() string {
+	return fmt.Sprintf("surface: %v: %s differs: %s vs %s", ErrIncompatible, m.What, show(m.P), show(m.Q))
+}
+
+func (m *Mismatch) Unwrap() error { return ErrIncompatible }
+
+// Between says what differs with where each value comes from: "direction
+// seed differs: 7 in a.parquet, 8 in this run".
+func (m *Mismatch) Between(p, q string) string {
+	return fmt.Sprintf("%s differs: %s in %s, %s in %s", m.What, show(m.P), p, show(m.Q), q)
+}
+
+// show formats a provenance value for an error message: "none" for an
+// absent one, the hash's first 12 digits, a struct's fields by name.
+func show(v any) string {
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer {
+		if rv.IsNil() {
+			return "none"
+		}
+		v = rv.Elem().Interface()
+	}
+	switch v := v.(type) {
+	case fmt.Stringer:
+		return v.String()
+	case string:
+		if len(v) == 64 && strings.Trim(v, "0123456789abcdef") == "" {
+			return v[:12] + "…"
+		}
+		return fmt.Sprintf("%q", v)
+	case int, uint64:
+		return fmt.Sprint(v)
+	}
+	return fmt.Sprintf("%+v", v)
+}
+
+// pointName names point i of g for a message: its index, and in 2D its
+// column and row, (i, j), as the CSV export numbers them.
+func pointName(g grid.Grid, i int) string {
+	if g.Y == nil {
+		return fmt.Sprint(i)
+	}
+	return fmt.Sprintf("%d (i=%d, j=%d)", i, i%g.X.Num, i/g.X.Num)
 }
 
 // precision is the part of an arithmetic name after the last "/": fp32,
@@ -91,12 +150,30 @@ func dataKey(d DataInfo) string {
 	return fmt.Sprintf("%s %v %v %s mean=%v std=%v", d.Name, d.Splits, d.Samples, seed, d.Mean, d.Std)
 }
 
+// PartError is an error about one of the parts given to [Merge]: Part is
+// its index among them.
+type PartError struct {
+	Part  int
+	Shard grid.Shard
+	Err   error
+}
+
+func (e *PartError) Error() string {
+	return fmt.Sprintf("surface: merge: part %d (shard %s): %v", e.Part, e.Shard, e.Err)
+}
+
+func (e *PartError) Unwrap() error { return e.Err }
+
 // Merge joins the shards of one surface. They must be compatible (see
 // [Provenance.Compatible]) and hold every grid point exactly once; the
-// error names missing and duplicated points and shards. The result's
-// values are those of the parts, bit for bit, so it equals a single-process
-// run; its provenance is the first part's with the shard set to 0/1, the
-// earliest start time and the summed wall time.
+// error names missing and duplicated points and shards, and an error about
+// one part is a [*PartError]. The result's values are those of the parts,
+// bit for bit, so it equals a single-process run where the parts were
+// computed with the same arithmetic and batch size. Its provenance is the
+// first part's with the shard set to 0/1, the earliest start time and the
+// summed wall time; where the parts' batch sizes differ, its batch size is
+// 0, and where their arithmetic differs (engines of one precision), it
+// lists each, joined by " + ".
 func Merge(parts []*Surface) (*Surface, error) {
 	if len(parts) == 0 {
 		return nil, errors.New("surface: merge: no parts")
@@ -108,17 +185,25 @@ func Merge(parts []*Surface) (*Surface, error) {
 	owner := map[int]int{}
 	var dups []string
 	shards := map[int]bool{}
+	arithmetic := []string{first.Provenance.Arithmetic}
 	for k, p := range parts {
+		partErr := func(err error) error { return &PartError{Part: k, Shard: p.Provenance.Shard, Err: err} }
 		if err := first.Provenance.Compatible(p.Provenance, false); err != nil {
-			return nil, fmt.Errorf("part %d (shard %d/%d): %w", k, p.Provenance.Shard.Index, p.Provenance.Shard.Count, err)
+			return nil, partErr(err)
 		}
 		if !slices.Equal(p.Metrics, first.Metrics) {
-			return nil, fmt.Errorf("surface: merge: part %d has metrics %v, part 0 %v", k, p.Metrics, first.Metrics)
+			return nil, partErr(fmt.Errorf("it has metrics %v, part 0 %v", p.Metrics, first.Metrics))
 		}
 		if shards[p.Provenance.Shard.Index] {
-			return nil, fmt.Errorf("surface: merge: shard %d/%d given twice", p.Provenance.Shard.Index, p.Provenance.Shard.Count)
+			return nil, partErr(fmt.Errorf("shard %s given twice", p.Provenance.Shard))
 		}
 		shards[p.Provenance.Shard.Index] = true
+		if p.Provenance.BatchSize != out.Provenance.BatchSize {
+			out.Provenance.BatchSize = 0
+		}
+		if a := p.Provenance.Arithmetic; a != "" && !slices.Contains(arithmetic, a) {
+			arithmetic = append(arithmetic, a)
+		}
 		out.Provenance.WallSeconds += p.Provenance.WallSeconds
 		if p.Provenance.Created < out.Provenance.Created {
 			out.Provenance.Created = p.Provenance.Created
@@ -135,7 +220,9 @@ func Merge(parts []*Surface) (*Surface, error) {
 	if len(dups) > 0 {
 		return nil, fmt.Errorf("surface: merge: points computed twice: %s", clip.Join(dups))
 	}
-	total := first.Provenance.Grid.Len()
+	out.Provenance.Arithmetic = strings.Join(arithmetic, " + ")
+	g := first.Provenance.Grid
+	total := g.Len()
 	if len(out.Points) != total {
 		var missing []string
 		var missingShards []string
@@ -147,12 +234,12 @@ func Merge(parts []*Surface) (*Surface, error) {
 		}
 		for i := range total {
 			if _, ok := owner[i]; !ok {
-				missing = append(missing, fmt.Sprint(i))
+				missing = append(missing, pointName(g, i))
 			}
 		}
 		msg := fmt.Sprintf("surface: merge: %d of %d points missing: %s", len(missing), total, clip.Join(missing))
 		if len(missingShards) > 0 {
-			msg += fmt.Sprintf(" (no part for shard %s of %d)", strings.Join(missingShards, ", "), count)
+			msg += fmt.Sprintf(" (no part for shard %s of %d)", clip.Join(missingShards), count)
 		}
 		return nil, errors.New(msg)
 	}

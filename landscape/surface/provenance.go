@@ -1,6 +1,10 @@
 package surface
 
-import "github.com/landscape-go/landscape/grid"
+import (
+	"fmt"
+
+	"github.com/landscape-go/landscape/grid"
+)
 
 // Provenance records everything needed to reproduce or audit a surface. It
 // is stored as JSON in the Parquet file's key-value metadata under
@@ -50,12 +54,20 @@ type CurvatureInfo struct {
 	Seed   uint64  `json:"seed"`
 }
 
+func (c CurvatureInfo) String() string {
+	return fmt.Sprintf("split %s, parameters %s, tolerance %g, seed %d", c.Split, c.Params, c.Tol, c.Seed)
+}
+
 // GradNormInfo says how a surface's gradient-norm column was computed:
 // the norm of the gradient of the mean loss over the data of Split with
 // respect to the parameters Params names.
 type GradNormInfo struct {
 	Split  string `json:"split"`
 	Params string `json:"params"`
+}
+
+func (g GradNormInfo) String() string {
+	return fmt.Sprintf("split %s, parameters %s", g.Split, g.Params)
 }
 
 // Metrics returns the metric columns of a surface made as p says: the
@@ -102,6 +114,10 @@ type ModelInfo struct {
 	// SHA256 is the SHA-256 of the model's file (an ONNX graph), empty
 	// for the zoo's architectures.
 	SHA256 string `json:"sha256,omitempty"`
+}
+
+func (m ModelInfo) String() string {
+	return fmt.Sprintf("%s on %dx%dx%d inputs, %d classes", m.Name, m.InChannels, m.Height, m.Width, m.Classes)
 }
 
 // FileInfo identifies an input file by path and content.

@@ -65,7 +65,9 @@ def _flag_value(name, value):
         sep = ":" if name in ("x", "y") else ","
         return sep.join(_flag_value(name, v) for v in value)
     if isinstance(value, float):
-        return repr(value)
+        # float() first: NumPy 2's float64 is a float whose repr is
+        # "np.float64(-1.0)".
+        return repr(float(value))
     return os.fspath(value) if isinstance(value, os.PathLike) else str(value)
 
 

@@ -168,6 +168,12 @@ class Tool(unittest.TestCase):
                                "--sample-seed=1", "--tf32", "--overwrite=false", "--radii=0.25,1e-05",
                                "--checkpoint=a/b.pt"])
 
+    def test_flags_of_float_subclasses(self):
+        class Float64(float):  # as NumPy 2's float64 writes itself
+            def __repr__(self):
+                return "np.float64({})".format(float.__repr__(self))
+        self.assertEqual(lg.flags(x=(Float64(-1), 1, 5), rise=Float64(0.5)), ["--x=-1.0:1:5", "--rise=0.5"])
+
     def test_binary_from_environment(self):
         old = os.environ.get("LANDSCAPE_BIN")
         self.addCleanup(lambda: os.environ.__setitem__("LANDSCAPE_BIN", old) if old else os.environ.pop("LANDSCAPE_BIN", None))
