@@ -71,9 +71,10 @@ func Race(ctx context.Context, spec RaceSpec, out string, formats []string, opts
 			BatchSize: spec.BatchSize, Seed: spec.Seed}, dir, opts); err != nil {
 			return res, fmt.Errorf("landscape: race: %s: %w", raceName(r), err)
 		}
-		files, err := GlobCheckpoints(filepath.Join(dir, "model_*.safetensors"))
-		if err != nil {
-			return res, err
+		var files []string // this race's epochs: a run resumed from a longer one's folder has more
+		for e := range spec.Epochs + 1 {
+			ckpt, _ := trainFiles(dir, e, false)
+			files = append(files, ckpt)
 		}
 		res.Runs, runs = append(res.Runs, dir), append(runs, files)
 	}

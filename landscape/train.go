@@ -2,12 +2,20 @@ package landscape
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 
 	"github.com/landscape-go/landscape/backend"
 	"github.com/landscape-go/landscape/data"
+	"github.com/landscape-go/landscape/internal/atomicfile"
+	"github.com/landscape-go/landscape/landscape/surface"
 	"github.com/landscape-go/landscape/landscape/optim"
 	"github.com/landscape-go/landscape/nets"
 	"github.com/landscape-go/landscape/nets/checkpoint"
@@ -144,13 +152,65 @@ type TrainEpoch struct {
 	Checkpoint string
 }
 
+// TrainRecordFile is the file of a training run's folder that records
+// what makes the run the one it is (see [Train]).
+const TrainRecordFile = "train.json"
+
+// trainRecord is what makes a training run the run it is: its network,
+// initial weights, data and optimisation, but not its number of epochs (a
+// run extended by more epochs is the same run, resumed). [Train] writes
+// it to the run's folder and resumes a folder only where it matches.
+type trainRecord struct {
+	Tool      string            `json:"tool"`
+	Version   string            `json:"version"`
+	Model     surface.ModelInfo `json:"model"`
+	Initial   surface.FileInfo  `json:"initial_weights"`
+	Data      surface.DataInfo  `json:"data"`
+	Optimizer string            `json:"optimizer"`
+	LR        float64           `json:"lr"`
+	BatchSize int               `json:"batch_size"`
+	Seed      uint64            `json:"shuffle_seed"`
+	NoShuffle bool              `json:"no_shuffle"`
+	Schedule  string            `json:"schedule"`
+	Torch     bool              `json:"torch_format"`
+}
+
+// mismatch returns the first difference between the record r of a folder
+// and the run's own, or nil where the run resumes the folder's.
+func (r trainRecord) mismatch(run trainRecord) *surface.Mismatch {
+	for _, f := range []struct {
+		what string
+		a, b any
+	}{
+		{"model", r.Model, run.Model},
+		{"initial weights' SHA-256", r.Initial.SHA256, run.Initial.SHA256},
+		{"data", fmt.Sprint(r.Data.Name, r.Data.Splits, r.Data.Samples), fmt.Sprint(run.Data.Name, run.Data.Splits, run.Data.Samples)},
+		{"data SHA-256", r.Data.SHA256, run.Data.SHA256},
+		{"optimizer", r.Optimizer, run.Optimizer},
+		{"learning rate", r.LR, run.LR},
+		{"batch size", r.BatchSize, run.BatchSize},
+		{"shuffle seed", r.Seed, run.Seed},
+		{"no shuffle", r.NoShuffle, run.NoShuffle},
+		{"schedule", r.Schedule, run.Schedule},
+		{"checkpoint format (torch)", r.Torch, run.Torch},
+	} {
+		if !reflect.DeepEqual(f.a, f.b) {
+			return &surface.Mismatch{What: f.what, P: f.a, Q: f.b}
+		}
+	}
+	return nil
+}
+
 // Train runs spec, writing to the folder out model_0.safetensors (the
 // initialisation) and model_E.safetensors after each epoch E (.pt with
 // spec.Torch), with the optimizer's state beside it
-// (optimizer_E.safetensors), each atomically:
-// a killed run is resumed from the last epoch both were written for, and
-// the checkpoints are a trajectory for [RunTrajectory]. opts.Log and
-// opts.Progress report as for a surface (progress in steps).
+// (optimizer_E.safetensors), each atomically, and the run's settings
+// ([TrainRecordFile]): a killed run is resumed from the last epoch both
+// were written for, and the checkpoints are a trajectory for
+// [RunTrajectory]. A folder of another run (other weights, data or
+// optimisation) is refused, or with opts.Overwrite, its checkpoints are
+// deleted and the run starts afresh. opts.Log and opts.Progress report as
+// for a surface (progress in steps).
 func Train(ctx context.Context, spec TrainSpec, out string, opts *Options) ([]TrainEpoch, error) {
 	if opts == nil {
 		opts = &Options{}
@@ -166,6 +226,13 @@ func Train(ctx context.Context, spec TrainSpec, out string, opts *Options) ([]Tr
 		return nil, err
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, err
+	}
+	rec := trainRecord{Tool: "landscape", Version: Version, Model: modelInfo(w.Net), Initial: w.File,
+		Data:      surface.DataInfo{Name: d.Name, Splits: []string{d.Split}, Samples: []int{d.N}, Mean: d.Mean, Std: d.Std, SHA256: dataHash([]*data.Dataset{d})},
+		Optimizer: strings.ToLower(spec.Optimizer), LR: spec.LR, BatchSize: spec.BatchSize, Seed: spec.Seed, NoShuffle: spec.NoShuffle,
+		Schedule: spec.Schedule, Torch: spec.Torch}
+	if err := claimTrainFolder(out, rec, opts); err != nil {
 		return nil, err
 	}
 	start, init := 0, w.State
@@ -259,6 +326,51 @@ func Train(ctx context.Context, spec TrainSpec, out string, opts *Options) ([]Tr
 		opts.logf("train: epoch %d: lr %.4g, loss %.5g, accuracy %.2f%%", e, ep.LR, ep.Loss, ep.Acc)
 	}
 	return epochs, nil
+}
+
+// claimTrainFolder makes the folder out the run rec's: it checks that a
+// run's checkpoints there are rec's, or with opts.Overwrite deletes them,
+// and writes rec there.
+func claimTrainFolder(out string, rec trainRecord, opts *Options) error {
+	path := filepath.Join(out, TrainRecordFile)
+	var written []string
+	for _, pattern := range []string{"model_*.safetensors", "model_*.pt", "optimizer_*.safetensors"} {
+		m, err := filepath.Glob(filepath.Join(out, pattern))
+		if err != nil {
+			return err
+		}
+		written = append(written, m...)
+	}
+	b, err := os.ReadFile(path)
+	switch {
+	case opts.Overwrite:
+		for _, f := range written {
+			if err := os.Remove(f); err != nil {
+				return err
+			}
+		}
+	case err == nil:
+		var prev trainRecord
+		if err := json.Unmarshal(b, &prev); err != nil {
+			return fmt.Errorf("landscape: %s: %w (remove the folder or pass --overwrite)", path, err)
+		}
+		if m := prev.mismatch(rec); m != nil {
+			return fmt.Errorf("landscape: %s %w: %s (remove it, choose another --out, or pass --overwrite)", out, ErrOtherComputation, m.Between("it", "this run"))
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return err
+	case len(written) > 0:
+		return fmt.Errorf("landscape: %s %w: it holds checkpoints (%s) but no %s saying which run wrote them (remove it, choose another --out, or pass --overwrite)",
+			out, ErrOtherComputation, filepath.Base(written[0]), TrainRecordFile)
+	}
+	b, err = json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(path, func(w io.Writer) error {
+		_, err := w.Write(append(b, '\n'))
+		return err
+	})
 }
 
 // trainFiles names the checkpoint and optimizer state after epoch e.

@@ -2,9 +2,12 @@ package landscape
 
 import (
 	"context"
+	"errors"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/landscape-go/landscape/backend/backendtest/traintest"
@@ -89,6 +92,64 @@ func TestTrainResumesWhereItStopped(t *testing.T) {
 	}
 	if len(tr.Points) != 5 {
 		t.Errorf("trajectory of %d points, want 5", len(tr.Points))
+	}
+}
+
+// A folder holding another run's checkpoints (another optimizer, other
+// data) is not resumed as if it were this run's: it is refused, naming
+// what differs, or with Overwrite emptied and trained anew; a folder of
+// checkpoints that records no run is refused too.
+func TestTrainRefusesAnotherRunsFolder(t *testing.T) {
+	t.Parallel()
+	c := fixture.Load(t, "resnet20")
+	spec := TrainSpec{Source: Source{Model: c.Model, ModelConfig: c.Config, Checkpoint: c.CheckpointFile(t, "zip"),
+		Data: data.Spec{Kind: data.NPZ, Path: c.Data}, DataOptions: data.Options{Samples: 16}}, Optimizer: "momentum", LR: 0.01, BatchSize: 8, Epochs: 2}
+	dir := t.TempDir()
+	if _, err := Train(context.Background(), spec, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, "model_2.safetensors"))
+	for _, tc := range []struct {
+		change func(*TrainSpec)
+		want   string
+	}{
+		{func(s *TrainSpec) { s.Optimizer = "adam" }, `optimizer differs: "momentum" in it, "adam" in this run`},
+		{func(s *TrainSpec) { s.LR = 0.1 }, "learning rate differs: 0.01 in it, 0.1 in this run"},
+		{func(s *TrainSpec) { s.DataOptions.Samples = 8 }, "data differs"},
+		{func(s *TrainSpec) { s.Schedule = "cosine" }, "schedule differs"},
+	} {
+		other := spec
+		tc.change(&other)
+		other.Epochs = 3
+		_, err := Train(context.Background(), other, dir, nil)
+		if !errors.Is(err, ErrOtherComputation) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v", tc.want, err)
+		}
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, "model_2.safetensors")); string(after) != string(before) {
+		t.Error("a refused run changed the folder's checkpoints")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "model_3.safetensors")); err == nil {
+		t.Error("a refused run wrote an epoch")
+	}
+	other := spec
+	other.Optimizer, other.Epochs = "adam", 1
+	eps, err := Train(context.Background(), other, dir, &Options{Overwrite: true})
+	if err != nil || len(eps) != 1 {
+		t.Fatalf("overwrite: %v, %+v", err, eps)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "model_2.safetensors")); err == nil {
+		t.Error("overwrite left the other run's model_2")
+	}
+	if _, err := Train(context.Background(), other, dir, nil); err != nil {
+		t.Errorf("the run resumed in its own folder: %v", err)
+	}
+	bare := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bare, "model_1.safetensors"), before, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Train(context.Background(), spec, bare, nil); !errors.Is(err, ErrOtherComputation) || !strings.Contains(err.Error(), "no train.json") {
+		t.Errorf("a folder of checkpoints without a record: %v", err)
 	}
 }
 

@@ -15,7 +15,7 @@ func cmdRace(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := newFlags("race", "--model M --checkpoint INIT --data KIND:PATH --optimizers sgd:0.1,adam:0.001 --epochs N --out DIR [flags]", stderr)
 	src.register(fs, "the initial weights, every run's: ")
 	src.registerInit(fs)
-	optimizers := fs.String("optimizers", "sgd:0.05,momentum:0.05,adam:0.001", "the runs, comma-separated, each NAME or NAME:LR (one optimizer at several rates, or several optimizers)")
+	optimizers := fs.String("optimizers", "sgd:0.05,momentum:0.01,adam:0.001", "the runs, comma-separated, each NAME or NAME:LR (one optimizer at several rates, or several optimizers)")
 	epochs := fs.Int("epochs", 2, "epochs of each run")
 	seed := fs.Uint64("shuffle-seed", 0, "seed of each epoch's shuffling, the same for every run")
 	num := fs.Int("num", 21, "points per axis of the surface")
@@ -23,6 +23,7 @@ func cmdRace(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	plane := fs.String("plane", "first", "the plane: first, the PCA of the first run's checkpoints; all, of every run's together (both centred on the first run's final model)")
 	formats := fs.String("format", "png,svg,pdf", "formats of the figure")
 	out := fs.String("out", "", "output folder: a folder of checkpoints per run, plane/ (the PCA), race.parquet and its figure")
+	overwrite := fs.Bool("overwrite", false, "delete the checkpoints of other runs in the runs' folders and train anew, instead of refusing")
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -48,6 +49,7 @@ func cmdRace(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if spec.Source, spec.BatchSize, opts, err = src.config("race", stderr); err != nil {
 		return err
 	}
+	opts.Overwrite = *overwrite
 	if err := src.writeInit(&spec.Source, *out); err != nil {
 		return err
 	}

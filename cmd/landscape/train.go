@@ -18,19 +18,23 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	src.register(fs, "the initial weights: ")
 	src.registerInit(fs)
 	optimizer := fs.String("optimizer", "sgd", "optimizer: "+strings.Join(optim.Names(), ", ")+" (torch.optim's update rules and defaults; momentum and nesterov are SGD with momentum 0.9)")
-	lr := fs.Float64("lr", 0.01, "learning rate (0: the optimizer's PyTorch default)")
+	lr := fs.Float64("lr", 0, "learning rate (default: the optimizer's PyTorch default, 0.001 for adam; 0.01 for sgd, momentum and nesterov, which have none)")
 	epochs := fs.Int("epochs", 1, "passes over the data")
 	seed := fs.Uint64("shuffle-seed", 0, "seed of each epoch's shuffling")
 	noShuffle := fs.Bool("no-shuffle", false, "batches in file order, every epoch")
 	schedule := fs.String("schedule", "constant", "learning-rate schedule, stepped each epoch: constant, cosine, step:N:GAMMA, warmup:N or warmup:N,cosine (torch.optim.lr_scheduler's)")
 	torchFormat := fs.Bool("torch", false, "write the checkpoints in torch.save's zip format (model_E.pt), which torch.load reads, instead of safetensors")
-	out := fs.String("out", "", "output folder: model_0.safetensors (the initialisation), model_E.safetensors and optimizer_E.safetensors after each epoch E; a run killed is resumed from it")
+	out := fs.String("out", "", "output folder: model_0.safetensors (the initialisation), model_E.safetensors and optimizer_E.safetensors after each epoch E, train.json (the run's settings); a run killed is resumed from it")
+	overwrite := fs.Bool("overwrite", false, "delete the checkpoints of another run in --out and train anew, instead of refusing")
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
 	// Names are case-blind, as optim.New's are; the lower-case one is
 	// recorded, so that a resumed run matches whatever case it was given.
 	*optimizer = strings.ToLower(*optimizer)
+	if *lr == 0 && slices.Contains([]string{"sgd", "momentum", "nesterov"}, *optimizer) {
+		*lr = 0.01 // torch.optim.SGD has no default learning rate
+	}
 	spec := landscape.TrainSpec{Optimizer: *optimizer, LR: *lr, Epochs: *epochs, Seed: *seed, NoShuffle: *noShuffle, Torch: *torchFormat, Schedule: *schedule}
 	if *out == "" {
 		return usagef("--out is required")
@@ -46,6 +50,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if spec.Source, spec.BatchSize, opts, err = src.config("train", stderr); err != nil {
 		return err
 	}
+	opts.Overwrite = *overwrite
 	if err := src.writeInit(&spec.Source, *out); err != nil {
 		return err
 	}
