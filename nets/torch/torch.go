@@ -516,8 +516,10 @@ func (b *budget) take(n int64, what string) error {
 	return nil
 }
 
-// findStateDict returns obj if it is a dict holding tensors, or else the
-// first value under stateDictKeys that is.
+// findStateDict returns the first value of the dict obj under
+// stateDictKeys that is a dict holding tensors, or else obj if it holds
+// tensors itself: the keys first, for a training script's checkpoint
+// keeps tensors beside its state dict (the ImageNet example's best_acc1).
 func findStateDict(obj any) (*pickle.Dict, error) {
 	d, ok := obj.(*pickle.Dict)
 	if in, isInert := obj.(*pickle.Inert); isInert {
@@ -526,9 +528,6 @@ func findStateDict(obj any) (*pickle.Dict, error) {
 	if !ok {
 		return nil, fmt.Errorf("checkpoint holds a %s, not a dict: %w", pickle.TypeName(obj), ErrNoStateDict)
 	}
-	if hasTensors(d) {
-		return d, nil
-	}
 	for _, k := range stateDictKeys {
 		if v, ok := d.Lookup(k); ok {
 			if sub, ok := v.(*pickle.Dict); ok && hasTensors(sub) {
@@ -536,7 +535,10 @@ func findStateDict(obj any) (*pickle.Dict, error) {
 			}
 		}
 	}
-	var keys []string
+	if hasTensors(d) {
+		return d, nil
+	}
+	var keys, nested []string
 	for i, k := range d.Keys() {
 		if i == 20 {
 			keys = append(keys, fmt.Sprintf("... (%d keys)", d.Len()))
@@ -548,8 +550,21 @@ func findStateDict(obj any) (*pickle.Dict, error) {
 			keys = append(keys, pickle.Repr(k))
 		}
 	}
+	for i, v := range d.Values() {
+		if sub, ok := v.(*pickle.Dict); ok && hasTensors(sub) && i < len(keys) {
+			nested = append(nested, keys[i])
+		}
+	}
 	if in := pickle.FindInert(d); in != nil {
 		return nil, refuse(in) // the objects the allowlist does not know are likelier the cause
+	}
+	if len(nested) > 0 {
+		holds := " holds a state dict"
+		if len(nested) > 1 {
+			holds = " hold state dicts"
+		}
+		return nil, fmt.Errorf("top-level keys [%s] hold no tensors, but %s%s, under a name landscape does not look for (it looks for %s): %w; "+
+			"save the one to use alone, e.g. torch.save(ckpt[%q], 'model.pt')", strings.Join(keys, " "), strings.Join(nested, " and "), holds, strings.Join(stateDictKeys, ", "), ErrNoStateDict, nested[0])
 	}
 	return nil, fmt.Errorf("top-level keys [%s] hold no tensors: %w", strings.Join(keys, " "), ErrNoStateDict)
 }

@@ -72,9 +72,13 @@ checkpoints = {
     "views": views,
     "dtypes": dtypes,
     "params": params,
+    # PyTorch's ImageNet example's checkpoint: a tensor (best_acc1) beside
+    # the state dict, which is still under state_dict.
+    "imagenet_example": {"epoch": 90, "arch": "toy", "state_dict": sd, "best_acc1": torch.tensor(45.5),
+                         "optimizer": opt.state_dict()},
 }
 ext = {"bare": ".pt", "wrapped": ".pth", "model_state_dict": ".tar", "module": ".t7",
-       "views": ".pt", "dtypes": ".pth", "params": ".pt"}
+       "views": ".pt", "dtypes": ".pth", "params": ".pt", "imagenet_example": ".pth.tar"}
 
 
 def tensors_of(obj):
