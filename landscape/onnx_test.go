@@ -205,3 +205,50 @@ func TestONNXGraphOffTheEnginesRunsOnTheReferenceEvaluator(t *testing.T) {
 		}
 	}
 }
+
+// A network that outputs probabilities (a final softmax) is scored as it
+// trains, by PyTorch's NLLLoss of log p: the softmax is taken off, its
+// input being the logits, on the engines and on the reference evaluator
+// alike. The cross-entropy of the probabilities themselves would be a
+// near-constant, about log 5 here.
+func TestONNXProbabilitiesAreScoredAsTheyTrain(t *testing.T) {
+	t.Parallel()
+	fix, err := npz.Read(filepath.Join(onnxDir, "probs.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _ := fix.Get("input")
+	labels, _ := fix.Get("labels")
+	d := &data.Dataset{Name: "npz", Split: "test", N: 6, C: 1, H: 8, W: 8, Classes: 5, X: x.Data}
+	for _, l := range labels.Data {
+		d.Y = append(d.Y, int32(l))
+	}
+	for _, name := range []string{"cnn", "mlp"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			model := filepath.Join(onnxDir, "probs_"+name+".onnx")
+			net, err := NewNet(model, nets.Config{}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if onEngines := len(net.Ops) > 0; onEngines != (name == "cnn") {
+				t.Errorf("%s on the engines: %v", name, onEngines)
+			}
+			weights, _, err := checkpoint.Load(model)
+			if err != nil {
+				t.Fatal(err)
+			}
+			loss, _ := fix.Get(name + "_loss")
+			correct, _ := fix.Get(name + "_correct")
+			s, err := Compute(context.Background(), &Input{Net: net, Weights: weights, Data: []*data.Dataset{d},
+				Grid: grid.Grid{X: grid.Axis{Min: 0, Max: 0, Num: 1}}}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, want := s.Points[0].Values, float64(loss.Data[0])
+			if math.Abs(got[0]-want) > 1e-5*want || math.Abs(got[1]-100*float64(correct.Data[0])/6) > 1e-9 {
+				t.Errorf("loss %.7g, accuracy %g%%; PyTorch's NLLLoss of log p %.7g, %g of 6 right", got[0], got[1], want, correct.Data[0])
+			}
+		})
+	}
+}

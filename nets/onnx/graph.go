@@ -240,3 +240,48 @@ func OpTypes() []string {
 	slices.Sort(out)
 	return out
 }
+
+// Logits returns g with a final Softmax over the classes taken off, its
+// input becoming the graph's output, and the Softmax node (nil where g
+// ends otherwise, and g itself is returned). A network that outputs
+// probabilities p is trained with PyTorch's NLLLoss of log p, −log p[y]:
+// the cross-entropy of the Softmax's input, which is what a landscape
+// then computes, while the cross-entropy of p itself would be a
+// near-constant. The argmax, and so the accuracy, is the same. A final
+// LogSoftmax needs nothing of the kind: log_softmax is idempotent.
+func (g *Graph) Logits() (*Graph, *Node) {
+	if len(g.Outputs) != 1 {
+		return g, nil
+	}
+	out := g.Outputs[0]
+	var last *Node
+	k := -1
+	for i, n := range g.Nodes {
+		if slices.Contains(n.Inputs, out.Name) {
+			return g, nil // read inside the graph too
+		}
+		if slices.Contains(n.Outputs, out.Name) {
+			last, k = n, i
+		}
+	}
+	if last == nil || last.OpType != "Softmax" || last.Domain != "" || len(last.Inputs) != 1 {
+		return g, nil
+	}
+	axis := int64(-1)
+	if g.Opset < 13 {
+		axis = 1 // and the input is taken as 2D, its classes the second dimension
+	}
+	if a, ok := last.Attrs["axis"]; ok {
+		axis = a.I
+	}
+	rank := int64(len(out.Shape))
+	if !(axis == -1 || rank > 0 && axis == rank-1 || axis == 1 && (rank == 2 || rank == 0)) {
+		return g, nil // a softmax over another dimension than the classes'
+	}
+	c := *g
+	c.Nodes = slices.Delete(slices.Clone(g.Nodes), k, k+1)
+	out.Name = last.Inputs[0]
+	c.Outputs = []ValueInfo{out}
+	return &c, last
+}
+

@@ -46,7 +46,8 @@ const ExportAdvice = "torch.onnx.export(model.eval(), x, FILE, training=torch.on
 // the Shape, Gather, Unsqueeze and Concat arithmetic around it, folded
 // here). Identity, Dropout and zero Pad pass their input on, and a final
 // LogSoftmax is dropped: log_softmax is idempotent, so the cross-entropy
-// and the accuracy are those of its input.
+// and the accuracy are those of its input. A final Softmax is dropped too
+// (see [Graph.Logits]), its output's loss being −log p[y].
 //
 // Parameters keep their PyTorch identity: each op's parameters are named
 // by the initializers the node reads (prefix.weight, prefix.bias; a batch
@@ -63,6 +64,7 @@ func (g *Graph) Net(name string, cfg nets.Config) (*nets.Net, *nets.StateDict, e
 	if err := g.Check(); err != nil {
 		return nil, nil, fmt.Errorf("onnx: graph %q: %w", g.Name, err)
 	}
+	g, _ = g.Logits()
 	l := &lowering{g: g, flow: map[string]flowing{}, consts: map[string]*Tensor{}, alias: map[string]string{}}
 	for name, t := range g.Initializers {
 		l.consts[name] = t
@@ -335,8 +337,6 @@ func (l *lowering) lower(n *Node, flows []flowing) {
 			return
 		}
 		same()
-	case "Softmax":
-		l.problem(n, "Softmax: on the logits, the loss would be taken of probabilities; export the logits (or log_softmax)")
 	case "MatMul":
 		l.problem(n, "a Linear layer exported as MatMul, its weight stored transposed; the engines run the Gemm form torch.onnx.export gives 2D inputs")
 	default:

@@ -20,6 +20,8 @@ import (
 // [Graph.Net]; the classes are the output's last dimension, found by
 // running the graph once on zeros, which also shows that it runs.
 //
+// A final Softmax over the classes is taken off (see [Graph.Logits]).
+//
 // A graph whose export fixed the batch is fed batches of that size, the
 // last one padded. A language model (token ids N x T in, logits
 // N x T x vocabulary out; cfg.Seq set) is fed the ids as the integers its
@@ -33,6 +35,7 @@ func (g *Graph) ReferenceNet(name string, cfg nets.Config) (*nets.Net, error) {
 	if err != nil {
 		return nil, err
 	}
+	g, _ = g.Logits()
 	if len(g.Outputs) != 1 {
 		return nil, fmt.Errorf("onnx: graph %q has %d outputs; a loss landscape takes one, the logits: %w", g.Name, len(g.Outputs), ErrUnsupported)
 	}
