@@ -96,10 +96,18 @@ func loadWeightsOf(path string, net *nets.Net) (*nets.StateDict, surface.FileInf
 // A checkpoint with torchvision's ResNet names (downsample, fc) that fits
 // once renamed to the zoo's (shortcut, linear) is renamed in place: the
 // same network written in torchvision's style, as many CIFAR training
-// scripts do. One that does not fit either way is explained.
+// scripts do. So is one whose every key has a first component that, taken
+// off, makes it fit: the network as an attribute of a training module
+// (PyTorch Lightning's self.model, "model.conv1.weight"). One that does
+// not fit either way is explained.
 func checkWeights(path string, sd *nets.StateDict, net *nets.Net, sum func() (string, error)) (surface.FileInfo, error) {
 	if IsONNX(net.Name) {
 		dropTied(sd, net)
+	}
+	if net.Check(sd) != nil {
+		if inner, ok := withoutCommonPrefix(sd); ok && net.Check(inner) == nil {
+			*sd = *inner
+		}
 	}
 	if err := net.Check(sd); err != nil {
 		if IsONNX(net.Name) {
@@ -123,6 +131,29 @@ func checkWeights(path string, sd *nets.StateDict, net *nets.Net, sum func() (st
 	}
 	h, err := sum()
 	return surface.FileInfo{Path: path, SHA256: h}, err
+}
+
+// withoutCommonPrefix returns sd with the first component of its keys
+// taken off, where every key has the same one ("model." of
+// "model.conv1.weight"), and false where they do not.
+func withoutCommonPrefix(sd *nets.StateDict) (*nets.StateDict, bool) {
+	names := sd.Names()
+	if len(names) == 0 {
+		return nil, false
+	}
+	first, _, ok := strings.Cut(names[0], ".")
+	if !ok {
+		return nil, false
+	}
+	prefix := first + "."
+	for _, n := range names {
+		if !strings.HasPrefix(n, prefix) {
+			return nil, false
+		}
+	}
+	inner := *sd // StripPrefix replaces the copy's tables, not sd's
+	inner.StripPrefix(prefix)
+	return &inner, true
 }
 
 // dropTied deletes from sd the second names of tied parameters: keys the

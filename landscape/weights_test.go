@@ -49,3 +49,41 @@ func TestTorchvisionNamesAreMappedOrExplained(t *testing.T) {
 		t.Errorf("torchvision stem: %v", err)
 	}
 }
+
+// A state dict whose every key has the same first component, the network
+// being an attribute of a training module (Lightning's self.model), or
+// torch.compile's _orig_mod. in DataParallel's module., loads; one whose
+// keys share a component without fitting once it is taken off is still
+// explained key by key.
+func TestWrappersPrefixesAreTakenOff(t *testing.T) {
+	t.Parallel()
+	cfg := nets.Config{Height: 8, Width: 8}
+	net, err := nets.New("resnet20", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(prefix string) string {
+		sd := &nets.StateDict{}
+		for _, p := range net.Params {
+			sd.Set(prefix+p.Name, nets.NewTensor(p.Shape...))
+		}
+		path := filepath.Join(t.TempDir(), "w.safetensors")
+		if err := safetensors.Write(path, sd, nil); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	for _, prefix := range []string{"model.", "_orig_mod.", "module._orig_mod."} {
+		w, err := LoadWeights(write(prefix), "resnet20", cfg)
+		if err != nil {
+			t.Errorf("keys under %q: %v", prefix, err)
+			continue
+		}
+		if _, ok := w.State.Get("conv1.weight"); !ok {
+			t.Errorf("keys under %q: loaded as %v", prefix, w.State.Names()[:3])
+		}
+	}
+	if _, err := LoadWeights(write("model.extra."), "resnet20", cfg); err == nil || !strings.Contains(err.Error(), "missing keys") {
+		t.Errorf("keys under model.extra.: %v", err)
+	}
+}

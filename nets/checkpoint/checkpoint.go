@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"strconv"
+	"slices"
 	"strings"
 
 	"github.com/landscape-go/landscape/nets"
@@ -57,9 +58,14 @@ var ErrUnknownFormat = errors.New("unrecognised checkpoint format")
 // DistributedDataParallel give every state-dict key.
 const DataParallelPrefix = "module."
 
+// CompilePrefix is the prefix torch.compile's wrapper gives every
+// state-dict key of the model it compiled.
+const CompilePrefix = "_orig_mod."
+
 // Load reads the checkpoint at path, recognising its format by content
 // (see [Detect]), not by extension, and returns its state dict and format.
-// If every key starts with [DataParallelPrefix], the prefix is removed.
+// If every key starts with [DataParallelPrefix] or [CompilePrefix], the
+// prefixes are removed (see [StripDataParallel]).
 func Load(path string) (*nets.StateDict, Format, error) {
 	sd, format, _, err := LoadDecoded(path)
 	return sd, format, err
@@ -104,18 +110,25 @@ func LoadDecoded(path string) (*nets.StateDict, Format, *onnx.Model, error) {
 	return sd, format, m, nil
 }
 
-// StripDataParallel removes [DataParallelPrefix] from every key if every
-// key has it, and reports whether it did.
+// StripDataParallel removes the wrappers' prefixes, [DataParallelPrefix]
+// and [CompilePrefix], one after the other in any order (a compiled model
+// in DistributedDataParallel has "module._orig_mod."), as long as every
+// key has one, and reports whether it removed any.
 func StripDataParallel(sd *nets.StateDict) bool {
-	if sd.Len() == 0 {
-		return false
-	}
-	for _, n := range sd.Names() {
-		if !strings.HasPrefix(n, DataParallelPrefix) {
-			return false
+	stripped := false
+	for sd.Len() > 0 {
+		found := false
+		for _, prefix := range []string{DataParallelPrefix, CompilePrefix} {
+			if !slices.ContainsFunc(sd.Names(), func(n string) bool { return !strings.HasPrefix(n, prefix) }) {
+				sd.StripPrefix(prefix)
+				found, stripped = true, true
+			}
+		}
+		if !found {
+			break
 		}
 	}
-	return sd.StripPrefix(DataParallelPrefix)
+	return stripped
 }
 
 // Detect returns the format of the size bytes of r by their content:

@@ -71,8 +71,9 @@ func TestLoadTellsFormatByContentAndStripsDataParallel(t *testing.T) {
 	}
 }
 
-// StripDataParallel removes the module. prefix only when every name starts
-// with it, and reports whether it did.
+// StripDataParallel removes the module. prefix of DataParallel and the
+// _orig_mod. prefix of torch.compile, in any order, only when every name
+// starts with it, and reports whether it did.
 func TestStripDataParallelOnlyWhenEveryNameHasThePrefix(t *testing.T) {
 	t.Parallel()
 	mk := func(names ...string) *nets.StateDict {
@@ -88,6 +89,10 @@ func TestStripDataParallelOnlyWhenEveryNameHasThePrefix(t *testing.T) {
 		{[]string{"module.a", "module.b"}, []string{"a", "b"}},
 		{[]string{"module.a", "b"}, []string{"module.a", "b"}},
 		{[]string{"a.module.b"}, []string{"a.module.b"}},
+		{[]string{"_orig_mod.a", "_orig_mod.b"}, []string{"a", "b"}},
+		{[]string{"module._orig_mod.a", "module._orig_mod.b"}, []string{"a", "b"}},
+		{[]string{"_orig_mod.module.a"}, []string{"a"}},
+		{[]string{"_orig_mod.a", "b"}, []string{"_orig_mod.a", "b"}},
 		{nil, nil},
 	}
 	for _, tt := range tests {
