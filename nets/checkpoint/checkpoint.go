@@ -7,8 +7,8 @@ import (
 	"io"
 	"os"
 	"path"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/landscape-go/landscape/nets"

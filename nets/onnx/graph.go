@@ -284,4 +284,3 @@ func (g *Graph) Logits() (*Graph, *Node) {
 	c.Outputs = []ValueInfo{out}
 	return &c, last
 }
-
