@@ -241,15 +241,27 @@ func OpTypes() []string {
 	return out
 }
 
-// Logits returns g with a final Softmax over the classes taken off, its
-// input becoming the graph's output, and the Softmax node (nil where g
-// ends otherwise, and g itself is returned). A network that outputs
+// Logits returns g with one output, the logits: of a graph of several
+// outputs the one named "logits" (the README's export names it so; a
+// graph of several outputs none of them so named is returned as it is),
+// with a final Softmax over the classes taken off, its input becoming the
+// graph's output, and the Softmax node (nil where g ends otherwise). A
+// network that outputs
 // probabilities p is trained with PyTorch's NLLLoss of log p, −log p[y]:
 // the cross-entropy of the Softmax's input, which is what a landscape
 // then computes, while the cross-entropy of p itself would be a
 // near-constant. The argmax, and so the accuracy, is the same. A final
 // LogSoftmax needs nothing of the kind: log_softmax is idempotent.
 func (g *Graph) Logits() (*Graph, *Node) {
+	if len(g.Outputs) > 1 {
+		k := slices.IndexFunc(g.Outputs, func(v ValueInfo) bool { return strings.EqualFold(v.Name, "logits") })
+		if k < 0 {
+			return g, nil
+		}
+		one := *g
+		one.Outputs = []ValueInfo{g.Outputs[k]}
+		g = &one
+	}
 	if len(g.Outputs) != 1 {
 		return g, nil
 	}

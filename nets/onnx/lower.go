@@ -531,7 +531,7 @@ func (l *lowering) batchNorm(n *Node, c *opCtx, x flowing) {
 		return
 	}
 	if !(eps > 0) || training != 0 || slices.ContainsFunc(n.Outputs[1:], func(s string) bool { return s != "" }) {
-		l.problem(n, "batch norm with eps %g or in training mode; the engines run eval mode with a positive eps", eps)
+		l.problem(n, "batch norm with eps %g or in training mode; the engines run eval mode with a positive eps (export model.eval())", eps)
 		return
 	}
 	ch, _, _ := l.b.Shape(x.v)

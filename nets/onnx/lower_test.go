@@ -231,3 +231,40 @@ func TestSequenceInputIsUnsupported(t *testing.T) {
 		t.Errorf("error %v, want ErrUnsupported naming the input", err)
 	}
 }
+
+// Logits gives the graph whose one output is the logits: the output named
+// "logits" of several, and a final softmax taken off (its input the
+// output); a graph of several outputs none of them so named is left as it
+// is, and the reference evaluator's error names its outputs.
+func TestLogitsIsTheOutputNamedSoWithoutAFinalSoftmax(t *testing.T) {
+	t.Parallel()
+	g := exported(t, "probs_cnn.onnx")
+	soft := g.Nodes[len(g.Nodes)-1]
+	if soft.OpType != "Softmax" {
+		t.Fatalf("probs_cnn.onnx ends in %s", soft.OpType)
+	}
+	two := *g
+	two.Outputs = append([]ValueInfo{{Name: soft.Inputs[0], Kind: TensorKind}}, g.Outputs...)
+	for _, tc := range []struct {
+		g     *Graph
+		label string
+	}{{g, "one output"}, {&two, "pre-softmax values and logits"}} {
+		l, n := tc.g.Logits()
+		if n != soft || len(l.Outputs) != 1 || l.Outputs[0].Name != soft.Inputs[0] || len(l.Nodes) != len(g.Nodes)-1 {
+			t.Errorf("%s: Logits took off %v, outputs %v, %d nodes of %d", tc.label, n, l.Outputs, len(l.Nodes), len(g.Nodes))
+		}
+	}
+	if len(g.Nodes) == 0 || g.Nodes[len(g.Nodes)-1] != soft || g.Outputs[0].Name != "logits" {
+		t.Error("Logits changed the graph it was given")
+	}
+	renamed := *soft
+	renamed.Outputs = []string{"probabilities"}
+	two.Nodes = append(slices.Clone(g.Nodes[:len(g.Nodes)-1]), &renamed)
+	two.Outputs = []ValueInfo{two.Outputs[0], {Name: "probabilities", Kind: TensorKind}}
+	if l, n := two.Logits(); l != &two || n != nil {
+		t.Errorf("two outputs, none named logits: %v, %v", l.Outputs, n)
+	}
+	if _, err := two.ReferenceNet("two", nets.Config{}); err == nil || !strings.Contains(err.Error(), "2 outputs ("+soft.Inputs[0]+", probabilities)") {
+		t.Errorf("reference evaluator: %v", err)
+	}
+}

@@ -472,7 +472,7 @@ func opBatchNorm(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 		return nil, err
 	}
 	if tm, _ := c.int("training_mode", 0); tm != 0 {
-		return nil, fmt.Errorf("training mode: %w", ErrUnsupported)
+		return nil, fmt.Errorf("training mode (the model was exported in train mode; export model.eval()): %w", ErrUnsupported)
 	}
 	if len(x.Shape) < 2 {
 		return nil, fmt.Errorf("input %v: %w", x.Shape, ErrFormat)

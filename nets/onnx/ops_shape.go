@@ -21,7 +21,7 @@ func opDropout(c *opCtx, in []*Tensor) ([]*Tensor, error) {
 	}
 	if t := opt(in, 2); t != nil {
 		if v, err := scalar(t); err != nil || v != 0 {
-			return nil, fmt.Errorf("training mode: %w", ErrUnsupported)
+			return nil, fmt.Errorf("training mode (the model was exported in train mode; export model.eval()): %w", ErrUnsupported)
 		}
 	}
 	if c.opset < 7 {

@@ -37,7 +37,13 @@ func (g *Graph) ReferenceNet(name string, cfg nets.Config) (*nets.Net, error) {
 	}
 	g, _ = g.Logits()
 	if len(g.Outputs) != 1 {
-		return nil, fmt.Errorf("onnx: graph %q has %d outputs; a loss landscape takes one, the logits: %w", g.Name, len(g.Outputs), ErrUnsupported)
+		var names []string
+		for _, v := range g.Outputs {
+			names = append(names, v.Name)
+		}
+		return nil, fmt.Errorf("onnx: graph %q has %d outputs (%s); a loss landscape takes one, the logits: "+
+			"name it in the export (output_names=[\"logits\", ...]) or export a wrapper that returns the logits alone: %w",
+			g.Name, len(g.Outputs), strings.Join(names, ", "), ErrUnsupported)
 	}
 	buffers, counters := map[string]bool{}, map[string]string{}
 	for _, n := range g.Nodes {
