@@ -39,6 +39,9 @@ type Weights struct {
 func LoadWeights(path, model string, mc nets.Config) (*Weights, error) {
 	sum := fileHash(path)
 	sd, _, decoded, err := checkpoint.LoadDecoded(path)
+	if err != nil && path == model {
+		return nil, fmt.Errorf("landscape: model %s (the network and its weights): %w", model, err)
+	}
 	if err != nil {
 		return nil, err
 	}

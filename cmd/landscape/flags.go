@@ -44,6 +44,9 @@ func (f *modelFlags) register(fs *flag.FlagSet) {
 // the data and the checkpoint.
 func (f *modelFlags) config() (nets.Config, error) {
 	c := nets.Config{InChannels: f.channels, Classes: f.classes}
+	if err := f.checkModel(); err != nil {
+		return c, err
+	}
 	if f.channels < 0 || f.classes < 0 {
 		return c, usagef("--channels and --classes must be positive")
 	}
@@ -60,6 +63,17 @@ func (f *modelFlags) config() (nets.Config, error) {
 		c.Height, c.Width = h, w
 	}
 	return c, nil
+}
+
+// checkModel refuses a --model that names a weights file: a network is
+// an architecture of the zoo or an ONNX export, its weights the
+// checkpoint.
+func (f *modelFlags) checkModel() error {
+	switch ext := strings.ToLower(filepath.Ext(f.model)); ext {
+	case ".pt", ".pth", ".t7", ".tar", ".bin", ".ckpt", ".safetensors", ".npz":
+		return usagef("--model %s is a weights file: give the architecture (--model resnet56, see 'landscape models') or an ONNX export (--model model.onnx), and the weights with --checkpoint %s", f.model, f.model)
+	}
+	return nil
 }
 
 // checkpoint returns the checkpoint flag's value, or for an ONNX model
@@ -313,6 +327,9 @@ func writeInitial(src *landscape.Source, seed uint64, dir string) error {
 // progress and in errors.
 func (f *sourceFlags) config(cmd string, stderr io.Writer) (src landscape.Source, batch int, opts *landscape.Options, err error) {
 	src = landscape.Source{Model: f.model.model, Checkpoint: f.model.checkpoint(f.checkpoint)}
+	if err := f.model.checkModel(); err != nil {
+		return src, 0, nil, err
+	}
 	if src.Model == "" || src.Checkpoint == "" && f.initSeed == "" || f.data.data == "" {
 		return src, 0, nil, usagef("--model, --checkpoint and --data are required")
 	}

@@ -197,6 +197,9 @@ func resolveShard(flagValue string, count int, getenv func(string) string) (grid
 // values with usage errors.
 func (f *surfaceFlags) config(env envSettings) (spec landscape.Spec, opts *landscape.Options, err error) {
 	spec.Model, spec.Checkpoint = f.model.model, f.model.checkpoint(f.checkpoint)
+	if err := f.model.checkModel(); err != nil {
+		return spec, nil, err
+	}
 	if spec.Model == "" || spec.Checkpoint == "" || f.data.data == "" {
 		return spec, nil, usagef("--model, --checkpoint and --data are required (an ONNX model's checkpoint defaults to its own weights)")
 	}
