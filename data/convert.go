@@ -21,14 +21,15 @@ type normalizer struct {
 
 // resolveNorm returns the mean and std Load applies for c channels: those
 // of opts, or the kind's defaults, with a single entry broadcast to every
-// channel. Nil, nil means no normalisation beyond the /255 of ToTensor.
+// channel; a kind without defaults given none gets mean 0 and std 1, the
+// /255 of ToTensor alone.
 func resolveNorm(kind Kind, opts *Options, c int, file string) (mean, std []float64, err error) {
 	mean, std = opts.Mean, opts.Std
 	if mean == nil {
 		mean, std = DefaultNorm(kind)
 	}
-	if mean == nil {
-		return nil, nil, nil
+	if mean == nil { // ToTensor's scaling alone, recorded as such
+		mean, std = []float64{0}, []float64{1}
 	}
 	bcast := func(v []float64, what string) ([]float64, error) {
 		switch len(v) {

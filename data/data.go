@@ -130,8 +130,9 @@ type Dataset struct {
 	Total int
 
 	// Mean and Std are the per-channel normalisation that was applied, in
-	// [0,1] units. Both are nil for float images from an npz file, which are
-	// taken as already normalised.
+	// [0,1] units: 0 and 1 where the images were scaled to [0, 1] and no
+	// more (bytes of an npz given no --mean). Both are nil for float images
+	// from an npz file, which are taken as already normalised.
 	Mean, Std []float64
 
 	// Arrays names, for an npz, the arrays the split was read from: "x, y"

@@ -98,6 +98,7 @@ func TestNPZScalesBytesKeepsFloatsAndFindsKerasNames(t *testing.T) {
 			c:       c,
 			classes: 4,
 			want:    func(i, j int) float32 { return float32(pix[i*18+j]) / 255 },
+			mean:    []float64{0, 0}, std: []float64{1, 1}, // ToTensor alone, recorded
 		},
 		{
 			name:    "uint8 nchw normalised",
@@ -120,6 +121,7 @@ func TestNPZScalesBytesKeepsFloatsAndFindsKerasNames(t *testing.T) {
 			c:       1,
 			classes: 8,
 			want:    func(i, j int) float32 { return float32(pix[i*9+j]) / 255 },
+			mean:    []float64{0}, std: []float64{1},
 		},
 		{
 			name:    "float32 taken as is",
@@ -151,6 +153,7 @@ func TestNPZScalesBytesKeepsFloatsAndFindsKerasNames(t *testing.T) {
 			classes: 4,
 			indices: []int{0, 1, 2},
 			want:    func(i, j int) float32 { return float32(pix[i*18+j]) / 255 },
+			mean:    []float64{0, 0}, std: []float64{1, 1},
 		},
 	}
 	for _, tt := range tests {

@@ -294,8 +294,11 @@ func WriteDirections(path string, w *Weights, seed uint64, opts normalize.Option
 // other numbers than it was trained on when this differs from its
 // training's, and nothing else would show it.
 func normalisation(d *data.Dataset) string {
-	if d.Mean == nil {
-		return ", taken as normalised"
+	switch {
+	case d.Mean == nil:
+		return ", float values taken as normalised"
+	case !slices.ContainsFunc(d.Mean, func(m float64) bool { return m != 0 }) && !slices.ContainsFunc(d.Std, func(s float64) bool { return s != 1 }):
+		return ", scaled to [0, 1] and not normalised (--mean, --std)"
 	}
 	return fmt.Sprintf(", normalised with mean %.4g and std %.4g (--mean, --std)", d.Mean, d.Std)
 }
