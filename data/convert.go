@@ -44,10 +44,10 @@ func resolveNorm(kind Kind, opts *Options, c int, file string) (mean, std []floa
 		}
 		return nil, fmt.Errorf("data: %s: %w: %s has %d entries for %d-channel images", file, ErrOption, what, len(v), c)
 	}
-	if mean, err = bcast(mean, "Mean"); err != nil {
+	if mean, err = bcast(mean, "Mean (--mean)"); err != nil {
 		return nil, nil, err
 	}
-	if std, err = bcast(std, "Std"); err != nil {
+	if std, err = bcast(std, "Std (--std)"); err != nil {
 		return nil, nil, err
 	}
 	return mean, std, nil
@@ -103,7 +103,7 @@ func selectSamples(total int, opts *Options, file string) (selection, error) {
 		return nil, nil
 	}
 	if k > total {
-		return nil, fmt.Errorf("data: %s: %w: Samples %d, but the split holds %d", file, ErrOption, k, total)
+		return nil, fmt.Errorf("data: %s: %w: Samples (--samples) %d, but the split holds %d", file, ErrOption, k, total)
 	}
 	if opts.SampleSeed == nil {
 		if k == total {

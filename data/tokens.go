@@ -27,7 +27,7 @@ func isInteger(dtype string) bool { return strings.Contains(dtype, "int") }
 // one.
 func readTokens(x *npy.Header, xr io.Reader, yf *zip.File, hasY bool, file, split, xName, yName string, opts *Options) (*Dataset, error) {
 	if opts.Mean != nil {
-		return nil, fmt.Errorf("data: %s: %w: %s holds token ids; Mean and Std apply to images", file, ErrOption, xName)
+		return nil, fmt.Errorf("data: %s: %w: %s holds token ids; Mean and Std (--mean, --std) apply to images", file, ErrOption, xName)
 	}
 	if x.Fortran && x.Shape[0] > 1 {
 		return nil, fmt.Errorf("data: %s: %w: %s is stored in Fortran order; save numpy.ascontiguousarray(%s) instead", file, ErrFormat, xName, xName)
