@@ -273,6 +273,7 @@ func (f *sourceFlags) register(fs *flag.FlagSet, checkpointWhat string) {
 	f.model.register(fs)
 	fs.StringVar(&f.checkpoint, "checkpoint", "", checkpointWhat+checkpointHelp)
 	f.data.register(fs)
+	fs.Lookup("split").Usage = "the split: train or test (one)"
 	f.compute.register(fs)
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
 }
