@@ -225,7 +225,16 @@ func fitsData(net *nets.Net, d *data.Dataset, spec data.Spec) error {
 	case d.Seq != seq:
 		return fmt.Errorf("landscape: data %s holds sequences of %d tokens (and their next tokens), but model %s takes %d", spec, d.Seq, net.Name, seq)
 	}
-	return nil
+	c := net.Config
+	flat := c.Height == 1 && c.Width == 1 && c.InChannels == d.SampleLen() // an N x F input takes the image flattened
+	if seq > 0 || flat || d.C == c.InChannels && d.H == c.Height && d.W == c.Width {
+		return nil
+	}
+	hint := ""
+	if d.C == c.Height && d.H == c.Width && d.W == c.InChannels {
+		hint = "; its images look channels-last, N x H x W x C: transpose them to N x C x H x W (numpy: x.transpose(0, 3, 1, 2))"
+	}
+	return fmt.Errorf("landscape: data %s holds %dx%dx%d images, but model %s takes %dx%dx%d%s", spec, d.C, d.H, d.W, net.Name, c.InChannels, c.Height, c.Width, hint)
 }
 
 // fillFromData fills the zero input geometry of mc from the shape of d.

@@ -7,6 +7,7 @@ import (
 	"github.com/landscape-go/landscape/data"
 	"github.com/landscape-go/landscape/grid"
 	"github.com/landscape-go/landscape/internal/fixture"
+	"github.com/landscape-go/landscape/nets"
 )
 
 // Device names: the CPU, a GPU by ordinal, or all of them.
@@ -47,5 +48,32 @@ func TestOneSplitArchiveIsNotTwoSplits(t *testing.T) {
 	}, nil)
 	if err == nil || !strings.Contains(err.Error(), "splits train and test would both be arrays x, y") {
 		t.Errorf("train and test from one split's arrays: %v", err)
+	}
+}
+
+// Data whose images are not the model's input shape is refused naming the
+// data and both shapes, and channels-last images are recognised as such;
+// a model that takes its input flattened (an MLP's N x F) takes any image
+// of F values.
+func TestDataMustFitTheModelsInput(t *testing.T) {
+	t.Parallel()
+	net := &nets.Net{Name: "m.onnx", Config: nets.Config{InChannels: 1, Height: 8, Width: 8}}
+	flat := &nets.Net{Name: "mlp.onnx", Config: nets.Config{InChannels: 64, Height: 1, Width: 1}}
+	spec := data.Spec{Kind: data.NPZ, Path: "d.npz"}
+	for _, tc := range []struct {
+		net     *nets.Net
+		c, h, w int
+		want    string
+	}{
+		{net, 1, 8, 8, ""},
+		{net, 3, 32, 32, "data npz:d.npz holds 3x32x32 images, but model m.onnx takes 1x8x8"},
+		{net, 8, 8, 1, "look channels-last, N x H x W x C: transpose them"},
+		{flat, 1, 8, 8, ""},
+		{flat, 1, 8, 9, "holds 1x8x9 images, but model mlp.onnx takes 64x1x1"},
+	} {
+		err := fitsData(tc.net, &data.Dataset{C: tc.c, H: tc.h, W: tc.w}, spec)
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%s on %dx%dx%d: %v, want %q", tc.net.Name, tc.c, tc.h, tc.w, err, tc.want)
+		}
 	}
 }
