@@ -175,7 +175,7 @@ func prepare(in *Input, prov surface.Provenance, opts *Options) (*Job, error) {
 		return nil, err
 	}
 	if derivatives {
-		dev, err := newDerivativeEvaluator(ev, prob, in.GradNorm, in.Curvature, prov, device, opts.logf)
+		dev, err := newDerivativeEvaluator(ev, prob, in.GradNorm, in.Curvature, prov, device, opts.logf, opts.warnf)
 		if err != nil {
 			ev.Close()
 			return nil, err
@@ -208,7 +208,7 @@ func (j *Job) logCentre(ctx context.Context) error {
 		loss, acc := values[2*k], values[2*k+1]
 		j.opts.logf("centre (the checkpoint itself): %s loss %.4g, accuracy %.2f%% (chance %.2g%%)", split, loss, acc, chance)
 		if !(acc >= 1.5*chance) {
-			j.opts.logf("warning: the checkpoint is near chance on the %s data: is the data normalised as in training (--mean, --std), and is it the right checkpoint?", split)
+			j.opts.warnf("the checkpoint is near chance on the %s data (accuracy %.2f%%, chance %.2g%%): is the data normalised as in training (--mean, --std), and is it the right checkpoint?", split, acc, chance)
 		}
 	}
 	return nil
@@ -234,11 +234,6 @@ func (j *Job) run(ctx context.Context, start time.Time) (*surface.Surface, error
 	if err != nil {
 		return nil, err
 	}
-	if opts.Log != nil {
-		if err := j.logCentre(ctx); err != nil {
-			return nil, err
-		}
-	}
 	s := &surface.Surface{Metrics: j.Provenance.Metrics(), Provenance: j.Provenance}
 	s.Provenance.Created = start.UTC().Format(time.RFC3339)
 	var earlier float64
@@ -259,6 +254,11 @@ func (j *Job) run(ctx context.Context, start time.Time) (*surface.Surface, error
 	}
 	if prev != nil && len(pending) == 0 && prev.Provenance.Progress.Complete() {
 		return prev, nil // finished before: the store is left as it is, its times included
+	}
+	if opts.Log != nil || opts.Warn != nil {
+		if err := j.logCentre(ctx); err != nil {
+			return nil, err
+		}
 	}
 	coords := make([]backend.Coord, len(pending))
 	for k, i := range pending {

@@ -86,15 +86,16 @@ type derivativeEvaluator struct {
 	grad32     []float32
 	opts       curvature.Options
 	logf       func(string, ...any)
+	warnf      func(string, ...any)
 }
 
 // newDerivativeEvaluator wraps ev, the evaluator of p, with the columns
 // g and c ask for (either may be nil), computed on device d (as the evaluator's) from the first
 // split's loss.
-func newDerivativeEvaluator(ev backend.Evaluator, p *backend.Problem, g *GradNorm, c *Curvature, prov surface.Provenance, d Device, logf func(string, ...any)) (*derivativeEvaluator, error) {
+func newDerivativeEvaluator(ev backend.Evaluator, p *backend.Problem, g *GradNorm, c *Curvature, prov surface.Provenance, d Device, logf, warnf func(string, ...any)) (*derivativeEvaluator, error) {
 	q := *p
 	q.Data = p.Data[:1]
-	e := &derivativeEvaluator{Evaluator: ev, logf: logf}
+	e := &derivativeEvaluator{Evaluator: ev, logf: logf, warnf: warnf}
 	differentiator := func(params HessianParams) (backend.Differentiator, error) {
 		diff, err := newDifferentiator(&q, hessianParams(p.Net, params), d, logf)
 		if err != nil {
@@ -160,7 +161,7 @@ func (e *derivativeEvaluator) extremes(ctx context.Context, at backend.Coord) (l
 	op := &hessianOperator{d: e.hess, at: at, log: func(string, ...any) {}}
 	res, err := curvature.Extremes(ctx, op, &e.opts)
 	if errors.Is(err, curvature.ErrNotConverged) && len(res.Pairs) == 2 {
-		e.logf("warning: curvature at (%g, %g): %v; the map keeps the estimates", at.X, at.Y, err)
+		e.warnf("curvature at (%g, %g): %v; the map keeps the estimates", at.X, at.Y, err)
 		err = nil
 	}
 	if err != nil {

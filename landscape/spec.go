@@ -95,11 +95,27 @@ type Options struct {
 	Progress func(done, total int)
 	// Log, if set, receives one-line notes: what was loaded, the backend.
 	Log io.Writer
+	// Warn, if set, receives the warnings (a checkpoint near chance on the
+	// data, a curvature estimate that did not converge) where Log does
+	// not: a quiet batch job still says when its surface is likely
+	// meaningless. Nil: warnings go to Log.
+	Warn io.Writer
 }
 
 func (o *Options) logf(format string, a ...any) {
 	if o.Log != nil {
 		fmt.Fprintf(o.Log, format+"\n", a...)
+	}
+}
+
+// warnf writes a warning to Warn, or where that is nil, to Log.
+func (o *Options) warnf(format string, a ...any) {
+	w := o.Warn
+	if w == nil {
+		w = o.Log
+	}
+	if w != nil {
+		fmt.Fprintf(w, "warning: "+format+"\n", a...)
 	}
 }
 

@@ -1,6 +1,8 @@
 package landscape
 
 import (
+	"bytes"
+	"context"
 	"strings"
 	"testing"
 
@@ -74,6 +76,38 @@ func TestDataMustFitTheModelsInput(t *testing.T) {
 		err := fitsData(tc.net, &data.Dataset{C: tc.c, H: tc.h, W: tc.w}, spec)
 		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("%s on %dx%dx%d: %v, want %q", tc.net.Name, tc.c, tc.h, tc.w, err, tc.want)
+		}
+	}
+}
+
+// A surface of a checkpoint near chance on its data warns, through Warn,
+// also when nothing is logged (a quiet batch job): its surface is likely
+// meaningless (the data normalised otherwise than in training, or the
+// wrong checkpoint).
+func TestNearChanceWarnsWhenQuiet(t *testing.T) {
+	t.Parallel()
+	c := fixture.Load(t, "resnet20")
+	net := c.Net(t)
+	untrained, err := net.Initialise(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := data.Load(data.Spec{Kind: data.NPZ, Path: c.Data}, "train", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		weights *nets.StateDict
+		warns   bool
+	}{{untrained, true}, {c.Weights(t), false}} {
+		var warn bytes.Buffer
+		_, err := Compute(context.Background(), &Input{Net: net, Weights: tc.weights, Data: []*data.Dataset{ds},
+			Grid: grid.Grid{X: grid.Axis{Min: 0, Max: 0, Num: 1}}}, &Options{Warn: &warn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(warn.String(), "warning: the checkpoint is near chance on the train data"); got != tc.warns {
+			t.Errorf("warned %v, want %v: %q", got, tc.warns, warn.String())
 		}
 	}
 }

@@ -349,6 +349,7 @@ func (f *sourceFlags) config(cmd string, stderr io.Writer) (src landscape.Source
 	if batch, opts.Device, err = f.compute.config(readEnv(os.Getenv)); err != nil {
 		return src, 0, nil, err
 	}
+	opts.Warn = stderr // warnings even when quiet
 	if !f.quiet {
 		opts.Log = stderr
 		opts.Progress = progress.New(stderr, cmd).Update

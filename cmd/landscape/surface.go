@@ -115,6 +115,7 @@ func cmdSurface(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // that fails otherwise writes nothing new.
 func runSurface(ctx context.Context, spec landscape.Spec, opts *landscape.Options, out string, quiet bool, stdout, stderr io.Writer) error {
 	start := time.Now()
+	opts.Warn = stderr // warnings even when quiet
 	if !quiet {
 		opts.Log = stderr
 		opts.Progress = progress.New(stderr, "surface").Update

@@ -81,6 +81,7 @@ func cmdTrajectory(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if cfg.Checkpoints, err = landscape.GlobCheckpoints(strings.Split(*checkpoints, ",")...); err != nil {
 		return err
 	}
+	opts.Warn = stderr // warnings even when quiet
 	if !*quiet {
 		opts.Log = stderr
 		opts.Progress = progress.New(stderr, "trajectory").Update
