@@ -471,7 +471,17 @@ func layerCurvature(ctx context.Context, spec HessianSpec, op curvature.Operator
 	if err = rep.unconverged(err, top, 1); err != nil {
 		return LayerCurvature{}, err
 	}
-	tr, err := curvature.Trace(ctx, op, &curvature.TraceOptions{MaxSamples: 20, MinSamples: min(5, op.Dim()), Tol: 0.02, Seed: spec.Seed + 1})
+	// A small block's trace is exact from its diagonal, in no more
+	// products than Hutchinson's samples; a large one's standard error is
+	// trusted after 10 samples, not fewer: from 2 to 5 it is itself too
+	// noisy to stop on, stopping where it happens to be small.
+	const samples = 20
+	var tr curvature.TraceEstimate
+	if op.Dim() <= samples {
+		tr, err = curvature.ExactTrace(ctx, op)
+	} else {
+		tr, err = curvature.Trace(ctx, op, &curvature.TraceOptions{MaxSamples: samples, MinSamples: 10, Tol: 0.02, Seed: spec.Seed + 1})
+	}
 	if err != nil {
 		return LayerCurvature{}, err
 	}

@@ -74,3 +74,28 @@ func Trace(ctx context.Context, op Operator, opts *TraceOptions) (TraceEstimate,
 	}
 	return est, nil
 }
+
+// ExactTrace returns the trace of op from its diagonal, eᵢᵀAeᵢ for each
+// of its n unit vectors: n products, no error (StdErr 0). For an operator
+// of fewer dimensions than the samples [Trace] would draw (a bias's or a
+// batch norm's block of a Hessian), it is the cheaper of the two too.
+func ExactTrace(ctx context.Context, op Operator) (TraceEstimate, error) {
+	n, err := checkDim(op, 1, "trace")
+	if err != nil {
+		return TraceEstimate{}, err
+	}
+	e := make([]float64, n)
+	ae := make([]float64, n)
+	var est TraceEstimate
+	var applies int
+	for i := range n {
+		e[i] = 1
+		if err := apply(ctx, op, ae, e, &applies, fmt.Sprintf("diagonal entry %d", i+1)); err != nil {
+			return est, err
+		}
+		e[i] = 0
+		est.Mean += ae[i]
+		est.Samples++
+	}
+	return est, nil
+}

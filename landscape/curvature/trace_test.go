@@ -96,3 +96,17 @@ func BenchmarkTrace(b *testing.B) {
 	}
 	b.ReportMetric(float64(op.applies)/float64(b.N), "applies/op")
 }
+
+// ExactTrace sums the diagonal, one product per dimension, with no error.
+func TestExactTrace(t *testing.T) {
+	t.Parallel()
+	values := []float64{-3, 0.5, 2, 7, 11}
+	op := &dense{a: withSpectrum(values, 4)}
+	est, err := ExactTrace(context.Background(), op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(est.Mean-17.5) > 1e-12 || est.StdErr != 0 || est.Samples != 5 || op.applies != 5 {
+		t.Errorf("%g ± %g from %d samples (%d products), want 17.5 ± 0 from 5", est.Mean, est.StdErr, est.Samples, op.applies)
+	}
+}
