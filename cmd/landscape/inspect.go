@@ -35,7 +35,25 @@ func cmdInspect(_ context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		return inspectONNX(path, mc, stdout)
+		if err := inspectONNX(path, mc, stdout); err != nil {
+			return err
+		}
+		if *ckpt == "" || *ckpt == path {
+			return nil
+		}
+		// The export and a checkpoint of the run: does it fit?
+		sd, _, err := checkpoint.Load(*ckpt)
+		if err != nil {
+			return err
+		}
+		if _, err := landscape.CheckWeights(*ckpt, sd, path, mc); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s fits %s\n", *ckpt, path)
+		return nil
+	}
+	if *ckpt != "" && *ckpt != path {
+		return usagef("inspect %s and --checkpoint %s: give one checkpoint, and --model to check it against", path, *ckpt)
 	}
 	sd, format, err := checkpoint.Load(path)
 	if err != nil {

@@ -279,6 +279,22 @@ func TestInspectONNX(t *testing.T) {
 	}
 }
 
+// inspect of an export with --checkpoint checks that the checkpoint fits
+// the export, as a surface would, and says so.
+func TestInspectONNXWithACheckpoint(t *testing.T) {
+	t.Parallel()
+	model := filepath.Join("..", "..", "testdata", "onnx", "resnet20.onnx")
+	ckpt := filepath.Join(zoo, "resnet20.pt")
+	code, stdout, stderr := landscapeCLI(t, "inspect", model, "--checkpoint", ckpt)
+	if code != 0 || !strings.Contains(stdout, ckpt+" fits "+model) {
+		t.Errorf("a fitting checkpoint: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, _, stderr = landscapeCLI(t, "inspect", model, "--checkpoint", filepath.Join(zoo, "resnet20_noshort.pt"))
+	if code != 1 || !strings.Contains(stderr, "missing keys: layer2.0.shortcut.0.weight") {
+		t.Errorf("a checkpoint of another network: exit %d, %s", code, stderr)
+	}
+}
+
 // An ONNX export runs wherever a model is taken: surface with the export's
 // own weights (no --checkpoint) gives the zoo model's surface, and
 // directions drawn for the export are the zoo model's.
