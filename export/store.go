@@ -42,7 +42,11 @@ func OpenParquetStore(path string) (*ParquetStore, error) {
 	for lock == nil {
 		f, err := os.OpenFile(name, os.O_CREATE|os.O_RDWR, 0o644)
 		if err != nil {
-			return nil, fmt.Errorf("cannot write the output %s: %w", path, err)
+			folder := filepath.Clean(dir)
+			if _, serr := os.Stat(folder); errors.Is(serr, fs.ErrNotExist) {
+				return nil, fmt.Errorf("export: cannot write the output %s: its folder %s does not exist", path, folder)
+			}
+			return nil, fmt.Errorf("export: cannot write the output %s: its lock file beside it: %w", path, err)
 		}
 		if err := lockFile(f); err != nil {
 			f.Close()
