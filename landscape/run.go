@@ -100,7 +100,7 @@ func Prepare(spec Spec, opts *Options) (*Job, error) {
 	if len(w.Net.Ops) == 0 {
 		opts.logf("model: the engines cannot run %s ('landscape inspect %s' says why): on the CPU the reference evaluator computes it, many times more slowly; on a GPU the graph interpreter", w.Net.Name, spec.Model)
 	}
-	x, y, dinfo, err := directions(spec.Directions, dirFile, spec.Grid.Y != nil, w)
+	x, y, dinfo, err := directions(spec.Directions, dirFile, spec.Grid.Y != nil, w, opts.logf)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +134,7 @@ func checkGrid(g grid.Grid, s *grid.Shard) error {
 
 // directions makes or reads u and v as d says (v only for a 2D grid),
 // and describes them, all but their hash; file gives d.File read.
-func directions(d Directions, file func() (*normalize.Unfitted, error), twoD bool, w *Weights) (x, y *nets.StateDict, info surface.DirectionsInfo, err error) {
+func directions(d Directions, file func() (*normalize.Unfitted, error), twoD bool, w *Weights, logf func(string, ...any)) (x, y *nets.StateDict, info surface.DirectionsInfo, err error) {
 	net, center := w.Net, w.State
 	opts := d.Options
 	info = surface.DirectionsInfo{Seed: d.Seed, Norm: opts.Norm.String(), Ignore: opts.Ignore.String(), Mode: opts.Mode.String()}
@@ -149,6 +149,12 @@ func directions(d Directions, file func() (*normalize.Unfitted, error), twoD boo
 			return nil, nil, info, err
 		}
 		x, y = f.X, f.Y
+		if sum := f.Meta.CheckpointSHA256; sum != "" && w.File.SHA256 != "" && sum != w.File.SHA256 {
+			// Legitimate (one plane for several checkpoints), but worth
+			// saying: the normalisation is the other checkpoint's.
+			logf("directions %s were made for checkpoint %s (SHA-256 %.12s…), not %s: their filter normalisation is that checkpoint's",
+				d.File, f.Meta.Checkpoint, sum, w.File.Path)
+		}
 		// The recipe, as the file records it (files written by other tools
 		// may not say).
 		info = surface.DirectionsInfo{Kind: "file", File: d.File, Seed: f.Meta.Seed, Norm: f.Meta.Norm, Ignore: f.Meta.Ignore, Mode: f.Meta.Mode}
