@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"path/filepath"
 	"strings"
 )
 
@@ -83,9 +84,12 @@ type Spec struct {
 // "cifar10:/data/cifar" or "npz:subset.npz". The kind is everything before
 // the first colon, so PATH may itself contain colons. The kinds are those
 // [ParseKind] accepts; PATH is a directory for cifar10, cifar100, mnist and
-// fashion-mnist, and a file for npz.
+// fashion-mnist, and a file for npz, which may be given alone: "subset.npz".
 func ParseSpec(s string) (Spec, error) {
 	name, path, ok := strings.Cut(s, ":")
+	if _, err := ParseKind(name); (!ok || err != nil) && strings.EqualFold(filepath.Ext(s), ".npz") {
+		return Spec{Kind: NPZ, Path: s}, nil // a file is its kind: x.npz is npz:x.npz
+	}
 	if !ok {
 		return Spec{}, fmt.Errorf("data: %w %q: want KIND:PATH, e.g. cifar10:/data/cifar or npz:test.npz", ErrSpec, s)
 	}

@@ -27,6 +27,8 @@ func TestParseSpecSplitsKindFromPathAndPrintsBack(t *testing.T) {
 		{"fmnist:d", Spec{FashionMNIST, "d"}, nil},
 		{"npz:C:\\data\\x.npz", Spec{NPZ, "C:\\data\\x.npz"}, nil},
 		{"npz:a:b.npz", Spec{NPZ, "a:b.npz"}, nil},
+		{"data/x.npz", Spec{NPZ, "data/x.npz"}, nil}, // KIND: left out of a .npz file
+		{"/a:b/X.NPZ", Spec{NPZ, "/a:b/X.NPZ"}, nil},
 		{"cifar10", Spec{}, ErrSpec},
 		{"cifar10:", Spec{}, ErrSpec},
 		{"imagenet:/data", Spec{}, ErrKind},

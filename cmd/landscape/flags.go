@@ -149,7 +149,7 @@ type dataFlags struct {
 }
 
 func (f *dataFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.data, "data", "", "dataset KIND:PATH, KIND one of cifar10, cifar100, mnist, fashion-mnist, npz")
+	fs.StringVar(&f.data, "data", "", "dataset KIND:PATH, KIND one of cifar10, cifar100, mnist, fashion-mnist, npz (a FILE.npz alone is npz:FILE.npz)")
 	fs.StringVar(&f.split, "split", "train", "splits to evaluate: train, test or train,test")
 	fs.IntVar(&f.samples, "samples", 0, "use only this many samples per split (0 = all): the first ones in file order")
 	fs.StringVar(&f.sampleSeed, "sample-seed", "", "with --samples: a random subset drawn with this seed instead of the first ones")
