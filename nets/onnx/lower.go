@@ -158,11 +158,13 @@ func (g *Graph) imageInput(cfg nets.Config) (ValueInfo, nets.Config, int, error)
 	}
 	cfg.Seq = 0
 	fill := func(i, from int, what string) error {
-		if dims[i] < 0 {
-			if from <= 0 {
-				return fmt.Errorf("onnx: input %q has shape %v: dimension %d (%s) is dynamic; give it (--channels, --size) or let the data say: %w", v.Name, v.Shape, i, what, ErrUnsupported)
-			}
+		switch {
+		case dims[i] < 0 && from <= 0:
+			return fmt.Errorf("onnx: input %q has shape %v: dimension %d (%s) is dynamic; give it (--channels, --size) or let the data say: %w", v.Name, v.Shape, i, what, ErrUnsupported)
+		case dims[i] < 0:
 			dims[i] = int64(from)
+		case from > 0 && int64(from) != dims[i]:
+			return fmt.Errorf("onnx: input %q has shape %v, fixed by the export: %d %s, not %d (from --channels and --size, or from the data): %w", v.Name, v.Shape, dims[i], what, from, ErrUnsupported)
 		}
 		return nil
 	}
