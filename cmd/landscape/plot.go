@@ -147,6 +147,10 @@ func cmdPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // runPlot writes the figures of the surface in path (see
 // [landscape.PlotSurfaceFile]) and names each file written.
 func runPlot(path, out string, kinds []export.PlotKind, formats []string, o *export.PlotOptions, stdout io.Writer, metrics ...string) error {
+	if strings.EqualFold(filepath.Ext(path), ".json") {
+		return usagef("%s is JSON, not a surface: a report of 'landscape hessian' has its density figure beside it, and 'landscape compare A/%s B/%s --out DIR' compares reports",
+			path, landscape.HessianFile, landscape.HessianFile)
+	}
 	written, err := landscape.PlotSurfaceFile(path, out, kinds, formats, o, metrics...)
 	for _, p := range written {
 		fmt.Fprintln(stdout, "wrote", p)
