@@ -170,7 +170,28 @@ func newCurveFigure(s *surface.Surface, o *PlotOptions, xl, what string, caption
 		return lo + t*(hi-lo)
 	}
 
-	p := newPlot(xl, colorBarLabel(o.Metric, o.Log))
+	// An axis that holds both splits' curves is labelled by what they
+	// measure, "loss" or "accuracy", the legend telling the splits apart.
+	leftName, rightName := o.Metric, ""
+	lefts, rights := 0, 0
+	for _, c := range cs {
+		if c.right {
+			rights++
+			if rightName == "" {
+				rightName = c.name
+			}
+		} else {
+			lefts++
+		}
+	}
+	measure := func(name string) string { _, m, _ := strings.Cut(name, "_"); return m }
+	if lefts > 1 && measure(leftName) != "" {
+		leftName = measure(leftName)
+	}
+	if rights > 1 && measure(rightName) == "acc" {
+		rightName = "accuracy"
+	}
+	p := newPlot(xl, colorBarLabel(leftName, o.Log))
 	var missing []int
 	for i := range xs {
 		if !finite(cs[0].y[i]) {
@@ -197,13 +218,7 @@ func newCurveFigure(s *surface.Surface, o *PlotOptions, xl, what string, caption
 	if o.Log {
 		drawPlot = logY(p, lo, hi)
 	}
-	rightLabel := ""
-	for _, c := range cs {
-		if c.right {
-			rightLabel = c.name
-			break
-		}
-	}
+	rightLabel := rightName
 	lay.body = func(c draw.Canvas) {
 		p.X.Label.Text = txt(c, xl)
 		main := c
