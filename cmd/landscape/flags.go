@@ -352,7 +352,14 @@ func (f *sourceFlags) config(cmd string, stderr io.Writer) (src landscape.Source
 	opts.Warn = stderr // warnings even when quiet
 	if !f.quiet {
 		opts.Log = stderr
-		opts.Progress = progress.New(stderr, cmd).Update
+		m := progress.New(stderr, cmd)
+		switch cmd {
+		case "train":
+			m.Unit = "steps"
+		case "race":
+			m.Unit = "" // its runs' steps, then its surface's points
+		}
+		opts.Progress = m.Update
 	}
 	return src, batch, opts, nil
 }

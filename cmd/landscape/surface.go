@@ -118,7 +118,6 @@ func runSurface(ctx context.Context, spec landscape.Spec, opts *landscape.Option
 	opts.Warn = stderr // warnings even when quiet
 	if !quiet {
 		opts.Log = stderr
-		opts.Progress = progress.New(stderr, "surface").Update
 	}
 	store, err := export.OpenParquetStore(out)
 	if err != nil {
@@ -131,6 +130,11 @@ func runSurface(ctx context.Context, spec landscape.Spec, opts *landscape.Option
 		return err
 	}
 	defer job.Close()
+	if !quiet {
+		// Made now, so that its rates and times are the points', not the
+		// loading's before them.
+		opts.Progress = progress.New(stderr, "surface").Update
+	}
 	evalStart := time.Now()
 	s, err := job.Run(ctx)
 	switch {

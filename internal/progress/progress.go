@@ -24,6 +24,9 @@ type Meter struct {
 	every   time.Duration
 	started bool
 	base    int // points done before this process: a resumed run's
+	// Unit names what is counted, "points" unless set; "" counts without
+	// naming (a race's steps, then its surface's points).
+	Unit string
 }
 
 // New returns a meter that writes to w, each line begun with label. w is
@@ -37,7 +40,7 @@ func New(w io.Writer, label string) *Meter {
 	if tty {
 		every = 100 * time.Millisecond
 	}
-	return &Meter{w: w, tty: tty, label: label, start: time.Now(), every: every}
+	return &Meter{w: w, tty: tty, label: label, start: time.Now(), every: every, Unit: "points"}
 }
 
 // Update reports done of total points; its signature is that of
@@ -60,8 +63,12 @@ func (p *Meter) Update(done, total int) {
 		eta = (time.Duration(float64(elapsed) / float64(ours) * float64(total-done))).Round(time.Second).String()
 	}
 	rate := float64(ours) / elapsed.Seconds()
+	unit := ""
+	if p.Unit != "" {
+		unit = " " + p.Unit
+	}
 	if !p.tty {
-		fmt.Fprintf(p.w, "%s: %d/%d points, %.2f points/s, %s left\n", p.label, done, total, rate, eta)
+		fmt.Fprintf(p.w, "%s: %d/%d%s, %.2f%s/s, %s left\n", p.label, done, total, unit, rate, unit, eta)
 		return
 	}
 	const width = 30
