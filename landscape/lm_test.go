@@ -38,7 +38,7 @@ func TestLanguageModelMatchesPyTorch(t *testing.T) {
 	// A second name whose values differ is no tie: it is refused.
 	_, err := Prepare(Spec{Model: model, Checkpoint: tiedCheckpoint(t, c, 2), ModelConfig: c.Config,
 		Data: data.Spec{Kind: data.NPZ, Path: c.Data}, Grid: grid.Grid{X: grid.Axis{Min: -1, Max: 1, Num: 3}}}, nil)
-	if err == nil || !strings.Contains(err.Error(), "unexpected keys: head.weight") {
+	if err == nil || !strings.Contains(err.Error(), "1 unexpected key: head.weight") {
 		t.Errorf("an untied head.weight: error %v", err)
 	}
 }

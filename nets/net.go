@@ -281,17 +281,25 @@ func (n *Net) Check(sd *StateDict) error {
 			return
 		}
 		sort.Strings(keys)
-		fmt.Fprintf(&b, "\n  %d %s: %s", len(keys), what, strings.Join(keys, ", "))
+		fmt.Fprintf(&b, "\n  %d %s: %s", len(keys), plural(what, len(keys)), strings.Join(keys, ", "))
 	}
-	list("missing keys", missing)
-	list("unexpected keys", extra)
+	list("missing key", missing)
+	list("unexpected key", extra)
 	if len(shape) > 0 {
-		fmt.Fprintf(&b, "\n  %d mis-shaped keys:", len(shape))
+		fmt.Fprintf(&b, "\n  %d %s:", len(shape), plural("mis-shaped key", len(shape)))
 		for _, s := range shape {
 			b.WriteString("\n    " + s)
 		}
 	}
 	return fmt.Errorf("nets: %w: %s", ErrMismatch, b.String())
+}
+
+// plural is what, or for n other than 1, whats.
+func plural(what string, n int) string {
+	if n == 1 {
+		return what
+	}
+	return what + "s"
 }
 
 // ClassesOf returns the number of classes a checkpoint's classifier has
