@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 
 	"github.com/landscape-go/landscape/backend"
@@ -178,27 +177,19 @@ type trainRecord struct {
 // mismatch returns the first difference between the record r of a folder
 // and the run's own, or nil where the run resumes the folder's.
 func (r trainRecord) mismatch(run trainRecord) *surface.Mismatch {
-	for _, f := range []struct {
-		what string
-		a, b any
-	}{
-		{"model", r.Model, run.Model},
-		{"initial weights' SHA-256", r.Initial.SHA256, run.Initial.SHA256},
-		{"data", fmt.Sprint(r.Data.Name, r.Data.Splits, r.Data.Samples), fmt.Sprint(run.Data.Name, run.Data.Splits, run.Data.Samples)},
-		{"data SHA-256", r.Data.SHA256, run.Data.SHA256},
-		{"optimizer", r.Optimizer, run.Optimizer},
-		{"learning rate", r.LR, run.LR},
-		{"batch size", r.BatchSize, run.BatchSize},
-		{"shuffle seed", r.Seed, run.Seed},
-		{"no shuffle", r.NoShuffle, run.NoShuffle},
-		{"schedule", r.Schedule, run.Schedule},
-		{"checkpoint format (torch)", r.Torch, run.Torch},
-	} {
-		if !reflect.DeepEqual(f.a, f.b) {
-			return &surface.Mismatch{What: f.what, P: f.a, Q: f.b}
-		}
-	}
-	return nil
+	return surface.FirstMismatch([]surface.Mismatch{
+		{What: "model", P: r.Model, Q: run.Model},
+		{What: "initial weights' SHA-256", P: r.Initial.SHA256, Q: run.Initial.SHA256},
+		{What: "data", P: fmt.Sprint(r.Data.Name, r.Data.Splits, r.Data.Samples), Q: fmt.Sprint(run.Data.Name, run.Data.Splits, run.Data.Samples)},
+		{What: "data SHA-256", P: r.Data.SHA256, Q: run.Data.SHA256},
+		{What: "optimizer", P: r.Optimizer, Q: run.Optimizer},
+		{What: "learning rate", P: r.LR, Q: run.LR},
+		{What: "batch size", P: r.BatchSize, Q: run.BatchSize},
+		{What: "shuffle seed", P: r.Seed, Q: run.Seed},
+		{What: "no shuffle", P: r.NoShuffle, Q: run.NoShuffle},
+		{What: "schedule", P: r.Schedule, Q: run.Schedule},
+		{What: "checkpoint format (torch)", P: r.Torch, Q: run.Torch},
+	})
 }
 
 // Train runs spec, writing to the folder out model_0.safetensors (the

@@ -27,12 +27,8 @@ var ErrIncompatible = errors.New("surfaces were computed differently")
 // batches differ in the last bits only, FP32 and TF32 in the fourth
 // digit). Tool version, device, times and progress may differ.
 func (p Provenance) Compatible(q Provenance, sameShard bool) error {
-	type field struct {
-		name string
-		a, b any
-	}
 	pd, qd := p.Directions, q.Directions
-	fields := []field{
+	fields := []Mismatch{
 		// The grid first: a 2D rerun of a 1D command differs in its
 		// directions too, but the grid is what the user changed.
 		{"grid", p.Grid, q.Grid},
@@ -51,27 +47,25 @@ func (p Provenance) Compatible(q Provenance, sameShard bool) error {
 		{"curvature", p.Curvature, q.Curvature},
 	}
 	if p.Model.SHA256 != "" && q.Model.SHA256 != "" {
-		fields = append(fields, field{"model SHA-256", p.Model.SHA256, q.Model.SHA256})
+		fields = append(fields, Mismatch{"model SHA-256", p.Model.SHA256, q.Model.SHA256})
 	}
 	if p.Data.SHA256 != "" && q.Data.SHA256 != "" {
-		fields = append(fields, field{"data SHA-256", p.Data.SHA256, q.Data.SHA256})
+		fields = append(fields, Mismatch{"data SHA-256", p.Data.SHA256, q.Data.SHA256})
 	}
 	if p.Arithmetic != "" && q.Arithmetic != "" {
 		if sameShard {
-			fields = append(fields, field{"arithmetic", p.Arithmetic, q.Arithmetic})
+			fields = append(fields, Mismatch{"arithmetic", p.Arithmetic, q.Arithmetic})
 		} else {
-			fields = append(fields, field{"precision", precision(p.Arithmetic), precision(q.Arithmetic)})
+			fields = append(fields, Mismatch{"precision", precision(p.Arithmetic), precision(q.Arithmetic)})
 		}
 	}
 	if sameShard {
-		fields = append(fields, field{"batch size", p.BatchSize, q.BatchSize}, field{"shard", p.Shard, q.Shard})
+		fields = append(fields, Mismatch{"batch size", p.BatchSize, q.BatchSize}, Mismatch{"shard", p.Shard, q.Shard})
 	} else {
-		fields = append(fields, field{"shard count", p.Shard.Count, q.Shard.Count})
+		fields = append(fields, Mismatch{"shard count", p.Shard.Count, q.Shard.Count})
 	}
-	for _, f := range fields {
-		if !reflect.DeepEqual(f.a, f.b) {
-			return &Mismatch{What: f.name, P: f.a, Q: f.b}
-		}
+	if m := FirstMismatch(fields); m != nil {
+		return m
 	}
 	return nil
 }
@@ -88,6 +82,18 @@ func (m *Mismatch) Error() string {
 }
 
 func (m *Mismatch) Unwrap() error { return ErrIncompatible }
+
+// FirstMismatch returns the first of fields, each a name and two values
+// that must agree, whose values differ (by reflect.DeepEqual), nil where
+// they all agree.
+func FirstMismatch(fields []Mismatch) *Mismatch {
+	for i := range fields {
+		if !reflect.DeepEqual(fields[i].P, fields[i].Q) {
+			return &fields[i]
+		}
+	}
+	return nil
+}
 
 // Between says what differs with where each value comes from: "direction
 // seed differs: 7 in a.parquet, 8 in this run".
