@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"slices"
 	"time"
 
@@ -11,7 +13,6 @@ import (
 	"github.com/landscape-go/landscape/grid"
 	"github.com/landscape-go/landscape/landscape/surface"
 	"github.com/landscape-go/landscape/nets"
-	"github.com/landscape-go/landscape/nets/checkpoint"
 	"github.com/landscape-go/landscape/normalize"
 )
 
@@ -65,6 +66,14 @@ func Prepare(spec Spec, opts *Options) (*Job, error) {
 		_, err := nets.New(spec.Model, spec.ModelConfig) // names the known models
 		return nil, err
 	}
+	if IsONNX(spec.Model) {
+		if _, err := os.Stat(spec.Model); err != nil {
+			if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+				err = pe.Err // "no such file or directory", the path being named
+			}
+			return nil, fmt.Errorf("landscape: model %s: %w", spec.Model, err)
+		}
+	}
 	// The checkpoint's hash and the direction file are read on the other
 	// cores while the model is decoded (for resnet18, 45 MB hashed and
 	// 90 MB of directions read and checked, in less time than its ONNX
@@ -74,7 +83,7 @@ func Prepare(spec Spec, opts *Options) (*Job, error) {
 	if spec.Directions.File != "" {
 		dirFile = async(func() (*normalize.Unfitted, error) { return normalize.Read(spec.Directions.File) })
 	}
-	sd, _, decoded, err := checkpoint.LoadDecoded(spec.Checkpoint)
+	sd, decoded, err := readCheckpoint(spec.Checkpoint, spec.Model)
 	if err != nil {
 		return nil, err
 	}

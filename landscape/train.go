@@ -221,7 +221,7 @@ func Train(ctx context.Context, spec TrainSpec, out string, opts *Options) ([]Tr
 	}
 	rec := trainRecord{Tool: "landscape", Version: Version, Model: modelInfo(w.Net), Initial: w.File,
 		Data:      surface.DataInfo{Name: d.Name, Splits: []string{d.Split}, Samples: []int{d.N}, Mean: d.Mean, Std: d.Std, SHA256: dataHash([]*data.Dataset{d})},
-		Optimizer: strings.ToLower(spec.Optimizer), LR: spec.LR, BatchSize: spec.BatchSize, Seed: spec.Seed, NoShuffle: spec.NoShuffle,
+		Optimizer: strings.ToLower(spec.Optimizer), LR: optim.LR(spec.Optimizer, spec.LR), BatchSize: spec.BatchSize, Seed: spec.Seed, NoShuffle: spec.NoShuffle,
 		Schedule: spec.Schedule, Torch: spec.Torch}
 	if err := claimTrainFolder(out, rec, opts); err != nil {
 		return nil, err

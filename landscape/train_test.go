@@ -144,6 +144,17 @@ func TestTrainRefusesAnotherRunsFolder(t *testing.T) {
 	if _, err := Train(context.Background(), other, dir, nil); err != nil {
 		t.Errorf("the run resumed in its own folder: %v", err)
 	}
+	// The default rate and the same rate given are one run.
+	byDefault := spec
+	byDefault.Optimizer, byDefault.LR, byDefault.Epochs = "adam", 0, 1
+	fresh := t.TempDir()
+	if _, err := Train(context.Background(), byDefault, fresh, nil); err != nil {
+		t.Fatal(err)
+	}
+	byDefault.LR, byDefault.Epochs = 0.001, 2
+	if _, err := Train(context.Background(), byDefault, fresh, nil); err != nil {
+		t.Errorf("adam at its default rate resumed with --lr 0.001: %v", err)
+	}
 	bare := t.TempDir()
 	if err := os.WriteFile(filepath.Join(bare, "model_1.safetensors"), before, 0o644); err != nil {
 		t.Fatal(err)

@@ -38,14 +38,22 @@ type Weights struct {
 // instead) and be finite; the file's SHA-256 goes into the provenance.
 func LoadWeights(path, model string, mc nets.Config) (*Weights, error) {
 	sum := fileHash(path)
-	sd, _, decoded, err := checkpoint.LoadDecoded(path)
-	if err != nil && path == model {
-		return nil, fmt.Errorf("landscape: model %s (the network and its weights): %w", model, err)
-	}
+	sd, decoded, err := readCheckpoint(path, model)
 	if err != nil {
 		return nil, err
 	}
 	return checkWeightsOf(path, sd, decoded, model, mc, sum)
+}
+
+// readCheckpoint reads the checkpoint at path (see
+// [checkpoint.LoadDecoded]) for model; an error reading a model that is
+// its own checkpoint (an ONNX file) names it as the model.
+func readCheckpoint(path, model string) (*nets.StateDict, *onnx.Model, error) {
+	sd, _, decoded, err := checkpoint.LoadDecoded(path)
+	if err != nil && path == model {
+		return nil, nil, fmt.Errorf("landscape: model %s (the network and its weights): %w", model, err)
+	}
+	return sd, decoded, err
 }
 
 // CheckWeights builds the network for a checkpoint already read from path
@@ -259,7 +267,7 @@ func newNet(model string, mc nets.Config, sd *nets.StateDict, m *onnx.Model, sum
 	if m == nil {
 		var err error
 		if m, err = onnx.Read(model, nil); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("landscape: model %s: %w", model, err)
 		}
 	}
 	net, _, err := m.Graph.Net(filepath.Base(model), mc)

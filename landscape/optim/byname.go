@@ -63,3 +63,28 @@ func New(name string, groups []*Group, lr float64) (Optimizer, error) {
 	}
 	return nil, fmt.Errorf("optim: unknown optimizer %q; want one of %s: %w", name, strings.Join(Names(), ", "), ErrConfig)
 }
+
+// LR returns the learning rate [New] gives the optimizer called name for
+// lr: lr itself, or where it is 0, the optimizer's default (0 for SGD,
+// which has none). A run recorded by it reads the same whether its rate
+// was given or left to the default.
+func LR(name string, lr float64) float64 {
+	if lr != 0 {
+		return lr
+	}
+	switch strings.ToLower(name) {
+	case "adagrad":
+		return DefaultAdagrad().LR
+	case "rmsprop":
+		return DefaultRMSprop().LR
+	case "adam":
+		return DefaultAdam().LR
+	case "adamw":
+		return DefaultAdamW().LR
+	case "nadam":
+		return DefaultNAdam().LR
+	case "radam":
+		return DefaultRAdam().LR
+	}
+	return 0
+}

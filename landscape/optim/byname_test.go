@@ -39,6 +39,29 @@ func TestNewMakesEveryOptimizerByName(t *testing.T) {
 	}
 }
 
+// LR is the rate New gives: the one asked for, or the optimizer's default,
+// which is what its groups hold.
+func TestLRIsTheRateNewGives(t *testing.T) {
+	t.Parallel()
+	for _, name := range Names() {
+		for _, lr := range []float64{0, 0.05} {
+			o, err := New(name, []*Group{{Params: []Param{{Data: []float32{1}, Grad: []float32{1}}}}}, lr)
+			if lr == 0 && (name == "sgd" || name == "momentum" || name == "nesterov") {
+				if LR(name, lr) != 0 || err == nil {
+					t.Errorf("%s without a rate: LR %g, New %v", name, LR(name, lr), err)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := LR(strings.ToUpper(name), lr), o.Groups()[0].LR; got != want {
+				t.Errorf("%s at %g: LR %g, New's group %g", name, lr, got, want)
+			}
+		}
+	}
+}
+
 // Each schedule's rate after every epoch is torch.optim.lr_scheduler's for
 // the same settings; bad schedules are refused by name.
 func TestParseScheduleMakesTorchsSchedules(t *testing.T) {
