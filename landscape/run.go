@@ -102,6 +102,9 @@ func Prepare(spec Spec, opts *Options) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := fitsAsked(w.Net, spec.ModelConfig); err != nil {
+		return nil, err
+	}
 	if err := fitsData(w.Net, sets[0], spec.Data); err != nil {
 		return nil, err
 	}
@@ -226,6 +229,24 @@ func loadSets(spec data.Spec, splits []string, opts *data.Options, mc nets.Confi
 		sets = append(sets, d)
 	}
 	return sets, fillFromData(mc, sets[0]), nil
+}
+
+// fitsAsked checks that net takes the input asked (--channels, --size;
+// zero: any): an ONNX export may have fixed it otherwise.
+func fitsAsked(net *nets.Net, asked nets.Config) error {
+	c := net.Config
+	if c.Height == 1 && c.Width == 1 {
+		return nil // an N x F input takes images of F values flattened: fitsData checks them
+	}
+	for _, d := range []struct {
+		what      string
+		asked, is int
+	}{{"channels", asked.InChannels, c.InChannels}, {"height", asked.Height, c.Height}, {"width", asked.Width, c.Width}} {
+		if d.asked > 0 && d.asked != d.is {
+			return fmt.Errorf("landscape: model %s takes %dx%dx%d inputs, fixed by its export: %d %s asked (--channels, --size)", net.Name, c.InChannels, c.Height, c.Width, d.asked, d.what)
+		}
+	}
+	return nil
 }
 
 // fitsData checks that net takes what d holds: images or token ids, and

@@ -3,6 +3,7 @@ package landscape
 import (
 	"bytes"
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -108,6 +109,38 @@ func TestNearChanceWarnsWhenQuiet(t *testing.T) {
 		}
 		if got := strings.Contains(warn.String(), "warning: the checkpoint is near chance on the train data"); got != tc.warns {
 			t.Errorf("warned %v, want %v: %q", got, tc.warns, warn.String())
+		}
+	}
+}
+
+// An input the export fixed is the network's: asking for another
+// (--channels, --size) is refused naming both, not quietly overruled;
+// and data of another shape is refused with the hint for channels-last
+// images, the data being what filled the dimensions left open.
+func TestAskedInputMustFitAnExport(t *testing.T) {
+	t.Parallel()
+	c := fixture.Load(t, "resnet20")
+	model := filepath.Join(onnxDir, "resnet20.onnx") // 2 x 1 x 28 x 28
+	prepare := func(mc nets.Config) error {
+		job, err := Prepare(Spec{Model: model, Checkpoint: c.CheckpointFile(t, "zip"), ModelConfig: mc,
+			Data: data.Spec{Kind: data.NPZ, Path: c.Data}, Grid: grid.Grid{X: grid.Axis{Min: -1, Max: 1, Num: 3}}}, nil)
+		if err == nil {
+			job.Close()
+		}
+		return err
+	}
+	if err := prepare(nets.Config{InChannels: 1, Height: 28, Width: 28}); err != nil {
+		t.Errorf("the export's own input: %v", err)
+	}
+	for _, tc := range []struct {
+		mc   nets.Config
+		want string
+	}{
+		{nets.Config{InChannels: 3}, "model resnet20.onnx takes 1x28x28 inputs, fixed by its export: 3 channels asked"},
+		{nets.Config{Height: 32, Width: 32}, "32 height asked"},
+	} {
+		if err := prepare(tc.mc); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v, want %q", tc.mc, err, tc.want)
 		}
 	}
 }

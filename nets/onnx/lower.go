@@ -157,14 +157,15 @@ func (g *Graph) imageInput(cfg nets.Config) (ValueInfo, nets.Config, int, error)
 		return v, cfg, 0, fmt.Errorf("onnx: input %q has element type %v and shape %v; a loss landscape feeds float32 images, or token ids N x T: %w", v.Name, v.DType, v.Shape, ErrUnsupported)
 	}
 	cfg.Seq = 0
+	// A dimension the export fixed is the network's; cfg fills the
+	// dynamic ones (the caller checks that the data and what the user
+	// asked for fit what the network then takes).
 	fill := func(i, from int, what string) error {
-		switch {
-		case dims[i] < 0 && from <= 0:
-			return fmt.Errorf("onnx: input %q has shape %v: dimension %d (%s) is dynamic; give it (--channels, --size) or let the data say: %w", v.Name, v.Shape, i, what, ErrUnsupported)
-		case dims[i] < 0:
+		if dims[i] < 0 {
+			if from <= 0 {
+				return fmt.Errorf("onnx: input %q has shape %v: dimension %d (%s) is dynamic; give it (--channels, --size) or let the data say: %w", v.Name, v.Shape, i, what, ErrUnsupported)
+			}
 			dims[i] = int64(from)
-		case from > 0 && int64(from) != dims[i]:
-			return fmt.Errorf("onnx: input %q has shape %v, fixed by the export: %d %s, not %d (from --channels and --size, or from the data): %w", v.Name, v.Shape, dims[i], what, from, ErrUnsupported)
 		}
 		return nil
 	}

@@ -268,27 +268,3 @@ func TestLogitsIsTheOutputNamedSoWithoutAFinalSoftmax(t *testing.T) {
 		t.Errorf("reference evaluator: %v", err)
 	}
 }
-
-// An input dimension the export fixed is the network's: a configuration
-// asking for another (--channels and --size, or the data's shape) is
-// refused, naming both, instead of being quietly overruled.
-func TestFixedInputDimensionsAreNotOverruled(t *testing.T) {
-	t.Parallel()
-	g := exported(t, "resnet20.onnx") // 2 x 1 x 28 x 28
-	for _, cfg := range []nets.Config{{}, {InChannels: 1, Height: 28, Width: 28}} {
-		if _, _, err := g.Net("resnet20.onnx", cfg); err != nil {
-			t.Errorf("%+v: %v", cfg, err)
-		}
-	}
-	for _, tc := range []struct {
-		cfg  nets.Config
-		want string
-	}{
-		{nets.Config{InChannels: 3}, "fixed by the export: 1 channels, not 3"},
-		{nets.Config{Height: 32, Width: 32}, "fixed by the export: 28 height, not 32"},
-	} {
-		if _, _, err := g.Net("resnet20.onnx", tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%+v: %v, want %q", tc.cfg, err, tc.want)
-		}
-	}
-}
