@@ -306,7 +306,15 @@ func resume(opts *Options, prov surface.Provenance, total int) (*surface.Surface
 	if prev == nil {
 		return nil, nil
 	}
-	if err := prev.Provenance.Compatible(prov, true); err != nil {
+	// A finished file is only read, so it need only be of the same
+	// surface and shard (a merge of parts of several batch sizes, say);
+	// one to be resumed must have been computed as this run computes.
+	complete := prev.Provenance.Progress.Complete()
+	err = prev.Provenance.Compatible(prov, !complete)
+	if err == nil && complete && prev.Provenance.Shard != prov.Shard {
+		err = &surface.Mismatch{What: "shard", P: prev.Provenance.Shard, Q: prov.Shard}
+	}
+	if err != nil {
 		if m := (*surface.Mismatch)(nil); errors.As(err, &m) {
 			return nil, fmt.Errorf("%s %w: %s", opts.Store, ErrOtherComputation, m.Between("it", "this run"))
 		}

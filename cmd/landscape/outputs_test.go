@@ -60,7 +60,9 @@ func TestResumeRefusesOtherDataUnderTheSameName(t *testing.T) {
 }
 
 // TestResumeRefusesAnotherArithmetic resumes a run with another CPU
-// engine: the points of one file are computed alike or not at all.
+// engine: the points of one file are computed alike or not at all. A
+// finished file, which nothing is added to, is read with any engine of
+// its precision.
 func TestResumeRefusesAnotherArithmetic(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "s.parquet")
 	t.Setenv("LANDSCAPE_CPU", "generic")
@@ -75,6 +77,15 @@ func TestResumeRefusesAnotherArithmetic(t *testing.T) {
 		t.Fatalf("LANDSCAPE_CPU=generic recorded arithmetic %q", s.Provenance.Arithmetic)
 	}
 	t.Setenv("LANDSCAPE_CPU", "")
+	if code, stdout, stderr := landscapeCLI(t, surfaceArgs(out)...); code != 0 || !strings.Contains(stdout, "nothing to compute") {
+		t.Errorf("the finished file with another engine: exit %d, %s%s", code, stdout, stderr)
+	}
+	// Cut short, as a killed run leaves it: to be resumed.
+	s.Points = s.Points[:2]
+	s.Provenance.Progress.Done = 2
+	if err := export.WriteParquet(out, s); err != nil {
+		t.Fatal(err)
+	}
 	code, _, stderr := landscapeCLI(t, surfaceArgs(out)...)
 	if s.Provenance.Arithmetic == "cpu/generic-gonum/fp32" && !strings.Contains(stderr, "arithmetic differs") {
 		t.Logf("this machine has no micro-kernels: %s", stderr)

@@ -153,7 +153,14 @@ func dataKey(d DataInfo) string {
 	if d.SampleSeed != nil {
 		seed = fmt.Sprint(*d.SampleSeed)
 	}
-	return fmt.Sprintf("%s %v %v %s mean=%v std=%v", d.Name, d.Splits, d.Samples, seed, d.Mean, d.Std)
+	mean, std := d.Mean, d.Std
+	if !slices.ContainsFunc(mean, func(m float64) bool { return m != 0 }) && !slices.ContainsFunc(std, func(s float64) bool { return s != 1 }) {
+		// No normalisation: earlier versions recorded ToTensor's scaling
+		// alone as no mean and std, this one as mean 0 and std 1; the
+		// data's hash tells the values apart.
+		mean, std = nil, nil
+	}
+	return fmt.Sprintf("%s %v %v %s mean=%v std=%v", d.Name, d.Splits, d.Samples, seed, mean, std)
 }
 
 // PartError is an error about one of the parts given to [Merge]: Part is

@@ -85,6 +85,23 @@ func TestCompatibleModelFile(t *testing.T) {
 	}
 }
 
+// TestCompatibleScalingAlone: data scaled to [0, 1] and not normalised is
+// recorded as mean 0 and std 1, and was recorded as no mean and std
+// before; the two are one computation (their values' hash compares them).
+func TestCompatibleScalingAlone(t *testing.T) {
+	t.Parallel()
+	a := Provenance{Data: DataInfo{Name: "npz", Splits: []string{"train"}, Samples: []int{500}}}
+	b := a
+	b.Data.Mean, b.Data.Std = []float64{0}, []float64{1}
+	if err := a.Compatible(b, true); err != nil {
+		t.Errorf("none against mean 0, std 1: %v", err)
+	}
+	b.Data.Mean = []float64{0.5}
+	if err := a.Compatible(b, true); err == nil {
+		t.Error("none against mean 0.5, std 1: compatible")
+	}
+}
+
 // TestCompatibleBatchSize: the batch size changes only the order of
 // summation, so parts computed with different batches (GPUs with
 // different free memory, say) merge, but a part resumes only with its
