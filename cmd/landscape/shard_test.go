@@ -55,8 +55,8 @@ func TestResolveShard(t *testing.T) {
 		{"", 0, map[string]string{"JOB_COMPLETION_INDEX": "5"}, grid.Shard{}, false, "--shard-count"},
 		{"", 0, map[string]string{"JOB_COMPLETION_INDEX": "x"}, grid.Shard{}, false, "not a number"},
 		{"", 16, map[string]string{"JOB_COMPLETION_INDEX": "16"}, grid.Shard{}, false, "JOB_COMPLETION_INDEX=16 with 16 shards"},
-		// --shard 0/1 is the whole grid, into one file, inside an array too.
-		{"0/1", 0, map[string]string{"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_COUNT": "5"}, grid.Whole(), false, ""},
+		// --shard 0/1 is the whole grid, inside an array too.
+		{"0/1", 0, map[string]string{"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_COUNT": "5"}, grid.Whole(), true, ""},
 	} {
 		got, sharded, err := resolveShard(tc.flag, tc.count, func(k string) string { return tc.env[k] })
 		if tc.err != "" {
@@ -231,6 +231,18 @@ func TestShardFromTheEnvironmentIsSaid(t *testing.T) {
 	code, _, stderr = landscapeCLI(t, surfaceArgs(whole, "--shard", "0/2")...)
 	if code != 2 || !strings.Contains(stderr, "is a file, but shard 0/2 writes a folder") {
 		t.Errorf("--shard 0/2 onto a file: exit %d, %s", code, stderr)
+	}
+	// The whole grid as the one part of a folder that is there already
+	// (the Slurm example's array of one task).
+	parts := filepath.Join(dir, "parts")
+	if err := os.Mkdir(parts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := landscapeCLI(t, surfaceArgs(parts, "--shard", "0/1")...); code != 0 {
+		t.Fatal(stderr)
+	}
+	if _, err := os.Stat(filepath.Join(parts, "part-00000-of-00001.parquet")); err != nil {
+		t.Error(err)
 	}
 }
 

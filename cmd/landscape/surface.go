@@ -86,18 +86,23 @@ func cmdSurface(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	shard, sharded, err := resolveShard(f.shard, f.shardCount, os.Getenv)
+	shard, asked, err := resolveShard(f.shard, f.shardCount, os.Getenv)
 	if err != nil {
 		return err
 	}
 	out := f.out
-	if sharded {
-		if f.shard == "" && !f.quiet {
+	// A shard's part goes into the folder --out: always for one of
+	// several, and for the whole grid (0/1, a job array of one task) where
+	// --out is a folder already; else the whole grid is the file --out.
+	st, statErr := os.Stat(f.out)
+	if asked && (shard.Count > 1 || statErr == nil && st.IsDir()) {
+		if f.shard == "" {
+			// Said even when quiet: it decides where the output goes.
 			fmt.Fprintf(stderr, "shard %s, from the job array's environment: --out %s is the folder of the part files (--shard 0/1 computes the whole grid into one file)\n", shard, f.out)
 		}
 		spec.Shard = shard
 		out = partPath(f.out, shard)
-		if st, err := os.Stat(f.out); err == nil && !st.IsDir() {
+		if statErr == nil && !st.IsDir() {
 			return usagef("--out %s is a file, but shard %s writes a folder of part files there: choose another --out", f.out, shard)
 		}
 		if err := os.MkdirAll(f.out, 0o755); err != nil {
@@ -169,9 +174,8 @@ func partPath(dir string, s grid.Shard) string {
 
 // resolveShard decides which shard this process computes: --shard i/n if
 // given, else the task's of a Slurm job array or Kubernetes Indexed Job
-// (see [grid.ShardFromEnv]), else the whole grid (sharded false, as for
-// --shard 0/1, which computes the whole grid into one file inside a job
-// array too). --shard-count overrides the number of tasks.
+// (see [grid.ShardFromEnv]), else the whole grid (asked false).
+// --shard-count overrides the number of tasks.
 func resolveShard(flagValue string, count int, getenv func(string) string) (grid.Shard, bool, error) {
 	if count < 0 {
 		return grid.Shard{}, false, usagef("--shard-count %d: want a positive number", count)
@@ -184,7 +188,7 @@ func resolveShard(flagValue string, count int, getenv func(string) string) (grid
 		if count > 0 && count != s.Count {
 			return s, false, usagef("--shard %s and --shard-count %d disagree", flagValue, count)
 		}
-		return s, s.Count > 1, nil
+		return s, true, nil
 	}
 	s, inArray, err := grid.ShardFromEnv(getenv, count)
 	switch {
