@@ -66,25 +66,12 @@ func New(name string, groups []*Group, lr float64) (Optimizer, error) {
 
 // LR returns the learning rate [New] gives the optimizer called name for
 // lr: lr itself, or where it is 0, the optimizer's default (0 for SGD,
-// which has none). A run recorded by it reads the same whether its rate
-// was given or left to the default.
+// which has none, and for an unknown name). A run recorded by it reads the
+// same whether its rate was given or left to the default.
 func LR(name string, lr float64) float64 {
-	if lr != 0 {
-		return lr
+	o, err := New(name, []*Group{{}}, lr)
+	if err != nil {
+		return 0
 	}
-	switch strings.ToLower(name) {
-	case "adagrad":
-		return DefaultAdagrad().LR
-	case "rmsprop":
-		return DefaultRMSprop().LR
-	case "adam":
-		return DefaultAdam().LR
-	case "adamw":
-		return DefaultAdamW().LR
-	case "nadam":
-		return DefaultNAdam().LR
-	case "radam":
-		return DefaultRAdam().LR
-	}
-	return 0
+	return o.Groups()[0].LR
 }
