@@ -23,6 +23,9 @@ func cmdInspect(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parse(fs, args, 1); err != nil {
 		return err
 	}
+	if err := model.checkModel(); err != nil {
+		return err
+	}
 	path := fs.Arg(0)
 	if path == "" {
 		path = *ckpt

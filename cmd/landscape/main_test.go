@@ -134,6 +134,7 @@ func TestUsageErrorsExit2AndWriteNothing(t *testing.T) {
 		{"bad norm", surfaceArgs(out, "--norm", "filters"), "normalisation"},
 		{"no model", []string{"surface", "--out", out}, "--model"},
 		{"weights as the model", []string{"surface", "--model", "ck.pt", "--data", "npz:d.npz", "--out", out}, "--model ck.pt is a weights file"},
+		{"a folder as merge's output", []string{"merge", dir, "--out", dir}, "is a folder: give the file"},
 		{"a Hessian report to plot", []string{"plot", "h/hessian.json", "--out", filepath.Join(dir, "fig")}, "is JSON, not a surface"},
 		{"weights as the model of train", []string{"train", "--model", "ck.safetensors", "--data", "npz:d.npz", "--out", dir}, "--model ck.safetensors is a weights file"},
 		{"unknown flag", []string{"surface", "--bogus"}, "bogus"},

@@ -31,6 +31,9 @@ func cmdMerge(_ context.Context, args []string, stdout, stderr io.Writer) error 
 // An existing out is replaced only where it is this surface already (the
 // merge run again) or with overwrite.
 func runMerge(inputs []string, out string, overwrite bool, stdout io.Writer) error {
+	if st, err := os.Stat(out); err == nil && st.IsDir() {
+		return usagef("--out %s is a folder: give the file to write the surface to, e.g. --out surface.parquet", out)
+	}
 	var files []string
 	for _, in := range inputs {
 		st, err := os.Stat(in)
