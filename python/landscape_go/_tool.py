@@ -95,7 +95,10 @@ def surface(out=None, **kwargs):
     """Runs `landscape surface` with the flags that kwargs give (see
     flags(); quiet is on unless quiet=False) and returns the Surface it
     wrote to out. With out None the surface goes to a temporary folder
-    that lives as long as the returned Surface.
+    that lives as long as the returned Surface. The whole grid is
+    computed (shard="0/1"), inside a Slurm array or Indexed Job too,
+    unless shard="i/n" asks for a shard: its part file in the folder out
+    is then returned.
 
         >>> s = surface(model="resnet20", checkpoint="ckpt.pt", data="npz:data.npz",
         ...             x=(-1, 1, 11), y=(-1, 1, 11), samples=1000)
@@ -107,9 +110,10 @@ def surface(out=None, **kwargs):
         tmp = tempfile.mkdtemp(prefix="landscape-")
         out = os.path.join(tmp, "surface.parquet")
     kwargs.setdefault("quiet", True)
+    kwargs.setdefault("shard", "0/1")
     try:
         run("surface", *flags(out=out, **kwargs))
-        s = read(out)
+        s = read(_written(out, kwargs["shard"]))
     except BaseException:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -117,6 +121,15 @@ def surface(out=None, **kwargs):
     if tmp:
         weakref.finalize(s, shutil.rmtree, tmp, True)
     return s
+
+
+def _written(out, shard):
+    """The file `landscape surface --out out --shard shard` writes: out
+    itself for the whole grid (unless out is a folder), else its part."""
+    index, count = (int(v) for v in str(shard).split("/"))
+    if count == 1 and not os.path.isdir(out):
+        return out
+    return os.path.join(out, "part-{:05d}-of-{:05d}.parquet".format(index, count))
 
 
 def _parse_cell(name, text):

@@ -229,6 +229,25 @@ class WithBinary(unittest.TestCase):
         # The point coordinates are the axes' values at their indices.
         self.assertTrue(same(s.points_x, s.x[s.i]) and same(s.points_y, s.y[s.j]))
 
+    def test_surface_inside_a_job_array_and_a_shard(self):
+        """The whole grid however the environment is set; a shard asked
+        for is its part file."""
+        old = {k: os.environ.get(k) for k in ("SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT")}
+
+        def restore():
+            for k, v in old.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        self.addCleanup(restore)
+        os.environ.update(SLURM_ARRAY_TASK_ID="1", SLURM_ARRAY_TASK_COUNT="3")
+        whole = small_surface(os.path.join(self.dir, "in_array.parquet"))
+        self.assertEqual(len(whole.points_x), 15)
+        part = small_surface(os.path.join(self.dir, "parts"), shard="1/3")
+        self.assertEqual(part.parquet, os.path.join(self.dir, "parts", "part-00001-of-00003.parquet"))
+        self.assertEqual(len(part.points_x), 5)
+
     def test_exports_read_as_parquet(self):
         for to in ("csv", "jsonl"):
             out = os.path.join(self.dir, "s." + to)
