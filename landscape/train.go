@@ -335,7 +335,13 @@ func claimTrainFolder(out string, rec trainRecord, opts *Options) error {
 	b, err := os.ReadFile(path)
 	switch {
 	case opts.Overwrite:
-		for _, f := range written {
+		// The other run's checkpoints, and the start from scratch it drew
+		// (--init-seed), unless that is this run's start too.
+		inits, _ := filepath.Glob(filepath.Join(out, "init-seed*.safetensors"))
+		for _, f := range append(written, inits...) {
+			if same, _ := sameFile(f, rec.Initial.Path); same {
+				continue
+			}
 			if err := os.Remove(f); err != nil {
 				return err
 			}
@@ -362,6 +368,19 @@ func claimTrainFolder(out string, rec trainRecord, opts *Options) error {
 		_, err := w.Write(append(b, '\n'))
 		return err
 	})
+}
+
+// sameFile reports whether paths a and b name the same file.
+func sameFile(a, b string) (bool, error) {
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false, err
+	}
+	fb, err := os.Stat(b)
+	if err != nil {
+		return false, err
+	}
+	return os.SameFile(fa, fb), nil
 }
 
 // trainFiles names the checkpoint and optimizer state after epoch e.

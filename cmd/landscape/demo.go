@@ -178,7 +178,7 @@ func (r *demoRace) run(ctx context.Context, out, assets, dataDir string, dev lan
 	start := time.Now()
 	src := landscape.Source{Model: "resnet56", ModelConfig: nets.Config{InChannels: 1, Height: demo.Size, Width: demo.Size, Classes: 10},
 		Data: data.Spec{Kind: data.FashionMNIST, Path: dataDir}, Split: "test", DataOptions: data.Options{Samples: r.samples}}
-	if err := writeInitial(&src, demo.RaceSeed, assets); err != nil {
+	if _, err := writeInitial(&src, demo.RaceSeed, assets); err != nil {
 		return err
 	}
 	runs, err := optim.ParseRuns(demo.RaceOptimizers, 0)

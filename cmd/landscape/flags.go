@@ -287,40 +287,44 @@ func (f *sourceFlags) registerInit(fs *flag.FlagSet) {
 
 // writeInit, where --init-seed is given, writes to dir the source's zoo
 // model at PyTorch's default initialisation drawn from that seed (see
-// landscape.Source.Initialise) and makes it the source's checkpoint.
-func (f *sourceFlags) writeInit(src *landscape.Source, dir string) error {
+// writeInitial) and makes it the source's checkpoint; created says that
+// the file was not there before.
+func (f *sourceFlags) writeInit(src *landscape.Source, dir string) (created bool, err error) {
 	if f.initSeed == "" {
-		return nil
+		return false, nil
 	}
 	seed, err := strconv.ParseUint(f.initSeed, 10, 64)
 	switch {
 	case err != nil:
-		return usagef("--init-seed %q: want a whole number of 0 or more", f.initSeed)
+		return false, usagef("--init-seed %q: want a whole number of 0 or more", f.initSeed)
 	case landscape.IsONNX(f.model.model):
-		return usagef("--init-seed: %s is an ONNX model, whose file holds its initial weights: give none, or a --checkpoint", f.model.model)
+		return false, usagef("--init-seed: %s is an ONNX model, whose file holds its initial weights: give none, or a --checkpoint", f.model.model)
 	case f.checkpoint != "":
-		return usagef("--init-seed %s and --checkpoint %s: the initial weights come from one of them", f.initSeed, f.checkpoint)
+		return false, usagef("--init-seed %s and --checkpoint %s: the initial weights come from one of them", f.initSeed, f.checkpoint)
 	}
 	return writeInitial(src, seed, dir)
 }
 
 // writeInitial writes to dir, as init-seedN.safetensors, the source's zoo
 // model at PyTorch's default initialisation drawn from seed (see
-// landscape.Source.Initialise), and makes it the source's checkpoint.
-func writeInitial(src *landscape.Source, seed uint64, dir string) error {
+// landscape.Source.Initialise), and makes it the source's checkpoint;
+// created says that the file was not there before (it is written anew
+// either way: the same seed and shape give the same bits).
+func writeInitial(src *landscape.Source, seed uint64, dir string) (created bool, err error) {
 	sd, err := src.Initialise(seed)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return false, err
 	}
 	path := filepath.Join(dir, fmt.Sprintf("init-seed%d.safetensors", seed))
+	_, statErr := os.Stat(path)
 	if err := safetensors.Write(path, sd, map[string]string{"landscape": fmt.Sprintf("%s at PyTorch's default initialisation, seed %d", src.Model, seed)}); err != nil {
-		return err
+		return false, err
 	}
 	src.Checkpoint = path
-	return nil
+	return statErr != nil, nil
 }
 
 // config returns the source, the batch size and the options, the progress

@@ -520,6 +520,27 @@ func TestInitSeed(t *testing.T) {
 			t.Fatalf("conv1.weight holds %g, past PyTorch's default ±%g", v, bound)
 		}
 	}
+	// Another seed in a's folder is another run: refused, and its start
+	// is not left there; with --overwrite it replaces a's run, start and
+	// all.
+	trainA := func(extra ...string) (int, string) {
+		args := append([]string{"train", "--model", "resnet20", "--data", data, "--epochs", "1", "--batch-size", "10", "--quiet",
+			"--out", filepath.Join(out, "a")}, extra...)
+		code, _, stderr := landscapeCLI(t, args...)
+		return code, stderr
+	}
+	if code, stderr := trainA("--init-seed", "8"); code != 1 || !strings.Contains(stderr, "initial weights' SHA-256 differs") {
+		t.Errorf("another seed in a's folder: exit %d, %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "a", "init-seed8.safetensors")); err == nil {
+		t.Error("the refused run left its start in the other run's folder")
+	}
+	if code, stderr := trainA("--init-seed", "8", "--overwrite"); code != 0 {
+		t.Fatalf("--overwrite: exit %d, %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "a", "init-seed7.safetensors")); err == nil {
+		t.Error("--overwrite kept the other run's start")
+	}
 	for _, bad := range [][]string{
 		{"--init-seed", "7", "--checkpoint", "x.pt"},
 		{"--init-seed", "seven"},

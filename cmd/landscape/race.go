@@ -50,7 +50,7 @@ func cmdRace(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	opts.Overwrite = *overwrite
-	if err := src.writeInit(&spec.Source, *out); err != nil {
+	if _, err := src.writeInit(&spec.Source, *out); err != nil {
 		return err
 	}
 	res, err := landscape.Race(ctx, spec, *out, fmts, opts)

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -51,10 +53,14 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	opts.Overwrite = *overwrite
-	if err := src.writeInit(&spec.Source, *out); err != nil {
+	created, err := src.writeInit(&spec.Source, *out)
+	if err != nil {
 		return err
 	}
 	epochsDone, err := landscape.Train(ctx, spec, *out, opts)
+	if errors.Is(err, landscape.ErrOtherComputation) && created {
+		os.Remove(spec.Checkpoint) // not left in another run's folder
+	}
 	for _, e := range epochsDone {
 		fmt.Fprintf(stdout, "epoch %d: lr %.4g, loss %.5g, accuracy %.2f%%, wrote %s\n", e.Epoch, e.LR, e.Loss, e.Acc, e.Checkpoint)
 	}
