@@ -100,7 +100,7 @@ func Prepare(spec Spec, opts *Options) (*Job, error) {
 	}
 	w, err := checkWeightsOf(spec.Checkpoint, sd, decoded, spec.Model, mc, sum)
 	if err != nil {
-		return nil, err
+		return nil, withDataHint(err, sets[0], spec.Data)
 	}
 	if err := fitsAsked(w.Net, spec.ModelConfig); err != nil {
 		return nil, err
@@ -271,6 +271,17 @@ func fitsData(net *nets.Net, d *data.Dataset, spec data.Spec) error {
 		hint = "; its images look channels-last, N x H x W x C: transpose them to N x C x H x W (numpy: x.transpose(0, 3, 1, 2))"
 	}
 	return fmt.Errorf("landscape: data %s holds %dx%dx%d images, but model %s takes %dx%dx%d%s", spec, d.C, d.H, d.W, net.Name, c.InChannels, c.Height, c.Width, hint)
+}
+
+// withDataHint adds to err, a zoo model's checkpoint that does not fit
+// the network shaped for the data d, the likelier cause where d's images
+// look channels-last (N x H x W x C, read as C = H and W of 1 or 3): the
+// first convolution's input channels then disagree.
+func withDataHint(err error, d *data.Dataset, spec data.Spec) error {
+	if d.Seq == 0 && d.C == d.H && d.C >= 8 && (d.W == 1 || d.W == 3) {
+		return fmt.Errorf("%w\n  (data %s holds %dx%dx%d images, which look channels-last, N x H x W x C: transpose them to N x C x H x W, numpy: x.transpose(0, 3, 1, 2))", err, spec, d.C, d.H, d.W)
+	}
+	return err
 }
 
 // fillFromData fills the zero input geometry of mc from the shape of d.

@@ -3,6 +3,7 @@ package landscape
 import (
 	"bytes"
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -142,5 +143,20 @@ func TestAskedInputMustFitAnExport(t *testing.T) {
 		if err := prepare(tc.mc); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: %v, want %q", tc.mc, err, tc.want)
 		}
+	}
+}
+
+// A zoo model shaped for channels-last data fails on its checkpoint's
+// first convolution; the error says the data is the likelier cause.
+func TestChannelsLastDataIsNamedForAZooModel(t *testing.T) {
+	t.Parallel()
+	err := withDataHint(errors.New("conv1.weight: shape [16 1 3 3] in checkpoint, model wants [16 28 3 3]"),
+		&data.Dataset{C: 28, H: 28, W: 1}, data.Spec{Kind: data.NPZ, Path: "d.npz"})
+	if err == nil || !strings.Contains(err.Error(), "data npz:d.npz holds 28x28x1 images, which look channels-last") || !strings.Contains(err.Error(), "model wants") {
+		t.Errorf("%v", err)
+	}
+	plain := errors.New("missing keys")
+	if err := withDataHint(plain, &data.Dataset{C: 3, H: 32, W: 32}, data.Spec{}); err != plain {
+		t.Errorf("channels-first data got a hint: %v", err)
 	}
 }
