@@ -244,6 +244,15 @@ func Hessian(ctx context.Context, spec HessianSpec, opts *Options) (*HessianRepo
 		return nil, err
 	}
 	rep.GradNorm = norm32(grad)
+	if chance := math.Log(float64(w.Net.Config.Classes)); w.Net.Config.Seq == 0 && rep.Loss >= 0.9*chance {
+		// A loss near or past guessing's: the curvature of a network that
+		// does not classify its data (normalised otherwise than in
+		// training, or the wrong checkpoint) says little.
+		msg := fmt.Sprintf("the loss on the %s data, %.4g, is near or past chance's, ln %d = %.4g: is the data normalised as in training (--mean, --std), and is it the right checkpoint?",
+			sets[0].Split, rep.Loss, w.Net.Config.Classes, chance)
+		rep.Warnings = append(rep.Warnings, msg)
+		opts.warnf("%s", msg)
+	}
 	if err := hessianFigures(ctx, spec, op, diff.Dim(), rep); err != nil {
 		return rep, err
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -54,6 +55,9 @@ func hessianMatchesPyTorch(t *testing.T, device string) {
 	if rep.Dim != want.Dim {
 		t.Fatalf("%d parameters, PyTorch %d", rep.Dim, want.Dim)
 	}
+	if len(rep.Warnings) != 0 {
+		t.Errorf("a trained checkpoint warned: %q", rep.Warnings)
+	}
 	for _, c := range []struct {
 		what      string
 		got, want float64
@@ -84,6 +88,10 @@ func TestHessianPerLayerBlocks(t *testing.T) {
 	}
 	if len(rep.Layers) != 2 || rep.Layers[0].Name != "fc1.weight" || rep.Layers[1].Name != "fc2.weight" || rep.Dim != 784*64+64*10 {
 		t.Fatalf("layers %+v over %d parameters", rep.Layers, rep.Dim)
+	}
+	// The MLP's own weights are untrained: its loss is near ln 10.
+	if warned := slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.Contains(w, "near or past chance's, ln 10") }); warned != (rep.Loss >= 0.9*math.Log(10)) || !warned {
+		t.Errorf("loss %.4g: warnings %q", rep.Loss, rep.Warnings)
 	}
 	sum, se := 0.0, rep.TraceStdErr*rep.TraceStdErr
 	for _, l := range rep.Layers {
