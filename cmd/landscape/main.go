@@ -119,16 +119,22 @@ func dispatch(ctx context.Context, cmds []command, args []string, stdout, stderr
 			fmt.Fprintln(stderr, "landscape: interrupted")
 			return 130
 		case errors.As(err, new(usageError)):
-			fmt.Fprintf(stderr, "landscape %s: %v\nRun 'landscape %s -h' for its flags.\n", c.name, err, c.name)
+			fmt.Fprintf(stderr, "landscape %s: %s\nRun 'landscape %s -h' for its flags.\n", c.name, message(err), c.name)
 			return 2
 		default:
-			fmt.Fprintf(stderr, "landscape %s: %v\n", c.name, err)
+			fmt.Fprintf(stderr, "landscape %s: %s\n", c.name, message(err))
 			return 1
 		}
 	}
 	fmt.Fprintf(stderr, "landscape: unknown command %q\n", args[0])
 	printUsage(stderr)
 	return 2
+}
+
+// message is err's text after "landscape CMD: ": without the library's
+// own "landscape: " before it, which would say the name twice.
+func message(err error) string {
+	return strings.TrimPrefix(err.Error(), "landscape: ")
 }
 
 func printUsage(w io.Writer) {
