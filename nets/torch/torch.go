@@ -538,21 +538,25 @@ func findStateDict(obj any) (*pickle.Dict, error) {
 	if hasTensors(d) {
 		return d, nil
 	}
-	var keys, nested []string
-	for i, k := range d.Keys() {
-		if i == 20 {
-			keys = append(keys, fmt.Sprintf("... (%d keys)", d.Len()))
-			break
-		}
+	name := func(k any) string {
 		if s, ok := pickle.String(k); ok && len(s) <= 64 {
-			keys = append(keys, s)
-		} else {
-			keys = append(keys, pickle.Repr(k))
+			return s
 		}
+		return pickle.Repr(k)
 	}
+	// The keys, the first 20 of them, and those that hold state dicts,
+	// all of them: a dict's keys and values come in the same order.
+	var keys, nested []string
+	ks := d.Keys()
 	for i, v := range d.Values() {
-		if sub, ok := v.(*pickle.Dict); ok && hasTensors(sub) && i < len(keys) {
-			nested = append(nested, keys[i])
+		switch {
+		case i < 20:
+			keys = append(keys, name(ks[i]))
+		case i == 20:
+			keys = append(keys, fmt.Sprintf("... (%d keys)", d.Len()))
+		}
+		if sub, ok := v.(*pickle.Dict); ok && hasTensors(sub) {
+			nested = append(nested, name(ks[i]))
 		}
 	}
 	if in := pickle.FindInert(d); in != nil {
