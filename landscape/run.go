@@ -268,7 +268,7 @@ func fitsData(net *nets.Net, d *data.Dataset, spec data.Spec) error {
 	}
 	hint := ""
 	if d.C == c.Height && d.H == c.Width && d.W == c.InChannels {
-		hint = "; its images look channels-last, N x H x W x C: transpose them to N x C x H x W (numpy: x.transpose(0, 3, 1, 2))"
+		hint = "; its images look " + channelsLast
 	}
 	return fmt.Errorf("landscape: data %s holds %dx%dx%d images, but model %s takes %dx%dx%d%s", spec, d.C, d.H, d.W, net.Name, c.InChannels, c.Height, c.Width, hint)
 }
@@ -279,10 +279,13 @@ func fitsData(net *nets.Net, d *data.Dataset, spec data.Spec) error {
 // first convolution's input channels then disagree.
 func withDataHint(err error, d *data.Dataset, spec data.Spec) error {
 	if d.Seq == 0 && d.C == d.H && d.C >= 8 && (d.W == 1 || d.W == 3) {
-		return fmt.Errorf("%w\n  (data %s holds %dx%dx%d images, which look channels-last, N x H x W x C: transpose them to N x C x H x W, numpy: x.transpose(0, 3, 1, 2))", err, spec, d.C, d.H, d.W)
+		return fmt.Errorf("%w\n  (data %s holds %dx%dx%d images, which look %s)", err, spec, d.C, d.H, d.W, channelsLast)
 	}
 	return err
 }
+
+// channelsLast is what images that look channels-last are told.
+const channelsLast = "channels-last, N x H x W x C: transpose them to N x C x H x W (numpy: x.transpose(0, 3, 1, 2))"
 
 // fillFromData fills the zero input geometry of mc from the shape of d.
 // The classes are left to the checkpoint's classifier (see
@@ -361,7 +364,7 @@ func normalisation(d *data.Dataset) string {
 	switch {
 	case d.Mean == nil:
 		return ", float values taken as normalised"
-	case !slices.ContainsFunc(d.Mean, func(m float64) bool { return m != 0 }) && !slices.ContainsFunc(d.Std, func(s float64) bool { return s != 1 }):
+	case surface.ScaledOnly(d.Mean, d.Std):
 		return ", scaled to [0, 1] and not normalised (--mean, --std)"
 	}
 	return fmt.Sprintf(", normalised with mean %.4g and std %.4g (--mean, --std)", d.Mean, d.Std)

@@ -154,13 +154,20 @@ func dataKey(d DataInfo) string {
 		seed = fmt.Sprint(*d.SampleSeed)
 	}
 	mean, std := d.Mean, d.Std
-	if !slices.ContainsFunc(mean, func(m float64) bool { return m != 0 }) && !slices.ContainsFunc(std, func(s float64) bool { return s != 1 }) {
+	if ScaledOnly(mean, std) {
 		// No normalisation: earlier versions recorded ToTensor's scaling
 		// alone as no mean and std, this one as mean 0 and std 1; the
 		// data's hash tells the values apart.
 		mean, std = nil, nil
 	}
 	return fmt.Sprintf("%s %v %v %s mean=%v std=%v", d.Name, d.Splits, d.Samples, seed, mean, std)
+}
+
+// ScaledOnly reports whether a normalisation's mean and std is ToTensor's
+// scaling to [0, 1] and no more: every mean 0 and every std 1, or none.
+func ScaledOnly(mean, std []float64) bool {
+	return !slices.ContainsFunc(mean, func(m float64) bool { return m != 0 }) &&
+		!slices.ContainsFunc(std, func(s float64) bool { return s != 1 })
 }
 
 // PartError is an error about one of the parts given to [Merge]: Part is
