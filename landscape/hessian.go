@@ -74,10 +74,7 @@ func (s Source) load() (*data.Dataset, *Weights, error) {
 		return nil, nil, err
 	}
 	w, err := LoadWeights(CheckpointFor(s.Model, s.Checkpoint), s.Model, mc)
-	if err != nil {
-		return sets[0], w, withDataHint(err, sets[0], s.Data)
-	}
-	return sets[0], w, errors.Join(fitsAsked(w.Net, s.ModelConfig), fitsData(w.Net, sets[0], s.Data))
+	return sets[0], w, fits(w, err, sets[0], s.Data, s.ModelConfig)
 }
 
 // Initialise returns the source's zoo model at PyTorch's default

@@ -99,13 +99,7 @@ func Prepare(spec Spec, opts *Options) (*Job, error) {
 		opts.logf("data: %s %s, %d samples of %dx%dx%d%s", spec.Data, d.Split, d.N, d.C, d.H, d.W, normalisation(d))
 	}
 	w, err := checkWeightsOf(spec.Checkpoint, sd, decoded, spec.Model, mc, sum)
-	if err != nil {
-		return nil, withDataHint(err, sets[0], spec.Data)
-	}
-	if err := fitsAsked(w.Net, spec.ModelConfig); err != nil {
-		return nil, err
-	}
-	if err := fitsData(w.Net, sets[0], spec.Data); err != nil {
+	if err := fits(w, err, sets[0], spec.Data, spec.ModelConfig); err != nil {
 		return nil, err
 	}
 	opts.logf("model: %s, %d parameters, weights from %s", w.Net.Name, w.Net.NumParams(), spec.Checkpoint)
@@ -229,6 +223,17 @@ func loadSets(spec data.Spec, splits []string, opts *data.Options, mc nets.Confi
 		sets = append(sets, d)
 	}
 	return sets, fillFromData(mc, sets[0]), nil
+}
+
+// fits checks the network of w, loaded with error err, against the data d
+// and the input asked (see fitsAsked and fitsData); a checkpoint that did
+// not fit (err) is explained by the data where it looks channels-last
+// (see withDataHint).
+func fits(w *Weights, err error, d *data.Dataset, spec data.Spec, asked nets.Config) error {
+	if err != nil {
+		return withDataHint(err, d, spec)
+	}
+	return errors.Join(fitsAsked(w.Net, asked), fitsData(w.Net, d, spec))
 }
 
 // fitsAsked checks that net takes the input asked (--channels, --size;

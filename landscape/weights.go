@@ -115,12 +115,13 @@ func checkWeights(path string, sd *nets.StateDict, net *nets.Net, sum func() (st
 	if IsONNX(net.Name) {
 		dropTied(sd, net)
 	}
-	if net.Check(sd) != nil {
+	err := net.Check(sd)
+	if err != nil {
 		if inner, ok := withoutCommonPrefix(sd); ok && net.Check(inner) == nil {
-			*sd = *inner
+			*sd, err = *inner, nil
 		}
 	}
-	if err := net.Check(sd); err != nil {
+	if err != nil {
 		if IsONNX(net.Name) {
 			return surface.FileInfo{}, fmt.Errorf("landscape: checkpoint %s: %w\n  (the ONNX model's parameters are named as its state dict's keys when exported with %s)", path, err, onnx.ExportAdvice)
 		}
