@@ -332,14 +332,11 @@ func writeInitial(src *landscape.Source, seed uint64, dir string) (created bool,
 // progress and in errors.
 func (f *sourceFlags) config(cmd string, stderr io.Writer) (src landscape.Source, batch int, opts *landscape.Options, err error) {
 	src = landscape.Source{Model: f.model.model, Checkpoint: f.model.checkpoint(f.checkpoint)}
-	if err := f.model.checkModel(); err != nil {
+	if src.ModelConfig, err = f.model.config(); err != nil { // a weights file as --model is told first
 		return src, 0, nil, err
 	}
 	if src.Model == "" || src.Checkpoint == "" && f.initSeed == "" || f.data.data == "" {
 		return src, 0, nil, usagef("--model, --checkpoint and --data are required")
-	}
-	if src.ModelConfig, err = f.model.config(); err != nil {
-		return src, 0, nil, err
 	}
 	var splits []string
 	if src.Data, splits, src.DataOptions, err = f.data.config(); err != nil {

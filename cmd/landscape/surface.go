@@ -206,14 +206,11 @@ func resolveShard(flagValue string, count int, getenv func(string) string) (grid
 // values with usage errors.
 func (f *surfaceFlags) config(env envSettings) (spec landscape.Spec, opts *landscape.Options, err error) {
 	spec.Model, spec.Checkpoint = f.model.model, f.model.checkpoint(f.checkpoint)
-	if err := f.model.checkModel(); err != nil {
+	if spec.ModelConfig, err = f.model.config(); err != nil { // a weights file as --model is told first
 		return spec, nil, err
 	}
 	if spec.Model == "" || spec.Checkpoint == "" || f.data.data == "" {
 		return spec, nil, usagef("--model, --checkpoint and --data are required (an ONNX model's checkpoint defaults to its own weights)")
-	}
-	if spec.ModelConfig, err = f.model.config(); err != nil {
-		return spec, nil, err
 	}
 	if spec.Data, spec.Splits, spec.DataOptions, err = f.data.config(); err != nil {
 		return spec, nil, err
