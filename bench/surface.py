@@ -148,8 +148,18 @@ def make_inputs(out, model, samples, seed, size=32):
             warnings.simplefilter('ignore')
             torch.onnx.export(net, torch.zeros(1, 3, size, size), onnx_file, training=torch.onnx.TrainingMode.PRESERVE,
                               do_constant_folding=False, input_names=['input'], output_names=['logits'],
-                              dynamic_axes={'input': {0: 'batch'}, 'logits': {0: 'batch'}})
+                              dynamic_axes={'input': {0: 'batch'}, 'logits': {0: 'batch'}}, **torchscript_exporter())
     return onnx_file, ckpt, data
+
+
+def torchscript_exporter():
+    """The argument that keeps torch.onnx.export on its TorchScript exporter,
+    which names every parameter by its state-dict key: from PyTorch 2.9 the
+    default is the dynamo exporter, which folds some (a Linear's transposed
+    weight, attention's in_proj_weight) into new tensors named val_N."""
+    import inspect
+    import torch
+    return {'dynamo': False} if 'dynamo' in inspect.signature(torch.onnx.export).parameters else {}
 
 
 def make_lm_inputs(out, stem, samples, seed):
@@ -171,7 +181,7 @@ def make_lm_inputs(out, stem, samples, seed):
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
             torch.onnx.export(net, torch.zeros(1, make_lm.T, dtype=torch.int64), onnx_file,
-                              training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False,
+                              training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False, **torchscript_exporter(),
                               input_names=['ids'], output_names=['logits'], dynamic_axes={'ids': {0: 'batch'}, 'logits': {0: 'batch'}})
     return onnx_file, ckpt, data
 

@@ -168,7 +168,19 @@ func Evaluate(tb testing.TB, e backend.Evaluator, coords []backend.Coord) [][]fl
 type Candidate struct {
 	Name string
 	New  Factory
+	// TimedAlgorithms marks a backend whose algorithms are chosen by
+	// timing them (cuDNN's benchmark mode). Where activations overflow,
+	// whether a sum meets +Inf and -Inf (NaN) or one of them is clipped
+	// by a ReLU first depends on the algorithm's order of operations:
+	// on an H200, vgg9's far point gave a loss of 1.4e36 with timed
+	// algorithms. Its far points must then be NaN, ±Inf or above
+	// [Implausible], never a loss a network could have.
+	TimedAlgorithms bool
 }
+
+// Implausible is a loss no network reaches by training or near its
+// minimum: a point beyond it has overflowed.
+const Implausible = 1e10
 
 // Run checks each candidate against reference on every case of [Cases]
 // (see the package documentation for what it checks). The reference is
@@ -198,10 +210,19 @@ func Run(t *testing.T, reference Factory, candidates ...Candidate) {
 				t.Run(cand.Name, func(t *testing.T) {
 					e := build(t, cand.New, p)
 					got := Evaluate(t, e, coords)
-					Compare(t, coords, got, want)
-					for i, v := range got[3:] {
-						if !math.IsNaN(v[0]) {
-							t.Errorf("point %v, where activations overflow: loss %g, want NaN as PyTorch gives", coords[3+i], v[0])
+					near := len(coords) - len(Far())
+					if cand.TimedAlgorithms {
+						Compare(t, coords[:near], got[:near], want[:near])
+					} else {
+						Compare(t, coords, got, want)
+					}
+					for i, v := range got[near:] {
+						switch {
+						case math.IsNaN(v[0]):
+						case cand.TimedAlgorithms && math.Abs(v[0]) > Implausible:
+							t.Logf("point %v, where activations overflow: loss %g (NaN with deterministic algorithms)", coords[near+i], v[0])
+						default:
+							t.Errorf("point %v, where activations overflow: loss %g, want NaN as PyTorch gives", coords[near+i], v[0])
 						}
 					}
 					if !thorough {

@@ -17,7 +17,7 @@ func TestGPUConforms(t *testing.T) {
 	backendtest.Run(t,
 		func(p *backend.Problem) (backend.Evaluator, error) { return cpu.New(p, &cpu.Options{Generic: true}) },
 		backendtest.Candidate{Name: "cuda", New: func(p *backend.Problem) (backend.Evaluator, error) { return New(p, nil) }},
-		backendtest.Candidate{Name: "cuda-benchmarked", New: func(p *backend.Problem) (backend.Evaluator, error) {
+		backendtest.Candidate{Name: "cuda-benchmarked", TimedAlgorithms: true, New: func(p *backend.Problem) (backend.Evaluator, error) {
 			return New(p, &Options{Benchmark: true})
 		}},
 	)

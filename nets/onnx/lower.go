@@ -15,16 +15,27 @@ import (
 var ErrNotLowerable = errors.New("not runnable on the engines")
 
 // exporterNamed reports whether an initializer's name is one
-// torch.onnx.export made up ("onnx::Conv_212"): a tensor it folded or
-// renamed, not a parameter of the model under its state-dict name.
-func exporterNamed(name string) bool { return strings.HasPrefix(name, "onnx::") }
+// torch.onnx.export made up: a tensor it folded or renamed, not a
+// parameter of the model under its state-dict name. The TorchScript
+// exporter names them "onnx::Conv_212"; the dynamo exporter, PyTorch's
+// default from 2.9, "val_82".
+func exporterNamed(name string) bool {
+	if strings.HasPrefix(name, "onnx::") {
+		return true
+	}
+	n, ok := strings.CutPrefix(name, "val_")
+	return ok && n != "" && strings.Trim(n, "0123456789") == ""
+}
 
 // ExportAdvice is the torch.onnx.export call that keeps what a loss
 // landscape needs: every parameter under its state-dict name, and batch
 // norm as BatchNormalization with its running statistics. The defaults
 // (training=EVAL with constant folding) fold batch norm into the
-// convolutions, so that its parameters are lost and the others renamed.
-const ExportAdvice = "torch.onnx.export(model.eval(), x, FILE, training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)"
+// convolutions, so that its parameters are lost and the others renamed;
+// the dynamo exporter, PyTorch's default from 2.9, folds transposed
+// weights into new tensors (dynamo=False, which PyTorch 1.13 does not
+// take, keeps the TorchScript exporter).
+const ExportAdvice = "torch.onnx.export(model.eval(), x, FILE, training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False), with dynamo=False on PyTorch 2.9 and later"
 
 // Net lowers g onto the ops of package nets, so that the CPU and CUDA
 // engines evaluate it with their fast kernels, and returns the network

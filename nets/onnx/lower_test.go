@@ -185,9 +185,25 @@ func TestFoldedExportIsExplained(t *testing.T) {
 	if !errors.Is(err, ErrNotLowerable) {
 		t.Fatalf("error %v, want ErrNotLowerable", err)
 	}
-	for _, want := range []string{"lost its PyTorch name", "onnx::Conv_", "TrainingMode.PRESERVE", "do_constant_folding=False"} {
+	for _, want := range []string{"lost its PyTorch name", "onnx::Conv_", "TrainingMode.PRESERVE", "do_constant_folding=False", "dynamo=False"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not say %q:\n%v", want, err)
+		}
+	}
+}
+
+// The names the exporters make up for tensors they computed are told from
+// state-dict keys: the TorchScript exporter's "onnx::Op_N" and the dynamo
+// exporter's "val_N" (PyTorch 2.11's export of vit_b_16 stores each
+// attention's in_proj_weight so).
+func TestExporterNamesAreNotStateDictKeys(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]bool{
+		"onnx::Conv_212": true, "val_82": true, "val_1047": true,
+		"conv1.weight": false, "val_": false, "val_x": false, "val_1.weight": false, "interval_3": false,
+	} {
+		if got := exporterNamed(name); got != want {
+			t.Errorf("exporterNamed(%q) = %v, want %v", name, got, want)
 		}
 	}
 }

@@ -63,8 +63,13 @@ var Nets = []string{"resnet20", "vgg9", "mlp"}
 // norm has a gradient of pure rounding noise, which an adaptive optimizer
 // turns into full steps). Training is chaotic, and once PyTorch's own
 // float32 loss is 1e-4 from its float64 one, rounding soon decides the
-// path: the comparison of a run stops there. The MLP trains for 100
-// steps, the CNNs for 10.
+// path: the comparison of a run stops there. It stops too where an entry
+// is off by no more than one parameter's full step taken the other way:
+// an adaptive optimizer's first steps are lr·sign(g) for every gradient
+// above its eps, so a gradient of rounding noise (summed in another order
+// on a GPU, say) moves its parameter by a full step, either way, which
+// PyTorch's own float32 run need not show. The MLP trains for 100 steps,
+// the CNNs for 10.
 func FollowsPyTorch(t *testing.T, name string, only func(optimizer string) bool, newRun NewRun) {
 	t.Helper()
 	dir := filepath.Dir(fixture.Dir(t))
@@ -125,6 +130,17 @@ func FollowsPyTorch(t *testing.T, name string, only func(optimizer string) bool,
 			}
 		}
 		for step := 1; step <= horizon; step++ {
+			snap, recorded := want.After[strconv.Itoa(step)]
+			var before map[string][]float32 // the recorded entries before the step
+			if recorded {
+				before = map[string][]float32{}
+				w := run.Weights()
+				for key := range snap {
+					if g, ok := w.Get(key); ok {
+						before[key] = slices.Clone(g.Data)
+					}
+				}
+			}
 			lo := ((step - 1) * fix.Batch) % ds.N
 			loss, _, err := run.Step(ds.X[lo*per:(lo+fix.Batch)*per], ds.Y[lo:lo+fix.Batch])
 			if err != nil {
@@ -134,26 +150,37 @@ func FollowsPyTorch(t *testing.T, name string, only func(optimizer string) bool,
 				bad++
 				t.Errorf("%s step %d: loss %.7g, PyTorch %.7g", opt, step, loss, w)
 			}
-			snap, ok := want.After[strconv.Itoa(step)]
-			if !ok {
+			if !recorded {
 				continue
 			}
 			got := run.Weights()
 			tol := max(1e-5, 4*slices.Max(slices.Collect(maps.Values(want.Err32.After[strconv.Itoa(step)]))))
-			for key, w := range snap {
+			for _, key := range slices.Sorted(maps.Keys(snap)) {
+				w := snap[key]
 				g, ok := got.Get(key)
 				if !ok {
 					t.Fatalf("%s: no %s", opt, key)
 				}
-				norm, dot, pn := 0.0, 0.0, 0.0 // pn: the probe's norm
+				// flip is how far one entry moves if it steps the other
+				// way: twice the largest step of the tensor's entries.
+				norm, dot, pn, pmax, flip := 0.0, 0.0, 0.0, 0.0, 0.0 // pn, pmax: the probe's norm and largest entry
 				for i, l := range fixture.Levels("probe."+key, len(g.Data)) {
 					p := float64(l) / 6
 					norm += float64(g.Data[i]) * float64(g.Data[i])
 					dot += float64(g.Data[i]) * p
 					pn += p * p
+					pmax = max(pmax, math.Abs(p))
+					flip = max(flip, 2*math.Abs(float64(g.Data[i])-float64(before[key][i])))
 				}
 				norm, pn = math.Sqrt(norm), math.Sqrt(pn)
-				if (math.Abs(norm-w[0]) > tol*w[0]+1e-7 || math.Abs(dot-w[1]) > tol*w[0]*pn+1e-7) && bad < 6 {
+				dNorm, dDot := math.Abs(norm-w[0]), math.Abs(dot-w[1])
+				switch {
+				case dNorm <= tol*w[0]+1e-7 && dDot <= tol*w[0]*pn+1e-7:
+				case dNorm <= tol*w[0]+1e-7+flip && dDot <= tol*w[0]*pn+1e-7+flip*pmax:
+					t.Logf("%s %s after step %d: %s is one full step (%.2g) from PyTorch's (norm %.8g, PyTorch %.8g; probe %.8g, PyTorch %.8g): a gradient of rounding noise stepped the other way; compared up to here",
+						name, opt, step, key, flip/2, norm, w[0], dot, w[1])
+					horizon = step
+				case bad < 6:
 					bad++
 					t.Errorf("%s after step %d: %s norm %.8g (PyTorch %.8g), probe %.8g (PyTorch %.8g); tolerance %.2g", opt, step, key, norm, w[0], dot, w[1], tol)
 				}
