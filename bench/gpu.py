@@ -83,8 +83,10 @@ def axis(n):
     return [float(v) for v in np.linspace(-1, 1, n)]
 
 
-def torch_surface(model, ckpt, data, dirs, grid, tf32, tuned, batch):
-    """Evaluates the grid with PyTorch; returns (points/s, points)."""
+def torch_surface(model, ckpt, data, dirs, grid, tf32, tuned, batch, profile=False):
+    """Evaluates the grid with PyTorch; returns (points/s, points). With
+    profile, prints instead the GPU time of one point by kernel
+    (torch.profiler) and returns nothing."""
     import numpy as np
     import torch
     from surface import build, read_safetensors
@@ -131,6 +133,13 @@ def torch_surface(model, ckpt, data, dirs, grid, tf32, tuned, batch):
 
     evaluate(0.0, 0.0)  # warm-up: cuDNN's choices, the allocator
     torch.cuda.synchronize()
+    if profile:
+        from torch.profiler import ProfilerActivity
+        with torch.profiler.profile(activities=[ProfilerActivity.CUDA]) as prof:
+            evaluate(0.5, -0.5)
+            torch.cuda.synchronize()
+        print(prof.key_averages().table(sort_by='cuda_time_total', row_limit=25))
+        return None
     points = []
     t0 = time.perf_counter()
     for b in axis(grid):
@@ -141,9 +150,10 @@ def torch_surface(model, ckpt, data, dirs, grid, tf32, tuned, batch):
     return len(points) / (time.perf_counter() - t0), points
 
 
-def landscape_surface(binary, model, ckpt, data, dirs, grid, tf32, out, benchmark=False):
+def landscape_surface(binary, model, ckpt, data, dirs, grid, tf32, out, benchmark=False, profile=False):
     """Runs the CLI; returns (points/s over the grid loop, points/s of the whole
-    process, device description, points)."""
+    process, device description, points). With profile, prints the graph
+    interpreter's time by operator (LANDSCAPE_PROFILE=1)."""
     import pyarrow.parquet as pq
     lim = '-1:1:%d' % grid
     cmd = [binary, 'surface', '--device', 'cuda', '--model', model, '--checkpoint', ckpt, '--data', 'npz:' + data,
@@ -153,7 +163,7 @@ def landscape_surface(binary, model, ckpt, data, dirs, grid, tf32, out, benchmar
     if os.path.exists(out):
         os.remove(out)
     t0 = time.perf_counter()
-    env = dict(os.environ, LANDSCAPE_CUDNN_BENCHMARK='1' if benchmark else '0')
+    env = dict(os.environ, LANDSCAPE_CUDNN_BENCHMARK='1' if benchmark else '0', LANDSCAPE_PROFILE='1' if profile else '0')
     res = subprocess.run(cmd, capture_output=True, text=True, env=env)
     secs = time.perf_counter() - t0
     if res.returncode != 0:
@@ -161,6 +171,8 @@ def landscape_surface(binary, model, ckpt, data, dirs, grid, tf32, out, benchmar
     m = re.search(r'then ([0-9.e+]+) points/s on (.*)\)', res.stdout)
     if not m:
         raise SystemExit('no rate in the output of %s:\n%s' % (' '.join(cmd), res.stdout))
+    if profile:
+        print(res.stderr)
     t = pq.read_table(out).to_pandas()
     points = [{'x': r.x, 'y': r.y, 'loss': r.train_loss, 'acc': r.train_acc} for r in t.itertuples()]
     return float(m.group(1)), grid * grid / secs, m.group(2), points
@@ -185,6 +197,9 @@ def main():
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--out', default=os.path.join(ROOT, 'bench', 'out'))
     ap.add_argument('--json', help='also write the results here')
+    ap.add_argument('--profile', action='store_true',
+                    help='only say where the GPU time of a point goes, on each side: the graph interpreter\'s time '
+                         'by operator (LANDSCAPE_PROFILE=1, one FP32 run) and PyTorch\'s tuned loop by kernel (torch.profiler)')
     args = ap.parse_args()
     import torch
     from surface import conv_flops
@@ -208,6 +223,13 @@ def main():
         lckpt = ckpt  # the checkpoint landscape reads
     flops = conv_flops(args.model) * args.samples  # per point
     peak = next((v for k, v in PEAKS.items() if k in name), None)
+
+    if args.profile:
+        out = os.path.join(args.out, 'gpu-profile.parquet')
+        _, _, desc, _ = landscape_surface(args.bin, lmodel, lckpt, data, dirs, args.grid, False, out, profile=True)
+        m = re.search(r'batch (\d+)', desc)
+        torch_surface(args.model, ckpt, data, dirs, args.grid, False, True, int(m.group(1)) if m else 1024, profile=True)
+        return
 
     # Rounds alternate the order of the sides; each row's rate is the
     # median over rounds, its surface the last round's.

@@ -48,6 +48,8 @@ type Evaluator struct {
 	// afterStep, if set, is called after each step of a forward pass, on
 	// the device's thread: the tests compare every step with the host.
 	afterStep func(step, n int) error
+	// prof, if set, times the graph's batch work (Options.Profile).
+	prof *graphProfile
 }
 
 // deviceData is one dataset on the device, split into chunks of equal size
@@ -122,6 +124,9 @@ func newEvaluator(p *backend.Problem, pl *plan, opts *Options, a *api) (*Evaluat
 	}
 	e := &Evaluator{p: p, a: a, plan: pl, graph: graph, feed: feed, tf32: opts.TF32, layout: map[string]int{},
 		convs: map[convShape]*convDesc{}, t: startThread(), benchmark: opts.Benchmark}
+	if graph != nil && opts.Profile != nil {
+		e.prof = &graphProfile{w: opts.Profile, byOp: map[string]*opTime{}}
+	}
 	err := openOn(e.t, a, opts.Device, func(g *gpu) error {
 		e.g = g
 		return e.setup(opts.MaxBatch)
@@ -346,6 +351,9 @@ func (e *Evaluator) Close() error {
 	}
 	release(e.t, e.a, e.g, e.convs)
 	e.t = nil
+	if e.prof != nil {
+		return e.prof.report()
+	}
 	return nil
 }
 
@@ -468,6 +476,9 @@ func (e *Evaluator) logits(dd deviceData, lo int) (ptr, error) {
 	bytes := uintptr(4 * dd.chunk * dd.perSample)
 	if err := e.a.cu("cuMemcpyDtoD", e.a.cuMemcpyDtoD(uint64(e.run.input), uint64(dd.x)+uint64(4*lo*dd.perSample), bytes)); err != nil {
 		return 0, err
+	}
+	if e.prof != nil {
+		return e.run.logits, e.prof.run(e.a, e.run)
 	}
 	return e.run.logits, runSteps(e.run.perBatch)
 }

@@ -5,7 +5,10 @@ package cuda
 import (
 	"context"
 	"math"
+	"regexp"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/landscape-go/landscape/backend"
@@ -246,4 +249,56 @@ func TestHostGraphNodesMatchTheCPU(t *testing.T) {
 	graphNodesMatchTheCPU(t, func(p *backend.Problem, opts *Options) (*Evaluator, error) {
 		return newEvaluator(p, nil, opts, a)
 	}, 1e-6)
+}
+
+// TestHostGraphProfileNamesWhereTheTimeGoes: with Options.Profile the
+// graph interpreter computes the same bits, and on Close reports every
+// operator type of the graph's batch work with its nodes, once per
+// evaluator.
+func TestHostGraphProfileNamesWhereTheTimeGoes(t *testing.T) {
+	a := hostAPI(t)
+	g := graphOfGelu()
+	p := graphProblem(t, "gelu", g, 7)
+	coords := []backend.Coord{{}, {X: 0.5, Y: -0.25}}
+	plain, err := newEvaluator(p, nil, &Options{MaxBatch: 3}, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := backendtest.Evaluate(t, plain, coords)
+	plain.Close()
+	var report strings.Builder
+	e, err := newEvaluator(p, nil, &Options{MaxBatch: 3, Profile: &report}, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := backendtest.Evaluate(t, e, coords)
+	if report.Len() != 0 {
+		t.Errorf("a report before Close:\n%s", report.String())
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range coords {
+		if !slices.Equal(got[i], want[i]) {
+			t.Errorf("point %v: %v profiled, %v not", coords[i], got[i], want[i])
+		}
+	}
+	out := report.String()
+	t.Logf("\n%s", out)
+	// 2 points × 3 batches (7 samples, 3 a batch).
+	if !strings.Contains(out, "over 6 batches") {
+		t.Errorf("report does not count 6 batches:\n%s", out)
+	}
+	nodes := map[string]int{}
+	for _, m := range e.run.marks {
+		nodes[m.node.OpType]++
+	}
+	if len(nodes) == 0 {
+		t.Fatal("the plan marks no node")
+	}
+	for op, n := range nodes {
+		if !regexp.MustCompile(`(?m)^  ` + op + ` +[0-9.]+ ms +[0-9.]+%  +` + strconv.Itoa(n) + ` nodes$`).MatchString(out) {
+			t.Errorf("report has no line for %s's %d nodes:\n%s", op, n, out)
+		}
+	}
 }

@@ -1,5 +1,7 @@
 package cuda
 
+import "io"
+
 // Options set up a CUDA evaluator.
 type Options struct {
 	// Device is the ordinal of the GPU, as in cuda:N.
@@ -19,4 +21,10 @@ type Options struct {
 	// memory decide (at most 4096). The batch changes only the order of
 	// summation.
 	MaxBatch int
+	// Profile, if not nil, receives when the evaluator closes the time the
+	// graph interpreter's work on the batches took, by operator type (the
+	// command line's LANDSCAPE_PROFILE=1 sends it to stderr). Each node is
+	// waited for, which slows the run a little. Networks of the engines'
+	// ops are not profiled.
+	Profile io.Writer
 }

@@ -51,6 +51,7 @@
 //	LANDSCAPE_WINOGRAD=0           every convolution computed directly
 //	LANDSCAPE_BLAS=gonum|PATH      the SGEMM of the portable engine
 //	LANDSCAPE_CUDNN_BENCHMARK=1    time cuDNN's convolution algorithms (may change the last bits)
+//	LANDSCAPE_PROFILE=1            on stderr at the end, the GPU graph interpreter's time by operator
 //	LANDSCAPE_CUDA_PATH            folders holding the CUDA libraries
 //	SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX   the shard of a job array
 package main

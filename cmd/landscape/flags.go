@@ -255,6 +255,9 @@ func (f *computeFlags) config(env envSettings) (batch int, dev landscape.Device,
 		CPU:  cpu.Options{Workers: f.workers, Generic: env.genericCPU, NoWinograd: env.noWinograd, BLAS: env.blas},
 		CUDA: cuda.Options{TF32: f.tf32, Benchmark: env.cudnnBenchmark},
 	}
+	if env.profile {
+		dev.CUDA.Profile = os.Stderr
+	}
 	return f.batch, dev, nil
 }
 
@@ -446,6 +449,7 @@ type envSettings struct {
 	noWinograd     bool   // LANDSCAPE_WINOGRAD=0: every convolution computed directly
 	blas           string // LANDSCAPE_BLAS: gonum, or the path of an OpenBLAS library
 	cudnnBenchmark bool   // LANDSCAPE_CUDNN_BENCHMARK=1: time cuDNN's algorithms
+	profile        bool   // LANDSCAPE_PROFILE=1: the GPU graph interpreter's time by operator, on stderr
 }
 
 func readEnv(getenv func(string) string) envSettings {
@@ -454,6 +458,7 @@ func readEnv(getenv func(string) string) envSettings {
 		noWinograd:     getenv("LANDSCAPE_WINOGRAD") == "0",
 		blas:           getenv("LANDSCAPE_BLAS"),
 		cudnnBenchmark: getenv("LANDSCAPE_CUDNN_BENCHMARK") == "1",
+		profile:        getenv("LANDSCAPE_PROFILE") == "1",
 	}
 }
 

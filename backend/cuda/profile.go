@@ -1,0 +1,96 @@
+package cuda
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"time"
+)
+
+// graphProfile times the graph interpreter's work on the batch by
+// operator type, so that one run on a GPU says where a graph's time goes
+// (Options.Profile). Each node's work is timed from the end of the
+// previous node's to a synchronisation after its own, so the sum is the
+// batches' whole time, somewhat lengthened by a wait per node.
+type graphProfile struct {
+	w       io.Writer
+	byOp    map[string]*opTime
+	batches int
+}
+
+// opTime is the time the nodes of one operator type took.
+type opTime struct {
+	d     time.Duration
+	nodes map[string]bool
+}
+
+// run runs plan's batch work node by node, as runSteps would all at once.
+func (p *graphProfile) run(a *api, plan *graphPlan) error {
+	sync := func() error { return a.cu("cuCtxSynchronize", a.cuCtxSynchronize()) }
+	if err := sync(); err != nil {
+		return err
+	}
+	done := 0
+	for _, m := range plan.marks {
+		start := time.Now()
+		if err := runSteps(plan.perBatch[done:m.step]); err != nil {
+			return err
+		}
+		if err := sync(); err != nil {
+			return err
+		}
+		p.add(m.node.OpType, m.node.Label(), time.Since(start))
+		done = m.step
+	}
+	if done < len(plan.perBatch) {
+		start := time.Now()
+		if err := runSteps(plan.perBatch[done:]); err != nil {
+			return err
+		}
+		if err := sync(); err != nil {
+			return err
+		}
+		p.add("(the output)", "", time.Since(start))
+	}
+	p.batches++
+	return nil
+}
+
+func (p *graphProfile) add(op, node string, d time.Duration) {
+	t := p.byOp[op]
+	if t == nil {
+		t = &opTime{nodes: map[string]bool{}}
+		p.byOp[op] = t
+	}
+	t.d += d
+	t.nodes[node] = true
+}
+
+// report writes the operator types by the time they took, the longest
+// first.
+func (p *graphProfile) report() error {
+	if p.batches == 0 {
+		return nil
+	}
+	var total time.Duration
+	for _, t := range p.byOp {
+		total += t.d
+	}
+	ops := slices.SortedFunc(maps.Keys(p.byOp), func(a, b string) int {
+		return cmp.Or(cmp.Compare(p.byOp[b].d, p.byOp[a].d), cmp.Compare(a, b))
+	})
+	if _, err := fmt.Fprintf(p.w, "cuda: the graph's batches, each node synchronised: %.1f ms over %d batches\n", ms(total), p.batches); err != nil {
+		return err
+	}
+	for _, op := range ops {
+		t := p.byOp[op]
+		if _, err := fmt.Fprintf(p.w, "  %-22s %10.1f ms %5.1f%%  %4d nodes\n", op, ms(t.d), 100*t.d.Seconds()/total.Seconds(), len(t.nodes)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func ms(d time.Duration) float64 { return d.Seconds() * 1e3 }
