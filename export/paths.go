@@ -30,31 +30,113 @@ const (
 )
 
 // addPaths draws each path as a line through dots, its end (the final
-// model) as a larger dot, with a legend entry in the plot's corner. Only
-// the points inside the plot's ranges are kept, so a path that leaves the
-// grid does not stretch the axes.
-func addPaths(p *plot.Plot, paths []Path) {
+// model) as a larger dot, with a legend in the corner of the plot that
+// the paths cross least, on a white ground. Only the points inside the
+// plot's ranges are kept, so a path that leaves the grid does not
+// stretch the axes. It returns the legend, nil if no path drawn has a
+// label.
+func addPaths(p *plot.Plot, paths []Path) *pathLegend {
+	var legend pathLegend
 	for i, path := range paths {
 		line, dots, end := pathPlotters(path, pathColors[i%len(pathColors)], p.X.Min, p.X.Max, p.Y.Min, p.Y.Max)
 		if line == nil {
 			continue
 		}
 		p.Add(line, end)
+		legend.paths = append(legend.paths, line.XYs)
 		thumbs := []plot.Thumbnailer{line}
 		if dots != nil {
 			p.Add(dots)
 			thumbs = append(thumbs, dots)
 		}
 		if path.Label != "" {
-			p.Legend.Add(path.Label, thumbs...)
+			legend.entries = append(legend.entries, legendEntry{path.Label, thumbs})
 		}
 	}
-	if len(paths) > 0 {
-		p.Legend.Top, p.Legend.Left = true, true
-		p.Legend.TextStyle = textStyle(sans, vg.Points(9))
-		p.Legend.TextStyle.XAlign, p.Legend.TextStyle.YAlign = draw.XLeft, draw.YBottom // where gonum's legend expects them
-		p.Legend.XOffs, p.Legend.YOffs = vg.Points(6), -vg.Points(6)
-		p.Legend.Padding, p.Legend.ThumbnailWidth = vg.Points(4), vg.Points(18)
+	if len(legend.entries) == 0 {
+		return nil
+	}
+	p.Add(&legend)
+	return &legend
+}
+
+// pathLegend is the legend of the paths, drawn over them: in the corner
+// where the fewest of their points lie under it, the top left where none
+// do.
+type pathLegend struct {
+	paths   []plotter.XYs
+	entries []legendEntry
+	corner  legendCorner // where it was drawn
+}
+
+type legendEntry struct {
+	label  string
+	thumbs []plot.Thumbnailer
+}
+
+// legendCorner is a corner of the plot: top or bottom, left or right.
+type legendCorner struct{ top, left bool }
+
+// Sizes of the paths' legend, in points: its distance from the plot's
+// edges, its margin, the width of a line's sample and the gap between
+// entries.
+const (
+	legendInset  = 6
+	legendMargin = 3
+	legendThumb  = 18
+	legendGap    = 4
+)
+
+func (l *pathLegend) Plot(c draw.Canvas, p *plot.Plot) {
+	ts := textStyle(sans, vg.Points(9))
+	ts.XAlign, ts.YAlign = draw.XLeft, draw.YCenter
+	h := ts.Height("Ag")
+	var w vg.Length
+	for _, e := range l.entries {
+		w = max(w, ts.Width(txt(c, e.label)))
+	}
+	size := vg.Point{X: 2*legendMargin + legendThumb + legendGap + w, Y: 2*legendMargin + vg.Length(len(l.entries))*h + vg.Length(len(l.entries)-1)*legendGap}
+	box := func(k legendCorner) vg.Rectangle {
+		var r vg.Rectangle
+		r.Min.X, r.Min.Y = c.Min.X+legendInset, c.Min.Y+legendInset
+		if !k.left {
+			r.Min.X = c.Max.X - legendInset - size.X
+		}
+		if k.top {
+			r.Min.Y = c.Max.Y - legendInset - size.Y
+		}
+		r.Max = r.Min.Add(size)
+		return r
+	}
+	trX, trY := p.Transforms(&c)
+	fewest := math.MaxInt
+	for _, k := range []legendCorner{{true, true}, {true, false}, {false, true}, {false, false}} {
+		r, n := box(k), 0
+		for _, xys := range l.paths {
+			for _, xy := range xys {
+				if at := (vg.Point{X: trX(xy.X), Y: trY(xy.Y)}); at.X >= r.Min.X && at.X <= r.Max.X && at.Y >= r.Min.Y && at.Y <= r.Max.Y {
+					n++
+				}
+			}
+		}
+		if n < fewest {
+			l.corner, fewest = k, n
+		}
+	}
+	r := box(l.corner)
+	c.SetColor(color.NRGBA{R: 255, G: 255, B: 255, A: 225})
+	c.Fill(rectPath(r))
+	c.SetLineStyle(draw.LineStyle{Color: captionColor, Width: 0.4})
+	c.Stroke(rectPath(r))
+	y := r.Max.Y - legendMargin - h/2
+	for _, e := range l.entries {
+		x := r.Min.X + legendMargin
+		icon := draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{Min: vg.Point{X: x, Y: y - h/2}, Max: vg.Point{X: x + legendThumb, Y: y + h/2}}}
+		for _, t := range e.thumbs {
+			t.Thumbnail(&icon)
+		}
+		c.FillText(ts, vg.Point{X: x + legendThumb + legendGap, Y: y}, txt(c, e.label))
+		y -= h + legendGap
 	}
 }
 
