@@ -108,15 +108,32 @@ func (l *pathLegend) Plot(c draw.Canvas, p *plot.Plot) {
 		r.Max = r.Min.Add(size)
 		return r
 	}
+	// The paths' lines, at a point every 2 points of their length, so
+	// that a long segment across a corner counts as well as a cluster of
+	// dots.
 	trX, trY := p.Transforms(&c)
+	var along []vg.Point
+	for _, xys := range l.paths {
+		var prev vg.Point
+		for k, xy := range xys {
+			at := vg.Point{X: trX(xy.X), Y: trY(xy.Y)}
+			if k > 0 {
+				d := at.Sub(prev)
+				steps := int(math.Ceil(math.Hypot(float64(d.X), float64(d.Y)) / 2))
+				for j := 1; j < steps; j++ {
+					along = append(along, prev.Add(d.Scale(vg.Length(j)/vg.Length(steps))))
+				}
+			}
+			along = append(along, at)
+			prev = at
+		}
+	}
 	fewest := math.MaxInt
 	for _, k := range []legendCorner{{true, true}, {true, false}, {false, true}, {false, false}} {
 		r, n := box(k), 0
-		for _, xys := range l.paths {
-			for _, xy := range xys {
-				if at := (vg.Point{X: trX(xy.X), Y: trY(xy.Y)}); at.X >= r.Min.X && at.X <= r.Max.X && at.Y >= r.Min.Y && at.Y <= r.Max.Y {
-					n++
-				}
+		for _, at := range along {
+			if at.X >= r.Min.X && at.X <= r.Max.X && at.Y >= r.Min.Y && at.Y <= r.Max.Y {
+				n++
 			}
 		}
 		if n < fewest {
