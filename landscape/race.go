@@ -63,6 +63,13 @@ func Race(ctx context.Context, spec RaceSpec, out string, formats []string, opts
 	if margin == 0 {
 		margin = 0.2
 	}
+	// The input's shape left open (no --channels or --size) is the data's,
+	// as Train takes it: the plane and the surface need it too.
+	sets, mc, err := loadSets(spec.Data, []string{spec.split()}, &spec.DataOptions, spec.ModelConfig)
+	if err != nil {
+		return nil, err
+	}
+	spec.ModelConfig = fillFromData(mc, sets[0])
 	res := &RaceResult{}
 	var runs [][]string
 	for _, r := range spec.Runs {

@@ -175,8 +175,12 @@ func TestRaceDrawsEveryRunOnOneSurface(t *testing.T) {
 	var held [2]float64
 	for i, all := range []bool{false, true} {
 		out := t.TempDir()
+		mc := c.Config
+		if all { // the input's shape left to the data (1x28x28), as the command line leaves it without --channels
+			mc.InChannels, mc.Height, mc.Width = 0, 0, 0
+		}
 		res, err := Race(context.Background(), RaceSpec{
-			Source: Source{Model: c.Model, ModelConfig: c.Config, Checkpoint: c.CheckpointFile(t, "zip"), Data: data.Spec{Kind: data.NPZ, Path: c.Data}},
+			Source: Source{Model: c.Model, ModelConfig: mc, Checkpoint: c.CheckpointFile(t, "zip"), Data: data.Spec{Kind: data.NPZ, Path: c.Data}},
 			Runs:   []optim.Run{{Optimizer: "sgd", LR: 0.05}, {Optimizer: "adam", LR: 0.001}}, Epochs: 2, BatchSize: 10, Num: 5,
 			AllPaths: all,
 		}, out, []string{"png"}, nil)
