@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -171,7 +172,11 @@ type trainRecord struct {
 	Seed      uint64            `json:"shuffle_seed"`
 	NoShuffle bool              `json:"no_shuffle"`
 	Schedule  string            `json:"schedule"`
-	Torch     bool              `json:"torch_format"`
+	// ScheduleEpochs is the run's epochs where its schedule spans them (a
+	// cosine's), so that raising --epochs, which would bend the rest of
+	// the curve, is refused; 0 for schedules that do not depend on it.
+	ScheduleEpochs int  `json:"schedule_epochs,omitempty"`
+	Torch          bool `json:"torch_format"`
 }
 
 // mismatch returns the first difference between the record r of a folder
@@ -188,6 +193,7 @@ func (r trainRecord) mismatch(run trainRecord) *surface.Mismatch {
 		{What: "shuffle seed", P: r.Seed, Q: run.Seed},
 		{What: "no shuffle", P: r.NoShuffle, Q: run.NoShuffle},
 		{What: "schedule", P: r.Schedule, Q: run.Schedule},
+		{What: "epochs the schedule spans (--epochs)", P: r.ScheduleEpochs, Q: run.ScheduleEpochs},
 		{What: "checkpoint format (torch)", P: r.Torch, Q: run.Torch},
 	})
 }
@@ -212,6 +218,18 @@ func Train(ctx context.Context, spec TrainSpec, out string, opts *Options) ([]Tr
 	if spec.Epochs < 1 || spec.BatchSize < 1 {
 		return nil, fmt.Errorf("landscape: training for %d epochs in batches of %d", spec.Epochs, spec.BatchSize)
 	}
+	// The optimizer and its schedule are checked before the folder is
+	// claimed, so that a mistyped run leaves no record behind.
+	if !(spec.LR >= 0) || math.IsInf(spec.LR, 0) {
+		return nil, fmt.Errorf("landscape: learning rate %g: want a finite number, 0 or more (0: the optimizer's default)", spec.LR)
+	}
+	probe, err := optim.New(spec.Optimizer, []*optim.Group{{}}, spec.LR)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := optim.ParseSchedule(spec.Schedule, probe, spec.Epochs); err != nil {
+		return nil, err
+	}
 	d, w, err := spec.load()
 	if err != nil {
 		return nil, err
@@ -223,6 +241,9 @@ func Train(ctx context.Context, spec TrainSpec, out string, opts *Options) ([]Tr
 		Data:      surface.DataInfo{Name: d.Name, Splits: []string{d.Split}, Samples: []int{d.N}, Mean: d.Mean, Std: d.Std, SHA256: dataHash([]*data.Dataset{d})},
 		Optimizer: strings.ToLower(spec.Optimizer), LR: optim.LR(spec.Optimizer, spec.LR), BatchSize: spec.BatchSize, Seed: spec.Seed, NoShuffle: spec.NoShuffle,
 		Schedule: spec.Schedule, Torch: spec.Torch}
+	if optim.SpansEpochs(spec.Schedule) {
+		rec.ScheduleEpochs = spec.Epochs
+	}
 	if err := claimTrainFolder(out, rec, opts); err != nil {
 		return nil, err
 	}
@@ -264,7 +285,7 @@ func Train(ctx context.Context, spec TrainSpec, out string, opts *Options) ([]Tr
 	} else if err := writeTrained(out, 0, spec.Torch, tr.Weights()); err != nil {
 		return nil, err
 	}
-	opts.logf("train: %s, %d parameters, %s at lr %g, %d samples of %s %s in batches of %d, %d epochs; %s",
+	opts.logf("train: %s, %d parameters, %s at lr %.4g, %d samples of %s %s in batches of %d, %d epochs; %s",
 		w.Net.Name, w.Net.NumParams(), spec.Optimizer, tr.Optimizer().Groups()[0].LR, d.N, spec.Data, d.Split, spec.BatchSize, spec.Epochs,
 		tr.d.Describe())
 	per := d.C * d.H * d.W

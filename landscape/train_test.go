@@ -162,6 +162,36 @@ func TestTrainRefusesAnotherRunsFolder(t *testing.T) {
 	if _, err := Train(context.Background(), spec, bare, nil); !errors.Is(err, ErrOtherComputation) || !strings.Contains(err.Error(), "no train.json") {
 		t.Errorf("a folder of checkpoints without a record: %v", err)
 	}
+	// A cosine schedule is drawn over the epochs asked: more epochs would
+	// bend the rest of the curve, so the run is not extended.
+	cosine := spec
+	cosine.Schedule, cosine.Epochs = "cosine", 1
+	curve := t.TempDir()
+	if _, err := Train(context.Background(), cosine, curve, nil); err != nil {
+		t.Fatal(err)
+	}
+	cosine.Epochs = 2
+	if _, err := Train(context.Background(), cosine, curve, nil); !errors.Is(err, ErrOtherComputation) ||
+		!strings.Contains(err.Error(), "epochs the schedule spans (--epochs) differs: 1 in it, 2 in this run") {
+		t.Errorf("a cosine run of 1 epoch extended to 2: %v", err)
+	}
+	// A run refused for its settings leaves no record that would refuse
+	// the corrected run.
+	for _, bad := range []func(*TrainSpec){
+		func(s *TrainSpec) { s.LR = math.NaN() },
+		func(s *TrainSpec) { s.LR = math.Inf(1) },
+		func(s *TrainSpec) { s.Schedule = "step:0:0.5" },
+		func(s *TrainSpec) { s.Optimizer = "adamax" },
+	} {
+		empty, wrong := t.TempDir(), spec
+		bad(&wrong)
+		if _, err := Train(context.Background(), wrong, empty, nil); err == nil {
+			t.Errorf("%+v trained", wrong)
+		}
+		if _, err := os.Stat(filepath.Join(empty, TrainRecordFile)); err == nil {
+			t.Errorf("optimizer %s, lr %g, schedule %q: refused, but wrote %s", wrong.Optimizer, wrong.LR, wrong.Schedule, TrainRecordFile)
+		}
+	}
 }
 
 // A race trains each optimizer from the same weights, so every path starts

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/landscape"
@@ -15,6 +16,7 @@ func cmdRace(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := newFlags("race", "--model M --checkpoint INIT --data KIND:PATH --optimizers sgd:0.1,adam:0.001 --epochs N --out DIR [flags]", stderr)
 	src.register(fs, "the initial weights, every run's: ")
 	src.registerInit(fs)
+	trainingBatch(fs)
 	optimizers := fs.String("optimizers", "sgd:0.05,momentum:0.01,adam:0.001", "the runs, comma-separated, each NAME or NAME:LR (one optimizer at several rates, or several optimizers)")
 	epochs := fs.Int("epochs", 2, "epochs of each run")
 	seed := fs.Uint64("shuffle-seed", 0, "seed of each epoch's shuffling, the same for every run")
@@ -38,6 +40,13 @@ func cmdRace(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	runs, err := optim.ParseRuns(*optimizers, 0)
 	if err != nil {
+		return usageError{err}
+	}
+	for i := range runs { // each run's folder and legend name its rate
+		runs[i].Optimizer = strings.ToLower(runs[i].Optimizer)
+		runs[i].LR = withDefaultLR(runs[i].Optimizer, runs[i].LR)
+	}
+	if err := optim.Distinct(runs); err != nil {
 		return usageError{err}
 	}
 	fmts, err := export.ParseFormats(*formats)

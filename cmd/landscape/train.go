@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -24,7 +26,9 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	epochs := fs.Int("epochs", 1, "passes over the data")
 	seed := fs.Uint64("shuffle-seed", 0, "seed of each epoch's shuffling")
 	noShuffle := fs.Bool("no-shuffle", false, "batches in file order, every epoch")
-	schedule := fs.String("schedule", "constant", "learning-rate schedule, stepped each epoch: constant, cosine, step:N:GAMMA, warmup:N or warmup:N,cosine (torch.optim.lr_scheduler's)")
+	schedule := fs.String("schedule", "constant", "learning-rate schedule, stepped each epoch: constant, cosine (CosineAnnealingLR over --epochs, down to 0), step:N:GAMMA (StepLR), "+
+		"warmup:N (LinearLR: 0.1×lr in the first epoch, rising linearly to lr in epoch N+1) or warmup:N,cosine (the two in sequence)")
+	trainingBatch(fs)
 	torchFormat := fs.Bool("torch", false, "write the checkpoints in torch.save's zip format (model_E.pt), which torch.load reads, instead of safetensors")
 	out := fs.String("out", "", "output folder: model_0.safetensors (the initialisation), model_E.safetensors and optimizer_E.safetensors after each epoch E, train.json (the run's settings); a run killed is resumed from it")
 	overwrite := fs.Bool("overwrite", false, "delete the checkpoints of another run in --out and train anew, instead of refusing")
@@ -34,9 +38,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// Names are case-blind, as optim.New's are; the lower-case one is
 	// recorded, so that a resumed run matches whatever case it was given.
 	*optimizer = strings.ToLower(*optimizer)
-	if *lr == 0 && slices.Contains([]string{"sgd", "momentum", "nesterov"}, *optimizer) {
-		*lr = 0.01 // torch.optim.SGD has no default learning rate
-	}
+	*lr = withDefaultLR(*optimizer, *lr)
 	spec := landscape.TrainSpec{Optimizer: *optimizer, LR: *lr, Epochs: *epochs, Seed: *seed, NoShuffle: *noShuffle, Torch: *torchFormat, Schedule: *schedule}
 	if *out == "" {
 		return usagef("--out is required")
@@ -44,7 +46,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !slices.Contains(optim.Names(), *optimizer) {
 		return usagef("--optimizer %q: want one of %s", *optimizer, strings.Join(optim.Names(), ", "))
 	}
-	if *epochs < 1 || *lr < 0 {
+	if *epochs < 1 || !(*lr >= 0) || math.IsInf(*lr, 1) {
 		return usagef("--epochs %d --lr %g: want at least one epoch and a learning rate of 0 or more", *epochs, *lr)
 	}
 	var opts *landscape.Options
@@ -74,4 +76,23 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "its trajectory: landscape trajectory --model %s --checkpoints '%s' --out DIR\n",
 		shellQuote(spec.Model), filepath.Join(*out, "model_*"+ext))
 	return nil
+}
+
+// trainingBatch says what --batch-size is to train and race: the
+// optimizer's batch, on every device, not the forward pass's size.
+func trainingBatch(fs *flag.FlagSet) {
+	fs.Lookup("batch-size").Usage = "samples per optimizer step (the mean loss of a batch), on every device"
+}
+
+// withDefaultLR returns lr, or where it is 0 the learning rate the
+// optimizer called name trains at by default: PyTorch's (0.001 for Adam),
+// and 0.01 for sgd, momentum and nesterov, since torch.optim.SGD has none.
+func withDefaultLR(name string, lr float64) float64 {
+	if lr != 0 {
+		return lr
+	}
+	if lr = optim.LR(name, 0); lr == 0 && slices.Contains([]string{"sgd", "momentum", "nesterov"}, name) {
+		lr = 0.01
+	}
+	return lr
 }

@@ -3,6 +3,7 @@ package optim
 import (
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -111,6 +112,27 @@ func TestParseScheduleMakesTorchsSchedules(t *testing.T) {
 	for _, bad := range []string{"linear", "step:0:0.5", "step:2", "warmup:x", "warmup:4,cosine", "warmup:1,step"} {
 		if _, err := ParseSchedule(bad, o, 4); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), bad) {
 			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}
+
+// ParseRuns reads NAME and NAME:LR lists, and refuses an unknown name or
+// a run given twice before anything trains, naming it.
+func TestParseRuns(t *testing.T) {
+	runs, err := ParseRuns("sgd:0.05, Adam,adam:0.01", 0.002)
+	want := []Run{{"sgd", 0.05}, {"Adam", 0.002}, {"adam", 0.01}}
+	if err != nil || !slices.Equal(runs, want) {
+		t.Errorf("got %v, %v; want %v", runs, err, want)
+	}
+	for s, msg := range map[string]string{
+		"sgd:0.05,foo:0.1":    `unknown optimizer "foo"`,
+		"sgd:0.05,sgd:0.05":   "sgd at lr 0.05 is given twice",
+		"adam:1e-3,ADAM:.001": "ADAM at lr 0.001 is given twice",
+		"adam,adam":           "adam is given twice",
+		"sgd:-1":              "must be a positive number",
+	} {
+		if _, err := ParseRuns(s, 0); err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("ParseRuns(%q): error %v, want one saying %q", s, err, msg)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package optim
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -59,6 +60,11 @@ func ParseSchedule(s string, opt Optimizer, epochs int) (Scheduler, error) {
 	return bad("want constant, cosine, step:N:GAMMA, warmup:N or warmup:N,cosine")
 }
 
+// SpansEpochs reports whether the schedule s (see [ParseSchedule]) is
+// drawn over the run's epochs, so that a run continued for more epochs
+// would follow another curve: a cosine's.
+func SpansEpochs(s string) bool { return strings.Contains(strings.ToLower(s), "cosine") }
+
 // Run is one training run of a race: an optimizer's name for [New] and
 // its learning rate (0: the optimizer's default; a toy function's own for
 // SGD).
@@ -81,7 +87,27 @@ func ParseRuns(s string, lr float64) ([]Run, error) {
 			}
 			r.LR = v
 		}
+		if !slices.Contains(Names(), strings.ToLower(name)) {
+			return nil, fmt.Errorf("optim: optimizers %q: unknown optimizer %q; want one of %s", s, name, strings.Join(Names(), ", "))
+		}
 		runs = append(runs, r)
 	}
-	return runs, nil
+	return runs, Distinct(runs)
+}
+
+// Distinct returns an error naming the first run given twice: the same
+// optimizer (names are case-blind) at the same learning rate, which
+// would train into one folder.
+func Distinct(runs []Run) error {
+	for i, r := range runs {
+		for _, e := range runs[:i] {
+			if strings.EqualFold(e.Optimizer, r.Optimizer) && e.LR == r.LR {
+				if r.LR == 0 {
+					return fmt.Errorf("optim: %s is given twice", r.Optimizer)
+				}
+				return fmt.Errorf("optim: %s at lr %g is given twice", r.Optimizer, r.LR)
+			}
+		}
+	}
+	return nil
 }

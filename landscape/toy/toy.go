@@ -133,7 +133,8 @@ type Path struct {
 // Race runs each optimizer for steps steps (0: f.Steps) from the
 // function's start, in float32 as torch.optim would on a two-element
 // parameter, and returns their paths. A run whose point leaves the finite
-// numbers stops there.
+// numbers stops there, labelled diverged; one that ends outside the
+// function's window says where.
 func Race(f Function, runs []optim.Run, steps int) ([]Path, error) {
 	if steps == 0 {
 		steps = f.Steps
@@ -162,7 +163,13 @@ func Race(f Function, runs []optim.Run, steps int) ([]Path, error) {
 			}
 			path.X, path.Y = append(path.X, x), append(path.Y, y)
 		}
-		path.Final = f.F(path.X[len(path.X)-1], path.Y[len(path.Y)-1])
+		x, y := path.X[len(path.X)-1], path.Y[len(path.Y)-1]
+		if !strings.HasSuffix(path.Label, ")") && (x < f.X.Min || x > f.X.Max || y < f.Y.Min || y > f.Y.Max) {
+			// The figure draws the path up to the plot's edge: say
+			// where it went.
+			path.Label += fmt.Sprintf(" (ends off the plot, at (%.3g, %.3g))", x, y)
+		}
+		path.Final = f.F(x, y)
 		paths = append(paths, path)
 	}
 	return paths, nil

@@ -2,6 +2,7 @@ package toy
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/landscape-go/landscape/landscape/optim"
@@ -80,5 +81,26 @@ func TestMomentumBeatsGradientDescentOnRosenbrock(t *testing.T) {
 	}
 	if _, err := Race(f, []optim.Run{{Optimizer: "lbfgs"}}, 1); err == nil {
 		t.Error("an unknown optimizer raced")
+	}
+}
+
+// A run that leaves the function's window without overflowing (Nesterov
+// at lr 0.4 on the bowl grows to 8e17 in 100 steps) says where it ended:
+// the figure can only draw it up to the edge.
+func TestARunOffThePlotSaysWhereItEnded(t *testing.T) {
+	t.Parallel()
+	f, err := Lookup("bowl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths, err := Race(f, []optim.Run{{Optimizer: "sgd"}, {Optimizer: "nesterov"}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := paths[0].Label; l != "sgd, lr 0.4" {
+		t.Errorf("gradient descent, which converges: label %q", l)
+	}
+	if l := paths[1].Label; !strings.HasPrefix(l, "nesterov, lr 0.4 (ends off the plot, at (") {
+		t.Errorf("nesterov, which leaves the window: label %q", l)
 	}
 }
