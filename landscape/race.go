@@ -153,10 +153,17 @@ func raceLabel(r optim.Run) string {
 	return fmt.Sprintf("%s, lr %g", r.Optimizer, r.LR)
 }
 
-// raceName names a run's folder by its optimizer and learning rate.
+// raceName names a run's folder by its optimizer, its settings and its
+// learning rate: "adam_weight_decay0.0001_lr0.001", with no characters a
+// shell would need quoted.
 func raceName(r optim.Run) string {
-	if r.LR == 0 {
-		return strings.ToLower(r.Optimizer)
+	name, err := optim.Canonical(r.Optimizer)
+	if err != nil {
+		name = strings.ToLower(r.Optimizer)
 	}
-	return fmt.Sprintf("%s_lr%g", strings.ToLower(r.Optimizer), r.LR)
+	name = strings.NewReplacer("(", "_", ")", "", ", ", "_", ",", "_", "=", "", " ", "").Replace(name)
+	if r.LR == 0 {
+		return name
+	}
+	return fmt.Sprintf("%s_lr%g", name, r.LR)
 }

@@ -10,7 +10,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/landscape-go/landscape/backend"
 	"github.com/landscape-go/landscape/data"
@@ -173,8 +172,10 @@ type trainRecord struct {
 	NoShuffle bool              `json:"no_shuffle"`
 	Schedule  string            `json:"schedule"`
 	// ScheduleEpochs is the run's epochs where its schedule spans them (a
-	// cosine's), so that raising --epochs, which would bend the rest of
-	// the curve, is refused; 0 for schedules that do not depend on it.
+	// cosine's), so that a run continued for other epochs is refused where
+	// the epochs it trained would have had other rates (see
+	// sameSchedule); 0 for schedules that do not depend on it, and in
+	// records of versions before it.
 	ScheduleEpochs int  `json:"schedule_epochs,omitempty"`
 	Torch          bool `json:"torch_format"`
 }
@@ -193,7 +194,6 @@ func (r trainRecord) mismatch(run trainRecord) *surface.Mismatch {
 		{What: "shuffle seed", P: r.Seed, Q: run.Seed},
 		{What: "no shuffle", P: r.NoShuffle, Q: run.NoShuffle},
 		{What: "schedule", P: r.Schedule, Q: run.Schedule},
-		{What: "epochs the schedule spans (--epochs)", P: r.ScheduleEpochs, Q: run.ScheduleEpochs},
 		{What: "checkpoint format (torch)", P: r.Torch, Q: run.Torch},
 	})
 }
@@ -230,6 +230,10 @@ func Train(ctx context.Context, spec TrainSpec, out string, opts *Options) ([]Tr
 	if _, err := optim.ParseSchedule(spec.Schedule, probe, spec.Epochs); err != nil {
 		return nil, err
 	}
+	canonical, err := optim.Canonical(spec.Optimizer) // how the record writes it
+	if err != nil {
+		return nil, err
+	}
 	d, w, err := spec.load()
 	if err != nil {
 		return nil, err
@@ -239,12 +243,27 @@ func Train(ctx context.Context, spec TrainSpec, out string, opts *Options) ([]Tr
 	}
 	rec := trainRecord{Tool: "landscape", Version: Version, Model: modelInfo(w.Net), Initial: w.File,
 		Data:      surface.DataInfo{Name: d.Name, Splits: []string{d.Split}, Samples: []int{d.N}, Mean: d.Mean, Std: d.Std, SHA256: dataHash([]*data.Dataset{d})},
-		Optimizer: strings.ToLower(spec.Optimizer), LR: optim.LR(spec.Optimizer, spec.LR), BatchSize: spec.BatchSize, Seed: spec.Seed, NoShuffle: spec.NoShuffle,
+		Optimizer: canonical, LR: optim.LR(spec.Optimizer, spec.LR), BatchSize: spec.BatchSize, Seed: spec.Seed, NoShuffle: spec.NoShuffle,
 		Schedule: spec.Schedule, Torch: spec.Torch}
 	if optim.SpansEpochs(spec.Schedule) {
 		rec.ScheduleEpochs = spec.Epochs
 	}
-	if err := claimTrainFolder(out, rec, opts); err != nil {
+	spanned := func(prev trainRecord) error {
+		if prev.ScheduleEpochs == 0 || prev.ScheduleEpochs == rec.ScheduleEpochs {
+			return nil
+		}
+		done := 0 // the epochs trained, as the resumption below finds them
+		for e := min(spec.Epochs, prev.ScheduleEpochs); e >= 1 && done == 0; e-- {
+			ckpt, state := trainFiles(out, e, spec.Torch)
+			if _, err := os.Stat(ckpt); err == nil {
+				if _, err := os.Stat(state); err == nil {
+					done = e
+				}
+			}
+		}
+		return sameSchedule(spec, prev.ScheduleEpochs, done)
+	}
+	if err := claimTrainFolder(out, rec, opts, spanned); err != nil {
 		return nil, err
 	}
 	start, init := 0, w.State
@@ -343,7 +362,7 @@ func Train(ctx context.Context, spec TrainSpec, out string, opts *Options) ([]Tr
 // claimTrainFolder makes the folder out the run rec's: it checks that a
 // run's checkpoints there are rec's, or with opts.Overwrite deletes them,
 // and writes rec there.
-func claimTrainFolder(out string, rec trainRecord, opts *Options) error {
+func claimTrainFolder(out string, rec trainRecord, opts *Options, resumes func(prev trainRecord) error) error {
 	path := filepath.Join(out, TrainRecordFile)
 	var written []string
 	for _, pattern := range []string{"model_*.safetensors", "model_*.pt", "optimizer_*.safetensors"} {
@@ -374,6 +393,9 @@ func claimTrainFolder(out string, rec trainRecord, opts *Options) error {
 		}
 		if m := prev.mismatch(rec); m != nil {
 			return fmt.Errorf("landscape: %s %w: %s (remove it, choose another --out, or pass --overwrite)", out, ErrOtherComputation, m.Between("it", "this run"))
+		}
+		if err := resumes(prev); err != nil {
+			return fmt.Errorf("landscape: %s %w: %w (remove it, choose another --out, or pass --overwrite)", out, ErrOtherComputation, err)
 		}
 	case !errors.Is(err, fs.ErrNotExist):
 		return err
@@ -420,4 +442,46 @@ func writeTrained(dir string, e int, torchFormat bool, sd *nets.StateDict) error
 		return torch.Write(ckpt, sd)
 	}
 	return safetensors.Write(ckpt, sd, nil)
+}
+
+// sameSchedule returns nil if the first done epochs of spec's run have
+// the rates they had in the run of span epochs that trained them, so that
+// continuing it for spec.Epochs gives a run of spec.Epochs bit for bit; or
+// an error saying from which epoch the rates differ. (A warm-up of one
+// epoch and a cosine start at the same rate whatever the span, say; a
+// bare cosine's second epoch does not.)
+func sameSchedule(spec TrainSpec, span, done int) error {
+	rates := func(epochs int) ([]float64, error) {
+		o, err := optim.New(spec.Optimizer, []*optim.Group{{}}, spec.LR)
+		if err != nil {
+			return nil, err
+		}
+		sched, err := optim.ParseSchedule(spec.Schedule, o, epochs)
+		if err != nil {
+			return nil, err
+		}
+		var lr []float64
+		for range done {
+			lr = append(lr, o.Groups()[0].LR)
+			if sched != nil {
+				sched.Step()
+			}
+		}
+		return lr, nil
+	}
+	had, err := rates(span)
+	if err != nil {
+		return err
+	}
+	would, err := rates(spec.Epochs)
+	if err != nil {
+		return err
+	}
+	for e := range had {
+		if had[e] != would[e] {
+			return fmt.Errorf("its %d epochs trained on a %s schedule over %d epochs; over %d, epoch %d would have had lr %.4g, not %.4g, so the run would be neither",
+				done, spec.Schedule, span, spec.Epochs, e+1, would[e], had[e])
+		}
+	}
+	return nil
 }

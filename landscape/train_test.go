@@ -162,18 +162,20 @@ func TestTrainRefusesAnotherRunsFolder(t *testing.T) {
 	if _, err := Train(context.Background(), spec, bare, nil); !errors.Is(err, ErrOtherComputation) || !strings.Contains(err.Error(), "no train.json") {
 		t.Errorf("a folder of checkpoints without a record: %v", err)
 	}
-	// A cosine schedule is drawn over the epochs asked: more epochs would
-	// bend the rest of the curve, so the run is not extended.
+	// A cosine schedule is drawn over the epochs asked: a run of 2
+	// continued for 3 had another rate in its second epoch, so it is not
+	// extended (TestTrainResumesWhereItStopped extends one whose epochs
+	// trained keep their rates).
 	cosine := spec
-	cosine.Schedule, cosine.Epochs = "cosine", 1
+	cosine.Schedule, cosine.Epochs = "cosine", 2
 	curve := t.TempDir()
 	if _, err := Train(context.Background(), cosine, curve, nil); err != nil {
 		t.Fatal(err)
 	}
-	cosine.Epochs = 2
+	cosine.Epochs = 3
 	if _, err := Train(context.Background(), cosine, curve, nil); !errors.Is(err, ErrOtherComputation) ||
-		!strings.Contains(err.Error(), "epochs the schedule spans (--epochs) differs: 1 in it, 2 in this run") {
-		t.Errorf("a cosine run of 1 epoch extended to 2: %v", err)
+		!strings.Contains(err.Error(), "its 2 epochs trained on a cosine schedule over 2 epochs; over 3, epoch 2 would have had lr 0.0075, not 0.005") {
+		t.Errorf("a cosine run of 2 epochs extended to 3: %v", err)
 	}
 	// A run refused for its settings leaves no record that would refuse
 	// the corrected run.

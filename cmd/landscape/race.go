@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/landscape"
@@ -17,7 +16,7 @@ func cmdRace(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	src.register(fs, "the initial weights, every run's: ")
 	src.registerInit(fs)
 	trainingBatch(fs)
-	optimizers := fs.String("optimizers", "sgd:0.05,momentum:0.01,adam:0.001", "the runs, comma-separated, each NAME or NAME:LR (one optimizer at several rates, or several optimizers)")
+	optimizers := fs.String("optimizers", "sgd:0.05,momentum:0.01,adam:0.001", "the runs, comma-separated, each NAME or NAME:LR (one optimizer at several rates, or several optimizers); a NAME may carry torch.optim's keyword arguments, as in 'adamw(weight_decay=0.05):0.001'")
 	epochs := fs.Int("epochs", 2, "epochs of each run")
 	seed := fs.Uint64("shuffle-seed", 0, "seed of each epoch's shuffling, the same for every run")
 	num := fs.Int("num", 21, "points per axis of the surface")
@@ -43,7 +42,7 @@ func cmdRace(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usageError{err}
 	}
 	for i := range runs { // each run's folder and legend name its rate
-		runs[i].Optimizer = strings.ToLower(runs[i].Optimizer)
+		runs[i].Optimizer, _ = optim.Canonical(runs[i].Optimizer) // ParseRuns has read it
 		runs[i].LR = withDefaultLR(runs[i].Optimizer, runs[i].LR)
 	}
 	if err := optim.Distinct(runs); err != nil {

@@ -15,7 +15,7 @@ import (
 func cmdToy(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("toy", "--function F --optimizers sgd,momentum,adam[:LR] --out DIR [flags]", stderr)
 	function := fs.String("function", "rosenbrock", "the function: rosenbrock, himmelblau, saddle or bowl")
-	optimizers := fs.String("optimizers", "sgd,momentum,nesterov,rmsprop,adam", "optimizers to race, comma-separated, each NAME or NAME:LR; names: "+strings.Join(optim.Names(), ", "))
+	optimizers := fs.String("optimizers", "sgd,momentum,nesterov,rmsprop,adam", "optimizers to race, comma-separated, each NAME or NAME:LR, a NAME with torch.optim's keyword arguments if wanted ('rmsprop(centered=true)'); names: "+strings.Join(optim.Names(), ", "))
 	lr := fs.Float64("lr", 0, "learning rate of the optimizers given without one (0: each one's PyTorch default; for SGD, one that suits the function)")
 	steps := fs.Int("steps", 0, "steps of each optimizer (default: enough for the function, 40 to 1000)")
 	formats := fs.String("format", "png,svg,pdf", "comma-separated output formats: png, svg, pdf, jpg")

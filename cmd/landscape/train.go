@@ -21,7 +21,8 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlags("train", "--model M --checkpoint INIT --data KIND:PATH --optimizer adam --epochs N --out DIR [flags]", stderr)
 	src.register(fs, "the initial weights: ")
 	src.registerInit(fs)
-	optimizer := fs.String("optimizer", "sgd", "optimizer: "+strings.Join(optim.Names(), ", ")+" (torch.optim's update rules and defaults; momentum and nesterov are SGD with momentum 0.9)")
+	optimizer := fs.String("optimizer", "sgd", "optimizer: "+strings.Join(optim.Names(), ", ")+" (torch.optim's update rules and defaults; momentum and nesterov are SGD with momentum 0.9), "+
+		"with torch.optim's keyword arguments if wanted: 'adam(weight_decay=1e-4, amsgrad=true)', 'momentum(momentum=0.95)', 'adam(betas=(0.9, 0.99))'")
 	lr := fs.Float64("lr", 0, "learning rate (default: the optimizer's PyTorch default, 0.001 for adam; 0.01 for sgd, momentum and nesterov, which have none)")
 	epochs := fs.Int("epochs", 1, "passes over the data")
 	seed := fs.Uint64("shuffle-seed", 0, "seed of each epoch's shuffling")
@@ -37,13 +38,15 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// Names are case-blind, as optim.New's are; the lower-case one is
 	// recorded, so that a resumed run matches whatever case it was given.
-	*optimizer = strings.ToLower(*optimizer)
+	if c, err := optim.Canonical(*optimizer); err == nil {
+		*optimizer = c
+	}
 	*lr = withDefaultLR(*optimizer, *lr)
 	spec := landscape.TrainSpec{Optimizer: *optimizer, LR: *lr, Epochs: *epochs, Seed: *seed, NoShuffle: *noShuffle, Torch: *torchFormat, Schedule: *schedule}
 	if *out == "" {
 		return usagef("--out is required")
 	}
-	if !slices.Contains(optim.Names(), *optimizer) {
+	if !slices.Contains(optim.Names(), optim.Base(*optimizer)) {
 		return usagef("--optimizer %q: want one of %s", *optimizer, strings.Join(optim.Names(), ", "))
 	}
 	if *epochs < 1 || !(*lr >= 0) || math.IsInf(*lr, 1) {
@@ -91,7 +94,7 @@ func withDefaultLR(name string, lr float64) float64 {
 	if lr != 0 {
 		return lr
 	}
-	if lr = optim.LR(name, 0); lr == 0 && slices.Contains([]string{"sgd", "momentum", "nesterov"}, name) {
+	if lr = optim.LR(name, 0); lr == 0 && slices.Contains([]string{"sgd", "momentum", "nesterov"}, optim.Base(name)) {
 		lr = 0.01
 	}
 	return lr

@@ -136,3 +136,91 @@ func TestParseRuns(t *testing.T) {
 		}
 	}
 }
+
+// A name may carry torch.optim's keyword arguments: each reaches the
+// optimizer's configuration (the same steps, bit for bit, as the
+// configuration written out), in any order and case of the name; another
+// optimizer's argument, a value of the wrong kind or a malformed call is
+// an error naming it.
+func TestNewTakesTorchsKeywordArguments(t *testing.T) {
+	steps := func(o Optimizer, p Param) []float32 {
+		for k := range 3 {
+			for i := range p.Grad {
+				p.Grad[i] = float32(i+1) * float32(k+1) * 0.3
+			}
+			o.Step()
+		}
+		return slices.Clone(p.Data)
+	}
+	param := func() Param {
+		return Param{Name: "w", Data: []float32{0.5, -1, 2}, Grad: make([]float32, 3)}
+	}
+	for name, want := range map[string]func([]*Group) (Optimizer, error){
+		"Adam(weight_decay=1e-4, amsgrad=True, betas=(0.8, 0.99))": func(g []*Group) (Optimizer, error) {
+			c := DefaultAdam()
+			c.WeightDecay, c.AMSGrad, c.Beta1, c.Beta2 = 1e-4, true, 0.8, 0.99
+			return NewAdam(g, &c)
+		},
+		"momentum(momentum=0.5, dampening=0.1, weight_decay=0.01)": func(g []*Group) (Optimizer, error) {
+			return NewSGD(g, &SGDConfig{LR: 0.1, Momentum: 0.5, Dampening: 0.1, WeightDecay: 0.01})
+		},
+		"rmsprop(centered=true, momentum=0.9, alpha=0.9)": func(g []*Group) (Optimizer, error) {
+			c := DefaultRMSprop()
+			c.LR, c.Centered, c.Momentum, c.Alpha = 0.1, true, 0.9, 0.9
+			return NewRMSprop(g, &c)
+		},
+		"adagrad(lr_decay=0.01, initial_accumulator_value=0.1)": func(g []*Group) (Optimizer, error) {
+			c := DefaultAdagrad()
+			c.LR, c.LRDecay, c.InitialAccumulatorValue = 0.1, 0.01, 0.1
+			return NewAdagrad(g, &c)
+		},
+		"adamw(weight_decay=0.05)": func(g []*Group) (Optimizer, error) {
+			c := DefaultAdamW()
+			c.LR, c.WeightDecay = 0.1, 0.05
+			return NewAdamW(g, &c)
+		},
+	} {
+		p, q := param(), param()
+		lr := 0.1
+		if strings.HasPrefix(name, "Adam(") {
+			lr = 0 // the default, 1e-3
+		}
+		got, err := New(name, []*Group{{Params: []Param{p}}}, lr)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		ref, err := want([]*Group{{Params: []Param{q}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, b := steps(got, p), steps(ref, q); !slices.Equal(a, b) {
+			t.Errorf("%s: after 3 steps %v, the configuration written out gives %v", name, a, b)
+		}
+	}
+	if c, err := Canonical(" Adam( weight_decay=1e-4,amsgrad=True ) "); err != nil || c != "adam(amsgrad=true, weight_decay=0.0001)" {
+		t.Errorf("Canonical: %q, %v", c, err)
+	}
+	for name, msg := range map[string]string{
+		"adam(momentum=0.9)":         "adam takes no momentum; it takes betas, eps, weight_decay, amsgrad",
+		"adam(amsgrad=1)":            "amsgrad=1: want true or false",
+		"adam(betas=0.9)":            "betas=0.9: want a pair of numbers",
+		"sgd(weight_decay=x)":        "want a finite number",
+		"adam(eps=1e-8":              "want NAME(key=value, ...)",
+		"adam(eps=1e-8, eps=1e-7)":   "eps given twice",
+		"nesterov(dampening=0.1)":    "nesterov needs a momentum and zero dampening",
+		"adam(weight_decay=nan)":     "want a finite number",
+		"radam(betas=(0.9, 0.999,))": "want a pair of numbers",
+	} {
+		if _, err := New(name, []*Group{{}}, 0.1); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), msg) {
+			t.Errorf("New(%q): %v, want an error saying %q", name, err, msg)
+		}
+	}
+	runs, err := ParseRuns("adamw(weight_decay=0.05, betas=(0.9, 0.99)):0.001,sgd:0.1", 0)
+	if err != nil || len(runs) != 2 || runs[0].Optimizer != "adamw(weight_decay=0.05, betas=(0.9, 0.99))" || runs[0].LR != 0.001 {
+		t.Errorf("ParseRuns with settings: %+v, %v", runs, err)
+	}
+	if _, err := ParseRuns("adam(amsgrad=true):0.001,ADAM(amsgrad=True):0.001", 0); err == nil || !strings.Contains(err.Error(), "given twice") {
+		t.Errorf("the same settings written twice: %v", err)
+	}
+}

@@ -74,11 +74,17 @@ type Run struct {
 }
 
 // ParseRuns parses a list of runs: comma-separated optimizer names, each
-// NAME or NAME:LR; lr is the learning rate of those without one.
+// NAME or NAME:LR, the name with settings or not (see [New]:
+// "adam(weight_decay=1e-4):0.001"); lr is the learning rate of those
+// without one.
 func ParseRuns(s string, lr float64) ([]Run, error) {
 	var runs []Run
-	for _, spec := range strings.Split(s, ",") {
-		name, rate, hasRate := strings.Cut(strings.TrimSpace(spec), ":")
+	for _, spec := range splitTop(s) {
+		spec = strings.TrimSpace(spec)
+		name, rate, hasRate := spec, "", false
+		if i := strings.LastIndex(spec, ":"); i > strings.LastIndex(spec, ")") {
+			name, rate, hasRate = spec[:i], spec[i+1:], true
+		}
 		r := Run{Optimizer: name, LR: lr}
 		if hasRate {
 			v, err := strconv.ParseFloat(rate, 64)
@@ -87,8 +93,11 @@ func ParseRuns(s string, lr float64) ([]Run, error) {
 			}
 			r.LR = v
 		}
-		if !slices.Contains(Names(), strings.ToLower(name)) {
-			return nil, fmt.Errorf("optim: optimizers %q: unknown optimizer %q; want one of %s", s, name, strings.Join(Names(), ", "))
+		if !slices.Contains(Names(), Base(name)) {
+			return nil, fmt.Errorf("optim: optimizers %q: unknown optimizer %q; want one of %s", s, Base(name), strings.Join(Names(), ", "))
+		}
+		if _, err := New(name, []*Group{{}}, 1); err != nil { // its settings
+			return nil, err // names the optimizer and the setting
 		}
 		runs = append(runs, r)
 	}
@@ -96,12 +105,17 @@ func ParseRuns(s string, lr float64) ([]Run, error) {
 }
 
 // Distinct returns an error naming the first run given twice: the same
-// optimizer (names are case-blind) at the same learning rate, which
-// would train into one folder.
+// optimizer with the same settings (see [Canonical]) at the same learning
+// rate, which would train into one folder.
 func Distinct(runs []Run) error {
+	same := func(a, b string) bool {
+		ca, err1 := Canonical(a)
+		cb, err2 := Canonical(b)
+		return err1 == nil && err2 == nil && ca == cb
+	}
 	for i, r := range runs {
 		for _, e := range runs[:i] {
-			if strings.EqualFold(e.Optimizer, r.Optimizer) && e.LR == r.LR {
+			if same(e.Optimizer, r.Optimizer) && e.LR == r.LR {
 				if r.LR == 0 {
 					return fmt.Errorf("optim: %s is given twice", r.Optimizer)
 				}
