@@ -267,6 +267,7 @@ type sourceFlags struct {
 	model      modelFlags
 	checkpoint string
 	initSeed   string // --init-seed, of the commands that train (see registerInit)
+	takesInit  bool   // the command has --init-seed
 	data       dataFlags
 	compute    computeFlags
 	quiet      bool
@@ -284,6 +285,7 @@ func (f *sourceFlags) register(fs *flag.FlagSet, checkpointWhat string) {
 // registerInit adds --init-seed, for the commands that train: a start from
 // scratch with no checkpoint (see writeInit).
 func (f *sourceFlags) registerInit(fs *flag.FlagSet) {
+	f.takesInit = true
 	fs.StringVar(&f.initSeed, "init-seed", "", "start from PyTorch's default initialisation of the zoo model, drawn from this seed, instead of --checkpoint "+
 		"(written to the output folder as init-seedN.safetensors; the input's shape from --channels and --size, else the data's; the classes from --classes, else the data's)")
 }
@@ -339,6 +341,9 @@ func (f *sourceFlags) config(cmd string, stderr io.Writer) (src landscape.Source
 		return src, 0, nil, err
 	}
 	if src.Model == "" || src.Checkpoint == "" && f.initSeed == "" || f.data.data == "" {
+		if f.takesInit {
+			return src, 0, nil, usagef("--model, --checkpoint (or --init-seed) and --data are required")
+		}
 		return src, 0, nil, usagef("--model, --checkpoint and --data are required")
 	}
 	var splits []string
