@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/landscape-go/landscape/landscape/surface"
@@ -182,7 +183,11 @@ func captionOf(p *surface.Provenance) []string {
 			d += " " + strings.Join(p.Data.Splits, "+")
 		}
 		if len(p.Data.Samples) > 0 {
-			d += fmt.Sprintf(" (%v samples)", strings.Trim(fmt.Sprint(p.Data.Samples), "[]"))
+			n := make([]string, len(p.Data.Samples))
+			for i, v := range p.Data.Samples {
+				n[i] = strconv.Itoa(v)
+			}
+			d += " (" + strings.Join(n, " + ") + " samples)" // train+test (1000 + 1000 samples)
 		}
 		l1 = append(l1, d)
 	}

@@ -202,8 +202,9 @@ func WriteSummaryText(w io.Writer, ss []Summary) error {
 }
 
 // WriteRanges writes a line for each metric of s, for people: its least
-// and greatest value, and how many points are NaN or Inf; nothing for a
-// surface without points (an empty shard).
+// and greatest value, and how many points are NaN or Inf, then where such
+// points come from; nothing for a surface without points (an empty
+// shard).
 func WriteRanges(w io.Writer, s *surface.Surface) error {
 	if len(s.Points) == 0 {
 		return nil
@@ -212,8 +213,10 @@ func WriteRanges(w io.Writer, s *surface.Surface) error {
 	for _, name := range s.Metrics {
 		width = max(width, utf8.RuneCountInString(name))
 	}
+	anyBad := false
 	for m, name := range s.Metrics {
 		lo, hi, bad := s.Range(m)
+		anyBad = anyBad || bad > 0
 		var err error
 		switch {
 		case bad == len(s.Points):
@@ -226,6 +229,10 @@ func WriteRanges(w io.Writer, s *surface.Surface) error {
 		if err != nil {
 			return err
 		}
+	}
+	if anyBad {
+		_, err := fmt.Fprintln(w, "  (NaN or Inf where activations overflow float32 far from the centre, or, with --mode states, where a batch norm's running variance is carried below 0: PyTorch gives the same)")
+		return err
 	}
 	return nil
 }

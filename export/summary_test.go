@@ -74,7 +74,8 @@ func TestSummaryTablesWriteEveryColumn(t *testing.T) {
 }
 
 // Each metric's line gives its range over the finite points and counts
-// the others; a metric with no finite point says so instead of a range.
+// the others; a metric with no finite point says so instead of a range;
+// then a line says where such points come from.
 func TestWriteRangesCountsNaNAndInf(t *testing.T) {
 	t.Parallel()
 	nan, inf := math.NaN(), math.Inf(1)
@@ -89,7 +90,8 @@ func TestWriteRangesCountsNaNAndInf(t *testing.T) {
 	}
 	want := "  train_loss  min 0.5  max 2.25  (1 points NaN or Inf)\n" +
 		"  train_acc   min 70  max 90\n" +
-		"  test_loss   every point NaN or Inf\n"
+		"  test_loss   every point NaN or Inf\n" +
+		"  (NaN or Inf where activations overflow float32 far from the centre, or, with --mode states, where a batch norm's running variance is carried below 0: PyTorch gives the same)\n"
 	if buf.String() != want {
 		t.Errorf("WriteRanges wrote\n%s\nwant\n%s", buf.String(), want)
 	}

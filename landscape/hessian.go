@@ -458,6 +458,10 @@ func hessianFigures(ctx context.Context, spec HessianSpec, op curvature.Operator
 		return fmt.Errorf("landscape: hessian trace: %w", err)
 	}
 	rep.Trace, rep.TraceStdErr, rep.TraceSample = tr.Mean, tr.StdErr, tr.Samples
+	if !(tr.StdErr <= 0.01*math.Abs(tr.Mean)) {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the trace's standard error, %.2g (%.1f%% of it), is above the 1%% target after its %d Hutchinson samples (--trace-samples sets the most)",
+			tr.StdErr, 100*tr.StdErr/math.Abs(tr.Mean), tr.Samples))
+	}
 	if spec.DensityRuns < 0 {
 		return nil
 	}

@@ -45,6 +45,7 @@ func (f *surfaceFlags) register(fs *flag.FlagSet) {
 	f.grid.register(fs)
 	fs.StringVar(&f.directions, "directions", "", "read directions from this file (written by 'landscape directions', 'trajectory' or 'plane') instead of drawing them")
 	fs.StringVar(&f.target, "target", "", "interpolate: the x direction is TARGET - CHECKPOINT, unnormalised (1 is the target)")
+	fs.Lookup("mode").Usage += "; with --target the default is states, so that 1 is the target model itself"
 	f.compute.register(fs)
 	fs.StringVar(&f.out, "out", "", "output Parquet file; with a shard, the folder of the part files")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
