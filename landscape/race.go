@@ -65,11 +65,11 @@ func Race(ctx context.Context, spec RaceSpec, out string, formats []string, opts
 	}
 	// The input's shape left open (no --channels or --size) is the data's,
 	// as Train takes it: the plane and the surface need it too.
-	sets, mc, err := loadSets(spec.Data, []string{spec.split()}, &spec.DataOptions, spec.ModelConfig)
+	_, mc, err := loadSets(spec.Data, []string{spec.split()}, &spec.DataOptions, spec.ModelConfig)
 	if err != nil {
 		return nil, err
 	}
-	spec.ModelConfig = fillFromData(mc, sets[0])
+	spec.ModelConfig = mc
 	res := &RaceResult{}
 	var runs [][]string
 	for _, r := range spec.Runs {

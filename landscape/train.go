@@ -252,29 +252,15 @@ func Train(ctx context.Context, spec TrainSpec, out string, opts *Options) ([]Tr
 		if prev.ScheduleEpochs == 0 || prev.ScheduleEpochs == rec.ScheduleEpochs {
 			return nil
 		}
-		done := 0 // the epochs trained, as the resumption below finds them
-		for e := min(spec.Epochs, prev.ScheduleEpochs); e >= 1 && done == 0; e-- {
-			ckpt, state := trainFiles(out, e, spec.Torch)
-			if _, err := os.Stat(ckpt); err == nil {
-				if _, err := os.Stat(state); err == nil {
-					done = e
-				}
-			}
-		}
+		done, _ := lastEpoch(out, min(spec.Epochs, prev.ScheduleEpochs), spec.Torch)
 		return sameSchedule(spec, prev.ScheduleEpochs, done)
 	}
 	if err := claimTrainFolder(out, rec, opts, spanned); err != nil {
 		return nil, err
 	}
 	start, init := 0, w.State
-	for e := spec.Epochs; e >= 1; e-- { // resume from the last epoch written whole
-		ckpt, state := trainFiles(out, e, spec.Torch)
-		if sd, _, err := checkpoint.Load(ckpt); err == nil {
-			if _, err := os.Stat(state); err == nil {
-				start, init = e, sd
-				break
-			}
-		}
+	if e, sd := lastEpoch(out, spec.Epochs, spec.Torch); e > 0 { // resume from it
+		start, init = e, sd
 	}
 	tr, err := NewTrainer(w.Net, init, d, spec.Optimizer, spec.LR, opts)
 	if err != nil {
@@ -442,6 +428,21 @@ func writeTrained(dir string, e int, torchFormat bool, sd *nets.StateDict) error
 		return torch.Write(ckpt, sd)
 	}
 	return safetensors.Write(ckpt, sd, nil)
+}
+
+// lastEpoch returns the last epoch, upTo at most, whose checkpoint reads
+// and whose optimizer state is beside it, with the checkpoint: where a run
+// resumes (0 and nil where none is).
+func lastEpoch(out string, upTo int, torch bool) (int, *nets.StateDict) {
+	for e := upTo; e >= 1; e-- {
+		ckpt, state := trainFiles(out, e, torch)
+		if sd, _, err := checkpoint.Load(ckpt); err == nil {
+			if _, err := os.Stat(state); err == nil {
+				return e, sd
+			}
+		}
+	}
+	return 0, nil
 }
 
 // sameSchedule returns nil if the first done epochs of spec's run have

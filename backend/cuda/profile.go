@@ -32,27 +32,29 @@ func (p *graphProfile) run(a *api, plan *graphPlan) error {
 	if err := sync(); err != nil {
 		return err
 	}
-	done := 0
-	for _, m := range plan.marks {
+	// timed runs steps, waits for them and books the time to op's node.
+	timed := func(steps []func() error, op, node string) error {
 		start := time.Now()
-		if err := runSteps(plan.perBatch[done:m.step]); err != nil {
+		if err := runSteps(steps); err != nil {
 			return err
 		}
 		if err := sync(); err != nil {
 			return err
 		}
-		p.add(m.node.OpType, m.node.Label(), time.Since(start))
+		p.add(op, node, time.Since(start))
+		return nil
+	}
+	done := 0
+	for _, m := range plan.marks {
+		if err := timed(plan.perBatch[done:m.step], m.node.OpType, m.node.Label()); err != nil {
+			return err
+		}
 		done = m.step
 	}
 	if done < len(plan.perBatch) {
-		start := time.Now()
-		if err := runSteps(plan.perBatch[done:]); err != nil {
+		if err := timed(plan.perBatch[done:], "(the output)", ""); err != nil {
 			return err
 		}
-		if err := sync(); err != nil {
-			return err
-		}
-		p.add("(the output)", "", time.Since(start))
 	}
 	p.batches++
 	return nil

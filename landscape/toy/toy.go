@@ -152,19 +152,20 @@ func Race(f Function, runs []optim.Run, steps int) ([]Path, error) {
 		}
 		lrUsed := opt.Groups()[0].LR
 		path := Path{Label: fmt.Sprintf("%s, lr %g", r.Optimizer, lrUsed), X: []float64{f.StartX}, Y: []float64{f.StartY}}
+		diverged := false
 		for range steps {
 			gx, gy := f.Grad(float64(p.Data[0]), float64(p.Data[1]))
 			p.Grad[0], p.Grad[1] = float32(gx), float32(gy)
 			opt.Step()
 			x, y := float64(p.Data[0]), float64(p.Data[1])
-			if math.IsNaN(x) || math.IsInf(x, 0) || math.IsNaN(y) || math.IsInf(y, 0) {
+			if diverged = math.IsNaN(x) || math.IsInf(x, 0) || math.IsNaN(y) || math.IsInf(y, 0); diverged {
 				path.Label += " (diverged)"
 				break
 			}
 			path.X, path.Y = append(path.X, x), append(path.Y, y)
 		}
 		x, y := path.X[len(path.X)-1], path.Y[len(path.Y)-1]
-		if !strings.HasSuffix(path.Label, ")") && (x < f.X.Min || x > f.X.Max || y < f.Y.Min || y > f.Y.Max) {
+		if !diverged && (x < f.X.Min || x > f.X.Max || y < f.Y.Min || y > f.Y.Max) {
 			// The figure draws the path up to the plot's edge: say
 			// where it went.
 			path.Label += fmt.Sprintf(" (ends off the plot, at (%.3g, %.3g))", x, y)
