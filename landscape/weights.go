@@ -33,7 +33,9 @@ type Weights struct {
 // LoadWeights reads the checkpoint at path for a model and checks it, the
 // one way every command does: the network is built with mc (see
 // [NewNet]), a zoo model's classes taken from the checkpoint's classifier
-// when mc.Classes is 0 (so a CIFAR-100 checkpoint needs no flag); the
+// when mc.Classes is 0 (so a CIFAR-100 checkpoint needs no flag) and its
+// input channels from the first convolution when mc.InChannels is 0 (so
+// neither does a Fashion-MNIST one where no data give them); the
 // weights must fit it exactly (the error says which zoo models they fit
 // instead) and be finite; the file's SHA-256 goes into the provenance.
 func LoadWeights(path, model string, mc nets.Config) (*Weights, error) {
@@ -244,7 +246,9 @@ func IsONNX(model string) bool { return strings.EqualFold(filepath.Ext(model), "
 
 // NewNet builds the network model names: an architecture of the zoo,
 // built with mc, its classes taken from the classifier of sd when
-// mc.Classes is 0; or the graph of an ONNX file lowered onto the engines'
+// mc.Classes is 0 and its input channels from the first convolution of sd
+// when mc.InChannels is 0 (commands with data fill them from the data
+// first); or the graph of an ONNX file lowered onto the engines'
 // ops (see [onnx.Graph.Net]), named after the file, mc filling the input
 // dimensions its export left dynamic, or where the engines cannot run it,
 // a network without ops that the reference evaluator computes (see
@@ -259,6 +263,9 @@ func newNet(model string, mc nets.Config, sd *nets.StateDict, m *onnx.Model, sum
 	if !IsONNX(model) {
 		if mc.Classes == 0 && sd != nil {
 			mc.Classes = nets.ClassesOf(model, sd)
+		}
+		if mc.InChannels == 0 && sd != nil {
+			mc.InChannels = nets.InChannelsOf(model, sd)
 		}
 		return nets.New(model, mc)
 	}

@@ -322,6 +322,27 @@ func ClassesOf(model string, sd *StateDict) int {
 	return 0
 }
 
+// InChannelsOf returns the input channels a checkpoint's first
+// convolution takes for the named architecture (the second dimension of
+// its first 4-D weight, the one weight whose shape follows
+// [Config.InChannels]), or 0 if the checkpoint lacks that tensor or holds
+// it in another rank.
+func InChannelsOf(model string, sd *StateDict) int {
+	n, err := New(model, Config{})
+	if err != nil {
+		return 0
+	}
+	for _, p := range n.Params {
+		if p.Kind == Weight && len(p.Shape) == 4 {
+			if t, ok := sd.Get(p.Name); ok && len(t.Shape) == 4 && t.Shape[1] > 0 {
+				return t.Shape[1]
+			}
+			return 0
+		}
+	}
+	return 0
+}
+
 // Identify returns the zoo architectures that sd fits, for input size
 // and channels as in cfg and the checkpoint's own class count: a hint for
 // the error about a checkpoint given with the wrong --model.

@@ -1,6 +1,9 @@
 package nets
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 // The parameter counts of the reference's table (shared/research/reference.md
 // §1.3), re-derived there from the PyTorch module definitions.
@@ -69,6 +72,38 @@ func TestEveryModelBuildsForSmallInputs(t *testing.T) {
 			if p, _ := n.Param(n.Params[0].Name); p.Shape[1] != n.Config.InChannels {
 				t.Errorf("%s: first weight %v does not take %d channels", name, p.Shape, n.Config.InChannels)
 			}
+		}
+	}
+}
+
+// A checkpoint says the input channels it was trained on: its first
+// convolution is the one tensor whose shape they change, so InChannelsOf
+// reads them back for every model of the zoo, and gives 0 (not a guess)
+// for a checkpoint without that tensor.
+func TestInChannelsOfReadsTheFirstConvolution(t *testing.T) {
+	t.Parallel()
+	for _, name := range Models() {
+		rgb, err := New(name, Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gray, err := New(name, Config{InChannels: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sd := &StateDict{}
+		for i, p := range gray.Params {
+			sd.Set(p.Name, NewTensor(p.Shape...))
+			if i > 0 && !slices.Equal(p.Shape, rgb.Params[i].Shape) {
+				t.Errorf("%s: %s is %v for 1 channel, %v for 3: the channels change more than the first convolution", name, p.Name, p.Shape, rgb.Params[i].Shape)
+			}
+		}
+		if got := InChannelsOf(name, sd); got != 1 {
+			t.Errorf("%s: InChannelsOf a 1-channel checkpoint = %d, want 1", name, got)
+		}
+		sd.Delete(gray.Params[0].Name)
+		if got := InChannelsOf(name, sd); got != 0 {
+			t.Errorf("%s: InChannelsOf a checkpoint without %s = %d, want 0", name, gray.Params[0].Name, got)
 		}
 	}
 }

@@ -35,7 +35,7 @@ type modelFlags struct {
 
 func (f *modelFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.model, "model", "", "architecture from the zoo (see 'landscape models'), e.g. resnet56, or a network exported from PyTorch as FILE.onnx (its parameters are the default --checkpoint)")
-	fs.IntVar(&f.channels, "channels", 0, "input channels (default: from the data, else 3)")
+	fs.IntVar(&f.channels, "channels", 0, "input channels (default: from the data, else from the checkpoint's first convolution)")
 	fs.StringVar(&f.size, "size", "", "input image size HxW or N (default: from the data, else 32)")
 	fs.IntVar(&f.classes, "classes", 0, "number of classes (default: from the checkpoint's classifier, else the data's)")
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -179,6 +180,45 @@ func TestModelsAndInspect(t *testing.T) {
 	code, stdout, stderr := landscapeCLI(t, "inspect", filepath.Join(zoo, "resnet20.t7"), "--model", "resnet20", "--channels", "1")
 	if code != 0 || !strings.Contains(stdout, "layer3.2.bn2.running_var") || !strings.Contains(stdout, "fits model resnet20") {
 		t.Errorf("inspect: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// The commands without data take a zoo checkpoint's input channels from
+// its first convolution: the fixtures are of 1-channel images (Fashion-MNIST
+// sized), and inspect, directions and plane need no --channels 1 for them;
+// the directions are those --channels 1 gives. A --channels that is given
+// is kept, and a checkpoint that does not fit it is still refused.
+func TestDataLessCommandsTakeTheChannelsFromTheCheckpoint(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ckpt := filepath.Join(zoo, "resnet20.t7")
+	code, stdout, stderr := landscapeCLI(t, "inspect", ckpt, "--model", "resnet20")
+	if code != 0 || !strings.Contains(stdout, "fits model resnet20") {
+		t.Errorf("inspect without --channels: exit %d\n%s%s", code, stdout, stderr)
+	}
+	var sums []string
+	for i, channels := range [][]string{nil, {"--channels", "1"}} {
+		out := filepath.Join(dir, fmt.Sprintf("dirs%d.safetensors", i))
+		args := append([]string{"directions", "--model", "resnet20", "--checkpoint", ckpt, "--seed", "3", "--out", out}, channels...)
+		code, stdout, stderr := landscapeCLI(t, args...)
+		if code != 0 {
+			t.Fatalf("directions %v: exit %d\n%s%s", channels, code, stdout, stderr)
+		}
+		_, sum, _ := strings.Cut(stdout, "sha256 ")
+		sums = append(sums, strings.TrimSpace(sum))
+	}
+	if sums[0] == "" || sums[0] != sums[1] {
+		t.Errorf("directions without --channels have sha256 %q, with --channels 1 %q", sums[0], sums[1])
+	}
+	c := writeModels(t, dir, map[string][2]float32{"c": {0.05, -0.08}})["c"]
+	code, stdout, stderr = landscapeCLI(t, "plane", "--model", "resnet20", "--checkpoints",
+		resnet20A+","+resnet20B+","+c, "--out", filepath.Join(dir, "plane"))
+	if code != 0 {
+		t.Errorf("plane without --channels: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, _, stderr = landscapeCLI(t, "inspect", ckpt, "--model", "resnet20", "--channels", "3")
+	if code != 1 || !strings.Contains(stderr, "conv1.weight: shape [16 1 3 3] in checkpoint, model wants [16 3 3 3]") {
+		t.Errorf("inspect --channels 3 of a 1-channel checkpoint: exit %d, want 1 and the mis-shaped conv1.weight\n%s", code, stderr)
 	}
 }
 
