@@ -16,12 +16,16 @@ import (
 // created if missing: those of each of metrics, or if there are none, of
 // o.Metric, or if that is empty of each metric [export.PlotMetrics] gives.
 // Axes and marks that o leaves to the provenance come from the surface's
-// direction file where it can be read (see [Annotate]). It returns the
-// files written, also when it fails part way.
+// direction file where it can be read (see [Annotate]). Paths in o are
+// drawn over the figures of a 2D surface; a 1D one with paths is an
+// error. It returns the files written, also when it fails part way.
 func PlotSurfaceFile(file, out string, kinds []export.PlotKind, formats []string, o *export.PlotOptions, metrics ...string) ([]string, error) {
 	s, err := export.ReadParquet(file)
 	if err != nil {
 		return nil, err
+	}
+	if len(o.Paths) > 0 && s.Is1D() {
+		return nil, fmt.Errorf("landscape: plot %s: a 1D surface has no plane to draw a trajectory's path on: --path draws over a 2D surface's contours and heat map", file)
 	}
 	for _, m := range metrics {
 		if !slices.Contains(s.Metrics, m) {

@@ -167,6 +167,9 @@ func directions(d Directions, file func() (*normalize.Unfitted, error), twoD boo
 		if twoD && y == nil {
 			return nil, nil, info, fmt.Errorf("landscape: direction file %s has no y direction, but the grid has a y axis", d.File)
 		}
+		if !twoD && y != nil {
+			logf("directions: %s holds an x and a y direction, but the grid is 1D (no y axis): only x is used", d.File)
+		}
 	case d.Target != "":
 		info.Kind, info.File, info.Norm, info.Ignore = "target", d.Target, "none", "none"
 		target, _, err := loadWeightsOf(d.Target, net)

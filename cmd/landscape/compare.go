@@ -46,6 +46,9 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		formats = nil
 	}
 	if strings.EqualFold(filepath.Ext(fs.Arg(0)), ".json") {
+		if *paths != "" {
+			return usagef("--path draws over surfaces; %s is a report of 'landscape hessian'", fs.Arg(0))
+		}
 		return compareHessians(fs.Args(), labels, *out, formats, stdout)
 	}
 	if o.Paths, err = landscape.ReadPaths(strings.Split(*paths, ",")...); err != nil {
@@ -78,6 +81,9 @@ func runCompare(ctx context.Context, paths, labels []string, out string, formats
 		if err := wholeSurface(paths[i], s); err != nil {
 			return err
 		}
+	}
+	if len(o.Paths) > 0 && ss[0].Is1D() {
+		return fmt.Errorf("%s is a 1D surface, with no plane to draw a trajectory's path on: --path draws over 2D surfaces' contours", paths[0])
 	}
 	if labels == nil {
 		labels = export.Labels(paths, ss)

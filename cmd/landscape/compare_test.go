@@ -61,6 +61,10 @@ func TestCompareCommandErrors(t *testing.T) {
 		t.Fatal(stderr)
 	}
 	part := filepath.Join(parts, "part-00001-of-00002.parquet")
+	path := filepath.Join(dir, "path.csv")
+	if err := os.WriteFile(path, []byte("checkpoint,x,y,residual\na,-0.8,0.5,0\nb,0,0,0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		args []string
@@ -73,6 +77,9 @@ func TestCompareCommandErrors(t *testing.T) {
 		{"bad rise", []string{"compare", a, "--out", out, "--rise", "0"}, 2, "--rise"},
 		{"names count", []string{"compare", a, a, "--out", out, "--names", "x"}, 2, "--names"},
 		{"1D with 2D", []string{"compare", a, one, "--out", out, "--format", "png"}, 1, "1D"},
+		// A path is drawn over 2D surfaces, never dropped unsaid.
+		{"path on 1D", []string{"compare", one, one, "--out", out, "--path", path}, 1, one + " is a 1D surface, with no plane to draw a trajectory's path on"},
+		{"path on hessian reports", []string{"compare", filepath.Join(dir, "a", "hessian.json"), filepath.Join(dir, "b", "hessian.json"), "--out", out, "--path", path}, 2, "--path draws over surfaces"},
 		// Its flatness would be that of the points it happens to hold.
 		{"a shard's part", []string{"compare", part, "--out", out}, 1, "is shard 1/2 of a surface, 3 of its 6 points: merge the parts first (landscape merge " + parts},
 		{"a folder of parts", []string{"compare", parts, "--out", out}, 1, "holds part files of a sharded run (1 of them): merge them first"},

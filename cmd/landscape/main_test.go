@@ -252,6 +252,36 @@ func TestDirectionsFileRoundTrip(t *testing.T) {
 	}
 }
 
+// A direction file of x and y given for a 1D grid (no --y) computes the
+// curve along x, and says that y goes unused; a file of x alone says
+// nothing of the kind.
+func TestTwoDirectionFileOnA1DGridSaysOnlyXIsUsed(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, dims := range []string{"2", "1"} {
+		dirs := filepath.Join(dir, "dirs"+dims+".safetensors")
+		code, stdout, stderr := landscapeCLI(t, "directions", "--model", "resnet20", "--channels", "1",
+			"--checkpoint", filepath.Join(zoo, "resnet20.pt"), "--dims", dims, "--out", dirs)
+		if code != 0 {
+			t.Fatalf("directions --dims %s: exit %d\n%s%s", dims, code, stdout, stderr)
+		}
+		out := filepath.Join(dir, "curve"+dims+".parquet")
+		code, stdout, stderr = landscapeCLI(t, "surface", "--model", "resnet20", "--checkpoint", filepath.Join(zoo, "resnet20.pt"),
+			"--data", "npz:"+filepath.Join(zoo, "resnet20.data.npz"), "--x=-1:1:3", "--batch-size", "8",
+			"--directions", dirs, "--out", out)
+		if code != 0 {
+			t.Fatalf("1D surface on --dims %s directions: exit %d\n%s%s", dims, code, stdout, stderr)
+		}
+		note := "holds an x and a y direction, but the grid is 1D (no y axis): only x is used"
+		if said := strings.Contains(stderr, dirs+" "+note); said != (dims == "2") {
+			t.Errorf("1D surface on --dims %s directions: note %q said %v\n%s", dims, note, said, stderr)
+		}
+		if s, err := export.ReadParquet(out); err != nil || !s.Is1D() || len(s.Points) != 3 {
+			t.Errorf("1D surface on --dims %s directions: %v", dims, err)
+		}
+	}
+}
+
 func TestDevicesReportsCPUAndWhyNoGPU(t *testing.T) {
 	t.Parallel()
 	code, stdout, stderr := landscapeCLI(t, "devices")

@@ -139,7 +139,13 @@ func cmdPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if slices.ContainsFunc(ks, func(k export.PlotKind) bool { return k != export.CurvePlot }) {
 			return usagef("--slice draws the 1D figure; --kind %q asks for others", *kinds)
 		}
+		if len(o.Paths) > 0 {
+			return usagef("--path draws over the 2D figures; --slice draws the 1D figure")
+		}
 		o.Slice = &sl
+	}
+	if len(o.Paths) > 0 && ks != nil && !slices.ContainsFunc(ks, drawsPaths) {
+		return usagef("--path draws over the contour, filled and heatmap figures; --kind %q asks for none of them", *kinds)
 	}
 	return runPlot(fs.Arg(0), *out, ks, formats, o, stdout, pf.metrics()...)
 }
@@ -156,6 +162,12 @@ func runPlot(path, out string, kinds []export.PlotKind, formats []string, o *exp
 		fmt.Fprintln(stdout, "wrote", p)
 	}
 	return err
+}
+
+// drawsPaths reports whether figures of kind k draw the trajectories of
+// --path: the 2D maps do, the 3D surface and the 1D curve do not.
+func drawsPaths(k export.PlotKind) bool {
+	return k == export.ContourPlot || k == export.FilledContourPlot || k == export.HeatmapPlot
 }
 
 // isPathFile reports whether file is a trajectory's path (a .csv file)

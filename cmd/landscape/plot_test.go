@@ -108,6 +108,10 @@ func TestPlotCommandErrors(t *testing.T) {
 	in := writeSurface(t, dir, "surf", "resnet20", false, 0.1)
 	in1 := writeSurface(t, dir, "curve", "vgg9", true, 0.1)
 	out := filepath.Join(dir, "figs")
+	path := filepath.Join(dir, "path.csv")
+	if err := os.WriteFile(path, []byte("checkpoint,x,y,residual\na,-0.8,0.5,0\nb,0,0,0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		args []string
@@ -124,6 +128,10 @@ func TestPlotCommandErrors(t *testing.T) {
 		{"bad size", []string{"plot", in, "--out", out, "--size", "6"}, 2, "--size"},
 		{"bad dpi", []string{"plot", in, "--out", out, "--dpi", "0"}, 2, "--dpi"},
 		{"2D kind of 1D", []string{"plot", in1, "--out", out, "--kind", "contour"}, 1, "1D"},
+		// A path is drawn over a 2D surface's maps, never dropped unsaid.
+		{"path on 1D", []string{"plot", in1, "--out", out, "--path", path}, 1, "plot " + in1 + ": a 1D surface has no plane to draw a trajectory's path on"},
+		{"path on a slice", []string{"plot", in, "--out", out, "--slice", "y=0", "--path", path}, 2, "--path draws over the 2D figures; --slice draws the 1D figure"},
+		{"path on 3D alone", []string{"plot", in, "--out", out, "--kind", "3d", "--path", path}, 2, `--kind "3d" asks for none of them`},
 		{"no metric", []string{"plot", in, "--out", out, "--metric", "test_loss"}, 1, "test_loss"},
 		{"missing file", []string{"plot", filepath.Join(dir, "nope.parquet"), "--out", out}, 1, "nope.parquet"},
 		{"log with negative level", []string{"plot", in, "--out", out, "--log", "--levels", "-1,1"}, 1, "level"},
