@@ -125,7 +125,7 @@ func newEvaluator(p *backend.Problem, pl *plan, opts *Options, a *api) (*Evaluat
 	e := &Evaluator{p: p, a: a, plan: pl, graph: graph, feed: feed, tf32: opts.TF32, layout: map[string]int{},
 		convs: map[convShape]*convDesc{}, t: startThread(), benchmark: opts.Benchmark}
 	if graph != nil && opts.Profile != nil {
-		e.prof = &graphProfile{w: opts.Profile, byOp: map[string]*opTime{}}
+		e.prof = newGraphProfile(opts.Profile)
 	}
 	err := openOn(e.t, a, opts.Device, func(g *gpu) error {
 		e.g = g

@@ -11,12 +11,23 @@
 // Σ index_d · stride_kd.
 
 // view_offset returns the offset in operand k of element i of a view of
-// layout m.
-static __device__ i64 view_offset(const i64* m, int k, i64 i) {
+// layout m. Where the view has fewer than 2³² elements (narrow), i is split
+// into its indices in 32-bit arithmetic: a GPU divides 64-bit integers in
+// a long subroutine, and this runs for every element of every move.
+static __device__ i64 view_offset(const i64* m, int k, i64 i, bool narrow) {
 	int rank = (int)m[0];
 	const i64* dims = m + 1;
 	const i64* stride = m + 1 + rank * (k + 1);
 	i64 off = 0;
+	if (narrow) {
+		unsigned u = (unsigned)i;
+		for (int d = rank - 1; d >= 0; d--) {
+			unsigned dim = (unsigned)dims[d];
+			off += (i64)(u % dim) * stride[d];
+			u /= dim;
+		}
+		return off;
+	}
 	for (int d = rank - 1; d >= 0; d--) {
 		off += (i % dims[d]) * stride[d];
 		i /= dims[d];
@@ -24,13 +35,16 @@ static __device__ i64 view_offset(const i64* m, int k, i64 i) {
 	return off;
 }
 
+// NARROW(n) says whether a view of n elements is narrow for view_offset.
+#define NARROW(n) ((n) <= 0xffffffffLL)
+
 // copy_view sets out[base_out + view_offset(m, 0, i)] to
 // in[base_in + view_offset(m, 1, i)] over the n elements of the view:
 // a transpose, slice, expand, split or gather by constant indices, or an
 // input placed in its part of a concatenation.
 extern "C" __global__ void copy_view(float* out, const float* in, i64 n, const i64* m, i64 base_out, i64 base_in) {
 	FOR_EACH(i, n) {
-		out[base_out + view_offset(m, 0, i)] = in[base_in + view_offset(m, 1, i)];
+		out[base_out + view_offset(m, 0, i, NARROW(n))] = in[base_in + view_offset(m, 1, i, NARROW(n))];
 	}
 }
 
@@ -90,8 +104,8 @@ extern "C" __global__ void binary(float* out, const float* a, const float* b, i6
 	FOR_EACH(i, n) {
 		i64 ia = i, ib = i;
 		if (m) {
-			ia = view_offset(m, 1, i);
-			ib = view_offset(m, 2, i);
+			ia = view_offset(m, 1, i, NARROW(n));
+			ib = view_offset(m, 2, i, NARROW(n));
 		}
 		out[i] = binary_op(op, a[ia], b[ib]);
 	}
@@ -101,7 +115,8 @@ extern "C" __global__ void binary(float* out, const float* a, const float* b, i6
 // read through operands 1, 2 and 3 of layout m.
 extern "C" __global__ void where(float* out, const float* c, const float* x, const float* y, i64 n, const i64* m) {
 	FOR_EACH(i, n) {
-		out[i] = c[view_offset(m, 1, i)] != 0.0f ? x[view_offset(m, 2, i)] : y[view_offset(m, 3, i)];
+		bool narrow = NARROW(n);
+		out[i] = c[view_offset(m, 1, i, narrow)] != 0.0f ? x[view_offset(m, 2, i, narrow)] : y[view_offset(m, 3, i, narrow)];
 	}
 }
 
@@ -202,27 +217,58 @@ extern "C" __global__ void unary(float* out, const float* x, i64 n, int op, floa
 	}
 }
 
+// Row kernels (softmax_rows, layer_norm_rows) give each row a block of
+// ROW_BLOCK or fewer threads (a power of two, graph.go's rowThreads): a row
+// is read by consecutive threads, in step, where a thread a row read
+// values a row apart. Each thread reduces a fixed stride of the row and the
+// block adds the threads' values in a fixed tree (block_sum): the same bits
+// on every run.
+#define ROW_BLOCK 256
+
+// block_max sets s[0] to the largest of the blockDim.x values of s, NaN
+// if any is, as block_sum adds them.
+static __device__ void block_max(double* s, int t) {
+	__syncthreads();
+	for (int k = blockDim.x / 2; k > 0; k >>= 1) {
+		if (t < k && (s[t + k] > s[t] || s[t + k] != s[t + k])) {
+			s[t] = s[t + k];
+		}
+		__syncthreads();
+	}
+}
+
 // softmax_rows sets each of the rows of out, cols values each, to the
 // softmax of x's: the largest value subtracted, the exponentials in
-// float64 rounded to float32, summed in float32 in order, divided; or
-// with log to the log-softmax, x − max − log(sum).
+// float64 rounded to float32, summed in float64 and rounded, divided; or
+// with log_ to the log-softmax, x − max − log(sum). The evaluator sums in
+// float32 in order: the two differ by float32 rounding of the sum.
 extern "C" __global__ void softmax_rows(float* out, const float* x, i64 rows, int cols, int log_) {
-	FOR_EACH(r, rows) {
+	__shared__ double s[ROW_BLOCK];
+	int t = threadIdx.x;
+	for (i64 r = blockIdx.x; r < rows; r += gridDim.x) {
 		const float* xs = x + r * cols;
 		float* ys = out + r * cols;
 		float m = __int_as_float(0xff800000); // -Inf
-		for (int k = 0; k < cols; k++) {
+		for (int k = t; k < cols; k += blockDim.x) {
 			m = xs[k] > m || xs[k] != xs[k] ? xs[k] : m;
 		}
-		float sum = 0.0f;
-		for (int k = 0; k < cols; k++) {
+		s[t] = (double)m;
+		block_max(s, t);
+		m = (float)s[0];
+		__syncthreads(); // every thread has read s[0]
+		double sum = 0.0;
+		for (int k = t; k < cols; k += blockDim.x) {
 			float e = (float)exp((double)(xs[k] - m));
 			ys[k] = e;
-			sum = sum + e;
+			sum = sum + (double)e;
 		}
-		float ls = (float)log((double)sum);
-		for (int k = 0; k < cols; k++) {
-			ys[k] = log_ ? xs[k] - m - ls : ys[k] / sum;
+		s[t] = sum;
+		block_sum(s, t);
+		float total = (float)s[0];
+		__syncthreads();
+		float ls = (float)log((double)total);
+		for (int k = t; k < cols; k += blockDim.x) {
+			ys[k] = log_ ? xs[k] - m - ls : ys[k] / total;
 		}
 	}
 }
@@ -232,24 +278,33 @@ extern "C" __global__ void softmax_rows(float* out, const float* x, i64 rows, in
 // (bias may be null), as the evaluator's LayerNormalization, with scale
 // and bias of cols values each; or, where channels is not 0, as its
 // InstanceNormalization, with one value per row of each channel's (row r
-// is channel r mod channels).
+// is channel r mod channels). The float64 sums are in another order than
+// the evaluator's, which float32 rounding hides but for a tie.
 extern "C" __global__ void layer_norm_rows(float* out, const float* x, const float* scale, const float* bias, i64 rows, int cols,
                                            float eps, int channels) {
-	FOR_EACH(r, rows) {
+	__shared__ double s[ROW_BLOCK];
+	int t = threadIdx.x;
+	for (i64 r = blockIdx.x; r < rows; r += gridDim.x) {
 		const float* xs = x + r * cols;
 		float* ys = out + r * cols;
-		double s = 0.0;
-		for (int k = 0; k < cols; k++) {
-			s += (double)xs[k];
+		double sum = 0.0;
+		for (int k = t; k < cols; k += blockDim.x) {
+			sum += (double)xs[k];
 		}
-		double mean = s / (double)cols;
+		s[t] = sum;
+		block_sum(s, t);
+		double mean = s[0] / (double)cols;
+		__syncthreads(); // every thread has read s[0]
 		double ss = 0.0;
-		for (int k = 0; k < cols; k++) {
+		for (int k = t; k < cols; k += blockDim.x) {
 			double d = (double)xs[k] - mean;
 			ss += d * d;
 		}
-		double inv = 1.0 / sqrt(ss / (double)cols + (double)eps);
-		for (int k = 0; k < cols; k++) {
+		s[t] = ss;
+		block_sum(s, t);
+		double inv = 1.0 / sqrt(s[0] / (double)cols + (double)eps);
+		__syncthreads();
+		for (int k = t; k < cols; k += blockDim.x) {
 			int j = channels ? (int)(r % channels) : k;
 			float y = (float)(((double)xs[k] - mean) * inv) * scale[j];
 			if (bias) {

@@ -66,6 +66,10 @@ type gvalue struct {
 	buf   *gbuf // the pooled buffer holding it, nil for weights and unpooled values
 	batch bool  // depends on the batch, not on the weights alone
 	ids   bool  // integers (token ids) held as float32 values
+	// transposeOf is, for a matrix transposed from one whose buffer lives
+	// as long as the plan (a weight or a constant), that matrix: a product
+	// reads it transposed, as PyTorch's Linear does, rather than this copy.
+	transposeOf *gvalue
 }
 
 func (v *gvalue) size() int { return nets.NumElements(v.shape) }
@@ -347,6 +351,30 @@ func (p *planner) launch(batch bool, name string, n int, args ...any) {
 	p.record(batch, func() error { return g.launch(name, int64(n), args...) })
 }
 
+// launchRows records a launch of one of graph.cu's row kernels over rows
+// rows of cols values: a block of rowThreads(cols) threads a row, up to
+// 2²⁰ blocks, each taking every 2²⁰th row after its first.
+func (p *planner) launchRows(batch bool, name string, rows, cols int, args ...any) {
+	g := p.e.g
+	blocks, threads := uint32(min(max(rows, 1), 1<<20)), rowThreads(cols)
+	p.record(batch, func() error { return g.launchGrid(name, blocks, threads, args...) })
+}
+
+// rowBlock is graph.cu's ROW_BLOCK, the most threads a row kernel's block
+// has.
+const rowBlock = 256
+
+// rowThreads is the threads of a row kernel's block for rows of cols
+// values: the largest power of two (block_sum's tree needs one) not above
+// cols, but from a warp's 32 to rowBlock.
+func rowThreads(cols int) uint32 {
+	t := 32
+	for t < rowBlock && 2*t <= cols {
+		t *= 2
+	}
+	return uint32(t)
+}
+
 // device returns where v's values are on the device: a constant is
 // uploaded once, as float32.
 func (p *planner) device(v *gvalue) ptr {
@@ -621,6 +649,9 @@ func (p *planner) transpose(n *onnx.Node, x *gvalue, batch bool) error {
 	y := p.output(onnxOut(n), shape, batch)
 	m := p.layout(shape, onnx.Strides(shape), strides)
 	p.launch(batch, "copy_view", y.size(), y.at, p.device(x), int64(y.size()), m, int64(0), int64(0))
+	if r == 2 && perm[0] == 1 && x.buf == nil {
+		y.transposeOf = x
+	}
 	return nil
 }
 

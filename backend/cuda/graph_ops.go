@@ -158,7 +158,7 @@ func (p *planner) softmax(n *onnx.Node, x *gvalue, batch bool) error {
 	if n.OpType == "LogSoftmax" {
 		log = 1
 	}
-	p.launch(batch, "softmax_rows", rows, y.at, p.device(x), int64(rows), int32(cols), log)
+	p.launchRows(batch, "softmax_rows", rows, cols, y.at, p.device(x), int64(rows), int32(cols), log)
 	return nil
 }
 
@@ -193,7 +193,7 @@ func (p *planner) layerNorm(n *onnx.Node, in []*gvalue, batch bool) error {
 		b = p.device(bias)
 	}
 	rows := x.size() / max(cols, 1)
-	p.launch(batch, "layer_norm_rows", rows, y.at, p.device(x), p.device(scale), b, int64(rows), int32(cols), eps, int32(0))
+	p.launchRows(batch, "layer_norm_rows", rows, cols, y.at, p.device(x), p.device(scale), b, int64(rows), int32(cols), eps, int32(0))
 	return nil
 }
 
@@ -212,7 +212,7 @@ func (p *planner) instanceNorm(n *onnx.Node, in []*gvalue, batch bool) error {
 	y := p.output(onnxOut(n), x.shape, batch)
 	rows := x.shape[0] * x.shape[1]
 	cols := x.size() / max(rows, 1)
-	p.launch(batch, "layer_norm_rows", rows, y.at, p.device(x), p.device(scale), p.device(bias), int64(rows), int32(cols), eps,
+	p.launchRows(batch, "layer_norm_rows", rows, cols, y.at, p.device(x), p.device(scale), p.device(bias), int64(rows), int32(cols), eps,
 		int32(x.shape[1]))
 	return nil
 }
@@ -376,6 +376,10 @@ func (p *planner) matmul(n *onnx.Node, in []*gvalue, batch bool) error {
 	count := nets.NumElements(lead)
 	if nets.NumElements(bs[:len(bs)-2]) == 1 && nets.NumElements(as[:len(as)-2]) == count {
 		// The rows of every matrix of a against b at once.
+		if w := b.transposeOf; w != nil && len(b.shape) == 2 {
+			p.sgemm(n, batch, y.at, pa, p.device(w), count*M, K, N, false, true, 1)
+			return nil
+		}
 		p.sgemm(n, batch, y.at, pa, pb, count*M, K, N, false, false, 1)
 		return nil
 	}
@@ -528,21 +532,55 @@ func (p *planner) batchedProduct(n *onnx.Node, batch bool, c, a, b ptr, count, M
 
 // gemmBatched records count products C = A·B, row-major, A M×K, B K×N,
 // whose addresses addrs lists: every A's, then every B's, then every C's.
+// Where each operand's matrices lie a fixed stride apart (attention's heads,
+// a broadcast matrix at stride 0), cuBLAS's strided batched product, which
+// reads no address array and chooses kernels for the shape, runs instead.
 func (p *planner) gemmBatched(n *onnx.Node, batch bool, addrs []int64, count, M, K, N int) error {
+	e := p.e
+	if sa, sb, sc, ok := strides(addrs, count); ok {
+		a, b, c := uint64(addrs[0]), uint64(addrs[count]), uint64(addrs[2*count])
+		p.record(batch, func() error {
+			// Row-major C = A·B is column-major Cᵀ = Bᵀ·Aᵀ.
+			rc := e.a.cublasSgemmStridedBatched(e.g.blas, 0, 0, int32(N), int32(M), int32(K), &one, b, int32(N), sb, a, int32(K), sa,
+				&zero, c, int32(N), sc, int32(count))
+			return e.a.cublas("cublasSgemmStridedBatched "+n.Label(), rc)
+		})
+		return nil
+	}
 	arr := p.alloc(8*len(addrs), false)
 	if arr != 0 {
 		if err := upload(p.e.g, arr, addrs); err != nil {
 			return err
 		}
 	}
-	e := p.e
 	p.record(batch, func() error {
-		// Row-major C = A·B is column-major Cᵀ = Bᵀ·Aᵀ.
 		rc := e.a.cublasSgemmBatched(e.g.blas, 0, 0, int32(N), int32(M), int32(K), &one, uint64(arr)+uint64(8*count), int32(N),
 			uint64(arr), int32(K), &zero, uint64(arr)+uint64(16*count), int32(N), int32(count))
 		return e.a.cublas("cublasSgemmBatched "+n.Label(), rc)
 	})
 	return nil
+}
+
+// strides returns, where each of the three operands' count addresses in
+// addrs (as gemmBatched's) step by a fixed number of bytes, those steps in
+// float32 values.
+func strides(addrs []int64, count int) (sa, sb, sc int64, ok bool) {
+	var s [3]int64
+	for k := range s {
+		op := addrs[k*count : (k+1)*count]
+		if count > 1 {
+			s[k] = op[1] - op[0]
+		}
+		for i := 1; i < count; i++ {
+			if op[i]-op[i-1] != s[k] {
+				return 0, 0, 0, false
+			}
+		}
+		if s[k]%4 != 0 {
+			return 0, 0, 0, false
+		}
+	}
+	return s[0] / 4, s[1] / 4, s[2] / 4, true
 }
 
 // sgemm records y = α·op(a)·op(b) for node n, row-major: op(a) M×K (a
@@ -596,7 +634,11 @@ func (p *planner) gemm(n *onnx.Node, in []*gvalue, batch bool) error {
 	}
 	shape := []int{M, N}
 	y := p.output(onnxOut(n), shape, batch)
-	p.sgemm(n, batch, y.at, p.device(a), p.device(b), M, K, N, ta != 0, tb != 0, alpha)
+	pb, transB := p.device(b), tb != 0
+	if b.transposeOf != nil {
+		pb, transB = p.device(b.transposeOf), !transB
+	}
+	p.sgemm(n, batch, y.at, p.device(a), pb, M, K, N, ta != 0, transB, alpha)
 	if len(in) < 3 || in[2] == nil {
 		return nil
 	}

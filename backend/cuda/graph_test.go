@@ -68,7 +68,8 @@ var graphModels = []string{
 // graphOfGelu), Pow, PRelu, Max of three, Min, Sum, Mean, comparisons and
 // logic on computed values, casts to and from bool, Where, a
 // MatMul whose operands broadcast over different leading dimensions
-// (batched products), Gemm with transposed operands, α and β, a mean
+// (batched products), Gemm with transposed operands, α and β, MatMul and
+// Gemm of a transposed weight, a mean
 // and other reductions over trailing axes, max and average pooling with
 // uneven windows, strides and padding, constant and reflecting Pad,
 // convolutions with a rectangular kernel, strides, padding and dilations
@@ -120,7 +121,7 @@ func graphOfEveryPath() *onnx.Graph {
 	param("gn.weight", 6, 1, 1)
 	param("gn.bias", 6, 1, 1)
 	param("ew.weight", 4, 5, 7)
-	param("out.weight", 10, 73)
+	param("out.weight", 10, 83)
 	param("out.bias", 10)
 	ints("perm", 3, 0, 2, 1)
 	ints("repeats", 1, 1, 1, 2)
@@ -250,9 +251,14 @@ func graphOfEveryPath() *onnx.Graph {
 	node("ReduceSum", []string{"e2", "last_two"}, "e2s", attrInt("keepdims", 0))
 	node("Einsum", []string{"mm"}, "e3", eq("nchw->nwch")) // a permute
 	node("ReduceMax", []string{"e3"}, "e3m", ints2("axes", 2, 3), attrInt("keepdims", 0))
-	node("Concat", []string{"ge", "rm", "fmp", "fap", "fpc", "fpr", "rmx", "rlse", "fmx", "fcr", "c1m", "fgn", "e1m", "e2s", "e3m"}, "cc",
-		attrInt("axis", 1))
-	node("Gemm", []string{"cc", "out.weight", "out.bias"}, "lo", attrInt("transB", 1))
+	// Weights transposed for a product, as PyTorch's Linear exports: read
+	// transposed by the product itself.
+	node("Transpose", []string{"fc.weight"}, "fcT", ints2("perm", 1, 0))
+	node("MatMul", []string{"fl", "fcT"}, "mfc") // N x 10
+	node("Concat", []string{"ge", "rm", "fmp", "fap", "fpc", "fpr", "rmx", "rlse", "fmx", "fcr", "c1m", "fgn", "e1m", "e2s", "e3m", "mfc"},
+		"cc", attrInt("axis", 1))
+	node("Transpose", []string{"out.weight"}, "outT", ints2("perm", 1, 0))
+	node("Gemm", []string{"cc", "outT", "out.bias"}, "lo")
 	node("LogSoftmax", []string{"lo"}, "y")
 	return g
 }
@@ -365,6 +371,48 @@ func TestGraphCheckListsEveryOpTheGPUDoesNotRun(t *testing.T) {
 	}
 	if err := Runs(graphProblem(t, "every_path", graphOfEveryPath(), 1).Net); err != nil {
 		t.Errorf("every_path: %v", err)
+	}
+}
+
+// TestStridedBatchesAreFoundOnlyWhereEveryOperandStepsEvenly: gemmBatched
+// hands cuBLAS strides where the address lists are arithmetic progressions
+// (a broadcast operand steps by 0), and the address arrays otherwise.
+func TestStridedBatchesAreFoundOnlyWhereEveryOperandStepsEvenly(t *testing.T) {
+	heads := []int64{1000, 1040, 1080, 4000, 4000, 4000, 8000, 8020, 8040}
+	sa, sb, sc, ok := strides(heads, 3)
+	if !ok || sa != 10 || sb != 0 || sc != 5 {
+		t.Errorf("strides of %v = %d, %d, %d, %t; want 10, 0, 5, true", heads, sa, sb, sc, ok)
+	}
+	for _, uneven := range [][]int64{
+		{1000, 1040, 1090, 4000, 4000, 4000, 8000, 8020, 8040}, // A's second step differs
+		{1000, 1040, 1080, 4000, 4000, 4000, 8000, 8020, 8041}, // C's
+		{1000, 1002, 1004, 4000, 4000, 4000, 8000, 8020, 8040}, // half a float
+	} {
+		if _, _, _, ok := strides(uneven, 3); ok {
+			t.Errorf("strides of %v found a fixed stride", uneven)
+		}
+	}
+	if _, _, _, ok := strides([]int64{1000, 4000, 8000}, 1); !ok {
+		t.Error("a single product has no stride to find, and needs none")
+	}
+}
+
+// TestBlockSizesMatchTheKernels: the threads per block the planner and
+// the differentiator launch with fit the kernels' shared arrays.
+func TestBlockSizesMatchTheKernels(t *testing.T) {
+	for _, c := range []struct {
+		define string
+		size   int
+	}{{"ROW_BLOCK", rowBlock}, {"SUMS_BLOCK", sumsBlock}} {
+		if want := fmt.Sprintf("#define %s %d\n", c.define, c.size); !strings.Contains(source, want) {
+			t.Errorf("the kernels lack %q", want)
+		}
+	}
+	for _, cols := range []int{1, 5, 64, 65, 197, 768, 1 << 20} {
+		th := int(rowThreads(cols))
+		if th < 32 || th > rowBlock || th&(th-1) != 0 || th > 32 && th > cols || th < rowBlock && 2*th <= cols {
+			t.Errorf("rowThreads(%d) = %d: want the largest power of two not above it, from 32 to %d", cols, th, rowBlock)
+		}
 	}
 }
 

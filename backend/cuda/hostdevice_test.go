@@ -113,6 +113,7 @@ func hostAPI(t *testing.T) *api {
 	a.cublasSetMathMode = func(uintptr, int32) int32 { return 0 }
 	a.cublasSgemm = h.sgemm
 	a.cublasSgemmBatched = h.sgemmBatched
+	a.cublasSgemmStridedBatched = h.sgemmStridedBatched
 
 	a.cudnnGetVersion = func() uintptr { return 0 }
 	a.cudnnGetErrorString = func(rc int32) string { return fmt.Sprintf("cudnnStatus %d", rc) }
@@ -320,6 +321,18 @@ func (h *hostDevice) sgemmBatched(hd uintptr, ta, tb, m, n, k int32, alpha *floa
 	}
 	for i := range batch {
 		if rc := h.sgemm(hd, ta, tb, m, n, k, alpha, addr(a, i), lda, addr(b, i), ldb, beta, addr(c, i), ldc); rc != 0 {
+			return rc
+		}
+	}
+	return 0
+}
+
+// sgemmStridedBatched is cublasSgemmStridedBatched: sgemm on each of
+// batch triples of matrices, the i-th of each operand i strides (in
+// values) after its first.
+func (h *hostDevice) sgemmStridedBatched(hd uintptr, ta, tb, m, n, k int32, alpha *float32, a uint64, lda int32, sa int64, b uint64, ldb int32, sb int64, beta *float32, c uint64, ldc int32, sc int64, batch int32) int32 {
+	for i := range int64(batch) {
+		if rc := h.sgemm(hd, ta, tb, m, n, k, alpha, a+uint64(4*i*sa), lda, b+uint64(4*i*sb), ldb, beta, c+uint64(4*i*sc), ldc); rc != 0 {
 			return rc
 		}
 	}

@@ -301,4 +301,10 @@ func TestHostGraphProfileNamesWhereTheTimeGoes(t *testing.T) {
 			t.Errorf("report has no line for %s's %d nodes:\n%s", op, n, out)
 		}
 	}
+	// Then the nodes by name, with their time a batch.
+	for _, m := range e.run.marks {
+		if !regexp.MustCompile(`(?m)^ +[0-9.]+ ms  ` + regexp.QuoteMeta(m.node.Label()) + `$`).MatchString(out) {
+			t.Errorf("report does not list node %s:\n%s", m.node.Label(), out)
+		}
+	}
 }

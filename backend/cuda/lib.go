@@ -176,6 +176,9 @@ type api struct {
 	// cublasSgemmBatched is cublasSgemm on batch matrices each, their
 	// addresses in device arrays.
 	cublasSgemmBatched func(h uintptr, ta, tb, m, n, k int32, alpha *float32, a uint64, lda int32, b uint64, ldb int32, beta *float32, c uint64, ldc int32, batch int32) int32
+	// cublasSgemmStridedBatched is cublasSgemm on batch matrices each, each
+	// operand's a fixed stride (in values) after the one before.
+	cublasSgemmStridedBatched func(h uintptr, ta, tb, m, n, k int32, alpha *float32, a uint64, lda int32, sa int64, b uint64, ldb int32, sb int64, beta *float32, c uint64, ldc int32, sc int64, batch int32) int32
 
 	cudnnGetVersion                         func() uintptr
 	cudnnGetErrorString                     func(rc int32) string
@@ -301,6 +304,7 @@ func openAPI() (*api, error) {
 	bind(bl, &a.cublasSetMathMode, "cublasSetMathMode")
 	bind(bl, &a.cublasSgemm, "cublasSgemm_v2")
 	bind(bl, &a.cublasSgemmBatched, "cublasSgemmBatched")
+	bind(bl, &a.cublasSgemmStridedBatched, "cublasSgemmStridedBatched")
 
 	dn := handles["libcudnn.so.9"]
 	bind(dn, &a.cudnnGetVersion, "cudnnGetVersion")

@@ -17,7 +17,17 @@ import (
 type graphProfile struct {
 	w       io.Writer
 	byOp    map[string]*opTime
+	byNode  map[string]time.Duration // by node label
 	batches int
+}
+
+// slowestNodes is how many nodes the report lists by name, the slowest
+// first: where one kind of node takes longer than its peers (attention's
+// products against the linear layers', say), the types' totals hide it.
+const slowestNodes = 12
+
+func newGraphProfile(w io.Writer) *graphProfile {
+	return &graphProfile{w: w, byOp: map[string]*opTime{}, byNode: map[string]time.Duration{}}
 }
 
 // opTime is the time the nodes of one operator type took.
@@ -68,6 +78,10 @@ func (p *graphProfile) add(op, node string, d time.Duration) {
 	}
 	t.d += d
 	t.nodes[node] = true
+	if node == "" {
+		node = op
+	}
+	p.byNode[node] += d
 }
 
 // report writes the operator types by the time they took, the longest
@@ -89,6 +103,18 @@ func (p *graphProfile) report() error {
 	for _, op := range ops {
 		t := p.byOp[op]
 		if _, err := fmt.Fprintf(p.w, "  %-22s %10.1f ms %5.1f%%  %4d nodes\n", op, ms(t.d), 100*t.d.Seconds()/total.Seconds(), len(t.nodes)); err != nil {
+			return err
+		}
+	}
+	nodes := slices.SortedFunc(maps.Keys(p.byNode), func(a, b string) int {
+		return cmp.Or(cmp.Compare(p.byNode[b], p.byNode[a]), cmp.Compare(a, b))
+	})
+	if _, err := fmt.Fprintf(p.w, "the slowest nodes, a batch:\n"); err != nil {
+		return err
+	}
+	for _, node := range nodes[:min(len(nodes), slowestNodes)] {
+		d := p.byNode[node] / time.Duration(p.batches)
+		if _, err := fmt.Fprintf(p.w, "  %9.3f ms  %s\n", ms(d), node); err != nil {
 			return err
 		}
 	}
