@@ -20,6 +20,7 @@ import (
 
 	"github.com/landscape-go/landscape/grid"
 	"github.com/landscape-go/landscape/internal/atomicfile"
+	"github.com/landscape-go/landscape/internal/filekind"
 	"github.com/landscape-go/landscape/landscape/surface"
 )
 
@@ -35,6 +36,9 @@ var (
 	ErrNotOnGrid = errors.New("point not on the grid")
 	// ErrInvalid means a surface given for writing is inconsistent.
 	ErrInvalid = errors.New("invalid surface")
+	// ErrNotParquet means a file read as a surface is another kind of
+	// file altogether (a checkpoint, a CSV, JSON), which the error names.
+	ErrNotParquet = errors.New("not a Parquet file")
 )
 
 // Column names fixed by the output contract.
@@ -297,6 +301,9 @@ func decodeParquet(r io.ReaderAt, size int64) (s *surface.Surface, err error) {
 		}
 	}()
 	if err := checkFooter(r, size); err != nil {
+		if k := filekind.DetectAt(r, size); k != filekind.Parquet && k != filekind.Unknown && k != filekind.Empty {
+			return nil, fmt.Errorf("%w but %s: a surface is the Parquet file 'landscape surface' writes", ErrNotParquet, k)
+		}
 		return nil, err
 	}
 	pf, err := parquet.OpenFile(r, size, parquet.SkipBloomFilters(true), parquet.SkipPageIndex(true))

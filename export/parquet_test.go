@@ -600,6 +600,25 @@ func TestReadParquetRefusesMalformedFiles(t *testing.T) {
 			file: nil,
 			text: "0 bytes are too few",
 		},
+		// Another kind of file given as a surface is named for what it is.
+		{
+			name: "a surface converted to CSV",
+			file: []byte("x,y,i,j,train_loss,train_acc\n-1.0,-0.5,0,0,2.5,10.0\n"),
+			want: ErrNotParquet,
+			text: "not a Parquet file but CSV text: a surface is the Parquet file 'landscape surface' writes",
+		},
+		{
+			name: "a hessian report",
+			file: []byte("{\n  \"model\": \"resnet20\",\n  \"trace\": 12.5\n}\n"),
+			want: ErrNotParquet,
+			text: "not a Parquet file but JSON",
+		},
+		{
+			name: "a safetensors file",
+			file: []byte("\x0e\x00\x00\x00\x00\x00\x00\x00{\"x.w\": {}}   "),
+			want: ErrNotParquet,
+			text: "not a Parquet file but a safetensors file",
+		},
 		{
 			name: "truncated",
 			file: good.Bytes()[:good.Len()/2],

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/landscape-go/landscape/export"
+	"github.com/landscape-go/landscape/internal/filekind"
 )
 
 // ReadPaths reads trajectory files (see [ReadPath]); empty names are
@@ -40,6 +41,13 @@ func ReadPath(file string) (export.Path, error) {
 		return export.Path{}, err
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		switch k := filekind.DetectAt(f, st.Size()); k {
+		case filekind.CSV, filekind.Text, filekind.Unknown:
+		default:
+			return export.Path{}, fmt.Errorf("landscape: path %s is %s, not a trajectory's path (the path.csv 'landscape trajectory' writes: CSV with x and y columns)", file, k)
+		}
+	}
 	rows, err := csv.NewReader(f).ReadAll()
 	if err != nil {
 		return export.Path{}, fmt.Errorf("landscape: path %s: %w", file, err)

@@ -3,8 +3,10 @@ package normalize
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
+	"github.com/landscape-go/landscape/internal/filekind"
 	"github.com/landscape-go/landscape/nets"
 	"github.com/landscape-go/landscape/nets/safetensors"
 )
@@ -72,15 +74,38 @@ type Unfitted struct {
 // Read reads the direction file at path, for [Unfitted.Fit] to hold to a
 // model.
 func Read(path string) (*Unfitted, error) {
-	sd, kv, err := safetensors.Read(path)
+	sd, kv, err := readSafetensors(path)
 	if err != nil {
 		return nil, err
+	}
+	names := sd.Names()
+	if len(names) > 0 && !slices.ContainsFunc(names, func(k string) bool { return strings.HasPrefix(k, "x.") || strings.HasPrefix(k, "y.") }) {
+		shown := strings.Join(names[:min(len(names), 3)], ", ")
+		if len(names) > 3 {
+			shown += ", ..."
+		}
+		return nil, fmt.Errorf("normalize: direction file %s looks like a checkpoint, not directions: its %d tensors are named as a state dict's (%s), not x.<key> and y.<key> (direction files are written by 'landscape directions', 'plane' and 'trajectory')",
+			path, len(names), shown)
 	}
 	meta, err := ParseMeta(kv)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &Unfitted{path: path, sd: sd, nonFinite: sd.NonFinite(), Meta: meta}, nil
+}
+
+// readSafetensors reads the direction file at path as a safetensors file;
+// one that is not (a trajectory's path.csv, a surface, a PyTorch
+// checkpoint) is named for what it is.
+func readSafetensors(path string) (*nets.StateDict, map[string]string, error) {
+	sd, kv, err := safetensors.Read(path)
+	if err != nil {
+		if k := filekind.Of(path); k != filekind.SafeTensors && k != filekind.Unknown {
+			return nil, nil, fmt.Errorf("normalize: direction file %s is %s, not a direction file (a safetensors file of x.<key> and y.<key> tensors, as 'landscape directions' writes)", path, k)
+		}
+		return nil, nil, err
+	}
+	return sd, kv, nil
 }
 
 // Fit returns the directions for net. Every key must name an entry of
@@ -128,7 +153,7 @@ func split(path string, sd *nets.StateDict, net *nets.Net, nonFinite []string) (
 // ReadMeta reads only the recipe of the direction file at path, for any
 // model.
 func ReadMeta(path string) (Meta, error) {
-	_, kv, err := safetensors.Read(path)
+	_, kv, err := readSafetensors(path)
 	if err != nil {
 		return Meta{}, err
 	}

@@ -45,7 +45,17 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *tableOnly {
 		formats = nil
 	}
-	if strings.EqualFold(filepath.Ext(fs.Arg(0)), ".json") {
+	isReport := func(file string) bool { return strings.EqualFold(filepath.Ext(file), ".json") }
+	for _, f := range fs.Args()[1:] {
+		if isReport(f) != isReport(fs.Arg(0)) {
+			report, surf := f, fs.Arg(0)
+			if isReport(surf) {
+				report, surf = surf, f
+			}
+			return usagef("%s is a report of 'landscape hessian' (JSON), %s a surface: compare takes surfaces, or reports, not both", report, surf)
+		}
+	}
+	if isReport(fs.Arg(0)) {
 		if *paths != "" {
 			return usagef("--path draws over surfaces; %s is a report of 'landscape hessian'", fs.Arg(0))
 		}

@@ -82,6 +82,11 @@ func TestBadInputsGetClearErrors(t *testing.T) {
 		}
 		return "npz:" + write(name, buf.Bytes())
 	}
+	pathCSV := write("path.csv", []byte("checkpoint,x,y,residual\nrun/model_1.t7,-0.8,0.5,0.01\n"))
+	report := write("hessian.json", []byte("{\"model\": \"resnet20\", \"trace\": 12.5}\n"))
+	surf := writeSurface(t, dir, "s", "resnet20", false, 0.1)
+	dirs := fixture.Load(t, "resnet20").DirectionFile(t)
+	figs := filepath.Join(dir, "figs")
 	badLabels := npz("labels.npz", make([]float32, 2*28*28), []int{2, 1, 28, 28}, []int64{3, 12})
 	empty := npz("empty.npz", nil, []int{0, 1, 28, 28}, nil)
 
@@ -118,6 +123,21 @@ func TestBadInputsGetClearErrors(t *testing.T) {
 		{"missing checkpoint", surface("resnet20", filepath.Join(dir, "nope.pt"), data), 1, []string{"nope.pt", "no such file"}},
 		{"unknown model", surface("resnet21", ckpt, data), 1, []string{`unknown model "resnet21"`, "resnet20_noshort"}},
 		{"unknown device", surface("resnet20", ckpt, data, "--device", "tpu"), 2, []string{"--device tpu", "want auto, cpu, cuda, cuda:N or cuda:all"}},
+		// A file of another kind is named for what it is, and for what was wanted.
+		{"a CSV as --directions", surface("resnet20", ckpt, data, "--directions", pathCSV), 1,
+			[]string{"direction file " + pathCSV + " is CSV text, not a direction file (a safetensors file of x.<key> and y.<key> tensors"}},
+		{"a checkpoint as --directions", surface("resnet20", ckpt, data, "--directions", ckpt), 1,
+			[]string{"direction file " + ckpt + " is a zip archive (the format of PyTorch checkpoints and npz files), not a direction file"}},
+		{"a safetensors checkpoint as --directions", surface("resnet20", ckpt, data, "--directions", filepath.Join(zoo, "resnet20.safetensors")), 1,
+			[]string{"resnet20.safetensors looks like a checkpoint, not directions: its 128 tensors are named as a state dict's (conv1.weight, bn1.weight, bn1.bias, ...)"}},
+		{"a direction file as --path", []string{"plot", surf, "--out", figs, "--path", dirs}, 1,
+			[]string{"path " + dirs + " is a safetensors file (the format of checkpoints and direction files), not a trajectory's path (the path.csv 'landscape trajectory' writes"}},
+		{"a surface as --path", []string{"plot", surf, "--out", figs, "--path", surf}, 1,
+			[]string{"path " + surf + " is a Parquet file (the format of surfaces), not a trajectory's path"}},
+		{"a checkpoint as a surface", []string{"plot", ckpt, "--out", figs}, 1,
+			[]string{"read " + ckpt + ": not a Parquet file but a zip archive", "a surface is the Parquet file 'landscape surface' writes"}},
+		{"a hessian report among surfaces", []string{"compare", surf, report, "--out", figs}, 2,
+			[]string{report + " is a report of 'landscape hessian' (JSON), " + surf + " a surface: compare takes surfaces, or reports, not both"}},
 	}
 	if r := cuda.Probe(); len(r.Devices) == 0 { // a GPU asked for where there is none
 		cases = append(cases, tc{"no GPU", surface("resnet20", ckpt, data, "--device", "cuda"), 1, []string{"no GPU to compute on", "no NVIDIA driver"}})
