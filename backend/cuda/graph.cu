@@ -6,45 +6,61 @@
 // to float32 rounding.
 //
 // A view is described by a layout block of i64 on the device: the rank r,
-// the r dimensions of the elements visited, then r strides per operand;
-// element i (row-major over the dimensions) of operand k is at
+// the r dimensions of the elements visited, each dimension's fast divisor
+// (r multipliers, then r shifts: graph.go's fastDivisor), then r strides per
+// operand; element i (row-major over the dimensions) of operand k is at
 // Σ index_d · stride_kd.
 
-// view_offset returns the offset in operand k of element i of a view of
-// layout m. Where the view has fewer than 2³² elements (narrow), i is split
-// into its indices in 32-bit arithmetic: a GPU divides 64-bit integers in
-// a long subroutine, and this runs for every element of every move.
-static __device__ i64 view_offset(const i64* m, int k, i64 i, bool narrow) {
+// view_offsets sets o[j], for j below count, to the offset of element i of
+// a view of layout m in operand first + j: the indices of i are found once
+// for all the operands. Where the view has fewer than 2³¹ elements
+// (narrow), each division by a dimension is a multiplication and a shift
+// (Granlund and Montgomery's division by invariant integers, as PyTorch's
+// IntDivider): a GPU has no integer divider, and a division in software,
+// two a dimension for every element of every move, made the moves
+// arithmetic-bound.
+static __device__ void view_offsets(const i64* m, i64 i, bool narrow, int first, int count, i64* o) {
 	int rank = (int)m[0];
 	const i64* dims = m + 1;
-	const i64* stride = m + 1 + rank * (k + 1);
-	i64 off = 0;
+	const i64* magic = m + 1 + rank;
+	const i64* shift = m + 1 + 2 * rank;
+	const i64* stride = m + 1 + 3 * rank + first * rank;
+	for (int j = 0; j < count; j++) {
+		o[j] = 0;
+	}
 	if (narrow) {
 		unsigned u = (unsigned)i;
 		for (int d = rank - 1; d >= 0; d--) {
-			unsigned dim = (unsigned)dims[d];
-			off += (i64)(u % dim) * stride[d];
-			u /= dim;
+			unsigned q = (__umulhi(u, (unsigned)magic[d]) + u) >> (unsigned)shift[d];
+			i64 at = (i64)(u - q * (unsigned)dims[d]);
+			for (int j = 0; j < count; j++) {
+				o[j] += at * stride[j * rank + d];
+			}
+			u = q;
 		}
-		return off;
+		return;
 	}
 	for (int d = rank - 1; d >= 0; d--) {
-		off += (i % dims[d]) * stride[d];
+		i64 at = i % dims[d];
+		for (int j = 0; j < count; j++) {
+			o[j] += at * stride[j * rank + d];
+		}
 		i /= dims[d];
 	}
-	return off;
 }
 
-// NARROW(n) says whether a view of n elements is narrow for view_offset.
-#define NARROW(n) ((n) <= 0xffffffffLL)
+// NARROW(n) says whether a view of n elements is narrow for view_offsets.
+#define NARROW(n) ((n) <= 0x7fffffffLL)
 
-// copy_view sets out[base_out + view_offset(m, 0, i)] to
-// in[base_in + view_offset(m, 1, i)] over the n elements of the view:
+// copy_view sets out[base_out + (offset of i in operand 0)] to
+// in[base_in + (offset of i in operand 1)] over the n elements of the view:
 // a transpose, slice, expand, split or gather by constant indices, or an
 // input placed in its part of a concatenation.
 extern "C" __global__ void copy_view(float* out, const float* in, i64 n, const i64* m, i64 base_out, i64 base_in) {
 	FOR_EACH(i, n) {
-		out[base_out + view_offset(m, 0, i, NARROW(n))] = in[base_in + view_offset(m, 1, i, NARROW(n))];
+		i64 o[2];
+		view_offsets(m, i, NARROW(n), 0, 2, o);
+		out[base_out + o[0]] = in[base_in + o[1]];
 	}
 }
 
@@ -102,12 +118,11 @@ static __device__ float binary_op(int op, float x, float y) {
 // 0), or at i itself where m is null: operands of out's shape.
 extern "C" __global__ void binary(float* out, const float* a, const float* b, i64 n, const i64* m, int op) {
 	FOR_EACH(i, n) {
-		i64 ia = i, ib = i;
+		i64 o[2] = {i, i};
 		if (m) {
-			ia = view_offset(m, 1, i, NARROW(n));
-			ib = view_offset(m, 2, i, NARROW(n));
+			view_offsets(m, i, NARROW(n), 1, 2, o);
 		}
-		out[i] = binary_op(op, a[ia], b[ib]);
+		out[i] = binary_op(op, a[o[0]], b[o[1]]);
 	}
 }
 
@@ -115,8 +130,9 @@ extern "C" __global__ void binary(float* out, const float* a, const float* b, i6
 // read through operands 1, 2 and 3 of layout m.
 extern "C" __global__ void where(float* out, const float* c, const float* x, const float* y, i64 n, const i64* m) {
 	FOR_EACH(i, n) {
-		bool narrow = NARROW(n);
-		out[i] = c[view_offset(m, 1, i, narrow)] != 0.0f ? x[view_offset(m, 2, i, narrow)] : y[view_offset(m, 3, i, narrow)];
+		i64 o[3];
+		view_offsets(m, i, NARROW(n), 1, 3, o);
+		out[i] = c[o[0]] != 0.0f ? x[o[1]] : y[o[2]];
 	}
 }
 

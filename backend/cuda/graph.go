@@ -401,14 +401,19 @@ func (p *planner) device(v *gvalue) ptr {
 	return at
 }
 
-// layout uploads a layout block (see graph.cu): the dimensions, then
-// each operand's strides.
+// layout uploads a layout block (see graph.cu): the dimensions, their
+// fast divisors, then each operand's strides.
 func (p *planner) layout(dims []int, strides ...[]int) ptr {
 	dims, strides = coalesce(dims, strides)
 	m := []int64{int64(len(dims))}
 	for _, d := range dims {
 		m = append(m, int64(d))
 	}
+	magic, shift := make([]int64, len(dims)), make([]int64, len(dims))
+	for i, d := range dims {
+		magic[i], shift[i] = fastDivisor(d)
+	}
+	m = append(append(m, magic...), shift...)
 	for _, s := range strides {
 		for _, v := range s {
 			m = append(m, int64(v))
@@ -421,6 +426,21 @@ func (p *planner) layout(dims []int, strides ...[]int) ptr {
 		}
 	}
 	return at
+}
+
+// fastDivisor returns the multiplier and shift by which graph.cu's
+// view_offsets divides a 32-bit n below 2³¹ by d, 1 ≤ d < 2³¹:
+// n / d = (mulhi(n, magic) + n) >> shift, mulhi the high 32 bits of the
+// 64-bit product (Granlund and Montgomery 1994, §4, as PyTorch's
+// IntDivider). Other divisors get zeros: their views are never narrow.
+func fastDivisor(d int) (magic, shift int64) {
+	if d < 1 || d >= 1<<31 {
+		return 0, 0
+	}
+	for 1<<shift < d {
+		shift++
+	}
+	return (1<<32*(1<<shift-int64(d)))/int64(d) + 1, shift
 }
 
 // coalesce returns the same view with fewer dimensions, so that the

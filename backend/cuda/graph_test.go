@@ -397,6 +397,44 @@ func TestStridedBatchesAreFoundOnlyWhereEveryOperandStepsEvenly(t *testing.T) {
 	}
 }
 
+// TestFastDivisorsDivide: the kernels' division by a dimension, a
+// multiplication and a shift in 32-bit arithmetic, gives the quotient for
+// every numerator below 2³¹, tried at the edges (0, multiples of d and
+// their neighbours, 2³¹ − 1) and at random, for small, prime,
+// power-of-two-adjacent and the largest divisors.
+func TestFastDivisorsDivide(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	divisors := []uint32{1<<31 - 1, 1 << 30, 1<<30 + 1, 65535, 65536, 65537, 2147483629, 1000003}
+	for d := uint32(1); d <= 1000; d++ {
+		divisors = append(divisors, d)
+	}
+	for range 1000 {
+		divisors = append(divisors, 1+rng.Uint32N(1<<31-1))
+	}
+	for _, d := range divisors {
+		magic, shift := fastDivisor(int(d))
+		div := func(n uint32) uint32 { // graph.cu's view_offsets
+			hi := uint32(uint64(n) * uint64(uint32(magic)) >> 32)
+			return (hi + n) >> uint32(shift)
+		}
+		ns := []uint32{0, 1, d - 1, d, d + 1, 2*d - 1, 1<<31 - 1, 1<<31 - 2, (1<<31 - 1) / d * d, (1<<31-1)/d*d - 1}
+		for range 200 {
+			ns = append(ns, rng.Uint32N(1<<31))
+		}
+		for _, n := range ns {
+			if n >= 1<<31 {
+				continue
+			}
+			if got := div(n); got != n/d {
+				t.Fatalf("%d / %d by multiplier %d and shift %d = %d, want %d", n, d, magic, shift, got, n/d)
+			}
+		}
+	}
+	if m, s := fastDivisor(1 << 31); m != 0 || s != 0 {
+		t.Errorf("fastDivisor(2³¹) = %d, %d: a divisor no narrow view has should get zeros", m, s)
+	}
+}
+
 // TestBlockSizesMatchTheKernels: the threads per block the planner and
 // the differentiator launch with fit the kernels' shared arrays.
 func TestBlockSizesMatchTheKernels(t *testing.T) {

@@ -39,6 +39,7 @@ static inline void __syncthreads() {}
 static inline float __int_as_float(int i) { float f; memcpy(&f, &i, 4); return f; }
 static inline unsigned __float_as_uint(float f) { unsigned u; memcpy(&u, &f, 4); return u; }
 static inline double __longlong_as_double(long long i) { double d; memcpy(&d, &i, 8); return d; }
+static inline unsigned __umulhi(unsigned a, unsigned b) { return (unsigned)(((unsigned long long)a * b) >> 32); }
 extern "C" void host_block(unsigned block, unsigned blocks) {
 	blockIdx.x = block; gridDim.x = blocks; threadIdx.x = 0; blockDim.x = 1;
 }
