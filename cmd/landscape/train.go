@@ -94,7 +94,7 @@ func withDefaultLR(name string, lr float64) float64 {
 	if lr != 0 {
 		return lr
 	}
-	if lr = optim.LR(name, 0); lr == 0 && slices.Contains([]string{"sgd", "momentum", "nesterov"}, optim.Base(name)) {
+	if lr = optim.LR(name, 0); lr == 0 && optim.NeedsLR(name) {
 		lr = 0.01
 	}
 	return lr

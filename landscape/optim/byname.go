@@ -48,12 +48,12 @@ func New(name string, groups []*Group, lr float64) (Optimizer, error) {
 			}
 		}
 	}
+	if lr == 0 && NeedsLR(base) {
+		return nil, fmt.Errorf("optim: %s needs a learning rate: %w", base, ErrConfig)
+	}
 	f, b, pair := set.float, set.bool, set.pair
 	switch base {
 	case "sgd", "momentum", "nesterov":
-		if lr == 0 {
-			return nil, fmt.Errorf("optim: %s needs a learning rate: %w", base, ErrConfig)
-		}
 		c := SGDConfig{LR: lr}
 		if base != "sgd" {
 			c.Momentum, c.Nesterov = 0.9, base == "nesterov"
@@ -134,6 +134,18 @@ func Canonical(name string) (string, error) {
 		parts = append(parts, k+"="+set.values[k].String())
 	}
 	return base + "(" + strings.Join(parts, ", ") + ")", nil
+}
+
+// NeedsLR says whether the optimizer called name has no default learning
+// rate and needs one given: SGD, under its three names, as
+// torch.optim.SGD. A tool that offers a default of its own for it (the
+// toys' rates, train's 0.01) asks this rather than listing them.
+func NeedsLR(name string) bool {
+	switch Base(name) {
+	case "sgd", "momentum", "nesterov":
+		return true
+	}
+	return false
 }
 
 // Base returns the optimizer's name without its settings, in lower case.

@@ -42,6 +42,18 @@ func TestNewMakesEveryOptimizerByName(t *testing.T) {
 
 // LR is the rate New gives: the one asked for, or the optimizer's default,
 // which is what its groups hold.
+// NeedsLR holds for exactly the optimizers New refuses without a rate,
+// whatever settings the name carries.
+func TestNeedsLRIsWhereNewWantsARate(t *testing.T) {
+	t.Parallel()
+	for _, name := range append(Names(), "Momentum(dampening=0.1)", "adam(amsgrad=true)") {
+		_, err := New(name, []*Group{{Params: []Param{{Data: []float32{1}, Grad: []float32{1}}}}}, 0)
+		if NeedsLR(name) != (err != nil) {
+			t.Errorf("%s: NeedsLR %t, but New without a rate gives %v", name, NeedsLR(name), err)
+		}
+	}
+}
+
 func TestLRIsTheRateNewGives(t *testing.T) {
 	t.Parallel()
 	for _, name := range Names() {

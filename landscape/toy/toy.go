@@ -142,7 +142,7 @@ func Race(f Function, runs []optim.Run, steps int) ([]Path, error) {
 	var paths []Path
 	for _, r := range runs {
 		lr := r.LR
-		if lr == 0 && slices.Contains([]string{"sgd", "momentum", "nesterov"}, optim.Base(r.Optimizer)) {
+		if lr == 0 && optim.NeedsLR(r.Optimizer) {
 			lr = f.LR
 		}
 		p := optim.Param{Name: "xy", Data: []float32{float32(f.StartX), float32(f.StartY)}, Grad: make([]float32, 2)}
