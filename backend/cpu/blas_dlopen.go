@@ -13,7 +13,8 @@ import (
 // kernels of openBLASCore unless the user chose others, and sets it to one
 // thread. Its description names the kernels that run.
 func openOpenBLAS(name string) (f sgemmFunc, desc string, ok bool) {
-	if _, chosen := os.LookupEnv("OPENBLAS_CORETYPE"); !chosen && openBLASCore != "" {
+	chosen, byUser := os.LookupEnv("OPENBLAS_CORETYPE")
+	if !byUser && openBLASCore != "" {
 		// OpenBLAS reads it once, in its constructor, which dlopen runs.
 		os.Setenv("OPENBLAS_CORETYPE", openBLASCore)
 		defer os.Unsetenv("OPENBLAS_CORETYPE")
@@ -44,7 +45,12 @@ func openOpenBLAS(name string) (f sgemmFunc, desc string, ok bool) {
 	if _, err := purego.Dlsym(h, "openblas_get_corename"); err == nil {
 		var corename func() string
 		purego.RegisterLibFunc(&corename, h, "openblas_get_corename")
-		desc += " (" + corename() + ")"
+		core := corename()
+		if byUser {
+			// Say whose choice it is: an environment may set it unseen.
+			core += ", as OPENBLAS_CORETYPE=" + chosen + " asks"
+		}
+		desc += " (" + core + ")"
 	}
 	return openBLASSgemm, desc, true
 }
