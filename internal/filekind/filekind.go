@@ -109,7 +109,7 @@ func Detect(head []byte, size int64) Kind {
 		return Pickle
 	case safeTensors(head, size):
 		return SafeTensors
-	case onnx(head):
+	case LooksLikeONNX(head):
 		return ONNX
 	}
 	return text(head)
@@ -125,10 +125,12 @@ func safeTensors(head []byte, size int64) bool {
 	return n >= 2 && n <= uint64(size-8) && head[8] == '{'
 }
 
-// onnx reports whether head begins as an ONNX ModelProto written by
-// protobuf does: field 1 (ir_version, varint) holding a version from 1
-// to 31, then the tag of another field of ModelProto.
-func onnx(head []byte) bool {
+// LooksLikeONNX reports whether head begins as an ONNX ModelProto written
+// by protobuf does: field 1 (ir_version, varint) holding a version from 1
+// to 31, then the tag of another field of ModelProto (producer_name,
+// producer_version, domain, model_version, doc_string, graph,
+// opset_import).
+func LooksLikeONNX(head []byte) bool {
 	if len(head) < 3 || head[0] != 0x08 || head[1] < 1 || head[1] > 31 {
 		return false
 	}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/landscape-go/landscape/internal/filekind"
 	"github.com/landscape-go/landscape/nets"
 	"github.com/landscape-go/landscape/nets/npz"
 	"github.com/landscape-go/landscape/nets/onnx"
@@ -159,7 +160,7 @@ func Detect(r io.ReaderAt, size int64) (Format, error) {
 		return TorchLegacy, nil
 	case safetensors.HeaderLooksValid(b, size):
 		return SafeTensors, nil
-	case looksLikeONNX(b):
+	case filekind.LooksLikeONNX(b):
 		return ONNX, nil
 	case n >= 6 && string(b[:6]) == "\x93NUMPY":
 		return Unknown, fmt.Errorf("a single .npy array, not a state dict: %w", ErrUnknownFormat)
@@ -188,19 +189,4 @@ func detectZip(r io.ReaderAt, size int64) (Format, error) {
 		return NPZ, nil
 	}
 	return Unknown, fmt.Errorf("zip archive with neither data.pkl nor .npy entries (%s): %w", strings.Join(names, " "), ErrUnknownFormat)
-}
-
-// looksLikeONNX reports whether b begins as an ONNX ModelProto written by
-// protobuf does: field 1 (ir_version, varint) holding a version from 1
-// to 31, then the tag of another field of ModelProto (producer_name,
-// producer_version, domain, model_version, doc_string, graph, opset_import).
-func looksLikeONNX(b []byte) bool {
-	if len(b) < 3 || b[0] != 0x08 || b[1] < 1 || b[1] > 31 {
-		return false
-	}
-	switch b[2] {
-	case 0x12, 0x1a, 0x22, 0x28, 0x32, 0x3a, 0x42:
-		return true
-	}
-	return false
 }
