@@ -72,10 +72,10 @@ func Race(ctx context.Context, spec RaceSpec, out string, formats []string, opts
 	spec.ModelConfig = mc
 	res := &RaceResult{}
 	var runs [][]string
-	for _, r := range spec.Runs {
+	for i, r := range spec.Runs {
 		dir := filepath.Join(out, raceName(r))
 		if _, err := Train(ctx, TrainSpec{Source: spec.Source, Optimizer: r.Optimizer, LR: r.LR, Epochs: spec.Epochs,
-			BatchSize: spec.BatchSize, Seed: spec.Seed}, dir, opts); err != nil {
+			BatchSize: spec.BatchSize, Seed: spec.Seed}, dir, raceProgress(opts, i, len(spec.Runs))); err != nil {
 			return res, fmt.Errorf("landscape: race: %s: %w", raceName(r), err)
 		}
 		var files []string // this race's epochs: a run resumed from a longer one's folder has more
@@ -166,4 +166,17 @@ func raceName(r optim.Run) string {
 		return name
 	}
 	return fmt.Sprintf("%s_lr%g", name, r.LR)
+}
+
+// raceProgress returns opts for run i of n, its progress reported as part
+// of all n runs' (each as long as the others: the same data, epochs and
+// batches), so that a progress bar fills once over the training rather
+// than once a run.
+func raceProgress(opts *Options, i, n int) *Options {
+	if opts.Progress == nil {
+		return opts
+	}
+	o := *opts
+	o.Progress = func(done, total int) { opts.Progress(i*total+done, n*total) }
+	return &o
 }
