@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/landscape-go/landscape/backend"
@@ -391,23 +392,37 @@ func ReadHessianReport(path string) (*HessianReport, error) {
 // networks (the paper's comparison: the same net with and without skip
 // connections) to the folder out: their eigenvalue densities on one
 // figure, hessian_density.FORMAT, and a Markdown table of λmax, λmin,
-// |λmin/λmax| and the trace, hessian.md, which it also returns. Labels
-// name the reports.
+// |λmin/λmax| and the trace, hessian.md. It returns the same table as
+// plain text aligned in columns, for a terminal. Labels name the reports.
 func CompareHessians(out string, reps []*HessianReport, labels, formats []string) (table string, written []string, err error) {
-	var b strings.Builder
-	b.WriteString("| network | parameters | λmax | λmin | \\|λmin/λmax\\| | trace |\n|---|---|---|---|---|---|\n")
+	rows := [][]string{{"network", "parameters", "λmax", "λmin", "|λmin/λmax|", "trace"}}
 	var curves []export.DensityCurve
 	for i, r := range reps {
-		fmt.Fprintf(&b, "| %s | %d (%s) | %.5g | %.5g | %.4g | %.5g ± %.2g |\n", labels[i], r.Dim, r.Params, r.Top[0], r.Min, r.Ratio, r.Trace, r.TraceStdErr)
+		rows = append(rows, []string{labels[i], fmt.Sprintf("%d (%s)", r.Dim, r.Params), fmt.Sprintf("%.5g", r.Top[0]), fmt.Sprintf("%.5g", r.Min),
+			fmt.Sprintf("%.4g", r.Ratio), fmt.Sprintf("%.5g ± %.2g", r.Trace, r.TraceStdErr)})
 		if r.Density != nil {
 			curves = append(curves, export.DensityCurve{Label: labels[i], X: r.Density.X, Rho: r.Density.Rho})
 		}
 	}
+	var md, text strings.Builder
+	tw := tabwriter.NewWriter(&text, 0, 0, 2, ' ', 0)
+	for i, row := range rows {
+		md.WriteString("|")
+		for _, c := range row {
+			md.WriteString(" " + strings.ReplaceAll(c, "|", `\|`) + " |")
+		}
+		md.WriteString("\n")
+		if i == 0 {
+			md.WriteString("|---|---|---|---|---|---|\n")
+		}
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	tw.Flush() // into a strings.Builder, which takes every write
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return "", nil, err
 	}
 	file := filepath.Join(out, "hessian.md")
-	if err := atomicfile.Write(file, func(w io.Writer) error { _, err := io.WriteString(w, b.String()); return err }); err != nil {
+	if err := atomicfile.Write(file, func(w io.Writer) error { _, err := io.WriteString(w, md.String()); return err }); err != nil {
 		return "", nil, err
 	}
 	written = append(written, file)
@@ -415,10 +430,10 @@ func CompareHessians(out string, reps []*HessianReport, labels, formats []string
 		figs, err := export.WriteDensityPlots(out, "hessian_density", curves, nil, formats, nil)
 		written = append(written, figs...)
 		if err != nil {
-			return b.String(), written, err
+			return text.String(), written, err
 		}
 	}
-	return b.String(), written, nil
+	return text.String(), written, nil
 }
 
 // hessianFigures finds the eigenvalues, trace and density of op.

@@ -117,3 +117,44 @@ func TestHessianPerLayerBlocks(t *testing.T) {
 		t.Errorf("summary: %v\n%s", err, summary.String())
 	}
 }
+
+// TestCompareHessiansTableForTheTerminal checks that the table
+// CompareHessians returns for the terminal is plain text in columns, with
+// none of the Markdown escapes of hessian.md, which keeps them.
+func TestCompareHessiansTableForTheTerminal(t *testing.T) {
+	t.Parallel()
+	out := t.TempDir()
+	reps := []*HessianReport{
+		{Dim: 50816, Params: "rank2", Top: []float64{12.5}, Min: -0.25, Ratio: 0.02, Trace: 310, TraceStdErr: 2.5},
+		{Dim: 50816, Params: "rank2", Top: []float64{48.25}, Min: -3.5, Ratio: 0.0725, Trace: 905, TraceStdErr: 8},
+	}
+	table, written, err := CompareHessians(out, reps, []string{"resnet56", "resnet56 | no skip"}, nil)
+	if err != nil || len(written) != 1 {
+		t.Fatalf("wrote %v: %v", written, err)
+	}
+	lines := strings.Split(strings.TrimSuffix(table, "\n"), "\n")
+	if len(lines) != 3 || strings.Contains(table, `\`) || strings.Contains(table, "---") {
+		t.Fatalf("terminal table is not plain text in three lines:\n%s", table)
+	}
+	for _, want := range []string{"|λmin/λmax|", "resnet56 | no skip", "50816 (rank2)", "905 ± 8"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("terminal table lacks %q:\n%s", want, table)
+		}
+	}
+	// Columns: every line has the parameters column at the same place.
+	col := strings.Index(lines[0], "parameters")
+	for _, l := range lines[1:] {
+		if i := strings.Index(l, "50816"); len([]rune(l[:i])) != len([]rune(lines[0][:col])) {
+			t.Errorf("columns not aligned:\n%s", table)
+		}
+	}
+	md, err := os.ReadFile(filepath.Join(out, "hessian.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`| \|λmin/λmax\| |`, `| resnet56 \| no skip | 50816 (rank2) | 48.25 | -3.5 | 0.0725 | 905 ± 8 |`, "|---|"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("hessian.md lacks %q:\n%s", want, md)
+		}
+	}
+}

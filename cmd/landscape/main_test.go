@@ -645,10 +645,16 @@ func TestCompareHessians(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
-	for _, want := range []string{"| seed 1 | 50816 (rank2) |", "| seed 2 |", "hessian.md", "hessian_density.png"} {
+	for _, want := range []string{"seed 1 ", "seed 2 ", "50816 (rank2)", "|λmin/λmax|", "hessian.md", "hessian_density.png"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}
+	}
+	if strings.Contains(stdout, `\`) || strings.Contains(stdout, "|---") {
+		t.Errorf("the terminal shows Markdown:\n%s", stdout)
+	}
+	if md, err := os.ReadFile(filepath.Join(dir, "hessian.md")); err != nil || !strings.Contains(string(md), "| seed 1 | 50816 (rank2) |") || !strings.Contains(string(md), `\|λmin/λmax\|`) {
+		t.Errorf("hessian.md: %v\n%s", err, md)
 	}
 	if code, _, stderr := landscapeCLI(t, "compare", "--out", dir, filepath.Join(zoo, "resnet20.json")); code != 1 || !strings.Contains(stderr, "is not a report of 'landscape hessian'") {
 		t.Errorf("a JSON that is no report: exit %d\n%s", code, stderr)
