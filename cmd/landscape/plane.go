@@ -63,7 +63,8 @@ func cmdPlane(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	fmt.Fprintf(stdout, "wrote %s and %s to %s\n", landscape.DirectionsFile, landscape.PlaneFile, *out)
 	fmt.Fprintf(stdout, "plane through %d values (%s mode), origin A; u = (B−A)/‖B−A‖, v = C−A orthonormalised; coordinates are distances in weight space:\n", values, cfg.Mode)
 	for i, p := range pl.Points {
-		fmt.Fprintf(stdout, "  %c (%.6g, %.6g)  %s\n", 'A'+i, p.X, p.Y, paths[i])
+		x, y := planeCoordinates(p)
+		fmt.Fprintf(stdout, "  %c (%.6g, %.6g)  %s\n", 'A'+i, x, y, paths[i])
 	}
 	fmt.Fprintf(stdout, "  angle BAC %.2f°, ‖B−A‖ %.6g, ‖C−A‖ %.6g\n", pl.AngleDegrees, pl.Points[1].X, math.Hypot(pl.Points[2].X, pl.Points[2].Y))
 	if cfg.Mode == normalize.Weights {
@@ -71,4 +72,24 @@ func cmdPlane(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	fmt.Fprintf(stdout, "surface over the three models:\n  %s\n", cmdline)
 	return nil
+}
+
+// planeCoordinates returns p's coordinates for people, a coordinate that is
+// zero to rounding as 0. The coordinates are projections on the directions
+// as stored in float32, whose rounding (at most 2⁻²⁴ of each value) moves
+// a projection by up to 2⁻²⁴ of the model's distance from A: B's y, zero
+// in exact arithmetic, comes out as a few 1e-11 in a plane 4.7 wide. What
+// is within 2⁻²² of that distance is rounding; a genuine coordinate that
+// small could not be told from it anyway (and C's y is at least 1e-6 of
+// its distance, or there is no plane).
+func planeCoordinates(p normalize.PlanePoint) (x, y float64) {
+	tol := 0x1p-22 * math.Hypot(math.Hypot(p.X, p.Y), p.Residual)
+	x, y = p.X, p.Y
+	if math.Abs(x) <= tol {
+		x = 0
+	}
+	if math.Abs(y) <= tol {
+		y = 0
+	}
+	return x, y
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -197,6 +198,10 @@ func TestPlaneCommand(t *testing.T) {
 	}
 	if len(sum.Points) != 3 || sum.Points[1].Y != 0 && sum.Points[1].Y > 1e-6*sum.Points[1].X || sum.Mode != "states" {
 		t.Fatalf("summary %+v", sum)
+	}
+	// B's y is zero but for rounding, and printed as 0.
+	if b := fmt.Sprintf("  B (%.6g, 0)  ", sum.Points[1].X); !strings.Contains(stdout, b) {
+		t.Errorf("output lacks %q (B's y in plane.json: %g):\n%s", b, sum.Points[1].Y, stdout)
 	}
 	surface := func(center, x, y string) float64 {
 		t.Helper()
