@@ -121,5 +121,5 @@ func ExampleRunTrajectory() {
 	fmt.Println("suggested grid:", x, y)
 	// Output:
 	// PC1 explains 96% of the variance, PC2 4%
-	// suggested grid: -1:0.2:51 -0.07:0.18:51
+	// suggested grid: -0.984:0.216:51 -0.07:0.18:51
 }

@@ -254,10 +254,18 @@ func RunTrajectory(ctx context.Context, cfg TrajectoryConfig, opts *Options) (*T
 }
 
 // AxesCovering returns grid axes of num points each that cover the points
-// (xs[i], ys[i]) and the origin with a margin: each range is widened by
-// margin times its span on both sides (a span of zero counts as 1), then
-// its ends are rounded outward to two significant digits of the span.
-// It suits the path of a trajectory or the three models of a plane.
+// (xs[i], ys[i]) and the origin with a margin, with the origin a point of
+// each grid, so that the surface holds the model it is centred on. Each
+// range is widened by margin times its span on both sides (a span of zero
+// counts as 1, and is −0.5 to 0.5 with no margin), then its ends are
+// rounded outward to two significant digits of the span. If no point of
+// that axis is exactly 0 as [grid.Axis.At] computes it, the step is chosen
+// instead: the range over num − 2 steps rounded up to two significant
+// digits (or a little more, for 0 to come out exactly), the axis starting
+// a whole number of steps below 0. An axis of 2 points, which cannot hold
+// the origin and both sides, has the rounded ends; one of 1 point is the
+// origin. It suits the path of a trajectory or the three models of a
+// plane.
 func AxesCovering(xs, ys []float64, margin float64, num int) (x, y grid.Axis) {
 	return axisCovering(xs, margin, num), axisCovering(ys, margin, num)
 }
@@ -276,19 +284,46 @@ func axisCovering(v []float64, margin float64, num int) grid.Axis {
 	}
 	lo -= margin * span
 	hi += margin * span
-	q := math.Pow(10, math.Floor(math.Log10(hi-lo))-1)
-	// Dividing by the power of ten's reciprocal when it is a whole number
-	// keeps results like -0.3 exact.
-	round := func(x float64, f func(float64) float64) float64 {
-		if q < 1 {
-			inv := math.Round(1 / q)
-			return f(x*inv) / inv
-		}
-		return f(x/q) * q
+	if lo == hi { // no margin around no range
+		lo, hi = -span/2, span/2
 	}
-	a := grid.Axis{Min: round(lo, math.Floor), Max: round(hi, math.Ceil), Num: num}
 	if num == 1 {
-		a.Max = a.Min
+		return grid.Axis{Num: 1}
+	}
+	// decimal returns n·10^e, dividing by the power of ten's reciprocal
+	// when e < 0 to keep results like -0.3 exact.
+	decimal := func(n, e int) float64 {
+		if e < 0 {
+			return float64(n) / math.Pow(10, float64(-e))
+		}
+		return float64(n) * math.Pow(10, float64(e))
+	}
+	e := int(math.Floor(math.Log10(hi-lo))) - 1
+	q := decimal(1, e)
+	a := grid.Axis{Min: decimal(int(math.Floor(lo/q)), e), Max: decimal(int(math.Ceil(hi/q)), e), Num: num}
+	if num == 2 || holdsOrigin(a) {
+		return a
+	}
+	raw := (hi - lo) / float64(num-2)
+	e = int(math.Floor(math.Log10(raw))) - 1
+	d := int(math.Ceil(raw / decimal(1, e))) // 10 to 100: the step is d·10^e
+	// The first axis, by length then by its start, whose k-th point comes
+	// to 0 exactly in floating point: most do.
+	for ; d < 1000; d++ {
+		step := decimal(d, e)
+		for k := int(math.Ceil(-lo / step)); k < num && float64(num-1-k)*step >= hi; k++ {
+			a = grid.Axis{Min: decimal(-k*d, e), Max: decimal((num-1-k)*d, e), Num: num}
+			if a.At(k) == 0 {
+				return a
+			}
+		}
 	}
 	return a
+}
+
+// holdsOrigin reports whether a point of a, an axis of 2 points or more,
+// is exactly 0.
+func holdsOrigin(a grid.Axis) bool {
+	k := int(math.Round(-a.Min / (a.Max - a.Min) * float64(a.Num-1)))
+	return k >= 0 && k < a.Num && a.At(k) == 0
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -162,25 +163,74 @@ func TestTrajectoryErrors(t *testing.T) {
 	}
 }
 
+// TestAxesCovering checks suggested axes: the range of the points and the
+// origin with the margin, on ends of two significant digits where 0 is a
+// point of that axis, else on a step of two significant digits that has
+// 0 on the grid.
 func TestAxesCovering(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		xs     []float64
 		margin float64
+		num    int
 		want   grid.Axis
 	}{
-		{[]float64{-3.2, 0.1}, 0.1, grid.Axis{Min: -3.6, Max: 0.5, Num: 51}},
-		{[]float64{0, 0}, 0.2, grid.Axis{Min: -0.2, Max: 0.2, Num: 51}},
-		{[]float64{12, 31}, 0, grid.Axis{Min: 0, Max: 31, Num: 51}},
-		{[]float64{-0.0123, 0.0456}, 0.25, grid.Axis{Min: -0.027, Max: 0.061, Num: 51}},
-		{[]float64{math.NaN(), 1}, 0, grid.Axis{Min: 0, Max: 1, Num: 51}},
+		// The rounded range, -3.6:0.5:51, has no point at 0 (its step is
+		// 0.082); one of step 0.081 has, 44 steps above its start.
+		{[]float64{-3.2, 0.1}, 0.1, 51, grid.Axis{Min: -3.564, Max: 0.486, Num: 51}},
+		{[]float64{0, 0}, 0.2, 51, grid.Axis{Min: -0.2, Max: 0.2, Num: 51}},
+		{[]float64{12, 31}, 0, 51, grid.Axis{Min: 0, Max: 31, Num: 51}},
+		{[]float64{-0.0123, 0.0456}, 0.25, 51, grid.Axis{Min: -0.027, Max: 0.063, Num: 51}},
+		{[]float64{math.NaN(), 1}, 0, 51, grid.Axis{Min: 0, Max: 1, Num: 51}},
+		{nil, 0, 51, grid.Axis{Min: -0.5, Max: 0.5, Num: 51}},
+		{[]float64{-1, 1}, 0.25, 41, grid.Axis{Min: -1.5, Max: 1.5, Num: 41}},
+		{[]float64{-3.2, 0.1}, 0.1, 2, grid.Axis{Min: -3.6, Max: 0.5, Num: 2}},
+		{[]float64{-3.2, 0.1}, 0.1, 1, grid.Axis{Num: 1}},
 	} {
-		got, _ := AxesCovering(tc.xs, nil, tc.margin, 51)
+		got, _ := AxesCovering(tc.xs, nil, tc.margin, tc.num)
 		if got != tc.want {
-			t.Errorf("AxesCovering(%v, margin %g) = %s, want %s", tc.xs, tc.margin, got, tc.want)
+			t.Errorf("AxesCovering(%v, margin %g, %d) = %s, want %s", tc.xs, tc.margin, tc.num, got, tc.want)
 		}
 		if err := got.Validate(); err != nil {
 			t.Errorf("%s: %v", got, err)
+		}
+	}
+}
+
+// TestAxesCoveringHoldTheOrigin checks, over paths of many scales, that a
+// suggested axis of 3 or more points has a point exactly at 0, the model
+// the surface is centred on, covers the path with its margin, and is not
+// much wider than that range.
+func TestAxesCoveringHoldTheOrigin(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		scale := math.Pow(10, -6+9*rng.Float64())
+		xs := make([]float64, 2+rng.IntN(5))
+		for i := range xs {
+			xs[i] = scale * (rng.Float64()*2 - 0.5 - rng.Float64())
+		}
+		margin := []float64{0, 0.1, 0.2, 0.5}[rng.IntN(4)]
+		num := []int{3, 7, 11, 21, 50, 51, 101}[rng.IntN(7)]
+		a, b := AxesCovering(xs, nil, margin, num)
+		if b.Validate() != nil || !slices.Contains(b.Values(), 0) {
+			t.Fatalf("AxesCovering with no y, margin %g, %d: y %s", margin, num, b)
+		}
+		lo, hi := 0.0, 0.0
+		for _, x := range xs {
+			lo, hi = math.Min(lo, x), math.Max(hi, x)
+		}
+		lo, hi = lo-margin*(hi-lo), hi+margin*(hi-lo)
+		vs := a.Values()
+		if a.Num != num || a.Validate() != nil || !slices.Contains(vs, 0) {
+			t.Fatalf("AxesCovering(%v, margin %g, %d) = %s: want %d points, one of them 0: %v", xs, margin, num, a, num, vs)
+		}
+		// Two digits of the step widen by up to a tenth, the ends by up to
+		// a step each, and a step whose points miss 0 by rounding is
+		// passed over for the next.
+		step := (a.Max - a.Min) / float64(num-1)
+		if eps := 1e-9 * (hi - lo); a.Min > lo+eps || a.Max < hi-eps || a.Max-a.Min > 1.25*(hi-lo)+2*step {
+			t.Fatalf("AxesCovering(%v, margin %g, %d) = %s, for the range %g to %g", xs, margin, num, a, lo, hi)
 		}
 	}
 }

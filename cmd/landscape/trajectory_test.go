@@ -115,6 +115,10 @@ func TestTrajectoryCommand(t *testing.T) {
 		sum.Directions.Kind != "pca" || len(sum.Path) != 4 || sum.Model.InChannels != 1 {
 		t.Errorf("summary %+v", sum)
 	}
+	// The final model, at (0, 0), is a point of the suggested grid.
+	if !slices.Contains(sum.Suggested.X.Values(), 0) || !slices.Contains(sum.Suggested.Y.Values(), 0) {
+		t.Errorf("suggested grid %s x %s has no point at (0, 0)", sum.Suggested.X, sum.Suggested.Y)
+	}
 	for _, p := range sum.Path {
 		if p.X < sum.Suggested.X.Min || p.X > sum.Suggested.X.Max || p.Y < sum.Suggested.Y.Min || p.Y > sum.Suggested.Y.Max {
 			t.Errorf("path point (%g, %g) outside the suggested grid %s x %s", p.X, p.Y, sum.Suggested.X, sum.Suggested.Y)
