@@ -29,8 +29,9 @@ func (c colorTuple) RGBA() (r, g, b, a uint32) {
 // under its name: 2D surfaces as labelled contour panels, up to three to a
 // row, on one set of levels and one colour scale chosen over all of them;
 // 1D surfaces as curves of the metric on one plot. The surfaces must all
-// be 2D or all 1D. If o.Width and o.Height are zero the figure grows with
-// the number of panels.
+// be 2D or all 1D. A panel's axes are named by o.PanelLabels, else
+// o.XLabel and o.YLabel, else after its surface's directions. If o.Width
+// and o.Height are zero the figure grows with the number of panels.
 func NewCompareFigure(ss []*surface.Surface, names []string, o *PlotOptions) (*Figure, error) {
 	if len(ss) == 0 || len(names) != len(ss) {
 		return nil, fmt.Errorf("export: compare: %w: %d surfaces and %d names", ErrPlot, len(ss), len(names))
@@ -69,8 +70,8 @@ func NewCompareFigure(ss []*surface.Surface, names []string, o *PlotOptions) (*F
 	for _, f := range fs {
 		missing += nonFinite(f)
 	}
-	xl, yl := opt.axisLabels(&ss[0].Provenance)
 	if ss[0].Is1D() {
+		xl, _ := opt.axisLabels(&ss[0].Provenance)
 		p := newPlot(xl, colorBarLabel(opt.Metric, opt.Log))
 		lo, hi := math.Inf(1), math.Inf(-1)
 		keep := func(v float64) bool { return finite(v) && !(opt.Log && v <= 0) }
@@ -109,8 +110,17 @@ func NewCompareFigure(ss []*surface.Surface, names []string, o *PlotOptions) (*F
 		lay.legend = append(lay.legend, missingItem(missing, ContourPlot))
 	}
 	plots := make([]*plot.Plot, len(fs))
+	axes := make([][2]string, len(fs))
 	for i, f := range fs {
-		p := newPlot(xl, yl)
+		axes[i][0], axes[i][1] = opt.axisLabels(&ss[i].Provenance)
+		if i < len(opt.PanelLabels) {
+			for j, l := range opt.PanelLabels[i] {
+				if l != "" {
+					axes[i][j] = l
+				}
+			}
+		}
+		p := newPlot(axes[i][0], axes[i][1])
 		p.Title.TextStyle.Handler = textHandler
 		p.Title.Padding = 4
 		p.Add(MissingCells{f}, ContourLines{Field: f, Levels: ps.levels, Scale: ps.sc, Labels: true})
@@ -125,7 +135,7 @@ func NewCompareFigure(ss []*surface.Surface, names []string, o *PlotOptions) (*F
 		for i, p := range plots {
 			p.Title.Text = txt(c, names[i])
 			p.Title.TextStyle.Font = font.From(boldFont(c), labelSize)
-			p.X.Label.Text, p.Y.Label.Text = txt(c, xl), txt(c, yl)
+			p.X.Label.Text, p.Y.Label.Text = txt(c, axes[i][0]), txt(c, axes[i][1])
 			tc := tiles.At(grid, i%cols, i/cols)
 			p.Draw(tc)
 			dc := p.DataCanvas(tc)

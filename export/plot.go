@@ -131,6 +131,13 @@ type PlotOptions struct {
 	// here: "PC1 (81.8%)".
 	XLabel, YLabel string
 
+	// PanelLabels name, in a comparison of 2D surfaces ([NewCompareFigure]),
+	// the axes of each surface's panel, {x, y} in the order of the
+	// surfaces, where one name does not suit them all (surfaces on
+	// different directions); a name that is "", or a panel past the end,
+	// takes XLabel or YLabel.
+	PanelLabels [][2]string
+
 	// Paths are drawn over the 2D figures (contours and heat map): the
 	// optimiser trajectories written by "landscape trajectory", projected
 	// on the plane of the surface's directions.

@@ -220,6 +220,39 @@ func TestAxisLabelsAndMarks(t *testing.T) {
 	}
 }
 
+// TestComparePanelLabels checks that each panel of a comparison has its
+// own axes where PanelLabels names them, and XLabel and YLabel, or the
+// names after its surface's directions, where it does not.
+func TestComparePanelLabels(t *testing.T) {
+	t.Parallel()
+	target := plotSurface()
+	target.Provenance.Directions.Kind = "target"
+	o := small()
+	o.YLabel = "v"
+	o.PanelLabels = [][2]string{{"PC1 (81.8%)", "PC2 (9.1%)"}, {"", ""}}
+	fig, err := NewCompareFigure([]*surface.Surface{plotSurface(), plotSurface(), target}, []string{"pca", "random", "target"}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := svgTexts(t, fig)
+	count := func(s string) (n int) {
+		for _, t := range texts {
+			if t == s {
+				n++
+			}
+		}
+		return n
+	}
+	for _, want := range []struct {
+		label string
+		n     int
+	}{{"PC1 (81.8%)", 1}, {"PC2 (9.1%)", 1}, {"α (x direction)", 1}, {"α (0 = checkpoint, 1 = target)", 1}, {"v", 2}} {
+		if got := count(want.label); got != want.n {
+			t.Errorf("%d axes labelled %q, want %d; texts %q", got, want.label, want.n, texts)
+		}
+	}
+}
+
 func TestLogTickLabels(t *testing.T) {
 	t.Parallel()
 	sup := superscript

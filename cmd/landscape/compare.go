@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -75,14 +76,16 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		so.Radii = append(so.Radii, v)
 	}
-	return runCompare(ctx, fs.Args(), labels, *out, formats, o, so, stdout)
+	return runCompare(ctx, fs.Args(), labels, *out, formats, o, so, stdout, stderr)
 }
 
 // runCompare reads the surfaces in paths, prints the table of their
 // summaries and writes it as CSV and Markdown to out with the figure of
-// their contours in each format. Labels name the surfaces; nil means
-// [export.Labels].
-func runCompare(ctx context.Context, paths, labels []string, out string, formats []string, o *export.PlotOptions, so *export.SummaryOptions, stdout io.Writer) error {
+// their contours in each format, the axes named as plot names them
+// ([landscape.AnnotateComparison]). Labels name the surfaces; nil means
+// [export.Labels]. Surfaces on directions of different kinds get a note
+// on stderr.
+func runCompare(ctx context.Context, paths, labels []string, out string, formats []string, o *export.PlotOptions, so *export.SummaryOptions, stdout, stderr io.Writer) error {
 	ss, err := export.ReadParquetFiles(paths...)
 	if err != nil {
 		return err
@@ -98,6 +101,8 @@ func runCompare(ctx context.Context, paths, labels []string, out string, formats
 	if labels == nil {
 		labels = export.Labels(paths, ss)
 	}
+	noteDirections(stderr, ss, paths)
+	landscape.AnnotateComparison(o, ss, paths)
 	sums, written, err := export.WriteComparison(out, ss, labels, formats, o, so)
 	if err != nil {
 		return err
@@ -109,6 +114,74 @@ func runCompare(ctx context.Context, paths, labels []string, out string, formats
 		fmt.Fprintln(stdout, "wrote", f)
 	}
 	return nil
+}
+
+// noteDirections notes on w when the surfaces ss, read from paths, lie on
+// directions of different kinds, naming each file's. Where their
+// coordinates are not on one scale (a trajectory's principal components,
+// unit vectors in weight space, and filter-normalised random directions,
+// say), their shapes compare but their widths, areas and rises do not.
+// Comparing them is still what a researcher may want, so it is a note,
+// not an error.
+func noteDirections(w io.Writer, ss []*surface.Surface, paths []string) {
+	kinds := make([]string, len(ss))
+	var known, scales []string
+	for i, s := range ss {
+		kind := landscape.DirectionsKind(s, paths[i])
+		if kinds[i] = directionsInWords(kind, s.Provenance.Directions.Norm); kinds[i] == "" {
+			continue
+		}
+		scale := kinds[i]
+		if kind == "pca" || kind == "plane" || kind == "hessian" {
+			scale = "unit vectors" // coordinates are distances in weight space
+		}
+		if !slices.Contains(known, kinds[i]) {
+			known = append(known, kinds[i])
+		}
+		if !slices.Contains(scales, scale) {
+			scales = append(scales, scale)
+		}
+	}
+	switch {
+	case len(known) < 2:
+		return
+	case len(scales) > 1:
+		fmt.Fprintln(w, "note: the surfaces lie on directions of different kinds, whose coordinates are not on one scale: compare their shapes, not their widths, areas and rises")
+	default:
+		fmt.Fprintln(w, "note: the surfaces lie on directions of different kinds; their coordinates are distances in weight space in each, but along different directions")
+	}
+	for i, k := range kinds {
+		if k == "" {
+			k = "directions of a kind not recorded"
+		}
+		fmt.Fprintf(w, "  %s: %s\n", paths[i], k)
+	}
+}
+
+// directionsInWords describes directions of the kind that
+// [landscape.DirectionsKind] returns, normalised as norm says; "" for "".
+func directionsInWords(kind, norm string) string {
+	switch kind {
+	case "":
+		return ""
+	case "pca":
+		return "a trajectory's principal components (PCA)"
+	case "plane":
+		return "the plane through three models"
+	case "hessian":
+		return "the Hessian's top eigenvectors"
+	case "target":
+		return "the line to a target model"
+	case "random":
+		switch norm {
+		case "":
+			return "random directions"
+		case "none":
+			return "random directions, not normalised"
+		}
+		return "random directions, " + norm + "-normalised"
+	}
+	return kind + " directions"
 }
 
 // wholeSurface refuses a surface read from path that lacks points: a

@@ -4,8 +4,13 @@ import (
 	"encoding/csv"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/landscape-go/landscape/export"
+	"github.com/landscape-go/landscape/landscape/surface"
+	"github.com/landscape-go/landscape/normalize"
 )
 
 func TestCompareCommand(t *testing.T) {
@@ -121,4 +126,77 @@ func TestCompareTableOnly(t *testing.T) {
 	if len(got) != 2 || !strings.HasSuffix(got[0], ".csv") || !strings.HasSuffix(got[1], ".md") {
 		t.Errorf("wrote %v, want the CSV and Markdown tables only", got)
 	}
+}
+
+// TestCompareSurfacesOnOtherDirections compares a surface on a
+// trajectory's PCA directions with one on filter-normalised random
+// directions: compare notes that their coordinates are not on one scale,
+// naming the files, and names each panel's axes as plot does (PC1 (81.8%),
+// α); one on a plane gets a note that says the coordinates are alike; two
+// surfaces on the same PCA directions get no note, and PC1 on both.
+func TestCompareSurfacesOnOtherDirections(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s, _ := bowlWithTest(t, dir)
+	pcaFile := filepath.Join(dir, "pca.safetensors")
+	hash := writeDirections(t, pcaFile, 1, normalize.Meta{Kind: "pca", ExplainedVarianceRatio: []float64{0.8179, 0.0912}})
+	write := func(name string, d surface.DirectionsInfo) string {
+		s.Provenance.Directions = d
+		path := filepath.Join(dir, name+".parquet")
+		if err := export.WriteParquet(path, s); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	pca := write("pca", surface.DirectionsInfo{Kind: "file", File: pcaFile, Norm: "none", SHA256: hash})
+	pca2 := write("pca2", surface.DirectionsInfo{Kind: "file", File: pcaFile, Norm: "none", SHA256: hash})
+	random := write("random", surface.DirectionsInfo{Kind: "random", Seed: 1, Norm: "filter"})
+
+	out := filepath.Join(dir, "mixed")
+	code, stdout, stderr := landscapeCLI(t, "compare", pca, random, "--out", out, "--format", "svg", "--metric", "train_loss")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"note: the surfaces lie on directions of different kinds, whose coordinates are not on one scale",
+		pca + ": a trajectory's principal components (PCA)", random + ": random directions, filter-normalised"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	texts := svgTexts(t, filepath.Join(out, "compare_train_loss.svg"))
+	for _, want := range []string{"PC1 (81.8%)", "PC2 (9.1%)", "α (x direction)", "β (y direction)"} {
+		if n := countOf(texts, want); n != 1 {
+			t.Errorf("%d axes labelled %q, want 1 (one panel each): %q", n, want, texts)
+		}
+	}
+
+	// A plane's coordinates are distances in weight space too.
+	planeFile := filepath.Join(dir, "plane.safetensors")
+	planeHash := writeDirections(t, planeFile, 2, normalize.Meta{Kind: "plane", Path: [][2]float64{{0, 0}, {0.6, 0}, {0.2, 0.4}}})
+	plane := write("plane", surface.DirectionsInfo{Kind: "file", File: planeFile, Norm: "none", SHA256: planeHash})
+	code, stdout, stderr = landscapeCLI(t, "compare", pca, plane, "--out", filepath.Join(dir, "planes"), "--format", "svg", "--metric", "train_loss")
+	if want := "note: the surfaces lie on directions of different kinds; their coordinates are distances in weight space in each, but along different directions\n  " +
+		pca + ": a trajectory's principal components (PCA)\n  " + plane + ": the plane through three models\n"; code != 0 || stderr != want {
+		t.Errorf("exit %d, stderr\n%s\nwant\n%s", code, stderr, want)
+	}
+
+	out = filepath.Join(dir, "same")
+	code, stdout, stderr = landscapeCLI(t, "compare", pca, pca2, "--out", out, "--format", "svg", "--metric", "train_loss")
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d, want no note on stderr\n%s%s", code, stdout, stderr)
+	}
+	texts = svgTexts(t, filepath.Join(out, "compare_train_loss.svg"))
+	if n := countOf(texts, "PC1 (81.8%)"); n != 2 || slices.Contains(texts, "α (x direction)") {
+		t.Errorf("%d axes labelled PC1 (81.8%%), want both panels': %q", n, texts)
+	}
+}
+
+// countOf returns how many of texts are s.
+func countOf(texts []string, s string) (n int) {
+	for _, t := range texts {
+		if t == s {
+			n++
+		}
+	}
+	return n
 }

@@ -150,7 +150,7 @@ func runDemo(ctx context.Context, out string, samples int, ax grid.Axis, curv *d
 	for i, m := range demo.Showcase() {
 		labels[i] = m.Label
 	}
-	if err := runCompare(ctx, surfaces, labels, plots, []string{"png"}, &export.PlotOptions{}, &export.SummaryOptions{Radii: []float64{0.25, 0.5, 1}}, stdout); err != nil {
+	if err := runCompare(ctx, surfaces, labels, plots, []string{"png"}, &export.PlotOptions{}, &export.SummaryOptions{Radii: []float64{0.25, 0.5, 1}}, stdout, stderr); err != nil {
 		return err
 	}
 	ss, err := export.ReadParquetFiles(surfaces...)
