@@ -38,8 +38,12 @@
 #   6. (only when STEPS names it) bench/gpu.py on torchvision's vit_b_16:
 #      the graph interpreter against PyTorch;
 #   7. (only when STEPS names it) bench/gpu.py --profile on vit_b_16: where
-#      a point's GPU time goes, the graph interpreter's by operator and
-#      PyTorch's by kernel.
+#      a point's GPU time goes, the graph interpreter's by operator and by
+#      node, and PyTorch's by kernel;
+#   8. (only when STEPS names it) bench/gpu_ops.py: PyTorch's time for the
+#      same batch's operations one by one (linear layers in both weight
+#      layouts, bias additions, GELU, layer norm, attention's products, a
+#      transpose), to read step 7's nodes against.
 # A lent machine gives 15 minutes in all and 10 a call: run the checks
 # (STEPS="1 2 3", STEP_TIMEOUT=250) in one call and the benchmarks
 # (STEPS="4 5") in a second, as the time left allows. STEPS selects the
@@ -116,6 +120,7 @@ run)
 	step python3 bench/hessian.py --device cuda --test-bin "$dir/cuda.test" --rounds 3
 	step python3 bench/gpu.py --bin "$dir/landscape" --model tv:vit_b_16 --samples 5000 --grid 3 --rounds 1
 	step python3 bench/gpu.py --bin "$dir/landscape" --model tv:vit_b_16 --samples 5000 --grid 2 --profile
+	step python3 bench/gpu_ops.py
 	echo "=== gpu-check summary (logs in $logs)"
 	printf '%s' "$summary"
 	exit $status
