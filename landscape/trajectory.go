@@ -321,6 +321,18 @@ func axisCovering(v []float64, margin float64, num int) grid.Axis {
 	return a
 }
 
+// WithOrigin returns a, an axis whose range holds 0, where one of its
+// points is exactly 0 or it has fewer than 3; else the axis of as many
+// points that [AxesCovering] gives over a's range with no margin, one of
+// whose points is 0. It is the grid of --x=auto:N, a suggested range with
+// another number of points, so that the surface still holds its centre.
+func WithOrigin(a grid.Axis) grid.Axis {
+	if a.Num < 3 || holdsOrigin(a) {
+		return a
+	}
+	return axisCovering([]float64{a.Min, a.Max}, 0, a.Num)
+}
+
 // holdsOrigin reports whether a point of a, an axis of 2 points or more,
 // is exactly 0.
 func holdsOrigin(a grid.Axis) bool {

@@ -197,6 +197,27 @@ func TestAxesCovering(t *testing.T) {
 	}
 }
 
+// WithOrigin keeps an axis whose points hold 0 (or of fewer than 3
+// points), and otherwise gives one of as many points over at least its
+// range, one of them exactly 0: --x=auto:N's grid.
+func TestWithOriginPutsTheCentreOnTheGrid(t *testing.T) {
+	t.Parallel()
+	for _, a := range []grid.Axis{
+		{Min: -3, Max: 17, Num: 51}, {Min: -3, Max: 17, Num: 50}, {Min: -1, Max: 1, Num: 3}, {Min: -0.33, Max: 0.67, Num: 4},
+		{Min: -1, Max: 2, Num: 3}, {Min: -3, Max: 17, Num: 2}, {Min: -0.984, Max: 0.216, Num: 7},
+	} {
+		got := WithOrigin(a)
+		switch {
+		case a.Num < 3 || holdsOrigin(a):
+			if got != a {
+				t.Errorf("WithOrigin(%v) = %v: want it kept", a, got)
+			}
+		case got.Num != a.Num || got.Min > a.Min || got.Max < a.Max || !holdsOrigin(got):
+			t.Errorf("WithOrigin(%v) = %v: want %d points over at least its range, one of them 0", a, got, a.Num)
+		}
+	}
+}
+
 // TestAxesCoveringHoldTheOrigin checks, over paths of many scales, that a
 // suggested axis of 3 or more points has a point exactly at 0, the model
 // the surface is centred on, covers the path with its margin, and is not

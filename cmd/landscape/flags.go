@@ -377,12 +377,13 @@ func (f *sourceFlags) config(cmd string, stderr io.Writer) (src landscape.Source
 type gridFlags struct{ x, y string }
 
 func (f *gridFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.x, "x", "-1:1:51", "x axis min:max:num, both ends included; auto or auto:num: the range a trajectory or plane direction file suggests")
+	fs.StringVar(&f.x, "x", "-1:1:51", "x axis min:max:num, both ends included; auto or auto:num: the range a trajectory or plane direction file suggests (with num points, the origin one of them)")
 	fs.StringVar(&f.y, "y", "", "y axis min:max:num (or auto, auto:num); absent for a 1D surface")
 }
 
 // config parses the axes; "auto" takes the axis the direction file
-// dirs suggests, "auto:N" its range with N points.
+// dirs suggests, "auto:N" its range with N points (or a little more, so
+// that one of them is the origin: see landscape.WithOrigin).
 func (f *gridFlags) config(dirs string) (grid.Grid, error) {
 	var g grid.Grid
 	var meta normalize.Meta
@@ -397,7 +398,8 @@ func (f *gridFlags) config(dirs string) (grid.Grid, error) {
 		}
 	}
 	axis := func(name, s, suggested string) (grid.Axis, error) {
-		if isAuto(s) {
+		auto := isAuto(s)
+		if auto {
 			if suggested == "" {
 				return grid.Axis{}, usagef("--%s=%s: %s suggests no grid; give the axis as min:max:num", name, s, dirs)
 			}
@@ -411,6 +413,9 @@ func (f *gridFlags) config(dirs string) (grid.Grid, error) {
 		a, err := grid.ParseAxis(s)
 		if err != nil {
 			return a, usagef("--%s: %v", name, err)
+		}
+		if auto {
+			a = landscape.WithOrigin(a) // auto:N's points may miss the centre
 		}
 		return a, nil
 	}

@@ -327,15 +327,20 @@ func TestSurfaceAutoRangeFromTrajectory(t *testing.T) {
 	if g := s.Provenance.Grid; g.X.String() != meta["suggested_x"] || g.Y == nil || g.Y.String() != meta["suggested_y"] {
 		t.Errorf("grid %v × %v, suggested %s × %s", g.X, g.Y, meta["suggested_x"], meta["suggested_y"])
 	}
-	// auto:N: the suggested range with N points.
+	// auto:N: the suggested range with N points, one of them the origin.
 	code, _, stderr = landscapeCLI(t, "surface", "--model", "resnet20", "--checkpoint", filepath.Join(dir, "model_10.safetensors"),
-		"--data", resnet20Data, "--directions", filepath.Join(traj, landscape.DirectionsFile), "--x=auto:2", "--y=auto:3",
+		"--data", resnet20Data, "--directions", filepath.Join(traj, landscape.DirectionsFile), "--x=auto:2", "--y=auto:4",
 		"--batch-size", "8", "--quiet", "--out", filepath.Join(dir, "n.parquet"))
 	if code != 0 {
 		t.Fatalf("--x=auto:2: exit %d: %s", code, stderr)
 	}
-	if n, err := export.ReadParquet(filepath.Join(dir, "n.parquet")); err != nil || n.Provenance.Grid.X.Num != 2 || n.Provenance.Grid.X.Min != s.Provenance.Grid.X.Min || len(n.Points) != 6 {
-		t.Errorf("--x=auto:2 --y=auto:3: %+v, %v", n.Provenance.Grid, err)
+	n, err := export.ReadParquet(filepath.Join(dir, "n.parquet"))
+	if err != nil || n.Provenance.Grid.X.Num != 2 || n.Provenance.Grid.X.Min != s.Provenance.Grid.X.Min || len(n.Points) != 8 {
+		t.Fatalf("--x=auto:2 --y=auto:4: %+v, %v", n.Provenance.Grid, err)
+	}
+	// With 4 points, one of them is still the centre, the model itself.
+	if y := n.Provenance.Grid.Y; !slices.ContainsFunc([]int{0, 1, 2, 3}, func(k int) bool { return y.At(k) == 0 }) {
+		t.Errorf("--y=auto:4 gives %s, which misses 0 (suggested %s)", y, meta["suggested_y"])
 	}
 	code, _, stderr = landscapeCLI(t, "surface", "--model", "resnet20", "--checkpoint", filepath.Join(dir, "model_10.safetensors"),
 		"--data", resnet20Data, "--x=auto", "--quiet", "--out", filepath.Join(dir, "t.parquet"))
