@@ -251,7 +251,7 @@ var ErrMismatch = errors.New("checkpoint does not fit the model")
 // Check verifies that sd holds exactly the entries of n with the right
 // shapes. A missing num_batches_tracked is tolerated (PyTorch 0.4.0 did
 // not save it). The error lists every missing, unexpected and mis-shaped
-// key, not only the first.
+// key, not only the first (many missing or unexpected keys by module).
 func (n *Net) Check(sd *StateDict) error {
 	var missing, shape, extra []string
 	want := make(map[string]bool, len(n.Params))
@@ -281,7 +281,7 @@ func (n *Net) Check(sd *StateDict) error {
 			return
 		}
 		sort.Strings(keys)
-		fmt.Fprintf(&b, "\n  %d %s: %s", len(keys), plural(what, len(keys)), strings.Join(keys, ", "))
+		fmt.Fprintf(&b, "\n  %d %s: %s", len(keys), plural(what, len(keys)), keyList(keys))
 	}
 	list("missing key", missing)
 	list("unexpected key", extra)
@@ -292,6 +292,47 @@ func (n *Net) Check(sd *StateDict) error {
 		}
 	}
 	return fmt.Errorf("nets: %w: %s", ErrMismatch, b.String())
+}
+
+// keyList writes sorted keys for an error: each of them, or where they
+// are more than a reader takes in (a ResNet-20 checkpoint given for a
+// ResNet-56 lacks 180), each module they fall under (the first two parts of
+// their names) with how many there are: "layer1.3.* (10), layer1.4.* (10),
+// ...".
+func keyList(keys []string) string {
+	const most = 24
+	if len(keys) <= most {
+		return strings.Join(keys, ", ")
+	}
+	var groups []string
+	for i := 0; i < len(keys); {
+		prefix := modulePrefix(keys[i])
+		j := i + 1
+		for j < len(keys) && modulePrefix(keys[j]) == prefix {
+			j++
+		}
+		if j-i == 1 {
+			groups = append(groups, keys[i])
+		} else {
+			groups = append(groups, fmt.Sprintf("%s.* (%d)", prefix, j-i))
+		}
+		i = j
+	}
+	return strings.Join(groups, ", ")
+}
+
+// modulePrefix is the first two dot-separated parts of a key ("layer1.3"
+// of "layer1.3.bn1.weight"), the first of a key of two ("fc" of
+// "fc.weight"), or a key of one part itself.
+func modulePrefix(key string) string {
+	parts := strings.SplitN(key, ".", 3)
+	switch len(parts) {
+	case 1:
+		return key // its own group
+	case 2:
+		return parts[0]
+	}
+	return parts[0] + "." + parts[1]
 }
 
 // plural is what, or for n other than 1, whats.
