@@ -102,3 +102,49 @@ func padRange(lo, hi float64) (float64, float64) {
 	}
 	return lo - d, hi + d
 }
+
+// NewCurvePathFigure returns the figure of a function of one variable: its
+// curve through (xs[i], ys[i]), xs increasing, with paths over it (a run's
+// points (x, f(x)), drawn as [NewFigure] draws paths, up to the plot's
+// edge) and o.Marks. The x axis spans xs, the y axis the curve's finite
+// values with a margin; title heads it. Of o it uses the size, the
+// resolution and the axis labels.
+func NewCurvePathFigure(title string, xs, ys []float64, paths []Path, o *PlotOptions) (*Figure, error) {
+	opt := defaults(o)
+	if len(xs) != len(ys) || len(xs) < 2 || !(xs[0] < xs[len(xs)-1]) {
+		return nil, fmt.Errorf("export: plot curve: %w: %d x and %d y values", ErrPlot, len(xs), len(ys))
+	}
+	lo, hi := valueRange(math.Inf(1), math.Inf(-1), [][]float64{ys}, false)
+	if !(lo <= hi) {
+		return nil, fmt.Errorf("export: plot curve: %w: no finite values", ErrPlot)
+	}
+	lo, hi = padRange(lo, hi)
+	var caption []string
+	for _, p := range paths {
+		if len(p.X) != len(p.Y) {
+			return nil, fmt.Errorf("export: path %q: %w: %d x and %d y", p.Label, ErrPlot, len(p.X), len(p.Y))
+		}
+		caption = append(caption, pathCaption(p))
+	}
+	xl, yl := opt.axisLabels(&surface.Provenance{})
+	lay := layout{title: title, caption: caption}
+	lay.body = func(c draw.Canvas) {
+		p := newPlot(txt(c, xl), txt(c, yl))
+		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = xs[0], xs[len(xs)-1], lo, hi
+		addRuns(p, xs, ys, draw.LineStyle{Color: inkColor, Width: 1.2}, finite, func(v float64) float64 { return v })
+		addPaths(p, paths)
+		addMarks(p, opt.Marks)
+		p.Draw(c)
+	}
+	return &Figure{Width: opt.Width, Height: opt.Height, DPI: opt.DPI, draw: lay.draw}, nil
+}
+
+// WriteCurvePathPlots draws [NewCurvePathFigure] and saves it in each
+// format as dir/base.format. It returns the paths written.
+func WriteCurvePathPlots(dir, base, title string, xs, ys []float64, paths []Path, formats []string, o *PlotOptions) ([]string, error) {
+	fig, err := NewCurvePathFigure(title, xs, ys, paths, o)
+	if err != nil {
+		return nil, err
+	}
+	return fig.saveAll(dir, base, formats)
+}

@@ -472,3 +472,48 @@ func TestPathFigure(t *testing.T) {
 		}
 	}
 }
+
+// TestCurvePathFigure checks the figure of a function of one variable: its
+// title, axis labels, the runs' legend and captions, the files
+// WriteCurvePathPlots writes, and the errors for what cannot be drawn.
+func TestCurvePathFigure(t *testing.T) {
+	t.Parallel()
+	xs, ys := make([]float64, 101), make([]float64, 101)
+	for i := range xs {
+		xs[i] = -2 + 4*float64(i)/100
+		ys[i] = xs[i] * xs[i]
+	}
+	run := Path{Label: "sgd, lr 0.4", X: []float64{1.5, 0.3, 0.06}, Y: []float64{2.25, 0.09, 0.0036}}
+	o := small()
+	o.XLabel, o.YLabel = "x", "loss"
+	o.Marks = []Mark{{Label: "start", X: 1.5, Y: 2.25}}
+	fig, err := NewCurvePathFigure("bowl: x²", xs, ys, []Path{run}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := svgTexts(t, fig)
+	for _, want := range []string{"bowl: x²", "x", "loss", "sgd, lr 0.4", "sgd, lr 0.4: 3 points", "start"} {
+		if !slices.Contains(texts, want) {
+			t.Errorf("the curve's figure lacks %q: %q", want, texts)
+		}
+	}
+	written, err := WriteCurvePathPlots(t.TempDir(), "bowl_loss_1dcurve", "bowl", xs, ys, []Path{run}, []string{"png"}, small())
+	if err != nil || len(written) != 1 || filepath.Base(written[0]) != "bowl_loss_1dcurve.png" {
+		t.Errorf("wrote %v, %v", written, err)
+	}
+	nan := []float64{math.NaN(), math.NaN()}
+	for name, c := range map[string]struct {
+		xs, ys []float64
+		paths  []Path
+	}{
+		"lengths":    {xs, ys[:50], nil},
+		"one point":  {xs[:1], ys[:1], nil},
+		"decreasing": {[]float64{1, 0}, []float64{0, 1}, nil},
+		"no values":  {[]float64{0, 1}, nan, nil},
+		"path":       {xs, ys, []Path{{X: []float64{1}, Y: nil}}},
+	} {
+		if _, err := NewCurvePathFigure("f", c.xs, c.ys, c.paths, nil); !errors.Is(err, ErrPlot) {
+			t.Errorf("%s: %v, want ErrPlot", name, err)
+		}
+	}
+}

@@ -465,8 +465,9 @@ func TestHessianCommand(t *testing.T) {
 	}
 }
 
-// toy races optimizers on a function and draws their paths; a bad
-// optimizer or function is a usage error.
+// toy races optimizers on a function and draws their paths, over its
+// contours or along its curve; a bad optimizer or function is a usage
+// error.
 func TestToyCommand(t *testing.T) {
 	t.Parallel()
 	out := t.TempDir()
@@ -478,6 +479,20 @@ func TestToyCommand(t *testing.T) {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}
+	}
+	// A function of one variable races its own runs by default, drawn
+	// along its curve.
+	code, stdout, stderr = landscapeCLI(t, "toy", "--function", "ripple", "--format", "png", "--out", out)
+	if code != 0 {
+		t.Fatalf("ripple: exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"sgd, lr 1 ", "sgd, lr 0.1 ", "sgd, lr 0.01 ", "after 50 steps at x = ", "ripple_loss_1dcurve.png"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("ripple: output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(out, "ripple_loss_1dcurve.png")); err != nil || fi.Size() < 10000 {
+		t.Errorf("ripple's figure: %v", err)
 	}
 	for _, c := range [][]string{
 		{"toy", "--optimizers", "lbfgs", "--out", out},

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -14,8 +15,9 @@ import (
 
 func cmdToy(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("toy", "--function F --optimizers sgd,momentum,adam[:LR] --out DIR [flags]", stderr)
-	function := fs.String("function", "rosenbrock", "the function: rosenbrock, himmelblau, saddle or bowl")
-	optimizers := fs.String("optimizers", "sgd,momentum,nesterov,rmsprop,adam", "optimizers to race, comma-separated, each NAME or NAME:LR, a NAME with torch.optim's keyword arguments if wanted ('rmsprop(centered=true)'); names: "+strings.Join(optim.Names(), ", "))
+	function := fs.String("function", "rosenbrock", "the function: rosenbrock, himmelblau, saddle or bowl of two variables, ripple or hills of one")
+	optimizers := fs.String("optimizers", "", "optimizers to race, comma-separated, each NAME or NAME:LR, a NAME with torch.optim's keyword arguments if wanted ('rmsprop(centered=true)'); names: "+strings.Join(optim.Names(), ", ")+
+		" (default: "+toy.DefaultRuns+"; for ripple sgd at 0.01, 0.1 and 1; for hills sgd:0.01,momentum:0.01,adam:0.1)")
 	lr := fs.Float64("lr", 0, "learning rate of the optimizers given without one (0: each one's PyTorch default; for SGD, one that suits the function)")
 	steps := fs.Int("steps", 0, "steps of each optimizer (default: enough for the function, 40 to 1000)")
 	formats := fs.String("format", "png,svg,pdf", "comma-separated output formats: png, svg, pdf, jpg")
@@ -33,7 +35,7 @@ func cmdToy(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
-	runs, err := optim.ParseRuns(*optimizers, *lr)
+	runs, err := optim.ParseRuns(cmp.Or(*optimizers, f.Race()), *lr)
 	if err != nil {
 		return usageError{err}
 	}
@@ -44,6 +46,9 @@ func cmdToy(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	paths, err := toy.Race(f, runs, *steps)
 	if err != nil {
 		return usageError{err}
+	}
+	if f.Is1D() {
+		return toyCurve(f, paths, *out, fmts, stdout)
 	}
 	o := &export.PlotOptions{Metric: "loss", Levels: f.Levels, Log: f.Log, XLabel: "x", YLabel: "y",
 		Marks: []export.Mark{{Label: "start", X: f.StartX, Y: f.StartY}}}
@@ -58,6 +63,38 @@ func cmdToy(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	written, err := export.WritePlots(*out, f.Name, toy.Surface(f), []export.PlotKind{export.ContourPlot}, fmts, o)
+	for _, p := range written {
+		fmt.Fprintln(stdout, "wrote", p)
+	}
+	return err
+}
+
+// toyCurve draws the race on f, a function of one variable, along its
+// curve: each run's points at (x, f(x)).
+func toyCurve(f toy.Function, paths []toy.Path, out string, fmts []string, stdout io.Writer) error {
+	at := func(x float64) float64 { return f.F(x, 0) }
+	o := &export.PlotOptions{XLabel: "x", YLabel: "loss", Marks: []export.Mark{{Label: "start", X: f.StartX, Y: at(f.StartX)}}}
+	for _, m := range f.Minima {
+		o.Marks = append(o.Marks, export.Mark{Label: "min", X: m[0], Y: at(m[0])})
+	}
+	var drawn []export.Path
+	for _, p := range paths {
+		ys := make([]float64, len(p.X))
+		for k, x := range p.X {
+			ys[k] = at(x)
+		}
+		drawn = append(drawn, export.Path{Label: p.Label, X: p.X, Y: ys})
+		fmt.Fprintf(stdout, "%-28s after %d steps at x = %.5g, loss %.6g\n", p.Label, len(p.X)-1, p.X[len(p.X)-1], p.Final)
+	}
+	xs := f.X.Values()
+	ys := make([]float64, len(xs))
+	for i, x := range xs {
+		ys[i] = at(x)
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	written, err := export.WriteCurvePathPlots(out, f.Name+"_loss_1dcurve", f.Name+": "+f.Formula, xs, ys, drawn, fmts, o)
 	for _, p := range written {
 		fmt.Fprintln(stdout, "wrote", p)
 	}

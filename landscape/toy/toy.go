@@ -1,12 +1,15 @@
-// Package toy holds analytic loss functions of two variables with exact
-// gradients, for teaching how optimizers move: each optimizer of package
-// optim runs on the function from the same start, and its path is drawn
-// on the function's contours. No network is needed, and the pictures are
-// those of the textbooks: momentum overshooting down Rosenbrock's valley,
-// Adam's steady steps, plain gradient descent stalling on a saddle.
+// Package toy holds analytic loss functions of one or two variables with
+// exact gradients, for teaching how optimizers move: each optimizer of
+// package optim runs on the function from the same start, and its path is
+// drawn on the function's contours, or along its curve. No network is
+// needed, and the pictures are those of the textbooks: momentum
+// overshooting down Rosenbrock's valley, Adam's steady steps, plain
+// gradient descent stalling on a saddle, a learning rate too small to
+// arrive and one large enough to bounce across the minimum.
 package toy
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -17,8 +20,8 @@ import (
 	"github.com/landscape-go/landscape/landscape/surface"
 )
 
-// Function is a loss of two variables with its gradient, a start and a
-// window to draw it in.
+// Function is a loss of two variables, or of one (see [Function.Is1D]),
+// with its gradient, a start and a window to draw it in.
 type Function struct {
 	Name, Formula string
 	F             func(x, y float64) float64
@@ -27,8 +30,10 @@ type Function struct {
 	// function's minima in the window (none for the saddle).
 	StartX, StartY float64
 	Minima         [][2]float64
-	// X and Y are the axes the function is drawn over; Levels its contour
-	// levels, and Log whether its colour scale is logarithmic.
+	// X and Y are the axes the function is drawn over (Y of no points for
+	// a function of one variable, which ignores y: its gradient's y part
+	// is 0, and its runs move x alone); Levels its contour levels, and
+	// Log whether its colour scale is logarithmic.
 	X, Y   grid.Axis
 	Levels []float64
 	Log    bool
@@ -37,10 +42,23 @@ type Function struct {
 	// the instructive part of the race.
 	LR    float64
 	Steps int
+	// Runs is the race drawn when none is asked for, as optim.ParseRuns
+	// reads it; "" is [DefaultRuns].
+	Runs string
 }
 
+// DefaultRuns is the race of a function whose Runs is "": the classic
+// optimizers at their default rates (SGD's the function's LR).
+const DefaultRuns = "sgd,momentum,nesterov,rmsprop,adam"
+
+// Is1D reports whether f is a function of x alone.
+func (f Function) Is1D() bool { return f.Y.Num == 0 }
+
+// Race returns the runs drawn when none is asked for (see Runs).
+func (f Function) Race() string { return cmp.Or(f.Runs, DefaultRuns) }
+
 // Functions returns the functions of the package: rosenbrock, himmelblau,
-// saddle and bowl.
+// saddle and bowl of two variables, ripple and hills of one.
 func Functions() []Function {
 	return []Function{
 		{
@@ -80,6 +98,27 @@ func Functions() []Function {
 			StartX: -4.5, StartY: 1.5, Minima: [][2]float64{{0, 0}},
 			X: grid.Axis{Min: -5, Max: 5, Num: 201}, Y: grid.Axis{Min: -2, Max: 2, Num: 201},
 			Levels: linLevels(0.25, 8, 16), LR: 0.4, Steps: 100,
+		},
+		{
+			// The learning rate's three regimes at one minimum, whose
+			// curvature is √3: lr 1 bounces across it (each step
+			// multiplies the distance by 1 − √3), 0.1 walks in, 0.01
+			// has not arrived after 50 steps.
+			Name: "ripple", Formula: "x + 2·sin(x)  (one variable: a minimum at 4π/3)",
+			F:      func(x, _ float64) float64 { return x + 2*math.Sin(x) },
+			Grad:   func(x, _ float64) (float64, float64) { return 1 + 2*math.Cos(x), 0 },
+			StartX: 2.5, Minima: [][2]float64{{4 * math.Pi / 3, 0}},
+			X: grid.Axis{Min: 2, Max: 5, Num: 301}, LR: 0.1, Steps: 50, Runs: "sgd:0.01,sgd:0.1,sgd:1",
+		},
+		{
+			// Unbounded below outside its hills: gradient descent
+			// settles in the nearest valley, momentum carries on over
+			// the next hill and out of the window.
+			Name: "hills", Formula: "25·sin(x) − x²  (one variable: valleys among hills)",
+			F:      func(x, _ float64) float64 { return 25*math.Sin(x) - x*x },
+			Grad:   func(x, _ float64) (float64, float64) { return 25*math.Cos(x) - 2*x, 0 },
+			StartX: 2, Minima: [][2]float64{{-8.6142873, 0}, {-1.7078533, 0}, {5.1357896, 0}},
+			X: grid.Axis{Min: -10, Max: 10, Num: 801}, LR: 0.01, Steps: 100, Runs: "sgd:0.01,momentum:0.01,adam:0.1",
 		},
 	}
 }
@@ -132,7 +171,8 @@ type Path struct {
 
 // Race runs each optimizer for steps steps (0: f.Steps) from the
 // function's start, in float32 as torch.optim would on a two-element
-// parameter, and returns their paths. A run whose point leaves the finite
+// parameter (one-element for a function of one variable, whose paths'
+// Y is nil), and returns their paths. A run whose point leaves the finite
 // numbers stops there, labelled diverged; one that ends outside the
 // function's window says where.
 func Race(f Function, runs []optim.Run, steps int) ([]Path, error) {
@@ -145,27 +185,54 @@ func Race(f Function, runs []optim.Run, steps int) ([]Path, error) {
 		if lr == 0 && optim.NeedsLR(r.Optimizer) {
 			lr = f.LR
 		}
-		p := optim.Param{Name: "xy", Data: []float32{float32(f.StartX), float32(f.StartY)}, Grad: make([]float32, 2)}
+		start := []float32{float32(f.StartX), float32(f.StartY)}
+		if f.Is1D() {
+			start = start[:1]
+		}
+		p := optim.Param{Name: "xy", Data: start, Grad: make([]float32, len(start))}
 		opt, err := optim.New(r.Optimizer, []*optim.Group{{Params: []optim.Param{p}}}, lr)
 		if err != nil {
 			return nil, err
 		}
 		lrUsed := opt.Groups()[0].LR
-		path := Path{Label: fmt.Sprintf("%s, lr %g", r.Optimizer, lrUsed), X: []float64{f.StartX}, Y: []float64{f.StartY}}
+		path := Path{Label: fmt.Sprintf("%s, lr %g", r.Optimizer, lrUsed), X: []float64{f.StartX}}
+		// at is the run's point: y stays at the start, 0, in one variable.
+		at := func() (x, y float64) {
+			if f.Is1D() {
+				return float64(p.Data[0]), 0
+			}
+			return float64(p.Data[0]), float64(p.Data[1])
+		}
+		if !f.Is1D() {
+			path.Y = []float64{f.StartY}
+		}
 		diverged := false
 		for range steps {
-			gx, gy := f.Grad(float64(p.Data[0]), float64(p.Data[1]))
-			p.Grad[0], p.Grad[1] = float32(gx), float32(gy)
+			gx, gy := f.Grad(at())
+			p.Grad[0] = float32(gx)
+			if !f.Is1D() {
+				p.Grad[1] = float32(gy)
+			}
 			opt.Step()
-			x, y := float64(p.Data[0]), float64(p.Data[1])
+			x, y := at()
 			if diverged = math.IsNaN(x) || math.IsInf(x, 0) || math.IsNaN(y) || math.IsInf(y, 0); diverged {
 				path.Label += " (diverged)"
 				break
 			}
-			path.X, path.Y = append(path.X, x), append(path.Y, y)
+			path.X = append(path.X, x)
+			if !f.Is1D() {
+				path.Y = append(path.Y, y)
+			}
 		}
-		x, y := path.X[len(path.X)-1], path.Y[len(path.Y)-1]
-		if !diverged && (x < f.X.Min || x > f.X.Max || y < f.Y.Min || y > f.Y.Max) {
+		x, y := path.X[len(path.X)-1], 0.0
+		if !f.Is1D() {
+			y = path.Y[len(path.Y)-1]
+		}
+		switch {
+		case diverged:
+		case f.Is1D() && (x < f.X.Min || x > f.X.Max):
+			path.Label += fmt.Sprintf(" (ends off the plot, at x = %.3g)", x)
+		case !f.Is1D() && (x < f.X.Min || x > f.X.Max || y < f.Y.Min || y > f.Y.Max):
 			// The figure draws the path up to the plot's edge: say
 			// where it went.
 			path.Label += fmt.Sprintf(" (ends off the plot, at (%.3g, %.3g))", x, y)
@@ -177,15 +244,20 @@ func Race(f Function, runs []optim.Run, steps int) ([]Path, error) {
 }
 
 // Surface evaluates f over its axes, as a surface with the one metric
-// "loss", so that the figures of package export draw it.
+// "loss", so that the figures of package export draw it: a 1D surface for
+// a function of one variable.
 func Surface(f Function) *surface.Surface {
 	g := grid.Grid{X: f.X, Y: &f.Y}
+	ys := f.Y.Values()
+	if f.Is1D() {
+		g.Y, ys = nil, []float64{0}
+	}
 	s := &surface.Surface{Metrics: []string{"loss"}}
 	s.Provenance.Tool = "landscape"
 	s.Provenance.Model.Name = f.Name
 	s.Provenance.Grid = g
 	s.Provenance.Directions.Kind = "analytic"
-	xs, ys := f.X.Values(), f.Y.Values()
+	xs := f.X.Values()
 	for j, y := range ys {
 		for i, x := range xs {
 			s.Points = append(s.Points, surface.Point{Index: j*len(xs) + i, X: x, Y: y, Values: []float64{f.F(x, y)}})

@@ -104,3 +104,83 @@ func TestARunOffThePlotSaysWhereItEnded(t *testing.T) {
 		t.Errorf("nesterov, which leaves the window: label %q", l)
 	}
 }
+
+// On ripple, x + 2·sin(x), gradient descent is x ← x − lr·(1 + 2·cos x)
+// in float32, each run moving x alone; the three rates show the three
+// regimes at the minimum 4π/3, of curvature √3: lr 1 bounces across it,
+// 0.1 walks in from one side, 0.01 is still on its way after 50 steps.
+func TestLearningRatesOnTheRipple(t *testing.T) {
+	t.Parallel()
+	f, err := Lookup("ripple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := optim.ParseRuns(f.Race(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths, err := Race(f, runs, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.Is1D() || len(paths) != 3 {
+		t.Fatalf("ripple: 1D %t, %d paths", f.Is1D(), len(paths))
+	}
+	min := 4 * math.Pi / 3
+	for i, lr := range []float32{0.01, 0.1, 1} {
+		p := paths[i]
+		if p.Y != nil || len(p.X) != 51 {
+			t.Fatalf("lr %g: %d points, y %v", lr, len(p.X), p.Y)
+		}
+		x := float32(f.StartX)
+		for k := range p.X {
+			if float64(x) != p.X[k] {
+				t.Fatalf("lr %g, step %d: x %g, the recurrence %g", lr, k, p.X[k], x)
+			}
+			g := float32(1 + 2*math.Cos(float64(x)))
+			x -= lr * g
+		}
+		if got := f.F(p.X[50], 0); p.Final != got {
+			t.Errorf("lr %g: final loss %g, f at the end %g", lr, p.Final, got)
+		}
+	}
+	crossed := func(p Path) (n int) {
+		for k := 1; k < len(p.X); k++ {
+			if (p.X[k-1]-min)*(p.X[k]-min) < 0 {
+				n++
+			}
+		}
+		return n
+	}
+	if n := crossed(paths[2]); n < 5 || math.Abs(paths[2].X[50]-min) > 1e-3 {
+		t.Errorf("lr 1 crosses the minimum %d times and ends %g from it: want a bounce that settles", n, paths[2].X[50]-min)
+	}
+	if n := crossed(paths[1]); n != 0 || math.Abs(paths[1].X[50]-min) > 1e-2 {
+		t.Errorf("lr 0.1 crosses the minimum %d times and ends %g from it: want a walk in from one side", n, paths[1].X[50]-min)
+	}
+	if d := min - paths[0].X[50]; d < 1 {
+		t.Errorf("lr 0.01 ends %g short of the minimum: want it still on its way", d)
+	}
+}
+
+// On hills, 25·sin(x) − x², unbounded below beyond its valleys, gradient
+// descent settles in the valley below the start, and momentum at the same
+// rate carries over the next hill and out of the window, which its label
+// says.
+func TestMomentumLeavesTheValleyOfTheHills(t *testing.T) {
+	t.Parallel()
+	f, err := Lookup("hills")
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths, err := Race(f, []optim.Run{{Optimizer: "sgd"}, {Optimizer: "momentum", LR: f.LR}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x := paths[0].X[len(paths[0].X)-1]; math.Abs(x-f.Minima[2][0]) > 1e-3 {
+		t.Errorf("gradient descent ends at %g, not in the valley at %g", x, f.Minima[2][0])
+	}
+	if l := paths[1].Label; !strings.HasPrefix(l, "momentum, lr 0.01 (ends off the plot, at x = ") {
+		t.Errorf("momentum: label %q", l)
+	}
+}
