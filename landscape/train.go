@@ -322,6 +322,9 @@ func Train(ctx context.Context, spec TrainSpec, out string, opts *Options) ([]Tr
 			if err != nil {
 				return epochs, err
 			}
+			if math.IsNaN(loss) || math.IsInf(loss, 0) {
+				return epochs, diverged(e, fmt.Sprintf("batch %d of epoch %d: loss %g", b+1, e, loss))
+			}
 			lossSum += loss * float64(len(idx))
 			hits += correct
 			if opts.Progress != nil {
@@ -329,6 +332,9 @@ func Train(ctx context.Context, spec TrainSpec, out string, opts *Options) ([]Tr
 			}
 		}
 		ckpt, state := trainFiles(out, e, spec.Torch)
+		if bad := tr.Weights().NonFinite(); len(bad) > 0 {
+			return epochs, diverged(e, fmt.Sprintf("after epoch %d: %d tensors not finite, %s first", e, len(bad), bad[0]))
+		}
 		if err := writeTrained(out, e, spec.Torch, tr.Weights()); err != nil {
 			return epochs, err
 		}
@@ -410,6 +416,18 @@ func sameFile(a, b string) (bool, error) {
 		return false, err
 	}
 	return os.SameFile(fa, fb), nil
+}
+
+// ErrDiverged is wrapped by the error of a training run whose loss or
+// weights left the finite numbers.
+var ErrDiverged = errors.New("training diverged")
+
+// diverged is the error of a run that left the finite numbers in epoch e
+// (what says where): a run that went on would only write checkpoints no
+// command reads, so it stops, its last checkpoint the one before.
+func diverged(e int, what string) error {
+	return fmt.Errorf("landscape: %s: %w; the last checkpoint is model_%d; "+
+		"a smaller learning rate is another run (--overwrite, or another folder)", what, ErrDiverged, e-1)
 }
 
 // trainFiles names the checkpoint and optimizer state after epoch e.

@@ -33,6 +33,29 @@ func TestTrainingFollowsPyTorch(t *testing.T) {
 	}
 }
 
+// A run whose loss leaves the finite numbers (SGD at lr 1e30) stops there
+// with ErrDiverged, naming the batch, and writes no checkpoint past the
+// last finite one: it had gone on writing NaN weights no command reads.
+func TestTrainStopsWhereTheRunDiverges(t *testing.T) {
+	t.Parallel()
+	c := fixture.Load(t, "resnet20")
+	spec := TrainSpec{Source: Source{Model: c.Model, ModelConfig: c.Config, Checkpoint: c.CheckpointFile(t, "zip"),
+		Data: data.Spec{Kind: data.NPZ, Path: c.Data}}, Optimizer: "sgd", LR: 1e30, BatchSize: 8, Epochs: 2}
+	out := t.TempDir()
+	eps, err := Train(context.Background(), spec, out, nil)
+	if !errors.Is(err, ErrDiverged) || !strings.Contains(err.Error(), "of epoch 1: loss ") || !strings.Contains(err.Error(), "last checkpoint is model_0") {
+		t.Fatalf("lr 1e30: epochs %+v, error %v; want ErrDiverged in epoch 1", eps, err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "model_0.safetensors")); err != nil {
+		t.Errorf("the initialisation: %v", err)
+	}
+	for _, name := range []string{"model_1.safetensors", "optimizer_1.safetensors", "model_2.safetensors"} {
+		if _, err := os.Stat(filepath.Join(out, name)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s after the run diverged: %v", name, err)
+		}
+	}
+}
+
 // A run stopped after two epochs and started again for four gives the
 // checkpoints of a run of four, bit for bit, its learning-rate schedule
 // included; the checkpoints are a trajectory.

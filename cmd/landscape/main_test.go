@@ -538,6 +538,10 @@ func TestTrainCommand(t *testing.T) {
 	if code, _, stderr := landscapeCLI(t, "train", "--model", "resnet20", "--checkpoint", "x.pt", "--data", "npz:x.npz", "--out", out, "--optimizer", "lbfgs"); code != 2 || !strings.Contains(stderr, `--optimizer "lbfgs": want one of sgd`) {
 		t.Errorf("--optimizer lbfgs: exit %d\n%s", code, stderr)
 	}
+	// A rate given as 0 is refused, not taken for the default (SGD's 0.01).
+	if code, _, stderr := landscapeCLI(t, "train", "--model", "resnet20", "--checkpoint", "x.pt", "--data", "npz:x.npz", "--out", out, "--lr", "0"); code != 2 || !strings.Contains(stderr, "--lr 0: want a positive learning rate, or leave --lr out for sgd's default (0.01)") {
+		t.Errorf("--lr 0: exit %d\n%s", code, stderr)
+	}
 }
 
 // race trains each run, writes the surface and the figure, and refuses a

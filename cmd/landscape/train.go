@@ -41,6 +41,11 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if c, err := optim.Canonical(*optimizer); err == nil {
 		*optimizer = c
 	}
+	if flagSet(fs, "lr") && *lr == 0 {
+		// 0 stands for the default only where --lr is left out: a rate
+		// given as 0 is not silently another one.
+		return usagef("--lr 0: want a positive learning rate, or leave --lr out for %s's default (%g)", optim.Base(*optimizer), withDefaultLR(*optimizer, 0))
+	}
 	*lr = withDefaultLR(*optimizer, *lr)
 	spec := landscape.TrainSpec{Optimizer: *optimizer, LR: *lr, Epochs: *epochs, Seed: *seed, NoShuffle: *noShuffle, Torch: *torchFormat, Schedule: *schedule}
 	if *out == "" {
@@ -50,7 +55,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef("--optimizer %q: want one of %s", *optimizer, strings.Join(optim.Names(), ", "))
 	}
 	if *epochs < 1 || !(*lr >= 0) || math.IsInf(*lr, 1) {
-		return usagef("--epochs %d --lr %g: want at least one epoch and a learning rate of 0 or more", *epochs, *lr)
+		return usagef("--epochs %d --lr %g: want at least one epoch and a positive learning rate", *epochs, *lr)
 	}
 	var opts *landscape.Options
 	var err error
