@@ -23,3 +23,14 @@ func TestLabelsAreModelNamesMadeUnique(t *testing.T) {
 		t.Errorf("Labels = %q, want %q", got, want)
 	}
 }
+
+// Files of one name in other folders (every report of 'landscape hessian'
+// is hessian.json) are told apart by their folders.
+func TestLabelsOfFilesOfOneNameAreTheirFolders(t *testing.T) {
+	t.Parallel()
+	files := []string{"hessA/hessian.json", "runs/hessB/hessian.json", "c/other.json"}
+	want := []string{"resnet20 (hessA)", "resnet20 (hessB)", "vgg9"}
+	if got := LabelsOf(files, []string{"resnet20", "resnet20", "vgg9"}); !slices.Equal(got, want) {
+		t.Errorf("LabelsOf = %q, want %q", got, want)
+	}
+}

@@ -525,18 +525,37 @@ func ReadParquetFiles(paths ...string) ([]*surface.Surface, error) {
 	return ss, nil
 }
 
-// Labels names surfaces read from files for figures and tables: by their
-// model names, with the file name (less its extension) added where a
-// model name repeats, and the file name alone where there is none.
+// Labels names surfaces read from files for figures and tables (see
+// [LabelsOf]), by their model names.
 func Labels(files []string, ss []*surface.Surface) []string {
-	count := map[string]int{}
-	for _, s := range ss {
-		count[s.Provenance.Model.Name]++
-	}
-	names := make([]string, len(ss))
+	models := make([]string, len(ss))
 	for i, s := range ss {
-		file := strings.TrimSuffix(filepath.Base(files[i]), filepath.Ext(files[i]))
-		switch m := s.Provenance.Model.Name; {
+		models[i] = s.Provenance.Model.Name
+	}
+	return LabelsOf(files, models)
+}
+
+// LabelsOf names what was read from files, of the models named, for
+// figures and tables: by the model's name, with the file's name added
+// where a model's name repeats, and the file's name alone where there is
+// none. A file's name is its base less its extension, or where files
+// share that (hessian.json, as 'landscape hessian' names every report),
+// its folder's: "resnet20 (runA)".
+func LabelsOf(files, models []string) []string {
+	count, bases := map[string]int{}, map[string]int{}
+	for i, m := range models {
+		count[m]++
+		bases[fileLabel(files[i])]++
+	}
+	names := make([]string, len(models))
+	for i, m := range models {
+		file := fileLabel(files[i])
+		if bases[file] > 1 {
+			if dir := filepath.Base(filepath.Dir(files[i])); dir != "." && dir != string(filepath.Separator) {
+				file = dir
+			}
+		}
+		switch {
 		case m == "":
 			names[i] = file
 		case count[m] > 1:
@@ -546,4 +565,9 @@ func Labels(files []string, ss []*surface.Surface) []string {
 		}
 	}
 	return names
+}
+
+// fileLabel is a file's base name less its extension.
+func fileLabel(file string) string {
+	return strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
 }

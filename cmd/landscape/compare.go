@@ -24,7 +24,7 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	threshold := fs.Float64("threshold", 0, "basin level: the area and widths where the metric is below it (default: each surface's centre value + --rise)")
 	rise := fs.Float64("rise", 1, "with no --threshold, the basin level is the centre value plus this")
 	paths := fs.String("path", "", "trajectory files (path.csv of 'landscape trajectory'), comma-separated, drawn over every panel")
-	names := fs.String("names", "", "comma-separated labels for the surfaces (default: their model names, or file names where those repeat)")
+	names := fs.String("names", "", "comma-separated labels for the surfaces or reports (default: their model names, with file names where those repeat, or folder names where the files share one)")
 	tableOnly := fs.Bool("table-only", false, "write the tables only, no figure (for scripts that read the flatness figures)")
 	if err := parse(fs, args, 1000); err != nil {
 		return err
@@ -201,19 +201,20 @@ func wholeSurface(path string, s *surface.Surface) error {
 }
 
 // compareHessians compares the reports of 'landscape hessian' in files
-// (see [landscape.CompareHessians]), labelled by labels or their models.
+// (see [landscape.CompareHessians]), labelled by labels or as surfaces are
+// ([export.LabelsOf]).
 func compareHessians(files, labels []string, out string, formats []string, stdout io.Writer) error {
 	reps := make([]*landscape.HessianReport, len(files))
-	given := labels != nil
+	models := make([]string, len(files))
 	for i, f := range files {
 		r, err := landscape.ReadHessianReport(f)
 		if err != nil {
 			return err
 		}
-		reps[i] = r
-		if !given {
-			labels = append(labels, r.Model.Name)
-		}
+		reps[i], models[i] = r, r.Model.Name
+	}
+	if labels == nil {
+		labels = export.LabelsOf(files, models)
 	}
 	table, written, err := landscape.CompareHessians(out, reps, labels, formats)
 	fmt.Fprint(stdout, table)

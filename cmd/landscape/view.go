@@ -18,7 +18,7 @@ func cmdView(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	metric := fs.String("metric", "", "metric to show (default train_loss, else the first *_loss column)")
 	levels := fs.String("levels", "", "contour levels MIN:MAX:STEP as numpy.arange (default 0.1:10:0.5, the reference's) or a comma-separated list")
 	log := fs.Bool("log", false, "logarithmic colour scale and 3D z axis")
-	names := fs.String("names", "", "comma-separated labels for the surfaces (default: their model names, or file names where those repeat)")
+	names := fs.String("names", "", "comma-separated labels for the surfaces (default: their model names, with file names where those repeat, or folder names where the files share one)")
 	title := fs.String("title", "", "the page's title (default: the surfaces' labels)")
 	mesh := fs.String("mesh", "", "also write the 3D surface as a mesh for Blender, ParaView or a glTF viewer: files ending .obj, .ply, .glb or .gltf, comma-separated (one surface only)")
 	if err := parse(fs, args, 1000); err != nil {
