@@ -161,6 +161,14 @@ type Path struct {
 	Label string
 	X, Y  []float64
 	Names []string
+	// Directions is the SHA-256 of the directions the path's coordinates
+	// are on (normalize.Hash, as a surface's provenance records it), ""
+	// where it is not known: a path belongs over a surface on the same
+	// directions only.
+	Directions string
+	// File is where the path was read from, for messages; "" if it was
+	// not.
+	File string
 }
 
 // Mark is a labelled point in the (α, β) plane.

@@ -2,6 +2,7 @@ package landscape
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/internal/filekind"
+	"github.com/landscape-go/landscape/landscape/surface"
 )
 
 // ReadPaths reads trajectory files (see [ReadPath]); empty names are
@@ -59,7 +61,7 @@ func ReadPath(file string) (export.Path, error) {
 	if ix < 0 || iy < 0 {
 		return export.Path{}, fmt.Errorf("landscape: path %s: no x and y columns in header %v", file, rows[0])
 	}
-	p := export.Path{Label: filepath.Base(filepath.Dir(file))}
+	p := export.Path{Label: filepath.Base(filepath.Dir(file)), Directions: pathDirections(file), File: file}
 	ic := slices.Index(rows[0], "checkpoint")
 	for k, row := range rows[1:] {
 		if ic >= 0 {
@@ -74,6 +76,42 @@ func ReadPath(file string) (export.Path, error) {
 		p.X, p.Y = append(p.X, x), append(p.Y, y)
 	}
 	return p, nil
+}
+
+// pathDirections returns the SHA-256 of the directions the path in file
+// was projected on, as the trajectory.json beside it records it; "" where
+// there is none, or it is about another file.
+func pathDirections(file string) string {
+	raw, err := os.ReadFile(filepath.Join(filepath.Dir(file), TrajectoryFile))
+	if err != nil {
+		return ""
+	}
+	var rec struct {
+		PathFile   string `json:"path_file"`
+		Directions struct {
+			SHA256 string `json:"sha256"`
+		} `json:"directions"`
+	}
+	if json.Unmarshal(raw, &rec) != nil || rec.PathFile != filepath.Base(file) {
+		return ""
+	}
+	return rec.Directions.SHA256
+}
+
+// CheckPaths refuses paths projected on other directions than those of
+// the surface s read from file: drawn over it, their coordinates would be
+// read on axes that mean something else. A path or a surface whose
+// directions are not recorded passes.
+func CheckPaths(file string, s *surface.Surface, paths []export.Path) error {
+	want := s.Provenance.Directions.SHA256
+	for _, p := range paths {
+		if p.Directions != "" && want != "" && p.Directions != want {
+			return fmt.Errorf("landscape: path %s was projected on other directions (SHA-256 %.12s…) than those of the surface %s (%.12s…): "+
+				"its coordinates are not the surface's; draw it over a surface computed with --directions %s",
+				p.File, p.Directions, file, want, filepath.Join(filepath.Dir(p.File), DirectionsFile))
+		}
+	}
+	return nil
 }
 
 // GlobCheckpoints expands each glob pattern (empty ones are skipped), its

@@ -27,6 +27,9 @@ func PlotSurfaceFile(file, out string, kinds []export.PlotKind, formats []string
 	if len(o.Paths) > 0 && s.Is1D() {
 		return nil, fmt.Errorf("landscape: plot %s: a 1D surface has no plane to draw a trajectory's path on: --path draws over a 2D surface's contours and heat map", file)
 	}
+	if err := CheckPaths(file, s, o.Paths); err != nil {
+		return nil, err
+	}
 	for _, m := range metrics {
 		if !slices.Contains(s.Metrics, m) {
 			return nil, fmt.Errorf("%s has no metric %q; it has %s", file, m, strings.Join(s.Metrics, ", "))

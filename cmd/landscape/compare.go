@@ -101,6 +101,11 @@ func runCompare(ctx context.Context, paths, labels []string, out string, formats
 	if labels == nil {
 		labels = export.Labels(paths, ss)
 	}
+	for i, s := range ss {
+		if err := landscape.CheckPaths(paths[i], s, o.Paths); err != nil {
+			return err
+		}
+	}
 	noteDirections(stderr, ss, paths)
 	landscape.AnnotateComparison(o, ss, paths)
 	sums, written, err := export.WriteComparison(out, ss, labels, formats, o, so)

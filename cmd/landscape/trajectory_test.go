@@ -342,6 +342,23 @@ func TestSurfaceAutoRangeFromTrajectory(t *testing.T) {
 	if y := n.Provenance.Grid.Y; !slices.ContainsFunc([]int{0, 1, 2, 3}, func(k int) bool { return y.At(k) == 0 }) {
 		t.Errorf("--y=auto:4 gives %s, which misses 0 (suggested %s)", y, meta["suggested_y"])
 	}
+	// The trajectory's path belongs over a surface on its directions, and
+	// over no other: one on random directions is refused, naming both.
+	if code, _, stderr := landscapeCLI(t, "plot", out, "--path", filepath.Join(traj, landscape.PathFile), "--kind", "contour", "--format", "png",
+		"--out", filepath.Join(dir, "fig")); code != 0 {
+		t.Errorf("the path over its own surface: exit %d: %s", code, stderr)
+	}
+	random := filepath.Join(dir, "r.parquet")
+	if code, _, stderr := landscapeCLI(t, "surface", "--model", "resnet20", "--checkpoint", filepath.Join(dir, "model_10.safetensors"),
+		"--data", resnet20Data, "--x=-1:1:2", "--y=-1:1:2", "--batch-size", "8", "--quiet", "--out", random); code != 0 {
+		t.Fatalf("random directions: exit %d: %s", code, stderr)
+	}
+	for _, cmd := range [][]string{{"plot", random}, {"compare", out, random}} {
+		args := append(cmd, "--path", filepath.Join(traj, landscape.PathFile), "--format", "png", "--out", filepath.Join(dir, "fig2"))
+		if code, _, stderr := landscapeCLI(t, args...); code != 1 || !strings.Contains(stderr, "was projected on other directions") || !strings.Contains(stderr, "r.parquet") {
+			t.Errorf("%s with the path over random directions: exit %d: %s", cmd[0], code, stderr)
+		}
+	}
 	code, _, stderr = landscapeCLI(t, "surface", "--model", "resnet20", "--checkpoint", filepath.Join(dir, "model_10.safetensors"),
 		"--data", resnet20Data, "--x=auto", "--quiet", "--out", filepath.Join(dir, "t.parquet"))
 	if code != 2 || !strings.Contains(stderr, "--directions") {
