@@ -134,6 +134,8 @@ func checkWeights(path string, sd *nets.StateDict, net *nets.Net, sum func() (st
 					"renamed to the zoo's shortcut and linear it still does not fit %s: torchvision's ImageNet ResNets, with a 7x7 stem and max pooling, are not the reference's CIFAR ResNets of the zoo)", path, err, net.Name)
 			}
 			*sd = *renamed
+		} else if hint := otherKindOfFile(sd, net); hint != "" {
+			return surface.FileInfo{}, fmt.Errorf("landscape: checkpoint %s: %w: it is %s", path, nets.ErrMismatch, hint)
 		} else if fits := nets.Identify(sd, net.Config); len(fits) > 0 {
 			return surface.FileInfo{}, fmt.Errorf("landscape: checkpoint %s: %w\n  (the checkpoint fits model %s)", path, err, strings.Join(fits, ", "))
 		} else {
@@ -145,6 +147,35 @@ func checkWeights(path string, sd *nets.StateDict, net *nets.Net, sum func() (st
 	}
 	h, err := sum()
 	return surface.FileInfo{Path: path, SHA256: h}, err
+}
+
+// otherKindOfFile says what sd, which does not fit net, is where its keys
+// show it is another file of the tool's for that network: a direction
+// file (x.<key> and y.<key>) or an optimizer's state (<key>.exp_avg,
+// <key>.momentum_buffer, ...); "" otherwise.
+func otherKindOfFile(sd *nets.StateDict, net *nets.Net) string {
+	params := map[string]bool{}
+	for _, p := range net.Params {
+		params[p.Name] = true
+	}
+	names := sd.Names()
+	if len(names) == 0 {
+		return ""
+	}
+	directions, state := true, true
+	for _, k := range names {
+		_, rest, _ := strings.Cut(k, ".")
+		directions = directions && (strings.HasPrefix(k, "x.") || strings.HasPrefix(k, "y.")) && params[rest]
+		dot := strings.LastIndexByte(k, '.')
+		state = state && dot > 0 && params[k[:dot]]
+	}
+	switch {
+	case directions:
+		return "a direction file (x.<key> and y.<key>, as 'landscape directions', 'trajectory' and 'plane' write them): give it as --directions"
+	case state:
+		return "an optimizer's state, as 'landscape train' writes beside each checkpoint: the checkpoint of epoch E is model_E, beside optimizer_E"
+	}
+	return ""
 }
 
 // withoutCommonPrefix returns sd with the first component of its keys

@@ -1,6 +1,7 @@
 package landscape
 
 import (
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -85,5 +86,41 @@ func TestWrappersPrefixesAreTakenOff(t *testing.T) {
 	}
 	if _, err := LoadWeights(write("model.extra."), "resnet20", cfg); err == nil || !strings.Contains(err.Error(), "missing keys") {
 		t.Errorf("keys under model.extra.: %v", err)
+	}
+}
+
+// A direction file or an optimizer's state given as a checkpoint is named
+// for what it is, not listed key by key.
+func TestOtherFilesOfTheToolAreNotCheckpoints(t *testing.T) {
+	t.Parallel()
+	cfg := nets.Config{Height: 8, Width: 8}
+	net, err := nets.New("resnet20", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(key func(string) []string) string {
+		sd := &nets.StateDict{}
+		for _, p := range net.Params {
+			for _, k := range key(p.Name) {
+				sd.Set(k, nets.NewTensor(p.Shape...))
+			}
+		}
+		path := filepath.Join(t.TempDir(), "f.safetensors")
+		if err := safetensors.Write(path, sd, nil); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	for name, c := range map[string]struct {
+		key  func(string) []string
+		want string
+	}{
+		"directions": {func(k string) []string { return []string{"x." + k, "y." + k} }, "it is a direction file (x.<key> and y.<key>"},
+		"state":      {func(k string) []string { return []string{k + ".exp_avg", k + ".exp_avg_sq"} }, "it is an optimizer's state"},
+	} {
+		_, err := LoadWeights(write(c.key), "resnet20", cfg)
+		if !errors.Is(err, nets.ErrMismatch) || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "missing keys") {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }
