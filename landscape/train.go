@@ -242,7 +242,8 @@ func Train(ctx context.Context, spec TrainSpec, out string, opts *Options) ([]Tr
 		return nil, err
 	}
 	rec := trainRecord{Tool: "landscape", Version: Version, Model: modelInfo(w.Net), Initial: w.File,
-		Data:      surface.DataInfo{Name: d.Name, Splits: []string{d.Split}, Samples: []int{d.N}, Mean: d.Mean, Std: d.Std, SHA256: dataHash([]*data.Dataset{d})},
+		Data: surface.DataInfo{Name: d.Name, Path: spec.Data.Path, Splits: []string{d.Split}, Samples: []int{d.N}, SampleSeed: spec.DataOptions.SampleSeed,
+			Mean: d.Mean, Std: d.Std, SHA256: dataHash([]*data.Dataset{d})},
 		Optimizer: canonical, LR: optim.LR(spec.Optimizer, spec.LR), BatchSize: spec.BatchSize, Seed: spec.Seed, NoShuffle: spec.NoShuffle,
 		Schedule: spec.Schedule, Torch: spec.Torch}
 	if optim.SpansEpochs(spec.Schedule) {

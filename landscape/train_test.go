@@ -2,6 +2,7 @@ package landscape
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"os"
@@ -281,4 +282,28 @@ func mean(v []float64) float64 {
 		s += x
 	}
 	return s / float64(len(v))
+}
+
+// train.json records where the data came from, as a surface's provenance
+// does: the path it was given.
+func TestTrainRecordsTheDataPath(t *testing.T) {
+	t.Parallel()
+	c := fixture.Load(t, "resnet20")
+	spec := TrainSpec{Source: Source{Model: c.Model, ModelConfig: c.Config, Checkpoint: c.CheckpointFile(t, "zip"),
+		Data: data.Spec{Kind: data.NPZ, Path: c.Data}}, Optimizer: "sgd", LR: 0.01, BatchSize: 20, Epochs: 1}
+	out := t.TempDir()
+	if _, err := Train(context.Background(), spec, out, nil); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(out, TrainRecordFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec trainRecord
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Data.Path != c.Data || rec.Data.SHA256 == "" {
+		t.Errorf("train.json's data: %+v, want path %s", rec.Data, c.Data)
+	}
 }
