@@ -48,6 +48,10 @@ func runConvert(ctx context.Context, path, out string, f export.TextFormat, stdo
 	if err := export.WriteText(out, s, f); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s: %d points, provenance in %s\n", out, len(s.Points), out+export.ProvenanceSuffix)
+	points := fmt.Sprintf("%d points", len(s.Points))
+	if p := s.Provenance.Progress; p.Total > 0 && !p.Complete() {
+		points = fmt.Sprintf("%d of %d points (an unfinished run: the command that wrote %s finishes it)", p.Done, p.Total, path)
+	}
+	fmt.Fprintf(stdout, "wrote %s: %s, provenance in %s\n", out, points, out+export.ProvenanceSuffix)
 	return ctx.Err()
 }

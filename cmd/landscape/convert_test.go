@@ -72,6 +72,18 @@ func TestConvertCommand(t *testing.T) {
 			t.Errorf("%q: exit %d, want 2", args, code)
 		}
 	}
+	// A surface of an unfinished run says so, with the points it holds of
+	// how many.
+	part := *s
+	part.Points = s.Points[:30]
+	part.Provenance.Progress = surface.Progress{Done: 30, Total: 77}
+	unfinished := filepath.Join(dir, "part.parquet")
+	if err := export.WriteParquet(unfinished, &part); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := landscapeCLI(t, "convert", unfinished); code != 0 || !strings.Contains(stdout, ": 30 of 77 points (an unfinished run") {
+		t.Errorf("an unfinished surface: exit %d\n%s%s", code, stdout, stderr)
+	}
 	missing := filepath.Join(dir, "missing.parquet")
 	if code, _, stderr := landscapeCLI(t, "convert", missing); code != 1 || !strings.Contains(stderr, missing) {
 		t.Errorf("missing input: exit %d\n%s", code, stderr)
