@@ -40,6 +40,9 @@ func New(name string, groups []*Group, lr float64) (Optimizer, error) {
 	}
 	if takes, ok := Settings()[base]; ok {
 		for _, k := range slices.Sorted(maps.Keys(set.values)) {
+			if k == "lr" {
+				return nil, fmt.Errorf("optim: %s(lr=...): the learning rate is given apart, as --lr or %s:LR, not among the settings: %w", base, base, ErrConfig)
+			}
 			if !slices.Contains(takes, k) {
 				return nil, fmt.Errorf("optim: %s takes no %s; it takes %s: %w", base, k, strings.Join(takes, ", "), ErrConfig)
 			}

@@ -215,6 +215,7 @@ func TestNewTakesTorchsKeywordArguments(t *testing.T) {
 	}
 	for name, msg := range map[string]string{
 		"adam(momentum=0.9)":         "adam takes no momentum; it takes betas, eps, weight_decay, amsgrad",
+		"sgd(lr=0)":                  "the learning rate is given apart, as --lr or sgd:LR",
 		"adam(amsgrad=1)":            "amsgrad=1: want true or false",
 		"adam(betas=0.9)":            "betas=0.9: want a pair of numbers",
 		"sgd(weight_decay=x)":        "want a finite number",
