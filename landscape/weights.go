@@ -136,6 +136,9 @@ func checkWeights(path string, sd *nets.StateDict, net *nets.Net, sum func() (st
 			*sd = *renamed
 		} else if hint := otherKindOfFile(sd, net); hint != "" {
 			return surface.FileInfo{}, fmt.Errorf("landscape: checkpoint %s: %w: it is %s", path, nets.ErrMismatch, hint)
+		} else if c := nets.InChannelsOf(net.Name, sd); c > 0 && c != net.Config.InChannels {
+			return surface.FileInfo{}, fmt.Errorf("landscape: checkpoint %s: %w\n  (the checkpoint takes %d-channel input; the model was built for %d channels, as the data or --channels say)",
+				path, err, c, net.Config.InChannels)
 		} else if fits := nets.Identify(sd, net.Config); len(fits) > 0 {
 			return surface.FileInfo{}, fmt.Errorf("landscape: checkpoint %s: %w\n  (the checkpoint fits model %s)", path, err, strings.Join(fits, ", "))
 		} else {

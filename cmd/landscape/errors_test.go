@@ -111,7 +111,7 @@ func TestBadInputsGetClearErrors(t *testing.T) {
 		{"checkpoint of another architecture", surface("resnet20", filepath.Join(zoo, "resnet20_noshort.pt"), data), 1,
 			[]string{"does not fit the model", "10 missing keys", "layer2.0.shortcut.0.weight", "layer3.0.shortcut.1.running_mean", "fits model resnet20_noshort"}},
 		{"wrong channel count", surface("resnet20", ckpt, "npz:"+filepath.Join(zoo, "resnet56.data.npz")), 1,
-			[]string{"conv1.weight: shape [16 1 3 3] in checkpoint, model wants [16 3 3 3]"}},
+			[]string{"conv1.weight: shape [16 1 3 3] in checkpoint, model wants [16 3 3 3]", "the checkpoint takes 1-channel input; the model was built for 3 channels"}},
 		{"labels out of range", surface("resnet20", ckpt, badLabels), 1, []string{"sample 1 has label 12", "10 classes"}},
 		{"empty dataset", surface("resnet20", ckpt, empty), 1, []string{"empty.npz", "no samples"}},
 		{"NaN in the weights", surface("resnet20", nanCkpt, data), 1, []string{"nan.safetensors", "NaN or Inf in layer1.0.conv1.weight (1 of 2304 values)"}},
