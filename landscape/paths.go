@@ -13,6 +13,7 @@ import (
 	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/internal/filekind"
 	"github.com/landscape-go/landscape/landscape/surface"
+	"github.com/landscape-go/landscape/normalize"
 )
 
 // ReadPaths reads trajectory files (see [ReadPath]); empty names are
@@ -79,23 +80,27 @@ func ReadPath(file string) (export.Path, error) {
 }
 
 // pathDirections returns the SHA-256 of the directions the path in file
-// was projected on, as the trajectory.json beside it records it; "" where
-// there is none, or it is about another file.
+// was projected on: as the trajectory.json beside it records it for its
+// path.csv, else as the direction file beside it records its own (a
+// race's runs' paths lie beside the plane's directions); "" where neither
+// says.
 func pathDirections(file string) string {
-	raw, err := os.ReadFile(filepath.Join(filepath.Dir(file), TrajectoryFile))
-	if err != nil {
-		return ""
+	dir := filepath.Dir(file)
+	if raw, err := os.ReadFile(filepath.Join(dir, TrajectoryFile)); err == nil {
+		var rec struct {
+			PathFile   string `json:"path_file"`
+			Directions struct {
+				SHA256 string `json:"sha256"`
+			} `json:"directions"`
+		}
+		if json.Unmarshal(raw, &rec) == nil && rec.PathFile == filepath.Base(file) {
+			return rec.Directions.SHA256
+		}
 	}
-	var rec struct {
-		PathFile   string `json:"path_file"`
-		Directions struct {
-			SHA256 string `json:"sha256"`
-		} `json:"directions"`
+	if meta, err := normalize.ReadMeta(filepath.Join(dir, DirectionsFile)); err == nil {
+		return meta.SHA256
 	}
-	if json.Unmarshal(raw, &rec) != nil || rec.PathFile != filepath.Base(file) {
-		return ""
-	}
-	return rec.Directions.SHA256
+	return ""
 }
 
 // CheckPaths refuses paths projected on other directions than those of

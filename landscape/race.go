@@ -9,6 +9,7 @@ import (
 
 	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/grid"
+	"github.com/landscape-go/landscape/internal/atomicfile"
 	"github.com/landscape-go/landscape/landscape/optim"
 	"github.com/landscape-go/landscape/landscape/surface"
 	"github.com/landscape-go/landscape/normalize"
@@ -110,6 +111,11 @@ func Race(ctx context.Context, spec RaceSpec, out string, formats []string, opts
 			if t, err = RunTrajectory(ctx, cfg, opts); err != nil {
 				return res, err
 			}
+		}
+		// Each run's path beside the plane's directions, for
+		// 'plot --path' over this or another surface on them.
+		if err := atomicfile.Write(filepath.Join(plane, raceName(spec.Runs[i])+".csv"), t.WritePathCSV); err != nil {
+			return res, err
 		}
 		p := export.Path{Label: raceLabel(spec.Runs[i])}
 		for _, pt := range t.Points {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/landscape-go/landscape/backend/backendtest/traintest"
 	"github.com/landscape-go/landscape/data"
+	"github.com/landscape-go/landscape/export"
 	"github.com/landscape-go/landscape/internal/fixture"
 	"github.com/landscape-go/landscape/landscape/optim"
 	"github.com/landscape-go/landscape/nets"
@@ -269,6 +270,20 @@ func TestRaceDrawsEveryRunOnOneSurface(t *testing.T) {
 		}
 		if len(res.Surface.Points) != 25 || len(res.Files) != 2 {
 			t.Errorf("all paths %v: %d points, files %v", all, len(res.Surface.Points), res.Files)
+		}
+		// Each run's path lies beside the plane's directions, for plot
+		// --path over a surface on them: the race's own, for one.
+		for k, name := range []string{"sgd_lr0.05", "adam_lr0.001"} {
+			p, err := ReadPath(filepath.Join(out, "plane", name+".csv"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Directions != res.Surface.Provenance.Directions.SHA256 || len(p.X) < len(res.Paths[k].X) || p.X[0] != res.Paths[k].X[0] || p.Y[0] != res.Paths[k].Y[0] {
+				t.Errorf("all paths %v: %s.csv %+v, drawn %+v", all, name, p, res.Paths[k])
+			}
+			if err := CheckPaths("race.parquet", res.Surface, []export.Path{p}); err != nil {
+				t.Errorf("all paths %v: %s.csv over the race's surface: %v", all, name, err)
+			}
 		}
 	}
 	if held[1] < held[0]*(1-1e-6) {
