@@ -40,9 +40,7 @@ func TestTrainingFollowsPyTorch(t *testing.T) {
 // last finite one: it had gone on writing NaN weights no command reads.
 func TestTrainStopsWhereTheRunDiverges(t *testing.T) {
 	t.Parallel()
-	c := fixture.Load(t, "resnet20")
-	spec := TrainSpec{Source: Source{Model: c.Model, ModelConfig: c.Config, Checkpoint: c.CheckpointFile(t, "zip"),
-		Data: data.Spec{Kind: data.NPZ, Path: c.Data}}, Optimizer: "sgd", LR: 1e30, BatchSize: 8, Epochs: 2}
+	spec := TrainSpec{Source: fixtureSource(t), Optimizer: "sgd", LR: 1e30, BatchSize: 8, Epochs: 2}
 	out := t.TempDir()
 	eps, err := Train(context.Background(), spec, out, nil)
 	if !errors.Is(err, ErrDiverged) || !strings.Contains(err.Error(), "of epoch 1: loss ") || !strings.Contains(err.Error(), "last checkpoint is model_0") {
@@ -64,8 +62,7 @@ func TestTrainStopsWhereTheRunDiverges(t *testing.T) {
 func TestTrainResumesWhereItStopped(t *testing.T) {
 	t.Parallel()
 	c := fixture.Load(t, "resnet20")
-	spec := TrainSpec{Source: Source{Model: c.Model, ModelConfig: c.Config, Checkpoint: c.CheckpointFile(t, "zip"),
-		Data: data.Spec{Kind: data.NPZ, Path: c.Data}}, Optimizer: "momentum", LR: 0.01, BatchSize: 8, Seed: 3, Schedule: "warmup:1,cosine"}
+	spec := TrainSpec{Source: fixtureSource(t), Optimizer: "momentum", LR: 0.01, BatchSize: 8, Seed: 3, Schedule: "warmup:1,cosine"}
 	whole, parts := t.TempDir(), t.TempDir()
 	spec.Epochs = 4
 	if _, err := Train(context.Background(), spec, whole, nil); err != nil {
@@ -303,9 +300,7 @@ func mean(v []float64) float64 {
 // does: the path it was given.
 func TestTrainRecordsTheDataPath(t *testing.T) {
 	t.Parallel()
-	c := fixture.Load(t, "resnet20")
-	spec := TrainSpec{Source: Source{Model: c.Model, ModelConfig: c.Config, Checkpoint: c.CheckpointFile(t, "zip"),
-		Data: data.Spec{Kind: data.NPZ, Path: c.Data}}, Optimizer: "sgd", LR: 0.01, BatchSize: 20, Epochs: 1}
+	spec := TrainSpec{Source: fixtureSource(t), Optimizer: "sgd", LR: 0.01, BatchSize: 20, Epochs: 1}
 	out := t.TempDir()
 	if _, err := Train(context.Background(), spec, out, nil); err != nil {
 		t.Fatal(err)
@@ -318,7 +313,15 @@ func TestTrainRecordsTheDataPath(t *testing.T) {
 	if err := json.Unmarshal(raw, &rec); err != nil {
 		t.Fatal(err)
 	}
-	if rec.Data.Path != c.Data || rec.Data.SHA256 == "" {
-		t.Errorf("train.json's data: %+v, want path %s", rec.Data, c.Data)
+	if rec.Data.Path != spec.Data.Path || rec.Data.SHA256 == "" {
+		t.Errorf("train.json's data: %+v, want path %s", rec.Data, spec.Data.Path)
 	}
+}
+
+// fixtureSource is the resnet20 fixture's weights and data, as training
+// tests start from them.
+func fixtureSource(t *testing.T) Source {
+	t.Helper()
+	c := fixture.Load(t, "resnet20")
+	return Source{Model: c.Model, ModelConfig: c.Config, Checkpoint: c.CheckpointFile(t, "zip"), Data: data.Spec{Kind: data.NPZ, Path: c.Data}}
 }
