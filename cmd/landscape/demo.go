@@ -27,7 +27,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	curvature := fs.Bool("curvature", false, "also map |λmin/λmax| of the Hessian over a coarser grid for both networks (the paper's Fig. 7; 2½ to 5 minutes each on two cores)")
 	curvAxis := fs.String("curvature-grid", demo.CurvatureGrid, "the curvature maps' x and y axes, min:max:num")
 	curvSamples := fs.Int("curvature-samples", demo.CurvatureSamples, "test images the curvature maps' Hessian averages over")
-	race := fs.Bool("race", true, "also train ResNet-56 from scratch with SGD, momentum and Adam on the embedded images and draw their paths on one surface (about 40 s on two cores)")
+	race := fs.Bool("race", true, "also train ResNet-56 from scratch with SGD, momentum and Adam on the embedded images and draw their paths on one surface (about 50 s on two cores)")
 	raceSamples := fs.Int("race-samples", demo.RaceSamples, "images the race trains on and its surface averages over")
 	raceEpochs := fs.Int("race-epochs", demo.RaceEpochs, "epochs of each of the race's runs")
 	raceGrid := fs.Int("race-grid", demo.RaceGrid, "points per axis of the race's surface")
