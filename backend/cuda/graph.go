@@ -326,10 +326,14 @@ func (p *planner) value(shape []int, batch bool) *gvalue {
 	return v
 }
 
-// alias makes name a view of x with another shape.
+// alias makes name a view of x with another shape. Of another shape, it
+// is no longer the transpose of x's transposeOf: a product must read it.
 func (p *planner) alias(name string, x *gvalue, shape []int) {
 	v := *x
 	v.shape = slices.Clone(shape)
+	if !slices.Equal(shape, x.shape) {
+		v.transposeOf = nil
+	}
 	if v.buf != nil {
 		v.buf.refs++
 	}

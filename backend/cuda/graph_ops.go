@@ -376,11 +376,8 @@ func (p *planner) matmul(n *onnx.Node, in []*gvalue, batch bool) error {
 	count := nets.NumElements(lead)
 	if nets.NumElements(bs[:len(bs)-2]) == 1 && nets.NumElements(as[:len(as)-2]) == count {
 		// The rows of every matrix of a against b at once.
-		if w := b.transposeOf; w != nil && len(b.shape) == 2 {
-			p.sgemm(n, batch, y.at, pa, p.device(w), count*M, K, N, false, true, 1)
-			return nil
-		}
-		p.sgemm(n, batch, y.at, pa, pb, count*M, K, N, false, false, 1)
+		pw, tb := p.operandB(b, false)
+		p.sgemm(n, batch, y.at, pa, pw, count*M, K, N, false, tb, 1)
 		return nil
 	}
 	ia := onnx.BroadcastStrides(as[:len(as)-2], lead)
@@ -583,6 +580,17 @@ func strides(addrs []int64, count int) (sa, sb, sc int64, ok bool) {
 	return s[0] / 4, s[1] / 4, s[2] / 4, true
 }
 
+// operandB returns where a product's second operand b is and whether it
+// is read transposed (tb as given): b itself, or where b is a weight
+// transposed (transposeOf), that weight read the other way, as PyTorch's
+// Linear reads its weight.
+func (p *planner) operandB(b *gvalue, tb bool) (ptr, bool) {
+	if b.transposeOf != nil {
+		return p.device(b.transposeOf), !tb
+	}
+	return p.device(b), tb
+}
+
 // sgemm records y = α·op(a)·op(b) for node n, row-major: op(a) M×K (a
 // stored K×M where ta), op(b) K×N (b stored N×K where tb), y M×N.
 func (p *planner) sgemm(n *onnx.Node, batch bool, y, a, b ptr, M, K, N int, ta, tb bool, alpha float32) {
@@ -634,10 +642,7 @@ func (p *planner) gemm(n *onnx.Node, in []*gvalue, batch bool) error {
 	}
 	shape := []int{M, N}
 	y := p.output(onnxOut(n), shape, batch)
-	pb, transB := p.device(b), tb != 0
-	if b.transposeOf != nil {
-		pb, transB = p.device(b.transposeOf), !transB
-	}
+	pb, transB := p.operandB(b, tb != 0)
 	p.sgemm(n, batch, y.at, p.device(a), pb, M, K, N, ta != 0, transB, alpha)
 	if len(in) < 3 || in[2] == nil {
 		return nil

@@ -69,7 +69,7 @@ var graphModels = []string{
 // logic on computed values, casts to and from bool, Where, a
 // MatMul whose operands broadcast over different leading dimensions
 // (batched products), Gemm with transposed operands, α and β, MatMul and
-// Gemm of a transposed weight, a mean
+// Gemm of a transposed weight (and a MatMul of one reshaped), a mean
 // and other reductions over trailing axes, max and average pooling with
 // uneven windows, strides and padding, constant and reflecting Pad,
 // convolutions with a rectangular kernel, strides, padding and dilations
@@ -121,7 +121,8 @@ func graphOfEveryPath() *onnx.Graph {
 	param("gn.weight", 6, 1, 1)
 	param("gn.bias", 6, 1, 1)
 	param("ew.weight", 4, 5, 7)
-	param("out.weight", 10, 83)
+	param("out.weight", 10, 87)
+	param("rw.weight", 3, 8)
 	param("out.bias", 10)
 	ints("perm", 3, 0, 2, 1)
 	ints("repeats", 1, 1, 1, 2)
@@ -130,6 +131,7 @@ func graphOfEveryPath() *onnx.Graph {
 	ints("one_axis", 1)
 	ints("groups_shape", 0, 2, -1)
 	ints("last_two", 2, 3)
+	ints("rw_shape", 6, 4)
 	constant("c6", onnx.Floats([]int{6}, []float32{0.1, -0.2, 0.3, 0, -0.5, 0.25}))
 	constant("two", onnx.Floats([]int{}, []float32{2}))
 	constant("one", onnx.Floats([]int{}, []float32{1}))
@@ -255,7 +257,12 @@ func graphOfEveryPath() *onnx.Graph {
 	// transposed by the product itself.
 	node("Transpose", []string{"fc.weight"}, "fcT", ints2("perm", 1, 0))
 	node("MatMul", []string{"fl", "fcT"}, "mfc") // N x 10
-	node("Concat", []string{"ge", "rm", "fmp", "fap", "fpc", "fpr", "rmx", "rlse", "fmx", "fcr", "c1m", "fgn", "e1m", "e2s", "e3m", "mfc"},
+	// A transposed weight reshaped is another matrix, read as it is.
+	node("Transpose", []string{"rw.weight"}, "rwT", ints2("perm", 1, 0))
+	node("Reshape", []string{"rwT", "rw_shape"}, "rwR")
+	node("MatMul", []string{"w", "rwR"}, "mrw") // N x 4 x 3 x 4
+	node("ReduceMean", []string{"mrw"}, "mrwm", ints2("axes", 2, 3), attrInt("keepdims", 0))
+	node("Concat", []string{"ge", "rm", "fmp", "fap", "fpc", "fpr", "rmx", "rlse", "fmx", "fcr", "c1m", "fgn", "e1m", "e2s", "e3m", "mfc", "mrwm"},
 		"cc", attrInt("axis", 1))
 	node("Transpose", []string{"out.weight"}, "outT", ints2("perm", 1, 0))
 	node("Gemm", []string{"cc", "outT", "out.bias"}, "lo")
