@@ -333,10 +333,11 @@ func Train(ctx context.Context, spec TrainSpec, out string, opts *Options) ([]Tr
 			}
 		}
 		ckpt, state := trainFiles(out, e, spec.Torch)
-		if bad := tr.Weights().NonFinite(); len(bad) > 0 {
+		weights := tr.Weights()
+		if bad := weights.NonFinite(); len(bad) > 0 {
 			return epochs, diverged(e, fmt.Sprintf("after epoch %d: %d tensors not finite, %s first", e, len(bad), bad[0]))
 		}
-		if err := writeTrained(out, e, spec.Torch, tr.Weights()); err != nil {
+		if err := writeTrained(out, e, spec.Torch, weights); err != nil {
 			return epochs, err
 		}
 		if err := safetensors.Write(state, tr.Optimizer().State(), nil); err != nil {
