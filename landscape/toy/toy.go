@@ -185,6 +185,8 @@ func Race(f Function, runs []optim.Run, steps int) ([]Path, error) {
 		if lr == 0 && optim.NeedsLR(r.Optimizer) {
 			lr = f.LR
 		}
+		// A function of one variable runs on a one-element parameter: its
+		// y stays at 0, and its paths drop Y at the end.
 		start := []float32{float32(f.StartX), float32(f.StartY)}
 		if f.Is1D() {
 			start = start[:1]
@@ -195,39 +197,26 @@ func Race(f Function, runs []optim.Run, steps int) ([]Path, error) {
 			return nil, err
 		}
 		lrUsed := opt.Groups()[0].LR
-		path := Path{Label: fmt.Sprintf("%s, lr %g", r.Optimizer, lrUsed), X: []float64{f.StartX}}
-		// at is the run's point: y stays at the start, 0, in one variable.
+		path := Path{Label: fmt.Sprintf("%s, lr %g", r.Optimizer, lrUsed), X: []float64{f.StartX}, Y: []float64{f.StartY}}
 		at := func() (x, y float64) {
-			if f.Is1D() {
-				return float64(p.Data[0]), 0
+			if len(p.Data) == 2 {
+				y = float64(p.Data[1])
 			}
-			return float64(p.Data[0]), float64(p.Data[1])
-		}
-		if !f.Is1D() {
-			path.Y = []float64{f.StartY}
+			return float64(p.Data[0]), y
 		}
 		diverged := false
 		for range steps {
 			gx, gy := f.Grad(at())
-			p.Grad[0] = float32(gx)
-			if !f.Is1D() {
-				p.Grad[1] = float32(gy)
-			}
+			copy(p.Grad, []float32{float32(gx), float32(gy)})
 			opt.Step()
 			x, y := at()
 			if diverged = math.IsNaN(x) || math.IsInf(x, 0) || math.IsNaN(y) || math.IsInf(y, 0); diverged {
 				path.Label += " (diverged)"
 				break
 			}
-			path.X = append(path.X, x)
-			if !f.Is1D() {
-				path.Y = append(path.Y, y)
-			}
+			path.X, path.Y = append(path.X, x), append(path.Y, y)
 		}
-		x, y := path.X[len(path.X)-1], 0.0
-		if !f.Is1D() {
-			y = path.Y[len(path.Y)-1]
-		}
+		x, y := path.X[len(path.X)-1], path.Y[len(path.Y)-1]
 		switch {
 		case diverged:
 		case f.Is1D() && (x < f.X.Min || x > f.X.Max):
@@ -236,6 +225,9 @@ func Race(f Function, runs []optim.Run, steps int) ([]Path, error) {
 			// The figure draws the path up to the plot's edge: say
 			// where it went.
 			path.Label += fmt.Sprintf(" (ends off the plot, at (%.3g, %.3g))", x, y)
+		}
+		if f.Is1D() {
+			path.Y = nil
 		}
 		path.Final = f.F(x, y)
 		paths = append(paths, path)
