@@ -87,12 +87,7 @@ func ReadPath(file string) (export.Path, error) {
 func pathDirections(file string) string {
 	dir := filepath.Dir(file)
 	if raw, err := os.ReadFile(filepath.Join(dir, TrajectoryFile)); err == nil {
-		var rec struct {
-			PathFile   string `json:"path_file"`
-			Directions struct {
-				SHA256 string `json:"sha256"`
-			} `json:"directions"`
-		}
+		var rec TrajectorySummary
 		if json.Unmarshal(raw, &rec) == nil && rec.PathFile == filepath.Base(file) {
 			return rec.Directions.SHA256
 		}
